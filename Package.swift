@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The numeric kernels are compiled with optimisation even in debug builds (tests stay fast) and,
+// on x86-64, for AVX2 + FMA: without target features swiftc emits SSE2 code and every fused
+// multiply-add becomes a library call (see docs/design-notes in README). x86-64-v3 (AVX2/FMA) is
+// present on every x86-64 server CPU of the last decade; other architectures get portable code.
+#if arch(x86_64)
+let simdFlags: [String] = ["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]
+#else
+let simdFlags: [String] = []
+#endif
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + simdFlags)]
+
+let package = Package(
+    name: "TCMScope",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tcmscope", targets: ["tcmscope"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // zlib, for reading the gzip-compressed MNIST IDX files without a download or a decompress step.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        // Files in and out: .npy, CSV/TSV, IDX(.gz), label files, atomic writers. No numerics.
+        .target(name: "TCMData", dependencies: ["CZlib", "TCMKernels"]),
+        // SIMD matrix products and the fused similarity → histogram kernel.
+        .target(name: "TCMKernels", swiftSettings: kernelSettings),
+        // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
+        .target(name: "TCMMetrics", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
+        // The subcommands; a library so tests can drive them without a subprocess.
+        .target(name: "TCMScopeCLI", dependencies: [
+            "TCMData", "TCMKernels", "TCMMetrics",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
+        .testTarget(name: "TCMDataTests", dependencies: ["TCMData"]),
+        .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels"]),
+        .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
+        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "tcmscope"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,50 @@
+/// Class labels: a class index per sample plus the display name of each class.
+///
+/// Classes are numbered in sorted order of their names (numerically when every name is an
+/// integer, so "2" comes before "10"), which makes reports stable across runs and files.
+public struct Labels: Sendable, Equatable {
+    public let classOf: [Int32]
+    public let classNames: [String]
+
+    public var count: Int { classOf.count }
+    public var classCount: Int { classNames.count }
+
+    public init(classOf: [Int32], classNames: [String]) {
+        self.classOf = classOf
+        self.classNames = classNames
+    }
+
+    /// Builds labels from one name per sample.
+    public init(names: [String]) {
+        let distinct = Array(Set(names))
+        let integers = distinct.compactMap { Int64($0) }
+        let ordered: [String]
+        if integers.count == distinct.count {
+            ordered = distinct.sorted { Int64($0)! < Int64($1)! }
+        } else {
+            ordered = distinct.sorted()
+        }
+        var index = [String: Int32](minimumCapacity: ordered.count)
+        for (i, n) in ordered.enumerated() { index[n] = Int32(i) }
+        self.init(classOf: names.map { index[$0]! }, classNames: ordered)
+    }
+
+    public init(integers: [Int64]) {
+        let ordered = Array(Set(integers)).sorted()
+        var index = [Int64: Int32](minimumCapacity: ordered.count)
+        for (i, v) in ordered.enumerated() { index[v] = Int32(i) }
+        self.init(classOf: integers.map { index[$0]! }, classNames: ordered.map(String.init))
+    }
+
+    /// Number of samples in each class.
+    public var classSizes: [Int] {
+        var sizes = [Int](repeating: 0, count: classCount)
+        for c in classOf { sizes[Int(c)] += 1 }
+        return sizes
+    }
+
+    /// Keeps the samples at `indices` (renumbering classes that remain).
+    public func subset(_ indices: [Int]) -> Labels {
+        Labels(names: indices.map { classNames[Int(classOf[$0])] })
+    }
+}

@@ -1,0 +1,122 @@
+import TCMKernels
+
+/// One class's pair counts over the threshold bins, stored compactly and queryable as
+/// "how many pairs have similarity ≥ threshold edge k".
+///
+/// Why compact: with 10,000 classes and 20,001 bins, plain 32-bit counts would take 800 MB per
+/// kind of pair. Each histogram keeps only its non-empty span, in the narrowest integer that
+/// holds its largest bin, or as a sorted list of bins when it has fewer pairs than bins (the
+/// positives of small classes). Block suffix sums every 64 bins bound a query to 63 additions.
+public struct CountHistogram: Sendable {
+    enum Storage: Sendable {
+        case empty
+        case sparse([UInt16])       // sorted bins, one entry per pair
+        case dense8([UInt8])
+        case dense16([UInt16])
+        case dense32([UInt32])
+    }
+
+    static let block = 64
+
+    let storage: Storage
+    /// First bin of the stored span.
+    let first: Int
+    /// Suffix sums at block starts of the dense span: `blockSuffix[b]` = pairs in bins ≥ first + 64·b.
+    let blockSuffix: [Int]
+    /// Total number of pairs.
+    public let total: Int
+
+    /// Compacts a full-length histogram.
+    public init(counts: UnsafeBufferPointer<UInt32>) {
+        var lo = 0, hi = counts.count
+        while lo < hi && counts[lo] == 0 { lo += 1 }
+        while hi > lo && counts[hi - 1] == 0 { hi -= 1 }
+        var sum = 0, largest: UInt32 = 0
+        for k in lo ..< hi { sum += Int(counts[k]); largest = max(largest, counts[k]) }
+        total = sum
+        first = lo
+        guard sum > 0 else { storage = .empty; blockSuffix = []; return }
+        let span = hi - lo
+        let denseBytes = largest <= UInt32(UInt8.max) ? 1 : largest <= UInt32(UInt16.max) ? 2 : 4
+        if sum * 2 < span * denseBytes && counts.count <= Int(UInt16.max) + 1 {
+            var bins = [UInt16]()
+            bins.reserveCapacity(sum)
+            for k in lo ..< hi where counts[k] > 0 {
+                for _ in 0 ..< Int(counts[k]) { bins.append(UInt16(k)) }
+            }
+            storage = .sparse(bins)
+            blockSuffix = []
+            return
+        }
+        let slice = UnsafeBufferPointer(rebasing: counts[lo ..< hi])
+        switch denseBytes {
+        case 1: storage = .dense8(slice.map { UInt8($0) })
+        case 2: storage = .dense16(slice.map { UInt16($0) })
+        default: storage = .dense32(Array(slice))
+        }
+        let blocks = (span + Self.block - 1) / Self.block
+        var suffix = [Int](repeating: 0, count: blocks + 1)
+        for b in stride(from: blocks - 1, through: 0, by: -1) {
+            var s = 0
+            for k in (lo + b * Self.block) ..< min(hi, lo + (b + 1) * Self.block) { s += Int(counts[k]) }
+            suffix[b] = suffix[b + 1] + s
+        }
+        blockSuffix = suffix
+    }
+
+    /// Pairs whose similarity falls in bin `bin` or above (similarity ≥ edge `bin`).
+    public func countAtOrAbove(_ bin: Int) -> Int {
+        if bin <= first { return total }
+        switch storage {
+        case .empty: return 0
+        case .sparse(let bins):
+            // First index whose bin ≥ `bin`.
+            var lo = 0, hi = bins.count
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if Int(bins[mid]) < bin { lo = mid + 1 } else { hi = mid }
+            }
+            return bins.count - lo
+        case .dense8(let c): return denseCount(c, bin)
+        case .dense16(let c): return denseCount(c, bin)
+        case .dense32(let c): return denseCount(c, bin)
+        }
+    }
+
+    @inline(__always)
+    private func denseCount<T: FixedWidthInteger>(_ counts: [T], _ bin: Int) -> Int {
+        let offset = bin - first
+        if offset >= counts.count { return 0 }
+        let nextBlock = (offset + Self.block - 1) / Self.block
+        var sum = blockSuffix[nextBlock]
+        let stop = min(nextBlock * Self.block, counts.count)
+        counts.withUnsafeBufferPointer { c in
+            for k in offset ..< stop { sum += Int(c[k]) }
+        }
+        return sum
+    }
+
+    /// Bytes held, for memory reports.
+    public var storageBytes: Int {
+        let body: Int
+        switch storage {
+        case .empty: body = 0
+        case .sparse(let b): body = b.count * 2
+        case .dense8(let c): body = c.count
+        case .dense16(let c): body = c.count * 2
+        case .dense32(let c): body = c.count * 4
+        }
+        return body + blockSuffix.count * 8
+    }
+
+    /// Adds this histogram's counts into a full-length array.
+    func add(into full: inout [UInt64]) {
+        switch storage {
+        case .empty: return
+        case .sparse(let bins): for b in bins { full[Int(b)] += 1 }
+        case .dense8(let c): for (i, v) in c.enumerated() { full[first + i] += UInt64(v) }
+        case .dense16(let c): for (i, v) in c.enumerated() { full[first + i] += UInt64(v) }
+        case .dense32(let c): for (i, v) in c.enumerated() { full[first + i] += UInt64(v) }
+        }
+    }
+}

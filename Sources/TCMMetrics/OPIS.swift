@@ -1,0 +1,145 @@
+import Foundation
+import TCMKernels
+
+/// OPIS, ε-OPIS and the per-class and global rates, computed from pair counts. Every call is a
+/// query on the cumulative counts: changing the range or the threshold never rescans pairs.
+public struct ThresholdAnalyzer: Sendable {
+    public let counts: PairCounts
+
+    public init(counts: PairCounts) { self.counts = counts }
+
+    /// (TPR, FAR) of class `c` at bin edge `edge`.
+    public func classRates(_ c: Int, edge: Int) -> (tpr: Double, far: Double) {
+        let p = counts.positives[c], n = counts.negatives[c]
+        let tpr = p.total > 0 ? Double(p.countAtOrAbove(edge)) / Double(p.total) : 0
+        let far = n.total > 0 ? Double(n.countAtOrAbove(edge)) / Double(n.total) : 0
+        return (tpr, far)
+    }
+
+    /// U_c at bin edge `edge`.
+    public func utility(_ c: Int, edge: Int, spec: UtilitySpec) -> Double {
+        let p = counts.positives[c], n = counts.negatives[c]
+        return spec.utility(acceptedPositives: p.countAtOrAbove(edge), positives: p.total,
+                            acceptedNegatives: n.countAtOrAbove(edge), negatives: n.total)
+    }
+
+    /// Global (FAR, TPR) at bin edge `edge`, over all pairs of all classes.
+    public func globalRates(edge: Int) -> (far: Double, tpr: Double) {
+        let far = counts.totalNegatives > 0 ? Double(counts.globalNegativeAtOrAbove[edge]) / Double(counts.totalNegatives) : 0
+        let tpr = counts.totalPositives > 0 ? Double(counts.globalPositiveAtOrAbove[edge]) / Double(counts.totalPositives) : 0
+        return (far, tpr)
+    }
+
+    /// The classes that have positive pairs (n_c ≥ 2).
+    public var classesWithPositives: [Int] {
+        (0 ..< counts.classCount).filter { counts.classSizes[$0] >= 2 }
+    }
+
+    /// Utility curves of the classes with positives on a grid: `[class][grid point]`.
+    public func curves(grid: ThresholdGrid, spec: UtilitySpec) -> (classes: [Int], values: [[Double]]) {
+        let included = classesWithPositives
+        return (included, included.map { c in grid.edges.map { utility(c, edge: $0, spec: spec) } })
+    }
+
+    /// The full report.
+    public func report(_ options: OPISOptions) -> ThresholdReport {
+        let grid = ThresholdGrid(spec: options.range, points: options.points, counts: counts)
+        let (included, u) = curves(grid: grid, spec: options.utility)
+        let w = grid.weights
+        let k = grid.edges.count
+        let classCount = included.count
+
+        // OPIS: mean over classes of avg_range[(U_c − Ū)²].
+        var mean = [Double](repeating: 0, count: k)
+        for row in u { for i in 0 ..< k { mean[i] += row[i] } }
+        if classCount > 0 { for i in 0 ..< k { mean[i] /= Double(classCount) } }
+        var terms = [Double](repeating: 0, count: classCount)
+        var averages = [Double](repeating: 0, count: classCount)
+        for (j, row) in u.enumerated() {
+            var t = 0.0, a = 0.0
+            for i in 0 ..< k { let dev = row[i] - mean[i]; t += w[i] * dev * dev; a += w[i] * row[i] }
+            terms[j] = t
+            averages[j] = a
+        }
+        let opis = classCount > 0 ? terms.reduce(0, +) / Double(classCount) : 0
+
+        let m = Self.groupSize(epsilon: options.epsilon, classes: classCount)
+        let epsilonOPIS = Self.epsilonOPIS(u, weights: w, groupSize: m, ranking: options.ranking, averages: averages)
+
+        let operatingEdge = options.operatingThreshold.map { counts.bins.edge(nearest: $0) } ?? (grid.lowEdge + grid.highEdge) / 2
+        var termOf = [Int: Double](), averageOf = [Int: Double]()
+        for (j, c) in included.enumerated() { termOf[c] = terms[j]; averageOf[c] = averages[j] }
+        let rows = (0 ..< counts.classCount).map { c -> ClassSummary in
+            let rates = classRates(c, edge: operatingEdge)
+            return ClassSummary(name: counts.classNames[c], size: counts.classSizes[c], inOPIS: termOf[c] != nil,
+                                opisTerm: termOf[c], meanUtility: averageOf[c],
+                                utility: utility(c, edge: operatingEdge, spec: options.utility),
+                                tpr: rates.tpr, far: rates.far, frr: 1 - rates.tpr,
+                                positivePairs: counts.positives[c].total, negativePairs: counts.negatives[c].total)
+        }
+        let operating = globalRates(edge: operatingEdge)
+        let settings = ReportSettings(
+            thresholdResolution: counts.bins.width, rangeSpec: options.range.description,
+            rangeLow: grid.low, rangeHigh: grid.high,
+            globalFARAtLow: globalRates(edge: grid.lowEdge).far, globalFARAtHigh: globalRates(edge: grid.highEdge).far,
+            points: k, thresholds: grid.thresholds, utility: options.utility.kind.rawValue, beta: options.utility.beta,
+            epsilon: options.epsilon, classesPerGroup: m, ranking: options.ranking.rawValue,
+            operatingThreshold: counts.bins.threshold(atEdge: operatingEdge),
+            similarity: "cosine of L2-normalised embeddings; a pair is accepted when s ≥ t")
+        let eer = equalErrorRate()
+        let global = GlobalSummary(positivePairs: counts.totalPositives, negativePairs: counts.totalNegatives,
+                                   far: operating.far, tpr: operating.tpr,
+                                   eer: eer.rate, eerThreshold: eer.threshold,
+                                   tarAtFAR: options.tarAtFAR.map(tar(atFAR:)))
+        return ThresholdReport(settings: settings, opis: opis, epsilonOPIS: epsilonOPIS, classesInOPIS: classCount,
+                               excludedClasses: (0 ..< counts.classCount).filter { counts.classSizes[$0] < 2 }.map { counts.classNames[$0] },
+                               global: global, classes: rows, curves: u, curveClasses: included)
+    }
+
+    /// m = max(1, ⌈ε·C⌉), guarded against ε·C landing a rounding error above a whole number.
+    public static func groupSize(epsilon: Double, classes: Int) -> Int {
+        max(1, min(classes, Int((epsilon * Double(classes) - 1e-9).rounded(.up))))
+    }
+
+    /// avg_range[(U_high − U_low)²] with groups of `groupSize` best and worst classes.
+    public static func epsilonOPIS(_ u: [[Double]], weights: [Double], groupSize m: Int,
+                                   ranking: OPISOptions.Ranking, averages: [Double]) -> Double {
+        guard !u.isEmpty else { return 0 }
+        let fixedOrder = ranking == .rangeAverage ? averages.indices.sorted { averages[$0] < averages[$1] } : []
+        var total = 0.0
+        var column = [Double](repeating: 0, count: u.count)
+        for i in weights.indices {
+            let high: Double, low: Double
+            if ranking == .rangeAverage {
+                low = fixedOrder.prefix(m).reduce(0) { $0 + u[$1][i] } / Double(m)
+                high = fixedOrder.suffix(m).reduce(0) { $0 + u[$1][i] } / Double(m)
+            } else {
+                for j in u.indices { column[j] = u[j][i] }
+                column.sort()
+                low = column.prefix(m).reduce(0, +) / Double(m)
+                high = column.suffix(m).reduce(0, +) / Double(m)
+            }
+            total += weights[i] * (high - low) * (high - low)
+        }
+        return total
+    }
+
+    /// The edge where global FAR and FRR are closest, and their mean there.
+    public func equalErrorRate() -> (rate: Double, threshold: Double) {
+        var best = (gap: Double.infinity, rate: 0.0, edge: 0)
+        for e in 0 ..< counts.bins.count {
+            let r = globalRates(edge: e)
+            let frr = 1 - r.tpr
+            let gap = abs(r.far - frr)
+            if gap < best.gap { best = (gap, (r.far + frr) / 2, e) }
+        }
+        return (best.rate, counts.bins.threshold(atEdge: best.edge))
+    }
+
+    /// True-accept rate at the smallest threshold whose global FAR is ≤ `far`.
+    public func tar(atFAR far: Double) -> TARPoint {
+        let e = ThresholdGrid.edge(forGlobalFAR: far, counts: counts)
+        let r = globalRates(edge: e)
+        return TARPoint(targetFAR: far, threshold: counts.bins.threshold(atEdge: e), far: r.far, tar: r.tpr)
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import Foundation
+import TCMData
+import TCMKernels
+import TCMMetrics
+
+/// `tcmscope analyze`: the headless threshold-consistency report.
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Report OPIS, ε-OPIS, per-class rates and retrieval metrics for embeddings and labels.",
+        discussion: """
+        With no files, analyses the bundled MNIST test set (pixels as 784-D embeddings). \
+        EMBEDDINGS: .npy (N×D), CSV/TSV/whitespace text, or MNIST IDX (.gz). \
+        LABELS: .npy, IDX, or text with one label per line; or use --label-column for a CSV/TSV.
+        """
+    )
+
+    @Argument(help: "Embeddings file (N×D).")
+    var embeddings: String?
+
+    @Argument(help: "Labels file (N labels). Omit with --label-column.")
+    var labels: String?
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var analysis: AnalysisOptions
+
+    @Option(name: .customLong("k"), parsing: .upToNextOption,
+            help: ArgumentHelp("Recall@k values to report.", valueName: "k"))
+    var recallKs: [Int] = [1, 2, 4, 8]
+
+    @Flag(help: "Skip Recall@k, R-Precision and MAP@R (they need a second pass).")
+    var noRetrieval = false
+
+    @Flag(help: "Print the report as JSON on stdout.")
+    var json = false
+
+    @Flag(help: "Print the per-class table as CSV on stdout.")
+    var csv = false
+
+    @Option(help: ArgumentHelp("Also write the JSON report to this file (atomically).", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
+    var curves: String?
+
+    @Option(help: ArgumentHelp("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x"))
+    var failAboveOpis: Double?
+
+    @Option(help: ArgumentHelp("Exit with status 1 when ε-OPIS is above this value.", valueName: "x"))
+    var failAboveEpsilonOpis: Double?
+
+    @Option(help: "Compute threads (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+        if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
+        if recallKs.contains(where: { $0 < 1 }) { throw ValidationError("--k values must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try analysis.check()
+    }
+
+    func run() throws {
+        let started = Date()
+        let embeddingPath = try embeddings ?? SampleData.path(SampleData.mnistImages)
+        let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.mnistLabels) : labels
+        let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
+                                       options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
+        let layout = ClassLayout(dataset: dataset)
+        var tiling = PairCounts.Tiling()
+        if let threads { tiling.threads = threads }
+
+        let bar = ProgressBar("pair pass")
+        let counts = PairCounts.compute(layout: layout, tiling: tiling, progress: bar.callback)
+        bar.finish()
+        let report = ThresholdAnalyzer(counts: counts).report(try analysis.options())
+
+        var retrieval: RetrievalReport? = nil
+        if !noRetrieval {
+            let bar = ProgressBar("retrieval")
+            retrieval = Retrieval.compute(layout: layout, ks: recallKs, threads: tiling.threads, progress: bar.callback)
+            bar.finish()
+        }
+        let document = AnalysisDocument(
+            input: .init(embeddings: embeddingPath, labels: labelPath ?? "column \(input.labelColumn ?? "")",
+                         samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
+                         droppedZeroVectorRows: dataset.droppedZeroRows),
+            report: report, retrieval: retrieval, seconds: Date().timeIntervalSince(started))
+
+        if let output { try AtomicFile.write(document.json(), to: output) }
+        if let curves { try AtomicFile.write(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
+        if json { print(document.json()) } else if csv { print(ReportFormat.classCSV(report), terminator: "") } else { print(ReportFormat.text(document), terminator: "") }
+
+        if let limit = failAboveOpis, report.opis > limit {
+            throw GateFailure(message: "OPIS \(format(report.opis)) is above --fail-above-opis \(format(limit))")
+        }
+        if let limit = failAboveEpsilonOpis, report.epsilonOPIS > limit {
+            throw GateFailure(message: "ε-OPIS \(format(report.epsilonOPIS)) is above --fail-above-epsilon-opis \(format(limit))")
+        }
+    }
+}
+
+/// How to read the input files.
+struct InputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("CSV/TSV column holding the labels: header name or 0-based index (-1 = last).", valueName: "column"))
+    var labelColumn: String?
+
+    @Flag(inversion: .prefixedNo, help: "Whether CSV/TSV files start with a header row (default: detect).")
+    var header: Bool? = nil
+
+    @Flag(help: "Drop all-zero embedding rows (reported) instead of failing on them.")
+    var dropZeroVectors = false
+
+    var loaderOptions: EmbeddingLoader.Options { .init(labelColumn: labelColumn, hasHeader: header) }
+}
+
+/// The choices the spec leaves open: range, grid, utility, ε, ranking, operating threshold.
+struct AnalysisOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Calibration range by global FAR at its ends (default 1e-1:1e-2).", valueName: "far:far"))
+    var farRange: String?
+
+    @Option(help: ArgumentHelp("Calibration range as cosine similarities.", valueName: "lo:hi"))
+    var range: String?
+
+    @Option(help: "Number of grid thresholds K in the range, both ends included.")
+    var points = 101
+
+    @Option(help: "Utility: f-tpr-tnr (F-score of TPR and TNR) or f-precision-recall.")
+    var utility: UtilitySpec.Kind = .tprTnr
+
+    @Option(help: "β of the F-score.")
+    var beta = 1.0
+
+    @Option(help: "ε of ε-OPIS: share of classes in the best and worst groups.")
+    var epsilon = 0.05
+
+    @Option(help: "ε-OPIS ranking: per-threshold or range-average.")
+    var ranking: OPISOptions.Ranking = .perThreshold
+
+    @Option(help: ArgumentHelp("Operating threshold for the at-threshold columns (default: centre of the range).", valueName: "t"))
+    var threshold: Double?
+
+    func check() throws {
+        if farRange != nil && range != nil { throw ValidationError("give either --far-range or --range, not both") }
+        if points < 2 { throw ValidationError("--points must be at least 2") }
+        if !(beta > 0) { throw ValidationError("--beta must be positive") }
+        if !(epsilon > 0 && epsilon <= 0.5) { throw ValidationError("--epsilon must be in (0, 0.5]") }
+        if let threshold, !(threshold >= -1 && threshold <= 1) { throw ValidationError("--threshold must be in [-1, 1]") }
+        _ = try options()
+    }
+
+    func options() throws -> OPISOptions {
+        var o = OPISOptions()
+        if let farRange {
+            let (a, b) = try pair(farRange, option: "--far-range")
+            guard a > 0, a <= 1, b > 0, b <= 1, a != b else { throw ValidationError("--far-range values must be distinct FARs in (0, 1], e.g. 1e-1:1e-2") }
+            o.range = .far(farAtLow: max(a, b), farAtHigh: min(a, b))
+        }
+        if let range {
+            let (a, b) = try pair(range, option: "--range")
+            guard a >= -1, b <= 1, a < b else { throw ValidationError("--range needs -1 ≤ lo < hi ≤ 1, e.g. 0.3:0.6") }
+            o.range = .similarity(low: a, high: b)
+        }
+        o.points = points
+        o.utility = UtilitySpec(kind: utility, beta: beta)
+        o.epsilon = epsilon
+        o.ranking = ranking
+        o.operatingThreshold = threshold
+        return o
+    }
+
+    private func pair(_ text: String, option: String) throws -> (Double, Double) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), a.isFinite, b.isFinite else {
+            throw ValidationError("\(option) takes two numbers separated by a colon, got '\(text)'")
+        }
+        return (a, b)
+    }
+}
+
+extension UtilitySpec.Kind: ExpressibleByArgument {}
+extension OPISOptions.Ranking: ExpressibleByArgument {}

@@ -1,0 +1,103 @@
+import Foundation
+import TCMData
+import TCMMetrics
+
+/// What `analyze --json` prints: the input, the threshold report, retrieval, and the run time.
+struct AnalysisDocument: Codable {
+    struct Input: Codable {
+        let embeddings: String
+        let labels: String
+        let samples: Int
+        let dimension: Int
+        let classes: Int
+        let droppedZeroVectorRows: [Int]
+    }
+    let input: Input
+    let report: ThresholdReport
+    let retrieval: RetrievalReport?
+    let seconds: Double
+
+    func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return String(decoding: try! encoder.encode(self), as: UTF8.self)
+    }
+}
+
+func format(_ x: Double, _ digits: Int = 4) -> String {
+    if x != 0 && abs(x) < 1e-3 { return String(format: "%.\(max(1, digits - 2))e", x) }
+    return String(format: "%.\(digits)f", x)
+}
+
+/// Quotes a CSV field when it needs it.
+func csvField(_ s: String) -> String {
+    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}
+
+enum ReportFormat {
+    static func text(_ d: AnalysisDocument) -> String {
+        let r = d.report, s = r.settings
+        var out = ""
+        func line(_ text: String = "") { out += text + "\n" }
+        line("TCMScope threshold analysis")
+        line("  embeddings  \(d.input.embeddings)  (\(d.input.samples) × \(d.input.dimension), \(d.input.classes) classes)")
+        line("  labels      \(d.input.labels)")
+        if !d.input.droppedZeroVectorRows.isEmpty { line("  dropped     \(d.input.droppedZeroVectorRows.count) zero vectors") }
+        line("  range       [\(format(s.rangeLow)), \(format(s.rangeHigh))]  (\(s.rangeSpec); global FAR \(format(s.globalFARAtLow)) → \(format(s.globalFARAtHigh)))")
+        line("  grid        \(s.points) thresholds, resolution \(s.thresholdResolution); utility \(s.utility), β = \(s.beta)")
+        line("  ε-OPIS      ε = \(s.epsilon), m = \(s.classesPerGroup) class(es) per group, ranking \(s.ranking)")
+        line()
+        line("  OPIS        \(format(r.opis, 5))   (\(r.classesInOPIS) classes; lower is better)")
+        line("  ε-OPIS      \(format(r.epsilonOPIS, 5))")
+        if !r.excludedClasses.isEmpty {
+            line("  left out    \(r.excludedClasses.count) one-sample class(es): \(r.excludedClasses.prefix(10).joined(separator: ", "))\(r.excludedClasses.count > 10 ? ", …" : "")")
+        }
+        let g = r.global
+        line("  at t = \(format(s.operatingThreshold))  global FAR \(format(g.far)), TPR \(format(g.tpr))")
+        line("  EER         \(format(g.eer)) at t = \(format(g.eerThreshold))")
+        line("  TAR@FAR     " + g.tarAtFAR.map { "FAR \(String(format: "%g", $0.targetFAR)): \(format($0.tar)) (t=\(format($0.threshold)))" }.joined(separator: "  "))
+        if let q = d.retrieval {
+            line("  retrieval   " + q.recallAtK.map { "R@\($0.k) \(format($0.recall))" }.joined(separator: "  ")
+                 + "  R-Prec \(format(q.rPrecision))  MAP@R \(format(q.mapAtR))"
+                 + (q.skippedQueries > 0 ? "  (\(q.skippedQueries) one-sample queries skipped)" : ""))
+        }
+        line()
+        let sorted = r.classes.sorted { ($0.opisTerm ?? -1) > ($1.opisTerm ?? -1) }
+        let shown = sorted.prefix(20)
+        line("  class                 n   U@t     TPR     FAR      FRR     avg U   OPIS term")
+        for c in shown {
+            let name = c.name.count > 16 ? String(c.name.prefix(15)) + "…" : c.name
+            line("  " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                 + String(format: "%7d", c.size) + "  " + format(c.utility) + "  " + format(c.tpr)
+                 + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + format(c.frr)
+                 + "  " + (c.meanUtility.map { format($0) } ?? "  -   ") + "  " + (c.opisTerm.map { format($0, 5) } ?? "left out"))
+        }
+        if sorted.count > shown.count { line("  … \(sorted.count - shown.count) more classes (--csv for all)") }
+        line(String(format: "  (%.2f s)", d.seconds))
+        return out
+    }
+
+    static func classCSV(_ r: ThresholdReport) -> String {
+        var out = "class,n,in_opis,opis_term,mean_utility,utility,tpr,far,frr,positive_pairs,negative_pairs\n"
+        for c in r.classes {
+            out += [csvField(c.name), "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
+                    c.meanUtility.map { "\($0)" } ?? "", "\(c.utility)", "\(c.tpr)", "\(c.far)", "\(c.frr)",
+                    "\(c.positivePairs)", "\(c.negativePairs)"].joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func curvesCSV(_ r: ThresholdReport, counts: PairCounts) -> String {
+        let analyzer = ThresholdAnalyzer(counts: counts)
+        let grid = r.settings.thresholds
+        var out = "class,threshold,utility,tpr,far\n"
+        for (row, c) in r.curveClasses.enumerated() {
+            for (i, t) in grid.enumerated() {
+                let rates = analyzer.classRates(c, edge: counts.bins.edge(nearest: t))
+                out += "\(csvField(r.classes[c].name)),\(t),\(r.curves[row][i]),\(rates.tpr),\(rates.far)\n"
+            }
+        }
+        return out
+    }
+}

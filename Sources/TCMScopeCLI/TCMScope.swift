@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import TCMData
+
+/// The root command. Subcommands do the work; with no subcommand, `analyze` runs on the bundled sample.
+public struct TCMScope: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tcmscope",
+        abstract: "Threshold consistency (OPIS, ε-OPIS) of deep-metric-learning embeddings.",
+        discussion: """
+        Points at embeddings and labels (.npy, CSV/TSV, MNIST IDX) and reports how far each class's \
+        utility-vs-threshold curve strays from the overall one across a calibration range. \
+        Definitions: docs/opis-tcm.md. Exit status: 0 ok, 1 an --fail-above-* gate tripped, \
+        2 bad input, 64 bad command line.
+        """,
+        subcommands: [Analyze.self, Bench.self],
+        defaultSubcommand: Analyze.self
+    )
+
+    public init() {}
+
+    /// Runs the command line and returns the process exit status; bad input becomes one line on stderr.
+    public static func run(arguments: [String]) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch let error as DataError {
+            Terminal.printError("tcmscope: error: \(error)")
+            return 2
+        } catch let error as GateFailure {
+            Terminal.printError("tcmscope: \(error.message)")
+            return 1
+        } catch {
+            let code = exitCode(for: error).rawValue
+            let message = fullMessage(for: error)
+            if code == 0 { print(message) } else { Terminal.printError(message) }
+            return code
+        }
+    }
+}
+
+/// A quality gate (such as `--fail-above-opis`) that the result did not pass.
+struct GateFailure: Error { let message: String }
+
+enum Terminal {
+    static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+}
+
+/// Draws `[#####     ]  45% label` on stderr, only when stderr is a terminal.
+final class ProgressBar: Sendable {
+    let label: String
+    let enabled: Bool
+
+    init(_ label: String, enabled: Bool = Terminal.stderrIsTerminal) {
+        self.label = label
+        self.enabled = enabled
+    }
+
+    var callback: (@Sendable (Double) -> Void)? {
+        guard enabled else { return nil }
+        let label = self.label
+        return { fraction in
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            FileHandle.standardError.write(Data("\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))% \(label)".utf8))
+        }
+    }
+
+    func finish() {
+        if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+    }
+}
+
+/// Finds the bundled `sample-data/` from the working directory or from the executable's location.
+enum SampleData {
+    static let mnistImages = "mnist/t10k-images-idx3-ubyte.gz"
+    static let mnistLabels = "mnist/t10k-labels-idx1-ubyte.gz"
+
+    static func path(_ relative: String) throws -> String {
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0 ..< 6 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
+        for base in candidates {
+            let p = base + "/sample-data/" + relative
+            if FileManager.default.fileExists(atPath: p) { return p }
+        }
+        throw DataError("sample-data/" + relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import TCMScopeCLI
+
+exit(TCMScope.run(arguments: Array(CommandLine.arguments.dropFirst())))
