@@ -36,7 +36,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
-        .testTarget(name: "TCMDataTests", dependencies: ["TCMData"]),
+        .testTarget(name: "TCMDataTests", dependencies: ["TCMData"], exclude: ["Fixtures"]),
         .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels"]),
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "tcmscope"]),

@@ -19,9 +19,9 @@ public struct DelimitedTable: Sendable {
         }
         var lines: [(Int, Substring)] = []
         var number = 0
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Splitting on `isNewline` also splits "\r\n", which Swift holds as one Character.
+        for trimmed in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             number += 1
-            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
             if trimmed.allSatisfy(\.isWhitespace) { continue }
             if trimmed.hasPrefix("#") { continue }
             lines.append((number, trimmed))

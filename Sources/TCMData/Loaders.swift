@@ -95,8 +95,8 @@ public enum LabelLoader {
             guard let text = String(validating: bytes, as: UTF8.self) else {
                 throw DataError(path, "not UTF-8 text (invalid byte sequence at byte offset \(firstInvalidUTF8Offset(bytes)))")
             }
-            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-                String($0.hasSuffix("\r") ? $0.dropLast() : $0).trimmingCharacters(in: .whitespaces)
+            var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+                $0.trimmingCharacters(in: .whitespaces)
             }
             while lines.last == "" { lines.removeLast() }
             if let blank = lines.firstIndex(of: "") { throw DataError(path, "line \(blank + 1) is empty; expected one label per line") }
