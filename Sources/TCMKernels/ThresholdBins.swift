@@ -15,7 +15,7 @@ public struct ThresholdBins: Sendable, Equatable {
     }
 
     /// Number of bins, `2·binsPerUnit + 1`.
-    public var count: Int { 2 * binsPerUnit + 1 }
+    @inlinable public var count: Int { 2 * binsPerUnit + 1 }
 
     /// Bin width in cosine similarity.
     public var width: Double { 1 / Double(binsPerUnit) }
@@ -38,27 +38,58 @@ public struct ThresholdBins: Sendable, Equatable {
         return min(Int(k), count - 1)
     }
 
+    /// The bin of a similarity, without the NaN check of `bin(of:)`: for finite inputs only.
+    @inlinable @inline(__always)
+    func fastBin(_ s: Float, scale: Float, top: Int) -> Int {
+        // Truncation is floor here: (s + 1)·scale ≥ 0 for every s ≥ -1; a hair below 0 clamps to 0.
+        min(max(Int((s + 1) * scale), 0), top)
+    }
+
     /// Adds the bins of `n` similarities to `histogram` (which has `count` entries).
     ///
-    /// The index arithmetic runs eight lanes at a time; the increments are scalar.
-    public func accumulate(_ values: UnsafePointer<Float>, count n: Int,
-                           into histogram: UnsafeMutablePointer<UInt32>) {
-        let scale = SIMD8<Float>(repeating: Float(binsPerUnit))
-        let one = SIMD8<Float>(repeating: 1)
-        let top = SIMD8<Int32>(repeating: Int32(count - 1))
-        let zero = SIMD8<Int32>(repeating: 0)
+    /// Scalar on purpose: measured, the SIMD8 float→int conversion went through a generic path
+    /// at 17 ns a value, while `cvttss2si` per value runs at ~1 ns. Four independent lanes per
+    /// iteration keep the increments from waiting on each other.
+    @inlinable @inline(__always)
+    public func accumulate<Counter: FixedWidthInteger & UnsignedInteger>(
+        _ values: UnsafePointer<Float>, count n: Int, into histogram: UnsafeMutablePointer<Counter>) {
+        let scale = Float(binsPerUnit), top = count - 1
         var j = 0
-        while j + 8 <= n {
-            let v = UnsafeRawPointer(values + j).loadUnaligned(as: SIMD8<Float>.self)
-            var idx = SIMD8<Int32>((v + one) * scale, rounding: .down)
-            idx = idx.replacing(with: zero, where: idx .< zero)
-            idx = idx.replacing(with: top, where: idx .> top)
-            for lane in 0 ..< 8 { histogram[Int(idx[lane])] &+= 1 }
-            j += 8
+        while j + 4 <= n {
+            let a = fastBin(values[j], scale: scale, top: top), b = fastBin(values[j + 1], scale: scale, top: top)
+            let c = fastBin(values[j + 2], scale: scale, top: top), d = fastBin(values[j + 3], scale: scale, top: top)
+            histogram[a] &+= 1
+            histogram[b] &+= 1
+            histogram[c] &+= 1
+            histogram[d] &+= 1
+            j += 4
         }
         while j < n {
-            histogram[bin(of: values[j])] &+= 1
+            histogram[fastBin(values[j], scale: scale, top: top)] &+= 1
             j += 1
+        }
+    }
+
+    /// Adds each similarity's bin to two histograms at once (the bin is computed once): the
+    /// symmetric pass counts a negative pair for the classes of both its ends.
+    @inlinable @inline(__always)
+    public func accumulate<Counter: FixedWidthInteger & UnsignedInteger>(
+        _ values: UnsafePointer<Float>, count n: Int,
+        into first: UnsafeMutablePointer<Counter>, and second: UnsafeMutablePointer<Counter>) {
+        let scale = Float(binsPerUnit), top = count - 1
+        var j = 0
+        while j + 2 <= n {
+            let a = fastBin(values[j], scale: scale, top: top), b = fastBin(values[j + 1], scale: scale, top: top)
+            first[a] &+= 1
+            second[a] &+= 1
+            first[b] &+= 1
+            second[b] &+= 1
+            j += 2
+        }
+        if j < n {
+            let a = fastBin(values[j], scale: scale, top: top)
+            first[a] &+= 1
+            second[a] &+= 1
         }
     }
 }

@@ -14,6 +14,7 @@ public struct CountHistogram: Sendable {
         case dense8([UInt8])
         case dense16([UInt16])
         case dense32([UInt32])
+        case dense64([UInt64])
     }
 
     static let block = 64
@@ -27,17 +28,17 @@ public struct CountHistogram: Sendable {
     public let total: Int
 
     /// Compacts a full-length histogram.
-    public init(counts: UnsafeBufferPointer<UInt32>) {
+    public init<Counter: FixedWidthInteger & UnsignedInteger>(counts: UnsafeBufferPointer<Counter>) {
         var lo = 0, hi = counts.count
         while lo < hi && counts[lo] == 0 { lo += 1 }
         while hi > lo && counts[hi - 1] == 0 { hi -= 1 }
-        var sum = 0, largest: UInt32 = 0
-        for k in lo ..< hi { sum += Int(counts[k]); largest = max(largest, counts[k]) }
+        var sum = 0, largest: UInt64 = 0
+        for k in lo ..< hi { sum += Int(counts[k]); largest = max(largest, UInt64(counts[k])) }
         total = sum
         first = lo
         guard sum > 0 else { storage = .empty; blockSuffix = []; return }
         let span = hi - lo
-        let denseBytes = largest <= UInt32(UInt8.max) ? 1 : largest <= UInt32(UInt16.max) ? 2 : 4
+        let denseBytes = largest <= UInt64(UInt8.max) ? 1 : largest <= UInt64(UInt16.max) ? 2 : largest <= UInt64(UInt32.max) ? 4 : 8
         if sum * 2 < span * denseBytes && counts.count <= Int(UInt16.max) + 1 {
             var bins = [UInt16]()
             bins.reserveCapacity(sum)
@@ -52,7 +53,8 @@ public struct CountHistogram: Sendable {
         switch denseBytes {
         case 1: storage = .dense8(slice.map { UInt8($0) })
         case 2: storage = .dense16(slice.map { UInt16($0) })
-        default: storage = .dense32(Array(slice))
+        case 4: storage = .dense32(slice.map { UInt32($0) })
+        default: storage = .dense64(slice.map { UInt64($0) })
         }
         let blocks = (span + Self.block - 1) / Self.block
         var suffix = [Int](repeating: 0, count: blocks + 1)
@@ -80,6 +82,35 @@ public struct CountHistogram: Sendable {
         case .dense8(let c): return denseCount(c, bin)
         case .dense16(let c): return denseCount(c, bin)
         case .dense32(let c): return denseCount(c, bin)
+        case .dense64(let c): return denseCount(c, bin)
+        }
+    }
+
+    /// `countAtOrAbove` at each of `edges` (ascending), in one sweep: the top edge is one query,
+    /// every lower one adds the bins between it and the next. Used for curves on a grid, where
+    /// it reads each bin of the range once instead of up to 63 per grid point.
+    public func countsAtOrAbove(ascending edges: [Int]) -> [Int] {
+        guard let top = edges.last else { return [] }
+        var out = [Int](repeating: 0, count: edges.count)
+        switch storage {
+        case .empty, .sparse: for (i, e) in edges.enumerated() { out[i] = countAtOrAbove(e) }
+        case .dense8(let c): sweep(c, edges, top, &out)
+        case .dense16(let c): sweep(c, edges, top, &out)
+        case .dense32(let c): sweep(c, edges, top, &out)
+        case .dense64(let c): sweep(c, edges, top, &out)
+        }
+        return out
+    }
+
+    private func sweep<T: FixedWidthInteger>(_ counts: [T], _ edges: [Int], _ top: Int, _ out: inout [Int]) {
+        var running = countAtOrAbove(top)
+        out[edges.count - 1] = running
+        counts.withUnsafeBufferPointer { c in
+            for i in stride(from: edges.count - 2, through: 0, by: -1) {
+                let lo = min(max(edges[i] - first, 0), c.count), hi = min(max(edges[i + 1] - first, 0), c.count)
+                for k in lo ..< max(lo, hi) { running += Int(c[k]) }
+                out[i] = edges[i] <= first ? total : running
+            }
         }
     }
 
@@ -105,6 +136,7 @@ public struct CountHistogram: Sendable {
         case .dense8(let c): body = c.count
         case .dense16(let c): body = c.count * 2
         case .dense32(let c): body = c.count * 4
+        case .dense64(let c): body = c.count * 8
         }
         return body + blockSuffix.count * 8
     }
@@ -117,6 +149,7 @@ public struct CountHistogram: Sendable {
         case .dense8(let c): for (i, v) in c.enumerated() { full[first + i] += UInt64(v) }
         case .dense16(let c): for (i, v) in c.enumerated() { full[first + i] += UInt64(v) }
         case .dense32(let c): for (i, v) in c.enumerated() { full[first + i] += UInt64(v) }
+        case .dense64(let c): for (i, v) in c.enumerated() { full[first + i] += v }
         }
     }
 }

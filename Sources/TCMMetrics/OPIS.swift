@@ -36,9 +36,23 @@ public struct ThresholdAnalyzer: Sendable {
     }
 
     /// Utility curves of the classes with positives on a grid: `[class][grid point]`.
-    public func curves(grid: ThresholdGrid, spec: UtilitySpec) -> (classes: [Int], values: [[Double]]) {
+    /// Classes are split over `threads` (it pays from a few hundred classes on).
+    public func curves(grid: ThresholdGrid, spec: UtilitySpec, threads: Int = defaultThreadCount) -> (classes: [Int], values: [[Double]]) {
         let included = classesWithPositives
-        return (included, included.map { c in grid.edges.map { utility(c, edge: $0, spec: spec) } })
+        let chunk = 256
+        let chunks = (included.count + chunk - 1) / chunk
+        let out = SharedBuffer<[Double]>(count: included.count)
+        parallelForEach(count: chunks, threads: threads) { part in
+            for j in part * chunk ..< min(included.count, (part + 1) * chunk) {
+                let p = counts.positives[included[j]], n = counts.negatives[included[j]]
+                let accepted = p.countsAtOrAbove(ascending: grid.edges), falseAccepts = n.countsAtOrAbove(ascending: grid.edges)
+                out.initialize(j, to: grid.edges.indices.map {
+                    spec.utility(acceptedPositives: accepted[$0], positives: p.total,
+                                 acceptedNegatives: falseAccepts[$0], negatives: n.total)
+                })
+            }
+        }
+        return (included, out.moveToArray())
     }
 
     /// The full report.
@@ -115,9 +129,8 @@ public struct ThresholdAnalyzer: Sendable {
                 high = fixedOrder.suffix(m).reduce(0) { $0 + u[$1][i] } / Double(m)
             } else {
                 for j in u.indices { column[j] = u[j][i] }
-                column.sort()
-                low = column.prefix(m).reduce(0, +) / Double(m)
-                high = column.suffix(m).reduce(0, +) / Double(m)
+                low = Selection.meanOfSmallest(&column, m)
+                high = -Selection.meanOfSmallest(&column, m, negated: true)
             }
             total += weights[i] * (high - low) * (high - low)
         }

@@ -6,7 +6,7 @@ import TCMKernels
 ///
 /// Pairs are ordered, as the spec defines them: class c has n_c(n_c − 1) positives and
 /// n_c(N − n_c) negatives (pairs (a, b) with a in c). The pass never holds more of the
-/// similarity matrix than one tile, and each class's histograms are written by one thread only.
+/// similarity matrix than one tile per thread.
 public struct PairCounts: Sendable {
     public let bins: ThresholdBins
     public let classNames: [String]
@@ -22,67 +22,74 @@ public struct PairCounts: Sendable {
     public var totalPositives: UInt64 { globalPositiveAtOrAbove[0] }
     public var totalNegatives: UInt64 { globalNegativeAtOrAbove[0] }
 
-    /// Tuning of the pass (defaults measured in Benchmarks/README.md).
+    /// How the pass walks the similarity matrix.
+    public enum Strategy: String, Sendable, CaseIterable {
+        /// Upper triangle only (s(a, b) = s(b, a)): half the products. Each worker keeps full
+        /// histograms of every class, so it is used when classes × bins × workers fits `symmetricMemoryLimit`.
+        case symmetric
+        /// Every row against every column, each class's rows handled by one worker, which then owns
+        /// that class's histograms outright: memory O(classes × compact bins), for many classes.
+        case classOwned
+    }
+
+    /// Tuning of the pass (defaults measured with `tcmscope bench`, see Benchmarks/README.md).
     public struct Tiling: Sendable {
         public var rowBlock = 96
+        /// Columns per tile; rounded down to a multiple of 16 (the packed panel width).
         public var columnBlock = 1024
         public var threads = defaultThreadCount
+        /// `nil` chooses by memory.
+        public var strategy: Strategy? = nil
+        public var symmetricMemoryLimit = 128 << 20
         public init() {}
+
+        var columns: Int { max(16, columnBlock / 16 * 16) }
     }
 
     /// Runs the pass.
     /// - Parameter progress: called with the fraction done (from worker threads).
     public static func compute(layout: ClassLayout, bins: ThresholdBins = .standard, tiling: Tiling = Tiling(),
                                progress: (@Sendable (Double) -> Void)? = nil) -> PairCounts {
-        let n = layout.sampleCount
-        let classes = layout.classCount
-        // Work items: runs of whole classes of at least `rowBlock` rows, biggest first.
-        var items: [Range<Int>] = []
-        var c = 0
-        while c < classes {
-            var end = c + 1
-            while end < classes && layout.classStart[end] - layout.classStart[c] < tiling.rowBlock { end += 1 }
-            items.append(c ..< end)
-            c = end
+        // A bin of one class can hold at most n_c · N pairs: 32-bit counters suffice below 65,536 samples.
+        if layout.sampleCount < 1 << 16 {
+            return compute(UInt32.self, layout: layout, bins: bins, tiling: tiling, progress: progress)
         }
-        items.sort { layout.classStart[$0.upperBound] - layout.classStart[$0.lowerBound] > layout.classStart[$1.upperBound] - layout.classStart[$1.lowerBound] }
+        return compute(UInt64.self, layout: layout, bins: bins, tiling: tiling, progress: progress)
+    }
 
-        let positives = SharedBuffer<CountHistogram>(count: classes)
-        let negatives = SharedBuffer<CountHistogram>(count: classes)
-        let counter = ProgressCounter(total: n, callback: progress)
-        let tileItems = items
-        parallelForEach(count: tileItems.count, threads: tiling.threads) { itemIndex in
-            let item = tileItems[itemIndex]
-            foldClasses(item, layout: layout, bins: bins, tiling: tiling, counter: counter) { cls, pos, neg in
-                positives.initialize(cls, to: CountHistogram(counts: pos))
-                negatives.initialize(cls, to: CountHistogram(counts: neg))
-            }
+    /// The strategy `compute` uses for this layout.
+    public static func strategy(for layout: ClassLayout, bins: ThresholdBins, tiling: Tiling) -> Strategy {
+        if let s = tiling.strategy { return s }
+        let counterBytes = layout.sampleCount < 1 << 16 ? 4 : 8
+        let workers = max(1, tiling.threads)
+        return workers * layout.classCount * 2 * bins.count * counterBytes <= tiling.symmetricMemoryLimit ? .symmetric : .classOwned
+    }
+
+    static func compute<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: Tiling,
+        progress: (@Sendable (Double) -> Void)?) -> PairCounts {
+        let packed = PackedRows(layout.unitRows)
+        let (pos, neg): ([CountHistogram], [CountHistogram])
+        switch strategy(for: layout, bins: bins, tiling: tiling) {
+        case .symmetric:
+            (pos, neg) = symmetricPass(Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, progress: progress)
+        case .classOwned:
+            (pos, neg) = classOwnedPass(Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, progress: progress)
         }
-        let pos = positives.moveToArray(), neg = negatives.moveToArray()
-        return PairCounts(bins: bins, classNames: layout.classNames,
-                          classSizes: (0 ..< classes).map(layout.size(of:)),
-                          positives: pos, negatives: neg,
-                          globalPositiveAtOrAbove: suffixSums(pos, bins: bins),
-                          globalNegativeAtOrAbove: suffixSums(neg, bins: bins))
+        return PairCounts(bins: bins, classNames: layout.classNames, classSizes: (0 ..< layout.classCount).map(layout.size(of:)),
+                          positives: pos, negatives: neg)
     }
 
     /// Builds counts straight from histograms (tests and synthetic inputs).
     public init(bins: ThresholdBins, classNames: [String], classSizes: [Int],
                 positives: [CountHistogram], negatives: [CountHistogram]) {
-        self.init(bins: bins, classNames: classNames, classSizes: classSizes, positives: positives, negatives: negatives,
-                  globalPositiveAtOrAbove: Self.suffixSums(positives, bins: bins),
-                  globalNegativeAtOrAbove: Self.suffixSums(negatives, bins: bins))
-    }
-
-    private init(bins: ThresholdBins, classNames: [String], classSizes: [Int], positives: [CountHistogram],
-                 negatives: [CountHistogram], globalPositiveAtOrAbove: [UInt64], globalNegativeAtOrAbove: [UInt64]) {
         self.bins = bins
         self.classNames = classNames
         self.classSizes = classSizes
         self.positives = positives
         self.negatives = negatives
-        self.globalPositiveAtOrAbove = globalPositiveAtOrAbove
-        self.globalNegativeAtOrAbove = globalNegativeAtOrAbove
+        globalPositiveAtOrAbove = Self.suffixSums(positives, bins: bins)
+        globalNegativeAtOrAbove = Self.suffixSums(negatives, bins: bins)
     }
 
     static func suffixSums(_ histograms: [CountHistogram], bins: ThresholdBins) -> [UInt64] {
@@ -92,16 +99,120 @@ public struct PairCounts: Sendable {
         return full
     }
 
-    /// Computes the similarity tiles of the rows of `classRange` against all rows and folds each
-    /// tile into the classes' histograms, then hands each finished class to `emit`.
-    static func foldClasses(_ classRange: Range<Int>, layout: ClassLayout, bins: ThresholdBins, tiling: Tiling,
-                            counter: ProgressCounter,
-                            emit: (Int, UnsafeBufferPointer<UInt32>, UnsafeBufferPointer<UInt32>) -> Void) {
+    // MARK: - Symmetric pass
+
+    /// Row blocks against the columns at and right of the diagonal. A pair (a, b), a < b, of one
+    /// class adds 2 to that class's positives (both orders); of classes c ≠ c' it adds one
+    /// negative to each.
+    static func symmetricPass<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: Tiling,
+        progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        let n = layout.sampleCount, d = layout.unitRows.cols, nb = bins.count, classes = layout.classCount
+        let blocks = (n + tiling.rowBlock - 1) / tiling.rowBlock
+        let workers = max(1, min(tiling.threads, blocks))
+        // Per worker: [class][positives (unordered) | negatives][bin].
+        let perWorker = classes * 2 * nb
+        let scratch = SharedBuffer<Counter>(count: workers * perWorker)
+        scratch.base.initialize(repeating: 0, count: workers * perWorker)
+        let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
+        let columnsPerTile = tiling.columns
+        let tileSize = tiling.rowBlock * columnsPerTile
+        parallelForEach(count: blocks, threads: workers) { worker, block in
+            let histograms = scratch.base + worker * perWorker
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: tileSize)
+            defer { tile.deallocate() }
+            let r0 = block * tiling.rowBlock, rows = min(tiling.rowBlock, n - r0)
+            layout.unitRows.values.withUnsafeBufferPointer { x in
+                var c0 = r0 / 16 * 16
+                while c0 < n {
+                    let cols = min(columnsPerTile, n - c0), c1 = c0 + cols
+                    packed.multiply(a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: c0, count: cols, c: tile, ldc: cols)
+                    var ca = layout.classOfRow(r0)
+                    for r in 0 ..< rows {
+                        let a = r0 + r
+                        while layout.classStart[ca + 1] <= a { ca += 1 }
+                        var j = max(c0, a + 1)
+                        if j >= c1 { continue }
+                        let row = tile + r * cols - c0
+                        let own = histograms + ca * 2 * nb
+                        var cb = ca
+                        while j < c1 {
+                            while layout.classStart[cb + 1] <= j { cb += 1 }
+                            let end = min(layout.classStart[cb + 1], c1)
+                            if cb == ca {
+                                bins.accumulate(row + j, count: end - j, into: own)
+                            } else {
+                                bins.accumulate(row + j, count: end - j, into: own + nb, and: histograms + cb * 2 * nb + nb)
+                            }
+                            j = end
+                        }
+                    }
+                    c0 = c1
+                }
+            }
+            counter.advance(by: rows * (n - r0))
+        }
+        // Sum the workers' histograms into worker 0's, then compact each class.
+        let total = scratch.base
+        for w in 1 ..< workers {
+            let other = scratch.base + w * perWorker
+            for i in 0 ..< perWorker { total[i] &+= other[i] }
+        }
+        var positives: [CountHistogram] = [], negatives: [CountHistogram] = []
+        for c in 0 ..< classes {
+            let pos = total + c * 2 * nb
+            for k in 0 ..< nb { pos[k] &*= 2 }  // both orders of each unordered positive pair
+            positives.append(CountHistogram(counts: UnsafeBufferPointer(start: pos, count: nb)))
+            negatives.append(CountHistogram(counts: UnsafeBufferPointer(start: pos + nb, count: nb)))
+        }
+        scratch.base.deinitialize(count: workers * perWorker)
+        scratch.base.deallocate()
+        return (positives, negatives)
+    }
+
+    // MARK: - Class-owned pass
+
+    /// Work items are runs of whole classes (at least `rowBlock` rows); a worker computes its
+    /// classes' rows against all columns and folds them into histograms no one else touches.
+    static func classOwnedPass<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: Tiling,
+        progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        let classes = layout.classCount
+        var items: [Range<Int>] = []
+        var c = 0
+        while c < classes {
+            var end = c + 1
+            while end < classes && layout.classStart[end] - layout.classStart[c] < tiling.rowBlock { end += 1 }
+            items.append(c ..< end)
+            c = end
+        }
+        func rows(_ r: Range<Int>) -> Int { layout.classStart[r.upperBound] - layout.classStart[r.lowerBound] }
+        items.sort { rows($0) > rows($1) }  // biggest first balances the workers
+
+        let positives = SharedBuffer<CountHistogram>(count: classes)
+        let negatives = SharedBuffer<CountHistogram>(count: classes)
+        let counter = ProgressCounter(total: layout.sampleCount, callback: progress)
+        let work = items
+        parallelForEach(count: work.count, threads: tiling.threads) { index in
+            foldClasses(Counter.self, work[index], layout: layout, packed: packed, bins: bins, tiling: tiling,
+                        counter: counter) { cls, pos, neg in
+                positives.initialize(cls, to: CountHistogram(counts: pos))
+                negatives.initialize(cls, to: CountHistogram(counts: neg))
+            }
+        }
+        return (positives.moveToArray(), negatives.moveToArray())
+    }
+
+    static func foldClasses<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, _ classRange: Range<Int>, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins,
+        tiling: Tiling, counter: ProgressCounter,
+        emit: (Int, UnsafeBufferPointer<Counter>, UnsafeBufferPointer<Counter>) -> Void) {
         let n = layout.sampleCount, d = layout.unitRows.cols, nb = bins.count
         let rowStart = layout.classStart[classRange.lowerBound], rowEnd = layout.classStart[classRange.upperBound]
-        let scratch = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: classRange.count * 2 * nb)
+        let scratch = UnsafeMutableBufferPointer<Counter>.allocate(capacity: classRange.count * 2 * nb)
         scratch.initialize(repeating: 0)
-        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * tiling.columnBlock)
+        let columnsPerTile = tiling.columns
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * columnsPerTile)
         defer { scratch.deallocate(); tile.deallocate() }
 
         layout.unitRows.values.withUnsafeBufferPointer { x in
@@ -111,28 +222,26 @@ public struct PairCounts: Sendable {
                 let rows = min(tiling.rowBlock, rowEnd - r0)
                 var c0 = 0
                 while c0 < n {
-                    let cols = min(tiling.columnBlock, n - c0)
-                    GEMM.sgemm(transA: false, transB: true, m: rows, n: cols, k: d,
-                               a: base + r0 * d, lda: d, b: base + c0 * d, ldb: d, c: tile, ldc: cols)
+                    let cols = min(columnsPerTile, n - c0)
+                    packed.multiply(a: base + r0 * d, m: rows, lda: d, columns: c0, count: cols, c: tile, ldc: cols)
                     var cls = layout.classOfRow(r0)
                     for r in 0 ..< rows {
                         let a = r0 + r
                         while layout.classStart[cls + 1] <= a { cls += 1 }
-                        let local = cls - classRange.lowerBound
-                        let pos = scratch.baseAddress! + local * 2 * nb
+                        let pos = scratch.baseAddress! + (cls - classRange.lowerBound) * 2 * nb
                         let neg = pos + nb
-                        let row = tile + r * cols
-                        // Columns c0..<c0+cols split into: negatives | positives (minus self) | negatives.
+                        let row = tile + r * cols - c0
+                        // Columns c0 ..< c0 + cols: negatives | positives (minus the pair with itself) | negatives.
                         let ps = min(max(layout.classStart[cls], c0), c0 + cols)
                         let pe = min(max(layout.classStart[cls + 1], c0), c0 + cols)
-                        bins.accumulate(row, count: ps - c0, into: neg)
+                        bins.accumulate(row + c0, count: ps - c0, into: neg)
                         if a >= ps && a < pe {
-                            bins.accumulate(row + (ps - c0), count: a - ps, into: pos)
-                            bins.accumulate(row + (a + 1 - c0), count: pe - a - 1, into: pos)
+                            bins.accumulate(row + ps, count: a - ps, into: pos)
+                            bins.accumulate(row + a + 1, count: pe - a - 1, into: pos)
                         } else {
-                            bins.accumulate(row + (ps - c0), count: pe - ps, into: pos)
+                            bins.accumulate(row + ps, count: pe - ps, into: pos)
                         }
-                        bins.accumulate(row + (pe - c0), count: c0 + cols - pe, into: neg)
+                        bins.accumulate(row + pe, count: c0 + cols - pe, into: neg)
                     }
                     c0 += cols
                 }
@@ -141,10 +250,9 @@ public struct PairCounts: Sendable {
             }
         }
         for cls in classRange {
-            let local = cls - classRange.lowerBound
-            let pos = UnsafeBufferPointer(rebasing: scratch[(local * 2 * nb) ..< (local * 2 * nb + nb)])
-            let neg = UnsafeBufferPointer(rebasing: scratch[(local * 2 * nb + nb) ..< (local * 2 + 2) * nb])
-            emit(cls, pos, neg)
+            let local = (cls - classRange.lowerBound) * 2 * nb
+            emit(cls, UnsafeBufferPointer(rebasing: scratch[local ..< local + nb]),
+                 UnsafeBufferPointer(rebasing: scratch[local + nb ..< local + 2 * nb]))
         }
     }
 }

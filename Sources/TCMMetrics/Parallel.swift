@@ -5,18 +5,24 @@ import Synchronization
 /// Runs `body(item)` for every item in `0..<count` on up to `threads` threads, handing items out
 /// dynamically (a shared counter), so uneven items still balance.
 func parallelForEach(count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+    parallelForEach(count: count, threads: threads) { _, item in body(item) }
+}
+
+/// As above, also passing the worker number (`0 ..< min(threads, count)`) so that each worker
+/// can own scratch memory.
+func parallelForEach(count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _ item: Int) -> Void) {
     guard count > 0 else { return }
     let workers = max(1, min(threads, count))
     if workers == 1 {
-        for i in 0 ..< count { body(i) }
+        for i in 0 ..< count { body(0, i) }
         return
     }
     let next = Atomic<Int>(0)
-    DispatchQueue.concurrentPerform(iterations: workers) { _ in
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
         while true {
             let i = next.add(1, ordering: .relaxed).oldValue
             if i >= count { break }
-            body(i)
+            body(worker, i)
         }
     }
 }

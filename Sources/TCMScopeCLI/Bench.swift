@@ -1,6 +1,172 @@
 import ArgumentParser
+import Foundation
+import TCMData
+import TCMKernels
+import TCMMetrics
 
+/// `tcmscope bench`: times the pair pass and a range change on synthetic clustered embeddings,
+/// and runs a numpy implementation of the same pass on the same data in the same run.
 struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Benchmarks (see Benchmarks/README.md).")
-    func run() throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the pair pass and range changes against a numpy peer (build with -c release).",
+        discussion: """
+        Without --n, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
+        each in a child process so that peak RSS is per configuration. Results and the command: Benchmarks/README.md.
+        """
+    )
+
+    @Option(help: "Samples (one configuration only).") var n: Int?
+    @Option(help: "Dimension.") var d = 64
+    @Option(help: "Classes.") var classes = 10
+    @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
+    @Option(help: "Compute threads.") var threads = defaultThreadCount
+    @Option(help: "Range changes to time (median reported).") var rangeChanges = 50
+    @Option(help: "Python interpreter for the numpy peer; 'none' skips it.") var python = "python3"
+    @Flag(help: "Emit one JSON line (used by the parent run).") var jsonLine = false
+    @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
+
+    func run() throws {
+        if kernels { return KernelBench.run() }
+        guard let n else { return try runStandardSet() }
+        let result = try measure(n: n)
+        if jsonLine {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for (k, v) in result.sorted(by: { $0.key < $1.key }) { print("\(k): \(v)") }
+        }
+    }
+
+    /// One configuration: generate, save for the peer, time our pass, then run the peer.
+    func measure(n: Int) throws -> [String: Any] {
+        let (matrix, labels) = SyntheticData.clustered(n: n, dimension: d, classes: classes, seed: seed)
+        let dir = NSTemporaryDirectory() + "tcmscope-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let embeddingPath = dir + "/e.npy", labelPath = dir + "/l.npy"
+        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [n, d]), to: embeddingPath)
+        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [n]), to: labelPath)
+
+        var tiling = PairCounts.Tiling()
+        tiling.threads = threads
+        let t0 = Date()
+        let layout = ClassLayout(embeddings: matrix, labels: labels)
+        let counts = PairCounts.compute(layout: layout, tiling: tiling)
+        let analyzer = ThresholdAnalyzer(counts: counts)
+        let report = analyzer.report(OPISOptions())
+        let passSeconds = Date().timeIntervalSince(t0)
+
+        // Range changes: alternate between two FAR ranges so every call does real work.
+        var times: [Double] = []
+        var options = OPISOptions()
+        for i in 0 ..< rangeChanges {
+            options.range = i % 2 == 0 ? .far(farAtLow: 0.2, farAtHigh: 0.005) : .far(farAtLow: 0.1, farAtHigh: 0.01)
+            let s = Date()
+            _ = analyzer.report(options)
+            times.append(Date().timeIntervalSince(s))
+        }
+        times.sort()
+        var histogramBytes = 0
+        for c in 0 ..< counts.classCount { histogramBytes += counts.positives[c].storageBytes + counts.negatives[c].storageBytes }
+        var result: [String: Any] = [
+            "n": n, "d": d, "classes": classes, "threads": threads,
+            "pass_seconds": passSeconds, "range_change_ms": times[times.count / 2] * 1000,
+            "peak_rss_mb": peakRSSMegabytes(), "histogram_mb": Double(histogramBytes) / 1e6,
+            "opis": report.opis, "epsilon_opis": report.epsilonOPIS,
+        ]
+        if python != "none" { result["peer"] = runPeer(embeddingPath, labelPath) }
+        return result
+    }
+
+    /// Runs Benchmarks/opis_numpy.py on the same files; its JSON, or an "error" entry.
+    func runPeer(_ embeddings: String, _ labels: String) -> [String: Any] {
+        guard let script = try? SampleData.repositoryFile("Benchmarks/opis_numpy.py") else { return ["error": "Benchmarks/opis_numpy.py not found"] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, script, embeddings, labels, "--range-changes", "\(rangeChanges)"]
+        // The machine sets OPENBLAS_CORETYPE for old OpenBLAS builds; it slows numpy's own, so the
+        // peer runs without it (and without OPENBLAS_L2_SIZE, which goes with it).
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        environment["OPENBLAS_L2_SIZE"] = nil
+        environment["OPENBLAS_NUM_THREADS"] = "\(threads)"
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        do { try process.run() } catch { return ["error": "\(error)"] }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            return ["error": "peer exited with status \(process.terminationStatus)"]
+        }
+        return object
+    }
+
+    func runStandardSet() throws {
+        let configurations = [(10_000, 128, 10), (60_000, 64, 10), (60_000, 64, 10_000)]
+        print("TCMScope pair-pass benchmark (\(threads) threads; numpy peer on the same data in the same run)")
+        print("config                   ours: pass   range chg  peak RSS | numpy: pass   range chg  peak RSS | pass ratio  OPIS ours / numpy")
+        for (n, d, c) in configurations {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            process.arguments = ["bench", "--n", "\(n)", "--d", "\(d)", "--classes", "\(c)", "--seed", "\(seed)",
+                                 "--threads", "\(threads)", "--range-changes", "\(rangeChanges)", "--python", python, "--json-line"]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+                  let r = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                print("\(n)×\(d), \(c) classes: child failed"); continue
+            }
+            let peer = r["peer"] as? [String: Any] ?? [:]
+            func num(_ o: [String: Any], _ k: String) -> Double { (o[k] as? NSNumber)?.doubleValue ?? .nan }
+            let ours = num(r, "pass_seconds"), theirs = num(peer, "pass_seconds")
+            let label = "\(n / 1000)k×\(d), \(c) cl".padding(toLength: 22, withPad: " ", startingAt: 0)
+            print(label + String(format: "   %8.3f s  %7.3f ms  %5.0f MB | %8.3f s  %7.3f ms  %5.0f MB | %6.1f×     %.6f / %.6f",
+                                 ours, num(r, "range_change_ms"), num(r, "peak_rss_mb"),
+                                 theirs, num(peer, "range_change_ms"), num(peer, "peak_rss_mb"),
+                                 theirs / ours, num(r, "opis"), num(peer, "opis")))
+            if let error = peer["error"] { print("  numpy peer: \(error)") }
+        }
+    }
+}
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}
+
+/// Seeded synthetic embeddings: Gaussian class centres, per-class spread, equal class sizes.
+enum SyntheticData {
+    static func clustered(n: Int, dimension: Int, classes: Int, seed: UInt64) -> (Matrix, Labels) {
+        var state = seed
+        func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
+        func gaussian() -> Float {
+            let u = max(uniform(), 1e-7), v = uniform()
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+        let centres = (0 ..< classes * dimension).map { _ in gaussian() }
+        let spreads = (0 ..< classes).map { _ in 0.5 + uniform() }
+        var values = [Float](repeating: 0, count: n * dimension)
+        var labels = [Int32](repeating: 0, count: n)
+        for i in 0 ..< n {
+            let c = i % classes
+            labels[i] = Int32(c)
+            for j in 0 ..< dimension { values[i * dimension + j] = centres[c * dimension + j] + spreads[c] * gaussian() }
+        }
+        return (Matrix(rows: n, cols: dimension, values: values),
+                Labels(classOf: labels, classNames: (0 ..< classes).map(String.init)))
+    }
 }

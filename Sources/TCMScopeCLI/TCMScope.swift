@@ -83,13 +83,18 @@ enum SampleData {
     static let mnistLabels = "mnist/t10k-labels-idx1-ubyte.gz"
 
     static func path(_ relative: String) throws -> String {
+        try repositoryFile("sample-data/" + relative)
+    }
+
+    /// A file of the checkout, looked up from the working directory and the executable's folders.
+    static func repositoryFile(_ relative: String) throws -> String {
         var candidates = [FileManager.default.currentDirectoryPath]
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0 ..< 6 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
         for base in candidates {
-            let p = base + "/sample-data/" + relative
+            let p = base + "/" + relative
             if FileManager.default.fileExists(atPath: p) { return p }
         }
-        throw DataError("sample-data/" + relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
+        throw DataError(relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
     }
 }

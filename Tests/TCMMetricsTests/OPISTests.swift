@@ -47,6 +47,21 @@ func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> C
         #expect(pr.utility(acceptedPositives: 0, positives: 8, acceptedNegatives: 0, negatives: 10) == 0)
     }
 
+    @Test func meanOfExtremesBySelectionMatchesSorting() {
+        var rng = SplitMix64(state: 5)
+        for n in [1, 2, 9, 300] {
+            let values = (0 ..< n).map { _ in (rng.uniform() * 8).rounded() / 8 }  // ties
+            let sorted = values.sorted()
+            for m in Set([1, 2, n]).filter({ $0 <= n }) {
+                var copy = values
+                let low = Selection.meanOfSmallest(&copy, m), high = -Selection.meanOfSmallest(&copy, m, negated: true)
+                #expect(abs(low - sorted.prefix(m).reduce(0, +) / Double(m)) < 1e-12)
+                #expect(abs(high - sorted.suffix(m).reduce(0, +) / Double(m)) < 1e-12)
+                #expect(copy.sorted() == sorted, "values are only reordered")
+            }
+        }
+    }
+
     @Test func groupSizeRoundsUpButNotOnRoundingNoise() {
         #expect(ThresholdAnalyzer.groupSize(epsilon: 0.05, classes: 10) == 1)
         #expect(ThresholdAnalyzer.groupSize(epsilon: 0.05, classes: 20) == 1)
@@ -69,6 +84,8 @@ func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> C
                 if h.countAtOrAbove(k) != suffix { return }
             }
             #expect(h.countAtOrAbove(bins.count) == 0)
+            let edges = [0, 3, 4, 100, 101, 517, 800, bins.count - 1, bins.count]
+            #expect(h.countsAtOrAbove(ascending: edges) == edges.map { h.countAtOrAbove($0) })
             #expect(h.total == suffix)
         }
     }
@@ -132,22 +149,36 @@ func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> C
         #expect(analyzer.report(OPISOptions()).excludedClasses.count == shape.sizes.filter { $0 < 2 }.count)
     }
 
-    @Test func threadsAndTilesDoNotChangeCounts() {
-        let (m, labels) = clusteredData(sizes: [50, 3, 70, 1, 25], dimension: 20, seed: 9)
+    @Test func strategiesThreadsTilesAndCounterWidthsAgree() {
+        let (m, labels) = clusteredData(sizes: [50, 3, 70, 1, 25, 2, 2], dimension: 20, seed: 9)
         let layout = ClassLayout(embeddings: m, labels: labels)
-        var one = PairCounts.Tiling(); one.threads = 1
-        var two = PairCounts.Tiling(); two.threads = 2; two.rowBlock = 5; two.columnBlock = 17
-        let a = PairCounts.compute(layout: layout, tiling: one), b = PairCounts.compute(layout: layout, tiling: two)
-        #expect(a.globalNegativeAtOrAbove == b.globalNegativeAtOrAbove)
-        #expect(a.globalPositiveAtOrAbove == b.globalPositiveAtOrAbove)
-        for c in 0 ..< a.classCount {
-            for k in stride(from: 0, to: a.bins.count, by: 97) {
-                #expect(a.positives[c].countAtOrAbove(k) == b.positives[c].countAtOrAbove(k))
-                #expect(a.negatives[c].countAtOrAbove(k) == b.negatives[c].countAtOrAbove(k))
+        var one = PairCounts.Tiling(); one.threads = 1; one.strategy = .classOwned
+        let a = PairCounts.compute(layout: layout, tiling: one)
+        var variants: [PairCounts] = []
+        for strategy in PairCounts.Strategy.allCases {
+            for (threads, rows, columns) in [(1, 96, 1024), (2, 5, 17), (2, 7, 48), (3, 1, 16)] {
+                var t = PairCounts.Tiling()
+                t.threads = threads; t.rowBlock = rows; t.columnBlock = columns; t.strategy = strategy
+                variants.append(PairCounts.compute(layout: layout, tiling: t))
+                variants.append(PairCounts.compute(UInt64.self, layout: layout, bins: .standard, tiling: t, progress: nil))
             }
         }
+        for b in variants {
+            #expect(a.globalNegativeAtOrAbove == b.globalNegativeAtOrAbove)
+            #expect(a.globalPositiveAtOrAbove == b.globalPositiveAtOrAbove)
+            for c in 0 ..< a.classCount {
+                for k in stride(from: 0, to: a.bins.count, by: 97) {
+                    #expect(a.positives[c].countAtOrAbove(k) == b.positives[c].countAtOrAbove(k))
+                    #expect(a.negatives[c].countAtOrAbove(k) == b.negatives[c].countAtOrAbove(k))
+                }
+            }
+        }
+        // The automatic choice: few classes go symmetric, many (by memory) class-owned.
+        #expect(PairCounts.strategy(for: layout, bins: .standard, tiling: PairCounts.Tiling()) == .symmetric)
+        var small = PairCounts.Tiling(); small.symmetricMemoryLimit = 1 << 20
+        #expect(PairCounts.strategy(for: layout, bins: .standard, tiling: small) == .classOwned)
         // Ordered pairs: n_c(n_c − 1) positives and n_c(N − n_c) negatives.
-        let n = 149
+        let n = layout.sampleCount
         for (c, size) in layout.classStart.indices.dropLast().map({ ($0, layout.size(of: $0)) }) {
             #expect(a.positives[c].total == size * (size - 1))
             #expect(a.negatives[c].total == size * (n - size))

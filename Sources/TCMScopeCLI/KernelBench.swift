@@ -1,0 +1,33 @@
+import Foundation
+import TCMKernels
+
+/// `tcmscope bench --kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md, and the
+/// rate of the similarity → histogram fold, each on one thread.
+enum KernelBench {
+    static func run() {
+        for (m, k, n) in [(256, 784, 256), (10_000, 64, 10_000), (1024, 128, 10_000), (96, 64, 1024)] {
+            let a = (0 ..< m * k).map { Float($0 % 17) * 0.01 }, b = (0 ..< n * k).map { Float($0 % 13) * 0.01 }
+            var c = [Float](repeating: 0, count: m * n)
+            let reps = max(1, Int(2e10 / Double(2 * m * n * k)))
+            let start = Date()
+            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                for _ in 0 ..< reps {
+                    GEMM.sgemm(transA: false, transB: true, m: m, n: n, k: k, a: pa.baseAddress!, lda: k,
+                               b: pb.baseAddress!, ldb: k, c: pc.baseAddress!, ldc: n)
+                }
+            } } }
+            let seconds = Date().timeIntervalSince(start) / Double(reps)
+            print(String(format: "GEMM A·Bᵀ %5d×%3d · %3d×%5d: %7.1f GFLOP/s", m, k, k, n, 2 * Double(m * n * k) / seconds / 1e9))
+        }
+        let bins = ThresholdBins.standard
+        let values = (0 ..< 1 << 20).map { Float(sin(Double($0) * 0.37)) }
+        var histogram = [UInt32](repeating: 0, count: bins.count)
+        let reps = 50
+        let start = Date()
+        values.withUnsafeBufferPointer { v in histogram.withUnsafeMutableBufferPointer { h in
+            for _ in 0 ..< reps { bins.accumulate(v.baseAddress!, count: v.count, into: h.baseAddress!) }
+        } }
+        let rate = Double(reps * values.count) / Date().timeIntervalSince(start)
+        print(String(format: "histogram fold: %.0f M similarities/s (%.2f ns each)", rate / 1e6, 1e9 / rate))
+    }
+}
