@@ -164,9 +164,16 @@ public enum GEMM {
         raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + v, as: SIMD8<Float>.self)
     }
 
-    /// C[rows×cols] += alpha · (6×kcb panel) · (kcb×16 panel).
+    @inline(__always)
+    static func store8(_ v: SIMD8<Float>, to p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+    }
+
+    /// C[rows×cols] += alpha · (6×kcb panel) · (kcb×16 panel); with `overwrite`, C = that product
+    /// (no read of C: the similarity tiles skip a zeroing pass and a load per element).
     static func microKernel(kcb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float) {
+                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float,
+                            overwrite: Bool = false) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
         var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
@@ -192,6 +199,15 @@ public enum GEMM {
             pb += nr
         }
         let s = SIMD8<Float>(repeating: alpha)
+        if overwrite && rows == mr && cols == nr {
+            store8(c00 * s, to: c); store8(c01 * s, to: c + 8)
+            store8(c10 * s, to: c + ldc); store8(c11 * s, to: c + ldc + 8)
+            store8(c20 * s, to: c + 2 * ldc); store8(c21 * s, to: c + 2 * ldc + 8)
+            store8(c30 * s, to: c + 3 * ldc); store8(c31 * s, to: c + 3 * ldc + 8)
+            store8(c40 * s, to: c + 4 * ldc); store8(c41 * s, to: c + 4 * ldc + 8)
+            store8(c50 * s, to: c + 5 * ldc); store8(c51 * s, to: c + 5 * ldc + 8)
+            return
+        }
         if rows == mr && cols == nr {
             add8(c00 * s, to: c); add8(c01 * s, to: c + 8)
             add8(c10 * s, to: c + ldc); add8(c11 * s, to: c + ldc + 8)
@@ -206,7 +222,11 @@ public enum GEMM {
         for r in 0 ..< rows {
             let lo = tile[2 * r] * s, hi = tile[2 * r + 1] * s
             let row = c + r * ldc
-            for j in 0 ..< cols { row[j] += j < 8 ? lo[j] : hi[j - 8] }
+            if overwrite {
+                for j in 0 ..< cols { row[j] = j < 8 ? lo[j] : hi[j - 8] }
+            } else {
+                for j in 0 ..< cols { row[j] += j < 8 ? lo[j] : hi[j - 8] }
+            }
         }
     }
 }

@@ -50,9 +50,8 @@ public struct PackedRows: @unchecked Sendable {
                 while ir < mcb {
                     let height = min(GEMM.mr, mcb - ir)
                     let target = c + (ic + ir) * ldc + jr
-                    GEMM.scale(c: target, m: height, n: width, ldc: ldc, by: 0)
                     GEMM.microKernel(kcb: d, a: packA + ir * d, b: storage + (c0 + jr) * d,
-                                     c: target, ldc: ldc, rows: height, cols: width, alpha: 1)
+                                     c: target, ldc: ldc, rows: height, cols: width, alpha: 1, overwrite: true)
                     ir += GEMM.mr
                 }
                 jr += GEMM.nr

@@ -32,14 +32,14 @@ public enum Retrieval {
         // Per block: [hits@k for each k] + rPrecision sum + MAP sum + queries.
         let stats = SharedBuffer<[Double]>(count: blocks)
         let counter = ProgressCounter(total: n, callback: progress)
+        let packed = PackedRows(layout.unitRows)
         parallelForEach(count: blocks, threads: threads) { b in
             let r0 = b * blockRows, rows = min(blockRows, n - r0)
             var acc = [Double](repeating: 0, count: ks.count + 3)
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * n)
             defer { tile.deallocate() }
             layout.unitRows.values.withUnsafeBufferPointer { x in
-                GEMM.sgemm(transA: false, transB: true, m: rows, n: n, k: d, a: x.baseAddress! + r0 * d, lda: d,
-                           b: x.baseAddress!, ldb: d, c: tile, ldc: n)
+                packed.multiply(a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: 0, count: n, c: tile, ldc: n)
             }
             var scratch = [Float](repeating: 0, count: n)
             var cls = layout.classOfRow(r0)

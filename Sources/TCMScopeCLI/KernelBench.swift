@@ -4,6 +4,33 @@ import TCMKernels
 /// `tcmscope bench --kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md, and the
 /// rate of the similarity → histogram fold, each on one thread.
 enum KernelBench {
+    /// numpy's float32 `a @ b.T` on one thread, OPENBLAS_CORETYPE unset (see Bench.runPeer).
+    static func numpyGFLOPs(m: Int, k: Int, n: Int) -> Double {
+        let script = """
+        import numpy as np, time
+        a = np.random.rand(\(m), \(k)).astype(np.float32); b = np.random.rand(\(n), \(k)).astype(np.float32)
+        a @ b.T
+        reps = max(1, int(2e10 / (2 * \(m) * \(n) * \(k))))
+        t = time.perf_counter()
+        for _ in range(reps): a @ b.T
+        print(2 * \(m) * \(n) * \(k) / ((time.perf_counter() - t) / reps) / 1e9)
+        """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script]
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        environment["OPENBLAS_L2_SIZE"] = nil
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        guard (try? process.run()) != nil else { return .nan }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
+    }
+
     static func run() {
         for (m, k, n) in [(256, 784, 256), (10_000, 64, 10_000), (1024, 128, 10_000), (96, 64, 1024)] {
             let a = (0 ..< m * k).map { Float($0 % 17) * 0.01 }, b = (0 ..< n * k).map { Float($0 % 13) * 0.01 }
@@ -17,7 +44,10 @@ enum KernelBench {
                 }
             } } }
             let seconds = Date().timeIntervalSince(start) / Double(reps)
-            print(String(format: "GEMM A·Bᵀ %5d×%3d · %3d×%5d: %7.1f GFLOP/s", m, k, k, n, 2 * Double(m * n * k) / seconds / 1e9))
+            let ours = 2 * Double(m * n * k) / seconds / 1e9
+            let peer = numpyGFLOPs(m: m, k: k, n: n)
+            print(String(format: "GEMM A·Bᵀ %5d×%3d · %3d×%5d: ours %6.1f GFLOP/s, numpy %6.1f GFLOP/s, ratio %.2f",
+                         m, k, k, n, ours, peer, ours / peer))
         }
         let bins = ThresholdBins.standard
         let values = (0 ..< 1 << 20).map { Float(sin(Double($0) * 0.37)) }

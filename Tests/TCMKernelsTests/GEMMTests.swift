@@ -125,3 +125,26 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
         #expect(u.values == [0.6, 0.8, 0, 0, -1, 0])
     }
 }
+
+@Suite struct PackedRowsTests {
+    @Test(arguments: [(1, 1, 3), (7, 33, 5), (13, 70, 64), (100, 129, 17)])
+    func tileProductsOverwriteAndMatchNaive(shape: (Int, Int, Int)) {
+        let (m, n, d) = shape
+        var rng = SplitMix64(state: UInt64(m * 31 + n))
+        let a = Matrix(rows: m, cols: d, values: (0 ..< m * d).map { _ in rng.uniform() })
+        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.uniform() })
+        let packed = PackedRows(x)
+        for c0 in stride(from: 0, to: n, by: 16) {
+            let cols = min(n - c0, 32)
+            var tile = [Float](repeating: .nan, count: m * cols)
+            a.values.withUnsafeBufferPointer { pa in tile.withUnsafeMutableBufferPointer { pt in
+                packed.multiply(a: pa.baseAddress!, m: m, lda: d, columns: c0, count: cols, c: pt.baseAddress!, ldc: cols)
+            } }
+            for i in 0 ..< m { for j in 0 ..< cols {
+                var s = 0.0
+                for p in 0 ..< d { s += Double(a[i, p]) * Double(x[c0 + j, p]) }
+                #expect(abs(Double(tile[i * cols + j]) - s) < 1e-4, "(\(i), \(c0 + j))")
+            } }
+        }
+    }
+}

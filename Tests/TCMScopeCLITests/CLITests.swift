@@ -175,3 +175,43 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
         #expect(help.status == 0 && help.stdout.contains("--fail-above-opis"))
     }
 }
+
+@Suite struct ProjectCommandTests {
+    @Test func pcaToCSVAndTSNEToNpyWithSubsampling() throws {
+        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (e, l) = smallEmbeddings(dir)
+        let pca = try tcmscope(["project", e, l, "--method", "pca", "--out", dir + "/p.csv"])
+        #expect(pca.status == 0, "\(pca.stderr)")
+        #expect(pca.stdout.contains("pca: 36 samples × 3 → 2-D") && pca.stdout.contains("trustworthiness(k=10)"))
+        let rows = try String(contentsOfFile: dir + "/p.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "index,label,x,y" && rows.count == 37 && rows[1].hasPrefix("0,0,"))
+
+        let tsne = try tcmscope(["project", e, l, "--method", "tsne", "--iterations", "200", "--perplexity", "5",
+                                 "--max-samples", "30", "--out", dir + "/t.npy"])
+        #expect(tsne.status == 0, "\(tsne.stderr)")
+        #expect(tsne.stderr.contains("projecting 30 of 36 samples (stratified by class, seed 1)"))
+        let layout = try NpyArray(bytes: FileBytes.read(dir + "/t.npy"), file: "t.npy")
+        #expect(layout.shape == [30, 2])
+        let kept = try NpyArray(bytes: FileBytes.read(dir + "/t.indices.npy"), file: "t.indices.npy")
+        #expect(kept.integers()?.count == 30)
+
+        // Warm start from that layout: must have the same number of rows.
+        let warm = try tcmscope(["project", e, l, "--iterations", "50", "--perplexity", "5", "--max-samples", "30",
+                                 "--warm-start", dir + "/t.npy", "--out", dir + "/w.npy"])
+        #expect(warm.status == 0, "\(warm.stderr)")
+        let wrong = try tcmscope(["project", e, l, "--warm-start", dir + "/t.npy", "--out", dir + "/x.npy"])
+        #expect(wrong.status == 2 && wrong.stderr.contains("t.npy: warm-start layout has shape [30, 2], expected [36, 2]"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.npy"))
+    }
+
+    @Test func badProjectArguments() throws {
+        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (e, l) = smallEmbeddings(dir)
+        for args in [["--out", dir + "/x.png"], ["--out", dir + "/x.npy", "--method", "umap"], ["--out", dir + "/x.npy", "--perplexity", "0"]] {
+            let run = try tcmscope(["project", e, l] + args)
+            #expect(run.status == 64, "\(args): \(run.stderr)")
+        }
+        let missing = try tcmscope(["project", dir + "/nope.npy", l, "--out", dir + "/x.npy"])
+        #expect(missing.status == 2 && missing.stderr.contains("nope.npy: no such file"))
+    }
+}

@@ -4,13 +4,13 @@ import Synchronization
 
 /// Runs `body(item)` for every item in `0..<count` on up to `threads` threads, handing items out
 /// dynamically (a shared counter), so uneven items still balance.
-func parallelForEach(count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
+public func parallelForEach(count: Int, threads: Int, _ body: @Sendable (Int) -> Void) {
     parallelForEach(count: count, threads: threads) { _, item in body(item) }
 }
 
 /// As above, also passing the worker number (`0 ..< min(threads, count)`) so that each worker
 /// can own scratch memory.
-func parallelForEach(count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _ item: Int) -> Void) {
+public func parallelForEach(count: Int, threads: Int, _ body: @Sendable (_ worker: Int, _ item: Int) -> Void) {
     guard count > 0 else { return }
     let workers = max(1, min(threads, count))
     if workers == 1 {
@@ -32,16 +32,16 @@ public var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProces
 
 /// A raw buffer that several threads write at disjoint indices. The caller guarantees
 /// disjointness; that is why this is `@unchecked Sendable`.
-struct SharedBuffer<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
-    let count: Int
-    init(count: Int) {
+public struct SharedBuffer<Element>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Element>
+    public let count: Int
+    public init(count: Int) {
         self.count = count
         base = .allocate(capacity: max(count, 1))
     }
-    func initialize(_ i: Int, to value: Element) { (base + i).initialize(to: value) }
+    public func initialize(_ i: Int, to value: Element) { (base + i).initialize(to: value) }
     /// Moves the (fully initialised) elements out into an array and frees the buffer.
-    func moveToArray() -> [Element] {
+    public func moveToArray() -> [Element] {
         let out = Array(UnsafeBufferPointer(start: base, count: count))
         base.deinitialize(count: count)
         base.deallocate()

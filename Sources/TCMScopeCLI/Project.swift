@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import TCMData
+import TCMKernels
+import TCMProjection
+
+/// `tcmscope project`: a 2-D layout of embeddings (PCA or t-SNE), written to .npy or CSV.
+struct Project: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Project embeddings to 2-D with PCA or Barnes–Hut t-SNE (cosine geometry).",
+        discussion: """
+        Embeddings are L2-normalised first, so neighbourhoods are cosine neighbourhoods. Above \
+        --max-samples the input is subsampled, stratified by class and seeded; the command says so \
+        and writes which rows it kept. Output: .npy (N×2 float32, plus FILE.indices.npy when \
+        subsampled) or .csv (index,label,x,y).
+        """
+    )
+
+    @Argument(help: "Embeddings file (N×D).") var embeddings: String
+    @Argument(help: "Labels file (N labels). Omit with --label-column.") var labels: String?
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "pca or tsne.") var method: Method = .tsne
+    @Option(help: ArgumentHelp("Output file: .npy or .csv.", valueName: "file")) var out: String
+    @Option(help: "Subsample (stratified by class) above this many samples.") var maxSamples = 10_000
+    @Option(help: "Seed of the subsample.") var seed: UInt64 = 1
+    @Option(help: "t-SNE perplexity.") var perplexity = 30.0
+    @Option(help: "t-SNE iterations.") var iterations = 1000
+    @Option(help: "t-SNE learning rate (default: auto = max(N/48, 50)).") var learningRate: Double?
+    @Option(help: ArgumentHelp("Start t-SNE from this layout (.npy N×2) instead of PCA, without early exaggeration.", valueName: "file"))
+    var warmStart: String?
+    @Option(help: "Also report trustworthiness (k nearest) of the layout; 0 skips it.") var trustworthinessK = 10
+    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+
+    enum Method: String, ExpressibleByArgument, CaseIterable { case pca, tsne }
+
+    func validate() throws {
+        let lower = out.lowercased()
+        guard lower.hasSuffix(".npy") || lower.hasSuffix(".csv") else { throw ValidationError("--out must end in .npy or .csv") }
+        if maxSamples < 3 { throw ValidationError("--max-samples must be at least 3") }
+        if !(perplexity >= 1) { throw ValidationError("--perplexity must be at least 1") }
+        if iterations < 1 { throw ValidationError("--iterations must be at least 1") }
+        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
+        if trustworthinessK < 0 { throw ValidationError("--trustworthiness-k must be 0 or more") }
+        if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
+    }
+
+    func run() throws {
+        let dataset = try Dataset.load(embeddings: embeddings, labels: labels, options: input.loaderOptions,
+                                       dropZeroVectors: input.dropZeroVectors)
+        let kept = StratifiedSample.indices(labels: dataset.labels, limit: maxSamples, seed: seed)
+        if kept.count < dataset.count {
+            Terminal.printError("tcmscope: projecting \(kept.count) of \(dataset.count) samples (stratified by class, seed \(seed)); kept rows are in the output")
+        }
+        guard kept.count >= 3 else { throw DataError(embeddings, "t-SNE and PCA need at least 3 samples, got \(kept.count)") }
+        let unit = RowNorms.normalized(dataset.embeddings.gatherRows(kept))
+        let started = Date()
+        let layout: [Float]
+        switch method {
+        case .pca:
+            layout = PCA(fitting: unit, components: 2).transform(unit).values
+        case .tsne:
+            var options = TSNEOptions()
+            options.perplexity = perplexity
+            options.iterations = iterations
+            options.learningRate = learningRate
+            if let threads { options.threads = threads }
+            var initial: [Float]? = nil
+            if let warmStart {
+                let array = try NpyArray(bytes: FileBytes.read(warmStart), file: warmStart)
+                guard array.shape == [kept.count, 2] else {
+                    throw DataError(warmStart, "warm-start layout has shape \(array.shape), expected [\(kept.count), 2]")
+                }
+                initial = array.doubles().map(Float.init)
+                options.earlyExaggerationIterations = 0
+            }
+            let bar = ProgressBar("t-SNE")
+            let callback = bar.callback
+            layout = TSNE.run(unitRows: unit, options: options, initial: initial) { snapshot in
+                callback?(Double(snapshot.iteration) / Double(snapshot.totalIterations))
+            }!
+            bar.finish()
+        }
+        let seconds = Date().timeIntervalSince(started)
+        try write(layout: layout, kept: kept, labels: dataset.labels, subsampled: kept.count < dataset.count)
+        var summary = "\(method.rawValue): \(kept.count) samples × \(dataset.dimension) → 2-D in \(String(format: "%.2f", seconds)) s, written to \(out)"
+        if trustworthinessK > 0 && 3 * trustworthinessK + 1 < 2 * kept.count {
+            let t = Trustworthiness.score(unitRows: unit, layout: layout, k: trustworthinessK, threads: threads ?? defaultThreadCount)
+            summary += String(format: "; trustworthiness(k=%d) %.4f", trustworthinessK, t)
+        }
+        print(summary)
+    }
+
+    func write(layout: [Float], kept: [Int], labels: Labels, subsampled: Bool) throws {
+        if out.lowercased().hasSuffix(".csv") {
+            var text = "index,label,x,y\n"
+            for (r, i) in kept.enumerated() {
+                text += "\(i),\(csvField(labels.classNames[Int(labels.classOf[i])])),\(layout[2 * r]),\(layout[2 * r + 1])\n"
+            }
+            try AtomicFile.write(text, to: out)
+        } else {
+            try AtomicFile.write(NpyWriter.bytes(floats: layout, shape: [kept.count, 2]), to: out)
+            if subsampled {
+                let sidecar = String(out.dropLast(4)) + ".indices.npy"
+                try AtomicFile.write(NpyWriter.bytes(int64s: kept.map(Int64.init), shape: [kept.count]), to: sidecar)
+            }
+        }
+    }
+}

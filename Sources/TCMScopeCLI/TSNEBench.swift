@@ -1,0 +1,57 @@
+import Foundation
+import TCMData
+import TCMKernels
+import TCMProjection
+
+/// `tcmscope bench --tsne`: our t-SNE on the bundled MNIST test set (10k × 784, unit rows) against
+/// scikit-learn's (and openTSNE's, when installed) on the same file in the same run: time and
+/// trustworthiness (k = 10), each layout scored by our implementation and by scikit-learn's.
+enum TSNEBench {
+    static func run(python: String, threads: Int, peers: [String]) throws {
+        let images = try SampleData.path(SampleData.mnistImages)
+        let (pixels, _) = try EmbeddingLoader.load(images)
+        let unit = RowNorms.normalized(pixels)
+        let dir = NSTemporaryDirectory() + "tcmscope-tsne-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try AtomicFile.write(NpyWriter.bytes(floats: unit.values, shape: [unit.rows, unit.cols]), to: dir + "/x.npy")
+
+        var options = TSNEOptions()
+        options.threads = threads
+        let start = Date()
+        let layout = TSNE.run(unitRows: unit, options: options)!
+        let seconds = Date().timeIntervalSince(start)
+        let trust = Trustworthiness.score(unitRows: unit, layout: layout, k: 10, threads: threads)
+        try AtomicFile.write(NpyWriter.bytes(floats: layout, shape: [unit.rows, 2]), to: dir + "/ours.npy")
+        print("t-SNE of MNIST test set (\(unit.rows) × \(unit.cols), unit rows), \(threads) threads, 1000 iterations, perplexity 30")
+        print(String(format: "  TCMScope            %7.2f s   trustworthiness(10) %.4f (ours)", seconds, trust))
+
+        for peer in peers {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [python, try SampleData.repositoryFile("Benchmarks/tsne_peer.py"), dir + "/x.npy", dir + "/ours.npy",
+                                 dir + "/peer.npy", "--peer", peer, "--threads", "\(threads)"]
+            var environment = ProcessInfo.processInfo.environment
+            environment["OPENBLAS_CORETYPE"] = nil
+            environment["OPENBLAS_L2_SIZE"] = nil
+            process.environment = environment
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+                  let r = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                print("  \(peer): failed (status \(process.terminationStatus); is it installed?)")
+                continue
+            }
+            let peerLayout = try NpyArray(bytes: FileBytes.read(dir + "/peer.npy"), file: "peer.npy").doubles().map(Float.init)
+            let peerTrust = Trustworthiness.score(unitRows: unit, layout: peerLayout, k: 10, threads: threads)
+            let peerSeconds = (r["seconds"] as? Double) ?? .nan
+            print(String(format: "  %-19@ %7.2f s   trustworthiness(10) %.4f (ours), %.4f (scikit-learn's)   time ratio %.2f×",
+                         (r["peer"] as? String ?? peer) as NSString, peerSeconds, peerTrust,
+                         (r["trustworthiness_peer_by_sklearn"] as? Double) ?? .nan, peerSeconds / seconds))
+            print(String(format: "  TCMScope's layout scored by scikit-learn: %.4f", (r["trustworthiness_ours_by_sklearn"] as? Double) ?? .nan))
+        }
+    }
+}
