@@ -30,17 +30,20 @@ let package = Package(
         .target(name: "TCMKernels", swiftSettings: kernelSettings),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
         .target(name: "TCMMetrics", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
+        // Training: MLP embedder, losses on the similarity matrix (+ TCM), optimisers, sampler, trainer.
+        .target(name: "TCMTraining", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
         // 2-D layouts of embeddings: PCA, Barnes–Hut t-SNE, trustworthiness, stratified subsampling.
         .target(name: "TCMProjection", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
         // The subcommands; a library so tests can drive them without a subprocess.
         .target(name: "TCMScopeCLI", dependencies: [
-            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection",
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
         .testTarget(name: "TCMDataTests", dependencies: ["TCMData"], exclude: ["Fixtures"]),
         .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels"]),
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
+        .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "tcmscope"]),
     ],

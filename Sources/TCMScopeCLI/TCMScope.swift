@@ -13,7 +13,7 @@ public struct TCMScope: ParsableCommand {
         Definitions: docs/opis-tcm.md. Exit status: 0 ok, 1 an --fail-above-* gate tripped, \
         2 bad input, 64 bad command line.
         """,
-        subcommands: [Analyze.self, Project.self, Bench.self],
+        subcommands: [Analyze.self, Project.self, Train.self, Bench.self],
         defaultSubcommand: Analyze.self
     )
 

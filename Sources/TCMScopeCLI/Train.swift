@@ -1,0 +1,199 @@
+import ArgumentParser
+import Foundation
+import TCMData
+import TCMKernels
+import TCMTraining
+
+/// `tcmscope train`: fine-tune an MLP embedder with a DML loss, optionally + TCM.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train an MLP embedder (or an adapter on frozen embeddings) with a DML loss, optionally + TCM.",
+        discussion: """
+        --data mnist trains on the bundled MNIST training set (pixels / 255) and evaluates on its \
+        test set. --data EMB (with LABELS or --label-column) trains an adapter on frozen embeddings, \
+        evaluated on a seeded held-out split (by sample, or by class for open-world evaluation). \
+        Writes DIR/checkpoint.tcms, DIR/eval-embeddings.npy, DIR/eval-labels.npy and DIR/metrics.json \
+        (every evaluation); `tcmscope analyze DIR/eval-embeddings.npy DIR/eval-labels.npy` reads them.
+        """
+    )
+
+    @Option(help: "mnist, or an embeddings file (frozen features to adapt).") var data = "mnist"
+    @Option(help: "Labels file for --data EMB.") var labels: String?
+    @OptionGroup var input: InputOptions
+    @Option(help: "Base loss: contrastive, triplet, multi-similarity or circle.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
+    @Option(help: "Triplet mining: all, semihard or hard.") var mining: TripletMarginLoss.Mining = .all
+    @Flag(help: "Add the TCM regulariser.") var tcm = false
+    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻.", valueName: "m+:m-")) var tcmMargins = "0.9:0.5"
+    @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻.", valueName: "l+:l-")) var tcmWeights = "1:1"
+    @Option(help: "Epochs.") var epochs = 2
+    @Option(help: "Classes per batch.") var classesPerBatch = 8
+    @Option(help: "Samples per class in a batch.") var samplesPerClass = 32
+    @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Option(help: "adam or sgd (momentum 0.9).") var optimizer: OptimizerSpec.Kind = .adam
+    @Option(help: "Weight decay (L2, PyTorch semantics).") var weightDecay: Float = 0
+    @Option(help: ArgumentHelp("Hidden and output widths, e.g. 256,128.", valueName: "w,w")) var widths = "256,128"
+    @Option(help: "Seed (model, sampler, split).") var seed: UInt64 = 1
+    @Option(help: "Evaluate every N steps (default: every epoch).") var evalEvery = 0
+    @Option(help: "Split of user embeddings: sample or class.") var split: SplitKind = .sample
+    @Option(help: "Share of user embeddings held out for evaluation.") var evalFraction = 0.2
+    @Option(help: ArgumentHelp("Continue from this checkpoint (its config wins, except --epochs).", valueName: "file")) var resume: String?
+    @Option(help: ArgumentHelp("Output directory (created).", valueName: "dir")) var out: String
+    @Flag(help: "Progress as JSON lines on stdout (the default when stdout is not a terminal).") var json = false
+
+    enum SplitKind: String, ExpressibleByArgument, CaseIterable { case sample, `class` }
+
+    func validate() throws {
+        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if classesPerBatch < 2 || samplesPerClass < 2 { throw ValidationError("batches need at least 2 classes of at least 2 samples") }
+        if !(lr > 0) { throw ValidationError("--lr must be positive") }
+        if !(evalFraction > 0 && evalFraction < 1) { throw ValidationError("--eval-fraction must be in (0, 1)") }
+        _ = try parsedWidths()
+        _ = try pair(tcmMargins, "--tcm-margins")
+        _ = try pair(tcmWeights, "--tcm-weights")
+    }
+
+    func parsedWidths() throws -> [Int] {
+        let w = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !w.isEmpty, w.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--widths takes positive integers, e.g. 256,128") }
+        return w.map { $0! }
+    }
+
+    func pair(_ text: String, _ option: String) throws -> (Double, Double) {
+        let p = text.split(separator: ":").compactMap { Double($0) }
+        guard p.count == 2, p.allSatisfy(\.isFinite) else { throw ValidationError("\(option) takes two numbers a:b") }
+        return (p[0], p[1])
+    }
+
+    func run() throws {
+        let trainingData = try loadData()
+        var config = TrainingConfig()
+        config.widths = [trainingData.trainInputs.cols] + (try parsedWidths())
+        config.loss = TrainingConfig.LossSpec(kind: loss)
+        config.loss.tripletMining = mining
+        if tcm {
+            let (mp, mn) = try pair(tcmMargins, "--tcm-margins"), (lp, ln) = try pair(tcmWeights, "--tcm-weights")
+            config.tcm = TCMRegularizer(positiveMargin: mp, negativeMargin: mn, positiveWeight: lp, negativeWeight: ln)
+        }
+        config.optimizer.kind = optimizer
+        config.optimizer.learningRate = lr
+        config.optimizer.weightDecay = weightDecay
+        config.classesPerBatch = classesPerBatch
+        config.samplesPerClass = samplesPerClass
+        config.epochs = epochs
+        config.seed = seed
+        config.evaluateEvery = evalEvery
+
+        var state = TrainingState(config: config)
+        if let resume {
+            state = try Checkpoint.read(resume)
+            state.config.epochs = epochs
+            guard state.config.widths.first == trainingData.trainInputs.cols else {
+                throw DataError(resume, "checkpoint takes \(state.config.widths[0])-D inputs, the data has \(trainingData.trainInputs.cols)")
+            }
+        }
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let jsonLines = json || isatty(STDOUT_FILENO) != 1
+        var evaluations: [Evaluation] = []
+        var lastEmbeddings: Matrix? = nil
+        var throughput: [Double] = []
+        let started = Date()
+        let final = try Trainer.run(state, data: trainingData) { snapshot in
+            if let e = snapshot.evaluation {
+                evaluations.append(e)
+                lastEmbeddings = snapshot.evalEmbeddings
+                try? AtomicFile.write(encode(e), to: out + "/metrics-step\(e.step).json")
+            } else if snapshot.samplesPerSecond > 0 {
+                throughput.append(snapshot.samplesPerSecond)
+            }
+            report(snapshot, jsonLines: jsonLines, last: evaluations.last)
+        }
+        if !jsonLines { FileHandle.standardError.write(Data("\n".utf8)) }
+        try Checkpoint.write(final, to: out + "/checkpoint.tcms")
+        if let e = lastEmbeddings {
+            try AtomicFile.write(NpyWriter.bytes(floats: e.values, shape: [e.rows, e.cols]), to: out + "/eval-embeddings.npy")
+            try AtomicFile.write(NpyWriter.bytes(strings: trainingData.evalLabels.classOf.map { trainingData.evalLabels.classNames[Int($0)] }),
+                                 to: out + "/eval-labels.npy")
+        }
+        let summary = RunSummary(config: final.config, steps: final.step, seconds: Date().timeIntervalSince(started),
+                                 medianSamplesPerSecond: throughput.sorted().dropFirst(throughput.count / 2).first ?? 0,
+                                 evaluations: evaluations)
+        try AtomicFile.write(encode(summary), to: out + "/metrics.json")
+        if let last = evaluations.last {
+            print(String(format: "trained %d steps in %.1f s (%.0f samples/s): OPIS %.5f, ε-OPIS %.5f, R@1 %.4f, MAP@R %.4f; outputs in %@",
+                         final.step, summary.seconds, summary.medianSamplesPerSecond, last.opis, last.epsilonOPIS,
+                         last.recallAt1, last.mapAtR, out as NSString))
+        }
+    }
+
+    struct RunSummary: Codable {
+        let config: TrainingConfig
+        let steps: Int
+        let seconds: Double
+        let medianSamplesPerSecond: Double
+        let evaluations: [Evaluation]
+    }
+
+    func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    }
+
+    func report(_ s: TrainingSnapshot, jsonLines: Bool, last: Evaluation?) {
+        if jsonLines {
+            var object: [String: Any] = ["step": s.step, "total_steps": s.totalSteps, "epoch": s.epoch]
+            if let e = s.evaluation {
+                object["opis"] = e.opis; object["epsilon_opis"] = e.epsilonOPIS; object["recall_at_1"] = e.recallAt1; object["map_at_r"] = e.mapAtR
+            } else {
+                object["loss"] = s.baseLoss; object["tcm_loss"] = s.tcmLoss; object["samples_per_second"] = s.samplesPerSecond
+            }
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
+        } else {
+            let width = 24, filled = Int(Double(width) * Double(s.step) / Double(max(1, s.totalSteps)))
+            let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
+            var line = "\r[\(bar)] step \(s.step)/\(s.totalSteps)"
+            if s.baseLoss.isFinite { line += String(format: " loss %.4f", s.baseLoss) + (tcm ? String(format: " tcm %.4f", s.tcmLoss) : "") }
+            if s.samplesPerSecond > 0 { line += String(format: " %.0f samples/s", s.samplesPerSecond) }
+            if let e = last { line += String(format: " | OPIS %.5f R@1 %.4f", e.opis, e.recallAt1) }
+            FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
+        }
+    }
+
+    func loadData() throws -> TrainingData {
+        if data == "mnist" {
+            let (trainX, _) = try EmbeddingLoader.load(try SampleData.path("mnist/train-images-idx3-ubyte.gz"))
+            let trainY = try LabelLoader.load(try SampleData.path("mnist/train-labels-idx1-ubyte.gz"))
+            let (testX, _) = try EmbeddingLoader.load(try SampleData.path(SampleData.mnistImages))
+            let testY = try LabelLoader.load(try SampleData.path(SampleData.mnistLabels))
+            return TrainingData(trainInputs: trainX, trainLabels: trainY.classOf, evalInputs: testX, evalLabels: testY)
+        }
+        let dataset = try Dataset.load(embeddings: data, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
+        var generator = TrainingRandom(seed: seed &+ 0xD474)
+        var isEval = [Bool](repeating: false, count: dataset.count)
+        switch split {
+        case .sample:
+            var order = Array(0 ..< dataset.count)
+            for k in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(k, generator.below(k + 1)) }
+            for i in order.prefix(Int(Double(dataset.count) * evalFraction)) { isEval[i] = true }
+        case .class:
+            var classes = Array(0 ..< dataset.labels.classCount)
+            for k in stride(from: classes.count - 1, to: 0, by: -1) { classes.swapAt(k, generator.below(k + 1)) }
+            let held = Set(classes.prefix(max(2, Int(Double(classes.count) * evalFraction))))
+            for i in 0 ..< dataset.count where held.contains(Int(dataset.labels.classOf[i])) { isEval[i] = true }
+        }
+        let trainRows = (0 ..< dataset.count).filter { !isEval[$0] }, evalRows = (0 ..< dataset.count).filter { isEval[$0] }
+        let trainLabels = dataset.labels.subset(trainRows), evalLabels = dataset.labels.subset(evalRows)
+        guard trainLabels.classCount >= classesPerBatch else {
+            throw DataError(data, "the training split has \(trainLabels.classCount) classes, fewer than --classes-per-batch \(classesPerBatch)")
+        }
+        guard evalLabels.classCount >= 2 else { throw DataError(data, "the evaluation split has fewer than 2 classes; raise --eval-fraction") }
+        return TrainingData(trainInputs: dataset.embeddings.gatherRows(trainRows), trainLabels: trainLabels.classOf,
+                            evalInputs: dataset.embeddings.gatherRows(evalRows), evalLabels: evalLabels)
+    }
+}
+
+extension TrainingConfig.LossSpec.Kind: ExpressibleByArgument {}
+extension TripletMarginLoss.Mining: ExpressibleByArgument {}
+extension OptimizerSpec.Kind: ExpressibleByArgument {}

@@ -1,0 +1,140 @@
+import TCMKernels
+
+/// A multilayer perceptron embedder: Linear → ReLU → … → Linear, then L2 normalisation.
+///
+/// Weights are stored as PyTorch does (`out × in`, row-major), so a layer is `Z = H·Wᵀ + b`,
+/// one GEMM. Initialisation is PyTorch's `nn.Linear` default (uniform in ±1/√fan_in for weights
+/// and biases), drawn from a seeded generator: the same seed gives the same model everywhere.
+public struct MLP: Sendable, Equatable {
+    public struct Layer: Sendable, Equatable {
+        public var weight: Matrix   // out × in
+        public var bias: [Float]    // out
+    }
+
+    public var layers: [Layer]
+
+    /// `widths` = [input, hidden…, output].
+    public init(widths: [Int], seed: UInt64) {
+        precondition(widths.count >= 2 && widths.allSatisfy { $0 > 0 })
+        var generator = TrainingRandom(seed: seed)
+        layers = (1 ..< widths.count).map { l in
+            let fanIn = widths[l - 1], fanOut = widths[l]
+            let bound = 1 / Float(fanIn).squareRoot()
+            let w = (0 ..< fanOut * fanIn).map { _ in generator.uniform(-bound, bound) }
+            let b = (0 ..< fanOut).map { _ in generator.uniform(-bound, bound) }
+            return Layer(weight: Matrix(rows: fanOut, cols: fanIn, values: w), bias: b)
+        }
+    }
+
+    public init(layers: [Layer]) { self.layers = layers }
+
+    public var widths: [Int] { [layers[0].weight.cols] + layers.map { $0.weight.rows } }
+    public var parameterCount: Int { layers.reduce(0) { $0 + $1.weight.values.count + $1.bias.count } }
+
+    /// What backward needs from forward.
+    public struct Trace: Sendable {
+        /// `inputs[l]` is the input of layer l (the batch itself for l = 0, then ReLU outputs).
+        public var inputs: [Matrix]
+        /// Pre-activation output of the last layer (before normalisation).
+        public var lastPreActivation: Matrix
+        /// Row norms of `lastPreActivation`.
+        public var norms: [Float]
+        /// The L2-normalised embeddings.
+        public var embeddings: Matrix
+    }
+
+    /// Embeddings of a batch (rows), keeping what backward needs.
+    public func forward(_ x: Matrix) -> Trace {
+        var inputs: [Matrix] = []
+        var h = x
+        for (l, layer) in layers.enumerated() {
+            inputs.append(h)
+            var z = GEMM.multiply(h, layer.weight, transB: true)
+            let out = layer.weight.rows
+            z.values.withUnsafeMutableBufferPointer { v in
+                for i in 0 ..< z.rows {
+                    for j in 0 ..< out {
+                        let value = v[i * out + j] + layer.bias[j]
+                        v[i * out + j] = l == layers.count - 1 ? value : max(value, 0)
+                    }
+                }
+            }
+            h = z
+        }
+        var norms = [Float](repeating: 0, count: h.rows)
+        var e = h
+        for i in 0 ..< h.rows {
+            var s: Float = 0
+            for j in 0 ..< h.cols { s += h[i, j] * h[i, j] }
+            let norm = max(s.squareRoot(), 1e-12)
+            norms[i] = norm
+            for j in 0 ..< h.cols { e[i, j] = h[i, j] / norm }
+        }
+        return Trace(inputs: inputs, lastPreActivation: h, norms: norms, embeddings: e)
+    }
+
+    /// Embeddings only, in batches (evaluation).
+    public func embed(_ x: Matrix, batch: Int = 4096) -> Matrix {
+        var out: [Float] = []
+        out.reserveCapacity(x.rows * widths.last!)
+        var r = 0
+        while r < x.rows {
+            let rows = min(batch, x.rows - r)
+            let part = Matrix(rows: rows, cols: x.cols, values: Array(x.values[r * x.cols ..< (r + rows) * x.cols]))
+            out += forward(part).embeddings.values
+            r += rows
+        }
+        return Matrix(rows: x.rows, cols: widths.last!, values: out)
+    }
+
+    /// Parameter gradients, one per layer, shaped like the parameters.
+    public struct Gradients: Sendable {
+        public var weight: [Matrix]
+        public var bias: [[Float]]
+    }
+
+    /// Gradients of the loss given ∂L/∂(normalised embeddings). The input's own gradient is
+    /// not computed (nothing upstream needs it), which saves the largest product.
+    public func backward(_ trace: Trace, embeddingGradient de: Matrix) -> Gradients {
+        // Through the normalisation: dz = (de − e·⟨de, e⟩) / ‖z‖.
+        var dz = de
+        let e = trace.embeddings
+        for i in 0 ..< de.rows {
+            var dot: Float = 0
+            for j in 0 ..< de.cols { dot += de[i, j] * e[i, j] }
+            for j in 0 ..< de.cols { dz[i, j] = (de[i, j] - e[i, j] * dot) / trace.norms[i] }
+        }
+        var weightGrads = [Matrix](), biasGrads = [[Float]]()
+        for l in stride(from: layers.count - 1, through: 0, by: -1) {
+            let input = trace.inputs[l]
+            weightGrads.append(GEMM.multiply(dz, transA: true, input))       // out × in
+            var db = [Float](repeating: 0, count: dz.cols)
+            for i in 0 ..< dz.rows { for j in 0 ..< dz.cols { db[j] += dz[i, j] } }
+            biasGrads.append(db)
+            if l > 0 {
+                var dh = GEMM.multiply(dz, layers[l].weight)                 // B × in
+                // ReLU: the input of layer l is the ReLU output of layer l−1.
+                for k in 0 ..< dh.values.count where input.values[k] <= 0 { dh.values[k] = 0 }
+                dz = dh
+            }
+        }
+        return Gradients(weight: weightGrads.reversed(), bias: biasGrads.reversed())
+    }
+}
+
+/// The training code's seeded generator (SplitMix64), with the draws it needs.
+public struct TrainingRandom: RandomNumberGenerator, Sendable {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
+        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
+    }
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}

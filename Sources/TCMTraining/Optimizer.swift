@@ -1,0 +1,74 @@
+import Foundation
+
+/// Optimisers with PyTorch's update rules, so hyper-parameters carry over.
+public struct OptimizerSpec: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable, CaseIterable { case adam, sgd }
+    public var kind: Kind = .adam
+    public var learningRate: Float = 1e-3
+    /// L2 penalty added to the gradient (PyTorch's `weight_decay`), for both kinds.
+    public var weightDecay: Float = 0
+    /// SGD momentum (PyTorch: `buf = μ·buf + g; p −= lr·buf`).
+    public var momentum: Float = 0.9
+    public var beta1: Float = 0.9
+    public var beta2: Float = 0.999
+    public var epsilon: Float = 1e-8
+    public init() {}
+}
+
+/// The optimiser's state: one slot per parameter tensor, flattened in layer order
+/// (weight₀, bias₀, weight₁, …). Saved in checkpoints so that training can continue.
+public struct OptimizerState: Sendable, Equatable {
+    public var step: Int = 0
+    public var first: [[Float]]   // Adam m, or the SGD momentum buffer
+    public var second: [[Float]]  // Adam v (empty for SGD)
+
+    public init(for model: MLP, spec: OptimizerSpec) {
+        let shapes = model.layers.flatMap { [$0.weight.values.count, $0.bias.count] }
+        first = shapes.map { [Float](repeating: 0, count: $0) }
+        second = spec.kind == .adam ? shapes.map { [Float](repeating: 0, count: $0) } : []
+    }
+
+    public init(step: Int, first: [[Float]], second: [[Float]]) {
+        self.step = step
+        self.first = first
+        self.second = second
+    }
+}
+
+public enum Optimizer {
+    /// One update of every parameter in place.
+    public static func apply(_ gradients: MLP.Gradients, to model: inout MLP, state: inout OptimizerState, spec: OptimizerSpec) {
+        state.step += 1
+        let t = Float(state.step)
+        let correction1 = 1 - pow(spec.beta1, t), correction2 = 1 - pow(spec.beta2, t)
+        func update(_ p: inout [Float], _ g: [Float], _ slot: Int) {
+            p.withUnsafeMutableBufferPointer { p in
+                state.first[slot].withUnsafeMutableBufferPointer { m in
+                    switch spec.kind {
+                    case .sgd:
+                        for i in 0 ..< p.count {
+                            let grad = g[i] + spec.weightDecay * p[i]
+                            m[i] = spec.momentum * m[i] + grad
+                            p[i] -= spec.learningRate * m[i]
+                        }
+                    case .adam:
+                        state.second[slot].withUnsafeMutableBufferPointer { v in
+                            let step = spec.learningRate / correction1
+                            for i in 0 ..< p.count {
+                                let grad = g[i] + spec.weightDecay * p[i]
+                                m[i] = spec.beta1 * m[i] + (1 - spec.beta1) * grad
+                                v[i] = spec.beta2 * v[i] + (1 - spec.beta2) * grad * grad
+                                p[i] -= step * m[i] / ((v[i] / correction2).squareRoot() + spec.epsilon)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for l in model.layers.indices {
+            update(&model.layers[l].weight.values, gradients.weight[l].values, 2 * l)
+            update(&model.layers[l].bias, gradients.bias[l], 2 * l + 1)
+        }
+    }
+}
+

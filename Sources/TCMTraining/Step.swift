@@ -1,0 +1,35 @@
+import TCMKernels
+
+/// The loss of a training step: a base loss plus, optionally, the TCM regulariser.
+public struct Objective: Sendable {
+    public var base: any SimilarityLoss
+    public var tcm: TCMRegularizer?
+
+    public init(base: any SimilarityLoss, tcm: TCMRegularizer? = nil) {
+        self.base = base
+        self.tcm = tcm
+    }
+
+    /// Loss values and ∂L/∂S for a batch of normalised embeddings.
+    public func evaluate(_ batch: SimilarityBatch) -> (base: Double, tcm: Double, gradient: [Double]) {
+        var gradient = [Double](repeating: 0, count: batch.count * batch.count)
+        let b = base.evaluate(batch, gradient: &gradient)
+        let t = tcm?.evaluate(batch, gradient: &gradient) ?? 0
+        return (b, t, gradient)
+    }
+}
+
+public enum SimilarityAlgebra {
+    /// S = E·Eᵀ in Double (one GEMM in Float, then widened).
+    public static func similarities(_ e: Matrix) -> [Double] {
+        GEMM.multiplyTransposed(e, e).values.map(Double.init)
+    }
+
+    /// ∂L/∂E = (G + Gᵀ)·E for L a function of S = E·Eᵀ with ∂L/∂S = G (B×B).
+    public static func embeddingGradient(_ e: Matrix, _ g: [Double]) -> Matrix {
+        let b = e.rows
+        var symmetric = Matrix(rows: b, cols: b)
+        for i in 0 ..< b { for j in 0 ..< b { symmetric.values[i * b + j] = Float(g[i * b + j] + g[j * b + i]) } }
+        return GEMM.multiply(symmetric, e)
+    }
+}

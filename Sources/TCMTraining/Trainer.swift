@@ -1,0 +1,180 @@
+import Foundation
+import Synchronization
+import TCMData
+import TCMKernels
+import TCMMetrics
+
+/// Training inputs: training rows and labels, and a held-out evaluation set.
+public struct TrainingData: Sendable {
+    public let trainInputs: Matrix
+    public let trainLabels: [Int32]
+    public let evalInputs: Matrix
+    public let evalLabels: Labels
+
+    public init(trainInputs: Matrix, trainLabels: [Int32], evalInputs: Matrix, evalLabels: Labels) {
+        precondition(trainInputs.rows == trainLabels.count && evalInputs.rows == evalLabels.count)
+        self.trainInputs = trainInputs
+        self.trainLabels = trainLabels
+        self.evalInputs = evalInputs
+        self.evalLabels = evalLabels
+    }
+}
+
+/// What a run publishes while it trains.
+public struct TrainingSnapshot: Sendable {
+    public let step: Int
+    public let totalSteps: Int
+    public let epoch: Double
+    public let baseLoss: Double
+    public let tcmLoss: Double
+    public let samplesPerSecond: Double
+    /// Present on the snapshot right after an evaluation.
+    public let evaluation: Evaluation?
+    public let evalEmbeddings: Matrix?
+}
+
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    case diverged(step: Int, what: String)
+    public var description: String {
+        switch self {
+        case .diverged(let step, let what): return "training diverged at step \(step): \(what); lower the learning rate"
+        }
+    }
+}
+
+/// The state a run can be saved in and continued from.
+public struct TrainingState: Sendable, Equatable {
+    public var config: TrainingConfig
+    public var model: MLP
+    public var optimizer: OptimizerState
+    public var step: Int
+
+    public init(config: TrainingConfig) {
+        self.config = config
+        model = MLP(widths: config.widths, seed: config.seed)
+        optimizer = OptimizerState(for: model, spec: config.optimizer)
+        step = 0
+    }
+
+    public init(config: TrainingConfig, model: MLP, optimizer: OptimizerState, step: Int) {
+        self.config = config
+        self.model = model
+        self.optimizer = optimizer
+        self.step = step
+    }
+}
+
+/// Pausing: the run waits at its next step while paused.
+public final class RunControl: Sendable {
+    private let cancelled = Atomic<Bool>(false)
+    private let paused = Atomic<Bool>(false)
+    public init() {}
+    public func cancel() { cancelled.store(true, ordering: .relaxed) }
+    public func pause() { paused.store(true, ordering: .relaxed) }
+    public func resume() { paused.store(false, ordering: .relaxed) }
+    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    public var isPaused: Bool { paused.load(ordering: .relaxed) }
+}
+
+public enum Trainer {
+    /// One optimisation step on the batch `indices`; returns (base loss, TCM loss).
+    public static func step(_ state: inout TrainingState, objective: Objective, inputs: Matrix, labels: [Int32],
+                            indices: [Int]) throws -> (Double, Double) {
+        let x = inputs.gatherRows(indices)
+        let trace = state.model.forward(x)
+        let batch = SimilarityBatch(similarities: SimilarityAlgebra.similarities(trace.embeddings), labels: indices.map { labels[$0] })
+        let (base, tcm, g) = objective.evaluate(batch)
+        guard base.isFinite && tcm.isFinite else {
+            throw TrainingError.diverged(step: state.step + 1, what: "loss is \(base.isFinite ? tcm : base)")
+        }
+        let gradients = state.model.backward(trace, embeddingGradient: SimilarityAlgebra.embeddingGradient(trace.embeddings, g))
+        Optimizer.apply(gradients, to: &state.model, state: &state.optimizer, spec: state.config.optimizer)
+        if state.model.layers.contains(where: { !$0.weight.values.allSatisfy(\.isFinite) }) {
+            throw TrainingError.diverged(step: state.step + 1, what: "weights became NaN or infinite")
+        }
+        state.step += 1
+        return (base, tcm)
+    }
+
+    /// Trains until `config.epochs` are done, publishing snapshots; returns the final state, or
+    /// the state reached when cancelled. Evaluates at the start (step 0 of a new run) and then
+    /// every `evaluateEvery` steps (default: every epoch) and at the end.
+    public static func run(_ initial: TrainingState, data: TrainingData, control: RunControl? = nil,
+                           publish: (TrainingSnapshot) -> Void) throws -> TrainingState {
+        var state = initial
+        let config = state.config
+        let objective = config.objective
+        let stepsPerEpoch = max(1, data.trainInputs.rows / config.batchSize)
+        let totalSteps = stepsPerEpoch * config.epochs
+        let evaluateEvery = config.evaluateEvery > 0 ? config.evaluateEvery : stepsPerEpoch
+        // The sampler's stream depends on the seed and the step, so a resumed run continues it.
+        var sampler = MPerClassSampler(labels: data.trainLabels, classesPerBatch: config.classesPerBatch,
+                                       samplesPerClass: config.samplesPerClass, seed: config.seed &+ 0x5A17)
+        for _ in 0 ..< state.step { _ = sampler.nextBatch() }
+
+        func evaluate() -> TrainingSnapshot {
+            let epoch = Double(state.step) / Double(stepsPerEpoch)
+            let (evaluation, embeddings) = Evaluation.run(model: state.model, inputs: data.evalInputs, labels: data.evalLabels,
+                                                         step: state.step, epoch: epoch)
+            return TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: epoch, baseLoss: .nan, tcmLoss: .nan,
+                                    samplesPerSecond: 0, evaluation: evaluation, evalEmbeddings: embeddings)
+        }
+        if state.step == 0 { publish(evaluate()) }
+        var lastPublish = Date(), samplesSincePublish = 0
+        var lastLosses = (0.0, 0.0)
+        while state.step < totalSteps {
+            while control?.isPaused == true && control?.isCancelled != true { usleep(20_000); lastPublish = Date(); samplesSincePublish = 0 }
+            if control?.isCancelled == true { return state }
+            lastLosses = try step(&state, objective: objective, inputs: data.trainInputs, labels: data.trainLabels,
+                                  indices: sampler.nextBatch())
+            samplesSincePublish += config.batchSize
+            if state.step % evaluateEvery == 0 || state.step == totalSteps {
+                publish(evaluate())
+                // Throughput counts training only: restart the clock after an evaluation.
+                lastPublish = Date()
+                samplesSincePublish = 0
+                continue
+            }
+            let now = Date()
+            if now.timeIntervalSince(lastPublish) >= config.publishInterval {
+                publish(TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: Double(state.step) / Double(stepsPerEpoch),
+                                         baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
+                                         samplesPerSecond: Double(samplesSincePublish) / now.timeIntervalSince(lastPublish),
+                                         evaluation: nil, evalEmbeddings: nil))
+                lastPublish = now
+                samplesSincePublish = 0
+            }
+        }
+        return state
+    }
+}
+
+/// Runs training on a Dispatch queue, keeping the newest snapshot and the newest evaluation for
+/// a UI loop that polls them; pause, resume and cancel take effect at the next step.
+public final class BackgroundTraining: Sendable {
+    public enum Outcome: Sendable { case running, finished(TrainingState), cancelled(TrainingState), failed(String) }
+    private let latest = Mutex<TrainingSnapshot?>(nil)
+    private let latestEvaluation = Mutex<TrainingSnapshot?>(nil)
+    private let outcomeBox = Mutex<Outcome>(.running)
+    public let control = RunControl()
+
+    public init(_ state: TrainingState, data: TrainingData, queue: DispatchQueue = .global(qos: .userInitiated)) {
+        queue.async { [self] in
+            do {
+                let end = try Trainer.run(state, data: data, control: control) { snapshot in
+                    self.latest.withLock { $0 = snapshot }
+                    if snapshot.evaluation != nil { self.latestEvaluation.withLock { $0 = snapshot } }
+                }
+                let cancelled = control.isCancelled
+                outcomeBox.withLock { $0 = cancelled ? .cancelled(end) : .finished(end) }
+            } catch {
+                outcomeBox.withLock { $0 = .failed("\(error)") }
+            }
+        }
+    }
+
+    public var snapshot: TrainingSnapshot? { latest.withLock { $0 } }
+    public var evaluation: TrainingSnapshot? { latestEvaluation.withLock { $0 } }
+    public var outcome: Outcome { outcomeBox.withLock { $0 } }
+    public var isRunning: Bool { if case .running = outcome { return true } else { return false } }
+}

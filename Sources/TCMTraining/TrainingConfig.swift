@@ -1,0 +1,43 @@
+/// Everything that defines a training run; saved in every checkpoint and metrics file.
+public struct TrainingConfig: Sendable, Codable, Equatable {
+    /// The base loss and its parameters (pytorch-metric-learning's defaults).
+    public struct LossSpec: Sendable, Codable, Equatable {
+        public enum Kind: String, Sendable, Codable, CaseIterable {
+            case contrastive, triplet, multiSimilarity = "multi-similarity", circle
+        }
+        public var kind: Kind = .contrastive
+        public var contrastiveMargins = [1.0, 0.0]          // m⁺, m⁻
+        public var tripletMargin = 0.05
+        public var tripletMining = TripletMarginLoss.Mining.all
+        public var circleM = 0.4
+        public var circleGamma = 80.0
+        public init(kind: Kind = .contrastive) { self.kind = kind }
+
+        public func make() -> any SimilarityLoss {
+            switch kind {
+            case .contrastive: return ContrastiveLoss(positiveMargin: contrastiveMargins[0], negativeMargin: contrastiveMargins[1])
+            case .triplet: return TripletMarginLoss(margin: tripletMargin, mining: tripletMining)
+            case .multiSimilarity: return MultiSimilarityLoss()
+            case .circle: return CircleLoss(m: circleM, gamma: circleGamma)
+            }
+        }
+    }
+
+    public var widths: [Int] = [784, 256, 128]
+    public var loss = LossSpec()
+    public var tcm: TCMRegularizer? = nil
+    public var optimizer = OptimizerSpec()
+    public var classesPerBatch = 8
+    public var samplesPerClass = 32
+    public var epochs = 2
+    public var seed: UInt64 = 1
+    /// Evaluate every this many steps; 0 means once per epoch.
+    public var evaluateEvery = 0
+    /// Publish progress at most this often (seconds).
+    public var publishInterval = 0.25
+
+    public init() {}
+
+    public var batchSize: Int { classesPerBatch * samplesPerClass }
+    public var objective: Objective { Objective(base: loss.make(), tcm: tcm) }
+}
