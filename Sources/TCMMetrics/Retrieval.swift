@@ -92,9 +92,20 @@ public enum Retrieval {
             if j != self_ && row[j] == cut { picked.append(j) }
             j += 1
         }
-        picked.sort { row[$0] > row[$1] || (row[$0] == row[$1] && $0 < $1) }
-        return picked
+        // Sort by one integer key each (similarity descending, then index ascending): a plain
+        // integer sort, measured several times faster than a closure comparing floats by index.
+        var keys = picked.map { (UInt64(descendingKey(row[$0])) << 32) | UInt64($0) }
+        keys.sort()
+        return keys.map { Int($0 & 0xFFFF_FFFF) }
     }
+}
+
+/// An unsigned key whose ascending order is the float's descending order.
+@inline(__always)
+func descendingKey(_ x: Float) -> UInt32 {
+    let bits = x.bitPattern
+    let ascending = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+    return ~ascending
 }
 
 enum Selection {

@@ -9,7 +9,8 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report OPIS, ε-OPIS, per-class rates and retrieval metrics for embeddings and labels.",
         discussion: """
-        With no files, analyses the bundled MNIST test set (pixels as 784-D embeddings). \
+        With no files, analyses the bundled baseline: a contrastive-loss MLP's 128-D embeddings of \
+        the MNIST test set (sample-data/baseline). \
         EMBEDDINGS: .npy (N×D), CSV/TSV/whitespace text, or MNIST IDX (.gz). \
         LABELS: .npy, IDX, or text with one label per line; or use --label-column for a CSV/TSV.
         """
@@ -62,8 +63,8 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        let embeddingPath = try embeddings ?? SampleData.path(SampleData.mnistImages)
-        let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.mnistLabels) : labels
+        let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
+        let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.baselineLabels) : labels
         let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
                                        options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
         let layout = ClassLayout(dataset: dataset)

@@ -26,9 +26,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Emit one JSON line (used by the parent run).") var jsonLine = false
     @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
     @Flag(help: "Time t-SNE on the bundled MNIST test set against scikit-learn and openTSNE.") var tsne = false
+    @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training = false
 
     func run() throws {
         if kernels { return KernelBench.run() }
+        if training { return try TrainingBench.run(python: python, steps: 200) }
         if tsne { return try TSNEBench.run(python: python, threads: threads, peers: ["sklearn", "opentsne"]) }
         guard let n else { return try runStandardSet() }
         let result = try measure(n: n)

@@ -65,7 +65,9 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        let trainingData = try loadData()
+        // A checkpoint's own settings (batch shape included) win, so read it before the data.
+        let resumed = try resume.map { try Checkpoint.read($0) }
+        let trainingData = try loadData(classesPerBatch: resumed?.config.classesPerBatch ?? classesPerBatch)
         var config = TrainingConfig()
         config.widths = [trainingData.trainInputs.cols] + (try parsedWidths())
         config.loss = TrainingConfig.LossSpec(kind: loss)
@@ -84,8 +86,8 @@ struct Train: ParsableCommand {
         config.evaluateEvery = evalEvery
 
         var state = TrainingState(config: config)
-        if let resume {
-            state = try Checkpoint.read(resume)
+        if let resume, let resumed {
+            state = resumed
             state.config.epochs = epochs
             guard state.config.widths.first == trainingData.trainInputs.cols else {
                 throw DataError(resume, "checkpoint takes \(state.config.widths[0])-D inputs, the data has \(trainingData.trainInputs.cols)")
@@ -161,7 +163,7 @@ struct Train: ParsableCommand {
         }
     }
 
-    func loadData() throws -> TrainingData {
+    func loadData(classesPerBatch: Int) throws -> TrainingData {
         if data == "mnist" {
             let (trainX, _) = try EmbeddingLoader.load(try SampleData.path("mnist/train-images-idx3-ubyte.gz"))
             let trainY = try LabelLoader.load(try SampleData.path("mnist/train-labels-idx1-ubyte.gz"))

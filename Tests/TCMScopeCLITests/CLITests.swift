@@ -102,7 +102,11 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
     @Test func textSummaryOnTheBundledSampleByDefault() throws {
         let run = try tcmscope(["--no-retrieval"], in: packageRoot)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("t10k-images-idx3-ubyte.gz  (10000 × 784, 10 classes)"))
+        #expect(run.stdout.contains("baseline/eval-embeddings.npy  (10000 × 128, 10 classes)"))
+        // The bundled baseline checkpoint loads and matches the bundled embeddings' width.
+        let raw = try tcmscope(["analyze", "sample-data/mnist/t10k-images-idx3-ubyte.gz", "sample-data/mnist/t10k-labels-idx1-ubyte.gz",
+                                "--no-retrieval", "--json"], in: packageRoot)
+        #expect(raw.status == 0 && raw.stdout.contains("\"dimension\" : 784"))
         #expect(run.stdout.contains("OPIS"))
         #expect(run.stdout.contains("ε-OPIS"))
     }
@@ -213,5 +217,60 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
         }
         let missing = try tcmscope(["project", dir + "/nope.npy", l, "--out", dir + "/x.npy"])
         #expect(missing.status == 2 && missing.stderr.contains("nope.npy: no such file"))
+    }
+}
+
+@Suite struct TrainCommandTests {
+    /// Frozen "embeddings" of 6 classes in 10-D with a little noise, as a CSV with a label column.
+    func frozenEmbeddings(_ dir: String) -> String {
+        var text = "f0,f1,f2,f3,f4,f5,f6,f7,f8,f9,label\n"
+        var state: UInt64 = 7
+        func noise() -> Double { state = state &* 6364136223846793005 &+ 1; return Double(state >> 40) / Double(1 << 24) - 0.5 }
+        for i in 0 ..< 240 {
+            let c = i % 6
+            text += (0 ..< 10).map { j in String(format: "%.4f", (j == c ? 1.0 : 0.0) + (j == (c + 1) % 10 ? 0.5 : 0) + 0.4 * noise()) }.joined(separator: ",")
+            text += ",class\(c)\n"
+        }
+        write(Array(text.utf8), dir + "/frozen.csv")
+        return dir + "/frozen.csv"
+    }
+
+    @Test func adapterOnFrozenEmbeddingsWritesEverythingAndResumes() throws {
+        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = frozenEmbeddings(dir)
+        let run = try tcmscope(["train", "--data", data, "--label-column", "label", "--loss", "multi-similarity", "--tcm",
+                                "--classes-per-batch", "4", "--samples-per-class", "8", "--epochs", "3", "--widths", "16,8",
+                                "--out", dir + "/run"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n")
+        // Not a terminal: JSON lines, evaluations among them, then the summary line.
+        let evaluations = lines.filter { $0.contains("\"opis\"") }
+        #expect(evaluations.count == 4, "before training and after each epoch")
+        #expect(lines.last?.hasPrefix("trained ") == true)
+        for file in ["checkpoint.tcms", "eval-embeddings.npy", "eval-labels.npy", "metrics.json"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/run/" + file), "\(file)")
+        }
+        // analyze reads what train wrote.
+        let analysis = try tcmscope(["analyze", dir + "/run/eval-embeddings.npy", dir + "/run/eval-labels.npy", "--json"])
+        #expect(analysis.status == 0, "\(analysis.stderr)")
+        // Resume for two more epochs from the checkpoint.
+        let resumed = try tcmscope(["train", "--data", data, "--label-column", "label", "--resume", dir + "/run/checkpoint.tcms",
+                                    "--epochs", "5", "--out", dir + "/run2"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run2/metrics.json"))) as? [String: Any]
+        #expect((metrics?["steps"] as? Int).map { $0 > 0 } == true)
+        #expect((metrics?["evaluations"] as? [[String: Any]])?.first?["step"] as? Int != 0, "a resumed run does not re-evaluate step 0")
+    }
+
+    @Test func trainFailuresAreOneLine() throws {
+        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = frozenEmbeddings(dir)
+        write(Array("not a checkpoint".utf8), dir + "/bad.tcms")
+        let bad = try tcmscope(["train", "--data", data, "--label-column", "label", "--resume", dir + "/bad.tcms", "--out", dir + "/r"])
+        #expect(bad.status == 2 && bad.stderr.contains("bad.tcms: not a TCMScope checkpoint"))
+        let few = try tcmscope(["train", "--data", data, "--label-column", "label", "--classes-per-batch", "9", "--out", dir + "/r"])
+        #expect(few.status == 2 && few.stderr.contains("fewer than --classes-per-batch 9"))
+        let usage = try tcmscope(["train", "--out", dir + "/r", "--tcm-margins", "0.9"])
+        #expect(usage.status == 64)
     }
 }

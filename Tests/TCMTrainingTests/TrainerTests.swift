@@ -149,3 +149,23 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         #expect(job.evaluation?.evaluation != nil)
     }
 }
+
+@Suite struct BundledBaselineTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func checkpointReproducesTheBundledEmbeddings() throws {
+        let state = try Checkpoint.read(Self.root + "/sample-data/baseline/checkpoint.tcms")
+        #expect(state.config.widths == [784, 256, 128] && state.config.loss.kind == .contrastive && state.config.tcm == nil)
+        #expect(state.step == 2 * (60_000 / 256))
+        let (pixels, _) = try EmbeddingLoader.load(Self.root + "/sample-data/mnist/t10k-images-idx3-ubyte.gz")
+        let bundled = try NpyArray(bytes: FileBytes.read(Self.root + "/sample-data/baseline/eval-embeddings.npy"), file: "e")
+        #expect(bundled.shape == [10_000, 128])
+        let ours = state.model.embed(pixels)
+        let reference = bundled.doubles()
+        var worst = 0.0
+        for i in 0 ..< ours.values.count { worst = max(worst, abs(Double(ours.values[i]) - reference[i])) }
+        #expect(worst < 1e-5, "largest difference \(worst)")
+        let labels = try LabelLoader.load(Self.root + "/sample-data/baseline/eval-labels.npy")
+        #expect(labels.classOf == (try LabelLoader.load(Self.root + "/sample-data/mnist/t10k-labels-idx1-ubyte.gz")).classOf)
+    }
+}
