@@ -12,7 +12,7 @@ public struct Objective: Sendable {
 
     /// Loss values and ∂L/∂S for a batch of normalised embeddings.
     public func evaluate(_ batch: SimilarityBatch) -> (base: Double, tcm: Double, gradient: [Double]) {
-        var gradient = [Double](repeating: 0, count: batch.count * batch.count)
+        var gradient = [Double](repeating: 0, count: batch.rows * batch.columns)
         let b = base.evaluate(batch, gradient: &gradient)
         let t = tcm?.evaluate(batch, gradient: &gradient) ?? 0
         return (b, t, gradient)

@@ -48,12 +48,14 @@ public struct TrainingState: Sendable, Equatable {
     public var model: MLP
     public var optimizer: OptimizerState
     public var step: Int
+    public var memory: CrossBatchMemory?
 
     public init(config: TrainingConfig) {
         self.config = config
         model = MLP(widths: config.widths, seed: config.seed)
         optimizer = OptimizerState(for: model, spec: config.optimizer)
         step = 0
+        memory = config.crossBatchMemory.map { CrossBatchMemory(capacity: $0, dimension: config.widths.last!) }
     }
 
     public init(config: TrainingConfig, model: MLP, optimizer: OptimizerState, step: Int) {
@@ -61,6 +63,7 @@ public struct TrainingState: Sendable, Equatable {
         self.model = model
         self.optimizer = optimizer
         self.step = step
+        memory = config.crossBatchMemory.map { CrossBatchMemory(capacity: $0, dimension: config.widths.last!) }
     }
 }
 
@@ -82,12 +85,35 @@ public enum Trainer {
                             indices: [Int]) throws -> (Double, Double) {
         let x = inputs.gatherRows(indices)
         let trace = state.model.forward(x)
-        let batch = SimilarityBatch(similarities: SimilarityAlgebra.similarities(trace.embeddings), labels: indices.map { labels[$0] })
-        let (base, tcm, g) = objective.evaluate(batch)
+        let e = trace.embeddings
+        let batchLabels = indices.map { labels[$0] }
+        let batch = SimilarityBatch(similarities: SimilarityAlgebra.similarities(e), labels: batchLabels)
+        let base: Double, tcm: Double
+        var de: Matrix
+        if state.memory != nil {
+            // The base loss against the memory (batch enqueued first), TCM on the batch itself.
+            let slots = state.memory!.enqueue(e, labels: batchLabels)
+            let (bank, bankLabels) = state.memory!.contents
+            let cross = SimilarityBatch(similarities: GEMM.multiplyTransposed(e, bank).values.map(Double.init),
+                                        rowLabels: batchLabels, columnLabels: bankLabels, selfColumn: slots)
+            var g = [Double](repeating: 0, count: cross.rows * cross.columns)
+            base = objective.base.evaluate(cross, gradient: &g)
+            de = GEMM.multiply(Matrix(rows: cross.rows, cols: cross.columns, values: g.map(Float.init)), bank)
+            var gt = [Double](repeating: 0, count: batch.rows * batch.columns)
+            tcm = objective.tcm?.evaluate(batch, gradient: &gt) ?? 0
+            if objective.tcm != nil {
+                let extra = SimilarityAlgebra.embeddingGradient(e, gt)
+                for k in de.values.indices { de.values[k] += extra.values[k] }
+            }
+        } else {
+            let (b, t, g) = objective.evaluate(batch)
+            (base, tcm) = (b, t)
+            de = SimilarityAlgebra.embeddingGradient(e, g)
+        }
         guard base.isFinite && tcm.isFinite else {
             throw TrainingError.diverged(step: state.step + 1, what: "loss is \(base.isFinite ? tcm : base)")
         }
-        let gradients = state.model.backward(trace, embeddingGradient: SimilarityAlgebra.embeddingGradient(trace.embeddings, g))
+        let gradients = state.model.backward(trace, embeddingGradient: de)
         Optimizer.apply(gradients, to: &state.model, state: &state.optimizer, spec: state.config.optimizer)
         if state.model.layers.contains(where: { !$0.weight.values.allSatisfy(\.isFinite) }) {
             throw TrainingError.diverged(step: state.step + 1, what: "weights became NaN or infinite")

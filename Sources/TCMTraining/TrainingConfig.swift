@@ -3,7 +3,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// The base loss and its parameters (pytorch-metric-learning's defaults).
     public struct LossSpec: Sendable, Codable, Equatable {
         public enum Kind: String, Sendable, Codable, CaseIterable {
-            case contrastive, triplet, multiSimilarity = "multi-similarity", circle
+            case contrastive, triplet, multiSimilarity = "multi-similarity", circle, liftedStructure = "lifted-structure"
         }
         public var kind: Kind = .contrastive
         public var contrastiveMargins = [1.0, 0.0]          // m⁺, m⁻
@@ -19,6 +19,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
             case .triplet: return TripletMarginLoss(margin: tripletMargin, mining: tripletMining)
             case .multiSimilarity: return MultiSimilarityLoss()
             case .circle: return CircleLoss(m: circleM, gamma: circleGamma)
+            case .liftedStructure: return LiftedStructureLoss()
             }
         }
     }
@@ -26,6 +27,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var widths: [Int] = [784, 256, 128]
     public var loss = LossSpec()
     public var tcm: TCMRegularizer? = nil
+    /// Cross-batch memory size for the base loss (nil: none). TCM always uses the batch itself.
+    public var crossBatchMemory: Int? = nil
     public var optimizer = OptimizerSpec()
     public var classesPerBatch = 8
     public var samplesPerClass = 32
@@ -37,6 +40,23 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var publishInterval = 0.25
 
     public init() {}
+
+    // Decoding tolerates files written before a field existed (older checkpoints).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfig()
+        widths = try c.decodeIfPresent([Int].self, forKey: .widths) ?? d.widths
+        loss = try c.decodeIfPresent(LossSpec.self, forKey: .loss) ?? d.loss
+        tcm = try c.decodeIfPresent(TCMRegularizer.self, forKey: .tcm)
+        crossBatchMemory = try c.decodeIfPresent(Int.self, forKey: .crossBatchMemory)
+        optimizer = try c.decodeIfPresent(OptimizerSpec.self, forKey: .optimizer) ?? d.optimizer
+        classesPerBatch = try c.decodeIfPresent(Int.self, forKey: .classesPerBatch) ?? d.classesPerBatch
+        samplesPerClass = try c.decodeIfPresent(Int.self, forKey: .samplesPerClass) ?? d.samplesPerClass
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        evaluateEvery = try c.decodeIfPresent(Int.self, forKey: .evaluateEvery) ?? d.evaluateEvery
+        publishInterval = try c.decodeIfPresent(Double.self, forKey: .publishInterval) ?? d.publishInterval
+    }
 
     public var batchSize: Int { classesPerBatch * samplesPerClass }
     public var objective: Objective { Objective(base: loss.make(), tcm: tcm) }

@@ -12,13 +12,25 @@ func randomBatch(b: Int, classes: Int, seed: UInt64) -> SimilarityBatch {
     return SimilarityBatch(similarities: s, labels: labels)
 }
 
+/// A rectangular batch, as under cross-batch memory: `rows` anchors against `columns` references,
+/// row i's own entry at column `offset + i`.
+func randomMemoryBatch(rows: Int, columns: Int, classes: Int, seed: UInt64) -> SimilarityBatch {
+    var g = TrainingRandom(seed: seed)
+    let offset = columns - rows - 2
+    let rowLabels = (0 ..< rows).map { Int32($0 % classes) }
+    var columnLabels = (0 ..< columns).map { _ in Int32(g.below(classes)) }
+    for i in 0 ..< rows { columnLabels[offset + i] = rowLabels[i] }
+    return SimilarityBatch(similarities: (0 ..< rows * columns).map { _ in Double(g.uniform(-0.95, 0.95)) },
+                           rowLabels: rowLabels, columnLabels: columnLabels, selfColumn: (0 ..< rows).map { offset + $0 })
+}
+
 /// Central differences of `loss` at every entry, in Float64. Circle loss's α weights are
 /// detached (constants in the backward pass, as in PML), so they are held at the unperturbed batch.
 func finiteDifferences(_ loss: any SimilarityLoss, _ batch: SimilarityBatch, h: Double = 1e-6) -> [Double] {
     var out = [Double](repeating: 0, count: batch.similarities.count)
     var scratch = [Double](repeating: 0, count: batch.similarities.count)
     func value(_ s: [Double]) -> Double {
-        let perturbed = SimilarityBatch(similarities: s, labels: batch.labels)
+        let perturbed = SimilarityBatch(similarities: s, rowLabels: batch.labels, columnLabels: batch.columnLabels, selfColumn: batch.selfColumn)
         if let circle = loss as? CircleLoss { return circle.evaluate(perturbed, weightsFrom: batch, gradient: &scratch) }
         return loss.evaluate(perturbed, gradient: &scratch)
     }
@@ -34,6 +46,7 @@ let allLosses: [any SimilarityLoss] = [
     ContrastiveLoss(), ContrastiveLoss(positiveMargin: 0.8, negativeMargin: 0.3),
     TripletMarginLoss(margin: 0.2, mining: .all), TripletMarginLoss(margin: 0.2, mining: .semihard), TripletMarginLoss(margin: 0.2, mining: .hard),
     MultiSimilarityLoss(), MultiSimilarityLoss(mine: false), CircleLoss(), CircleLoss(m: 0.25, gamma: 32),
+    LiftedStructureLoss(), LiftedStructureLoss(positiveMargin: 0.5, negativeMargin: 0.2),
     TCMRegularizer(), TCMRegularizer(positiveMargin: 0.6, negativeMargin: 0.1, positiveWeight: 0.5, negativeWeight: 2),
 ]
 
@@ -53,6 +66,14 @@ let allLosses: [any SimilarityLoss] = [
             }
             #expect(numeric.contains { $0 != 0 }, "\(loss.name): the check must exercise a non-zero gradient")
         }
+        // And against a cross-batch memory (rectangular, the anchor's own entry excluded).
+        let memory = randomMemoryBatch(rows: 6, columns: 15, classes: 3, seed: 77 + UInt64(index))
+        var analytic = [Double](repeating: 0, count: 6 * 15)
+        _ = loss.evaluate(memory, gradient: &analytic)
+        let numeric = finiteDifferences(loss, memory)
+        let scale = max(1, numeric.map(abs).max()!)
+        for k in analytic.indices { #expect(abs(analytic[k] - numeric[k]) < 1e-5 * scale, "\(loss.name) memory entry \(k)") }
+        for i in 0 ..< 6 { #expect(analytic[memory.index(i, memory.selfColumn[i])] == 0, "no gradient on a row's own entry") }
     }
 
     @Test func gradientsAccumulate() {

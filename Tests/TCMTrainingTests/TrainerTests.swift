@@ -169,3 +169,45 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         #expect(labels.classOf == (try LabelLoader.load(Self.root + "/sample-data/mnist/t10k-labels-idx1-ubyte.gz")).classOf)
     }
 }
+
+@Suite struct CrossBatchMemoryTests {
+    @Test func ringBufferKeepsTheNewest() {
+        var memory = CrossBatchMemory(capacity: 5, dimension: 2)
+        let a = Matrix(rows: 3, cols: 2, values: [1, 1, 2, 2, 3, 3])
+        #expect(memory.enqueue(a, labels: [1, 2, 3]) == [0, 1, 2])
+        #expect(memory.contents.labels == [1, 2, 3])
+        let b = Matrix(rows: 3, cols: 2, values: [4, 4, 5, 5, 6, 6])
+        #expect(memory.enqueue(b, labels: [4, 5, 6]) == [3, 4, 0])
+        #expect(memory.contents.labels == [6, 2, 3, 4, 5], "the oldest entry was overwritten")
+        #expect(memory.contents.embeddings.values == [6, 6, 2, 2, 3, 3, 4, 4, 5, 5])
+    }
+
+    @Test func aMemoryOfOneBatchSeesTheSamePairsAsTheBatch() {
+        // Memory = exactly the batch: the B × M problem is the B × B one, so every loss agrees.
+        var g = TrainingRandom(seed: 9)
+        let e = RowNormsHelper.unit(Matrix(rows: 12, cols: 5, values: (0 ..< 60).map { _ in g.uniform(-1, 1) }))
+        let labels = (0 ..< 12).map { Int32($0 % 3) }
+        var memory = CrossBatchMemory(capacity: 12, dimension: 5)
+        let slots = memory.enqueue(e, labels: labels)
+        let (bank, bankLabels) = memory.contents
+        let cross = SimilarityBatch(similarities: GEMM.multiplyTransposed(e, bank).values.map(Double.init),
+                                    rowLabels: labels, columnLabels: bankLabels, selfColumn: slots)
+        let square = SimilarityBatch(similarities: SimilarityAlgebra.similarities(e), labels: labels)
+        for loss in allLosses {
+            var g1 = [Double](repeating: 0, count: 144), g2 = g1
+            #expect(abs(loss.evaluate(cross, gradient: &g1) - loss.evaluate(square, gradient: &g2)) < 1e-9, "\(loss.name)")
+        }
+    }
+
+    @Test func trainingWithMemoryImproves() throws {
+        var config = smallConfig(.contrastive, tcm: true)
+        config.crossBatchMemory = 96
+        var evaluations: [Evaluation] = []
+        _ = try Trainer.run(TrainingState(config: config), data: clusterData()) { if let e = $0.evaluation { evaluations.append(e) } }
+        #expect(evaluations.last!.mapAtR > evaluations.first!.mapAtR)
+    }
+}
+
+enum RowNormsHelper {
+    static func unit(_ m: Matrix) -> Matrix { RowNorms.normalized(m) }
+}

@@ -23,12 +23,12 @@ public struct CircleLoss: SimilarityLoss {
     /// The loss with the α weights computed from `frozen` instead of `batch`: what "detached"
     /// means, and what a finite-difference check of the gradient must hold still.
     func evaluate(_ batch: SimilarityBatch, weightsFrom frozen: SimilarityBatch, gradient: inout [Double]) -> Double {
-        let b = batch.count
+        let b = batch.rows
         var losses = [Double](repeating: 0, count: b)
         var derivatives: [[(Int, Double)]] = Array(repeating: [], count: b)
         for i in 0 ..< b {
             var pLogits: [(Int, Double, Double)] = [], nLogits: [(Int, Double, Double)] = []  // (j, logit, dlogit/ds)
-            for j in 0 ..< b where j != i {
+            for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
                 let s = batch.s(i, j)
                 let detached = frozen.s(i, j)
                 if batch.same(i, j) {
@@ -55,7 +55,7 @@ public struct CircleLoss: SimilarityLoss {
         var reducer = NonZeroMean()
         for l in losses { reducer.add(l) }
         for i in 0 ..< b where losses[i] > 0 {
-            for (j, d) in derivatives[i] { gradient[i * b + j] += reducer.weight * d }
+            for (j, d) in derivatives[i] { gradient[batch.index(i, j)] += reducer.weight * d }
         }
         return reducer.value
     }

@@ -20,15 +20,15 @@ public struct MultiSimilarityLoss: SimilarityLoss {
     }
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
-        let b = batch.count
+        let b = batch.rows
         var total = 0.0
         for i in 0 ..< b {
             var hardestNegative = -Double.infinity, easiestPositive = Double.infinity
-            for j in 0 ..< b where j != i {
+            for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
                 if batch.same(i, j) { easiestPositive = min(easiestPositive, batch.s(i, j)) } else { hardestNegative = max(hardestNegative, batch.s(i, j)) }
             }
             var positives: [Int] = [], negatives: [Int] = []
-            for j in 0 ..< b where j != i {
+            for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
                 let s = batch.s(i, j)
                 if batch.same(i, j) {
                     if !mine || s - epsilon < hardestNegative { positives.append(j) }
@@ -47,8 +47,8 @@ public struct MultiSimilarityLoss: SimilarityLoss {
             let (nv, nw) = softTerm(negatives, beta, 1)
             total += pv / alpha + nv / beta
             // d/ds of (1/α) log(1 + Σ e^{−α(s−base)}) = −softmax weight; of the negative term, +weight.
-            for (k, j) in positives.enumerated() { gradient[i * b + j] -= pw[k] / Double(b) }
-            for (k, j) in negatives.enumerated() { gradient[i * b + j] += nw[k] / Double(b) }
+            for (k, j) in positives.enumerated() { gradient[batch.index(i, j)] -= pw[k] / Double(b) }
+            for (k, j) in negatives.enumerated() { gradient[batch.index(i, j)] += nw[k] / Double(b) }
         }
         return total / Double(b)
     }

@@ -19,9 +19,8 @@ public struct TCMRegularizer: SimilarityLoss, Equatable, Codable {
     }
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
-        let b = batch.count
         var positiveSum = 0.0, positiveCount = 0, negativeSum = 0.0, negativeCount = 0
-        for i in 0 ..< b { for j in 0 ..< b where i != j {
+        for i in 0 ..< batch.rows { for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
             let s = batch.s(i, j)
             if batch.same(i, j) {
                 if s <= positiveMargin { positiveSum += positiveMargin - s; positiveCount += 1 }
@@ -31,12 +30,12 @@ public struct TCMRegularizer: SimilarityLoss, Equatable, Codable {
         } }
         let pw = positiveCount > 0 ? positiveWeight / Double(positiveCount) : 0
         let nw = negativeCount > 0 ? negativeWeight / Double(negativeCount) : 0
-        for i in 0 ..< b { for j in 0 ..< b where i != j {
+        for i in 0 ..< batch.rows { for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
             let s = batch.s(i, j)
             if batch.same(i, j) {
-                if s <= positiveMargin { gradient[i * b + j] -= pw }
+                if s <= positiveMargin { gradient[batch.index(i, j)] -= pw }
             } else if s >= negativeMargin {
-                gradient[i * b + j] += nw
+                gradient[batch.index(i, j)] += nw
             }
         } }
         return pw * positiveSum + nw * negativeSum

@@ -18,14 +18,13 @@ public struct TripletMarginLoss: SimilarityLoss {
     }
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
-        let b = batch.count
         var total = 0.0, nonZero = 0
         // Per anchor, the (count, sum) of each positive's triplets, and each negative's count.
         var perAnchor: [(positives: [(Int, Int)], negatives: [(Int, Int)])] = []
-        perAnchor.reserveCapacity(b)
-        for a in 0 ..< b {
+        perAnchor.reserveCapacity(batch.rows)
+        for a in 0 ..< batch.rows {
             var negatives: [(Double, Int)] = [], positives: [(Double, Int)] = []
-            for j in 0 ..< b where j != a {
+            for j in 0 ..< batch.columns where !batch.isSelf(a, j) {
                 if batch.same(a, j) { positives.append((batch.s(a, j), j)) } else { negatives.append((batch.s(a, j), j)) }
             }
             negatives.sort { $0.0 < $1.0 }
@@ -67,9 +66,9 @@ public struct TripletMarginLoss: SimilarityLoss {
         }
         guard nonZero > 0 else { return 0 }
         let weight = 1 / Double(nonZero)
-        for a in 0 ..< b {
-            for (p, k) in perAnchor[a].positives where k > 0 { gradient[a * b + p] -= Double(k) * weight }
-            for (n, k) in perAnchor[a].negatives where k > 0 { gradient[a * b + n] += Double(k) * weight }
+        for a in 0 ..< batch.rows {
+            for (p, k) in perAnchor[a].positives where k > 0 { gradient[batch.index(a, p)] -= Double(k) * weight }
+            for (n, k) in perAnchor[a].negatives where k > 0 { gradient[batch.index(a, n)] += Double(k) * weight }
         }
         return total * weight
     }
