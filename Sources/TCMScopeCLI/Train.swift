@@ -20,7 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "mnist, or an embeddings file (frozen features to adapt).") var data = "mnist"
     @Option(help: "Labels file for --data EMB.") var labels: String?
     @OptionGroup var input: InputOptions
-    @Option(help: "Base loss: contrastive, triplet, multi-similarity, circle or lifted-structure.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
+    @Option(help: "Base loss: contrastive, triplet, multi-similarity, circle, lifted-structure or proxy-anchor.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(help: "Triplet mining: all, semihard or hard.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
     @Option(help: ArgumentHelp("Cross-batch memory (XBM) of this many embeddings for the base loss.", valueName: "size")) var xbm: Int?
@@ -48,6 +48,7 @@ struct Train: ParsableCommand {
         if classesPerBatch < 2 || samplesPerClass < 2 { throw ValidationError("batches need at least 2 classes of at least 2 samples") }
         if !(lr > 0) { throw ValidationError("--lr must be positive") }
         if !(evalFraction > 0 && evalFraction < 1) { throw ValidationError("--eval-fraction must be in (0, 1)") }
+        if xbm != nil && loss == .proxyAnchor { throw ValidationError("--xbm applies to pair losses, not proxy-anchor") }
         if let xbm, xbm < classesPerBatch * samplesPerClass { throw ValidationError("--xbm must hold at least one batch (\(classesPerBatch * samplesPerClass))") }
         _ = try parsedWidths()
         _ = try pair(tcmMargins, "--tcm-margins")

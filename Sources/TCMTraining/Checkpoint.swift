@@ -14,6 +14,9 @@ public enum Checkpoint {
         var optimizerStep: Int
         var tensorSizes: [Int]
         var optimizerSlots: Int
+        /// Proxy-anchor: proxies (rows × columns) and their optimiser step; absent otherwise.
+        var proxyShape: [Int]?
+        var proxyOptimizerStep: Int?
     }
 
     static let magic = Array("TCMSCKPT".utf8)
@@ -21,12 +24,17 @@ public enum Checkpoint {
     public static func write(_ state: TrainingState, to path: String) throws {
         let params = state.model.layers.flatMap { [$0.weight.values, $0.bias] }
         let header = Header(config: state.config, step: state.step, optimizerStep: state.optimizer.step,
-                            tensorSizes: params.map(\.count), optimizerSlots: state.optimizer.second.isEmpty ? 1 : 2)
+                            tensorSizes: params.map(\.count), optimizerSlots: state.optimizer.second.isEmpty ? 1 : 2,
+                            proxyShape: state.proxies.map { [$0.rows, $0.cols] }, proxyOptimizerStep: state.proxyOptimizer?.step)
         let json = try JSONEncoder().encode(header)
         var bytes = magic
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { bytes += $0 }
         bytes += json
-        for tensor in params + state.optimizer.first + state.optimizer.second {
+        var tensors = params + state.optimizer.first + state.optimizer.second
+        if let proxies = state.proxies, let optimizer = state.proxyOptimizer {
+            tensors += [proxies.values] + optimizer.first + optimizer.second
+        }
+        for tensor in tensors {
             for v in tensor { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
         }
         try AtomicFile.write(bytes, to: path)
@@ -46,7 +54,9 @@ public enum Checkpoint {
         guard header.tensorSizes == expectedSizes, header.optimizerSlots == (header.config.optimizer.kind == .adam ? 2 : 1) else {
             throw DataError(path, "checkpoint tensor sizes do not match its widths \(widths)")
         }
-        let floats = header.tensorSizes.reduce(0, +) * (1 + header.optimizerSlots)
+        let proxyCount = header.proxyShape.map { $0.count == 2 ? $0[0] * $0[1] : -1 } ?? 0
+        guard proxyCount >= 0 else { throw DataError(path, "corrupt proxy shape in checkpoint header") }
+        let floats = header.tensorSizes.reduce(0, +) * (1 + header.optimizerSlots) + proxyCount * (1 + header.optimizerSlots)
         guard bytes.count == 12 + length + 4 * floats else {
             throw DataError(path, "checkpoint has \(bytes.count - 12 - length) bytes of tensors, expected \(4 * floats) (truncated or corrupt)")
         }
@@ -65,9 +75,15 @@ public enum Checkpoint {
         }
         let first = header.tensorSizes.map { tensor($0) }
         let second = header.optimizerSlots == 2 ? header.tensorSizes.map { tensor($0) } : []
-        let all = layers.flatMap { $0.weight.values + $0.bias } + first.flatMap { $0 } + second.flatMap { $0 }
+        var state = TrainingState(config: header.config, model: MLP(layers: layers),
+                                  optimizer: OptimizerState(step: header.optimizerStep, first: first, second: second), step: header.step)
+        if let shape = header.proxyShape {
+            state.proxies = Matrix(rows: shape[0], cols: shape[1], values: tensor(proxyCount))
+            let m = [tensor(proxyCount)], v = header.optimizerSlots == 2 ? [tensor(proxyCount)] : []
+            state.proxyOptimizer = OptimizerState(step: header.proxyOptimizerStep ?? 0, first: m, second: v)
+        }
+        let all = layers.flatMap { $0.weight.values + $0.bias } + first.flatMap { $0 } + second.flatMap { $0 } + (state.proxies?.values ?? [])
         guard all.allSatisfy(\.isFinite) else { throw DataError(path, "checkpoint holds NaN or infinite values") }
-        return TrainingState(config: header.config, model: MLP(layers: layers),
-                             optimizer: OptimizerState(step: header.optimizerStep, first: first, second: second), step: header.step)
+        return state
     }
 }

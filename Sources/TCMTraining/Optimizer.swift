@@ -23,7 +23,10 @@ public struct OptimizerState: Sendable, Equatable {
     public var second: [[Float]]  // Adam v (empty for SGD)
 
     public init(for model: MLP, spec: OptimizerSpec) {
-        let shapes = model.layers.flatMap { [$0.weight.values.count, $0.bias.count] }
+        self.init(shapes: model.layers.flatMap { [$0.weight.values.count, $0.bias.count] }, spec: spec)
+    }
+
+    public init(shapes: [Int], spec: OptimizerSpec) {
         first = shapes.map { [Float](repeating: 0, count: $0) }
         second = spec.kind == .adam ? shapes.map { [Float](repeating: 0, count: $0) } : []
     }
@@ -36,39 +39,41 @@ public struct OptimizerState: Sendable, Equatable {
 }
 
 public enum Optimizer {
-    /// One update of every parameter in place.
+    /// One update of every model parameter in place.
     public static func apply(_ gradients: MLP.Gradients, to model: inout MLP, state: inout OptimizerState, spec: OptimizerSpec) {
         state.step += 1
+        for l in model.layers.indices {
+            update(&model.layers[l].weight.values, gradients.weight[l].values, slot: 2 * l, state: &state, spec: spec, learningRate: spec.learningRate)
+            update(&model.layers[l].bias, gradients.bias[l], slot: 2 * l + 1, state: &state, spec: spec, learningRate: spec.learningRate)
+        }
+    }
+
+    /// One update of a single tensor (slot `slot` of `state`, whose step the caller advanced).
+    public static func update(_ parameters: inout [Float], _ g: [Float], slot: Int, state: inout OptimizerState,
+                              spec: OptimizerSpec, learningRate: Float) {
         let t = Float(state.step)
         let correction1 = 1 - pow(spec.beta1, t), correction2 = 1 - pow(spec.beta2, t)
-        func update(_ p: inout [Float], _ g: [Float], _ slot: Int) {
-            p.withUnsafeMutableBufferPointer { p in
-                state.first[slot].withUnsafeMutableBufferPointer { m in
-                    switch spec.kind {
-                    case .sgd:
+        parameters.withUnsafeMutableBufferPointer { p in
+            state.first[slot].withUnsafeMutableBufferPointer { m in
+                switch spec.kind {
+                case .sgd:
+                    for i in 0 ..< p.count {
+                        let grad = g[i] + spec.weightDecay * p[i]
+                        m[i] = spec.momentum * m[i] + grad
+                        p[i] -= learningRate * m[i]
+                    }
+                case .adam:
+                    state.second[slot].withUnsafeMutableBufferPointer { v in
+                        let step = learningRate / correction1
                         for i in 0 ..< p.count {
                             let grad = g[i] + spec.weightDecay * p[i]
-                            m[i] = spec.momentum * m[i] + grad
-                            p[i] -= spec.learningRate * m[i]
-                        }
-                    case .adam:
-                        state.second[slot].withUnsafeMutableBufferPointer { v in
-                            let step = spec.learningRate / correction1
-                            for i in 0 ..< p.count {
-                                let grad = g[i] + spec.weightDecay * p[i]
-                                m[i] = spec.beta1 * m[i] + (1 - spec.beta1) * grad
-                                v[i] = spec.beta2 * v[i] + (1 - spec.beta2) * grad * grad
-                                p[i] -= step * m[i] / ((v[i] / correction2).squareRoot() + spec.epsilon)
-                            }
+                            m[i] = spec.beta1 * m[i] + (1 - spec.beta1) * grad
+                            v[i] = spec.beta2 * v[i] + (1 - spec.beta2) * grad * grad
+                            p[i] -= step * m[i] / ((v[i] / correction2).squareRoot() + spec.epsilon)
                         }
                     }
                 }
             }
         }
-        for l in model.layers.indices {
-            update(&model.layers[l].weight.values, gradients.weight[l].values, 2 * l)
-            update(&model.layers[l].bias, gradients.bias[l], 2 * l + 1)
-        }
     }
 }
-

@@ -2,18 +2,34 @@ import TCMKernels
 
 /// The loss of a training step: a base loss plus, optionally, the TCM regulariser.
 public struct Objective: Sendable {
-    public var base: any SimilarityLoss
+    /// A loss on pairs of samples, or proxy-anchor's loss on samples against class proxies.
+    public enum Base: Sendable {
+        case pairs(any SimilarityLoss)
+        case proxies(ProxyAnchorLoss)
+    }
+    public var base: Base
     public var tcm: TCMRegularizer?
 
     public init(base: any SimilarityLoss, tcm: TCMRegularizer? = nil) {
-        self.base = base
+        self.base = .pairs(base)
         self.tcm = tcm
     }
 
-    /// Loss values and ∂L/∂S for a batch of normalised embeddings.
+    public init(proxyAnchor: ProxyAnchorLoss, tcm: TCMRegularizer? = nil) {
+        base = .proxies(proxyAnchor)
+        self.tcm = tcm
+    }
+
+    /// The pair loss, if the base is one.
+    public var pairLoss: (any SimilarityLoss)? {
+        if case .pairs(let loss) = base { return loss }
+        return nil
+    }
+
+    /// Loss values and ∂L/∂S for a batch of normalised embeddings (pair-based base losses).
     public func evaluate(_ batch: SimilarityBatch) -> (base: Double, tcm: Double, gradient: [Double]) {
         var gradient = [Double](repeating: 0, count: batch.rows * batch.columns)
-        let b = base.evaluate(batch, gradient: &gradient)
+        let b = pairLoss?.evaluate(batch, gradient: &gradient) ?? 0
         let t = tcm?.evaluate(batch, gradient: &gradient) ?? 0
         return (b, t, gradient)
     }

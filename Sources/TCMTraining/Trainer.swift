@@ -49,6 +49,9 @@ public struct TrainingState: Sendable, Equatable {
     public var optimizer: OptimizerState
     public var step: Int
     public var memory: CrossBatchMemory?
+    /// Proxy-anchor's class proxies (C × D) and their optimiser state; created at the first step.
+    public var proxies: Matrix?
+    public var proxyOptimizer: OptimizerState?
 
     public init(config: TrainingConfig) {
         self.config = config
@@ -90,14 +93,35 @@ public enum Trainer {
         let batch = SimilarityBatch(similarities: SimilarityAlgebra.similarities(e), labels: batchLabels)
         let base: Double, tcm: Double
         var de: Matrix
-        if state.memory != nil {
+        if case .proxies(let proxyLoss) = objective.base {
+            if state.proxies == nil {
+                let classes = Int(labels.max() ?? 0) + 1
+                state.proxies = ProxyAnchorLoss.initialProxies(classes: classes, dimension: e.cols, seed: state.config.seed)
+                state.proxyOptimizer = OptimizerState(shapes: [classes * e.cols], spec: state.config.optimizer)
+            }
+            let result = proxyLoss.evaluate(embeddings: e, labels: batchLabels, proxies: state.proxies!)
+            base = result.loss
+            de = result.embeddings
+            var gt = [Double](repeating: 0, count: batch.rows * batch.columns)
+            tcm = objective.tcm?.evaluate(batch, gradient: &gt) ?? 0
+            if objective.tcm != nil {
+                let extra = SimilarityAlgebra.embeddingGradient(e, gt)
+                for k in de.values.indices { de.values[k] += extra.values[k] }
+            }
+            if base.isFinite {
+                state.proxyOptimizer!.step += 1
+                Optimizer.update(&state.proxies!.values, result.proxies.values, slot: 0, state: &state.proxyOptimizer!,
+                                 spec: state.config.optimizer,
+                                 learningRate: state.config.optimizer.learningRate * state.config.loss.proxyLearningRateScale)
+            }
+        } else if state.memory != nil {
             // The base loss against the memory (batch enqueued first), TCM on the batch itself.
             let slots = state.memory!.enqueue(e, labels: batchLabels)
             let (bank, bankLabels) = state.memory!.contents
             let cross = SimilarityBatch(similarities: GEMM.multiplyTransposed(e, bank).values.map(Double.init),
                                         rowLabels: batchLabels, columnLabels: bankLabels, selfColumn: slots)
             var g = [Double](repeating: 0, count: cross.rows * cross.columns)
-            base = objective.base.evaluate(cross, gradient: &g)
+            base = objective.pairLoss!.evaluate(cross, gradient: &g)
             de = GEMM.multiply(Matrix(rows: cross.rows, cols: cross.columns, values: g.map(Float.init)), bank)
             var gt = [Double](repeating: 0, count: batch.rows * batch.columns)
             tcm = objective.tcm?.evaluate(batch, gradient: &gt) ?? 0

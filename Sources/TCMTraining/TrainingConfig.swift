@@ -3,7 +3,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// The base loss and its parameters (pytorch-metric-learning's defaults).
     public struct LossSpec: Sendable, Codable, Equatable {
         public enum Kind: String, Sendable, Codable, CaseIterable {
-            case contrastive, triplet, multiSimilarity = "multi-similarity", circle, liftedStructure = "lifted-structure"
+            case contrastive, triplet, multiSimilarity = "multi-similarity", circle, liftedStructure = "lifted-structure", proxyAnchor = "proxy-anchor"
         }
         public var kind: Kind = .contrastive
         public var contrastiveMargins = [1.0, 0.0]          // m⁺, m⁻
@@ -13,8 +13,34 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         public var circleGamma = 80.0
         public init(kind: Kind = .contrastive) { self.kind = kind }
 
+        // Fields missing from an older checkpoint take their defaults.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = LossSpec()
+            kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? d.kind
+            contrastiveMargins = try c.decodeIfPresent([Double].self, forKey: .contrastiveMargins) ?? d.contrastiveMargins
+            tripletMargin = try c.decodeIfPresent(Double.self, forKey: .tripletMargin) ?? d.tripletMargin
+            tripletMining = try c.decodeIfPresent(TripletMarginLoss.Mining.self, forKey: .tripletMining) ?? d.tripletMining
+            circleM = try c.decodeIfPresent(Double.self, forKey: .circleM) ?? d.circleM
+            circleGamma = try c.decodeIfPresent(Double.self, forKey: .circleGamma) ?? d.circleGamma
+            proxyAnchorMargin = try c.decodeIfPresent(Double.self, forKey: .proxyAnchorMargin) ?? d.proxyAnchorMargin
+            proxyAnchorAlpha = try c.decodeIfPresent(Double.self, forKey: .proxyAnchorAlpha) ?? d.proxyAnchorAlpha
+            proxyLearningRateScale = try c.decodeIfPresent(Float.self, forKey: .proxyLearningRateScale) ?? d.proxyLearningRateScale
+        }
+
+        public var proxyAnchorMargin = 0.1
+        public var proxyAnchorAlpha = 32.0
+        /// Proxies learn this many times faster than the network (the Proxy-Anchor paper's 100).
+        public var proxyLearningRateScale: Float = 100
+
+        public func makeObjective(tcm: TCMRegularizer?) -> Objective {
+            if kind == .proxyAnchor { return Objective(proxyAnchor: ProxyAnchorLoss(margin: proxyAnchorMargin, alpha: proxyAnchorAlpha), tcm: tcm) }
+            return Objective(base: make(), tcm: tcm)
+        }
+
         public func make() -> any SimilarityLoss {
             switch kind {
+            case .proxyAnchor: preconditionFailure("proxy-anchor is not a pair loss; use makeObjective")
             case .contrastive: return ContrastiveLoss(positiveMargin: contrastiveMargins[0], negativeMargin: contrastiveMargins[1])
             case .triplet: return TripletMarginLoss(margin: tripletMargin, mining: tripletMining)
             case .multiSimilarity: return MultiSimilarityLoss()
@@ -59,5 +85,5 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     }
 
     public var batchSize: Int { classesPerBatch * samplesPerClass }
-    public var objective: Objective { Objective(base: loss.make(), tcm: tcm) }
+    public var objective: Objective { loss.makeObjective(tcm: tcm) }
 }

@@ -165,3 +165,76 @@ let allLosses: [any SimilarityLoss] = [
         #expect(abs(CircleLoss().evaluate(batch, gradient: &g) - expected) < 1e-9)
     }
 }
+
+@Suite struct ProxyAnchorTests {
+    @Test func cosineGradientMatchesCentralDifferences() {
+        var g = TrainingRandom(seed: 12)
+        let b = 9, classes = 4
+        let labels = (0 ..< b).map { Int32($0 % 3) }  // class 3 has no positive in the batch
+        let cos = (0 ..< b * classes).map { _ in Double(g.uniform(-0.9, 0.9)) }
+        let loss = ProxyAnchorLoss()
+        let (value, analytic) = loss.evaluate(cosines: cos, labels: labels, classes: classes)
+        // By hand: 3 proxies with positives, 4 in all.
+        var pos = 0.0, neg = 0.0
+        for c in 0 ..< classes {
+            let p = (0 ..< b).filter { labels[$0] == Int32(c) }.map { exp(-32 * (cos[$0 * classes + c] - 0.1)) }
+            let n = (0 ..< b).filter { labels[$0] != Int32(c) }.map { exp(32 * (cos[$0 * classes + c] + 0.1)) }
+            if !p.isEmpty { pos += log(1 + p.reduce(0, +)) }
+            neg += log(1 + n.reduce(0, +))
+        }
+        #expect(abs(value - (pos / 3 + neg / 4)) < 1e-9)
+        for k in cos.indices {
+            var up = cos, down = cos
+            up[k] += 1e-6; down[k] -= 1e-6
+            let numeric = (loss.evaluate(cosines: up, labels: labels, classes: classes).0 - loss.evaluate(cosines: down, labels: labels, classes: classes).0) / 2e-6
+            #expect(abs(numeric - analytic[k]) < 1e-5 * max(1, abs(numeric)), "entry \(k)")
+        }
+    }
+
+    @Test func proxyGradientThroughNormalisation() {
+        // L(E, P) computed in Double from raw proxies; compare ∂L/∂P with the Float chain rule.
+        var g = TrainingRandom(seed: 13)
+        let b = 6, classes = 3, d = 4
+        let e = RowNorms.normalized(Matrix(rows: b, cols: d, values: (0 ..< b * d).map { _ in g.uniform(-1, 1) }))
+        var proxies = Matrix(rows: classes, cols: d, values: (0 ..< classes * d).map { _ in g.uniform(-1, 1) })
+        let labels = (0 ..< b).map { Int32($0 % classes) }
+        let loss = ProxyAnchorLoss(margin: 0.1, alpha: 4)
+        func reference(_ p: Matrix) -> Double {
+            var cos = [Double]()
+            for i in 0 ..< b { for c in 0 ..< classes {
+                let norm = (0 ..< d).reduce(0.0) { $0 + Double(p[c, $1]) * Double(p[c, $1]) }.squareRoot()
+                cos.append((0 ..< d).reduce(0.0) { $0 + Double(e[i, $1]) * Double(p[c, $1]) } / norm)
+            } }
+            return loss.evaluate(cosines: cos, labels: labels, classes: classes).0
+        }
+        let (_, _, dp) = loss.evaluate(embeddings: e, labels: labels, proxies: proxies)
+        for k in proxies.values.indices {
+            let original = proxies.values[k]
+            proxies.values[k] = original + 1e-3
+            let up = reference(proxies)
+            proxies.values[k] = original - 1e-3
+            let down = reference(proxies)
+            proxies.values[k] = original
+            #expect(abs((up - down) / 2e-3 - Double(dp.values[k])) < 1e-3, "proxy entry \(k)")
+        }
+    }
+
+    @Test func proxiesAreCheckpointedAndResumeExactly() throws {
+        let data = clusterData()
+        var config = smallConfig(.proxyAnchor, tcm: true)
+        config.epochs = 4
+        let straight = try Trainer.run(TrainingState(config: config), data: data) { _ in }
+        #expect(straight.proxies?.rows == 6)
+        var half = config
+        half.epochs = 2
+        let first = try Trainer.run(TrainingState(config: half), data: data) { _ in }
+        let path = NSTemporaryDirectory() + "tcmscope-proxy-\(UUID().uuidString).tcms"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Checkpoint.write(first, to: path)
+        var loaded = try Checkpoint.read(path)
+        #expect(loaded.proxies == first.proxies && loaded.proxyOptimizer == first.proxyOptimizer)
+        loaded.config.epochs = 4
+        let resumed = try Trainer.run(loaded, data: data) { _ in }
+        #expect(resumed.model == straight.model && resumed.proxies == straight.proxies)
+    }
+}
