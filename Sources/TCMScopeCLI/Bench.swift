@@ -30,7 +30,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         if kernels { return KernelBench.run() }
-        if training { return try TrainingBench.run(python: python, steps: 200) }
+        if training { return try TrainingBench.run(python: python, steps: 1000) }
         if tsne { return try TSNEBench.run(python: python, threads: threads, peers: ["sklearn", "opentsne"]) }
         guard let n else { return try runStandardSet() }
         let result = try measure(n: n)

@@ -19,25 +19,28 @@ public struct TCMRegularizer: SimilarityLoss, Equatable, Codable {
     }
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
-        var positiveSum = 0.0, positiveCount = 0, negativeSum = 0.0, negativeCount = 0
-        for i in 0 ..< batch.rows { for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
-            let s = batch.s(i, j)
-            if batch.same(i, j) {
-                if s <= positiveMargin { positiveSum += positiveMargin - s; positiveCount += 1 }
-            } else if s >= negativeMargin {
-                negativeSum += s - negativeMargin; negativeCount += 1
+        // One pass collects the violating entries; the gradient then touches only those.
+        var positiveSum = 0.0, negativeSum = 0.0
+        var positives: [Int] = [], negatives: [Int] = []
+        batch.similarities.withUnsafeBufferPointer { s in
+            for i in 0 ..< batch.rows {
+                let own = batch.selfColumn[i], label = batch.labels[i]
+                batch.columnLabels.withUnsafeBufferPointer { columnLabels in
+                    for j in 0 ..< batch.columns where j != own {
+                        let k = i * batch.columns + j, v = s[k]
+                        if columnLabels[j] == label {
+                            if v <= positiveMargin { positiveSum += positiveMargin - v; positives.append(k) }
+                        } else if v >= negativeMargin {
+                            negativeSum += v - negativeMargin; negatives.append(k)
+                        }
+                    }
+                }
             }
-        } }
-        let pw = positiveCount > 0 ? positiveWeight / Double(positiveCount) : 0
-        let nw = negativeCount > 0 ? negativeWeight / Double(negativeCount) : 0
-        for i in 0 ..< batch.rows { for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
-            let s = batch.s(i, j)
-            if batch.same(i, j) {
-                if s <= positiveMargin { gradient[batch.index(i, j)] -= pw }
-            } else if s >= negativeMargin {
-                gradient[batch.index(i, j)] += nw
-            }
-        } }
+        }
+        let pw = positives.isEmpty ? 0 : positiveWeight / Double(positives.count)
+        let nw = negatives.isEmpty ? 0 : negativeWeight / Double(negatives.count)
+        for k in positives { gradient[k] -= pw }
+        for k in negatives { gradient[k] += nw }
         return pw * positiveSum + nw * negativeSum
     }
 }
