@@ -25,7 +25,7 @@ let package = Package(
         // zlib, for reading the gzip-compressed MNIST IDX files without a download or a decompress step.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Files in and out: .npy, CSV/TSV, IDX(.gz), label files, atomic writers. No numerics.
-        .target(name: "TCMData", dependencies: ["CZlib", "TCMKernels"]),
+        .target(name: "TCMData", dependencies: ["CZlib", "TCMKernels"], swiftSettings: kernelSettings),
         // SIMD matrix products and the fused similarity → histogram kernel.
         .target(name: "TCMKernels", swiftSettings: kernelSettings),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
@@ -34,9 +34,15 @@ let package = Package(
         .target(name: "TCMTraining", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
         // 2-D layouts of embeddings: PCA, Barnes–Hut t-SNE, trustworthiness, stratified subsampling.
         .target(name: "TCMProjection", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
+        // The dashboard as pure values: screen state, keys, widgets rendering into a cell buffer.
+        .target(name: "TCMDashboard", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"]),
+        // ncurses (wide build) through a shim header, and the one backend that draws a cell buffer.
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
+        .target(name: "CTerminalGuard"),
+        .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMDashboard"]),
         // The subcommands; a library so tests can drive them without a subprocess.
         .target(name: "TCMScopeCLI", dependencies: [
-            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining",
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
@@ -44,6 +50,7 @@ let package = Package(
         .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels"]),
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMKernels"]),
+        .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "tcmscope"]),
     ],

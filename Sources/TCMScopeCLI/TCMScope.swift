@@ -13,8 +13,8 @@ public struct TCMScope: ParsableCommand {
         Definitions: docs/opis-tcm.md. Exit status: 0 ok, 1 an --fail-above-* gate tripped, \
         2 bad input, 64 bad command line.
         """,
-        subcommands: [Analyze.self, Project.self, Train.self, Bench.self],
-        defaultSubcommand: Analyze.self
+        subcommands: [Dash.self, Analyze.self, Project.self, Train.self, Bench.self],
+        defaultSubcommand: Dash.self
     )
 
     public init() {}

@@ -100,7 +100,7 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
     }
 
     @Test func textSummaryOnTheBundledSampleByDefault() throws {
-        let run = try tcmscope(["--no-retrieval"], in: packageRoot)
+        let run = try tcmscope(["analyze", "--no-retrieval"], in: packageRoot)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("baseline/eval-embeddings.npy  (10000 × 128, 10 classes)"))
         // The bundled baseline checkpoint loads and matches the bundled embeddings' width.

@@ -1,0 +1,32 @@
+/// Lays the panes out for the buffer's size and draws the state. The layout is computed from
+/// the size, not fixed: the curves take ~60 % of the width, the right column the rest.
+public enum Dashboard {
+    public static let minimumWidth = DashboardLayout.minimumWidth
+    public static let minimumHeight = DashboardLayout.minimumHeight
+
+    public static func render(_ s: DashboardState, into buffer: inout CellBuffer) {
+        buffer.fill(buffer.area)
+        guard let layout = DashboardLayout(width: buffer.width, height: buffer.height, expanded: s.expanded) else {
+            let message = "Terminal too small: \(buffer.width)×\(buffer.height), TCMScope needs \(minimumWidth)×\(minimumHeight). Enlarge it, or q to quit."
+            var y = max(0, buffer.height / 2 - 1)
+            var rest = Substring(message)
+            while !rest.isEmpty && y < buffer.height {
+                buffer.write(String(rest.prefix(max(1, buffer.width))), x: 0, y: y, style: Style(bold: true))
+                rest = rest.dropFirst(max(1, buffer.width))
+                y += 1
+            }
+            return
+        }
+        let title = " TCMScope  \(s.title)  ·  \(s.report.classes.count) classes  ·  OPIS \(Format.number(s.report.opis, 5))  ε-OPIS \(Format.number(s.report.epsilonOPIS, 5))"
+        buffer.fill(layout.title, style: Style(background: .palette(24)))
+        buffer.write(title, x: 0, y: layout.title.y, style: Style(foreground: .palette(231), background: .palette(24), bold: true))
+        Widgets.footer(s, &buffer, layout.footer.y)
+        if let r = layout.panes[.curves] { Widgets.curves(s, &buffer, r) }
+        if let r = layout.panes[.range] { Widgets.range(s, &buffer, r) }
+        if let r = layout.panes[.training] { Widgets.training(s, &buffer, r) }
+        if let r = layout.metrics { Widgets.metrics(s, &buffer, r) }
+        if let r = layout.panes[.table] { Widgets.table(s, &buffer, r) }
+        if let r = layout.panes[.projection] { Widgets.projection(s, &buffer, r) }
+        if s.showHelp { Widgets.help(&buffer) }
+    }
+}

@@ -1,0 +1,253 @@
+import TCMData
+import TCMKernels
+import TCMMetrics
+
+/// Keys the dashboard understands (the backend translates terminal input into these).
+public enum Key: Equatable, Sendable {
+    case left, right, up, down, tab, backTab, enter, escape
+    case character(Character)
+}
+
+/// Things a key asks the app to do beyond changing the state.
+public enum DashboardAction: Equatable, Sendable {
+    case quit
+    case startTraining, pauseOrResumeTraining, cancelTraining
+    case reproject
+    case save
+}
+
+public enum Pane: Int, CaseIterable, Sendable {
+    case curves, range, table, projection, training
+    var title: String {
+        switch self {
+        case .curves: return "Utility vs threshold"
+        case .range: return "Calibration range"
+        case .table: return "Classes"
+        case .projection: return "Projection"
+        case .training: return "Fine-tuning"
+        }
+    }
+}
+
+/// What the training pane shows.
+public struct TrainingStatus: Sendable, Equatable {
+    public var running = false
+    public var paused = false
+    public var step = 0
+    public var totalSteps = 0
+    public var loss = Double.nan
+    public var tcmLoss = Double.nan
+    public var samplesPerSecond = 0.0
+    public var lossHistory: [Double] = []
+    public var opisHistory: [Double] = []
+    public var message = ""
+    public init() {}
+}
+
+/// The whole screen as one value: the analysis, the user's choices, background status.
+/// Pure: keys change it through `handle`, widgets draw it; nothing here touches a terminal.
+public struct DashboardState: Sendable {
+    public var title: String
+    public private(set) var analyzer: ThresholdAnalyzer
+    public private(set) var report: ThresholdReport
+    /// The curves before fine-tuning, drawn as a ghost when `showBaseline`.
+    public var baseline: ThresholdAnalyzer?
+    public var showBaseline = false
+    public var retrieval: RetrievalReport?
+    public private(set) var options: OPISOptions
+    /// Operating threshold, as a bin edge.
+    public private(set) var cursor: Int
+    public var focus: Pane = .curves
+    /// Index into `classOrder` of the highlighted class.
+    public var focusedRow = 0
+    public var sortByOPISTerm = true
+    public var rangeInFAR = true
+    public var canvasMode: Canvas.Mode = .braille
+    public var frozen = false
+    public var expanded = false
+    public var showHelp = false
+    public var projection: [Float] = []
+    public var projectionLabels: [Int32] = []
+    public var projectionStatus = ""
+    public var useTCM = true
+    public var lossName = "contrastive"
+    /// The base losses `l` cycles through (in the fine-tuning pane), as the app names them.
+    public var lossChoices: [String] = []
+    public var training = TrainingStatus()
+    public var status = ""
+
+    public init(title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions()) {
+        self.title = title
+        analyzer = ThresholdAnalyzer(counts: counts)
+        self.options = options
+        report = analyzer.report(options)
+        cursor = counts.bins.edge(nearest: report.settings.operatingThreshold)
+        self.retrieval = retrieval
+    }
+
+    public var bins: ThresholdBins { analyzer.counts.bins }
+    public var threshold: Double { bins.threshold(atEdge: cursor) }
+
+    /// Class indices in table order: worst OPIS term first, or by name.
+    public var classOrder: [Int] {
+        let classes = report.classes.indices
+        if sortByOPISTerm { return classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) } }
+        return Array(classes)
+    }
+
+    public var focusedClass: Int? {
+        let order = classOrder
+        return order.isEmpty ? nil : order[min(focusedRow, order.count - 1)]
+    }
+
+    /// The threshold window the curves show: the range with room either side, stretched only
+    /// when the threshold leaves it. It does not move while the threshold stays inside, so a
+    /// mouse click lands the cursor exactly under the pointer.
+    public var view: (low: Double, high: Double) {
+        let lo = report.settings.rangeLow, hi = report.settings.rangeHigh
+        let w = max(hi - lo, 0.05)
+        var low = max(-1, lo - 1.5 * w), high = min(1, hi + 1.5 * w)
+        if threshold < low { low = max(-1, threshold - 0.25 * w) }
+        if threshold > high { high = min(1, threshold + 0.25 * w) }
+        return (low, high)
+    }
+
+    /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and focus.
+    public mutating func replace(counts: PairCounts, retrieval: RetrievalReport?) {
+        analyzer = ThresholdAnalyzer(counts: counts)
+        self.retrieval = retrieval
+        recompute(keepOperating: true)
+    }
+
+    mutating func recompute(keepOperating: Bool) {
+        var o = options
+        o.operatingThreshold = bins.threshold(atEdge: cursor)
+        options = o
+        report = analyzer.report(o)
+    }
+
+    /// One step of the threshold cursor: a hundredth of the visible window (at least one bin).
+    var cursorStep: Int { max(1, Int((view.high - view.low) / 100 / bins.width)) }
+
+    /// Handles a key; returns what the app must do, if anything.
+    public mutating func handle(_ key: Key) -> DashboardAction? {
+        if showHelp {
+            if key == .character("?") || key == .escape || key == .character("q") { showHelp = false }
+            return nil
+        }
+        switch key {
+        case .character("q"): return .quit
+        case .character("?"): showHelp = true
+        case .tab: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
+        case .backTab: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+        case .left, .character("h"): moveCursor(-cursorStep)
+        case .character("l") where focus == .training: chooseNextLoss()
+        case .right, .character("l"): moveCursor(cursorStep)
+        case .character("H"): moveCursor(-10 * cursorStep)
+        case .character("L"): moveCursor(10 * cursorStep)
+        case .up, .character("k"): focusedRow = max(0, focusedRow - 1)
+        case .down, .character("j"): focusedRow = min(max(0, report.classes.count - 1), focusedRow + 1)
+        case .character("["): moveRange(low: -1)
+        case .character("]"): moveRange(low: 1)
+        case .character("{"): moveRange(high: -1)
+        case .character("}"): moveRange(high: 1)
+        case .character("r"):
+            rangeInFAR.toggle()
+            status = rangeInFAR ? "range edits by global FAR" : "range edits by similarity"
+        case .character("R"):
+            options.range = .standard
+            recompute(keepOperating: true)
+            status = "range reset to FAR 1e-1 … 1e-2"
+        case .character("o"): sortByOPISTerm.toggle()
+        case .character("b"): canvasMode = canvasMode == .braille ? .blocks : .braille
+        case .character("g"):
+            if baseline != nil { showBaseline.toggle() } else { status = "no baseline yet: fine-tune first (t)" }
+        case .character("f"):
+            frozen.toggle()
+            status = frozen ? "display frozen (f to follow training again)" : "following training"
+        case .character("e"): expanded.toggle()
+        case .character("T"):
+            useTCM.toggle()
+            status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
+        case .character("t"): return .startTraining
+        case .character("p"): return .pauseOrResumeTraining
+        case .character("c"): return .cancelTraining
+        case .character("m"): return .reproject
+        case .character("s"): return .save
+        default: break
+        }
+        return nil
+    }
+
+    /// The first class-table row on screen: the focused row is kept in the middle.
+    func tableFirstRow(visibleRows: Int) -> Int {
+        max(0, min(focusedRow - visibleRows / 2, report.classes.count - visibleRows))
+    }
+
+    /// A mouse click at a screen cell: on the curves or the range bar it sets the operating
+    /// threshold to that column, on the class table it focuses that class, anywhere else it
+    /// focuses the pane under it.
+    public mutating func click(x: Int, y: Int, screenWidth: Int, screenHeight: Int) {
+        if showHelp { showHelp = false; return }
+        guard let layout = DashboardLayout(width: screenWidth, height: screenHeight, expanded: expanded),
+              let (pane, rect) = layout.panes.first(where: { $0.value.contains(x: x, y: y) }) else { return }
+        focus = pane
+        let axisColumns: Rect?
+        switch pane {
+        case .curves: axisColumns = DashboardLayout.curveParts(rect).plot
+        case .range: axisColumns = DashboardLayout.rangeBar(rect)
+        case .table:
+            let rows = DashboardLayout.tableRows(rect)
+            if rows.contains(x: x, y: y) {
+                let row = tableFirstRow(visibleRows: rows.height) + (y - rows.y)
+                if row < report.classes.count { focusedRow = row }
+            }
+            axisColumns = nil
+        default: axisColumns = nil
+        }
+        guard let columns = axisColumns, columns.width > 0, x >= columns.x, x < columns.maxX else { return }
+        // The middle of the clicked column, on the same window the panes draw.
+        let v = view
+        let t = v.low + (v.high - v.low) * (Double(x - columns.x) + 0.5) / Double(columns.width)
+        cursor = bins.edge(nearest: t)
+        recompute(keepOperating: true)
+        status = "threshold set by mouse"
+    }
+
+    /// `l` in the fine-tuning pane: the next base loss for the next run (a run in progress keeps its own).
+    mutating func chooseNextLoss() {
+        guard !lossChoices.isEmpty else { status = "no other losses to choose"; return }
+        let next = ((lossChoices.firstIndex(of: lossName) ?? -1) + 1) % lossChoices.count
+        lossName = lossChoices[next]
+        status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
+    }
+
+    mutating func moveCursor(_ delta: Int) {
+        cursor = min(max(cursor + delta, 0), bins.count - 1)
+        recompute(keepOperating: true)
+    }
+
+    /// Moves one end of the calibration range: by a factor of 10^(1/10) in FAR, or a
+    /// hundredth of the window in similarity. The other end stays.
+    mutating func moveRange(low: Int = 0, high: Int = 0) {
+        let s = report.settings
+        if rangeInFAR {
+            // Up in similarity = lower FAR.
+            var farLow = max(s.globalFARAtLow, 1e-7), farHigh = max(s.globalFARAtHigh, 1e-7)
+            if low != 0 { farLow = min(1, farLow * pow10(-0.1 * Double(low))) }
+            if high != 0 { farHigh = min(1, farHigh * pow10(-0.1 * Double(high))) }
+            if farLow <= farHigh { status = "range ends would cross"; return }
+            options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
+        } else {
+            let step = Double(cursorStep) * bins.width
+            let lo = s.rangeLow + Double(low) * step, hi = s.rangeHigh + Double(high) * step
+            if lo >= hi { status = "range ends would cross"; return }
+            options.range = .similarity(low: max(-1, lo), high: min(1, hi))
+        }
+        recompute(keepOperating: true)
+    }
+
+    func pow10(_ x: Double) -> Double { exp(x * log(10)) }
+}
+
+import Foundation

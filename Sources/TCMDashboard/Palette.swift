@@ -1,0 +1,25 @@
+/// Colours: distinct hues per class (from the 256-colour cube), and the fixed roles.
+public enum Palette {
+    static let classColors: [UInt8] = [39, 208, 76, 199, 226, 45, 141, 202, 118, 213, 33, 166, 48, 161, 220, 63, 154, 205, 81, 172]
+    public static func classColor(_ c: Int) -> Color { .palette(classColors[c % classColors.count]) }
+    public static let mean = Color.palette(255)
+    public static let ghost = Color.palette(240)
+    public static let cursor = Color.palette(58)
+    public static let range = Color.palette(236)
+    public static let axis = Color.palette(245)
+    public static let bad = Color.palette(196)
+    public static let good = Color.palette(46)
+    public static let accent = Color.palette(75)
+}
+
+/// Number formatting shared by the widgets.
+enum Format {
+    static func number(_ x: Double, _ digits: Int = 4) -> String {
+        guard x.isFinite else { return "–" }
+        if x != 0 && abs(x) < 1e-3 { return String(format: "%.\(max(1, digits - 2))e", x) }
+        return String(format: "%.\(digits)f", x)
+    }
+    static func far(_ x: Double) -> String { x > 0 ? String(format: "%.1e", x) : "0" }
+}
+
+import Foundation

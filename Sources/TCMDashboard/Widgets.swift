@@ -1,0 +1,262 @@
+import Foundation
+import TCMMetrics
+
+/// The panes, each drawing into its rectangle of the buffer.
+enum Widgets {
+    // MARK: Utility curves
+
+    static func curves(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+        buffer.box(rect, title: "\(Pane.curves.title)  U(t), \(s.report.settings.utility)", style: frame(s, .curves))
+        let inner = rect.inset(1)
+        guard inner.width > 12 && inner.height > 4 else { return }
+        // Legend row, then the plot with a 6-column axis on the left and a tick row below.
+        let parts = DashboardLayout.curveParts(rect)
+        let (legendRow, axis, plot, tickRow) = (parts.legend, parts.axis, parts.plot, parts.ticks)
+        let view = s.view
+        func column(_ t: Double) -> Int { plot.x + Int(((t - view.low) / (view.high - view.low) * Double(plot.width)).rounded(.down)) }
+
+        // Calibration range shading and the threshold cursor, under the curves.
+        let lo = column(s.report.settings.rangeLow), hi = column(s.report.settings.rangeHigh)
+        buffer.setBackground(Rect(x: max(plot.x, lo), y: plot.y, width: min(plot.maxX, hi + 1) - max(plot.x, lo), height: plot.height), Palette.range)
+        let cursorColumn = column(s.threshold)
+        if cursorColumn >= plot.x && cursorColumn < plot.maxX {
+            buffer.setBackground(Rect(x: cursorColumn, y: plot.y, width: 1, height: plot.height), Palette.cursor)
+        }
+
+        var canvas = Canvas(columns: plot.width, rows: plot.height, mode: s.canvasMode)
+        let samples = canvas.dotsWide
+        let edges = (0 ..< samples).map { s.bins.edge(nearest: view.low + (view.high - view.low) * (Double($0) + 0.5) / Double(samples)) }
+        func y(_ u: Double) -> Int { Int(((1 - u) * Double(canvas.dotsHigh - 1)).rounded()) }
+        func draw(_ analyzer: ThresholdAnalyzer, _ c: Int, color: Color, bold: Bool = false) {
+            var previous: Int? = nil
+            for (x, e) in edges.enumerated() {
+                let yy = y(analyzer.utility(c, edge: e, spec: s.options.utility))
+                if let p = previous { canvas.line(x - 1, p, x, yy, color: color, bold: bold) } else { canvas.set(x, yy, color: color, bold: bold) }
+                previous = yy
+            }
+        }
+        // Many classes: draw the 24 with the largest OPIS terms (they make the score), then the mean.
+        let order = s.classOrder.filter { s.report.classes[$0].inOPIS }
+        let drawn = Array(order.prefix(24))
+        if s.showBaseline, let baseline = s.baseline {
+            for c in drawn where c < baseline.counts.classCount { draw(baseline, c, color: Palette.ghost) }
+        }
+        for c in drawn.reversed() where c != s.focusedClass { draw(s.analyzer, c, color: Palette.classColor(c)) }
+        if let f = s.focusedClass, s.report.classes[f].inOPIS { draw(s.analyzer, f, color: Palette.classColor(f), bold: true) }
+        // The mean curve Ū(t), emphasised.
+        var previous: Int? = nil
+        let included = s.analyzer.classesWithPositives
+        for (x, e) in edges.enumerated() {
+            let mean = included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.options.utility) } / Double(max(1, included.count))
+            let yy = y(mean)
+            if let p = previous { canvas.line(x - 1, p, x, yy, color: Palette.mean, bold: true) }
+            previous = yy
+        }
+        canvas.render(into: &buffer, x: plot.x, y: plot.y)
+
+        // Axes and labels.
+        for (label, u) in [("1.0", 1.0), ("0.5", 0.5), ("0.0", 0.0)] {
+            let row = plot.y + Int(((1 - u) * Double(plot.height - 1)).rounded())
+            buffer.write(label.padding(toLength: 5, withPad: " ", startingAt: 0) + "┤", x: axis.x, y: row, style: Style(foreground: Palette.axis))
+        }
+        let ticks = max(2, plot.width / 14)
+        for k in 0 ... ticks {
+            let t = view.low + (view.high - view.low) * Double(k) / Double(ticks)
+            let x = min(column(t), plot.maxX - 6)
+            buffer.write(String(format: "%.3f", t), x: x, y: tickRow.y, style: Style(foreground: Palette.axis))
+        }
+        // Legend: mean, then the drawn classes in colour.
+        var x = legendRow.x
+        buffer.write("━ mean", x: x, y: legendRow.y, style: Style(foreground: Palette.mean, bold: true)); x += 8
+        buffer.write("│t=\(Format.number(s.threshold))", x: x, y: legendRow.y, style: Style(foreground: .palette(226))); x += 10
+        for c in drawn.prefix(12) {
+            let name = "■\(s.report.classes[c].name.prefix(8)) "
+            if x + name.count >= legendRow.maxX { break }
+            buffer.write(name, x: x, y: legendRow.y, style: Style(foreground: Palette.classColor(c), bold: c == s.focusedClass))
+            x += name.unicodeScalars.count
+        }
+    }
+
+    // MARK: Calibration range
+
+    static func range(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+        buffer.box(rect, title: "\(Pane.range.title)  (edit by \(s.rangeInFAR ? "FAR" : "similarity"), r toggles)", style: frame(s, .range))
+        let inner = rect.inset(1)
+        guard inner.height >= 1 else { return }
+        let st = s.report.settings
+        let text = "lo \(Format.number(st.rangeLow)) (FAR \(Format.far(st.globalFARAtLow)))   hi \(Format.number(st.rangeHigh)) (FAR \(Format.far(st.globalFARAtHigh)))   K=\(st.points)   t=\(Format.number(s.threshold))"
+        buffer.write(text, x: inner.x, y: inner.y, limit: inner.width)
+        if inner.height >= 2 {
+            // The range as a bar on the curves' threshold axis.
+            let view = s.view
+            let bar = DashboardLayout.rangeBar(rect)
+            func column(_ t: Double) -> Int { bar.x + Int(((t - view.low) / (view.high - view.low) * Double(bar.width)).rounded(.down)) }
+            let lo = max(bar.x, column(st.rangeLow)), hi = min(bar.maxX - 1, column(st.rangeHigh))
+            for x in bar.x ..< bar.maxX { buffer[x, inner.y + 1] = Cell(scalar: "·", style: Style(foreground: Palette.axis)) }
+            if lo <= hi { for x in lo ... hi { buffer[x, inner.y + 1] = Cell(scalar: "━", style: Style(foreground: Palette.accent, bold: true)) } }
+            buffer[lo, inner.y + 1] = Cell(scalar: "[", style: Style(foreground: Palette.accent, bold: true))
+            buffer[hi, inner.y + 1] = Cell(scalar: "]", style: Style(foreground: Palette.accent, bold: true))
+            let c = column(s.threshold)
+            if c >= bar.x && c < bar.maxX { buffer[c, inner.y + 1] = Cell(scalar: "┃", style: Style(foreground: .palette(226), bold: true)) }
+        }
+    }
+
+    // MARK: Metrics
+
+    static func metrics(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+        buffer.box(rect, title: "Metrics", style: Style(foreground: Palette.axis))
+        let inner = rect.inset(1)
+        let r = s.report
+        let rows: [(String, String, Color)] = [
+            ("OPIS", Format.number(r.opis, 5), r.opis < 1e-3 ? Palette.good : Palette.bad),
+            ("ε-OPIS", Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))", .terminalDefault),
+            ("R@1 / MAP@R", s.retrieval.map { "\(Format.number($0.recallAtK.first?.recall ?? .nan))  \(Format.number($0.mapAtR))" } ?? "–", .terminalDefault),
+            ("at t=\(Format.number(s.threshold))", "FAR \(Format.far(r.global.far))  TPR \(Format.number(r.global.tpr))", .terminalDefault),
+            ("EER", "\(Format.number(r.global.eer)) at \(Format.number(r.global.eerThreshold))", .terminalDefault),
+        ]
+        for (i, row) in rows.enumerated() where i < inner.height {
+            buffer.write(row.0, x: inner.x, y: inner.y + i, style: Style(foreground: Palette.axis), limit: 16)
+            buffer.write(row.1, x: inner.x + 17, y: inner.y + i, style: Style(foreground: row.2, bold: i == 0), limit: inner.width - 17)
+        }
+    }
+
+    // MARK: Class table
+
+    static func table(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+        buffer.box(rect, title: "\(Pane.table.title)  (sorted by \(s.sortByOPISTerm ? "OPIS term" : "name"), o)", style: frame(s, .table))
+        let inner = rect.inset(1)
+        guard inner.height >= 2 else { return }
+        buffer.write("class          n     U@t    FAR      FRR    term", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
+        let order = s.classOrder
+        let visible = inner.height - 1
+        let start = s.tableFirstRow(visibleRows: visible)
+        let worst = Set(order.prefix(max(1, order.count / 10)))
+        for (row, c) in order.dropFirst(start).prefix(visible).enumerated() {
+            let k = s.report.classes[c]
+            let name = String(k.name.prefix(10)).padding(toLength: 10, withPad: " ", startingAt: 0)
+            let text = "■ " + name + String(format: "%6d  ", k.size) + Format.number(k.utility) + "  " + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
+                + "  " + Format.number(k.frr) + "  " + (k.opisTerm.map { Format.number($0) } ?? "out")
+            let focused = start + row == s.focusedRow
+            var style = Style(foreground: worst.contains(c) && s.sortByOPISTerm ? Palette.bad : .terminalDefault, reverse: focused)
+            style.bold = focused
+            buffer.write(text, x: inner.x, y: inner.y + 1 + row, style: style, limit: inner.width)
+            buffer[inner.x, inner.y + 1 + row] = Cell(scalar: "■", style: Style(foreground: Palette.classColor(c), reverse: focused))
+        }
+    }
+
+    // MARK: Projection
+
+    static func projection(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+        buffer.box(rect, title: "\(Pane.projection.title)  \(s.projectionStatus)", style: frame(s, .projection))
+        let inner = rect.inset(1)
+        let n = s.projectionLabels.count
+        guard inner.width > 2 && inner.height > 1, n > 0, s.projection.count == 2 * n else {
+            buffer.write("computing…", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis), limit: inner.width)
+            return
+        }
+        var minX = Float.infinity, maxX = -Float.infinity, minY = Float.infinity, maxY = -Float.infinity
+        for i in 0 ..< n {
+            minX = min(minX, s.projection[2 * i]); maxX = max(maxX, s.projection[2 * i])
+            minY = min(minY, s.projection[2 * i + 1]); maxY = max(maxY, s.projection[2 * i + 1])
+        }
+        var canvas = Canvas(columns: inner.width, rows: inner.height, mode: s.canvasMode)
+        let sx = Float(canvas.dotsWide - 1) / max(maxX - minX, 1e-12), sy = Float(canvas.dotsHigh - 1) / max(maxY - minY, 1e-12)
+        let focus = s.focusedClass.map(Int32.init)
+        // Others first, the focused class last so it stays on top.
+        for pass in 0 ..< 2 {
+            for i in 0 ..< n where (s.projectionLabels[i] == focus) == (pass == 1) {
+                let c = Int(s.projectionLabels[i])
+                let color = focus == nil || pass == 1 ? Palette.classColor(c) : Palette.ghost
+                canvas.set(Int((s.projection[2 * i] - minX) * sx), Int((maxY - s.projection[2 * i + 1]) * sy), color: color, bold: pass == 1)
+            }
+        }
+        canvas.render(into: &buffer, x: inner.x, y: inner.y)
+    }
+
+    // MARK: Training
+
+    static func training(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+        let t = s.training
+        let state = t.running ? (t.paused ? "paused" : "running") : "idle"
+        buffer.box(rect, title: "\(Pane.training.title)  \(s.lossName)\(s.useTCM ? " + TCM" : "")  [\(state)]", style: frame(s, .training))
+        let inner = rect.inset(1)
+        guard inner.height >= 1 else { return }
+        if !t.running && t.step == 0 {
+            buffer.write("t: fine-tune with \(s.lossName)\(s.useTCM ? " + TCM" : "");  T toggles TCM;  l (here) picks the loss.  \(t.message)",
+                         x: inner.x, y: inner.y, style: Style(foreground: Palette.axis), limit: inner.width)
+            return
+        }
+        let width = max(10, min(30, inner.width / 3))
+        let filled = t.totalSteps > 0 ? Int(Double(width) * Double(t.step) / Double(t.totalSteps)) : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        buffer.write("\(bar) step \(t.step)/\(t.totalSteps)  loss \(Format.number(t.loss))  tcm \(Format.number(t.tcmLoss))  \(Int(t.samplesPerSecond)) samples/s  \(t.message)",
+                     x: inner.x, y: inner.y, style: Style(foreground: Palette.accent), limit: inner.width)
+        if inner.height >= 2 {
+            buffer.write("loss  " + sparkline(t.lossHistory, width: inner.width - 6), x: inner.x, y: inner.y + 1, limit: inner.width)
+        }
+        if inner.height >= 3 {
+            buffer.write("OPIS  " + sparkline(t.opisHistory, width: inner.width - 6), x: inner.x, y: inner.y + 2, style: Style(foreground: Palette.good), limit: inner.width)
+        }
+    }
+
+    /// ▁▂▃▄▅▆▇█ of the last `width` values, scaled to their own range.
+    static func sparkline(_ values: [Double], width: Int) -> String {
+        let v = values.suffix(max(0, width)).filter(\.isFinite)
+        guard let lo = v.min(), let hi = v.max() else { return "" }
+        let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+        return String(v.map { bars[hi > lo ? min(7, Int(($0 - lo) / (hi - lo) * 7.999)) : 3] })
+    }
+
+    // MARK: Chrome
+
+    static func frame(_ s: DashboardState, _ pane: Pane) -> Style {
+        s.focus == pane ? Style(foreground: Palette.accent, bold: true) : Style(foreground: Palette.axis)
+    }
+
+    static func footer(_ s: DashboardState, _ buffer: inout CellBuffer, _ y: Int) {
+        let keys: [(String, String)]
+        switch s.focus {
+        case .curves: keys = [("←→", "threshold"), ("↑↓", "class"), ("g", "ghost"), ("b", "braille/blocks"), ("e", "expand")]
+        case .range: keys = [("[ ]", "lo"), ("{ }", "hi"), ("r", "FAR/sim"), ("R", "reset")]
+        case .table: keys = [("↑↓", "class"), ("o", "sort")]
+        case .projection: keys = [("m", "PCA/t-SNE"), ("↑↓", "class")]
+        case .training: keys = [("t", "train"), ("l", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
+        }
+        var x = 0
+        for (k, label) in keys + [("Tab", "pane"), ("s", "save"), ("?", "help"), ("q", "quit")] {
+            buffer.write(k, x: x, y: y, style: Style(foreground: .palette(16), background: Palette.accent, bold: true))
+            x += k.unicodeScalars.count
+            buffer.write(" \(label) ", x: x, y: y)
+            x += label.count + 2
+        }
+        if !s.status.isEmpty { buffer.write(s.status, x: max(x + 1, buffer.width - s.status.count - 1), y: y, style: Style(foreground: .palette(226))) }
+    }
+
+    static func help(_ buffer: inout CellBuffer) {
+        let lines = [
+            "TCMScope keys",
+            "",
+            "←/→ h/l   move the operating threshold (H/L: ×10)",
+            "↑/↓ k/j   focus a class (curves, table, projection)",
+            "[ ]       move the calibration range's low end (by FAR, or similarity after r)",
+            "{ }       move the high end;  r: FAR/similarity mode;  R: reset to FAR 1e-1…1e-2",
+            "Tab       next pane;  e: expand the curves",
+            "mouse     click the curves or range bar: threshold;  a table row: focus the class",
+            "t         fine-tune (bundled checkpoint, or an adapter on your embeddings);  T: TCM",
+            "l         in the Fine-tuning pane (Tab to it): choose the base loss",
+            "p / c     pause-resume / cancel fine-tuning;  f: freeze the display",
+            "g         ghost: the curves before fine-tuning",
+            "m         projection: PCA ↔ t-SNE (t-SNE animates in the background)",
+            "o         sort classes by OPIS term or by name;  b: Braille ↔ block dots",
+            "s         save embeddings, curves CSV, report JSON (and checkpoint) to tcmscope-saved/",
+            "q         quit;  ? or Esc closes this help",
+        ]
+        let w = min(buffer.width - 4, (lines.map(\.count).max() ?? 0) + 4), h = min(buffer.height - 2, lines.count + 2)
+        let rect = Rect(x: (buffer.width - w) / 2, y: (buffer.height - h) / 2, width: w, height: h)
+        buffer.fill(rect, style: Style(background: .palette(235)))
+        buffer.box(rect, title: "help", style: Style(foreground: Palette.accent, background: .palette(235), bold: true))
+        for (i, line) in lines.enumerated() where i < h - 2 {
+            buffer.write(line, x: rect.x + 2, y: rect.y + 1 + i, style: Style(background: .palette(235), bold: i == 0), limit: w - 4)
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Synchronization
+import TCMDashboard
+import TCMData
+import TCMKernels
+import TCMMetrics
+import TCMProjection
+import TCMTerminal
+import TCMTraining
+
+/// `tcmscope dash` (the default): the interactive dashboard.
+struct Dash: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open the dashboard: live utility curves, calibration range, metrics, projection and TCM fine-tuning.",
+        discussion: """
+        With no files it opens on the bundled baseline (MNIST test-set embeddings of a small \
+        contrastive model) and fine-tunes from the bundled checkpoint. With EMB and LABELS it \
+        opens on your embeddings and fine-tunes an adapter on them. Press ? inside for the keys.
+        """
+    )
+
+    @Argument(help: "Embeddings file (N×D).") var embeddings: String?
+    @Argument(help: "Labels file.") var labels: String?
+    @OptionGroup var input: InputOptions
+    @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
+    @Option(help: "Fine-tuning loss (t): contrastive, triplet, multi-similarity, circle, lifted-structure, proxy-anchor.")
+    var loss: TrainingConfig.LossSpec.Kind = .contrastive
+    @Option(help: "Fine-tuning epochs.") var epochs = 3
+    @Option(help: "Directory for s (save).") var saveDirectory = "tcmscope-saved"
+
+    func run() throws {
+        let bundled = embeddings == nil
+        let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
+        let labelPath: String? = bundled ? try SampleData.path(SampleData.baselineLabels) : labels
+        let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath, options: input.loaderOptions,
+                                       dropZeroVectors: input.dropZeroVectors)
+        // Refuse before starting curses, so the message lands on a normal screen.
+        let terminal: NcursesTerminal
+        do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {
+            throw DataError("terminal", e.description)
+        }
+        defer { terminal.close() }
+        let app = DashboardApp(dataset: dataset, title: (embeddingPath as NSString).lastPathComponent, bundled: bundled,
+                               loss: loss, epochs: epochs, saveDirectory: saveDirectory)
+        if blocks { app.state.canvasMode = .blocks }
+        app.run(terminal)
+    }
+}
+
+/// Background results the UI loop picks up each frame; each slot keeps only the newest value.
+final class Inbox<Value: Sendable>: Sendable {
+    private let slot = Mutex<Value?>(nil)
+    func put(_ v: Value) { slot.withLock { $0 = v } }
+    func take() -> Value? { slot.withLock { v in defer { v = nil }; return v } }
+}
+
+/// A flag shared between the UI loop and one background job.
+final class BusyFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set(_ v: Bool) { value.store(v, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
+}
+
+/// The UI loop: one thread owns the terminal and the state; analysis, projection and training
+/// run on Dispatch queues and hand back results through inboxes, newest wins.
+final class DashboardApp {
+    var state: DashboardState
+    let dataset: Dataset
+    let bundled: Bool
+    let saveDirectory: String
+    let epochs: Int
+    var evalEmbeddings: Matrix
+    var evalLabels: Labels
+    var projectionJob: BackgroundProjection?
+    var useTSNE = false
+    var training: BackgroundTraining?
+    var lastEvaluatedStep = -1
+    var finalTrainingState: TrainingState?
+    let analyses = Inbox<(PairCounts, RetrievalReport, Matrix, Int)>()
+    let trainingReady = Inbox<BackgroundTraining>()
+    let trainingFailures = Inbox<String>()
+    let analysisBusy = BusyFlag()
+
+    init(dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int, saveDirectory: String) {
+        self.dataset = dataset
+        self.bundled = bundled
+        self.saveDirectory = saveDirectory
+        self.epochs = epochs
+        let layout = ClassLayout(dataset: dataset)
+        let counts = PairCounts.compute(layout: layout)
+        state = DashboardState(title: title, counts: counts, retrieval: Retrieval.compute(layout: layout, ks: [1]))
+        state.lossName = loss.rawValue
+        state.lossChoices = TrainingConfig.LossSpec.Kind.allCases.map(\.rawValue)
+        evalEmbeddings = dataset.embeddings
+        evalLabels = dataset.labels
+        state.projectionLabels = dataset.labels.classOf
+        project(initial: nil)
+    }
+
+    /// PCA at once (it is instant); t-SNE in the background, warm-started from the last layout.
+    func project(initial: [Float]?) {
+        let unit = RowNorms.normalized(evalEmbeddings)
+        projectionJob?.cancel()
+        projectionJob = nil
+        if useTSNE {
+            var options = initial == nil ? TSNEOptions() : TSNEOptions.warmStart()
+            options.threads = 1  // leave a core for the UI and training
+            projectionJob = BackgroundProjection(unitRows: unit, options: options, initial: initial)
+            state.projectionStatus = "t-SNE starting"
+        } else {
+            state.projection = PCA(fitting: unit, components: 2).transform(unit).values
+            state.projectionStatus = "PCA"
+        }
+    }
+
+    func run(_ terminal: NcursesTerminal) {
+        var buffer = CellBuffer(width: 0, height: 0)
+        var dirty = true
+        while true {
+            dirty = poll() || dirty
+            if dirty {
+                let (w, h) = terminal.size
+                buffer = CellBuffer(width: w, height: h)
+                Dashboard.render(state, into: &buffer)
+                terminal.draw(buffer)
+                dirty = false
+            }
+            guard let event = terminal.next(timeout: 50) else { continue }
+            dirty = true
+            switch event {
+            case .resize: continue
+            case .click(let x, let y):
+                let (w, h) = terminal.size
+                state.click(x: x, y: y, screenWidth: w, screenHeight: h)
+            case .key(let key):
+                switch state.handle(key) {
+                case .quit?:
+                    projectionJob?.cancel()
+                    training?.control.cancel()
+                    return
+                case .startTraining?: startTraining()
+                case .pauseOrResumeTraining?:
+                    guard let training else { state.status = "no fine-tuning running"; break }
+                    if training.control.isPaused { training.control.resume() } else { training.control.pause() }
+                    state.training.paused = training.control.isPaused
+                case .cancelTraining?:
+                    training?.control.cancel()
+                    state.status = training == nil ? "no fine-tuning running" : "fine-tuning cancelled"
+                case .reproject?:
+                    useTSNE.toggle()
+                    project(initial: nil)
+                case .save?: save()
+                case nil: break
+                }
+            }
+        }
+    }
+
+    /// Takes whatever the background jobs published; true if the screen changed.
+    func poll() -> Bool {
+        var changed = false
+        if let job = projectionJob, let snapshot = job.snapshot, snapshot.layout.count == 2 * evalLabels.count {
+            if state.projection != snapshot.layout {
+                state.projection = snapshot.layout
+                state.projectionStatus = snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)"
+                changed = true
+            }
+        }
+        if let job = trainingReady.take() {
+            training = job
+            changed = true
+        }
+        if let failure = trainingFailures.take() {
+            state.training.running = false
+            state.training.message = "could not start: \(failure)"
+            changed = true
+        }
+        if let training {
+            if let s = training.snapshot, s.step != state.training.step {
+                state.training.step = s.step
+                state.training.totalSteps = s.totalSteps
+                state.training.paused = training.control.isPaused
+                if s.baseLoss.isFinite {
+                    state.training.loss = s.baseLoss
+                    state.training.tcmLoss = s.tcmLoss
+                    state.training.samplesPerSecond = s.samplesPerSecond
+                    state.training.lossHistory.append(s.baseLoss)
+                }
+                changed = true
+            }
+            if let e = training.evaluation, let evaluation = e.evaluation, evaluation.step != lastEvaluatedStep,
+               let embeddings = e.evalEmbeddings, !state.frozen, !analysisBusy.isSet {
+                lastEvaluatedStep = evaluation.step
+                state.training.opisHistory.append(evaluation.opis)
+                analyse(embeddings, step: evaluation.step)
+                changed = true
+            }
+            switch training.outcome {
+            case .running: break
+            case .finished(let end), .cancelled(let end):
+                finalTrainingState = end
+                state.training.running = false
+                state.training.message = "done at step \(end.step)"
+                self.training = nil
+                changed = true
+            case .failed(let message):
+                state.training.running = false
+                state.training.message = message
+                self.training = nil
+                changed = true
+            }
+        }
+        if let (counts, retrieval, embeddings, step) = analyses.take() {
+            if state.baseline == nil { state.baseline = state.analyzer }
+            state.replace(counts: counts, retrieval: retrieval)
+            evalEmbeddings = embeddings
+            state.status = "curves from training step \(step)"
+            project(initial: useTSNE ? state.projection : nil)
+            changed = true
+        }
+        return changed
+    }
+
+    /// Recomputes pair counts and retrieval for new embeddings off the UI thread.
+    func analyse(_ embeddings: Matrix, step: Int) {
+        analysisBusy.set(true)
+        let labels = evalLabels
+        DispatchQueue.global(qos: .userInitiated).async { [analyses, analysisBusy] in
+            let layout = ClassLayout(embeddings: embeddings, labels: labels)
+            var tiling = PairCounts.Tiling()
+            tiling.threads = 1
+            let counts = PairCounts.compute(layout: layout, tiling: tiling)
+            let retrieval = Retrieval.compute(layout: layout, ks: [1], threads: 1)
+            analyses.put((counts, retrieval, embeddings, step))
+            analysisBusy.set(false)
+        }
+    }
+
+    func startTraining() {
+        guard training == nil && !state.training.running else { state.status = "fine-tuning already running (p pause, c cancel)"; return }
+        var config = TrainingConfig()
+        config.loss = TrainingConfig.LossSpec(kind: TrainingConfig.LossSpec.Kind(rawValue: state.lossName) ?? .contrastive)
+        config.tcm = state.useTCM ? TCMRegularizer() : nil
+        config.epochs = epochs
+        // Curves refresh every 100 steps (each evaluation embeds the evaluation set and scores it).
+        config.evaluateEvery = 100
+        state.training = TrainingStatus()
+        state.training.running = true
+        state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
+        let bundled = self.bundled, dataset = self.dataset, inbox = trainingReady, baseConfig = config, failures = trainingFailures
+        DispatchQueue.global(qos: .userInitiated).async {
+            var config = baseConfig
+            do {
+                let data: TrainingData
+                var start: TrainingState
+                if bundled {
+                    let (trainX, _) = try EmbeddingLoader.load(try SampleData.path("mnist/train-images-idx3-ubyte.gz"))
+                    let trainY = try LabelLoader.load(try SampleData.path("mnist/train-labels-idx1-ubyte.gz"))
+                    let (testX, _) = try EmbeddingLoader.load(try SampleData.path(SampleData.mnistImages))
+                    let testY = try LabelLoader.load(try SampleData.path(SampleData.mnistLabels))
+                    data = TrainingData(trainInputs: trainX, trainLabels: trainY.classOf, evalInputs: testX, evalLabels: testY)
+                    // Fine-tune the bundled checkpoint with the chosen loss (a fresh optimiser).
+                    let checkpoint = try Checkpoint.read(try SampleData.path("baseline/checkpoint.tcms"))
+                    config.widths = checkpoint.config.widths
+                    start = TrainingState(config: config)
+                    start.model = checkpoint.model
+                } else {
+                    // An adapter on the user's embeddings, trained and evaluated on all of them.
+                    config.widths = [dataset.dimension, 256, 128]
+                    config.classesPerBatch = min(8, dataset.labels.classCount)
+                    data = TrainingData(trainInputs: dataset.embeddings, trainLabels: dataset.labels.classOf,
+                                        evalInputs: dataset.embeddings, evalLabels: dataset.labels)
+                    start = TrainingState(config: config)
+                }
+                inbox.put(BackgroundTraining(start, data: data))
+            } catch {
+                failures.put("\(error)")
+            }
+        }
+        state.status = "fine-tuning: \(state.lossName)\(state.useTCM ? " + TCM" : "")"
+    }
+
+    /// Writes the current embeddings, curves, report and (after fine-tuning) checkpoint, atomically.
+    func save() {
+        do {
+            try FileManager.default.createDirectory(atPath: saveDirectory, withIntermediateDirectories: true)
+            try AtomicFile.write(NpyWriter.bytes(floats: evalEmbeddings.values, shape: [evalEmbeddings.rows, evalEmbeddings.cols]),
+                                 to: saveDirectory + "/embeddings.npy")
+            try AtomicFile.write(NpyWriter.bytes(strings: evalLabels.classOf.map { evalLabels.classNames[Int($0)] }), to: saveDirectory + "/labels.npy")
+            try AtomicFile.write(ReportFormat.curvesCSV(state.report, counts: state.analyzer.counts), to: saveDirectory + "/curves.csv")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(String(decoding: try encoder.encode(state.report), as: UTF8.self), to: saveDirectory + "/report.json")
+            if let end = finalTrainingState { try Checkpoint.write(end, to: saveDirectory + "/checkpoint.tcms") }
+            state.status = "saved to \(saveDirectory)/"
+        } catch {
+            state.status = "save failed: \(error)"
+        }
+    }
+}
+

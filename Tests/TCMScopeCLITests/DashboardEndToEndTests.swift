@@ -1,0 +1,186 @@
+import Foundation
+import Testing
+
+/// Drives the real binary in a real terminal: a private tmux server at a fixed size, keys sent
+/// with send-keys, the screen read with capture-pane, polling (never sleeping blindly) until the
+/// expected text appears. tmux is installed by .ci/run; without it these tests fail, not skip.
+@Suite(.serialized) struct DashboardEndToEndTests {
+    let server = "tcmscope-e2e-\(getpid())"
+
+    /// Runs a tmux command, spawned by hand rather than with Foundation's `Process`, for two
+    /// reasons. The test runs on a worker thread whose signal mask blocks nearly everything, and
+    /// a spawned child keeps that mask: a tmux server (and the dashboard under it) would then
+    /// never see SIGTERM (`kill-server`) or SIGWINCH, so the child gets an empty mask and default
+    /// handlers. And the server that `new-session` forks inherits every open descriptor of its
+    /// client, so the client starts from a shell that closes all of them above stderr, and its
+    /// output goes through a file, not a pipe that the server would hold open.
+    @discardableResult
+    func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let outputPath = NSTemporaryDirectory() + "tcmscope-tmux-\(getpid())-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let closeInheritedThenRun = #"for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; exec tmux "$@""#
+        let argv = ["/bin/bash", "-c", closeInheritedThenRun, "tmux", "-L", server, "-f", "/dev/null"] + arguments
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), allSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
+        guard spawned == 0 else { throw POSIXError(POSIXErrorCode(rawValue: spawned) ?? .EINVAL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitStatus, (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "")
+    }
+
+    /// Stops the private server and waits until it is gone (a session started while it is still
+    /// shutting down would fail).
+    func stopServer() {
+        _ = try? tmux(["kill-server"])
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, (try? tmux(["list-sessions"]).status) == 0 { usleep(50_000) }
+        usleep(200_000)
+    }
+
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "main"]).output }
+
+    /// Polls the screen until `condition` holds; returns the last screen.
+    @discardableResult
+    func waitFor(_ what: String, seconds: Double = 30, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if condition(last) { return last }
+            usleep(100_000)
+        }
+        Issue.record("timed out waiting for \(what); screen was:\n\(last)")
+        return last
+    }
+
+    /// The number after `prefix` on the screen.
+    func number(after prefix: String, in text: String) -> Double? {
+        guard let r = text.range(of: prefix) else { return nil }
+        let digits = text[r.upperBound...].prefix { "0123456789.-e".contains($0) }
+        return Double(digits)
+    }
+
+    /// Starts the dashboard in a fresh session; returns the file its exit status lands in. After
+    /// the dashboard exits, the shell prints the terminal modes so tests can see them restored.
+    func startDashboard(width: Int = 120, height: Int = 40) throws -> String {
+        let binary = try binaryPath()
+        let exitFile = NSTemporaryDirectory() + "tcmscope-e2e-exit-\(getpid())-\(UUID().uuidString)"
+        let command = "cd '\(packageRoot)' && env LANG=C.UTF-8 TERM=xterm-256color SWIFT_BACKTRACE=enable=no '\(binary)'; status=$?; clear; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
+        stopServer()  // whatever an earlier test left
+        let started = try tmux(["new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)", command])
+        try #require(started.status == 0, "tmux could not start (is it installed?): \(started.output)")
+        return exitFile
+    }
+
+    func exitStatus(_ exitFile: String) throws -> String {
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: exitFile) && Date() < deadline { usleep(100_000) }
+        defer { try? FileManager.default.removeItem(atPath: exitFile) }
+        return try String(contentsOfFile: exitFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The terminal after the dashboard left: main screen, canonical mode and echo back on.
+    func expectRestoredTerminal() throws {
+        #expect(try tmux(["display", "-p", "-t", "main", "#{alternate_on}"]).output.hasPrefix("0"), "left the alternate screen")
+        let modes = try waitFor("the shell's stty line") { $0.contains("icanon") }
+        let flags = Set(modes.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        #expect(flags.contains("icanon") && flags.contains("echo"), "line mode and echo restored:\n\(modes)")
+    }
+
+    @Test func keysMouseResizeTrainingAndQuitInARealTerminal() throws {
+        let exitFile = try startDashboard()
+        defer { stopServer() }
+
+        var text = try waitFor("the first frame") { $0.contains("Utility vs threshold") && $0.contains("Projection") }
+        // The threshold cursor moves with the arrow keys.
+        let t0 = try #require(number(after: "│t=", in: text))
+        try tmux(["send-keys", "-t", "main", "Right", "Right", "Right", "Right"])
+        text = try waitFor("the threshold to move") { (number(after: "│t=", in: $0) ?? t0) > t0 }
+        // A left click on the curves sets the threshold (SGR mouse report: press, release).
+        let t1 = try #require(number(after: "│t=", in: text))
+        try tmux(["send-keys", "-t", "main", "-l", "\u{1b}[<0;12;12M\u{1b}[<0;12;12m"])
+        text = try waitFor("a click to move the threshold left") { (number(after: "│t=", in: $0) ?? t1) < t1 && $0.contains("threshold set by mouse") }
+        // Moving the calibration range changes OPIS (title bar).
+        let opis = try #require(number(after: "OPIS ", in: text))
+        try tmux(["send-keys", "-t", "main", "]", "]", "]"])
+        text = try waitFor("OPIS to change") { (number(after: "OPIS ", in: $0) ?? opis) != opis }
+        // Resizing relayouts at once; too small gets a message; back again.
+        try tmux(["resize-window", "-t", "main", "-x", "100", "-y", "30"])
+        try waitFor("a relayout at 100×30") { s in
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return s.contains("Utility vs threshold") && lines.contains { $0.hasSuffix("┐") && $0.count == 100 }
+        }
+        try tmux(["resize-window", "-t", "main", "-x", "60", "-y", "20"])
+        try waitFor("the too-small message") { $0.contains("Terminal too small") }
+        try tmux(["resize-window", "-t", "main", "-x", "120", "-y", "40"])
+        try waitFor("the full layout again") { $0.contains("Utility vs threshold") }
+        // Help overlay.
+        try tmux(["send-keys", "-t", "main", "?"])
+        try waitFor("the help overlay") { $0.contains("TCMScope keys") }
+        try tmux(["send-keys", "-t", "main", "Escape"])
+        try waitFor("help to close") { !$0.contains("TCMScope keys") }
+        // Fine-tuning starts and updates the screen while keys keep working.
+        try tmux(["send-keys", "-t", "main", "t"])
+        text = try waitFor("training steps", seconds: 120) { (number(after: " step ", in: $0) ?? 0) > 0 && $0.contains("[running]") }
+        let t2 = try #require(number(after: "│t=", in: text))
+        try tmux(["send-keys", "-t", "main", "Left", "Left"])
+        try waitFor("the threshold to move during training") { (number(after: "│t=", in: $0) ?? t2) < t2 }
+        try tmux(["send-keys", "-t", "main", "p"])
+        try waitFor("pause") { $0.contains("[paused]") }
+        try tmux(["send-keys", "-t", "main", "c"])
+        try waitFor("cancel") { $0.contains("[idle]") }
+        // q exits with status 0 and restores the terminal.
+        try tmux(["send-keys", "-t", "main", "q"])
+        #expect(try exitStatus(exitFile) == "0")
+        try expectRestoredTerminal()
+    }
+
+    @Test func ctrlCAndACrashRestoreTheTerminal() throws {
+        defer { stopServer() }
+        // Ctrl-C: ncurses' handler restores the terminal; the exit status says it was interrupted.
+        var exitFile = try startDashboard()
+        try waitFor("the first frame") { $0.contains("Utility vs threshold") }
+        try tmux(["send-keys", "-t", "main", "C-c"])
+        #expect(try exitStatus(exitFile) != "0")
+        try expectRestoredTerminal()
+        stopServer()
+
+        // A crash (SIGSEGV sent to the dashboard): the guard restores the terminal, then the
+        // signal takes its course.
+        exitFile = try startDashboard()
+        try waitFor("the first frame") { $0.contains("Utility vs threshold") }
+        let shell = try tmux(["display", "-p", "-t", "main", "#{pane_pid}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
+        let dashboard = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
+        #expect(kill(dashboard, SIGSEGV) == 0)
+        #expect(try exitStatus(exitFile) == "\(128 + SIGSEGV)")
+        try expectRestoredTerminal()
+    }
+
+    @Test func noTerminalIsAOneLineErrorAndExitTwo() throws {
+        let run = try tcmscope([], in: packageRoot)
+        #expect(run.status == 2)
+        #expect(run.stderr.hasPrefix("tcmscope: error: terminal: stdin/stdout: not a terminal"))
+        #expect(run.stderr.split(separator: "\n").count == 1)
+    }
+}
