@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
+        .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMDashboard"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "tcmscope"]),
     ],

@@ -76,6 +76,13 @@ public struct DashboardState: Sendable {
     public var training = TrainingStatus()
     public var status = ""
 
+    /// Identifies the current analysis for the mean-curve memo.
+    private(set) var analysisID = MeanCurveMemo.nextAnalysisID()
+    let meanCurveMemo = MeanCurveMemo()
+    /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
+    /// frame: sorting 10,000 classes each time several widgets ask would cost the frame.
+    public private(set) var classOrder: [Int] = []
+
     public init(title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions()) {
         self.title = title
         analyzer = ThresholdAnalyzer(counts: counts)
@@ -83,16 +90,22 @@ public struct DashboardState: Sendable {
         report = analyzer.report(options)
         cursor = counts.bins.edge(nearest: report.settings.operatingThreshold)
         self.retrieval = retrieval
+        sortClasses()
     }
 
     public var bins: ThresholdBins { analyzer.counts.bins }
     public var threshold: Double { bins.threshold(atEdge: cursor) }
 
-    /// Class indices in table order: worst OPIS term first, or by name.
-    public var classOrder: [Int] {
+    mutating func sortClasses() {
         let classes = report.classes.indices
-        if sortByOPISTerm { return classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) } }
-        return Array(classes)
+        classOrder = sortByOPISTerm ? classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) } : Array(classes)
+    }
+
+    /// Ū(t) at ascending bin edges (the curve pane's sample points), memoised.
+    public func meanUtility(ascendingEdges edges: [Int]) -> [Double] {
+        meanCurveMemo.values(for: .init(analysis: analysisID, edges: edges, utility: options.utility)) {
+            analyzer.meanUtility(ascendingEdges: edges, spec: options.utility, threads: 1)
+        }
     }
 
     public var focusedClass: Int? {
@@ -115,15 +128,22 @@ public struct DashboardState: Sendable {
     /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and focus.
     public mutating func replace(counts: PairCounts, retrieval: RetrievalReport?) {
         analyzer = ThresholdAnalyzer(counts: counts)
+        analysisID = MeanCurveMemo.nextAnalysisID()
         self.retrieval = retrieval
-        recompute(keepOperating: true)
+        recompute()
     }
 
-    mutating func recompute(keepOperating: Bool) {
-        var o = options
-        o.operatingThreshold = bins.threshold(atEdge: cursor)
-        options = o
-        report = analyzer.report(o)
+    /// A new report after the range (or the analysis) changed.
+    mutating func recompute() {
+        options.operatingThreshold = bins.threshold(atEdge: cursor)
+        report = analyzer.report(options)
+        sortClasses()
+    }
+
+    /// Only the operating point moved: rates at the cursor, nothing else (O(classes)).
+    mutating func moveOperatingPoint() {
+        options.operatingThreshold = bins.threshold(atEdge: cursor)
+        report = analyzer.report(report, movedTo: cursor, spec: options.utility)
     }
 
     /// One step of the threshold cursor: a hundredth of the visible window (at least one bin).
@@ -156,9 +176,11 @@ public struct DashboardState: Sendable {
             status = rangeInFAR ? "range edits by global FAR" : "range edits by similarity"
         case .character("R"):
             options.range = .standard
-            recompute(keepOperating: true)
+            recompute()
             status = "range reset to FAR 1e-1 … 1e-2"
-        case .character("o"): sortByOPISTerm.toggle()
+        case .character("o"):
+            sortByOPISTerm.toggle()
+            sortClasses()
         case .character("b"): canvasMode = canvasMode == .braille ? .blocks : .braille
         case .character("g"):
             if baseline != nil { showBaseline.toggle() } else { status = "no baseline yet: fine-tune first (t)" }
@@ -210,7 +232,7 @@ public struct DashboardState: Sendable {
         let v = view
         let t = v.low + (v.high - v.low) * (Double(x - columns.x) + 0.5) / Double(columns.width)
         cursor = bins.edge(nearest: t)
-        recompute(keepOperating: true)
+        moveOperatingPoint()
         status = "threshold set by mouse"
     }
 
@@ -224,7 +246,7 @@ public struct DashboardState: Sendable {
 
     mutating func moveCursor(_ delta: Int) {
         cursor = min(max(cursor + delta, 0), bins.count - 1)
-        recompute(keepOperating: true)
+        moveOperatingPoint()
     }
 
     /// Moves one end of the calibration range: by a factor of 10^(1/10) in FAR, or a
@@ -244,7 +266,7 @@ public struct DashboardState: Sendable {
             if lo >= hi { status = "range ends would cross"; return }
             options.range = .similarity(low: max(-1, lo), high: min(1, hi))
         }
-        recompute(keepOperating: true)
+        recompute()
     }
 
     func pow10(_ x: Double) -> Double { exp(x * log(10)) }

@@ -25,7 +25,7 @@ enum Widgets {
 
         var canvas = Canvas(columns: plot.width, rows: plot.height, mode: s.canvasMode)
         let samples = canvas.dotsWide
-        let edges = (0 ..< samples).map { s.bins.edge(nearest: view.low + (view.high - view.low) * (Double($0) + 0.5) / Double(samples)) }
+        let edges = (0 ..< samples).map { s.bins.edge(nearest: view.low + (view.high - view.low) * (Double($0) + 0.5) / Double(samples)) }  // ascending
         func y(_ u: Double) -> Int { Int(((1 - u) * Double(canvas.dotsHigh - 1)).rounded()) }
         func draw(_ analyzer: ThresholdAnalyzer, _ c: Int, color: Color, bold: Bool = false) {
             var previous: Int? = nil
@@ -45,9 +45,7 @@ enum Widgets {
         if let f = s.focusedClass, s.report.classes[f].inOPIS { draw(s.analyzer, f, color: Palette.classColor(f), bold: true) }
         // The mean curve Ū(t), emphasised.
         var previous: Int? = nil
-        let included = s.analyzer.classesWithPositives
-        for (x, e) in edges.enumerated() {
-            let mean = included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.options.utility) } / Double(max(1, included.count))
+        for (x, mean) in s.meanUtility(ascendingEdges: edges).enumerated() {
             let yy = y(mean)
             if let p = previous { canvas.line(x - 1, p, x, yy, color: Palette.mean, bold: true) }
             previous = yy
@@ -130,14 +128,14 @@ enum Widgets {
         let order = s.classOrder
         let visible = inner.height - 1
         let start = s.tableFirstRow(visibleRows: visible)
-        let worst = Set(order.prefix(max(1, order.count / 10)))
+        let worstRows = max(1, order.count / 10)  // the worst tenth, by rank
         for (row, c) in order.dropFirst(start).prefix(visible).enumerated() {
             let k = s.report.classes[c]
             let name = String(k.name.prefix(10)).padding(toLength: 10, withPad: " ", startingAt: 0)
             let text = "■ " + name + String(format: "%6d  ", k.size) + Format.number(k.utility) + "  " + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
                 + "  " + Format.number(k.frr) + "  " + (k.opisTerm.map { Format.number($0) } ?? "out")
             let focused = start + row == s.focusedRow
-            var style = Style(foreground: worst.contains(c) && s.sortByOPISTerm ? Palette.bad : .terminalDefault, reverse: focused)
+            var style = Style(foreground: start + row < worstRows && s.sortByOPISTerm ? Palette.bad : .terminalDefault, reverse: focused)
             style.bold = focused
             buffer.write(text, x: inner.x, y: inner.y + 1 + row, style: style, limit: inner.width)
             buffer[inner.x, inner.y + 1 + row] = Cell(scalar: "■", style: Style(foreground: Palette.classColor(c), reverse: focused))

@@ -156,3 +156,54 @@ public struct ThresholdAnalyzer: Sendable {
         return TARPoint(targetFAR: far, threshold: counts.bins.threshold(atEdge: e), far: r.far, tar: r.tpr)
     }
 }
+
+extension ThresholdAnalyzer {
+    /// `report` with its operating point moved to bin edge `edge`: the per-class and global
+    /// rates at the new threshold. OPIS, ε-OPIS, the range and the curves do not depend on the
+    /// operating point and are kept, so moving the threshold costs O(classes), not a report.
+    public func report(_ report: ThresholdReport, movedTo edge: Int, spec: UtilitySpec) -> ThresholdReport {
+        let rows = report.classes.enumerated().map { c, row -> ClassSummary in
+            let rates = classRates(c, edge: edge)
+            return ClassSummary(name: row.name, size: row.size, inOPIS: row.inOPIS, opisTerm: row.opisTerm, meanUtility: row.meanUtility,
+                                utility: utility(c, edge: edge, spec: spec), tpr: rates.tpr, far: rates.far, frr: 1 - rates.tpr,
+                                positivePairs: row.positivePairs, negativePairs: row.negativePairs)
+        }
+        let rates = globalRates(edge: edge)
+        let g = report.global, s = report.settings
+        let global = GlobalSummary(positivePairs: g.positivePairs, negativePairs: g.negativePairs, far: rates.far, tpr: rates.tpr,
+                                   eer: g.eer, eerThreshold: g.eerThreshold, tarAtFAR: g.tarAtFAR)
+        let settings = ReportSettings(
+            thresholdResolution: s.thresholdResolution, rangeSpec: s.rangeSpec, rangeLow: s.rangeLow, rangeHigh: s.rangeHigh,
+            globalFARAtLow: s.globalFARAtLow, globalFARAtHigh: s.globalFARAtHigh, points: s.points, thresholds: s.thresholds,
+            utility: s.utility, beta: s.beta, epsilon: s.epsilon, classesPerGroup: s.classesPerGroup, ranking: s.ranking,
+            operatingThreshold: counts.bins.threshold(atEdge: edge), similarity: s.similarity)
+        return ThresholdReport(settings: settings, opis: report.opis, epsilonOPIS: report.epsilonOPIS, classesInOPIS: report.classesInOPIS,
+                               excludedClasses: report.excludedClasses, global: global, classes: rows,
+                               curves: report.curves, curveClasses: report.curveClasses)
+    }
+
+    /// Ū(t) at ascending bin edges: the mean utility of the classes with positives. Batched
+    /// per class (one sweep of its histogram), classes split over `threads`.
+    public func meanUtility(ascendingEdges edges: [Int], spec: UtilitySpec, threads: Int = defaultThreadCount) -> [Double] {
+        let included = classesWithPositives
+        guard !included.isEmpty, !edges.isEmpty else { return [Double](repeating: 0, count: edges.count) }
+        let parts = max(1, min(threads, included.count / 64))
+        let sums = SharedBuffer<[Double]>(count: parts)
+        parallelForEach(count: parts, threads: parts) { part in
+            var sum = [Double](repeating: 0, count: edges.count)
+            var j = part
+            while j < included.count {
+                let p = counts.positives[included[j]], n = counts.negatives[included[j]]
+                let accepted = p.countsAtOrAbove(ascending: edges), falseAccepts = n.countsAtOrAbove(ascending: edges)
+                for i in edges.indices {
+                    sum[i] += spec.utility(acceptedPositives: accepted[i], positives: p.total, acceptedNegatives: falseAccepts[i], negatives: n.total)
+                }
+                j += parts
+            }
+            sums.initialize(part, to: sum)
+        }
+        var mean = [Double](repeating: 0, count: edges.count)
+        for sum in sums.moveToArray() { for i in edges.indices { mean[i] += sum[i] } }
+        return mean.map { $0 / Double(included.count) }
+    }
+}

@@ -27,9 +27,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
     @Flag(help: "Time t-SNE on the bundled MNIST test set against scikit-learn and openTSNE.") var tsne = false
     @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training = false
+    @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.") var dashboard = false
+    @Option(help: "Frames to time with --dashboard.") var frames = 300
 
     func run() throws {
         if kernels { return KernelBench.run() }
+        if dashboard { return try DashboardBench.run(frames: frames) }
         if training { return try TrainingBench.run(python: python, steps: 1000) }
         if tsne { return try TSNEBench.run(python: python, threads: threads, peers: ["sklearn", "opentsne"]) }
         guard let n else { return try runStandardSet() }

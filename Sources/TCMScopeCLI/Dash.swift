@@ -78,12 +78,22 @@ final class DashboardApp {
     var training: BackgroundTraining?
     var lastEvaluatedStep = -1
     var finalTrainingState: TrainingState?
-    let analyses = Inbox<(PairCounts, RetrievalReport, Matrix, Int)>()
+    /// A finished re-analysis of new embeddings: counts, retrieval and a PCA layout, all made
+    /// off the UI thread.
+    struct Analysis: Sendable {
+        var counts: PairCounts, retrieval: RetrievalReport, embeddings: Matrix, step: Int, pca: [Float]
+    }
+    let analyses = Inbox<Analysis>()
     let trainingReady = Inbox<BackgroundTraining>()
     let trainingFailures = Inbox<String>()
     let analysisBusy = BusyFlag()
 
-    init(dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int, saveDirectory: String) {
+    /// Steps between evaluations: each embeds the evaluation set and refreshes the curves.
+    let evaluateEvery: Int
+
+    init(dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int, saveDirectory: String,
+         evaluateEvery: Int = 100) {
+        self.evaluateEvery = evaluateEvery
         self.dataset = dataset
         self.bundled = bundled
         self.saveDirectory = saveDirectory
@@ -100,10 +110,15 @@ final class DashboardApp {
     }
 
     /// PCA at once (it is instant); t-SNE in the background, warm-started from the last layout.
-    func project(initial: [Float]?) {
-        let unit = RowNorms.normalized(evalEmbeddings)
+    func project(initial: [Float]?, pca: [Float]? = nil) {
         projectionJob?.cancel()
         projectionJob = nil
+        if let pca, !useTSNE {
+            state.projection = pca
+            state.projectionStatus = "PCA"
+            return
+        }
+        let unit = RowNorms.normalized(evalEmbeddings)
         if useTSNE {
             var options = initial == nil ? TSNEOptions() : TSNEOptions.warmStart()
             options.threads = 1  // leave a core for the UI and training
@@ -212,12 +227,12 @@ final class DashboardApp {
                 changed = true
             }
         }
-        if let (counts, retrieval, embeddings, step) = analyses.take() {
+        if let a = analyses.take() {
             if state.baseline == nil { state.baseline = state.analyzer }
-            state.replace(counts: counts, retrieval: retrieval)
-            evalEmbeddings = embeddings
-            state.status = "curves from training step \(step)"
-            project(initial: useTSNE ? state.projection : nil)
+            state.replace(counts: a.counts, retrieval: a.retrieval)
+            evalEmbeddings = a.embeddings
+            state.status = "curves from training step \(a.step)"
+            project(initial: useTSNE ? state.projection : nil, pca: a.pca)
             changed = true
         }
         return changed
@@ -233,7 +248,9 @@ final class DashboardApp {
             tiling.threads = 1
             let counts = PairCounts.compute(layout: layout, tiling: tiling)
             let retrieval = Retrieval.compute(layout: layout, ks: [1], threads: 1)
-            analyses.put((counts, retrieval, embeddings, step))
+            let unit = RowNorms.normalized(embeddings)
+            let pca = PCA(fitting: unit, components: 2).transform(unit).values
+            analyses.put(Analysis(counts: counts, retrieval: retrieval, embeddings: embeddings, step: step, pca: pca))
             analysisBusy.set(false)
         }
     }
@@ -244,8 +261,7 @@ final class DashboardApp {
         config.loss = TrainingConfig.LossSpec(kind: TrainingConfig.LossSpec.Kind(rawValue: state.lossName) ?? .contrastive)
         config.tcm = state.useTCM ? TCMRegularizer() : nil
         config.epochs = epochs
-        // Curves refresh every 100 steps (each evaluation embeds the evaluation set and scores it).
-        config.evaluateEvery = 100
+        config.evaluateEvery = evaluateEvery
         state.training = TrainingStatus()
         state.training.running = true
         state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"

@@ -150,8 +150,11 @@ struct Train: ParsableCommand {
             var object: [String: Any] = ["step": s.step, "total_steps": s.totalSteps, "epoch": s.epoch]
             if let e = s.evaluation {
                 object["opis"] = e.opis; object["epsilon_opis"] = e.epsilonOPIS; object["recall_at_1"] = e.recallAt1; object["map_at_r"] = e.mapAtR
-            } else {
-                object["loss"] = s.baseLoss; object["tcm_loss"] = s.tcmLoss; object["samples_per_second"] = s.samplesPerSecond
+            }
+            // Losses exist once a step has run (not in the evaluation before the first step).
+            if s.baseLoss.isFinite {
+                object["loss"] = s.baseLoss; object["samples_per_second"] = s.samplesPerSecond
+                if s.tcmLoss.isFinite { object["tcm_loss"] = s.tcmLoss }
             }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
                 print(String(decoding: data, as: UTF8.self))

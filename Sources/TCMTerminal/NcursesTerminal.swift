@@ -20,8 +20,10 @@ public enum TerminalEvent: Equatable {
 /// loop owns it, and it is the only code that touches ncurses.
 public final class NcursesTerminal {
     private var screen: OpaquePointer?
-    private var pairs: [Int: Int16] = [:]
-    private let colorCount: Int
+    /// Colour pairs made so far, keyed by (foreground + 1) << 16 | (background + 1).
+    private(set) var pairs: [Int: Int16] = [:]
+    /// How many colours the terminal has (0: monochrome).
+    public let colorCount: Int
 
     /// Starts curses on the controlling terminal. Uses `newterm` rather than `initscr` so that an
     /// unknown TERM is an error we report, not an exit inside ncurses.
@@ -40,6 +42,24 @@ public final class NcursesTerminal {
             throw TerminalUnavailable(description: "TERM=\(term): unknown terminal type; set TERM (e.g. xterm-256color)")
         }
         self.screen = screen
+        colorCount = Self.setUp(screen)
+    }
+
+    /// A terminal of type `term` that draws into /dev/null at a fixed size: the whole ncurses
+    /// path (cell diffing, escape sequences, output) without a screen, for benchmarks.
+    public init(offscreenWidth width: Int, height: Int, term: String = "xterm-256color") throws {
+        setlocale(LC_ALL, "C.UTF-8")
+        guard let output = fopen("/dev/null", "w"), let input = fopen("/dev/null", "r"),
+              let screen = newterm(term, output, input) else {
+            throw TerminalUnavailable(description: "TERM=\(term): cannot start an offscreen terminal")
+        }
+        self.screen = screen
+        colorCount = Self.setUp(screen)
+        resizeterm(Int32(height), Int32(width))
+    }
+
+    /// Modes for a full-screen, key-at-a-time session; returns the number of colours.
+    private static func setUp(_ screen: OpaquePointer) -> Int {
         set_term(screen)
         cbreak()
         noecho()
@@ -50,13 +70,10 @@ public final class NcursesTerminal {
         // elsewhere. No press-to-click delay, so a click answers at once.
         mousemask(tcm_button1_events(), nil)
         mouseinterval(0)
-        if has_colors() {
-            start_color()
-            use_default_colors()
-            colorCount = Int(tcm_colors())
-        } else {
-            colorCount = 0
-        }
+        guard has_colors() else { return 0 }
+        start_color()
+        use_default_colors()
+        return Int(tcm_colors())
     }
 
     deinit { close() }

@@ -162,16 +162,19 @@ public enum Trainer {
                                        samplesPerClass: config.samplesPerClass, seed: config.seed &+ 0x5A17)
         for _ in 0 ..< state.step { _ = sampler.nextBatch() }
 
+        var lastPublish = Date(), samplesSincePublish = 0
+        var lastLosses = (Double.nan, Double.nan)
+        // An evaluation snapshot also carries the latest losses and throughput, so a UI that
+        // only sees evaluations (frequent ones) still gets them.
         func evaluate() -> TrainingSnapshot {
             let epoch = Double(state.step) / Double(stepsPerEpoch)
+            let throughput = Double(samplesSincePublish) / max(Date().timeIntervalSince(lastPublish), 1e-9)
             let (evaluation, embeddings) = Evaluation.run(model: state.model, inputs: data.evalInputs, labels: data.evalLabels,
                                                          step: state.step, epoch: epoch)
-            return TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: epoch, baseLoss: .nan, tcmLoss: .nan,
-                                    samplesPerSecond: 0, evaluation: evaluation, evalEmbeddings: embeddings)
+            return TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: epoch, baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
+                                    samplesPerSecond: throughput, evaluation: evaluation, evalEmbeddings: embeddings)
         }
         if state.step == 0 { publish(evaluate()) }
-        var lastPublish = Date(), samplesSincePublish = 0
-        var lastLosses = (0.0, 0.0)
         while state.step < totalSteps {
             while control?.isPaused == true && control?.isCancelled != true { usleep(20_000); lastPublish = Date(); samplesSincePublish = 0 }
             if control?.isCancelled == true { return state }

@@ -82,10 +82,10 @@ import Testing
 
     /// Starts the dashboard in a fresh session; returns the file its exit status lands in. After
     /// the dashboard exits, the shell prints the terminal modes so tests can see them restored.
-    func startDashboard(width: Int = 120, height: Int = 40) throws -> String {
+    func startDashboard(width: Int = 120, height: Int = 40, term: String = "xterm-256color") throws -> String {
         let binary = try binaryPath()
         let exitFile = NSTemporaryDirectory() + "tcmscope-e2e-exit-\(getpid())-\(UUID().uuidString)"
-        let command = "cd '\(packageRoot)' && env LANG=C.UTF-8 TERM=xterm-256color SWIFT_BACKTRACE=enable=no '\(binary)'; status=$?; clear; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
+        let command = "cd '\(packageRoot)' && env LANG=C.UTF-8 TERM=\(term) SWIFT_BACKTRACE=enable=no '\(binary)'; status=$?; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
         stopServer()  // whatever an earlier test left
         let started = try tmux(["new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)", command])
         try #require(started.status == 0, "tmux could not start (is it installed?): \(started.output)")
@@ -174,6 +174,15 @@ import Testing
         let dashboard = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
         #expect(kill(dashboard, SIGSEGV) == 0)
         #expect(try exitStatus(exitFile) == "\(128 + SIGSEGV)")
+        try expectRestoredTerminal()
+    }
+
+    @Test func anUnknownTermIsAOneLineErrorAndExitTwo() throws {
+        defer { stopServer() }
+        let exitFile = try startDashboard(term: "no-such-terminal")
+        #expect(try exitStatus(exitFile) == "2")
+        let screen = try self.screen()
+        #expect(screen.contains("tcmscope: error: terminal: TERM=no-such-terminal: unknown terminal type"), "\(screen)")
         try expectRestoredTerminal()
     }
 

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+import TCMData
+import TCMDashboard
+@testable import TCMScopeCLI
+
+/// The dashboard's UI loop without a terminal: the test thread plays the UI thread (poll, keys)
+/// while fine-tuning, re-analysis and t-SNE run on Dispatch queues. Run under TSan too:
+/// `swift test --sanitize=thread --filter DashboardAppThreadingTests` (see README).
+@Suite struct DashboardAppThreadingTests {
+    @Test func fineTuningUpdatesTheScreenWhileKeysAreHandledAndSaves() throws {
+        let dir = NSTemporaryDirectory() + "tcmscope-app-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (matrix, labels) = SyntheticData.clustered(n: 480, dimension: 16, classes: 6, seed: 3)
+        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
+        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
+        let dataset = try Dataset.load(embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+
+        let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 40,
+                               saveDirectory: dir + "/saved", evaluateEvery: 3)
+        let opisBefore = app.state.report.opis
+        app.startTraining()
+        #expect(app.state.training.running)
+        var analysesSeen = 0, frames = 0, switchedToTSNE = false
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if app.poll() { frames += 1 }
+            if app.state.status.hasPrefix("curves from training step") { analysesSeen += 1; app.state.status = "" }
+            // Keys keep working while everything runs: threshold, range, projection method.
+            _ = app.state.handle(frames % 2 == 0 ? .right : .left)
+            _ = app.state.handle(.character(frames % 2 == 0 ? "]" : "["))
+            if analysesSeen >= 1 && !switchedToTSNE {
+                switchedToTSNE = true
+                app.useTSNE = true
+                app.project(initial: nil)
+            }
+            if app.training == nil && !app.state.training.running && analysesSeen >= 2 { break }
+            usleep(2_000)
+        }
+        #expect(!app.state.training.running, "fine-tuning finished: \(app.state.training.message)")
+        #expect(app.state.training.step > 0 && app.state.training.message.hasPrefix("done at step"))
+        #expect(analysesSeen >= 2, "the curves were refreshed from training")
+        #expect(!app.state.training.opisHistory.isEmpty && !app.state.training.lossHistory.isEmpty)
+        #expect(app.state.baseline != nil, "the pre-training curves are kept as the ghost")
+        #expect(app.state.report.opis != opisBefore)
+        // Wait for the t-SNE job to publish a layout of the right size.
+        while Date() < deadline, app.state.projectionStatus.hasPrefix("t-SNE") == false || app.state.projection.count != 2 * dataset.count {
+            _ = app.poll(); usleep(10_000)
+        }
+        #expect(app.state.projection.count == 2 * dataset.count && app.state.projectionStatus.hasPrefix("t-SNE"))
+        app.projectionJob?.cancel()
+
+        // s: everything is written, and the report reads back.
+        app.save()
+        #expect(app.state.status.hasPrefix("saved to"), "\(app.state.status)")
+        for file in ["embeddings.npy", "labels.npy", "curves.csv", "report.json", "checkpoint.tcms"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/saved/" + file), "\(file)")
+        }
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/saved/report.json"))) as? [String: Any]
+        #expect(abs(((report?["opis"] as? Double) ?? -1) - app.state.report.opis) < 1e-12)
+        let saved = try EmbeddingLoader.load(dir + "/saved/embeddings.npy").0
+        #expect(saved.rows == dataset.count && saved.cols == 128, "the adapter's embeddings")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir + "/saved").filter { $0.hasPrefix(".") }
+        #expect(leftovers.isEmpty, "no temporary files left: \(leftovers)")
+    }
+}
