@@ -71,6 +71,8 @@ public struct DashboardState: Sendable {
     public var projectionStatus = ""
     public var useTCM = true
     public var lossName = "contrastive"
+    /// What `t` will train on, shown in the idle fine-tuning pane.
+    public var trainingDescription = ""
     /// The base losses `l` cycles through (in the fine-tuning pane), as the app names them.
     public var lossChoices: [String] = []
     public var training = TrainingStatus()

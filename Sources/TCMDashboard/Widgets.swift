@@ -124,16 +124,18 @@ enum Widgets {
         buffer.box(rect, title: "\(Pane.table.title)  (sorted by \(s.sortByOPISTerm ? "OPIS term" : "name"), o)", style: frame(s, .table))
         let inner = rect.inset(1)
         guard inner.height >= 2 else { return }
-        buffer.write("class          n     U@t    FAR      FRR    term", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
+        // Fits 46 columns: ■ name(8) n(6) U@t(6) FAR(7) FRR(6) term(8).
+        buffer.write("  class        n    U@t     FAR    FRR    term", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
         let order = s.classOrder
         let visible = inner.height - 1
         let start = s.tableFirstRow(visibleRows: visible)
         let worstRows = max(1, order.count / 10)  // the worst tenth, by rank
         for (row, c) in order.dropFirst(start).prefix(visible).enumerated() {
             let k = s.report.classes[c]
-            let name = String(k.name.prefix(10)).padding(toLength: 10, withPad: " ", startingAt: 0)
-            let text = "■ " + name + String(format: "%6d  ", k.size) + Format.number(k.utility) + "  " + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
-                + "  " + Format.number(k.frr) + "  " + (k.opisTerm.map { Format.number($0) } ?? "out")
+            let name = String(k.name.prefix(8)).padding(toLength: 8, withPad: " ", startingAt: 0)
+            let term = k.opisTerm.map { $0 > 0 && $0 < 1e-3 ? String(format: "%.1e", $0) : Format.number($0) } ?? "out"
+            let text = "■ " + name + String(format: "%6d ", k.size) + Format.number(k.utility) + " " + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
+                + " " + Format.number(k.frr) + " " + term
             let focused = start + row == s.focusedRow
             var style = Style(foreground: start + row < worstRows && s.sortByOPISTerm ? Palette.bad : .terminalDefault, reverse: focused)
             style.bold = focused
@@ -180,14 +182,22 @@ enum Widgets {
         let inner = rect.inset(1)
         guard inner.height >= 1 else { return }
         if !t.running && t.step == 0 {
-            buffer.write("t: fine-tune with \(s.lossName)\(s.useTCM ? " + TCM" : "");  T toggles TCM;  l (here) picks the loss.  \(t.message)",
-                         x: inner.x, y: inner.y, style: Style(foreground: Palette.axis), limit: inner.width)
+            let lines = [
+                "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" : " (no TCM)")   \(t.message)",
+                "T  TCM on/off     l  next base loss (with this pane focused: Tab)",
+                s.trainingDescription,
+            ]
+            for (i, line) in lines.enumerated() where i < inner.height {
+                buffer.write(line, x: inner.x, y: inner.y + i, style: Style(foreground: i == 0 ? Palette.accent : Palette.axis, bold: i == 0), limit: inner.width)
+            }
             return
         }
-        let width = max(10, min(30, inner.width / 3))
+        let width = max(8, min(24, inner.width / 5))
         let filled = t.totalSteps > 0 ? Int(Double(width) * Double(t.step) / Double(t.totalSteps)) : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        buffer.write("\(bar) step \(t.step)/\(t.totalSteps)  loss \(Format.number(t.loss))  tcm \(Format.number(t.tcmLoss))  \(Int(t.samplesPerSecond)) samples/s  \(t.message)",
+        let rate = t.samplesPerSecond >= 1000 ? String(format: "%.1fk", t.samplesPerSecond / 1000) : String(Int(t.samplesPerSecond))
+        let tcm = s.useTCM || t.tcmLoss > 0 ? " tcm \(Format.number(t.tcmLoss, 3))" : ""
+        buffer.write("\(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(tcm) \(rate)/s \(t.message)",
                      x: inner.x, y: inner.y, style: Style(foreground: Palette.accent), limit: inner.width)
         if inner.height >= 2 {
             buffer.write("loss  " + sparkline(t.lossHistory, width: inner.width - 6), x: inner.x, y: inner.y + 1, limit: inner.width)

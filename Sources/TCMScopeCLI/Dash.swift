@@ -103,6 +103,9 @@ final class DashboardApp {
         state = DashboardState(title: title, counts: counts, retrieval: Retrieval.compute(layout: layout, ks: [1]))
         state.lossName = loss.rawValue
         state.lossChoices = TrainingConfig.LossSpec.Kind.allCases.map(\.rawValue)
+        state.trainingDescription = bundled
+            ? "bundled checkpoint → MNIST train (60k); test-set curves every \(evaluateEvery) steps"
+            : "adapter MLP \(dataset.dimension)→256→128 on these embeddings; curves every \(evaluateEvery) steps"
         evalEmbeddings = dataset.embeddings
         evalLabels = dataset.labels
         state.projectionLabels = dataset.labels.classOf
@@ -185,6 +188,7 @@ final class DashboardApp {
         }
         if let job = trainingReady.take() {
             training = job
+            state.training.message = ""
             changed = true
         }
         if let failure = trainingFailures.take() {
@@ -217,7 +221,8 @@ final class DashboardApp {
             case .finished(let end), .cancelled(let end):
                 finalTrainingState = end
                 state.training.running = false
-                state.training.message = "done at step \(end.step)"
+                if case .cancelled = training.outcome { state.training.message = "cancelled" } else { state.training.message = "done" }
+                state.training.step = end.step
                 self.training = nil
                 changed = true
             case .failed(let message):

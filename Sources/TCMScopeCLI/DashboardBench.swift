@@ -48,6 +48,9 @@ enum DashboardBench {
             var state = DashboardState(title: "synthetic", counts: PairCounts.compute(layout: layout))
             let times = measureRender(&state, terminal, frames: max(20, frames / 5), width: width, height: height)
             report("frame, \(classes) classes", times)
+            // A range key: a new report (OPIS over every class) and a new mean curve.
+            let range = measureRender(&state, terminal, frames: 20, width: width, height: height, keys: [.character("]"), .character("[")])
+            report("range key, \(classes) cl.", range)
         }
         print("  budget 5 ms a frame; first frame ≤ 2 s")
     }
@@ -72,11 +75,12 @@ enum DashboardBench {
         return Times(median: median(total), p99: percentile(total, 0.99), renderMedian: median(render))
     }
 
-    static func measureRender(_ state: inout DashboardState, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int) -> Times {
+    static func measureRender(_ state: inout DashboardState, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int,
+                              keys: [Key] = [.right, .left]) -> Times {
         var total: [Double] = [], render: [Double] = []
         for i in 0 ..< frames {
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = state.handle(i % 2 == 0 ? .right : .left)
+            _ = state.handle(keys[i % keys.count])
             var buffer = CellBuffer(width: width, height: height)
             Dashboard.render(state, into: &buffer)
             let rendered = DispatchTime.now().uptimeNanoseconds

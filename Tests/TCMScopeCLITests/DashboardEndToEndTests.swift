@@ -107,6 +107,12 @@ import Testing
         #expect(flags.contains("icanon") && flags.contains("echo"), "line mode and echo restored:\n\(modes)")
     }
 
+    /// The step in the fine-tuning pane's progress line ("▓▓░░ 57/702 loss …").
+    func trainingStep(in text: String) -> Int? {
+        guard let match = text.firstMatch(of: /(\d+)\/\d+ loss/) else { return nil }
+        return Int(match.1)
+    }
+
     @Test func keysMouseResizeTrainingAndQuitInARealTerminal() throws {
         let exitFile = try startDashboard()
         defer { stopServer() }
@@ -141,7 +147,7 @@ import Testing
         try waitFor("help to close") { !$0.contains("TCMScope keys") }
         // Fine-tuning starts and updates the screen while keys keep working.
         try tmux(["send-keys", "-t", "main", "t"])
-        text = try waitFor("training steps", seconds: 120) { (number(after: " step ", in: $0) ?? 0) > 0 && $0.contains("[running]") }
+        text = try waitFor("training steps", seconds: 120) { (trainingStep(in: $0) ?? 0) > 0 && $0.contains("[running]") }
         let t2 = try #require(number(after: "│t=", in: text))
         try tmux(["send-keys", "-t", "main", "Left", "Left"])
         try waitFor("the threshold to move during training") { (number(after: "│t=", in: $0) ?? t2) < t2 }
