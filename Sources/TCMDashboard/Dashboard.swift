@@ -17,7 +17,7 @@ public enum Dashboard {
             }
             return
         }
-        let title = " TCMScope  \(s.title)  ·  \(s.report.classes.count) classes  ·  OPIS \(Format.number(s.report.opis, 5))  ε-OPIS \(Format.number(s.report.epsilonOPIS, 5))"
+        let title = " TCMScope  \(s.title)  ·  \(s.report.classes.count) classes  ·  OPIS \(Format.number(s.report.opis, 5))  ε-OPIS \(Format.number(s.report.epsilonOPIS, 5))\(s.reportIsStale ? "  …" : "")"
         buffer.fill(layout.title, style: Style(background: .palette(24)))
         buffer.write(title, x: 0, y: layout.title.y, style: Style(foreground: .palette(231), background: .palette(24), bold: true))
         Widgets.footer(s, &buffer, layout.footer.y)

@@ -29,6 +29,18 @@ public enum Pane: Int, CaseIterable, Sendable {
     }
 }
 
+/// The calibration range's ends and the global FAR at each.
+public struct RangeEnds: Sendable, Equatable {
+    public var low: Double, high: Double, farAtLow: Double, farAtHigh: Double, points: Int
+}
+
+/// A report the app computes off the UI thread and hands back with `install`.
+public struct ReportRequest: Sendable {
+    public let analyzer: ThresholdAnalyzer
+    public let options: OPISOptions
+    public let generation: Int
+}
+
 /// What the training pane shows.
 public struct TrainingStatus: Sendable, Equatable {
     public var running = false
@@ -78,19 +90,32 @@ public struct DashboardState: Sendable {
     public var training = TrainingStatus()
     public var status = ""
 
-    /// Identifies the current analysis for the mean-curve memo.
-    private(set) var analysisID = MeanCurveMemo.nextAnalysisID()
-    let meanCurveMemo = MeanCurveMemo()
     /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
     /// frame: sorting 10,000 classes each time several widgets ask would cost the frame.
     public private(set) var classOrder: [Int] = []
+    /// The calibration range as the user set it. Known at once (the grid is a few lookups in the
+    /// global counts), while the report's OPIS may lag behind on large class counts.
+    public private(set) var range: RangeEnds
+    /// The range changed and the report (OPIS, per-class terms) has not caught up yet: from
+    /// `backgroundReportClasses` classes on, the app computes it off the UI thread.
+    public private(set) var reportIsStale = false
+    public static let backgroundReportClasses = 1_000
+    /// Counts the analyses this state has been given, so a late report for old counts is refused.
+    public private(set) var analysisGeneration = 0
+    /// Ū(t) on the whole threshold axis, one value every `meanCurveStride` bins: computed once
+    /// per analysis (it sums over every class), read by every frame.
+    public private(set) var meanCurve: [Double]
+    public static let meanCurveStride = 5
 
     public init(title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions()) {
         self.title = title
-        analyzer = ThresholdAnalyzer(counts: counts)
+        let analyzer = ThresholdAnalyzer(counts: counts)
+        self.analyzer = analyzer
         self.options = options
         report = analyzer.report(options)
         cursor = counts.bins.edge(nearest: report.settings.operatingThreshold)
+        range = Self.rangeEnds(options, analyzer)
+        meanCurve = Self.meanCurve(analyzer, options.utility)
         self.retrieval = retrieval
         sortClasses()
     }
@@ -103,11 +128,26 @@ public struct DashboardState: Sendable {
         classOrder = sortByOPISTerm ? classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) } : Array(classes)
     }
 
-    /// Ū(t) at ascending bin edges (the curve pane's sample points), memoised.
-    public func meanUtility(ascendingEdges edges: [Int]) -> [Double] {
-        meanCurveMemo.values(for: .init(analysis: analysisID, edges: edges, utility: options.utility)) {
-            analyzer.meanUtility(ascendingEdges: edges, spec: options.utility, threads: 1)
-        }
+    /// The range's ends and the global FAR there, for `options`.
+    public static func rangeEnds(_ options: OPISOptions, _ analyzer: ThresholdAnalyzer) -> RangeEnds {
+        let grid = ThresholdGrid(spec: options.range, points: options.points, counts: analyzer.counts)
+        return RangeEnds(low: grid.low, high: grid.high, farAtLow: analyzer.globalRates(edge: grid.lowEdge).far,
+                         farAtHigh: analyzer.globalRates(edge: grid.highEdge).far, points: grid.edges.count)
+    }
+
+    /// Ū(t) every `meanCurveStride` bins over the whole axis (a background job can make it too).
+    public static func meanCurve(_ analyzer: ThresholdAnalyzer, _ utility: UtilitySpec, threads: Int = 1) -> [Double] {
+        let edges = Array(stride(from: 0, to: analyzer.counts.bins.count, by: meanCurveStride))
+        return analyzer.meanUtility(ascendingEdges: edges, spec: utility, threads: threads)
+    }
+
+    /// Ū at a bin edge, interpolated between the stored points.
+    public func meanUtility(atEdge edge: Int) -> Double {
+        guard !meanCurve.isEmpty else { return .nan }
+        let x = Double(edge) / Double(Self.meanCurveStride)
+        let i = min(Int(x), meanCurve.count - 1), j = min(i + 1, meanCurve.count - 1)
+        let f = x - Double(i)
+        return meanCurve[i] * (1 - f) + meanCurve[j] * f
     }
 
     public var focusedClass: Int? {
@@ -119,7 +159,7 @@ public struct DashboardState: Sendable {
     /// when the threshold leaves it. It does not move while the threshold stays inside, so a
     /// mouse click lands the cursor exactly under the pointer.
     public var view: (low: Double, high: Double) {
-        let lo = report.settings.rangeLow, hi = report.settings.rangeHigh
+        let lo = range.low, hi = range.high
         let w = max(hi - lo, 0.05)
         var low = max(-1, lo - 1.5 * w), high = min(1, hi + 1.5 * w)
         if threshold < low { low = max(-1, threshold - 0.25 * w) }
@@ -127,19 +167,48 @@ public struct DashboardState: Sendable {
         return (low, high)
     }
 
-    /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and focus.
-    public mutating func replace(counts: PairCounts, retrieval: RetrievalReport?) {
+    /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and
+    /// focus. `meanCurve` may come from the background job that made the counts.
+    public mutating func replace(counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]? = nil) {
         analyzer = ThresholdAnalyzer(counts: counts)
-        analysisID = MeanCurveMemo.nextAnalysisID()
+        analysisGeneration += 1
+        self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
         self.retrieval = retrieval
         recompute()
     }
 
-    /// A new report after the range (or the analysis) changed.
+    /// The range (or the analysis) changed: the range ends at once; the report too, unless
+    /// there are so many classes that the app should make it in the background.
     mutating func recompute() {
         options.operatingThreshold = bins.threshold(atEdge: cursor)
+        range = Self.rangeEnds(options, analyzer)
+        if analyzer.counts.classCount >= Self.backgroundReportClasses {
+            reportIsStale = true
+            moveOperatingPoint()
+            return
+        }
         report = analyzer.report(options)
+        reportIsStale = false
         sortClasses()
+    }
+
+    /// What the app should compute off the UI thread, if anything.
+    public var pendingReport: ReportRequest? {
+        reportIsStale ? ReportRequest(analyzer: analyzer, options: options, generation: analysisGeneration) : nil
+    }
+
+    /// A report made in the background for `request`. Refused (false) if the range or the
+    /// analysis has changed since; the cursor may have moved, and its rates are brought up to date.
+    @discardableResult
+    public mutating func install(_ newReport: ThresholdReport, for request: ReportRequest) -> Bool {
+        var asked = request.options, current = options
+        asked.operatingThreshold = nil
+        current.operatingThreshold = nil
+        guard request.generation == analysisGeneration, asked == current else { return false }
+        report = analyzer.report(newReport, movedTo: cursor, spec: options.utility)
+        reportIsStale = false
+        sortClasses()
+        return true
     }
 
     /// Only the operating point moved: rates at the cursor, nothing else (O(classes)).
@@ -254,17 +323,17 @@ public struct DashboardState: Sendable {
     /// Moves one end of the calibration range: by a factor of 10^(1/10) in FAR, or a
     /// hundredth of the window in similarity. The other end stays.
     mutating func moveRange(low: Int = 0, high: Int = 0) {
-        let s = report.settings
+        let s = range
         if rangeInFAR {
             // Up in similarity = lower FAR.
-            var farLow = max(s.globalFARAtLow, 1e-7), farHigh = max(s.globalFARAtHigh, 1e-7)
+            var farLow = max(s.farAtLow, 1e-7), farHigh = max(s.farAtHigh, 1e-7)
             if low != 0 { farLow = min(1, farLow * pow10(-0.1 * Double(low))) }
             if high != 0 { farHigh = min(1, farHigh * pow10(-0.1 * Double(high))) }
             if farLow <= farHigh { status = "range ends would cross"; return }
             options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
         } else {
             let step = Double(cursorStep) * bins.width
-            let lo = s.rangeLow + Double(low) * step, hi = s.rangeHigh + Double(high) * step
+            let lo = s.low + Double(low) * step, hi = s.high + Double(high) * step
             if lo >= hi { status = "range ends would cross"; return }
             options.range = .similarity(low: max(-1, lo), high: min(1, hi))
         }

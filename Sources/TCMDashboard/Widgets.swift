@@ -16,7 +16,7 @@ enum Widgets {
         func column(_ t: Double) -> Int { plot.x + Int(((t - view.low) / (view.high - view.low) * Double(plot.width)).rounded(.down)) }
 
         // Calibration range shading and the threshold cursor, under the curves.
-        let lo = column(s.report.settings.rangeLow), hi = column(s.report.settings.rangeHigh)
+        let lo = column(s.range.low), hi = column(s.range.high)
         buffer.setBackground(Rect(x: max(plot.x, lo), y: plot.y, width: min(plot.maxX, hi + 1) - max(plot.x, lo), height: plot.height), Palette.range)
         let cursorColumn = column(s.threshold)
         if cursorColumn >= plot.x && cursorColumn < plot.maxX {
@@ -45,8 +45,8 @@ enum Widgets {
         if let f = s.focusedClass, s.report.classes[f].inOPIS { draw(s.analyzer, f, color: Palette.classColor(f), bold: true) }
         // The mean curve Ū(t), emphasised.
         var previous: Int? = nil
-        for (x, mean) in s.meanUtility(ascendingEdges: edges).enumerated() {
-            let yy = y(mean)
+        for (x, e) in edges.enumerated() {
+            let yy = y(s.meanUtility(atEdge: e))
             if let p = previous { canvas.line(x - 1, p, x, yy, color: Palette.mean, bold: true) }
             previous = yy
         }
@@ -81,15 +81,15 @@ enum Widgets {
         buffer.box(rect, title: "\(Pane.range.title)  (edit by \(s.rangeInFAR ? "FAR" : "similarity"), r toggles)", style: frame(s, .range))
         let inner = rect.inset(1)
         guard inner.height >= 1 else { return }
-        let st = s.report.settings
-        let text = "lo \(Format.number(st.rangeLow)) (FAR \(Format.far(st.globalFARAtLow)))   hi \(Format.number(st.rangeHigh)) (FAR \(Format.far(st.globalFARAtHigh)))   K=\(st.points)   t=\(Format.number(s.threshold))"
+        let st = s.range
+        let text = "lo \(Format.number(st.low)) (FAR \(Format.far(st.farAtLow)))   hi \(Format.number(st.high)) (FAR \(Format.far(st.farAtHigh)))   K=\(st.points)   t=\(Format.number(s.threshold))"
         buffer.write(text, x: inner.x, y: inner.y, limit: inner.width)
         if inner.height >= 2 {
             // The range as a bar on the curves' threshold axis.
             let view = s.view
             let bar = DashboardLayout.rangeBar(rect)
             func column(_ t: Double) -> Int { bar.x + Int(((t - view.low) / (view.high - view.low) * Double(bar.width)).rounded(.down)) }
-            let lo = max(bar.x, column(st.rangeLow)), hi = min(bar.maxX - 1, column(st.rangeHigh))
+            let lo = max(bar.x, column(st.low)), hi = min(bar.maxX - 1, column(st.high))
             for x in bar.x ..< bar.maxX { buffer[x, inner.y + 1] = Cell(scalar: "·", style: Style(foreground: Palette.axis)) }
             if lo <= hi { for x in lo ... hi { buffer[x, inner.y + 1] = Cell(scalar: "━", style: Style(foreground: Palette.accent, bold: true)) } }
             buffer[lo, inner.y + 1] = Cell(scalar: "[", style: Style(foreground: Palette.accent, bold: true))
@@ -106,8 +106,8 @@ enum Widgets {
         let inner = rect.inset(1)
         let r = s.report
         let rows: [(String, String, Color)] = [
-            ("OPIS", Format.number(r.opis, 5), r.opis < 1e-3 ? Palette.good : Palette.bad),
-            ("ε-OPIS", Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))", .terminalDefault),
+            ("OPIS", Format.number(r.opis, 5) + (s.reportIsStale ? "  (updating…)" : ""), s.reportIsStale ? Palette.axis : r.opis < 1e-3 ? Palette.good : Palette.bad),
+            ("ε-OPIS", Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))", s.reportIsStale ? Palette.axis : .terminalDefault),
             ("R@1 / MAP@R", s.retrieval.map { "\(Format.number($0.recallAtK.first?.recall ?? .nan))  \(Format.number($0.mapAtR))" } ?? "–", .terminalDefault),
             ("at t=\(Format.number(s.threshold))", "FAR \(Format.far(r.global.far))  TPR \(Format.number(r.global.tpr))", .terminalDefault),
             ("EER", "\(Format.number(r.global.eer)) at \(Format.number(r.global.eerThreshold))", .terminalDefault),

@@ -81,9 +81,12 @@ final class DashboardApp {
     /// A finished re-analysis of new embeddings: counts, retrieval and a PCA layout, all made
     /// off the UI thread.
     struct Analysis: Sendable {
-        var counts: PairCounts, retrieval: RetrievalReport, embeddings: Matrix, step: Int, pca: [Float]
+        var counts: PairCounts, retrieval: RetrievalReport, embeddings: Matrix, step: Int, pca: [Float], meanCurve: [Double]
     }
     let analyses = Inbox<Analysis>()
+    /// Reports for a changed range on many classes, made off the UI thread (newest wins).
+    let reports = Inbox<(ThresholdReport, ReportRequest)>()
+    let reportBusy = BusyFlag()
     let trainingReady = Inbox<BackgroundTraining>()
     let trainingFailures = Inbox<String>()
     let analysisBusy = BusyFlag()
@@ -145,7 +148,7 @@ final class DashboardApp {
                 terminal.draw(buffer)
                 dirty = false
             }
-            guard let event = terminal.next(timeout: 50) else { continue }
+            guard let event = terminal.next(timeout: 33) else { continue }  // ~30 polls a second for background results
             dirty = true
             switch event {
             case .resize: continue
@@ -232,9 +235,20 @@ final class DashboardApp {
                 changed = true
             }
         }
+        if let (report, request) = reports.take() {
+            state.install(report, for: request)  // refused if the range moved on meanwhile
+            changed = true
+        }
+        if let request = state.pendingReport, !reportBusy.isSet {
+            reportBusy.set(true)
+            DispatchQueue.global(qos: .userInteractive).async { [reports, reportBusy] in
+                reports.put((request.analyzer.report(request.options), request))
+                reportBusy.set(false)
+            }
+        }
         if let a = analyses.take() {
             if state.baseline == nil { state.baseline = state.analyzer }
-            state.replace(counts: a.counts, retrieval: a.retrieval)
+            state.replace(counts: a.counts, retrieval: a.retrieval, meanCurve: a.meanCurve)
             evalEmbeddings = a.embeddings
             state.status = "curves from training step \(a.step)"
             project(initial: useTSNE ? state.projection : nil, pca: a.pca)
@@ -246,7 +260,7 @@ final class DashboardApp {
     /// Recomputes pair counts and retrieval for new embeddings off the UI thread.
     func analyse(_ embeddings: Matrix, step: Int) {
         analysisBusy.set(true)
-        let labels = evalLabels
+        let labels = evalLabels, utility = state.options.utility
         DispatchQueue.global(qos: .userInitiated).async { [analyses, analysisBusy] in
             let layout = ClassLayout(embeddings: embeddings, labels: labels)
             var tiling = PairCounts.Tiling()
@@ -255,7 +269,8 @@ final class DashboardApp {
             let retrieval = Retrieval.compute(layout: layout, ks: [1], threads: 1)
             let unit = RowNorms.normalized(embeddings)
             let pca = PCA(fitting: unit, components: 2).transform(unit).values
-            analyses.put(Analysis(counts: counts, retrieval: retrieval, embeddings: embeddings, step: step, pca: pca))
+            let meanCurve = DashboardState.meanCurve(ThresholdAnalyzer(counts: counts), utility)
+            analyses.put(Analysis(counts: counts, retrieval: retrieval, embeddings: embeddings, step: step, pca: pca, meanCurve: meanCurve))
             analysisBusy.set(false)
         }
     }

@@ -205,3 +205,69 @@ func sampleState() -> DashboardState {
         #expect(b.line(39).contains("l loss"), "the footer shows the key for the focused pane")
     }
 }
+
+@Suite struct ManyClassesTests {
+    /// 1,200 classes of 3 points: above the threshold where range changes go to the background.
+    func manyClassState() -> DashboardState {
+        var values: [Float] = [], labels: [Int64] = []
+        var seed: UInt64 = 7
+        func noise() -> Float { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Float(Int64(bitPattern: seed >> 11) % 1000) / 4000 }
+        for c in 0 ..< 1200 {
+            for _ in 0 ..< 3 {
+                for d in 0 ..< 8 { values.append(Float((c * 7 + d * 13) % 17) / 17 - 0.5 + noise()) }
+                labels.append(Int64(c))
+            }
+        }
+        let layout = ClassLayout(embeddings: Matrix(rows: 3600, cols: 8, values: values), labels: Labels(integers: labels))
+        return DashboardState(title: "many", counts: PairCounts.compute(layout: layout))
+    }
+
+    @Test func rangeKeysAnswerAtOnceAndTheReportFollowsFromTheBackground() throws {
+        var s = manyClassState()
+        #expect(s.report.classes.count >= DashboardState.backgroundReportClasses && !s.reportIsStale)
+        let opis = s.report.opis, low = s.range.low
+        _ = s.handle(.character("]"))
+        #expect(s.range.low > low, "the range moves at once")
+        #expect(s.reportIsStale && s.report.opis == opis, "OPIS waits for the background report")
+        var b = CellBuffer(width: 120, height: 40)
+        Dashboard.render(s, into: &b)
+        #expect(b.text.contains("updating…"))
+
+        let first = try #require(s.pendingReport)
+        _ = s.handle(.character("]"))  // the range moves again before the report lands
+        let refused = !s.install(first.analyzer.report(first.options), for: first)
+        #expect(refused, "a report for an old range is refused")
+        #expect(s.reportIsStale)
+        _ = s.handle(.right)  // the cursor may move meanwhile: that does not invalidate the request
+        let second = try #require(s.pendingReport)
+        _ = s.handle(.left)
+        let installed = s.install(second.analyzer.report(second.options), for: second)
+        #expect(installed)
+        #expect(!s.reportIsStale)
+        // The installed report is what a synchronous report for the current options gives.
+        var options = second.options
+        options.operatingThreshold = s.threshold
+        let direct = s.analyzer.report(options)
+        #expect(s.report.opis == direct.opis && s.report.epsilonOPIS == direct.epsilonOPIS)
+        #expect(s.report.global.far == direct.global.far, "rates at the current cursor")
+        #expect(s.report.classes.map(\.utility) == direct.classes.map(\.utility))
+        #expect(s.report.opis != opis)
+    }
+
+    @Test func meanCurveMatchesAClassByClassMean() {
+        let s = sampleState()
+        let included = s.analyzer.classesWithPositives
+        for edge in [0, 5, 9_000, 10_000, 12_345, 20_000] {
+            let brute = included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: edge, spec: s.options.utility) } / Double(included.count)
+            if edge % DashboardState.meanCurveStride == 0 {
+                #expect(abs(s.meanUtility(atEdge: edge) - brute) < 1e-12, "edge \(edge)")
+            } else {
+                // Between stored points: linear interpolation of the neighbours.
+                let lo = edge / 5 * 5, hi = lo + 5
+                let mean = { (e: Int) in included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.options.utility) } / Double(included.count) }
+                let expected = mean(lo) + (mean(hi) - mean(lo)) * Double(edge - lo) / 5
+                #expect(abs(s.meanUtility(atEdge: edge) - expected) < 1e-12, "edge \(edge)")
+            }
+        }
+    }
+}
