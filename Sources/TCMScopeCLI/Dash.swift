@@ -77,12 +77,19 @@ final class DashboardApp {
     var useTSNE = false
     var training: BackgroundTraining?
     var lastEvaluatedStep = -1
+    /// The labels of the rows that fine-tuning evaluates on (all of the bundled test set, or the
+    /// held-out 20 % of user embeddings).
+    var trainingEvalLabels: Labels?
     var finalTrainingState: TrainingState?
     /// A finished re-analysis of new embeddings: counts, retrieval and a PCA layout, all made
     /// off the UI thread.
     struct Analysis: Sendable {
-        var counts: PairCounts, retrieval: RetrievalReport, embeddings: Matrix, step: Int, pca: [Float], meanCurve: [Double]
+        var counts: PairCounts, retrieval: RetrievalReport, embeddings: Matrix, labels: Labels, step: Int, pca: [Float], meanCurve: [Double]
+        /// The user's own embeddings of the same rows, before the adapter: the ghost's curves.
+        var baseline: PairCounts?
     }
+    /// Adapter mode: the original embeddings of the held-out rows, analysed once as the baseline.
+    var heldOutOriginal: Matrix?
     let analyses = Inbox<Analysis>()
     /// Reports for a changed range on many classes, made off the UI thread (newest wins).
     let reports = Inbox<(ThresholdReport, ReportRequest)>()
@@ -108,7 +115,7 @@ final class DashboardApp {
         state.lossChoices = TrainingConfig.LossSpec.Kind.allCases.map(\.rawValue)
         state.trainingDescription = bundled
             ? "bundled checkpoint → MNIST train (60k); test-set curves every \(evaluateEvery) steps"
-            : "adapter MLP \(dataset.dimension)→256→128 on these embeddings; curves every \(evaluateEvery) steps"
+            : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(evaluateEvery) steps"
         evalEmbeddings = dataset.embeddings
         evalLabels = dataset.labels
         state.projectionLabels = dataset.labels.classOf
@@ -212,7 +219,9 @@ final class DashboardApp {
                 }
                 changed = true
             }
-            if let e = training.evaluation, let evaluation = e.evaluation, evaluation.step != lastEvaluatedStep,
+            // Step 0 is the starting model: its curves are on screen already (bundled), or it
+            // is an untrained adapter (user data), which says nothing.
+            if let e = training.evaluation, let evaluation = e.evaluation, evaluation.step != lastEvaluatedStep, evaluation.step > 0,
                let embeddings = e.evalEmbeddings, !state.frozen, !analysisBusy.isSet {
                 lastEvaluatedStep = evaluation.step
                 state.training.opisHistory.append(evaluation.opis)
@@ -247,9 +256,12 @@ final class DashboardApp {
             }
         }
         if let a = analyses.take() {
+            if let original = a.baseline { state.baseline = ThresholdAnalyzer(counts: original) }
             if state.baseline == nil { state.baseline = state.analyzer }
             state.replace(counts: a.counts, retrieval: a.retrieval, meanCurve: a.meanCurve)
             evalEmbeddings = a.embeddings
+            evalLabels = a.labels
+            state.projectionLabels = a.labels.classOf
             state.status = "curves from training step \(a.step)"
             project(initial: useTSNE ? state.projection : nil, pca: a.pca)
             changed = true
@@ -260,8 +272,10 @@ final class DashboardApp {
     /// Recomputes pair counts and retrieval for new embeddings off the UI thread.
     func analyse(_ embeddings: Matrix, step: Int) {
         analysisBusy.set(true)
-        let labels = evalLabels, utility = state.options.utility
+        let labels = trainingEvalLabels ?? evalLabels, utility = state.options.utility
+        let original = state.baseline == nil ? heldOutOriginal : nil
         DispatchQueue.global(qos: .userInitiated).async { [analyses, analysisBusy] in
+            let baseline = original.map { PairCounts.compute(layout: ClassLayout(embeddings: $0, labels: labels), tiling: { var t = PairCounts.Tiling(); t.threads = 1; return t }()) }
             let layout = ClassLayout(embeddings: embeddings, labels: labels)
             var tiling = PairCounts.Tiling()
             tiling.threads = 1
@@ -270,7 +284,8 @@ final class DashboardApp {
             let unit = RowNorms.normalized(embeddings)
             let pca = PCA(fitting: unit, components: 2).transform(unit).values
             let meanCurve = DashboardState.meanCurve(ThresholdAnalyzer(counts: counts), utility)
-            analyses.put(Analysis(counts: counts, retrieval: retrieval, embeddings: embeddings, step: step, pca: pca, meanCurve: meanCurve))
+            analyses.put(Analysis(counts: counts, retrieval: retrieval, embeddings: embeddings, labels: labels, step: step, pca: pca,
+                                  meanCurve: meanCurve, baseline: baseline))
             analysisBusy.set(false)
         }
     }
@@ -285,6 +300,19 @@ final class DashboardApp {
         state.training = TrainingStatus()
         state.training.running = true
         state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
+        let split = HeldOutSplit.rows(of: dataset.labels, by: .sample, evalFraction: bundled ? 0 : 0.2, seed: config.seed)
+        let evalSubset = dataset.labels.subset(split.eval)
+        if !bundled {
+            guard evalSubset.classCount >= 2, dataset.labels.subset(split.train).classCount >= 2 else {
+                state.status = "too few samples to hold out 20 % for evaluation"
+                state.training.running = false
+                return
+            }
+            trainingEvalLabels = evalSubset
+            heldOutOriginal = dataset.embeddings.gatherRows(split.eval)
+            state.baseline = nil  // the ghost becomes your embeddings of the held-out rows
+            state.showBaseline = true
+        }
         let bundled = self.bundled, dataset = self.dataset, inbox = trainingReady, baseConfig = config, failures = trainingFailures
         DispatchQueue.global(qos: .userInitiated).async {
             var config = baseConfig
@@ -303,11 +331,12 @@ final class DashboardApp {
                     start = TrainingState(config: config)
                     start.model = checkpoint.model
                 } else {
-                    // An adapter on the user's embeddings, trained and evaluated on all of them.
+                    // An adapter on the user's embeddings, trained on 80 % of the rows and judged
+                    // on the other 20 % (seeded), so the curves show what it does on unseen rows.
                     config.widths = [dataset.dimension, 256, 128]
                     config.classesPerBatch = min(8, dataset.labels.classCount)
-                    data = TrainingData(trainInputs: dataset.embeddings, trainLabels: dataset.labels.classOf,
-                                        evalInputs: dataset.embeddings, evalLabels: dataset.labels)
+                    data = TrainingData(trainInputs: dataset.embeddings.gatherRows(split.train), trainLabels: dataset.labels.subset(split.train).classOf,
+                                        evalInputs: dataset.embeddings.gatherRows(split.eval), evalLabels: evalSubset)
                     start = TrainingState(config: config)
                 }
                 inbox.put(BackgroundTraining(start, data: data))

@@ -179,20 +179,7 @@ struct Train: ParsableCommand {
             return TrainingData(trainInputs: trainX, trainLabels: trainY.classOf, evalInputs: testX, evalLabels: testY)
         }
         let dataset = try Dataset.load(embeddings: data, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
-        var generator = TrainingRandom(seed: seed &+ 0xD474)
-        var isEval = [Bool](repeating: false, count: dataset.count)
-        switch split {
-        case .sample:
-            var order = Array(0 ..< dataset.count)
-            for k in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(k, generator.below(k + 1)) }
-            for i in order.prefix(Int(Double(dataset.count) * evalFraction)) { isEval[i] = true }
-        case .class:
-            var classes = Array(0 ..< dataset.labels.classCount)
-            for k in stride(from: classes.count - 1, to: 0, by: -1) { classes.swapAt(k, generator.below(k + 1)) }
-            let held = Set(classes.prefix(max(2, Int(Double(classes.count) * evalFraction))))
-            for i in 0 ..< dataset.count where held.contains(Int(dataset.labels.classOf[i])) { isEval[i] = true }
-        }
-        let trainRows = (0 ..< dataset.count).filter { !isEval[$0] }, evalRows = (0 ..< dataset.count).filter { isEval[$0] }
+        let (trainRows, evalRows) = HeldOutSplit.rows(of: dataset.labels, by: split, evalFraction: evalFraction, seed: seed)
         let trainLabels = dataset.labels.subset(trainRows), evalLabels = dataset.labels.subset(evalRows)
         guard trainLabels.classCount >= classesPerBatch else {
             throw DataError(data, "the training split has \(trainLabels.classCount) classes, fewer than --classes-per-batch \(classesPerBatch)")
@@ -206,3 +193,26 @@ struct Train: ParsableCommand {
 extension TrainingConfig.LossSpec.Kind: ExpressibleByArgument {}
 extension TripletMarginLoss.Mining: ExpressibleByArgument {}
 extension OptimizerSpec.Kind: ExpressibleByArgument {}
+
+/// The seeded train/evaluation split of user embeddings, shared by `train` and the dashboard.
+enum HeldOutSplit {
+    /// Rows for training and for evaluation: a shuffled `evalFraction` of the samples, or of the
+    /// classes (at least 2) for open-world evaluation.
+    static func rows(of labels: Labels, by kind: Train.SplitKind, evalFraction: Double, seed: UInt64) -> (train: [Int], eval: [Int]) {
+        var generator = TrainingRandom(seed: seed &+ 0xD474)
+        let count = labels.count
+        var isEval = [Bool](repeating: false, count: count)
+        switch kind {
+        case .sample:
+            var order = Array(0 ..< count)
+            for k in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(k, generator.below(k + 1)) }
+            for i in order.prefix(Int(Double(count) * evalFraction)) { isEval[i] = true }
+        case .class:
+            var classes = Array(0 ..< labels.classCount)
+            for k in stride(from: classes.count - 1, to: 0, by: -1) { classes.swapAt(k, generator.below(k + 1)) }
+            let held = Set(classes.prefix(max(2, Int(Double(classes.count) * evalFraction))))
+            for i in 0 ..< count where held.contains(Int(labels.classOf[i])) { isEval[i] = true }
+        }
+        return ((0 ..< count).filter { !isEval[$0] }, (0 ..< count).filter { isEval[$0] })
+    }
+}

@@ -42,13 +42,20 @@ import TCMDashboard
         #expect(app.state.training.step > 0 && app.state.training.message == "done")
         #expect(analysesSeen >= 2, "the curves were refreshed from training")
         #expect(!app.state.training.opisHistory.isEmpty && !app.state.training.lossHistory.isEmpty)
-        #expect(app.state.baseline != nil, "the pre-training curves are kept as the ghost")
+        // The adapter is judged on the held-out fifth; the ghost is the user's own embeddings
+        // of those same rows.
+        let heldOut = dataset.count / 5
+        #expect(app.evalLabels.count == heldOut && app.state.projectionLabels.count == heldOut)
+        let baseline = try #require(app.state.baseline, "the pre-training curves are kept as the ghost")
+        #expect(baseline.counts.totalPositives == app.state.analyzer.counts.totalPositives, "same rows before and after")
+        #expect(baseline.counts.totalNegatives == app.state.analyzer.counts.totalNegatives)
+        #expect(baseline.counts.globalPositiveAtOrAbove != app.state.analyzer.counts.globalPositiveAtOrAbove)
         #expect(app.state.report.opis != opisBefore)
         // Wait for the t-SNE job to publish a layout of the right size.
-        while Date() < deadline, app.state.projectionStatus.hasPrefix("t-SNE") == false || app.state.projection.count != 2 * dataset.count {
+        while Date() < deadline, app.state.projectionStatus.hasPrefix("t-SNE") == false || app.state.projection.count != 2 * heldOut {
             _ = app.poll(); usleep(10_000)
         }
-        #expect(app.state.projection.count == 2 * dataset.count && app.state.projectionStatus.hasPrefix("t-SNE"))
+        #expect(app.state.projection.count == 2 * heldOut && app.state.projectionStatus.hasPrefix("t-SNE"))
         app.projectionJob?.cancel()
 
         // s: everything is written, and the report reads back.
@@ -60,7 +67,7 @@ import TCMDashboard
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/saved/report.json"))) as? [String: Any]
         #expect(abs(((report?["opis"] as? Double) ?? -1) - app.state.report.opis) < 1e-12)
         let saved = try EmbeddingLoader.load(dir + "/saved/embeddings.npy").0
-        #expect(saved.rows == dataset.count && saved.cols == 128, "the adapter's embeddings")
+        #expect(saved.rows == heldOut && saved.cols == 128, "the adapter's embeddings of the rows on screen")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir + "/saved").filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "no temporary files left: \(leftovers)")
     }
