@@ -25,10 +25,18 @@ struct Dash: ParsableCommand {
     @Argument(help: "Labels file.") var labels: String?
     @OptionGroup var input: InputOptions
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
-    @Option(help: "Fine-tuning loss (t): contrastive, triplet, multi-similarity, circle, lifted-structure, proxy-anchor.")
+    @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(help: "Fine-tuning epochs.") var epochs = 3
+    @Option(help: "Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection).")
+    var evaluateEvery = 100
     @Option(help: "Directory for s (save).") var saveDirectory = "tcmscope-saved"
+
+    func validate() throws {
+        guard epochs > 0 else { throw ValidationError("--epochs must be at least 1") }
+        guard evaluateEvery > 0 else { throw ValidationError("--evaluate-every must be at least 1") }
+        if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
+    }
 
     func run() throws {
         let bundled = embeddings == nil
@@ -43,7 +51,7 @@ struct Dash: ParsableCommand {
         }
         defer { terminal.close() }
         let app = DashboardApp(dataset: dataset, title: (embeddingPath as NSString).lastPathComponent, bundled: bundled,
-                               loss: loss, epochs: epochs, saveDirectory: saveDirectory)
+                               loss: loss, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
         app.run(terminal)
     }
