@@ -18,6 +18,9 @@ public struct Matrix: Sendable, Equatable {
         self.init(rows: rows, cols: cols, values: [Float](repeating: value, count: rows * cols))
     }
 
+    /// Inlinable so that element loops in other modules (training, metrics) compile to plain
+    /// loads and stores, not a call per element.
+    @inlinable
     public subscript(row: Int, col: Int) -> Float {
         get { values[row * cols + col] }
         set { values[row * cols + col] = newValue }
@@ -33,8 +36,10 @@ public struct Matrix: Sendable, Equatable {
         var out = [Float](repeating: 0, count: indices.count * cols)
         values.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
+                guard let from = src.baseAddress, let to = dst.baseAddress else { return }
                 for (k, i) in indices.enumerated() {
-                    for j in 0 ..< cols { dst[k * cols + j] = src[i * cols + j] }
+                    precondition(i >= 0 && i < rows, "row \(i) out of 0..<\(rows)")
+                    (to + k * cols).update(from: from + i * cols, count: cols)
                 }
             }
         }

@@ -94,4 +94,26 @@ func referenceLoss(_ model: MLP, _ x: Matrix, _ g0: [Double]) -> Double {
         for _ in 1 ... 2 { let g = 0.3 + 0.01 * q; buf = 0.9 * buf + g; q -= 0.1 * buf }
         #expect(abs(Double(sgdModel.layers[0].weight.values[0]) - q) < 1e-6)
     }
+
+    @Test func adamOnALongTensorMatchesTheRuleInEveryLane() {
+        // 21 values: two 8-lane blocks and a scalar tail of 5, with varied signs and sizes.
+        let start = (0 ..< 21).map { Float(sin(Double($0) * 1.7)) * 2 }
+        let gradient = (0 ..< 21).map { Float(cos(Double($0) * 0.9)) * (0.05 + Float($0) * 0.03) }
+        var model = MLP(layers: [MLP.Layer(weight: Matrix(rows: 1, cols: 21, values: start), bias: [0])])
+        var spec = OptimizerSpec()
+        spec.learningRate = 0.05
+        spec.weightDecay = 0.02
+        var state = OptimizerState(for: model, spec: spec)
+        let grads = MLP.Gradients(weight: [Matrix(rows: 1, cols: 21, values: gradient)], bias: [[0]])
+        for _ in 0 ..< 3 { Optimizer.apply(grads, to: &model, state: &state, spec: spec) }
+        for i in 0 ..< 21 {
+            var p = Double(start[i]), m = 0.0, v = 0.0
+            for t in 1 ... 3 {
+                let g = Double(gradient[i]) + 0.02 * p
+                m = 0.9 * m + 0.1 * g; v = 0.999 * v + 0.001 * g * g
+                p -= 0.05 * (m / (1 - pow(0.9, Double(t)))) / ((v / (1 - pow(0.999, Double(t)))).squareRoot() + 1e-8)
+            }
+            #expect(abs(Double(model.layers[0].weight.values[i]) - p) < 1e-5, "element \(i)")
+        }
+    }
 }
