@@ -41,7 +41,6 @@ public enum Retrieval {
             layout.unitRows.values.withUnsafeBufferPointer { x in
                 packed.multiply(a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: 0, count: n, c: tile, ldc: n)
             }
-            var scratch = [Float](repeating: 0, count: n)
             var cls = layout.classOfRow(r0)
             for r in 0 ..< rows {
                 let a = r0 + r
@@ -50,7 +49,7 @@ public enum Retrieval {
                 let relevant = classHi - classLo - 1
                 if relevant == 0 { continue }
                 let need = min(n - 1, max(kmax, relevant))
-                let ranked = nearest(row: tile + r * n, count: n, excluding: a, need: need, scratch: &scratch)
+                let ranked = nearest(row: tile + r * n, count: n, excluding: a, need: need)
                 var hits = 0, precisionSum = 0.0, firstHit = Int.max
                 for (i, j) in ranked.enumerated() where j >= classLo && j < classHi {
                     firstHit = min(firstHit, i)
@@ -78,25 +77,92 @@ public enum Retrieval {
 
     /// Column indices of the `need` largest entries of `row` (excluding `excluding`), best first,
     /// ties in column order.
-    static func nearest(row: UnsafePointer<Float>, count n: Int, excluding self_: Int, need: Int,
-                        scratch: inout [Float]) -> [Int] {
-        for j in 0 ..< n { scratch[j] = row[j] }
-        scratch[self_] = -.infinity
-        // The need-th largest value, by selection on a copy.
-        let cut = Selection.kthLargest(&scratch, k: need)
-        var picked: [Int] = []
-        picked.reserveCapacity(need)
-        for j in 0 ..< n where j != self_ && row[j] > cut { picked.append(j) }
+    ///
+    /// One streaming pass with a max-heap of the `need` best so far (its root is the worst kept),
+    /// eight columns at a time tested against the root's value: most columns fail that one
+    /// comparison. It replaced a copy of the row and a quickselect per query, which made the
+    /// pass 3.5× slower than its matrix products on 60,000 rows of 10,000 classes (13.7 s).
+    /// Order is exact: each entry is one integer, (similarity descending, column ascending).
+    static func nearest(row: UnsafePointer<Float>, count n: Int, excluding self_: Int, need: Int) -> [Int] {
+        precondition(need >= 1 && need <= n - 1)
+        // Large classes (R of a thousand in 10,000 rows) would keep replacing the heap's root:
+        // there a selection on a copy of the row is faster (measured: 0.60 s against 0.95 s for
+        // the bundled baseline's analysis).
+        if need * 32 > n { return nearestBySelection(row: row, count: n, excluding: self_, need: need) }
+        var heap: [UInt64] = []
+        heap.reserveCapacity(need)
+        @inline(__always) func entry(_ j: Int) -> UInt64 { (UInt64(descendingKey(row[j])) << 32) | UInt64(j) }
         var j = 0
-        while picked.count < need && j < n {
-            if j != self_ && row[j] == cut { picked.append(j) }
+        // Fill with the first `need` columns.
+        while heap.count < need {
+            if j != self_ { heap.append(entry(j)) }
             j += 1
         }
-        // Sort by one integer key each (similarity descending, then index ascending): a plain
-        // integer sort, measured several times faster than a closure comparing floats by index.
-        var keys = picked.map { (UInt64(descendingKey(row[$0])) << 32) | UInt64($0) }
+        heap.withUnsafeMutableBufferPointer { h in
+            // Heapify (max at the root).
+            for i in stride(from: need / 2 - 1, through: 0, by: -1) { siftDown(h, from: i) }
+            var worst = row[Int(h[0] & 0xFFFF_FFFF)]
+            var c = j
+            while c < n {
+                // Eight columns at a time while none can enter (plain loop, no captured state:
+                // this is the hot path).
+                if c % 8 == 0 {
+                    let raw = UnsafeRawPointer(row)
+                    while c + 16 <= n {
+                        let w = SIMD8<Float>(repeating: worst)
+                        let a = raw.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
+                        let b = raw.loadUnaligned(fromByteOffset: 4 * c + 32, as: SIMD8<Float>.self)
+                        if any((a .>= w) .| (b .>= w)) { break }
+                        c += 16
+                    }
+                    while c + 8 <= n && !any(raw.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) .>= SIMD8<Float>(repeating: worst)) { c += 8 }
+                    if c >= n { break }
+                }
+                // Equal values need the exact key: a later column loses a tie, but +0 beats -0.
+                if c != self_ && row[c] >= worst {
+                    let e = (UInt64(descendingKey(row[c])) << 32) | UInt64(c)
+                    if e < h[0] {
+                        h[0] = e
+                        siftDown(h, from: 0)
+                        worst = row[Int(h[0] & 0xFFFF_FFFF)]
+                    }
+                }
+                c += 1
+            }
+        }
+        heap.sort()
+        return heap.map { Int($0 & 0xFFFF_FFFF) }
+    }
+
+    /// The same result by quickselect on a copy of the row: the need-th largest value, then
+    /// everything above it and enough of the ties, sorted.
+    static func nearestBySelection(row: UnsafePointer<Float>, count n: Int, excluding self_: Int, need: Int) -> [Int] {
+        var scratch = Array(UnsafeBufferPointer(start: row, count: n))
+        scratch[self_] = -.infinity
+        let cut = Selection.kthLargest(&scratch, k: need)
+        // Everything at or above the cut (ties included: -0 and +0 compare equal as floats but
+        // not as keys), ordered by one integer key each (similarity descending, then column
+        // ascending), the first `need` kept. A plain integer sort, measured several times
+        // faster than a closure comparing floats by index.
+        var keys: [UInt64] = []
+        keys.reserveCapacity(need + 8)
+        for j in 0 ..< n where j != self_ && row[j] >= cut { keys.append((UInt64(descendingKey(row[j])) << 32) | UInt64(j)) }
         keys.sort()
-        return keys.map { Int($0 & 0xFFFF_FFFF) }
+        return keys.prefix(need).map { Int($0 & 0xFFFF_FFFF) }
+    }
+
+    @inline(__always)
+    static func siftDown(_ h: UnsafeMutableBufferPointer<UInt64>, from start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var largest = i
+            if l < h.count && h[l] > h[largest] { largest = l }
+            if r < h.count && h[r] > h[largest] { largest = r }
+            if largest == i { return }
+            h.swapAt(i, largest)
+            i = largest
+        }
     }
 }
 

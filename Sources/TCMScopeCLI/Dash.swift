@@ -50,10 +50,27 @@ struct Dash: ParsableCommand {
             throw DataError("terminal", e.description)
         }
         defer { terminal.close() }
+        showLoading(on: terminal, dataset: dataset, path: embeddingPath)
         let app = DashboardApp(dataset: dataset, title: (embeddingPath as NSString).lastPathComponent, bundled: bundled,
                                loss: loss, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
         app.run(terminal)
+    }
+}
+
+extension Dash {
+    /// The first analysis (pair pass, retrieval, PCA) takes seconds on large sets: say what is
+    /// happening instead of showing an empty screen.
+    func showLoading(on terminal: NcursesTerminal, dataset: Dataset, path: String) {
+        let (w, h) = terminal.size
+        var buffer = CellBuffer(width: w, height: h)
+        let lines = ["TCMScope", "",
+                     "\((path as NSString).lastPathComponent): \(dataset.count) × \(dataset.dimension), \(dataset.labels.classCount) classes",
+                     "counting every pair's similarity per class, then retrieval and PCA…", "", "q quits once the dashboard is up"]
+        for (i, line) in lines.enumerated() {
+            buffer.write(line, x: max(0, (w - line.count) / 2), y: max(0, h / 2 - 3) + i, style: Style(bold: i == 0))
+        }
+        terminal.draw(buffer)
     }
 }
 
@@ -126,30 +143,40 @@ final class DashboardApp {
             : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(evaluateEvery) steps"
         evalEmbeddings = dataset.embeddings
         evalLabels = dataset.labels
-        state.projectionLabels = dataset.labels.classOf
         project(initial: nil)
     }
 
-    /// PCA at once (it is instant); t-SNE in the background, warm-started from the last layout.
+    /// t-SNE runs on at most this many rows, stratified by class and seeded (the status says so).
+    var tsneLimit = 10_000
+
+    /// PCA of every row at once (it is instant); t-SNE in the background on a stratified subsample
+    /// of at most `tsneLimit` rows, warm-started from the last layout when it is of the same rows.
     func project(initial: [Float]?, pca: [Float]? = nil) {
         projectionJob?.cancel()
         projectionJob = nil
-        if let pca, !useTSNE {
-            state.projection = pca
+        if !useTSNE {
+            state.projectionLabels = evalLabels.classOf
+            if let pca {
+                state.projection = pca
+            } else {
+                let unit = RowNorms.normalized(evalEmbeddings)
+                state.projection = PCA(fitting: unit, components: 2).transform(unit).values
+            }
             state.projectionStatus = "PCA"
             return
         }
-        let unit = RowNorms.normalized(evalEmbeddings)
-        if useTSNE {
-            var options = initial == nil ? TSNEOptions() : TSNEOptions.warmStart()
-            options.threads = 1  // leave a core for the UI and training
-            projectionJob = BackgroundProjection(unitRows: unit, options: options, initial: initial)
-            state.projectionStatus = "t-SNE starting"
-        } else {
-            state.projection = PCA(fitting: unit, components: 2).transform(unit).values
-            state.projectionStatus = "PCA"
-        }
+        let kept = StratifiedSample.indices(labels: evalLabels, limit: tsneLimit, seed: 1)
+        let unit = RowNorms.normalized(kept.count < evalEmbeddings.rows ? evalEmbeddings.gatherRows(kept) : evalEmbeddings)
+        let warm = initial.flatMap { $0.count == 2 * kept.count ? $0 : nil }
+        var options = warm == nil ? TSNEOptions() : TSNEOptions.warmStart()
+        options.threads = 1  // leave a core for the UI and training
+        projectionJob = BackgroundProjection(unitRows: unit, options: options, initial: warm)
+        state.projectionLabels = kept.count < evalLabels.count ? evalLabels.subset(kept).classOf : evalLabels.classOf
+        tsneScope = kept.count < evalLabels.count ? " of \(kept.count) of \(evalLabels.count) rows (stratified)" : ""
+        state.projectionStatus = "t-SNE starting" + tsneScope
     }
+    /// Says which rows t-SNE shows when it does not show them all.
+    var tsneScope = ""
 
     func run(_ terminal: NcursesTerminal) {
         var buffer = CellBuffer(width: 0, height: 0)
@@ -197,10 +224,10 @@ final class DashboardApp {
     /// Takes whatever the background jobs published; true if the screen changed.
     func poll() -> Bool {
         var changed = false
-        if let job = projectionJob, let snapshot = job.snapshot, snapshot.layout.count == 2 * evalLabels.count {
+        if let job = projectionJob, let snapshot = job.snapshot, snapshot.layout.count == 2 * state.projectionLabels.count {
             if state.projection != snapshot.layout {
                 state.projection = snapshot.layout
-                state.projectionStatus = snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)"
+                state.projectionStatus = (snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)") + tsneScope
                 changed = true
             }
         }
@@ -269,7 +296,6 @@ final class DashboardApp {
             state.replace(counts: a.counts, retrieval: a.retrieval, meanCurve: a.meanCurve)
             evalEmbeddings = a.embeddings
             evalLabels = a.labels
-            state.projectionLabels = a.labels.classOf
             state.status = "curves from training step \(a.step)"
             project(initial: useTSNE ? state.projection : nil, pca: a.pca)
             changed = true

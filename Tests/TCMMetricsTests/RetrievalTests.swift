@@ -30,6 +30,25 @@ import TCMKernels
         #expect(abs(got.mapAtR - expected.mapAtR) < 1e-12)
     }
 
+    @Test func nearestIsTheTopOfAFullSortWithTiesInColumnOrder() {
+        var rng = SplitMix64(state: 5)
+        for n in [2, 3, 9, 17, 64, 333] {
+            // Few distinct values (many ties), both zeros, a lane-unaligned length.
+            let row: [Float] = (0 ..< n).map { _ in
+                let r = Int(rng.uniform() * 9)
+                return r == 0 ? -0.0 : r == 1 ? 0.0 : Float(r - 4) / 4
+            }
+            let key = { (j: Int) in (UInt64(descendingKey(row[j])) << 32) | UInt64(j) }
+            for excluding in Set([0, n / 2, n - 1]) {
+                let full = (0 ..< n).filter { $0 != excluding }.sorted { key($0) < key($1) }
+                for need in Set([1, 2, min(7, n - 1), n - 1]) where need <= n - 1 {
+                    let got = row.withUnsafeBufferPointer { Retrieval.nearest(row: $0.baseAddress!, count: n, excluding: excluding, need: need) }
+                    #expect(got == Array(full.prefix(need)), "n \(n), excluding \(excluding), need \(need)")
+                }
+            }
+        }
+    }
+
     @Test func selectionFindsTheKthLargest() {
         var rng = SplitMix64(state: 77)
         for n in [1, 2, 5, 64, 1000] {

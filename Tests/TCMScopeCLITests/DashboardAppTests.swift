@@ -71,4 +71,30 @@ import TCMDashboard
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir + "/saved").filter { $0.hasPrefix(".") }
         #expect(leftovers.isEmpty, "no temporary files left: \(leftovers)")
     }
+
+    @Test func tSNEShowsAStratifiedSubsampleAndSaysSo() throws {
+        let dir = NSTemporaryDirectory() + "tcmscope-app-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (matrix, labels) = SyntheticData.clustered(n: 480, dimension: 16, classes: 6, seed: 4)
+        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
+        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
+        let dataset = try Dataset.load(embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+        let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        #expect(app.state.projectionLabels.count == 480 && app.state.projection.count == 960, "PCA of every row")
+        app.tsneLimit = 60
+        app.useTSNE = true
+        app.project(initial: nil)
+        #expect(app.state.projectionLabels.count == 60)
+        #expect(Set(app.state.projectionLabels).count == 6, "every class is in the subsample")
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline && !(app.state.projectionStatus.hasPrefix("t-SNE") && app.state.projectionStatus.contains("of 60 of 480 rows (stratified)")
+                                      && app.state.projection.count == 120 && !app.state.projectionStatus.contains("/")) {
+            _ = app.poll(); usleep(10_000)
+        }
+        #expect(app.state.projection.count == 120 && app.state.projectionStatus == "t-SNE of 60 of 480 rows (stratified)", "\(app.state.projectionStatus)")
+        app.useTSNE = false
+        app.project(initial: nil)
+        #expect(app.state.projectionLabels.count == 480 && app.state.projection.count == 960 && app.state.projectionStatus == "PCA")
+    }
 }
