@@ -93,7 +93,16 @@ public struct CountHistogram: Sendable {
         guard let top = edges.last else { return [] }
         var out = [Int](repeating: 0, count: edges.count)
         switch storage {
-        case .empty, .sparse: for (i, e) in edges.enumerated() { out[i] = countAtOrAbove(e) }
+        case .empty: for (i, e) in edges.enumerated() { out[i] = e <= first ? total : 0 }
+        case .sparse(let bins):
+            // One walk over both sorted lists instead of a binary search per edge.
+            var below = 0  // pairs in bins < the current edge
+            bins.withUnsafeBufferPointer { b in
+                for (i, e) in edges.enumerated() {
+                    while below < b.count && Int(b[below]) < e { below += 1 }
+                    out[i] = b.count - below
+                }
+            }
         case .dense8(let c): sweep(c, edges, top, &out)
         case .dense16(let c): sweep(c, edges, top, &out)
         case .dense32(let c): sweep(c, edges, top, &out)

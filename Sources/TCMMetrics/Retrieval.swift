@@ -189,11 +189,33 @@ enum Selection {
         return (sum + Double(m - below) * cut) / Double(m)
     }
 
+    /// Mean of the `m` smallest values of a buffer (reordered), without copying.
+    static func meanOfSmallest(_ v: UnsafeMutableBufferPointer<Double>, _ m: Int) -> Double {
+        if m >= v.count { return v.reduce(0, +) / Double(v.count) }
+        let cut = kthSmallest(v, k: m)
+        var sum = 0.0, below = 0
+        for x in v where x < cut { sum += x; below += 1 }
+        return (sum + Double(m - below) * cut) / Double(m)
+    }
+
+    /// Mean of the `m` largest values of a buffer (reordered), without copying.
+    static func meanOfLargest(_ v: UnsafeMutableBufferPointer<Double>, _ m: Int) -> Double {
+        if m >= v.count { return v.reduce(0, +) / Double(v.count) }
+        let cut = kthSmallest(v, k: v.count - m + 1)
+        var sum = 0.0, above = 0
+        for x in v where x > cut { sum += x; above += 1 }
+        return (sum + Double(m - above) * cut) / Double(m)
+    }
+
     static func kthSmallest<T: Comparable>(_ values: inout [T], k: Int) -> T {
-        precondition(k >= 1 && k <= values.count)
+        values.withUnsafeMutableBufferPointer { kthSmallest($0, k: k) }
+    }
+
+    static func kthSmallest<T: Comparable>(_ v: UnsafeMutableBufferPointer<T>, k: Int) -> T {
+        precondition(k >= 1 && k <= v.count)
         let target = k - 1
-        var lo = 0, hi = values.count - 1
-        return values.withUnsafeMutableBufferPointer { v in
+        var lo = 0, hi = v.count - 1
+        do {
             while lo < hi {
                 let mid = lo + (hi - lo) / 2
                 if v[mid] < v[lo] { v.swapAt(mid, lo) }

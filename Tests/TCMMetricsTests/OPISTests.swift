@@ -149,6 +149,24 @@ func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> C
         #expect(analyzer.report(OPISOptions()).excludedClasses.count == shape.sizes.filter { $0 < 2 }.count)
     }
 
+    /// ε-OPIS by selection (threaded from 1,000 classes) against sorting each threshold's column.
+    @Test(arguments: [(30, 1), (30, 4), (1_500, 1), (1_500, 75)])
+    func epsilonOPISMatchesSortingEveryColumn(classes: Int, m: Int) {
+        var rng = SplitMix64(state: UInt64(classes * 31 + m))
+        let k = 37
+        let u: [[Double]] = (0 ..< classes).map { _ in (0 ..< k).map { _ in (rng.uniform() * 50).rounded() / 50 } }  // many ties
+        let raw = (0 ..< k).map { _ in rng.uniform() + 0.1 }
+        let weights = raw.map { $0 / raw.reduce(0, +) }
+        var expected = 0.0
+        for i in 0 ..< k {
+            let column = u.map { $0[i] }.sorted()
+            let low = column.prefix(m).reduce(0, +) / Double(m), high = column.suffix(m).reduce(0, +) / Double(m)
+            expected += weights[i] * (high - low) * (high - low)
+        }
+        let got = ThresholdAnalyzer.epsilonOPIS(u, weights: weights, groupSize: m, ranking: .perThreshold, averages: [])
+        #expect(abs(got - expected) < 1e-12, "\(got) vs \(expected)")
+    }
+
     @Test func strategiesThreadsTilesAndCounterWidthsAgree() {
         let (m, labels) = clusteredData(sizes: [50, 3, 70, 1, 25, 2, 2], dimension: 20, seed: 9)
         let layout = ClassLayout(embeddings: m, labels: labels)
