@@ -334,44 +334,43 @@ final class DashboardApp {
         state.training = TrainingStatus()
         state.training.running = true
         state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
-        let split = HeldOutSplit.rows(of: dataset.labels, by: .sample, evalFraction: bundled ? 0 : 0.2, seed: config.seed)
-        let evalSubset = dataset.labels.subset(split.eval)
+        // An adapter on user embeddings trains on 80 % of the rows and is judged on the other
+        // 20 % (seeded), so the curves show what it does on rows it never saw.
+        var adapterRows: (train: [Int], trainLabels: Labels, evalInputs: Matrix, evalLabels: Labels)?
         if !bundled {
-            guard evalSubset.classCount >= 2, dataset.labels.subset(split.train).classCount >= 2 else {
+            let split = HeldOutSplit.rows(of: dataset.labels, by: .sample, evalFraction: 0.2, seed: config.seed)
+            let trainLabels = dataset.labels.subset(split.train), evalLabels = dataset.labels.subset(split.eval)
+            guard evalLabels.classCount >= 2, trainLabels.classCount >= 2 else {
                 state.status = "too few samples to hold out 20 % for evaluation"
                 state.training.running = false
                 return
             }
-            trainingEvalLabels = evalSubset
-            heldOutOriginal = dataset.embeddings.gatherRows(split.eval)
+            let heldOut = dataset.embeddings.gatherRows(split.eval)
+            adapterRows = (split.train, trainLabels, heldOut, evalLabels)
+            trainingEvalLabels = evalLabels
+            heldOutOriginal = heldOut
             state.baseline = nil  // the ghost becomes your embeddings of the held-out rows
             state.showBaseline = true
         }
-        let bundled = self.bundled, dataset = self.dataset, inbox = trainingReady, baseConfig = config, failures = trainingFailures
+        let dataset = self.dataset, inbox = trainingReady, baseConfig = config, failures = trainingFailures, adapter = adapterRows
         DispatchQueue.global(qos: .userInitiated).async {
             var config = baseConfig
             do {
                 let data: TrainingData
                 var start: TrainingState
-                if bundled {
-                    let (trainX, _) = try EmbeddingLoader.load(try SampleData.path("mnist/train-images-idx3-ubyte.gz"))
-                    let trainY = try LabelLoader.load(try SampleData.path("mnist/train-labels-idx1-ubyte.gz"))
-                    let (testX, _) = try EmbeddingLoader.load(try SampleData.path(SampleData.mnistImages))
-                    let testY = try LabelLoader.load(try SampleData.path(SampleData.mnistLabels))
-                    data = TrainingData(trainInputs: trainX, trainLabels: trainY.classOf, evalInputs: testX, evalLabels: testY)
+                if let adapter {
+                    config.widths = [dataset.dimension, 256, 128]
+                    config.classesPerBatch = min(8, dataset.labels.classCount)
+                    data = TrainingData(trainInputs: dataset.embeddings.gatherRows(adapter.train), trainLabels: adapter.trainLabels.classOf,
+                                        evalInputs: adapter.evalInputs, evalLabels: adapter.evalLabels)
+                    start = TrainingState(config: config)
+                } else {
+                    data = try TrainingData.bundledMNIST()
                     // Fine-tune the bundled checkpoint with the chosen loss (a fresh optimiser).
                     let checkpoint = try Checkpoint.read(try SampleData.path("baseline/checkpoint.tcms"))
                     config.widths = checkpoint.config.widths
                     start = TrainingState(config: config)
                     start.model = checkpoint.model
-                } else {
-                    // An adapter on the user's embeddings, trained on 80 % of the rows and judged
-                    // on the other 20 % (seeded), so the curves show what it does on unseen rows.
-                    config.widths = [dataset.dimension, 256, 128]
-                    config.classesPerBatch = min(8, dataset.labels.classCount)
-                    data = TrainingData(trainInputs: dataset.embeddings.gatherRows(split.train), trainLabels: dataset.labels.subset(split.train).classOf,
-                                        evalInputs: dataset.embeddings.gatherRows(split.eval), evalLabels: evalSubset)
-                    start = TrainingState(config: config)
                 }
                 inbox.put(BackgroundTraining(start, data: data))
             } catch {

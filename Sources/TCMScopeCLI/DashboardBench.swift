@@ -70,29 +70,32 @@ enum DashboardBench {
 
     /// Frames as the UI loop makes them: take background results, apply a key, render, draw.
     static func measureFrames(_ app: DashboardApp, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int) -> Times {
-        var total: [Double] = [], render: [Double] = []
-        for i in 0 ..< frames {
-            let start = DispatchTime.now().uptimeNanoseconds
+        timeFrames(frames, terminal, width: width, height: height) { i in
             _ = app.poll()
             _ = app.state.handle(i % 2 == 0 ? .right : .left)
-            var buffer = CellBuffer(width: width, height: height)
-            Dashboard.render(app.state, into: &buffer)
-            let rendered = DispatchTime.now().uptimeNanoseconds
-            terminal.draw(buffer)
-            let end = DispatchTime.now().uptimeNanoseconds
-            total.append(Double(end - start) / 1e6)
-            render.append(Double(rendered - start) / 1e6)
+            return app.state
         }
-        return Times(median: median(total), p99: percentile(total, 0.99), renderMedian: median(render))
     }
 
+    /// Frames of a bare state: `keys` in turn; `between` runs untimed before each frame (what
+    /// background jobs would deliver meanwhile).
     static func measureRender(_ state: inout DashboardState, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int,
                               keys: [Key] = [.right, .left], between: (inout DashboardState) -> Void = { _ in }) -> Times {
+        timeFrames(frames, terminal, width: width, height: height, untimed: { _ in between(&state) }) { i in
+            _ = state.handle(keys[i % keys.count])
+            return state
+        }
+    }
+
+    /// Times `frames` frames: `update` (the state changes of frame i, returning what to draw),
+    /// render into a fresh buffer, ncurses draw. `untimed` runs before each, outside the clock.
+    static func timeFrames(_ frames: Int, _ terminal: NcursesTerminal, width: Int, height: Int,
+                           untimed: (Int) -> Void = { _ in }, update: (Int) -> DashboardState) -> Times {
         var total: [Double] = [], render: [Double] = []
         for i in 0 ..< frames {
-            between(&state)  // untimed: what background jobs would deliver between frames
+            untimed(i)
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = state.handle(keys[i % keys.count])
+            let state = update(i)
             var buffer = CellBuffer(width: width, height: height)
             Dashboard.render(state, into: &buffer)
             let rendered = DispatchTime.now().uptimeNanoseconds

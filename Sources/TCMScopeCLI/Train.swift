@@ -171,13 +171,7 @@ struct Train: ParsableCommand {
     }
 
     func loadData(classesPerBatch: Int) throws -> TrainingData {
-        if data == "mnist" {
-            let (trainX, _) = try EmbeddingLoader.load(try SampleData.path("mnist/train-images-idx3-ubyte.gz"))
-            let trainY = try LabelLoader.load(try SampleData.path("mnist/train-labels-idx1-ubyte.gz"))
-            let (testX, _) = try EmbeddingLoader.load(try SampleData.path(SampleData.mnistImages))
-            let testY = try LabelLoader.load(try SampleData.path(SampleData.mnistLabels))
-            return TrainingData(trainInputs: trainX, trainLabels: trainY.classOf, evalInputs: testX, evalLabels: testY)
-        }
+        if data == "mnist" { return try TrainingData.bundledMNIST() }
         let dataset = try Dataset.load(embeddings: data, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
         let (trainRows, evalRows) = HeldOutSplit.rows(of: dataset.labels, by: split, evalFraction: evalFraction, seed: seed)
         let trainLabels = dataset.labels.subset(trainRows), evalLabels = dataset.labels.subset(evalRows)
@@ -193,6 +187,18 @@ struct Train: ParsableCommand {
 extension TrainingConfig.LossSpec.Kind: ExpressibleByArgument {}
 extension TripletMarginLoss.Mining: ExpressibleByArgument {}
 extension OptimizerSpec.Kind: ExpressibleByArgument {}
+
+extension TrainingData {
+    /// The bundled MNIST: the 60,000 training images to train on, the 10,000 test images to
+    /// evaluate on (pixels /255). Used by `train --data mnist` and the dashboard's `t`.
+    static func bundledMNIST() throws -> TrainingData {
+        let (trainX, _) = try EmbeddingLoader.load(try SampleData.path("mnist/train-images-idx3-ubyte.gz"))
+        let trainY = try LabelLoader.load(try SampleData.path("mnist/train-labels-idx1-ubyte.gz"))
+        let (testX, _) = try EmbeddingLoader.load(try SampleData.path(SampleData.mnistImages))
+        let testY = try LabelLoader.load(try SampleData.path(SampleData.mnistLabels))
+        return TrainingData(trainInputs: trainX, trainLabels: trainY.classOf, evalInputs: testX, evalLabels: testY)
+    }
+}
 
 /// The seeded train/evaluation split of user embeddings, shared by `train` and the dashboard.
 enum HeldOutSplit {

@@ -8,14 +8,24 @@ import TCMDashboard
 /// while fine-tuning, re-analysis and t-SNE run on Dispatch queues. Run under TSan too:
 /// `swift test --sanitize=thread --filter DashboardAppThreadingTests` (see README).
 @Suite struct DashboardAppThreadingTests {
-    @Test func fineTuningUpdatesTheScreenWhileKeysAreHandledAndSaves() throws {
+    func temporaryDirectory() throws -> String {
         let dir = NSTemporaryDirectory() + "tcmscope-app-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (matrix, labels) = SyntheticData.clustered(n: 480, dimension: 16, classes: 6, seed: 3)
+        return dir
+    }
+
+    /// 480 clustered 16-D embeddings of 6 classes, written as .npy to `dir` and loaded as a user's would be.
+    func syntheticDataset(in dir: String, seed: UInt64) throws -> Dataset {
+        let (matrix, labels) = SyntheticData.clustered(n: 480, dimension: 16, classes: 6, seed: seed)
         try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
         try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
-        let dataset = try Dataset.load(embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+        return try Dataset.load(embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+    }
+
+    @Test func fineTuningUpdatesTheScreenWhileKeysAreHandledAndSaves() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dataset = try syntheticDataset(in: dir, seed: 3)
 
         let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 40,
                                saveDirectory: dir + "/saved", evaluateEvery: 3)
@@ -73,13 +83,9 @@ import TCMDashboard
     }
 
     @Test func tSNEShowsAStratifiedSubsampleAndSaysSo() throws {
-        let dir = NSTemporaryDirectory() + "tcmscope-app-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (matrix, labels) = SyntheticData.clustered(n: 480, dimension: 16, classes: 6, seed: 4)
-        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
-        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
-        let dataset = try Dataset.load(embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+        let dataset = try syntheticDataset(in: dir, seed: 4)
         let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
         #expect(app.state.projectionLabels.count == 480 && app.state.projection.count == 960, "PCA of every row")
         app.tsneLimit = 60

@@ -192,6 +192,24 @@ import Testing
         try expectRestoredTerminal()
     }
 
+    /// Bad options and inputs are refused before curses starts, as usage errors (64) or input
+    /// errors (2) naming the file, whatever stdin and stdout are.
+    @Test func badOptionsAndInputsAreRefusedBeforeTheScreen() throws {
+        for (args, message) in [(["dash", "--epochs", "0"], "Error: --epochs must be at least 1"),
+                                (["dash", "--evaluate-every", "0"], "Error: --evaluate-every must be at least 1"),
+                                (["dash", "e.npy", "l.npy", "--label-column", "0"], "Error: give either a LABELS file or --label-column, not both")] {
+            let run = try tcmscope(args, in: packageRoot)
+            #expect(run.status == 64, "\(args): \(run.status)")
+            #expect(run.stderr.hasPrefix(message), "\(args): \(run.stderr)")
+        }
+        let images = "sample-data/mnist/t10k-images-idx3-ubyte.gz"
+        let noLabels = try tcmscope(["dash", images], in: packageRoot)
+        #expect(noLabels.status == 2)
+        #expect(noLabels.stderr == "tcmscope: error: \(images): no labels: give a labels file after the embeddings, or --label-column for a CSV/TSV\n")
+        let missing = try tcmscope(["dash", "no-such.npy", "no-such-labels.npy"], in: packageRoot)
+        #expect(missing.status == 2 && missing.stderr.hasPrefix("tcmscope: error: no-such.npy") && missing.stderr.split(separator: "\n").count == 1)
+    }
+
     @Test func noTerminalIsAOneLineErrorAndExitTwo() throws {
         let run = try tcmscope([], in: packageRoot)
         #expect(run.status == 2)
