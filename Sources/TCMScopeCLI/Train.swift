@@ -96,6 +96,7 @@ struct Train: ParsableCommand {
             guard state.config.widths.first == trainingData.trainInputs.cols else {
                 throw DataError(resume, "checkpoint takes \(state.config.widths[0])-D inputs, the data has \(trainingData.trainInputs.cols)")
             }
+            try Checkpoint.checkResumable(state, trainRows: trainingData.trainInputs.rows, file: resume)
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let jsonLines = json || isatty(STDOUT_FILENO) != 1

@@ -16,7 +16,7 @@ enum TrainingBench {
             var config = TrainingConfig()
             config.tcm = tcm ? TCMRegularizer() : nil
             var state = TrainingState(config: config)
-            var sampler = MPerClassSampler(labels: labels, classesPerBatch: 8, samplesPerClass: 32, seed: 1)
+            var sampler = try MPerClassSampler(labels: labels, classesPerBatch: 8, samplesPerClass: 32, seed: 1)
             let objective = config.objective
             for _ in 0 ..< 5 { _ = try Trainer.step(&state, objective: objective, inputs: pixels, labels: labels, indices: sampler.nextBatch()) }
             let start = Date()

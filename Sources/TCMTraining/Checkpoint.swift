@@ -40,32 +40,39 @@ public enum Checkpoint {
         try AtomicFile.write(bytes, to: path)
     }
 
+    /// Reads and validates a checkpoint file (see `decode`).
     public static func read(_ path: String) throws -> TrainingState {
-        let bytes = try FileBytes.read(path)
-        guard bytes.count >= 12, Array(bytes[0 ..< 8]) == magic else { throw DataError(path, "not a TCMScope checkpoint (bad magic)") }
+        try decode(FileBytes.read(path), file: path)
+    }
+
+    /// Decodes a checkpoint held in memory, treating it as untrusted input: the header's
+    /// configuration must pass `TrainingConfig.problem`, every count is checked (with checked
+    /// arithmetic) against the bytes actually present before anything is allocated, and every
+    /// value must be finite. Any problem is one `DataError(file, …)`; nothing traps.
+    public static func decode(_ bytes: [UInt8], file: String) throws -> TrainingState {
+        func fail(_ problem: String) -> DataError { DataError(file, problem) }
+        guard bytes.count >= 12, Array(bytes[0 ..< 8]) == magic else { throw fail("not a TCMScope checkpoint (bad magic)") }
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        guard 12 + length <= bytes.count else { throw DataError(path, "truncated checkpoint header") }
+        guard length <= bytes.count - 12 else { throw fail("truncated checkpoint header") }
         let header: Header
         do { header = try JSONDecoder().decode(Header.self, from: Data(bytes[12 ..< 12 + length])) } catch {
-            throw DataError(path, "corrupt checkpoint header")
+            throw fail("corrupt checkpoint header")
         }
+        try validate(header, fail: fail)
         let widths = header.config.widths
-        let expectedSizes = (1 ..< widths.count).flatMap { [widths[$0] * widths[$0 - 1], widths[$0]] }
-        guard header.tensorSizes == expectedSizes, header.optimizerSlots == (header.config.optimizer.kind == .adam ? 2 : 1) else {
-            throw DataError(path, "checkpoint tensor sizes do not match its widths \(widths)")
-        }
-        let proxyCount = header.proxyShape.map { $0.count == 2 ? $0[0] * $0[1] : -1 } ?? 0
-        guard proxyCount >= 0 else { throw DataError(path, "corrupt proxy shape in checkpoint header") }
-        let floats = header.tensorSizes.reduce(0, +) * (1 + header.optimizerSlots) + proxyCount * (1 + header.optimizerSlots)
-        guard bytes.count == 12 + length + 4 * floats else {
-            throw DataError(path, "checkpoint has \(bytes.count - 12 - length) bytes of tensors, expected \(4 * floats) (truncated or corrupt)")
+        let slots = 1 + header.optimizerSlots
+        // Sizes are bounded by the validated widths and proxy shape: these sums cannot overflow.
+        let proxyCount = header.proxyShape.map { $0[0] * $0[1] } ?? 0
+        let floats = header.tensorSizes.reduce(0, +) * slots + proxyCount * slots
+        let tensorBytes = bytes.count - 12 - length
+        guard tensorBytes == 4 * floats else {
+            throw fail("checkpoint has \(tensorBytes) bytes of tensors, expected \(4 * floats) (truncated or corrupt)")
         }
         var offset = 12 + length
         func tensor(_ n: Int) -> [Float] {
             defer { offset += 4 * n }
-            return (0 ..< n).map { i in
-                let o = offset + 4 * i
-                return Float(bitPattern: UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24)
+            return bytes.withUnsafeBytes { raw in
+                (0 ..< n).map { i in Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self))) }
             }
         }
         var layers: [MLP.Layer] = []
@@ -82,8 +89,52 @@ public enum Checkpoint {
             let m = [tensor(proxyCount)], v = header.optimizerSlots == 2 ? [tensor(proxyCount)] : []
             state.proxyOptimizer = OptimizerState(step: header.proxyOptimizerStep ?? 0, first: m, second: v)
         }
-        let all = layers.flatMap { $0.weight.values + $0.bias } + first.flatMap { $0 } + second.flatMap { $0 } + (state.proxies?.values ?? [])
-        guard all.allSatisfy(\.isFinite) else { throw DataError(path, "checkpoint holds NaN or infinite values") }
+        let tensors = layers.flatMap { [$0.weight.values, $0.bias] } + first + second
+            + [state.proxies?.values ?? []] + (state.proxyOptimizer.map { $0.first + $0.second } ?? [])
+        guard tensors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw fail("checkpoint holds NaN or infinite values") }
+        // Adam's second moments are running means of squares: a negative one is corrupt.
+        guard (second + (state.proxyOptimizer?.second ?? [])).allSatisfy({ $0.allSatisfy { $0 >= 0 } }) else {
+            throw fail("checkpoint holds negative second moments (corrupt optimizer state)")
+        }
         return state
+    }
+
+    /// Checks every header field on its own, before any size derived from it is used.
+    static func validate(_ header: Header, fail: (String) -> DataError) throws {
+        guard header.format == 1 else { throw fail("checkpoint format \(header.format) is not supported (expected 1)") }
+        if let problem = header.config.problem { throw fail("checkpoint configuration: \(problem)") }
+        let widths = header.config.widths
+        guard header.step >= 0 && header.step <= TrainingLimits.steps else {
+            throw fail("checkpoint step \(header.step) is outside 0…\(TrainingLimits.steps)")
+        }
+        guard header.optimizerStep >= 0 && header.optimizerStep <= TrainingLimits.steps else {
+            throw fail("checkpoint optimizer step \(header.optimizerStep) is outside 0…\(TrainingLimits.steps)")
+        }
+        let expectedSizes = (1 ..< widths.count).flatMap { [widths[$0] * widths[$0 - 1], widths[$0]] }
+        guard header.tensorSizes == expectedSizes else {
+            throw fail("checkpoint tensor sizes do not match its widths \(widths)")
+        }
+        guard header.optimizerSlots == (header.config.optimizer.kind == .adam ? 2 : 1) else {
+            throw fail("checkpoint has \(header.optimizerSlots) optimizer slots, \(header.config.optimizer.kind.rawValue) has \(header.config.optimizer.kind == .adam ? 2 : 1)")
+        }
+        if let shape = header.proxyShape {
+            guard header.config.loss.kind == .proxyAnchor else { throw fail("checkpoint has proxies but its loss is \(header.config.loss.kind.rawValue)") }
+            guard shape.count == 2, shape[0] >= 1, shape[0] <= TrainingLimits.classes, shape[1] == widths[widths.count - 1] else {
+                throw fail("checkpoint proxy shape \(shape) is not [classes, \(widths[widths.count - 1])]")
+            }
+            let proxyStep = header.proxyOptimizerStep ?? 0
+            guard proxyStep >= 0 && proxyStep <= TrainingLimits.steps else { throw fail("checkpoint proxy optimizer step \(proxyStep) is out of range") }
+        } else if header.proxyOptimizerStep != nil {
+            throw fail("checkpoint has a proxy optimizer step but no proxies")
+        }
+    }
+
+    /// Throws a `DataError` naming `file` when a run of `trainRows` rows under `state.config`
+    /// would have no step left (the checkpoint is of a finished run and the epochs were not raised).
+    public static func checkResumable(_ state: TrainingState, trainRows: Int, file: String) throws {
+        let total = Trainer.totalSteps(state.config, trainRows: trainRows)
+        guard state.step < total else {
+            throw DataError(file, "checkpoint is at step \(state.step), already at or past this run's \(total) steps (\(state.config.epochs) epochs); pass more --epochs to continue it")
+        }
     }
 }

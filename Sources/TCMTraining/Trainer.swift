@@ -35,9 +35,19 @@ public struct TrainingSnapshot: Sendable {
 
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case diverged(step: Int, what: String)
+    /// The configuration cannot be trained (see `TrainingConfig.problem`); nothing was done.
+    case invalidConfiguration(String)
+    /// The data does not fit the configuration (too few classes, wrong width…); nothing was done.
+    case unsuitableData(String)
+    /// The state is already at or past the run's last step (a finished run resumed with no more epochs).
+    case nothingToDo(step: Int, totalSteps: Int)
     public var description: String {
         switch self {
         case .diverged(let step, let what): return "training diverged at step \(step): \(what); lower the learning rate"
+        case .invalidConfiguration(let problem): return "training configuration: \(problem)"
+        case .unsuitableData(let problem): return "training data: \(problem)"
+        case .nothingToDo(let step, let total):
+            return "the run is at step \(step), already at or past its \(total) steps; ask for more epochs to continue it"
         }
     }
 }
@@ -146,6 +156,33 @@ public enum Trainer {
         return (base, tcm)
     }
 
+    /// Steps of a run of `config.epochs` epochs of ⌊rows / batch⌋ (at least 1) steps each.
+    /// The configuration's bounds (`TrainingLimits`) keep the product far from overflowing.
+    public static func totalSteps(_ config: TrainingConfig, trainRows: Int) -> Int {
+        let stepsPerEpoch = max(1, trainRows / max(1, config.batchSize))
+        let (total, overflow) = stepsPerEpoch.multipliedReportingOverflow(by: max(1, config.epochs))
+        return overflow ? Int.max : total
+    }
+
+    /// Throws `TrainingError.unsuitableData` when the data and the state do not fit together.
+    static func checkFits(_ state: TrainingState, _ data: TrainingData) throws {
+        let widths = state.config.widths
+        guard state.model.widths == widths else {
+            throw TrainingError.unsuitableData("the model's widths \(state.model.widths) differ from the configuration's \(widths)")
+        }
+        guard data.trainInputs.rows >= 1 else { throw TrainingError.unsuitableData("no training rows") }
+        guard data.trainInputs.cols == widths[0] && data.evalInputs.cols == widths[0] else {
+            throw TrainingError.unsuitableData("the model takes \(widths[0])-D inputs, the data has \(data.trainInputs.cols)")
+        }
+        guard data.evalLabels.classCount >= 2 else { throw TrainingError.unsuitableData("the evaluation rows have fewer than 2 classes") }
+        if let proxies = state.proxies {
+            let classes = Int(data.trainLabels.max() ?? 0) + 1
+            guard proxies.rows >= classes && proxies.cols == widths[widths.count - 1] else {
+                throw TrainingError.unsuitableData("the state's \(proxies.rows) × \(proxies.cols) proxies do not fit \(classes) classes of \(widths[widths.count - 1])-D embeddings")
+            }
+        }
+    }
+
     /// Trains until `config.epochs` are done, publishing snapshots; returns the final state, or
     /// the state reached when cancelled. Evaluates at the start (step 0 of a new run) and then
     /// every `evaluateEvery` steps (default: every epoch) and at the end.
@@ -153,13 +190,18 @@ public enum Trainer {
                            publish: (TrainingSnapshot) -> Void) throws -> TrainingState {
         var state = initial
         let config = state.config
+        // Everything is checked before the first step: a refusal costs nothing and says why.
+        try config.validate()
+        try checkFits(state, data)
         let objective = config.objective
         let stepsPerEpoch = max(1, data.trainInputs.rows / config.batchSize)
-        let totalSteps = stepsPerEpoch * config.epochs
+        let totalSteps = totalSteps(config, trainRows: data.trainInputs.rows)
+        guard state.step >= 0 else { throw TrainingError.invalidConfiguration("step \(state.step) is negative") }
+        guard state.step < totalSteps else { throw TrainingError.nothingToDo(step: state.step, totalSteps: totalSteps) }
         let evaluateEvery = config.evaluateEvery > 0 ? config.evaluateEvery : stepsPerEpoch
         // The sampler's stream depends on the seed and the step, so a resumed run continues it.
-        var sampler = MPerClassSampler(labels: data.trainLabels, classesPerBatch: config.classesPerBatch,
-                                       samplesPerClass: config.samplesPerClass, seed: config.seed &+ 0x5A17)
+        var sampler = try MPerClassSampler(labels: data.trainLabels, classesPerBatch: config.classesPerBatch,
+                                           samplesPerClass: config.samplesPerClass, seed: config.seed &+ 0x5A17)
         for _ in 0 ..< state.step { _ = sampler.nextBatch() }
 
         var lastPublish = Date(), samplesSincePublish = 0

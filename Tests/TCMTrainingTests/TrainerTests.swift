@@ -33,9 +33,9 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
 }
 
 @Suite struct SamplerTests {
-    @Test func mPerClassBatches() {
+    @Test func mPerClassBatches() throws {
         let labels = (0 ..< 100).map { Int32($0 % 10 == 9 ? 9 : $0 % 9) } + [9]  // class 9 is small
-        var sampler = MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
+        var sampler = try MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
         for _ in 0 ..< 50 {
             let batch = sampler.nextBatch()
             #expect(batch.count == 20)
@@ -43,8 +43,8 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
             #expect(classes.count == 4 && classes.values.allSatisfy { $0.count == 5 })
             for (c, members) in classes where c != 9 { #expect(Set(members).count == 5, "without replacement when the class is big enough") }
         }
-        var again = MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
-        var first = MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
+        var again = try MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
+        var first = try MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
         #expect(again.nextBatch() == first.nextBatch())
     }
 }
