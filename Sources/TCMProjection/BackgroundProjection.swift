@@ -7,6 +7,7 @@ import TCMKernels
 public final class BackgroundProjection: Sendable {
     private let latest = Mutex<ProjectionSnapshot?>(nil)
     private let finished = Atomic<Bool>(false)
+    private let failureText = Mutex<String?>(nil)
     private let flag = CancellationFlag()
 
     /// Starts at once; the first snapshot arrives after `options.publishEvery` iterations.
@@ -14,8 +15,12 @@ public final class BackgroundProjection: Sendable {
                 queue: DispatchQueue = .global(qos: .userInitiated)) {
         // The job keeps itself alive until the run ends, even if the caller lets go of it.
         queue.async { [self] in
-            _ = TSNE.run(unitRows: unitRows, options: options, initial: initial, cancel: flag) { snapshot in
-                self.latest.withLock { $0 = snapshot }
+            do {
+                _ = try TSNE.run(unitRows: unitRows, options: options, initial: initial, cancel: flag) { snapshot in
+                    self.latest.withLock { $0 = snapshot }
+                }
+            } catch {
+                failureText.withLock { $0 = "\(error)" }
             }
             finished.store(true, ordering: .releasing)
         }
@@ -24,7 +29,11 @@ public final class BackgroundProjection: Sendable {
     /// The newest layout published so far.
     public var snapshot: ProjectionSnapshot? { latest.withLock { $0 } }
 
-    /// True once the run has ended (completed or cancelled).
+    /// Why the run stopped without a layout (t-SNE refused its input or diverged), for the UI
+    /// to show; nil while running and after a run that completed or was cancelled.
+    public var failure: String? { failureText.withLock { $0 } }
+
+    /// True once the run has ended (completed, cancelled or failed).
     public var isFinished: Bool { finished.load(ordering: .acquiring) }
 
     /// Asks the run to stop at its next iteration.

@@ -10,9 +10,11 @@ public struct NeighbourLists: Sendable {
     /// Matching squared Euclidean distances.
     public let squaredDistances: [Float]
 
-    public init(unitRows x: Matrix, k: Int, threads: Int = defaultThreadCount) {
+    /// Throws `ProjectionError.invalidOption` unless 1 ≤ k < N.
+    public init(unitRows x: Matrix, k: Int, threads: Int = defaultThreadCount) throws {
         let n = x.rows, d = x.cols
-        precondition(k >= 1 && k < n)
+        guard k >= 1 && k < n else { throw ProjectionError.invalidOption("nearest neighbours need 1 ≤ k < \(n) (the number of points), got k = \(k)") }
+        let threads = max(1, threads)
         self.k = k
         let packed = PackedRows(x)
         let block = 64

@@ -15,26 +15,31 @@ public struct PCA: Sendable {
     /// Share of the total variance each axis explains.
     public let explainedRatio: [Double]
 
-    public init(fitting x: Matrix, components k: Int = 2) {
+    /// Never traps: with more components asked than the data has dimensions (`k > D`, as for a
+    /// 2-D picture of 1-D data) the extra axes are zero vectors of zero variance, so those
+    /// coordinates are 0; with fewer than 2 rows the covariance is taken as 0 (every row maps to
+    /// the origin). Non-finite input gives non-finite output; callers reject it first.
+    public init(fitting x: Matrix, components requested: Int = 2) {
         let n = x.rows, d = x.cols
-        precondition(n >= 2 && k >= 1 && k <= d)
+        let k = max(0, min(requested, d))
         var mean = [Double](repeating: 0, count: d)
         x.values.withUnsafeBufferPointer { v in
             for i in 0 ..< n { for j in 0 ..< d { mean[j] += Double(v[i * d + j]) } }
         }
-        for j in 0 ..< d { mean[j] /= Double(n) }
+        for j in 0 ..< d { mean[j] /= Double(max(n, 1)) }
         var centred = x
         centred.values.withUnsafeMutableBufferPointer { v in
             for i in 0 ..< n { for j in 0 ..< d { v[i * d + j] -= Float(mean[j]) } }
         }
         let covarianceF = GEMM.multiply(centred, transA: true, centred)
-        let cov = (0 ..< d).map { i in (0 ..< d).map { Double(covarianceF[i, $0]) / Double(n - 1) } }
-        let (values, vectors) = PCA.leadingEigenvectors(cov, count: k)
+        let cov = (0 ..< d).map { i in (0 ..< d).map { n >= 2 ? Double(covarianceF[i, $0]) / Double(n - 1) : 0 } }
+        let (values, vectors) = k > 0 ? PCA.leadingEigenvectors(cov, count: k) : ([], [])
         let total = (0 ..< d).reduce(0.0) { $0 + cov[$1][$1] }
+        let padding = max(0, requested) - k
         self.mean = mean
-        components = vectors
-        variances = values
-        explainedRatio = values.map { total > 0 ? $0 / total : 0 }
+        components = vectors + Array(repeating: [Double](repeating: 0, count: d), count: padding)
+        variances = values + Array(repeating: 0, count: padding)
+        explainedRatio = variances.map { total > 0 ? $0 / total : 0 }
     }
 
     /// Rows of `x` in the principal axes (N×k).

@@ -20,6 +20,20 @@ public struct TSNEOptions: Sendable, Equatable {
     public var publishEvery = 25
     public init() {}
 
+    /// The first option outside its domain, phrased for a user, or nil.
+    public var problem: String? {
+        guard perplexity.isFinite && perplexity >= 1 else { return "t-SNE perplexity must be a finite number ≥ 1, got \(perplexity)" }
+        guard iterations >= 0 else { return "t-SNE iterations must be 0 or more, got \(iterations)" }
+        if let learningRate, !(learningRate.isFinite && learningRate > 0) {
+            return "t-SNE learning rate must be a positive finite number, got \(learningRate)"
+        }
+        guard earlyExaggeration.isFinite && earlyExaggeration > 0 else { return "t-SNE early exaggeration must be a positive finite number" }
+        guard earlyExaggerationIterations >= 0 else { return "t-SNE early-exaggeration iterations must be 0 or more" }
+        guard theta.isFinite && theta >= 0 else { return "t-SNE theta must be a finite number ≥ 0, got \(theta)" }
+        guard threads >= 1 else { return "t-SNE threads must be at least 1, got \(threads)" }
+        return nil
+    }
+
     /// Settings for re-projecting from a previous layout (after a fine-tuning step): the
     /// clusters are already apart, so no exaggeration phase and fewer iterations.
     public static func warmStart(iterations: Int = 250) -> TSNEOptions {
@@ -56,17 +70,24 @@ public enum TSNE {
     }
 
     /// P from the exact `3·perplexity` nearest neighbours; σ of each point by bisection to the
-    /// target perplexity (natural-log entropy, as scikit-learn does).
-    public static func affinities(unitRows x: Matrix, perplexity: Double, threads: Int = defaultThreadCount) -> Affinities {
+    /// target perplexity (natural-log entropy, as scikit-learn does). Needs 2 rows or more and a
+    /// positive finite perplexity.
+    public static func affinities(unitRows x: Matrix, perplexity: Double, threads: Int = defaultThreadCount) throws -> Affinities {
         let n = x.rows
-        let k = min(n - 1, Int(3 * perplexity + 1))
-        let neighbours = NeighbourLists(unitRows: x, k: k, threads: threads)
+        guard n >= 2 else { throw ProjectionError.tooFewPoints(method: "t-SNE affinities", needed: 2, got: n) }
+        guard perplexity.isFinite && perplexity > 0 else { throw ProjectionError.invalidOption("perplexity must be a positive finite number, got \(perplexity)") }
+        let k = min(n - 1, Int(min(3 * perplexity + 1, Double(n))))
+        let neighbours = try NeighbourLists(unitRows: x, k: k, threads: max(1, threads))
         let conditional = SharedBuffer<Double>(count: n * k)
         let target = log(perplexity)
         parallelForEach(count: (n + 255) / 256, threads: threads) { chunk in
             var p = [Double](repeating: 0, count: k)
             for i in chunk * 256 ..< min(n, (chunk + 1) * 256) {
-                let d = (0 ..< k).map { Double(neighbours.squaredDistances[i * k + $0]) }
+                // Distances relative to the nearest: the same P and entropy, but the nearest
+                // neighbour's weight is exp(0) = 1, so the sum never underflows to 0 however
+                // large β grows (a target perplexity below 1, as with 3 points, drives β up).
+                let nearest = Double(neighbours.squaredDistances[i * k])
+                let d = (0 ..< k).map { Double(neighbours.squaredDistances[i * k + $0]) - nearest }
                 var beta = 1.0, lo = -Double.infinity, hi = Double.infinity
                 for _ in 0 ..< 100 {
                     var sum = 0.0
@@ -105,6 +126,7 @@ public enum TSNE {
 
     /// The scikit-learn start: the first two principal components, scaled so that the first has
     /// standard deviation 1e-4.
+    /// Data of one dimension gives a second coordinate of 0 (PCA pads missing axes with zeros).
     public static func pcaStart(_ x: Matrix) -> [Double] {
         let y = PCA(fitting: x, components: 2).transform(x)
         let n = x.rows
@@ -118,20 +140,32 @@ public enum TSNE {
     }
 
     /// Runs the optimisation. Returns the final layout (N×2, row-major), or nil if cancelled.
+    /// Every input is checked before any work and refused with a `ProjectionError`: fewer than 3
+    /// rows, non-finite rows, an option outside its domain (`TSNEOptions.problem`), a warm start
+    /// of the wrong size or with non-finite values. A perplexity above (N − 1) / 3 is lowered to
+    /// it (each point needs 3·perplexity neighbours); scikit-learn refuses perplexity ≥ N instead.
+    /// A layout that becomes non-finite (a learning rate far too high) throws `diverged`.
     /// - Parameters:
     ///   - initial: a previous layout to start from (warm start); otherwise the PCA start.
     ///   - publish: receives a snapshot every `publishEvery` iterations and at the end.
     public static func run(unitRows x: Matrix, options: TSNEOptions, initial: [Float]? = nil,
                            cancel: CancellationFlag? = nil,
-                           publish: ((ProjectionSnapshot) -> Void)? = nil) -> [Float]? {
+                           publish: ((ProjectionSnapshot) -> Void)? = nil) throws -> [Float]? {
         let n = x.rows
-        precondition(n >= 3, "t-SNE needs at least 3 points")
+        guard n >= 3 else { throw ProjectionError.tooFewPoints(method: "t-SNE", needed: 3, got: n) }
+        if let problem = options.problem { throw ProjectionError.invalidOption(problem) }
+        guard x.values.allSatisfy(\.isFinite) else { throw ProjectionError.nonFiniteInput }
+        if let initial {
+            guard initial.count == 2 * n else {
+                throw ProjectionError.invalidWarmStart("\(initial.count) values (\(initial.count / 2) points), expected \(2 * n) (\(n) points × 2)")
+            }
+            guard initial.allSatisfy(\.isFinite) else { throw ProjectionError.invalidWarmStart("holds NaN or infinite coordinates") }
+        }
         let perplexity = min(options.perplexity, Double(n - 1) / 3)
-        let p = affinities(unitRows: x, perplexity: perplexity, threads: options.threads)
+        let p = try affinities(unitRows: x, perplexity: perplexity, threads: options.threads)
         if cancel?.isCancelled == true { return nil }
         var y: [Double]
         if let initial {
-            precondition(initial.count == 2 * n, "warm-start layout has \(initial.count / 2) points, expected \(n)")
             y = initial.map(Double.init)
         } else {
             y = pcaStart(x)
@@ -155,6 +189,9 @@ public enum TSNE {
                 y[i] += update[i]
             }
             let done = iteration + 1
+            // One sum per iteration (2N additions, nothing next to the gradient): NaN or ±∞
+            // anywhere makes it non-finite.
+            guard y.reduce(0, +).isFinite else { throw ProjectionError.diverged(iteration: done) }
             if let publish, done % max(1, options.publishEvery) == 0 || done == options.iterations {
                 publish(ProjectionSnapshot(iteration: done, totalIterations: options.iterations, layout: y.map(Float.init)))
             }
@@ -162,9 +199,11 @@ public enum TSNE {
         return y.map(Float.init)
     }
 
-    /// Point indices sorted along a Z-order curve of their positions.
+    /// Point indices sorted along a Z-order curve of their positions (finite positions; others
+    /// are placed at the curve's start rather than trapping in the integer conversion).
     static func mortonOrder(_ xs: [Double], _ ys: [Double]) -> [Int] {
         guard let minX = xs.min(), let maxX = xs.max(), let minY = ys.min(), let maxY = ys.max() else { return [] }
+        func cell(_ v: Double) -> UInt64 { v >= 0 && v <= 65535 ? UInt64(v) : 0 }
         let sx = 65535 / max(maxX - minX, 1e-12), sy = 65535 / max(maxY - minY, 1e-12)
         func spread(_ v: UInt64) -> UInt64 {
             var x = v & 0xFFFF
@@ -175,7 +214,7 @@ public enum TSNE {
             return x
         }
         let codes = xs.indices.map { i in
-            spread(UInt64((xs[i] - minX) * sx)) | spread(UInt64((ys[i] - minY) * sy)) << 1
+            spread(cell((xs[i] - minX) * sx)) | spread(cell((ys[i] - minY) * sy)) << 1
         }
         return xs.indices.sorted { codes[$0] < codes[$1] || (codes[$0] == codes[$1] && $0 < $1) }
     }

@@ -231,6 +231,12 @@ final class DashboardApp {
                 changed = true
             }
         }
+        // A refused or diverged t-SNE is a message in the projection pane (the last layout stays).
+        if let job = projectionJob, job.isFinished, let failure = job.failure {
+            state.projectionStatus = "t-SNE failed: \(failure)"
+            projectionJob = nil
+            changed = true
+        }
         if let job = trainingReady.take() {
             training = job
             state.training.message = ""

@@ -76,16 +76,18 @@ struct Project: ParsableCommand {
             }
             let bar = ProgressBar("t-SNE")
             let callback = bar.callback
-            layout = TSNE.run(unitRows: unit, options: options, initial: initial) { snapshot in
-                callback?(Double(snapshot.iteration) / Double(snapshot.totalIterations))
-            }!
+            layout = try ProjectionError.naming(input: embeddings, warmStart: warmStart) {
+                try TSNE.run(unitRows: unit, options: options, initial: initial) { snapshot in
+                    callback?(Double(snapshot.iteration) / Double(snapshot.totalIterations))
+                }!
+            }
             bar.finish()
         }
         let seconds = Date().timeIntervalSince(started)
         try write(layout: layout, kept: kept, labels: dataset.labels, subsampled: kept.count < dataset.count)
         var summary = "\(method.rawValue): \(kept.count) samples × \(dataset.dimension) → 2-D in \(String(format: "%.2f", seconds)) s, written to \(out)"
         if trustworthinessK > 0 && 3 * trustworthinessK + 1 < 2 * kept.count {
-            let t = Trustworthiness.score(unitRows: unit, layout: layout, k: trustworthinessK, threads: threads ?? defaultThreadCount)
+            let t = try Trustworthiness.score(unitRows: unit, layout: layout, k: trustworthinessK, threads: threads ?? defaultThreadCount)
             summary += String(format: "; trustworthiness(k=%d) %.4f", trustworthinessK, t)
         }
         print(summary)

@@ -19,9 +19,9 @@ enum TSNEBench {
         var options = TSNEOptions()
         options.threads = threads
         let start = Date()
-        let layout = TSNE.run(unitRows: unit, options: options)!
+        let layout = try TSNE.run(unitRows: unit, options: options)!
         let seconds = Date().timeIntervalSince(start)
-        let trust = Trustworthiness.score(unitRows: unit, layout: layout, k: 10, threads: threads)
+        let trust = try Trustworthiness.score(unitRows: unit, layout: layout, k: 10, threads: threads)
         try AtomicFile.write(NpyWriter.bytes(floats: layout, shape: [unit.rows, 2]), to: dir + "/ours.npy")
         print("t-SNE of MNIST test set (\(unit.rows) × \(unit.cols), unit rows), \(threads) threads, 1000 iterations, perplexity 30")
         print(String(format: "  TCMScope            %7.2f s   trustworthiness(10) %.4f (ours)", seconds, trust))
@@ -46,7 +46,7 @@ enum TSNEBench {
                 continue
             }
             let peerLayout = try NpyArray(bytes: FileBytes.read(dir + "/peer.npy"), file: "peer.npy").doubles().map(Float.init)
-            let peerTrust = Trustworthiness.score(unitRows: unit, layout: peerLayout, k: 10, threads: threads)
+            let peerTrust = try Trustworthiness.score(unitRows: unit, layout: peerLayout, k: 10, threads: threads)
             let peerSeconds = (r["seconds"] as? Double) ?? .nan
             print(String(format: "  %-19@ %7.2f s   trustworthiness(10) %.4f (ours), %.4f (scikit-learn's)   time ratio %.2f×",
                          (r["peer"] as? String ?? peer) as NSString, peerSeconds, peerTrust,
