@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "terminal_guard.h"
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -23,9 +24,22 @@ static void restore_then_forward(int signal_number) {
         ssize_t ignored = write(saved_fd, reset, sizeof reset - 1);
         (void)ignored;
     }
+    // Swift's backtracer (the handler forwarded to below) decides at start-up to be interactive
+    // when stdin is a terminal, and after printing the backtrace waits up to 30 s for a key,
+    // holding the shell. Its helper polls fd 0: with /dev/null there, the wait ends at once
+    // (end of file), while the backtrace itself is still printed.
+    int nothing = open("/dev/null", O_RDONLY);
+    if (nothing >= 0) {
+        dup2(nothing, STDIN_FILENO);
+        if (nothing != STDIN_FILENO) close(nothing);
+    }
     for (int i = 0; i < fatal_count; i++) {
         if (fatal_signals[i] == signal_number) { sigaction(signal_number, &previous[i], NULL); break; }
     }
+    raise(signal_number);
+    // The forwarded handler returned (Swift's backtracer does, expecting a faulting instruction
+    // to fault again; a signal sent with kill() would not): end the process the default way.
+    signal(signal_number, SIG_DFL);
     raise(signal_number);
 }
 

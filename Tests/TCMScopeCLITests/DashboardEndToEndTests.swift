@@ -82,10 +82,12 @@ import Testing
 
     /// Starts the dashboard in a fresh session; returns the file its exit status lands in. After
     /// the dashboard exits, the shell prints the terminal modes so tests can see them restored.
-    func startDashboard(width: Int = 120, height: Int = 40, term: String = "xterm-256color") throws -> String {
+    /// `backtracer: true` leaves Swift's crash backtracer at its defaults (interactive on a terminal).
+    func startDashboard(width: Int = 120, height: Int = 40, term: String = "xterm-256color", backtracer: Bool = false) throws -> String {
         let binary = try binaryPath()
         let exitFile = NSTemporaryDirectory() + "tcmscope-e2e-exit-\(getpid())-\(UUID().uuidString)"
-        let command = "cd '\(packageRoot)' && env LANG=C.UTF-8 TERM=\(term) SWIFT_BACKTRACE=enable=no '\(binary)'; status=$?; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
+        let environment = backtracer ? "env -u SWIFT_BACKTRACE" : "env SWIFT_BACKTRACE=enable=no"
+        let command = "cd '\(packageRoot)' && \(environment) LANG=C.UTF-8 TERM=\(term) '\(binary)'; status=$?; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
         stopServer()  // whatever an earlier test left
         let started = try tmux(["new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)", command])
         try #require(started.status == 0, "tmux could not start (is it installed?): \(started.output)")
@@ -181,6 +183,25 @@ import Testing
         #expect(kill(dashboard, SIGSEGV) == 0)
         #expect(try exitStatus(exitFile) == "\(128 + SIGSEGV)")
         try expectRestoredTerminal()
+        stopServer()
+
+        // The same crash with Swift's backtracer at its defaults: it prints the backtrace but
+        // does not hold the shell for its 30 s "press a key" wait (issue 8).
+        exitFile = try startDashboard(backtracer: true)
+        try waitFor("the first frame") { $0.contains("Utility vs threshold") }
+        let shellAgain = try tmux(["display", "-p", "-t", "main", "#{pane_pid}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let crashing = try #require(try String(contentsOfFile: "/proc/\(shellAgain)/task/\(shellAgain)/children", encoding: .utf8)
+            .split(separator: " ").first.flatMap { Int32($0) })
+        let crashed = Date()
+        #expect(kill(crashing, SIGSEGV) == 0)
+        let deadline = crashed.addingTimeInterval(25)
+        while !FileManager.default.fileExists(atPath: exitFile) && Date() < deadline { usleep(50_000) }
+        let seconds = Date().timeIntervalSince(crashed)
+        #expect(seconds < 10, "the shell came back after \(seconds) s (the backtracer's wait is 30 s)")
+        #expect(try exitStatus(exitFile) == "\(128 + SIGSEGV)")
+        try expectRestoredTerminal()
+        let screen = try self.screen()
+        #expect(screen.contains("Crash") || screen.contains("Backtrace") || screen.contains("Thread"), "the backtrace is still printed:\n\(screen)")
     }
 
     @Test func anUnknownTermIsAOneLineErrorAndExitTwo() throws {
