@@ -194,3 +194,32 @@ import TCMKernels
         #expect(try Trainer.run(more, data: clusterData()) { _ in }.step == 2 * state.step)
     }
 }
+
+/// The fuzz target's seed corpus stays meaningful: its valid seeds decode, its damaged ones are
+/// refused with the expected message (so a format change that breaks the seeds is noticed).
+@Suite struct CheckpointFuzzSeedTests {
+    static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fuzz/corpus/checkpoint").path
+
+    func decode(_ name: String) throws -> TrainingState {
+        try Checkpoint.read(Self.corpus + "/" + name)
+    }
+
+    @Test func validSeedsDecode() throws {
+        let adam = try decode("adam-4-3-2.tcms")
+        #expect(adam.model.widths == [4, 3, 2] && adam.optimizer.second.count == 4 && adam.config.tcm != nil)
+        let sgd = try decode("sgd-3-2.tcms")
+        #expect(sgd.model.widths == [3, 2] && sgd.optimizer.second.isEmpty)
+        let proxies = try decode("proxy-anchor-adam.tcms")
+        #expect(proxies.proxies?.rows == 3 && proxies.proxies?.cols == 2 && proxies.proxyOptimizer?.second.count == 1)
+    }
+
+    @Test func damagedSeedsAreRefused() {
+        #expect(throws: DataError(Self.corpus + "/truncated.tcms", "checkpoint has 269 bytes of tensors, expected 276 (truncated or corrupt)")) {
+            _ = try decode("truncated.tcms")
+        }
+        #expect(throws: DataError(Self.corpus + "/empty-widths.tcms", "checkpoint configuration: needs at least an input and an output width, got []")) {
+            _ = try decode("empty-widths.tcms")
+        }
+    }
+}
