@@ -89,6 +89,7 @@ struct Train: ParsableCommand {
         config.seed = seed
         config.evaluateEvery = evalEvery
 
+        try config.validate()  // before a model is allocated from it
         var state = TrainingState(config: config)
         if let resume, let resumed {
             state = resumed
