@@ -20,6 +20,9 @@ public enum FileBytes {
     public static let maxBytes = 4 << 30
     /// The largest text (CSV, TSV, label lines) that is read (1 GiB); larger arrays belong in `.npy`.
     public static let maxTextBytes = 1 << 30
+    /// The most values one `.npy` or IDX array may hold (2^29 ≈ 537 million, e.g. 1M × 512):
+    /// they are converted through Float64, so this bounds that copy at 4 GiB.
+    public static let maxElements = 1 << 29
     static let chunkBytes = 1 << 20
 
     /// A file's content, and whether it was gzip-compressed (messages say "decompressed content").
@@ -128,6 +131,7 @@ public enum FileBytes {
                     return inflate(&stream, Z_NO_FLUSH)
                 }
                 let produced = chunkBytes - Int(stream.avail_out)
+                try bound.checkRoom(for: output.count + produced, file: file)
                 output.append(contentsOf: buffer[0 ..< produced])
                 try bound.check(output, file: file)
                 if status == Z_STREAM_END && stream.avail_in > 0 {
@@ -171,11 +175,17 @@ struct ContentBound {
             }
             scanned = output.count
         }
-        if let limit, output.count > limit {
+        try checkRoom(for: output.count, file: file)
+    }
+
+    /// Throws when the output would grow to `count` bytes, past the bound known so far (called
+    /// before each chunk is appended, so that the output never holds more than the bound).
+    func checkRoom(for count: Int, file: String) throws {
+        if let limit, count > limit {
             throw DataError(file, "gzip content inflates past \(reason); stopped there (a damaged file or a decompression bomb)")
         }
         // Until the content is recognised, the absolute limit still applies.
-        if limit == nil, output.count > maxBytes {
+        if limit == nil, count > maxBytes {
             throw DataError(file, "gzip content inflates past the \(describeBytes(maxBytes)) input limit; stopped there")
         }
     }

@@ -87,6 +87,9 @@ struct IdxLayout {
         guard !overflow, dataBytes <= Int.max - (4 + 4 * rank) else {
             throw DataError(file, "IDX header declares shape \(dims), more bytes than any file can hold")
         }
+        guard count <= FileBytes.maxElements else {
+            throw DataError(file, "IDX header declares \(count) values (shape \(dims)), over the limit of \(FileBytes.maxElements) values in one array")
+        }
         return IdxLayout(typeCode: bytes[2], itemSize: itemSize, shape: dims, count: count, dataBytes: dataBytes)
     }
 }

@@ -231,6 +231,10 @@ struct NpyLayout {
             }
             dataBytes = product
         }
+        let count = dataBytes / element.itemSize
+        guard count <= FileBytes.maxElements else {
+            throw DataError(file, "header declares \(count) values (shape \(fields.shape)), over the limit of \(FileBytes.maxElements) values in one array")
+        }
         return NpyLayout(shape: fields.shape, descr: fields.descr, element: element, bigEndian: bigEndian,
                          fortranOrder: fields.fortranOrder, dataStart: dataStart, dataBytes: dataBytes)
     }

@@ -105,8 +105,13 @@ func gzipped(_ bytes: [UInt8]) throws -> [UInt8] {
     @Test func idxHeaderDeclaringMoreThanTheLimitStopsAtTheHeader() throws {
         // 0xFFFFFF × 0xFFFF bytes of data after a 12-byte header.
         let gz = try gzipped([0, 0, 0x08, 2, 0x00, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0xFF, 0xFF] + [UInt8](repeating: 0, count: 1 << 20))
-        expectDataError(file: "i.gz", containing: "its header declares 1099494785037 bytes of content, over the 4 GiB input limit") {
+        expectDataError(file: "i.gz", containing: "IDX header declares 1099494785025 values (shape [16777215, 65535]), over the limit") {
             _ = try EmbeddingLoader.load(bytes: gz, file: "i.gz")
+        }
+        // 2^21 strings of 1024 UTF-32 characters: few values, 8 GiB of content.
+        let strings = try gzipped(handMadeNpy(descr: "<U1024", shape: "(2097152,)", payload: [UInt8](repeating: 0, count: 1 << 20)))
+        expectDataError(file: "s.gz", containing: "its header declares 8589934720 bytes of content, over the 4 GiB input limit") {
+            _ = try LabelLoader.load(bytes: strings, file: "s.gz")
         }
         let overflow = try gzipped([0, 0, 0x0E, 3] + [UInt8](repeating: 0xFF, count: 12) + [1, 2, 3])
         expectDataError(file: "o.gz", containing: "more bytes than any file can hold") { _ = try EmbeddingLoader.load(bytes: overflow, file: "o.gz") }

@@ -17,11 +17,24 @@ import Testing
     }
 
     @Test func npyShapeThatFitsButIsNotThere() {
-        // 2^40 floats do not overflow; the file simply does not hold them.
-        let bytes = handMadeNpy(descr: "<f4", shape: "(1048576, 1048576)", payload: [0, 0, 0, 0])
-        expectDataError(file: "t.npy", containing: "truncated: header promises [1048576, 1048576] of <f4 (4398046511104 bytes), file holds 4") {
+        // 2^28 floats are within every limit; the file simply does not hold them.
+        let bytes = handMadeNpy(descr: "<f4", shape: "(16384, 16384)", payload: [0, 0, 0, 0])
+        expectDataError(file: "t.npy", containing: "truncated: header promises [16384, 16384] of <f4 (1073741824 bytes), file holds 4") {
             _ = try EmbeddingLoader.load(bytes: bytes, file: "t.npy")
         }
+    }
+
+    @Test func arraysOverTheValueLimitAreRefusedAtTheHeader() {
+        // 2^30 one-byte values fit in 1 GiB but would take 8 GiB as Float64: refused from the header.
+        let npy = handMadeNpy(descr: "|u1", shape: "(1073741824,)", payload: [1, 2])
+        expectDataError(file: "n.npy", containing: "header declares 1073741824 values (shape [1073741824]), over the limit of 536870912 values") {
+            _ = try LabelLoader.load(bytes: npy, file: "n.npy")
+        }
+        let idx: [UInt8] = [0, 0, 0x08, 2, 0, 0, 0x80, 0, 0, 0, 0x80, 0, 9]
+        expectDataError(file: "i.idx", containing: "IDX header declares 1073741824 values (shape [32768, 32768]), over the limit") {
+            _ = try EmbeddingLoader.load(bytes: idx, file: "i.idx")
+        }
+        #expect(FileBytes.maxElements == 1 << 29)
     }
 
     @Test func labelShapeTwoToThe61FromAFile() throws {
@@ -57,8 +70,12 @@ import Testing
         let rank2: [UInt8] = [0, 0, 0x0E, 2] + ff + ff
         expectDataError(file: "c.idx", containing: "more bytes than any file can hold") { _ = try EmbeddingLoader.load(bytes: rank2, file: "c.idx") }
         let rank1: [UInt8] = [0, 0, 0x08, 1] + ff + [7]
-        expectDataError(file: "d.idx", containing: "truncated: header promises [4294967295] (4294967295 bytes), file holds 1") {
+        expectDataError(file: "d.idx", containing: "IDX header declares 4294967295 values (shape [4294967295]), over the limit") {
             _ = try LabelLoader.load(bytes: rank1, file: "d.idx")
+        }
+        let within: [UInt8] = [0, 0, 0x08, 1, 0x10, 0, 0, 0, 7]
+        expectDataError(file: "w.idx", containing: "truncated: header promises [268435456] (268435456 bytes), file holds 1") {
+            _ = try LabelLoader.load(bytes: within, file: "w.idx")
         }
     }
 
