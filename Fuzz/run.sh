@@ -8,16 +8,25 @@ cd "$(dirname "$0")/.."
 seconds="${1:-60}"; shift || true
 scratch=.build-fuzz
 
-# --sanitize=fuzzer (not -Xswiftc -sanitize=fuzzer) so that SwiftPM links libFuzzer's main in place
-# of the executables' entry points; -parse-as-library because the targets have no top-level code.
+# Both spellings are needed. `--sanitize=fuzzer` makes SwiftPM link libFuzzer's main in place of the
+# executables' entry points (with `-Xswiftc` alone the link fails on an undefined `<target>_main`).
+# `-Xswiftc -sanitize=fuzzer,address` instruments every module: SwiftPM passes each `--sanitize` as
+# its own `-sanitize=` flag and swiftc keeps only the last, so `--sanitize=fuzzer --sanitize=address`
+# silently builds without coverage. -parse-as-library: the targets have no top-level code.
 mkdir -p "$scratch"
-if ! swift build --package-path Fuzz -c release --scratch-path "$scratch" \
-    --sanitize=fuzzer --sanitize=address -Xswiftc -parse-as-library >"$scratch/build.log" 2>&1; then
+if ! swift build --package-path Fuzz -c release --scratch-path "$scratch" --sanitize=fuzzer \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library >"$scratch/build.log" 2>&1; then
     grep -v "ld.gold: warning: Cannot export local symbol" "$scratch/build.log" >&2
     echo "fuzz: build failed" >&2
     exit 1
 fi
 bin="$(swift build --package-path Fuzz -c release --scratch-path "$scratch" --show-bin-path)"
+# A build without coverage would "fuzz" blindly and never find anything: refuse it.
+sections="$(objdump -h "$scratch/release/TCMData.build/NPY.swift.o")"
+if [[ "$sections" != *__sancov_cntrs* ]]; then
+    echo "fuzz: the parsers were built without coverage instrumentation" >&2
+    exit 1
+fi
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
