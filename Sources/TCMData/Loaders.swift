@@ -44,7 +44,7 @@ public enum EmbeddingLoader {
             let n = array.shape[0], d = array.shape.dropFirst().reduce(1, *)
             // Unsigned-byte images (MNIST) are scaled to [0, 1], as every MNIST pipeline does.
             let scale: Double = bytes[2] == 0x08 ? 1.0 / 255.0 : 1.0
-            let values = try float32Values(scale == 1 ? array.values : array.values.map { $0 * scale }, cols: d, file: path)
+            let values = try float32Values(array.values, cols: d, scale: scale, file: path)
             return (Matrix(rows: n, cols: d, values: values), nil)
         case .text, .pickle, .zip:
             let text = try decodeText(bytes, file: path, compressed: content.compressed)
@@ -83,7 +83,8 @@ public enum EmbeddingLoader {
 /// finite values beyond Float32's range (they would become infinities) and rows that are nonzero
 /// but whose every value is too small for Float32 (they would become zero vectors). NaN and
 /// infinities pass through, for `Dataset.validated` to report.
-func float32Values(_ values: [Double], cols: Int, file: String) throws -> [Float] {
+/// - Parameter scale: multiplies every value first (MNIST pixels 0…255 → 0…1), without a copy.
+func float32Values(_ values: [Double], cols: Int, scale: Double = 1, file: String) throws -> [Float] {
     var out = [Float](repeating: 0, count: values.count)
     var overflowRows: [Int] = [], underflowRows: [Int] = []
     let rows = cols > 0 ? values.count / cols : 0
@@ -92,10 +93,11 @@ func float32Values(_ values: [Double], cols: Int, file: String) throws -> [Float
             for r in 0 ..< rows {
                 var overflow = false, nonzero = false, lost = true
                 for j in r * cols ..< (r + 1) * cols {
-                    let f = Float(v[j])
+                    let x = v[j] * scale
+                    let f = Float(x)
                     o[j] = f
-                    if f.isInfinite && v[j].isFinite { overflow = true }
-                    if v[j] != 0 { nonzero = true; if f != 0 { lost = false } }
+                    if f.isInfinite && x.isFinite { overflow = true }
+                    if x != 0 { nonzero = true; if f != 0 { lost = false } }
                 }
                 if overflow { overflowRows.append(r) } else if nonzero && lost { underflowRows.append(r) }
             }
