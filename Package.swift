@@ -17,6 +17,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tcmscope", targets: ["tcmscope"]),
+        // For the libFuzzer package in Fuzz/ (its targets link the parsers they exercise).
+        .library(name: "TCMData", targets: ["TCMData"]),
+        .library(name: "TCMTraining", targets: ["TCMTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

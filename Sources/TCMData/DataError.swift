@@ -1,6 +1,9 @@
 /// A problem with a user's file, phrased for the user: the file, then what is wrong with it.
 ///
-/// The command line prints `description` as one line and exits with status 2.
+/// The command line prints `description` as one line and exits with status 2. File names and
+/// text quoted from a file can hold newlines or terminal escapes, so `description` escapes every
+/// control character (`\n`, `\r`, `\t`, `\u{1B}`, …): the message stays one line and cannot
+/// move the cursor or recolour the terminal.
 public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
     public let file: String
     public let problem: String
@@ -10,7 +13,24 @@ public struct DataError: Error, CustomStringConvertible, Equatable, Sendable {
         self.problem = problem
     }
 
-    public var description: String { "\(file): \(problem)" }
+    public var description: String { escapingControlCharacters("\(file): \(problem)") }
+}
+
+/// `text` with control characters (C0, DEL, C1) and the Unicode line/paragraph separators
+/// written as Swift escapes, so that it prints as exactly one line.
+public func escapingControlCharacters(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        switch scalar.value {
+        case 0x0A: out.append(contentsOf: #"\n"#.unicodeScalars)
+        case 0x0D: out.append(contentsOf: #"\r"#.unicodeScalars)
+        case 0x09: out.append(contentsOf: #"\t"#.unicodeScalars)
+        case 0x00 ..< 0x20, 0x7F ..< 0xA0, 0x2028, 0x2029:
+            out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+        default: out.append(scalar)
+        }
+    }
+    return String(out)
 }
 
 /// Formats a list of row numbers for a one-line message: the first few, then a count.

@@ -14,9 +14,12 @@ public struct DelimitedTable: Sendable {
     /// is not a number in a column whose second-row field is a number.
     public init(bytes: [UInt8], file: String, hasHeader: Bool? = nil) throws {
         guard !bytes.isEmpty else { throw DataError(file, "file is empty") }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw DataError(file, "not UTF-8 text (invalid byte sequence at byte offset \(firstInvalidUTF8Offset(bytes)))")
-        }
+        try self.init(text: decodeText(bytes, file: file, compressed: false), file: file, hasHeader: hasHeader)
+    }
+
+    /// Parses decoded text (see `decodeText`, which also drops a byte-order mark).
+    init(text: String, file: String, hasHeader: Bool? = nil) throws {
+        guard !text.isEmpty else { throw DataError(file, "file is empty") }
         var lines: [(Int, Substring)] = []
         var number = 0
         // Splitting on `isNewline` also splits "\r\n", which Swift holds as one Character.

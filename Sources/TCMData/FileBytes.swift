@@ -1,39 +1,125 @@
 import CZlib
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Reads whole files into memory, transparently decompressing gzip (by magic bytes, not name).
+/// Reads whole input files into memory, transparently decompressing gzip (by magic bytes, not name).
+///
+/// Every read is bounded:
+/// - only regular files are read: a FIFO, a device (`/dev/zero`), a socket or a directory is
+///   refused from `stat` before it is opened, and the open is non-blocking, so nothing waits for
+///   a writer or streams forever;
+/// - a file, and the decompressed content of a gzip file, may hold at most `maxBytes` (4 GiB);
+/// - gzip is inflated in 1 MiB chunks and stopped as soon as the output passes the size the
+///   content itself declares (the `.npy` or IDX header, checked as soon as it has been inflated),
+///   or, for text, `maxTextBytes` (1 GiB); decompressed text must not contain NUL bytes, which
+///   stops an all-zeros decompression bomb after its first chunk.
 public enum FileBytes {
-    public static func read(_ path: String) throws -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw DataError(path, "no such file")
+    /// The largest input file, or decompressed content, that is read (4 GiB).
+    public static let maxBytes = 4 << 30
+    /// The largest text (CSV, TSV, label lines) that is read (1 GiB); larger arrays belong in `.npy`.
+    public static let maxTextBytes = 1 << 30
+    /// The most values one `.npy` or IDX array may hold (2^29 ≈ 537 million, e.g. 1M × 512):
+    /// they are converted through Float64, so this bounds that copy at 4 GiB.
+    public static let maxElements = 1 << 29
+    static let chunkBytes = 1 << 20
+
+    /// A file's content, and whether it was gzip-compressed (messages say "decompressed content").
+    public struct Content: Sendable {
+        public let bytes: [UInt8]
+        public let compressed: Bool
+    }
+
+    public static func read(_ path: String) throws -> [UInt8] { try readContent(path).bytes }
+
+    public static func readContent(_ path: String) throws -> Content {
+        try decompressIfNeeded(readRegularFile(path), file: path)
+    }
+
+    /// `bytes` as read from a file, inflated when they are gzip; the in-memory entry point of
+    /// the loaders (and of the fuzz targets).
+    public static func decompressIfNeeded(_ bytes: [UInt8], file: String) throws -> Content {
+        try decompressIfNeeded(bytes, file: file, maxBytes: maxBytes, maxTextBytes: maxTextBytes)
+    }
+
+    static func decompressIfNeeded(_ bytes: [UInt8], file: String, maxBytes: Int, maxTextBytes: Int) throws -> Content {
+        if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
+            return Content(bytes: try gunzip(bytes, file: file, maxBytes: maxBytes, maxTextBytes: maxTextBytes), compressed: true)
         }
-        if isDirectory.boolValue { throw DataError(path, "is a directory, expected a file") }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw DataError(path, "cannot be opened for reading (check permissions)")
+        return Content(bytes: bytes, compressed: false)
+    }
+
+    /// The whole of a regular file, refusing anything else before opening it.
+    static func readRegularFile(_ path: String, maxBytes: Int = maxBytes) throws -> [UInt8] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw openError(path, errno) }
+        try requireRegularFile(info, path)
+        // O_NONBLOCK: should the path be swapped for a FIFO between stat and open, open returns at once.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw openError(path, errno) }
+        defer { close(fd) }
+        guard fstat(fd, &info) == 0 else { throw openError(path, errno) }
+        try requireRegularFile(info, path)
+        let size = Int(info.st_size)
+        guard size <= maxBytes else {
+            throw DataError(path, "file is \(size) bytes, over the \(describeBytes(maxBytes)) limit for an input file")
         }
-        defer { try? handle.close() }
-        let data: Data
-        do { data = try handle.readToEnd() ?? Data() } catch {
-            throw DataError(path, "read failed: \(error.localizedDescription)")
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, size - done) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DataError(path, "read failed: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }  // The file shrank while it was read: keep what is there.
+            done += n
         }
-        let bytes = [UInt8](data)
-        if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b { return try gunzip(bytes, path: path) }
+        if done < size { bytes.removeSubrange(done...) }
         return bytes
     }
 
-    /// Inflates a gzip stream (one or more members) with zlib.
-    static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
+    private static func requireRegularFile(_ info: stat, _ path: String) throws {
+        let type = info.st_mode & S_IFMT
+        if type == S_IFREG { return }
+        if type == S_IFDIR { throw DataError(path, "is a directory, expected a file") }
+        let name: String
+        switch type {
+        case S_IFIFO: name = "FIFO"
+        case S_IFCHR: name = "character device"
+        case S_IFBLK: name = "block device"
+        case S_IFSOCK: name = "socket"
+        default: name = "unknown file type"
+        }
+        throw DataError(path, "not a regular file (\(name)); inputs are read whole, so give a file")
+    }
+
+    private static func openError(_ path: String, _ code: Int32) -> DataError {
+        switch code {
+        case ENOENT, ENOTDIR: return DataError(path, "no such file")
+        case EACCES, EPERM: return DataError(path, "cannot be opened for reading (check permissions)")
+        default: return DataError(path, "cannot be read: \(String(cString: strerror(code)))")
+        }
+    }
+
+    /// Inflates a gzip stream (one or more members) with zlib, in bounded chunks (see the type's doc).
+    static func gunzip(_ input: [UInt8], file: String, maxBytes: Int, maxTextBytes: Int) throws -> [UInt8] {
         var stream = z_stream()
         // 16 + MAX_WBITS: expect a gzip header.
         guard inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw DataError(path, "zlib could not start decompression")
+            throw DataError(file, "zlib could not start decompression")
         }
         defer { inflateEnd(&stream) }
         var output = [UInt8]()
-        output.reserveCapacity(input.count * 4)
-        let chunk = 1 << 20
-        var buffer = [UInt8](repeating: 0, count: chunk)
+        // ISIZE (the last 4 bytes: the size mod 2^32) is only a hint, for the first allocation.
+        if input.count >= 18 {
+            let n = input.count
+            let declared = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
+            output.reserveCapacity(min(declared, 16 * input.count, maxBytes))
+        }
+        var bound = ContentBound(maxBytes: maxBytes, maxTextBytes: maxTextBytes)
+        var buffer = [UInt8](repeating: 0, count: chunkBytes)
         var status: Int32 = Z_OK
         try input.withUnsafeBufferPointer { src in
             stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
@@ -41,24 +127,100 @@ public enum FileBytes {
             repeat {
                 status = buffer.withUnsafeMutableBufferPointer { dst in
                     stream.next_out = dst.baseAddress
-                    stream.avail_out = uInt(chunk)
+                    stream.avail_out = uInt(chunkBytes)
                     return inflate(&stream, Z_NO_FLUSH)
                 }
-                let produced = chunk - Int(stream.avail_out)
+                let produced = chunkBytes - Int(stream.avail_out)
+                try bound.checkRoom(for: output.count + produced, file: file)
                 output.append(contentsOf: buffer[0 ..< produced])
+                try bound.check(output, file: file)
                 if status == Z_STREAM_END && stream.avail_in > 0 {
                     // Another gzip member follows (as `cat a.gz b.gz` makes).
-                    guard inflateReset(&stream) == Z_OK else { throw DataError(path, "corrupt gzip stream") }
+                    guard inflateReset(&stream) == Z_OK else { throw DataError(file, "corrupt gzip stream") }
                     status = Z_OK
                 }
                 if status == Z_BUF_ERROR && stream.avail_in == 0 {
-                    throw DataError(path, "gzip data is truncated")
+                    throw DataError(file, "gzip data is truncated")
                 }
                 if status != Z_OK && status != Z_STREAM_END {
-                    throw DataError(path, "corrupt gzip data (zlib status \(status))")
+                    throw DataError(file, "corrupt gzip data (zlib status \(status))")
                 }
             } while status != Z_STREAM_END
         }
         return output
     }
+}
+
+/// The size decompressed content may reach, decided from its first bytes as they arrive: the
+/// size a `.npy` or IDX header declares, else (text) the text limit with no NUL bytes allowed.
+struct ContentBound {
+    let maxBytes: Int
+    let maxTextBytes: Int
+    private var limit: Int?
+    private var reason = ""
+    private var isText = false
+    /// Bytes of the output already scanned for NUL.
+    private var scanned = 0
+
+    init(maxBytes: Int, maxTextBytes: Int) {
+        self.maxBytes = maxBytes
+        self.maxTextBytes = maxTextBytes
+    }
+
+    mutating func check(_ output: [UInt8], file: String) throws {
+        if limit == nil { try decide(output, file: file) }
+        if isText {
+            if let nul = output[scanned...].firstIndex(of: 0) {
+                throw DataError(file, "the decompressed content is binary data, not .npy, IDX or text (NUL byte at offset \(nul))")
+            }
+            scanned = output.count
+        }
+        try checkRoom(for: output.count, file: file)
+    }
+
+    /// Throws when the output would grow to `count` bytes, past the bound known so far (called
+    /// before each chunk is appended, so that the output never holds more than the bound).
+    func checkRoom(for count: Int, file: String) throws {
+        if let limit, count > limit {
+            throw DataError(file, "gzip content inflates past \(reason); stopped there (a damaged file or a decompression bomb)")
+        }
+        // Until the content is recognised, the absolute limit still applies.
+        if limit == nil, count > maxBytes {
+            throw DataError(file, "gzip content inflates past the \(describeBytes(maxBytes)) input limit; stopped there")
+        }
+    }
+
+    private mutating func decide(_ output: [UInt8], file: String) throws {
+        // 16 bytes tell every recognised kind apart; the .npy and IDX headers may need more.
+        guard output.count >= 16 else { return }
+        switch kind(of: output) {
+        case .npy:
+            guard let layout = try NpyLayout.parse(prefix: output, file: file, complete: false) else { return }
+            try set(layout.totalBytes, "the \(layout.totalBytes) bytes its .npy header declares (shape \(layout.shape) of \(layout.descr))", file)
+        case .idx:
+            guard let layout = try IdxLayout.parse(prefix: output, file: file, complete: false) else { return }
+            try set(layout.totalBytes, "the \(layout.totalBytes) bytes its IDX header declares (shape \(layout.shape))", file)
+        case .pickle, .zip:
+            _ = try decodeText(Array(output.prefix(16)), file: file, compressed: true)
+        case .text:
+            isText = true
+            limit = maxTextBytes
+            reason = "the \(describeBytes(maxTextBytes)) limit for CSV/TSV/label text (save large arrays as .npy)"
+        }
+    }
+
+    private mutating func set(_ declared: Int, _ why: String, _ file: String) throws {
+        guard declared <= maxBytes else {
+            throw DataError(file, "its header declares \(declared) bytes of content, over the \(describeBytes(maxBytes)) input limit")
+        }
+        limit = declared
+        reason = why
+    }
+}
+
+/// "4 GiB", "1 MiB", or a byte count: for limits in messages.
+func describeBytes(_ n: Int) -> String {
+    if n >= 1 << 30 && n % (1 << 30) == 0 { return "\(n >> 30) GiB" }
+    if n >= 1 << 20 && n % (1 << 20) == 0 { return "\(n >> 20) MiB" }
+    return "\(n) bytes"
 }

@@ -21,6 +21,8 @@ public struct Labels: Sendable, Equatable {
         let ordered: [String]
         if integers.count == distinct.count {
             ordered = distinct.sorted { Int64($0)! < Int64($1)! }
+        } else if distinct.allSatisfy({ UInt64($0) != nil }) {
+            ordered = distinct.sorted { UInt64($0)! < UInt64($1)! }
         } else {
             ordered = distinct.sorted()
         }
@@ -34,6 +36,14 @@ public struct Labels: Sendable, Equatable {
         var index = [Int64: Int32](minimumCapacity: ordered.count)
         for (i, v) in ordered.enumerated() { index[v] = Int32(i) }
         self.init(classOf: integers.map { index[$0]! }, classNames: ordered.map(String.init))
+    }
+
+    /// Builds labels from unsigned class numbers (uint64 files), named by their exact values.
+    public init(unsignedIntegers: [UInt64]) {
+        let ordered = Array(Set(unsignedIntegers)).sorted()
+        var index = [UInt64: Int32](minimumCapacity: ordered.count)
+        for (i, v) in ordered.enumerated() { index[v] = Int32(i) }
+        self.init(classOf: unsignedIntegers.map { index[$0]! }, classNames: ordered.map(String.init))
     }
 
     /// Number of samples in each class.

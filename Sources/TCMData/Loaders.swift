@@ -1,15 +1,6 @@
 import Foundation
 import TCMKernels
 
-/// What a file turned out to hold, decided by its content (magic bytes), not its name.
-enum FileKind { case npy, idx, text }
-
-func kind(of bytes: [UInt8]) -> FileKind {
-    if bytes.count >= 6 && bytes[0] == 0x93 && bytes[1 ..< 6].elementsEqual("NUMPY".utf8) { return .npy }
-    if bytes.count >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[3] >= 1 && bytes[3] <= 4 { return .idx }
-    return .text
-}
-
 /// Reads an embedding matrix, and labels when the same file carries them (a CSV column).
 public enum EmbeddingLoader {
     public struct Options: Sendable {
@@ -24,9 +15,18 @@ public enum EmbeddingLoader {
     }
 
     public static func load(_ path: String, options: Options = Options()) throws -> (Matrix, Labels?) {
-        let bytes = try FileBytes.read(path)
-        guard !bytes.isEmpty else { throw DataError(path, "file is empty") }
-        switch kind(of: bytes) {
+        try load(FileBytes.readContent(path), file: path, options: options)
+    }
+
+    /// The same, from a file's bytes in memory (gzip or not); `file` names it in messages.
+    public static func load(bytes: [UInt8], file: String, options: Options = Options()) throws -> (Matrix, Labels?) {
+        try load(FileBytes.decompressIfNeeded(bytes, file: file), file: file, options: options)
+    }
+
+    static func load(_ content: FileBytes.Content, file path: String, options: Options) throws -> (Matrix, Labels?) {
+        let bytes = content.bytes
+        guard !bytes.isEmpty else { throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty") }
+        switch kind(of: bytes, file: path) {
         case .npy:
             if options.labelColumn != nil { throw DataError(path, "--label-column applies to CSV/TSV files; give labels for a .npy as a second file") }
             let array = try NpyArray(bytes: bytes, file: path)
@@ -34,29 +34,38 @@ public enum EmbeddingLoader {
             guard array.shape.count == 2 else {
                 throw DataError(path, "expected a 2-D array (samples × dimensions), got shape \(array.shape)")
             }
-            return (Matrix(rows: array.shape[0], cols: array.shape[1], values: array.doubles().map(Float.init)), nil)
+            try requireElements(array.shape, path)
+            let values = try float32Values(array.doubles(), cols: array.shape[1], file: path)
+            return (Matrix(rows: array.shape[0], cols: array.shape[1], values: values), nil)
         case .idx:
             let array = try IdxArray(bytes: bytes, file: path)
             guard array.shape.count >= 2 else { throw DataError(path, "IDX file is 1-D (labels?), expected images or vectors") }
+            try requireElements(array.shape, path)
             let n = array.shape[0], d = array.shape.dropFirst().reduce(1, *)
             // Unsigned-byte images (MNIST) are scaled to [0, 1], as every MNIST pipeline does.
             let scale: Double = bytes[2] == 0x08 ? 1.0 / 255.0 : 1.0
-            return (Matrix(rows: n, cols: d, values: array.values.map { Float($0 * scale) }), nil)
-        case .text:
-            return try loadText(bytes, path: path, options: options)
+            let values = try float32Values(array.values, cols: d, scale: scale, file: path)
+            return (Matrix(rows: n, cols: d, values: values), nil)
+        case .text, .pickle, .zip:
+            let text = try decodeText(bytes, file: path, compressed: content.compressed)
+            return try loadText(DelimitedTable(text: text, file: path, hasHeader: options.hasHeader), path: path, options: options)
         }
     }
 
-    static func loadText(_ bytes: [UInt8], path: String, options: Options) throws -> (Matrix, Labels?) {
-        let table = try DelimitedTable(bytes: bytes, file: path, hasHeader: options.hasHeader)
+    /// A shape with a zero extent holds no embeddings, however large its other extents.
+    private static func requireElements(_ shape: [Int], _ path: String) throws {
+        guard !shape.contains(0) else { throw DataError(path, "the array is empty (shape \(shape))") }
+    }
+
+    static func loadText(_ table: DelimitedTable, path: String, options: Options) throws -> (Matrix, Labels?) {
         let labelIndex = try options.labelColumn.map { try table.columnIndex($0, file: path) }
         let featureColumns = (0 ..< table.columnCount).filter { $0 != labelIndex }
         guard !featureColumns.isEmpty else { throw DataError(path, "no embedding columns left besides the label column") }
-        var values = [Float]()
+        var values = [Double]()
         values.reserveCapacity(table.rows.count * featureColumns.count)
         for (r, row) in table.rows.enumerated() {
             for c in featureColumns {
-                guard let v = Float(row[c]) else {
+                guard let v = Double(row[c]) else {
                     let hint = labelIndex == nil && c == table.columnCount - 1 ? " (if this is the label column, pass --label-column)" : ""
                     throw DataError(path, "line \(table.lineNumbers[r]), column \(c): '\(row[c].prefix(40))' is not a number\(hint)")
                 }
@@ -64,37 +73,79 @@ public enum EmbeddingLoader {
             }
         }
         let labels = labelIndex.map { i in Labels(names: table.rows.map { $0[i] }) }
-        return (Matrix(rows: table.rows.count, cols: featureColumns.count, values: values), labels)
+        let matrix = Matrix(rows: table.rows.count, cols: featureColumns.count,
+                            values: try float32Values(values, cols: featureColumns.count, file: path))
+        return (matrix, labels)
     }
+}
+
+/// Converts embeddings to the Float32 they are computed in, refusing what would not survive:
+/// finite values beyond Float32's range (they would become infinities) and rows that are nonzero
+/// but whose every value is too small for Float32 (they would become zero vectors). NaN and
+/// infinities pass through, for `Dataset.validated` to report.
+/// - Parameter scale: multiplies every value first (MNIST pixels 0…255 → 0…1), without a copy.
+func float32Values(_ values: [Double], cols: Int, scale: Double = 1, file: String) throws -> [Float] {
+    var out = [Float](repeating: 0, count: values.count)
+    var overflowRows: [Int] = [], underflowRows: [Int] = []
+    let rows = cols > 0 ? values.count / cols : 0
+    values.withUnsafeBufferPointer { v in
+        out.withUnsafeMutableBufferPointer { o in
+            for r in 0 ..< rows {
+                var overflow = false, nonzero = false, lost = true
+                for j in r * cols ..< (r + 1) * cols {
+                    let x = v[j] * scale
+                    let f = Float(x)
+                    o[j] = f
+                    if f.isInfinite && x.isFinite { overflow = true }
+                    if x != 0 { nonzero = true; if f != 0 { lost = false } }
+                }
+                if overflow { overflowRows.append(r) } else if nonzero && lost { underflowRows.append(r) }
+            }
+        }
+    }
+    if !overflowRows.isEmpty {
+        throw DataError(file, "values outside float32's range (beyond ±3.4e38) in rows \(describeRows(overflowRows)) (0-based); embeddings are used as float32")
+    }
+    if !underflowRows.isEmpty {
+        throw DataError(file, "rows \(describeRows(underflowRows)) (0-based) are nonzero but every value is below float32's smallest (1.4e-45), so they round to zero vectors")
+    }
+    return out
 }
 
 /// Reads labels from their own file: `.npy` (integers or strings), IDX (MNIST labels) or text
 /// with one label per line (a one-word header line is skipped when every other line is an integer).
+///
+/// Whole-number float labels must fit a 64-bit integer (|label| < 2^63); uint64 labels above
+/// 2^63 keep their exact values as class names.
 public enum LabelLoader {
     public static func load(_ path: String) throws -> Labels {
-        let bytes = try FileBytes.read(path)
-        guard !bytes.isEmpty else { throw DataError(path, "file is empty") }
-        switch kind(of: bytes) {
+        try load(FileBytes.readContent(path), file: path)
+    }
+
+    /// The same, from a file's bytes in memory (gzip or not); `file` names it in messages.
+    public static func load(bytes: [UInt8], file: String) throws -> Labels {
+        try load(FileBytes.decompressIfNeeded(bytes, file: file), file: file)
+    }
+
+    static func load(_ content: FileBytes.Content, file path: String) throws -> Labels {
+        let bytes = content.bytes
+        guard !bytes.isEmpty else { throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty") }
+        switch kind(of: bytes, file: path) {
         case .npy:
             let array = try NpyArray(bytes: bytes, file: path)
             guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] == 1) else {
                 throw DataError(path, "expected a 1-D array of labels, got shape \(array.shape)")
             }
             if let ints = array.integers() { return Labels(integers: ints) }
+            if let unsigned = array.unsignedIntegers() { return Labels(unsignedIntegers: unsigned) }
             if let strings = array.strings() { return Labels(names: strings) }
-            let doubles = array.doubles()
-            if let i = doubles.firstIndex(where: { !$0.isFinite || $0.rounded() != $0 }) {
-                throw DataError(path, "label at index \(i) is \(doubles[i]), expected whole numbers or strings")
-            }
-            return Labels(integers: doubles.map { Int64($0) })
+            return try wholeNumberLabels(array.doubles(), file: path)
         case .idx:
             let array = try IdxArray(bytes: bytes, file: path)
             guard array.shape.count == 1 else { throw DataError(path, "IDX labels must be 1-D, got shape \(array.shape)") }
-            return Labels(integers: array.values.map { Int64($0) })
-        case .text:
-            guard let text = String(validating: bytes, as: UTF8.self) else {
-                throw DataError(path, "not UTF-8 text (invalid byte sequence at byte offset \(firstInvalidUTF8Offset(bytes)))")
-            }
+            return try wholeNumberLabels(array.values, file: path)
+        case .text, .pickle, .zip:
+            let text = try decodeText(bytes, file: path, compressed: content.compressed)
             var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
                 $0.trimmingCharacters(in: .whitespaces)
             }
@@ -109,5 +160,21 @@ public enum LabelLoader {
             }
             return Labels(names: lines)
         }
+    }
+
+    /// Labels stored as numbers (float `.npy`, IDX): each must be a whole number that fits Int64.
+    static func wholeNumberLabels(_ values: [Double], file: String) throws -> Labels {
+        var integers = [Int64]()
+        integers.reserveCapacity(values.count)
+        for (i, v) in values.enumerated() {
+            guard v.isFinite, v.rounded() == v else {
+                throw DataError(file, "label at index \(i) is \(v), expected whole numbers or strings")
+            }
+            guard let n = Int64(exactly: v) else {
+                throw DataError(file, "label at index \(i) is \(v), outside the 64-bit integer range (|label| < 2^63) of class numbers")
+            }
+            integers.append(n)
+        }
+        return Labels(integers: integers)
     }
 }

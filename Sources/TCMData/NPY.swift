@@ -27,49 +27,26 @@ public struct NpyArray: Sendable {
     public let fortranOrder: Bool
     let payload: [UInt8]
 
+    /// Number of elements; the header's shape was checked to fit the file, so this cannot overflow.
     public var count: Int { shape.reduce(1, *) }
 
     /// Parses `.npy` bytes; `file` names the source in errors.
     public init(bytes: [UInt8], file: String) throws {
-        let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
-        guard bytes.count >= 10, Array(bytes[0 ..< 6]) == magic else {
-            if bytes.isEmpty { throw DataError(file, "file is empty") }
-            throw DataError(file, "not a .npy file (missing the \\x93NUMPY magic)")
+        guard !bytes.isEmpty else { throw DataError(file, "file is empty") }
+        let layout = try NpyLayout.parse(prefix: bytes, file: file, complete: true)!
+        shape = layout.shape
+        fortranOrder = layout.fortranOrder
+        element = layout.element
+        bigEndian = layout.bigEndian
+        // Compared before anything is allocated: the sizes were multiplied with overflow checks.
+        let available = bytes.count - layout.dataStart
+        if available < layout.dataBytes {
+            throw DataError(file, "truncated: header promises \(shape) of \(layout.descr) (\(layout.dataBytes) bytes), file holds \(available)")
         }
-        let major = bytes[6]
-        let headerLength: Int, headerStart: Int
-        switch major {
-        case 1:
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            headerStart = 10
-        case 2, 3:
-            guard bytes.count >= 12 else { throw DataError(file, "truncated .npy header") }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            headerStart = 12
-        default:
-            throw DataError(file, "unsupported .npy format version \(major).\(bytes[7]) (1.0, 2.0 and 3.0 are read)")
+        if available > layout.dataBytes {
+            throw DataError(file, "\(available - layout.dataBytes) unexpected bytes after the data of shape \(shape); the header and the data disagree")
         }
-        guard headerStart + headerLength <= bytes.count else {
-            throw DataError(file, "truncated .npy header (says \(headerLength) bytes, file has \(bytes.count - headerStart))")
-        }
-        guard let header = String(validating: bytes[headerStart ..< headerStart + headerLength], as: UTF8.self) else {
-            throw DataError(file, ".npy header is not valid text")
-        }
-        let fields = try NpyHeader.parse(header, file: file)
-        shape = fields.shape
-        fortranOrder = fields.fortranOrder
-        (element, bigEndian) = try NpyHeader.element(fields.descr, file: file)
-
-        let dataStart = headerStart + headerLength
-        let expected = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue } * element.itemSize
-        let available = bytes.count - dataStart
-        if available < expected {
-            throw DataError(file, "truncated: header promises \(shape) of \(fields.descr) (\(expected) bytes), file holds \(available)")
-        }
-        if available > expected {
-            throw DataError(file, "\(available - expected) unexpected bytes after the data of shape \(shape); the header and the data disagree")
-        }
-        payload = Array(bytes[dataStart...])
+        payload = Array(bytes[layout.dataStart...])
     }
 
     /// Index in the payload of the element at C-order position `i`.
@@ -123,9 +100,14 @@ public struct NpyArray: Sendable {
         (0 ..< count).map { value(atStorage: storageIndex($0)) }
     }
 
-    /// All values as Int64, in C order (integer and bool arrays only).
+    /// All values as Int64, in C order (integer and bool arrays only; nil also for a uint64
+    /// array holding a value above Int64.max, which `unsignedIntegers()` reads exactly).
     public func integers() -> [Int64]? {
         guard isInteger else { return nil }
+        if element == .unsigned(bytes: 8), let unsigned = unsignedIntegers() {
+            guard unsigned.allSatisfy({ $0 <= UInt64(Int64.max) }) else { return nil }
+            return unsigned.map { Int64($0) }
+        }
         let size = element.itemSize
         return (0 ..< count).map { i -> Int64 in
             let bits = rawBits(at: storageIndex(i) * size, size: size)
@@ -135,6 +117,12 @@ public struct NpyArray: Sendable {
             }
             return Int64(bitPattern: bits)
         }
+    }
+
+    /// All values as UInt64, in C order (unsigned integer arrays only).
+    public func unsignedIntegers() -> [UInt64]? {
+        guard case .unsigned(let size) = element else { return nil }
+        return (0 ..< count).map { rawBits(at: storageIndex($0) * size, size: size) }
     }
 
     /// Text values (`U` and `S` arrays), NUL padding removed.
@@ -173,6 +161,83 @@ func halfToFloat(_ h: UInt16) -> Float {
     }
     if exponent == 31 { return Float(bitPattern: sign | 0x7f80_0000 | (mantissa << 13)) }
     return Float(bitPattern: sign | UInt32(exponent - 15 + 127) << 23 | mantissa << 13)
+}
+
+/// What a `.npy` preamble and header declare: enough to know the file's exact size before any
+/// data is read, which is how a gzip-compressed `.npy` is inflated no further than it can be.
+struct NpyLayout {
+    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+    /// NumPy itself refuses headers over 10,000 bytes unless told otherwise; this is generous.
+    static let maxHeaderBytes = 1 << 20
+
+    var shape: [Int]
+    var descr: String
+    var element: NpyArray.Element
+    var bigEndian: Bool
+    var fortranOrder: Bool
+    var dataStart: Int
+    /// Element count × item size, computed with overflow checks.
+    var dataBytes: Int
+    var totalBytes: Int { dataStart + dataBytes }
+
+    /// Parses the preamble and header at the start of `bytes`. With `complete == false` (bytes
+    /// still arriving) it returns nil while the header is incomplete; with `complete == true`
+    /// a short header is an error.
+    static func parse(prefix bytes: [UInt8], file: String, complete: Bool) throws -> NpyLayout? {
+        let known = min(bytes.count, magic.count)
+        guard bytes[0 ..< known].elementsEqual(magic[0 ..< known]) else {
+            throw DataError(file, "not a .npy file (missing the \\x93NUMPY magic)")
+        }
+        func needMore(_ what: String) throws -> NpyLayout? {
+            if complete { throw DataError(file, "truncated .npy header (\(what))") }
+            return nil
+        }
+        guard bytes.count >= 8 else { return try needMore("the file ends inside the magic and version") }
+        let major = bytes[6]
+        let headerLength: Int, headerStart: Int
+        switch major {
+        case 1:
+            headerStart = 10
+            guard bytes.count >= headerStart else { return try needMore("the file ends inside the header length") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        case 2, 3:
+            headerStart = 12
+            guard bytes.count >= headerStart else { return try needMore("the file ends inside the header length") }
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        default:
+            throw DataError(file, "damaged or unsupported .npy: format version \(major).\(bytes[7]) (1.0, 2.0 and 3.0 are read)")
+        }
+        guard headerLength <= maxHeaderBytes else {
+            throw DataError(file, "damaged .npy: header length \(headerLength) bytes is implausible (at most \(maxHeaderBytes) is read)")
+        }
+        guard headerStart + headerLength <= bytes.count else {
+            return try needMore("says \(headerLength) bytes, file has \(bytes.count - headerStart)")
+        }
+        guard let header = String(validating: bytes[headerStart ..< headerStart + headerLength], as: UTF8.self) else {
+            throw DataError(file, "damaged .npy: the header is not UTF-8 text")
+        }
+        guard header.drop(while: { $0 == " " }).first == "{" else {
+            throw DataError(file, "damaged .npy: the header is not a Python dict: \(header.trimmingCharacters(in: .whitespacesAndNewlines).prefix(60))")
+        }
+        let fields = try NpyHeader.parse(header, file: file)
+        let (element, bigEndian) = try NpyHeader.element(fields.descr, file: file)
+        let dataStart = headerStart + headerLength
+        // A zero extent makes the array empty whatever the other extents say.
+        var dataBytes = fields.shape.contains(0) ? 0 : element.itemSize
+        for extent in fields.shape where dataBytes > 0 {
+            let (product, overflow) = dataBytes.multipliedReportingOverflow(by: extent)
+            guard !overflow, product <= Int.max - dataStart else {
+                throw DataError(file, "header declares shape \(fields.shape) of \(fields.descr), more bytes than any file can hold")
+            }
+            dataBytes = product
+        }
+        let count = dataBytes / element.itemSize
+        guard count <= FileBytes.maxElements else {
+            throw DataError(file, "header declares \(count) values (shape \(fields.shape)), over the limit of \(FileBytes.maxElements) values in one array")
+        }
+        return NpyLayout(shape: fields.shape, descr: fields.descr, element: element, bigEndian: bigEndian,
+                         fortranOrder: fields.fortranOrder, dataStart: dataStart, dataBytes: dataBytes)
+    }
 }
 
 /// The Python-literal header dict: `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`.
@@ -234,7 +299,11 @@ enum NpyHeader {
         case ">": bigEndian = true; rest = rest.dropFirst()
         default: break
         }
-        guard let kind = rest.first, let size = Int(rest.dropFirst()) else {
+        if rest == "O" {
+            throw DataError(file, "object dtype '\(descr)': the array holds pickled Python objects, which are not read; save a numeric or string array (numpy.save with allow_pickle=False)")
+        }
+        // Item sizes past 2^24 (a 64-MiB string per element) are refused rather than multiplied.
+        guard let kind = rest.first, let size = Int(rest.dropFirst()), size > 0, size <= 1 << 24 else {
             throw DataError(file, "unsupported dtype '\(descr)'")
         }
         let element: NpyArray.Element

@@ -44,7 +44,7 @@ import Testing
         expectDataError(file: "r.csv", containing: "line 3 has 2 fields, expected 3") {
             _ = try DelimitedTable(bytes: Array("1,2,3\n4,5,6\n7,8\n".utf8), file: "r.csv")
         }
-        expectDataError(file: "u.csv", containing: "not UTF-8 text (invalid byte sequence at byte offset 4)") {
+        expectDataError(file: "u.csv", containing: "not UTF-8 text, nor .npy or IDX (invalid UTF-8 at byte offset 4)") {
             _ = try DelimitedTable(bytes: [0x31, 0x2C, 0x32, 0x0A, 0xFF, 0x2C, 0x33], file: "u.csv")
         }
         expectDataError(file: "q.csv", containing: "unterminated quoted field") {
