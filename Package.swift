@@ -28,7 +28,9 @@ let package = Package(
         // zlib, for reading the gzip-compressed MNIST IDX files without a download or a decompress step.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Files in and out: .npy, CSV/TSV, IDX(.gz), label files, atomic writers. No numerics.
-        .target(name: "TCMData", dependencies: ["CZlib", "TCMKernels"], swiftSettings: kernelSettings),
+        .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels"], swiftSettings: kernelSettings),
+        // Unlinks a run's temporary output files from a signal handler (C: async-signal-safe).
+        .target(name: "CTempCleanup"),
         // SIMD matrix products and the fused similarity → histogram kernel.
         .target(name: "TCMKernels", swiftSettings: kernelSettings),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.

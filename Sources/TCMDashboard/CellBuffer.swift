@@ -1,3 +1,5 @@
+import TCMData
+
 /// A terminal colour: the terminal's default, or an index into the 256-colour palette.
 public enum Color: Equatable, Hashable, Sendable {
     case terminalDefault
@@ -68,13 +70,17 @@ public struct CellBuffer: Sendable {
 
     public var area: Rect { Rect(x: 0, y: 0, width: width, height: height) }
 
-    /// Writes `text` from (x, y), clipped to `limit` columns and the buffer.
+    /// Writes `text` from (x, y), clipped to `limit` columns and the buffer. Text can come from
+    /// data (class names, file names): a scalar a terminal would act on (ESC, CR, C1 controls,
+    /// bidi overrides) is drawn as U+FFFD in its cell, so it can neither move the cursor nor
+    /// shift the columns after it.
     public mutating func write(_ text: String, x: Int, y: Int, style: Style = .plain, limit: Int = .max) {
         guard y >= 0 && y < height else { return }
         var column = x
         for scalar in text.unicodeScalars {
             if column - x >= limit || column >= width { break }
-            if column >= 0 { cells[y * width + column] = Cell(scalar: scalar, style: style) }
+            let shown = isUnsafeForTerminal(scalar) ? "\u{FFFD}" : scalar
+            if column >= 0 { cells[y * width + column] = Cell(scalar: shown, style: style) }
             column += 1
         }
     }

@@ -26,7 +26,7 @@ struct Analyze: ParsableCommand {
     @OptionGroup var analysis: AnalysisOptions
 
     @Option(name: .customLong("k"), parsing: .upToNextOption,
-            help: ArgumentHelp("Recall@k values to report.", valueName: "k"))
+            help: Bounds.recallK.help("Recall@k values to report (at most \(Bounds.recallKCount.high)).", valueName: "k"))
     var recallKs: [Int] = [1, 2, 4, 8]
 
     @Flag(help: "Skip Recall@k, R-Precision and MAP@R (they need a second pass).")
@@ -38,31 +38,38 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print the per-class table as CSV on stdout.")
     var csv = false
 
-    @Option(help: ArgumentHelp("Also write the JSON report to this file (atomically).", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write the JSON report to this file (with --curves: both or neither).", valueName: "file"))
     var output: String?
 
     @Option(help: ArgumentHelp("Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
     var curves: String?
 
-    @Option(help: ArgumentHelp("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x"))
+    @Option(help: Bounds.failAboveOpis.help("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x"))
     var failAboveOpis: Double?
 
-    @Option(help: ArgumentHelp("Exit with status 1 when ε-OPIS is above this value.", valueName: "x"))
+    @Option(help: Bounds.failAboveEpsilonOpis.help("Exit with status 1 when ε-OPIS is above this value.", valueName: "x"))
     var failAboveEpsilonOpis: Double?
 
-    @Option(help: "Compute threads (default: all cores).")
+    @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
     var threads: Int?
 
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
         if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
-        if recallKs.contains(where: { $0 < 1 }) { throw ValidationError("--k values must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try Bounds.recallK.check(recallKs)
+        try Bounds.recallKCount.check(recallKs.count)
+        try Bounds.threads.check(threads)
+        try Bounds.failAboveOpis.check(failAboveOpis)
+        try Bounds.failAboveEpsilonOpis.check(failAboveEpsilonOpis)
         try analysis.check()
     }
 
     func run() throws {
         let started = Date()
+        // Refuse a target that is a device, a directory or a FIFO before any work.
+        let targets = [output, curves].compactMap { $0 }
+        try OutputTransaction.check(targets)
+        OutputTransaction.removeTemporariesOnSignals()
         let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
         let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.baselineLabels) : labels
         let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
@@ -88,8 +95,16 @@ struct Analyze: ParsableCommand {
                          droppedZeroVectorRows: dataset.droppedZeroRows),
             report: report, retrieval: retrieval, seconds: Date().timeIntervalSince(started))
 
-        if let output { try AtomicFile.write(document.json(), to: output) }
-        if let curves { try AtomicFile.write(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
+        let gated = failAboveOpis != nil || failAboveEpsilonOpis != nil
+        if gated && report.classesInOPIS == 0 {
+            // OPIS of no class is 0, which would pass any gate: a gate on it proves nothing.
+            throw DataError(labelPath ?? embeddingPath, "no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked")
+        }
+        // Both files or neither: a failure writing one leaves the other as it was.
+        let transaction = OutputTransaction()
+        if let output { try transaction.stage(document.json(), to: output) }
+        if let curves { try transaction.stage(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
+        try transaction.commit()
         if json { print(document.json()) } else if csv { print(ReportFormat.classCSV(report), terminator: "") } else { print(ReportFormat.text(document), terminator: "") }
 
         if let limit = failAboveOpis, report.opis > limit {
@@ -103,7 +118,9 @@ struct Analyze: ParsableCommand {
 
 /// How to read the input files.
 struct InputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("CSV/TSV column holding the labels: header name or 0-based index (-1 = last).", valueName: "column"))
+    // Unconditional parsing: "-1" is a value here, not an option.
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("CSV/TSV column holding the labels: header name or 0-based index (-1 = last).", valueName: "column"))
     var labelColumn: String?
 
     @Flag(inversion: .prefixedNo, help: "Whether CSV/TSV files start with a header row (default: detect).")
@@ -123,30 +140,30 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Calibration range as cosine similarities.", valueName: "lo:hi"))
     var range: String?
 
-    @Option(help: "Number of grid thresholds K in the range, both ends included.")
+    @Option(help: Bounds.points.help("Number of grid thresholds K in the range, both ends included."))
     var points = 101
 
     @Option(help: "Utility: f-tpr-tnr (F-score of TPR and TNR) or f-precision-recall.")
     var utility: UtilitySpec.Kind = .tprTnr
 
-    @Option(help: "β of the F-score.")
+    @Option(help: Bounds.beta.help("β of the F-score."))
     var beta = 1.0
 
-    @Option(help: "ε of ε-OPIS: share of classes in the best and worst groups.")
+    @Option(help: Bounds.epsilon.help("ε of ε-OPIS: share of classes in the best and worst groups."))
     var epsilon = 0.05
 
     @Option(help: "ε-OPIS ranking: per-threshold or range-average.")
     var ranking: OPISOptions.Ranking = .perThreshold
 
-    @Option(help: ArgumentHelp("Operating threshold for the at-threshold columns (default: centre of the range).", valueName: "t"))
+    @Option(help: Bounds.threshold.help("Operating threshold for the at-threshold columns (default: centre of the range).", valueName: "t"))
     var threshold: Double?
 
     func check() throws {
         if farRange != nil && range != nil { throw ValidationError("give either --far-range or --range, not both") }
-        if points < 2 { throw ValidationError("--points must be at least 2") }
-        if !(beta > 0) { throw ValidationError("--beta must be positive") }
-        if !(epsilon > 0 && epsilon <= 0.5) { throw ValidationError("--epsilon must be in (0, 0.5]") }
-        if let threshold, !(threshold >= -1 && threshold <= 1) { throw ValidationError("--threshold must be in [-1, 1]") }
+        try Bounds.points.check(points)
+        try Bounds.beta.check(beta)
+        try Bounds.epsilon.check(epsilon)
+        try Bounds.threshold.check(threshold)
         _ = try options()
     }
 

@@ -15,20 +15,31 @@ struct Bench: ParsableCommand {
         """
     )
 
-    @Option(help: "Samples (one configuration only).") var n: Int?
-    @Option(help: "Dimension.") var d = 64
-    @Option(help: "Classes.") var classes = 10
+    @Option(help: Bounds.benchSamples.help("Samples (one configuration only).")) var n: Int?
+    @Option(help: Bounds.benchDimension.help("Dimension.")) var d = 64
+    @Option(help: Bounds.benchClasses.help("Classes (at most --n).")) var classes = 10
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
-    @Option(help: "Compute threads.") var threads = defaultThreadCount
-    @Option(help: "Range changes to time (median reported).") var rangeChanges = 50
-    @Option(help: "Passes to time (median and fastest reported); default 5 up to 20k samples, else 3.") var repeats: Int?
+    @Option(help: Bounds.threads.help("Compute threads.")) var threads = min(defaultThreadCount, Bounds.threads.high)
+    @Option(help: Bounds.rangeChanges.help("Range changes to time (median reported).")) var rangeChanges = 50
+    @Option(help: Bounds.repeats.help("Passes to time (median and fastest reported); default 5 up to 20k samples, else 3.")) var repeats: Int?
     @Option(help: "Python interpreter for the numpy peer; 'none' skips it.") var python = "python3"
     @Flag(help: "Emit one JSON line (used by the parent run).") var jsonLine = false
     @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
     @Flag(help: "Time t-SNE on the bundled MNIST test set against scikit-learn and openTSNE.") var tsne = false
     @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training = false
     @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.") var dashboard = false
-    @Option(help: "Frames to time with --dashboard.") var frames = 300
+    @Option(help: Bounds.frames.help("Frames to time with --dashboard.")) var frames = 300
+
+    func validate() throws {
+        try Bounds.benchSamples.check(n)
+        try Bounds.benchDimension.check(d)
+        try Bounds.benchClasses.check(classes)
+        if let n, classes > n { throw ValidationError("--classes \(classes) is more than --n \(n)") }
+        try Bounds.threads.check(threads)
+        try Bounds.rangeChanges.check(rangeChanges)
+        try Bounds.repeats.check(repeats)
+        try Bounds.frames.check(frames)
+    }
 
     func run() throws {
         if kernels { return KernelBench.run() }

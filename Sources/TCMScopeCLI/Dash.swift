@@ -27,14 +27,14 @@ struct Dash: ParsableCommand {
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
     @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
-    @Option(help: "Fine-tuning epochs.") var epochs = 3
-    @Option(help: "Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection).")
+    @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
+    @Option(help: Bounds.evaluateEvery.help("Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection)."))
     var evaluateEvery = 100
     @Option(help: "Directory for s (save).") var saveDirectory = "tcmscope-saved"
 
     func validate() throws {
-        guard epochs > 0 else { throw ValidationError("--epochs must be at least 1") }
-        guard evaluateEvery > 0 else { throw ValidationError("--evaluate-every must be at least 1") }
+        try Bounds.epochs.check(epochs)
+        try Bounds.evaluateEvery.check(evaluateEvery)
         if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
     }
 

@@ -21,31 +21,39 @@ struct Project: ParsableCommand {
     @OptionGroup var input: InputOptions
 
     @Option(help: "pca or tsne.") var method: Method = .tsne
-    @Option(help: ArgumentHelp("Output file: .npy or .csv.", valueName: "file")) var out: String
-    @Option(help: "Subsample (stratified by class) above this many samples.") var maxSamples = 10_000
+    @Option(help: ArgumentHelp("Output file: .npy or .csv (with FILE.indices.npy: both or neither).", valueName: "file")) var out: String
+    @Option(help: Bounds.maxSamples.help("Subsample (stratified by class) above this many samples.")) var maxSamples = 10_000
     @Option(help: "Seed of the subsample.") var seed: UInt64 = 1
-    @Option(help: "t-SNE perplexity.") var perplexity = 30.0
-    @Option(help: "t-SNE iterations.") var iterations = 1000
-    @Option(help: "t-SNE learning rate (default: auto = max(N/48, 50)).") var learningRate: Double?
+    @Option(help: Bounds.perplexity.help("t-SNE perplexity.")) var perplexity = 30.0
+    @Option(help: Bounds.iterations.help("t-SNE iterations.")) var iterations = 1000
+    @Option(help: Bounds.learningRate.help("t-SNE learning rate (default: auto = max(N/48, 50)).")) var learningRate: Double?
     @Option(help: ArgumentHelp("Start t-SNE from this layout (.npy N×2) instead of PCA, without early exaggeration.", valueName: "file"))
     var warmStart: String?
-    @Option(help: "Also report trustworthiness (k nearest) of the layout; 0 skips it.") var trustworthinessK = 10
-    @Option(help: "Compute threads (default: all cores).") var threads: Int?
+    @Option(help: Bounds.trustworthinessK.help("Also report trustworthiness (k nearest) of the layout; 0 skips it.")) var trustworthinessK = 10
+    @Option(help: Bounds.threads.help("Compute threads (default: all cores).")) var threads: Int?
 
     enum Method: String, ExpressibleByArgument, CaseIterable { case pca, tsne }
 
     func validate() throws {
         let lower = out.lowercased()
         guard lower.hasSuffix(".npy") || lower.hasSuffix(".csv") else { throw ValidationError("--out must end in .npy or .csv") }
-        if maxSamples < 3 { throw ValidationError("--max-samples must be at least 3") }
-        if !(perplexity >= 1) { throw ValidationError("--perplexity must be at least 1") }
-        if iterations < 1 { throw ValidationError("--iterations must be at least 1") }
-        if let learningRate, !(learningRate > 0) { throw ValidationError("--learning-rate must be positive") }
-        if trustworthinessK < 0 { throw ValidationError("--trustworthiness-k must be 0 or more") }
+        try Bounds.maxSamples.check(maxSamples)
+        try Bounds.perplexity.check(perplexity)
+        try Bounds.iterations.check(iterations)
+        try Bounds.learningRate.check(learningRate)
+        try Bounds.trustworthinessK.check(trustworthinessK)
+        try Bounds.threads.check(threads)
         if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
     }
 
+    /// The files this run writes: the layout, and beside a .npy the rows kept when subsampling.
+    var targets: [String] { out.lowercased().hasSuffix(".csv") ? [out] : [out, indicesFile] }
+    var indicesFile: String { String(out.dropLast(4)) + ".indices.npy" }
+
     func run() throws {
+        // Refuse a target that is a device, a directory or a FIFO before any work.
+        try OutputTransaction.check(targets)
+        OutputTransaction.removeTemporariesOnSignals()
         let dataset = try Dataset.load(embeddings: embeddings, labels: labels, options: input.loaderOptions,
                                        dropZeroVectors: input.dropZeroVectors)
         let kept = StratifiedSample.indices(labels: dataset.labels, limit: maxSamples, seed: seed)
@@ -93,19 +101,21 @@ struct Project: ParsableCommand {
         print(summary)
     }
 
+    /// Writes the layout (and the kept rows) all or nothing.
     func write(layout: [Float], kept: [Int], labels: Labels, subsampled: Bool) throws {
+        let transaction = OutputTransaction()
         if out.lowercased().hasSuffix(".csv") {
             var text = "index,label,x,y\n"
             for (r, i) in kept.enumerated() {
-                text += "\(i),\(csvField(labels.classNames[Int(labels.classOf[i])])),\(layout[2 * r]),\(layout[2 * r + 1])\n"
+                text += CSVWriter.row(["\(i)", labels.classNames[Int(labels.classOf[i])], "\(layout[2 * r])", "\(layout[2 * r + 1])"])
             }
-            try AtomicFile.write(text, to: out)
+            try transaction.stage(text, to: out)
         } else {
-            try AtomicFile.write(NpyWriter.bytes(floats: layout, shape: [kept.count, 2]), to: out)
+            try transaction.stage(NpyWriter.bytes(floats: layout, shape: [kept.count, 2]), to: out)
             if subsampled {
-                let sidecar = String(out.dropLast(4)) + ".indices.npy"
-                try AtomicFile.write(NpyWriter.bytes(int64s: kept.map(Int64.init), shape: [kept.count]), to: sidecar)
+                try transaction.stage(NpyWriter.bytes(int64s: kept.map(Int64.init), shape: [kept.count]), to: indicesFile)
             }
         }
+        try transaction.commit()
     }
 }

@@ -30,19 +30,16 @@ func format(_ x: Double, _ digits: Int = 4) -> String {
     return String(format: "%.\(digits)f", x)
 }
 
-/// Quotes a CSV field when it needs it.
-func csvField(_ s: String) -> String {
-    s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-}
-
 enum ReportFormat {
     static func text(_ d: AnalysisDocument) -> String {
         let r = d.report, s = r.settings
         var out = ""
         func line(_ text: String = "") { out += text + "\n" }
         line("TCMScope threshold analysis")
-        line("  embeddings  \(d.input.embeddings)  (\(d.input.samples) × \(d.input.dimension), \(d.input.classes) classes)")
-        line("  labels      \(d.input.labels)")
+        // File and class names come from the user's data: escaped, so none can steer the terminal.
+        let safe = escapingControlCharacters
+        line("  embeddings  \(safe(d.input.embeddings))  (\(d.input.samples) × \(d.input.dimension), \(d.input.classes) classes)")
+        line("  labels      \(safe(d.input.labels))")
         if !d.input.droppedZeroVectorRows.isEmpty { line("  dropped     \(d.input.droppedZeroVectorRows.count) zero vectors") }
         line("  range       [\(format(s.rangeLow)), \(format(s.rangeHigh))]  (\(s.rangeSpec); global FAR \(format(s.globalFARAtLow)) → \(format(s.globalFARAtHigh)))")
         line("  grid        \(s.points) thresholds, resolution \(s.thresholdResolution); utility \(s.utility), β = \(s.beta)")
@@ -51,7 +48,7 @@ enum ReportFormat {
         line("  OPIS        \(format(r.opis, 5))   (\(r.classesInOPIS) classes; lower is better)")
         line("  ε-OPIS      \(format(r.epsilonOPIS, 5))")
         if !r.excludedClasses.isEmpty {
-            line("  left out    \(r.excludedClasses.count) one-sample class(es): \(r.excludedClasses.prefix(10).joined(separator: ", "))\(r.excludedClasses.count > 10 ? ", …" : "")")
+            line("  left out    \(r.excludedClasses.count) one-sample class(es): \(r.excludedClasses.prefix(10).map(safe).joined(separator: ", "))\(r.excludedClasses.count > 10 ? ", …" : "")")
         }
         let g = r.global
         line("  at t = \(format(s.operatingThreshold))  global FAR \(format(g.far)), TPR \(format(g.tpr))")
@@ -67,7 +64,8 @@ enum ReportFormat {
         let shown = sorted.prefix(20)
         line("  class                 n   U@t     TPR     FAR      FRR     avg U   OPIS term")
         for c in shown {
-            let name = c.name.count > 16 ? String(c.name.prefix(15)) + "…" : c.name
+            let escaped = safe(c.name)
+            let name = escaped.count > 16 ? String(escaped.prefix(15)) + "…" : escaped
             line("  " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
                  + String(format: "%7d", c.size) + "  " + format(c.utility) + "  " + format(c.tpr)
                  + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + format(c.frr)
@@ -81,9 +79,9 @@ enum ReportFormat {
     static func classCSV(_ r: ThresholdReport) -> String {
         var out = "class,n,in_opis,opis_term,mean_utility,utility,tpr,far,frr,positive_pairs,negative_pairs\n"
         for c in r.classes {
-            out += [csvField(c.name), "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
-                    c.meanUtility.map { "\($0)" } ?? "", "\(c.utility)", "\(c.tpr)", "\(c.far)", "\(c.frr)",
-                    "\(c.positivePairs)", "\(c.negativePairs)"].joined(separator: ",") + "\n"
+            out += CSVWriter.row([c.name, "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
+                                  c.meanUtility.map { "\($0)" } ?? "", "\(c.utility)", "\(c.tpr)", "\(c.far)", "\(c.frr)",
+                                  "\(c.positivePairs)", "\(c.negativePairs)"])
         }
         return out
     }
@@ -95,7 +93,7 @@ enum ReportFormat {
         for (row, c) in r.curveClasses.enumerated() {
             for (i, t) in grid.enumerated() {
                 let rates = analyzer.classRates(c, edge: counts.bins.edge(nearest: t))
-                out += "\(csvField(r.classes[c].name)),\(t),\(r.curves[row][i]),\(rates.tpr),\(rates.far)\n"
+                out += CSVWriter.row([r.classes[c].name, "\(t)", "\(r.curves[row][i])", "\(rates.tpr)", "\(rates.far)"])
             }
         }
         return out

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMTraining
 
 /// The root command. Subcommands do the work; with no subcommand, `analyze` runs on the bundled sample.
 public struct TCMScope: ParsableCommand {
@@ -10,8 +11,9 @@ public struct TCMScope: ParsableCommand {
         discussion: """
         Points at embeddings and labels (.npy, CSV/TSV, MNIST IDX) and reports how far each class's \
         utility-vs-threshold curve strays from the overall one across a calibration range. \
-        Definitions: docs/opis-tcm.md. Exit status: 0 ok, 1 an --fail-above-* gate tripped, \
-        2 bad input, 64 bad command line.
+        Definitions: README.md, section "Definitions" (and docs/opis-tcm.md in the project docs).
+
+        Exit status: \(ExitStatus.table)
         """,
         subcommands: [Dash.self, Analyze.self, Project.self, Train.self, Bench.self],
         defaultSubcommand: Dash.self
@@ -30,20 +32,41 @@ public struct TCMScope: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
-            return 0
+            return ExitStatus.ok
         } catch let error as DataError {
             Terminal.printError("tcmscope: error: \(error)")
-            return 2
+            return ExitStatus.badInput
+        } catch let error as TrainingError {
+            Terminal.printError("tcmscope: error: \(escapingControlCharacters(error.description))")
+            if case .diverged = error { return ExitStatus.trainingFailed }
+            return ExitStatus.badInput
         } catch let error as GateFailure {
             Terminal.printError("tcmscope: \(error.message)")
-            return 1
+            return ExitStatus.gateTripped
         } catch {
             let code = exitCode(for: error).rawValue
-            let message = fullMessage(for: error)
-            if code == 0 { print(message) } else { Terminal.printError(message) }
+            if code == 0 { print(fullMessage(for: error)); return 0 }
+            // A usage error is one line too (ArgumentParser's own adds the usage and a hint).
+            let line = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            Terminal.printError("tcmscope: error: \(escapingControlCharacters(line)) (see --help)")
             return code
         }
     }
+}
+
+/// The process exit statuses (listed in the root --help and in README).
+enum ExitStatus {
+    static let ok: Int32 = 0
+    static let gateTripped: Int32 = 1
+    static let badInput: Int32 = 2
+    static let trainingFailed: Int32 = 3
+    static let usage: Int32 = 64
+    static let table = """
+        0 ok; 1 an --fail-above-* gate tripped; 2 bad input (a file, an output target, or data \
+        the command cannot use; one line on stderr); 3 training failed (diverged); 64 bad command \
+        line (a flag out of range, one line); 130/143 interrupted by SIGINT/SIGTERM (temporary \
+        output files removed, earlier outputs untouched).
+        """
 }
 
 #if os(Linux)

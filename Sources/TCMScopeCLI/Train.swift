@@ -12,8 +12,10 @@ struct Train: ParsableCommand {
         --data mnist trains on the bundled MNIST training set (pixels / 255) and evaluates on its \
         test set. --data EMB (with LABELS or --label-column) trains an adapter on frozen embeddings, \
         evaluated on a seeded held-out split (by sample, or by class for open-world evaluation). \
-        Writes DIR/checkpoint.tcms, DIR/eval-embeddings.npy, DIR/eval-labels.npy and DIR/metrics.json \
-        (every evaluation); `tcmscope analyze DIR/eval-embeddings.npy DIR/eval-labels.npy` reads them.
+        Writes DIR/checkpoint.tcms, DIR/eval-embeddings.npy, DIR/eval-labels.npy, DIR/metrics.json \
+        (every evaluation) and DIR/metrics-stepN.json, all together when the run ends: a run that \
+        fails or diverges (exit 3) leaves an earlier run's files in DIR as they were. \
+        `tcmscope analyze DIR/eval-embeddings.npy DIR/eval-labels.npy` reads them.
         """
     )
 
@@ -23,20 +25,20 @@ struct Train: ParsableCommand {
     @Option(help: "Base loss: contrastive, triplet, multi-similarity, circle, lifted-structure or proxy-anchor.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(help: "Triplet mining: all, semihard or hard.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
-    @Option(help: ArgumentHelp("Cross-batch memory (XBM) of this many embeddings for the base loss.", valueName: "size")) var xbm: Int?
-    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻.", valueName: "m+:m-")) var tcmMargins = "0.9:0.5"
-    @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻.", valueName: "l+:l-")) var tcmWeights = "1:1"
-    @Option(help: "Epochs.") var epochs = 2
-    @Option(help: "Classes per batch.") var classesPerBatch = 8
-    @Option(help: "Samples per class in a batch.") var samplesPerClass = 32
-    @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Option(help: Bounds.xbm.help("Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).", valueName: "size")) var xbm: Int?
+    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range).", valueName: "m+:m-")) var tcmMargins = "0.9:0.5"
+    @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-")) var tcmWeights = "1:1"
+    @Option(help: Bounds.epochs.help("Epochs.")) var epochs = 2
+    @Option(help: Bounds.classesPerBatch.help("Classes per batch (at most the data's classes).")) var classesPerBatch = 8
+    @Option(help: Bounds.samplesPerClass.help("Samples per class in a batch; the batch (classes × samples) is at most \(Bounds.batch.high) rows.")) var samplesPerClass = 32
+    @Option(help: Bounds.lr.help("Learning rate.")) var lr: Float = 1e-3
     @Option(help: "adam or sgd (momentum 0.9).") var optimizer: OptimizerSpec.Kind = .adam
-    @Option(help: "Weight decay (L2, PyTorch semantics).") var weightDecay: Float = 0
-    @Option(help: ArgumentHelp("Hidden and output widths, e.g. 256,128.", valueName: "w,w")) var widths = "256,128"
+    @Option(help: Bounds.weightDecay.help("Weight decay (L2, PyTorch semantics).")) var weightDecay: Float = 0
+    @Option(help: ArgumentHelp("Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \(Bounds.width.range).", valueName: "w,w")) var widths = "256,128"
     @Option(help: "Seed (model, sampler, split).") var seed: UInt64 = 1
-    @Option(help: "Evaluate every N steps (default: every epoch).") var evalEvery = 0
+    @Option(help: Bounds.evalEvery.help("Evaluate every N steps (default 0: every epoch).")) var evalEvery = 0
     @Option(help: "Split of user embeddings: sample or class.") var split: SplitKind = .sample
-    @Option(help: "Share of user embeddings held out for evaluation.") var evalFraction = 0.2
+    @Option(help: Bounds.evalFraction.help("Share of user embeddings held out for evaluation.")) var evalFraction = 0.2
     @Option(help: ArgumentHelp("Continue from this checkpoint (its config wins, except --epochs).", valueName: "file")) var resume: String?
     @Option(help: ArgumentHelp("Output directory (created).", valueName: "dir")) var out: String
     @Flag(help: "Progress as JSON lines on stdout (the default when stdout is not a terminal).") var json = false
@@ -44,21 +46,34 @@ struct Train: ParsableCommand {
     enum SplitKind: String, ExpressibleByArgument, CaseIterable { case sample, `class` }
 
     func validate() throws {
-        if epochs < 1 { throw ValidationError("--epochs must be at least 1") }
-        if classesPerBatch < 2 || samplesPerClass < 2 { throw ValidationError("batches need at least 2 classes of at least 2 samples") }
-        if !(lr > 0) { throw ValidationError("--lr must be positive") }
-        if !(evalFraction > 0 && evalFraction < 1) { throw ValidationError("--eval-fraction must be in (0, 1)") }
+        try Bounds.epochs.check(epochs)
+        try Bounds.classesPerBatch.check(classesPerBatch)
+        try Bounds.samplesPerClass.check(samplesPerClass)
+        let batch = classesPerBatch * samplesPerClass  // ≤ 1024², no overflow
+        try Bounds.batch.check(batch)
+        try Bounds.lr.check(lr)
+        try Bounds.weightDecay.check(weightDecay)
+        try Bounds.evalEvery.check(evalEvery)
+        try Bounds.evalFraction.check(evalFraction)
         if xbm != nil && loss == .proxyAnchor { throw ValidationError("--xbm applies to pair losses, not proxy-anchor") }
-        if let xbm, xbm < classesPerBatch * samplesPerClass { throw ValidationError("--xbm must hold at least one batch (\(classesPerBatch * samplesPerClass))") }
+        if let xbm {
+            try Bounds.xbm.check(xbm)
+            if xbm < batch { throw ValidationError("--xbm \(xbm) must hold at least one batch (\(batch))") }
+            try Bounds.xbmEntries.check(xbm * batch)  // ≤ 2^16 · 2^13, no overflow
+        }
         _ = try parsedWidths()
-        _ = try pair(tcmMargins, "--tcm-margins")
-        _ = try pair(tcmWeights, "--tcm-weights")
+        let (mp, mn) = try pair(tcmMargins, "--tcm-margins"), (lp, ln) = try pair(tcmWeights, "--tcm-weights")
+        try Bounds.tcmMargin.check([mp, mn])
+        try Bounds.tcmWeight.check([lp, ln])
     }
 
     func parsedWidths() throws -> [Int] {
-        let w = widths.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !w.isEmpty, w.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--widths takes positive integers, e.g. 256,128") }
-        return w.map { $0! }
+        let w = widths.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !w.isEmpty, w.allSatisfy({ $0 != nil }) else { throw ValidationError("--widths takes integers separated by commas, e.g. 256,128; got '\(widths)'") }
+        let values = w.map { $0! }
+        try Bounds.layers.check(values.count)
+        try Bounds.width.check(values)
+        return values
     }
 
     func pair(_ text: String, _ option: String) throws -> (Double, Double) {
@@ -67,7 +82,29 @@ struct Train: ParsableCommand {
         return (p[0], p[1])
     }
 
+    /// The files of a finished run in `out` (the metrics-stepN.json files join them as they come).
+    var fixedTargets: [String] {
+        ["checkpoint.tcms", "eval-embeddings.npy", "eval-labels.npy", "metrics.json"].map { out + "/" + $0 }
+    }
+
+    /// Refuses, before any work, an --out that is not a directory, or holds one of the run's
+    /// files as something other than a regular file.
+    func checkOutputDirectory() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw DataError(out, "exists and is not a directory; --out takes a directory") }
+            try OutputTransaction.check(fixedTargets)
+        } else {
+            let parent = URL(fileURLWithPath: out).deletingLastPathComponent().path
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw DataError(out, "cannot create the output directory: \(parent) is not a directory")
+            }
+        }
+    }
+
     func run() throws {
+        try checkOutputDirectory()
+        OutputTransaction.removeTemporariesOnSignals()
         // A checkpoint's own settings (batch shape included) win, so read it before the data.
         let resumed = try resume.map { try Checkpoint.read($0) }
         let trainingData = try loadData(classesPerBatch: resumed?.config.classesPerBatch ?? classesPerBatch)
@@ -99,9 +136,26 @@ struct Train: ParsableCommand {
             }
             try Checkpoint.checkResumable(state, trainRows: trainingData.trainInputs.rows, file: resume)
         }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let created = !FileManager.default.fileExists(atPath: out)
+        if created && mkdir(out, 0o777) != 0 {
+            throw DataError(out, "cannot create the output directory: \(String(cString: strerror(errno)))")
+        }
+        // Everything the run writes is staged and made visible together when it has succeeded; a
+        // failed or diverged run removes its new (empty) directory and leaves an old one as it was.
+        let transaction = OutputTransaction()
+        do {
+            try train(state: state, data: trainingData, transaction: transaction)
+        } catch {
+            transaction.abandon()
+            if created { rmdir(out) }
+            throw error
+        }
+    }
+
+    func train(state: TrainingState, data trainingData: TrainingData, transaction: OutputTransaction) throws {
         let jsonLines = json || isatty(STDOUT_FILENO) != 1
         var evaluations: [Evaluation] = []
+        var stepMetrics: [(step: Int, json: String)] = []
         var lastEmbeddings: Matrix? = nil
         var throughput: [Double] = []
         let started = Date()
@@ -109,23 +163,25 @@ struct Train: ParsableCommand {
             if let e = snapshot.evaluation {
                 evaluations.append(e)
                 lastEmbeddings = snapshot.evalEmbeddings
-                try? AtomicFile.write(encode(e), to: out + "/metrics-step\(e.step).json")
+                stepMetrics.append((e.step, encode(e)))
             } else if snapshot.samplesPerSecond > 0 {
                 throughput.append(snapshot.samplesPerSecond)
             }
             report(snapshot, jsonLines: jsonLines, last: evaluations.last)
         }
         if !jsonLines { FileHandle.standardError.write(Data("\n".utf8)) }
-        try Checkpoint.write(final, to: out + "/checkpoint.tcms")
+        for (step, json) in stepMetrics { try transaction.stage(json, to: out + "/metrics-step\(step).json") }
+        try transaction.stage(Checkpoint.encode(final), to: out + "/checkpoint.tcms")
         if let e = lastEmbeddings {
-            try AtomicFile.write(NpyWriter.bytes(floats: e.values, shape: [e.rows, e.cols]), to: out + "/eval-embeddings.npy")
-            try AtomicFile.write(NpyWriter.bytes(strings: trainingData.evalLabels.classOf.map { trainingData.evalLabels.classNames[Int($0)] }),
-                                 to: out + "/eval-labels.npy")
+            try transaction.stage(NpyWriter.bytes(floats: e.values, shape: [e.rows, e.cols]), to: out + "/eval-embeddings.npy")
+            try transaction.stage(NpyWriter.bytes(strings: trainingData.evalLabels.classOf.map { trainingData.evalLabels.classNames[Int($0)] }),
+                                  to: out + "/eval-labels.npy")
         }
         let summary = RunSummary(config: final.config, steps: final.step, seconds: Date().timeIntervalSince(started),
                                  medianSamplesPerSecond: throughput.sorted().dropFirst(throughput.count / 2).first ?? 0,
                                  evaluations: evaluations)
-        try AtomicFile.write(encode(summary), to: out + "/metrics.json")
+        try transaction.stage(encode(summary), to: out + "/metrics.json")
+        try transaction.commit()
         if let last = evaluations.last {
             print(String(format: "trained %d steps in %.1f s (%.0f samples/s): OPIS %.5f, ε-OPIS %.5f, R@1 %.4f, MAP@R %.4f; outputs in %@",
                          final.step, summary.seconds, summary.medianSamplesPerSecond, last.opis, last.epsilonOPIS,
@@ -173,7 +229,14 @@ struct Train: ParsableCommand {
     }
 
     func loadData(classesPerBatch: Int) throws -> TrainingData {
-        if data == "mnist" { return try TrainingData.bundledMNIST() }
+        if data == "mnist" {
+            let mnist = try TrainingData.bundledMNIST()
+            let classes = Set(mnist.trainLabels).count
+            guard classes >= classesPerBatch else {
+                throw DataError("mnist", "the training set has \(classes) classes, fewer than --classes-per-batch \(classesPerBatch)")
+            }
+            return mnist
+        }
         let dataset = try Dataset.load(embeddings: data, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
         let (trainRows, evalRows) = HeldOutSplit.rows(of: dataset.labels, by: split, evalFraction: evalFraction, seed: seed)
         let trainLabels = dataset.labels.subset(trainRows), evalLabels = dataset.labels.subset(evalRows)

@@ -22,6 +22,11 @@ public enum Checkpoint {
     static let magic = Array("TCMSCKPT".utf8)
 
     public static func write(_ state: TrainingState, to path: String) throws {
+        try AtomicFile.write(encode(state), to: path)
+    }
+
+    /// The bytes of a checkpoint file holding `state`.
+    public static func encode(_ state: TrainingState) throws -> [UInt8] {
         let params = state.model.layers.flatMap { [$0.weight.values, $0.bias] }
         let header = Header(config: state.config, step: state.step, optimizerStep: state.optimizer.step,
                             tensorSizes: params.map(\.count), optimizerSlots: state.optimizer.second.isEmpty ? 1 : 2,
@@ -37,7 +42,7 @@ public enum Checkpoint {
         for tensor in tensors {
             for v in tensor { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes += $0 } }
         }
-        try AtomicFile.write(bytes, to: path)
+        return bytes
     }
 
     /// Reads and validates a checkpoint file (see `decode`).

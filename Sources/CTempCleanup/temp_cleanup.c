@@ -1,0 +1,51 @@
+#include "temp_cleanup.h"
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+// Written in C because a signal handler may only read plain static storage and call
+// async-signal-safe functions (unlink, _exit); Swift guarantees neither. Registration is
+// serialised by the Swift caller; the handler only reads slots whose flag is set.
+
+enum { slot_count = 64, path_capacity = 4096 };
+static char paths[slot_count][path_capacity];
+static volatile sig_atomic_t used[slot_count];
+
+int tcm_cleanup_register(const char *path) {
+    size_t length = strlen(path);
+    if (length >= path_capacity) return -1;
+    for (int i = 0; i < slot_count; i++) {
+        if (!used[i]) {
+            memcpy(paths[i], path, length + 1);
+            __atomic_store_n(&used[i], 1, __ATOMIC_SEQ_CST);  // the path is complete before it is visible
+            return i;
+        }
+    }
+    return -1;
+}
+
+void tcm_cleanup_forget(int slot) {
+    if (slot >= 0 && slot < slot_count) __atomic_store_n(&used[slot], 0, __ATOMIC_SEQ_CST);
+}
+
+static void unlink_then_exit(int signal_number) {
+    for (int i = 0; i < slot_count; i++) {
+        if (__atomic_load_n(&used[i], __ATOMIC_SEQ_CST)) unlink(paths[i]);
+    }
+    _exit(128 + signal_number);
+}
+
+void tcm_cleanup_install(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = unlink_then_exit;
+    sigemptyset(&action.sa_mask);
+    int wanted[] = { SIGINT, SIGTERM, SIGHUP };
+    for (unsigned i = 0; i < sizeof wanted / sizeof wanted[0]; i++) sigaddset(&action.sa_mask, wanted[i]);
+    for (unsigned i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+        struct sigaction current;
+        // A signal the parent chose to ignore (nohup, a background job) stays ignored.
+        if (sigaction(wanted[i], NULL, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+        sigaction(wanted[i], &action, NULL);
+    }
+}

@@ -1,0 +1,153 @@
+import CTempCleanup
+import Foundation
+import Synchronization
+
+/// All the files one run writes, made visible together or not at all.
+///
+/// `check` refuses, before any work, a target that exists and is not a regular file (a device, a
+/// directory, a FIFO: writing "over" /dev/null as root would replace the device). `stage` writes a
+/// file's bytes to a temporary file beside its target (`.NAME.tcmscope-tmp-PID`), with the mode of
+/// the file it will replace; `commit` renames every staged file over its target only once all were
+/// written; `abandon` (or dropping the transaction uncommitted) removes them. The temporary files
+/// are also removed on SIGINT, SIGTERM and SIGHUP once `OutputTransaction.removeTemporariesOnSignals()`
+/// was called, and one left by a process that no longer exists (SIGKILL) is removed when the same
+/// target is next staged.
+public final class OutputTransaction {
+    private struct Staged { let temporary: String; let target: String; let slot: Int32 }
+    private var staged: [Staged] = []
+    private var finished = false
+
+    public init() {}
+
+    deinit { abandon() }
+
+    /// Refuses each target that cannot be replaced by a regular file; call before any work.
+    public static func check(_ targets: [String]) throws {
+        for target in targets { try checkTarget(target) }
+    }
+
+    /// Writes `bytes` to a temporary file next to `target` (replacing an earlier staging of it).
+    public func stage(_ bytes: [UInt8], to target: String) throws {
+        precondition(!finished, "staging into a finished output transaction")
+        let existing = try OutputTransaction.checkTarget(target)
+        let url = URL(fileURLWithPath: target)
+        let directory = url.deletingLastPathComponent().path
+        let prefix = "." + url.lastPathComponent + OutputTransaction.marker
+        OutputTransaction.removeAbandoned(in: directory, prefix: prefix)
+        let temporary = directory + "/" + prefix + "\(getpid())"
+        if let earlier = staged.firstIndex(where: { $0.target == target }) { discard(staged.remove(at: earlier)) }
+        unlink(temporary)  // a leftover of an earlier process that had our PID
+        // O_EXCL and O_NOFOLLOW: never write through a link planted at the temporary name.
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
+        guard fd >= 0 else { throw DataError(target, "cannot write: \(String(cString: strerror(errno)))") }
+        let slot = OutputTransaction.registry.withLock { _ in tcm_cleanup_register(temporary) }
+        let entry = Staged(temporary: temporary, target: target, slot: slot)
+        var problem: String? = nil
+        if let existing {
+            // A replaced file keeps its permissions (a 0600 report stays private) and, for root, its owner.
+            if fchmod(fd, existing.st_mode & 0o7777) != 0 { problem = String(cString: strerror(errno)) }
+            if getuid() == 0 { _ = fchown(fd, existing.st_uid, existing.st_gid) }
+        }
+        if problem == nil { problem = OutputTransaction.writeAll(bytes, to: fd) }
+        if close(fd) != 0 && problem == nil { problem = String(cString: strerror(errno)) }
+        if let problem {
+            discard(entry)
+            throw DataError(target, "cannot write: \(problem)")
+        }
+        staged.append(entry)
+    }
+
+    public func stage(_ text: String, to target: String) throws { try stage(Array(text.utf8), to: target) }
+
+    /// Renames every staged file over its target.
+    public func commit() throws {
+        precondition(!finished, "committing a finished output transaction")
+        finished = true
+        for (i, entry) in staged.enumerated() {
+            guard rename(entry.temporary, entry.target) == 0 else {
+                let reason = String(cString: strerror(errno))
+                for rest in staged[i...] { discard(rest) }
+                staged = []
+                throw DataError(entry.target, "cannot write: \(reason)")
+            }
+            OutputTransaction.forget(entry.slot)
+        }
+        staged = []
+    }
+
+    /// Removes every staged file; the targets stay as they were.
+    public func abandon() {
+        finished = true
+        for entry in staged { discard(entry) }
+        staged = []
+    }
+
+    /// Makes SIGINT, SIGTERM and SIGHUP remove the staged files, then exit with 128 + the signal.
+    /// Not for the dashboard, whose terminal library handles those signals itself.
+    public static func removeTemporariesOnSignals() { tcm_cleanup_install() }
+
+    /// What marks a temporary file of ours: `.NAME` + marker + PID.
+    public static let marker = ".tcmscope-tmp-"
+
+    private func discard(_ entry: Staged) {
+        unlink(entry.temporary)
+        OutputTransaction.forget(entry.slot)
+    }
+
+    private static let registry = Mutex<Void>(())
+
+    private static func forget(_ slot: Int32) { registry.withLock { _ in tcm_cleanup_forget(slot) } }
+
+    /// The target's status when it exists (a regular file), nil when it does not; throws otherwise.
+    @discardableResult
+    private static func checkTarget(_ target: String) throws -> stat? {
+        let directory = URL(fileURLWithPath: target).deletingLastPathComponent().path
+        var info = stat()
+        guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw DataError(target, "cannot write: directory \(directory) does not exist")
+        }
+        guard stat(target, &info) == 0 else {
+            if errno == ENOENT { return nil }
+            throw DataError(target, "cannot write: \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DataError(target, "exists and is \(kind(info.st_mode)), not a regular file; refusing to replace it")
+        }
+        return info
+    }
+
+    private static func kind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: return "a directory"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        default: return "a special file"
+        }
+    }
+
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> String? {
+        bytes.withUnsafeBytes { buffer -> String? in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return nil
+        }
+    }
+
+    /// Removes `.NAME.tcmscope-tmp-PID` files whose process is gone (killed before it could clean up).
+    private static func removeAbandoned(in directory: String, prefix: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
+        }
+    }
+}
