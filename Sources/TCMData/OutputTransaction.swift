@@ -63,6 +63,7 @@ public final class OutputTransaction {
     public func commit() throws {
         precondition(!finished, "committing a finished output transaction")
         finished = true
+        OutputTransaction.pauseForSignalTests()
         for (i, entry) in staged.enumerated() {
             guard rename(entry.temporary, entry.target) == 0 else {
                 let reason = String(cString: strerror(errno))
@@ -88,6 +89,14 @@ public final class OutputTransaction {
 
     /// What marks a temporary file of ours: `.NAME` + marker + PID.
     public static let marker = ".tcmscope-tmp-"
+
+    /// The tests of signal clean-up set TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT (seconds, at most 60) to
+    /// hold a run while its temporary files exist; unset, this does nothing.
+    private static func pauseForSignalTests() {
+        guard let text = ProcessInfo.processInfo.environment["TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT"],
+              let seconds = Double(text), seconds > 0, seconds <= 60 else { return }
+        Thread.sleep(forTimeInterval: seconds)
+    }
 
     private func discard(_ entry: Staged) {
         unlink(entry.temporary)

@@ -11,7 +11,7 @@ public struct TCMScope: ParsableCommand {
         discussion: """
         Points at embeddings and labels (.npy, CSV/TSV, MNIST IDX) and reports how far each class's \
         utility-vs-threshold curve strays from the overall one across a calibration range. \
-        Definitions: README.md, section "Definitions" (and docs/opis-tcm.md in the project docs).
+        Definitions: docs/definitions.md (linked from README, section "Definitions").
 
         Exit status: \(ExitStatus.table)
         """,

@@ -173,7 +173,7 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
                      ["--far-range", "0.1:0.01", "--range", "0:1"], ["--utility", "accuracy"], ["--json", "--csv"]] {
             let run = try tcmscope(["analyze", e, l] + args)
             #expect(run.status == 64, "\(args): \(run.status) \(run.stderr)")
-            #expect(run.stderr.contains("Error:"), "\(args)")
+            #expect(run.stderr.hasPrefix("tcmscope: error: ") && run.stderr.split(separator: "\n").count == 1, "\(args): \(run.stderr)")
         }
         let help = try tcmscope(["analyze", "--help"])
         #expect(help.status == 0 && help.stdout.contains("--fail-above-opis"))
