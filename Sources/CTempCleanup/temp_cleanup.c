@@ -1,4 +1,5 @@
 #include "temp_cleanup.h"
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,13 +40,19 @@ void tcm_cleanup_install(void) {
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = unlink_then_exit;
-    sigemptyset(&action.sa_mask);
     int wanted[] = { SIGINT, SIGTERM, SIGHUP };
-    for (unsigned i = 0; i < sizeof wanted / sizeof wanted[0]; i++) sigaddset(&action.sa_mask, wanted[i]);
-    for (unsigned i = 0; i < sizeof wanted / sizeof wanted[0]; i++) {
+    enum { wanted_count = sizeof wanted / sizeof wanted[0] };
+    sigset_t set;
+    sigemptyset(&set);
+    for (unsigned i = 0; i < wanted_count; i++) sigaddset(&set, wanted[i]);
+    action.sa_mask = set;
+    // A parent may hand us these signals blocked (a worker thread's mask survives exec): unblock
+    // them, or a SIGTERM would wait until the run ends and the temporaries would be renamed.
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    for (unsigned i = 0; i < wanted_count; i++) {
         struct sigaction current;
-        // A signal the parent chose to ignore (nohup, a background job) stays ignored.
-        if (sigaction(wanted[i], NULL, &current) == 0 && current.sa_handler == SIG_IGN) continue;
+        // An ignored SIGHUP (nohup) stays ignored; SIGINT and SIGTERM always clean up.
+        if (wanted[i] == SIGHUP && sigaction(SIGHUP, NULL, &current) == 0 && current.sa_handler == SIG_IGN) continue;
         sigaction(wanted[i], &action, NULL);
     }
 }

@@ -271,3 +271,12 @@ func sampleState() -> DashboardState {
         }
     }
 }
+
+/// Text from data is drawn, not obeyed: the buffer turns every scalar a terminal would act on
+/// (ESC, CR, LF, C1, bidi overrides) into U+FFFD in its own cell, so later columns stay put.
+@Test func cellBufferDrawsControlCharactersAsReplacementCharacters() {
+    var buffer = CellBuffer(width: 16, height: 1)
+    buffer.write("a\u{1B}[2Jb\rc\u{202E}d\u{9B}e\nf", x: 0, y: 0)
+    #expect(buffer.line(0) == "a\u{FFFD}[2Jb\u{FFFD}c\u{FFFD}d\u{FFFD}e\u{FFFD}f  ")
+    #expect(!buffer.text.unicodeScalars.contains { $0.value < 0x20 || (0x7F ..< 0xA0).contains($0.value) || $0 == "\u{202E}" })
+}

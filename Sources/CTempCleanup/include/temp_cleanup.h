@@ -6,7 +6,8 @@
 int tcm_cleanup_register(const char *path);
 /// Forgets the temporary file of `slot` (it was renamed or removed).
 void tcm_cleanup_forget(int slot);
-/// Installs the handlers: unlink every remembered file, then _exit(128 + signal).
+/// Installs the handlers (unlink every remembered file, then _exit(128 + signal)) and unblocks
+/// those signals in the calling thread.
 void tcm_cleanup_install(void);
 
 #endif
