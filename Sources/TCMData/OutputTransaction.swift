@@ -27,8 +27,9 @@ public final class OutputTransaction {
     }
 
     /// Writes `bytes` to a temporary file next to `target` (replacing an earlier staging of it).
-    public func stage(_ bytes: [UInt8], to target: String) throws {
+    public func stage(_ bytes: [UInt8], to link: String) throws {
         precondition(!finished, "staging into a finished output transaction")
+        let target = OutputTransaction.followingLinks(link)
         let existing = try OutputTransaction.checkTarget(target)
         let url = URL(fileURLWithPath: target)
         let directory = url.deletingLastPathComponent().path
@@ -39,7 +40,7 @@ public final class OutputTransaction {
         unlink(temporary)  // a leftover of an earlier process that had our PID
         // O_EXCL and O_NOFOLLOW: never write through a link planted at the temporary name.
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666)
-        guard fd >= 0 else { throw DataError(target, "cannot write: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw DataError(link, "cannot write: \(String(cString: strerror(errno)))") }
         let slot = OutputTransaction.registry.withLock { _ in tcm_cleanup_register(temporary) }
         let entry = Staged(temporary: temporary, target: target, slot: slot)
         var problem: String? = nil
@@ -52,7 +53,7 @@ public final class OutputTransaction {
         if close(fd) != 0 && problem == nil { problem = String(cString: strerror(errno)) }
         if let problem {
             discard(entry)
-            throw DataError(target, "cannot write: \(problem)")
+            throw DataError(link, "cannot write: \(problem)")
         }
         staged.append(entry)
     }
@@ -109,20 +110,31 @@ public final class OutputTransaction {
 
     /// The target's status when it exists (a regular file), nil when it does not; throws otherwise.
     @discardableResult
-    private static func checkTarget(_ target: String) throws -> stat? {
+    private static func checkTarget(_ link: String) throws -> stat? {
+        let target = followingLinks(link)
         let directory = URL(fileURLWithPath: target).deletingLastPathComponent().path
         var info = stat()
         guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw DataError(target, "cannot write: directory \(directory) does not exist")
+            throw DataError(link, "cannot write: directory \(directory) does not exist")
         }
         guard stat(target, &info) == 0 else {
             if errno == ENOENT { return nil }
-            throw DataError(target, "cannot write: \(String(cString: strerror(errno)))")
+            throw DataError(link, "cannot write: \(String(cString: strerror(errno)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw DataError(target, "exists and is \(kind(info.st_mode)), not a regular file; refusing to replace it")
+            throw DataError(link, "exists and is \(kind(info.st_mode)), not a regular file; refusing to replace it")
         }
         return info
+    }
+
+    /// The file a symbolic link points to, so that writing through `/dev/stdout` or a link to a
+    /// report replaces that file, never the link (nor a device's entry in /dev); `path` itself
+    /// when it is not a link or the link dangles.
+    private static func followingLinks(_ path: String) -> String {
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK, let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private static func kind(_ mode: mode_t) -> String {

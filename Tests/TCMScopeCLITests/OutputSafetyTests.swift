@@ -74,6 +74,26 @@ import TCMData
         }
     }
 
+    /// Writing through a symbolic link (`/dev/stdout` redirected to a file, a link to a report)
+    /// replaces the file it points to and leaves the link a link.
+    @Test func aLinkedTargetReplacesTheFileNotTheLink() throws {
+        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (e, l) = smallEmbeddings(dir)
+        try FileManager.default.createDirectory(atPath: dir + "/reports", withIntermediateDirectories: true)
+        write(Array("earlier".utf8), dir + "/reports/r.json")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/link.json", withDestinationPath: dir + "/reports/r.json")
+        let run = try tcmscope(["analyze", e, l, "--no-retrieval", "--output", dir + "/link.json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        var info = stat()
+        #expect(lstat(dir + "/link.json", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK, "still a link")
+        #expect(contents(dir + "/reports/r.json")?.contains("\"opis\"") == true, "the linked file was replaced")
+        #expect(temporaries(dir).isEmpty && temporaries(dir + "/reports").isEmpty)
+        // /dev/stdout on a pipe is a FIFO: refused, and /dev/stdout is still a link.
+        let piped = try tcmscope(["analyze", e, l, "--no-retrieval", "--output", "/dev/stdout"])
+        #expect(piped.status == 2 && piped.stderr.hasPrefix("tcmscope: error: /dev/stdout: exists and is a FIFO, not a regular file"), "\(piped.stderr)")
+        #expect(lstat("/dev/stdout", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+    }
+
     /// A temporary file left by a process that was killed (SIGKILL) is removed; one of a live process is not.
     @Test func leftoversOfAKilledRunAreRemoved() throws {
         let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
