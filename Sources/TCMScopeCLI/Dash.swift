@@ -390,14 +390,16 @@ final class DashboardApp {
     func save() {
         do {
             try FileManager.default.createDirectory(atPath: saveDirectory, withIntermediateDirectories: true)
-            try AtomicFile.write(NpyWriter.bytes(floats: evalEmbeddings.values, shape: [evalEmbeddings.rows, evalEmbeddings.cols]),
-                                 to: saveDirectory + "/embeddings.npy")
-            try AtomicFile.write(NpyWriter.bytes(strings: evalLabels.classOf.map { evalLabels.classNames[Int($0)] }), to: saveDirectory + "/labels.npy")
-            try AtomicFile.write(ReportFormat.curvesCSV(state.report, counts: state.analyzer.counts), to: saveDirectory + "/curves.csv")
+            let files = OutputTransaction()  // all the files of a save, or none
+            try files.stage(NpyWriter.bytes(floats: evalEmbeddings.values, shape: [evalEmbeddings.rows, evalEmbeddings.cols]),
+                            to: saveDirectory + "/embeddings.npy")
+            try files.stage(NpyWriter.bytes(strings: evalLabels.classOf.map { evalLabels.classNames[Int($0)] }), to: saveDirectory + "/labels.npy")
+            try files.stage(ReportFormat.curvesCSV(state.report, counts: state.analyzer.counts), to: saveDirectory + "/curves.csv")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(String(decoding: try encoder.encode(state.report), as: UTF8.self), to: saveDirectory + "/report.json")
-            if let end = finalTrainingState { try Checkpoint.write(end, to: saveDirectory + "/checkpoint.tcms") }
+            try files.stage(String(decoding: try encoder.encode(state.report), as: UTF8.self), to: saveDirectory + "/report.json")
+            if let end = finalTrainingState { try files.stage(Checkpoint.encode(end), to: saveDirectory + "/checkpoint.tcms") }
+            try files.commit()
             state.status = "saved to \(saveDirectory)/"
         } catch {
             state.status = "save failed: \(error)"

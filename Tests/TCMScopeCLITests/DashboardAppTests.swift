@@ -82,6 +82,23 @@ import TCMDashboard
         #expect(leftovers.isEmpty, "no temporary files left: \(leftovers)")
     }
 
+    /// s saves all its files or none: one target that cannot be replaced (a directory) leaves the
+    /// others as they were and no temporary file behind.
+    @Test func saveIsAllOrNothing() throws {
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dataset = try syntheticDataset(in: dir, seed: 5)
+        let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        try FileManager.default.createDirectory(atPath: dir + "/saved/curves.csv", withIntermediateDirectories: true)
+        try AtomicFile.write("earlier", to: dir + "/saved/report.json")
+        app.save()
+        #expect(app.state.status.hasPrefix("save failed: ") && app.state.status.contains("curves.csv: exists and is a directory"), "\(app.state.status)")
+        #expect(try String(contentsOfFile: dir + "/saved/report.json", encoding: .utf8) == "earlier")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/saved/embeddings.npy") && !FileManager.default.fileExists(atPath: dir + "/saved/labels.npy"))
+        let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/saved").sorted()
+        #expect(names == ["curves.csv", "report.json"], "\(names)")
+    }
+
     @Test func tSNEShowsAStratifiedSubsampleAndSaysSo() throws {
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
