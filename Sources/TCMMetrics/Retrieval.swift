@@ -27,47 +27,68 @@ public enum Retrieval {
                                progress: (@Sendable (Double) -> Void)? = nil) -> RetrievalReport {
         let n = layout.sampleCount, d = layout.unitRows.cols
         let kmax = ks.max() ?? 1
-        let blockRows = 64
+        let blockRows = reductionBlock
         let blocks = (n + blockRows - 1) / blockRows
-        // Per block: [hits@k for each k] + rPrecision sum + MAP sum + queries.
-        let stats = SharedBuffer<[Double]>(count: blocks)
+        let outcomes = SharedBuffer<QueryOutcome>(count: n)
         let counter = ProgressCounter(total: n, callback: progress)
         let packed = PackedRows(layout.unitRows)
         parallelForEach(count: blocks, threads: threads) { b in
             let r0 = b * blockRows, rows = min(blockRows, n - r0)
-            var acc = [Double](repeating: 0, count: ks.count + 3)
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * n)
             defer { tile.deallocate() }
             layout.unitRows.values.withUnsafeBufferPointer { x in
                 packed.multiply(a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: 0, count: n, c: tile, ldc: n)
             }
-            var cls = layout.classOfRow(r0)
-            for r in 0 ..< rows {
-                let a = r0 + r
-                while layout.classStart[cls + 1] <= a { cls += 1 }
-                let classLo = layout.classStart[cls], classHi = layout.classStart[cls + 1]
-                let relevant = classHi - classLo - 1
-                if relevant == 0 { continue }
-                let need = min(n - 1, max(kmax, relevant))
-                let ranked = nearest(row: tile + r * n, count: n, excluding: a, need: need)
-                var hits = 0, precisionSum = 0.0, firstHit = Int.max
-                for (i, j) in ranked.enumerated() where j >= classLo && j < classHi {
-                    firstHit = min(firstHit, i)
-                    if i < relevant {
-                        hits += 1
-                        precisionSum += Double(hits) / Double(i + 1)
-                    }
-                }
-                for (q, k) in ks.enumerated() where firstHit < k { acc[q] += 1 }
-                acc[ks.count] += Double(hits) / Double(relevant)
-                acc[ks.count + 1] += precisionSum / Double(relevant)
+            scoreRows(tile: tile, ldc: n, firstRow: r0, rows: rows, layout: layout, kmax: kmax, into: outcomes)
+            counter.advance(by: rows)
+        }
+        return report(outcomes, ks: ks, count: n)
+    }
+
+    /// Queries per partial sum: the report adds outcomes in blocks of this many queries, then the
+    /// blocks in order, whichever pass produced them, so every pass prints the same digits.
+    static let reductionBlock = 64
+
+    /// How many nearest items query rows of a class of `classSize` need: `max(k_max, R)`, at most
+    /// the other items; 0 for a class of one (its queries are skipped).
+    static func need(classSize: Int, kmax: Int, samples n: Int) -> Int {
+        classSize <= 1 ? 0 : min(n - 1, max(kmax, classSize - 1))
+    }
+
+    /// Ranks and scores full similarity rows `firstRow ..< firstRow + rows` (row r of `tile` holds
+    /// query `firstRow + r` against all `n` items).
+    static func scoreRows(tile: UnsafePointer<Float>, ldc: Int, firstRow r0: Int, rows: Int, layout: ClassLayout,
+                          kmax: Int, into outcomes: SharedBuffer<QueryOutcome>) {
+        let n = layout.sampleCount
+        var cls = layout.classOfRow(r0)
+        for r in 0 ..< rows {
+            let a = r0 + r
+            while layout.classStart[cls + 1] <= a { cls += 1 }
+            let classLo = layout.classStart[cls], classHi = layout.classStart[cls + 1]
+            let need = need(classSize: classHi - classLo, kmax: kmax, samples: n)
+            if need == 0 { outcomes.initialize(a, to: .skipped); continue }
+            let ranked = nearest(row: tile + r * ldc, count: n, excluding: a, need: need)
+            outcomes.initialize(a, to: QueryOutcome(ranked: ranked, classLo: classLo, classHi: classHi))
+        }
+    }
+
+    /// The report from every query's outcome, summed in `reductionBlock`s.
+    static func report(_ outcomes: SharedBuffer<QueryOutcome>, ks: [Int], count n: Int) -> RetrievalReport {
+        let all = outcomes.moveToArray()
+        // Per block: [hits@k for each k] + rPrecision sum + MAP sum + queries.
+        var total = [Double](repeating: 0, count: ks.count + 3)
+        var b0 = 0
+        while b0 < n {
+            var acc = [Double](repeating: 0, count: ks.count + 3)
+            for o in all[b0 ..< min(n, b0 + reductionBlock)] where o.relevant > 0 {
+                for (q, k) in ks.enumerated() where o.firstHit < k { acc[q] += 1 }
+                acc[ks.count] += Double(o.hits) / Double(o.relevant)
+                acc[ks.count + 1] += o.precisionSum / Double(o.relevant)
                 acc[ks.count + 2] += 1
             }
-            counter.advance(by: rows)
-            stats.initialize(b, to: acc)
+            for i in acc.indices { total[i] += acc[i] }
+            b0 += reductionBlock
         }
-        var total = [Double](repeating: 0, count: ks.count + 3)
-        for s in stats.moveToArray() { for i in s.indices { total[i] += s[i] } }
         let queries = Int(total[ks.count + 2])
         let denominator = Double(max(queries, 1))
         return RetrievalReport(recallAtK: ks.enumerated().map { .init(k: $1, recall: total[$0] / denominator) },
@@ -164,6 +185,35 @@ public enum Retrieval {
             i = largest
         }
     }
+}
+
+/// One query's ranking, reduced to what the metrics need.
+struct QueryOutcome: Sendable {
+    /// Same-class items among the first R (R = `relevant`); 0 relevant = a skipped query.
+    var hits = 0
+    var relevant = 0
+    /// Rank (0-based) of the first same-class item among those kept, `Int.max` if none.
+    var firstHit = Int.max
+    /// Σ over relevant ranks i < R of precision@(i + 1).
+    var precisionSum = 0.0
+
+    static let skipped = QueryOutcome()
+
+    /// Scores item indices ranked nearest first (at least `max(k_max, R)` of them).
+    init<Items: Sequence>(ranked: Items, classLo: Int, classHi: Int) where Items.Element: BinaryInteger {
+        relevant = classHi - classLo - 1
+        for (i, item) in ranked.enumerated() {
+            let j = Int(item)
+            guard j >= classLo && j < classHi else { continue }
+            firstHit = min(firstHit, i)
+            if i < relevant {
+                hits += 1
+                precisionSum += Double(hits) / Double(i + 1)
+            }
+        }
+    }
+
+    private init() {}
 }
 
 /// An unsigned key whose ascending order is the float's descending order.
