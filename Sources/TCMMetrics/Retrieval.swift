@@ -155,20 +155,58 @@ public enum Retrieval {
         return heap.map { Int($0 & 0xFFFF_FFFF) }
     }
 
-    /// The same result by quickselect on a copy of the row: the need-th largest value, then
-    /// everything above it and enough of the ties, sorted.
+    /// The same result by bucket selection: a histogram of the row over 2,048 equal-width
+    /// similarity buckets finds the bucket that holds the `need`-th nearest; the items at or above
+    /// it are keyed (similarity descending, column ascending) and radix-sorted, the first `need`
+    /// kept.
+    ///
+    /// Why not quickselect and a comparison sort: for a query of a large class (R ≈ 1,000 of
+    /// 10,000 rows) those took 220 µs a query, three quarters of a 10k × 128 analysis
+    /// (measured with perf); buckets and a radix sort do the same work in a few tens of µs.
     static func nearestBySelection(row: UnsafePointer<Float>, count n: Int, excluding self_: Int, need: Int) -> [Int] {
-        var scratch = Array(UnsafeBufferPointer(start: row, count: n))
-        scratch[self_] = -.infinity
-        let cut = Selection.kthLargest(&scratch, k: need)
-        // Everything at or above the cut (ties included: -0 and +0 compare equal as floats but
-        // not as keys), ordered by one integer key each (similarity descending, then column
-        // ascending), the first `need` kept. A plain integer sort, measured several times
-        // faster than a closure comparing floats by index.
-        var keys: [UInt64] = []
-        keys.reserveCapacity(need + 8)
-        for j in 0 ..< n where j != self_ && row[j] >= cut { keys.append((UInt64(descendingKey(row[j])) << 32) | UInt64(j)) }
-        keys.sort()
+        let buckets = 2048, scale = Float(buckets / 2)
+        @inline(__always) func bucket(_ s: Float) -> Int { min(max(Int((s + 1) * scale), 0), buckets - 1) }
+        // Four interleaved histograms: consecutive values in one bucket do not wait on each other's store.
+        var lanes = [Int32](repeating: 0, count: 4 * buckets)
+        var histogram = [Int](repeating: 0, count: buckets)
+        lanes.withUnsafeMutableBufferPointer { h in
+            let h0 = h.baseAddress!, h1 = h0 + buckets, h2 = h1 + buckets, h3 = h2 + buckets
+            var j = 0
+            while j + 4 <= n {
+                h0[bucket(row[j])] &+= 1; h1[bucket(row[j + 1])] &+= 1
+                h2[bucket(row[j + 2])] &+= 1; h3[bucket(row[j + 3])] &+= 1
+                j += 4
+            }
+            while j < n { h0[bucket(row[j])] &+= 1; j += 1 }
+            h0[bucket(row[self_])] &-= 1
+            for b in 0 ..< buckets { histogram[b] = Int(h0[b]) + Int(h1[b]) + Int(h2[b]) + Int(h3[b]) }
+        }
+        var cut = buckets - 1, above = histogram[cut]
+        while above < need { cut -= 1; above += histogram[cut] }
+        // bucket(s) ≥ cut  ⇔  (s + 1)·scale ≥ cut (the same float expression; cut 0 takes all).
+        let floor = cut == 0 ? -Float.infinity : Float(cut)
+        var keys = [UInt64](repeating: 0, count: above)
+        keys.withUnsafeMutableBufferPointer { k in
+            var m = 0
+            var j = 0
+            let raw = UnsafeRawPointer(row)
+            let one = SIMD8<Float>(repeating: 1), s8 = SIMD8<Float>(repeating: scale), f8 = SIMD8<Float>(repeating: floor)
+            while j < n {
+                if j + 8 <= n && !any((raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self) + one) * s8 .>= f8) {
+                    j += 8
+                    continue
+                }
+                let end = min(j + 8, n)
+                while j < end {
+                    if j != self_ && (row[j] + 1) * scale >= floor {
+                        k[m] = (UInt64(descendingKey(row[j])) << 32) | UInt64(j)
+                        m += 1
+                    }
+                    j += 1
+                }
+            }
+            RadixSort.sortByHighWord(k)
+        }
         return keys.prefix(need).map { Int($0 & 0xFFFF_FFFF) }
     }
 

@@ -71,17 +71,12 @@ struct Analyze: ParsableCommand {
         var tiling = PairCounts.Tiling()
         if let threads { tiling.threads = threads }
 
-        let bar = ProgressBar("pair pass")
-        let counts = PairCounts.compute(layout: layout, tiling: tiling, progress: bar.callback)
+        // One pass: the pair counts and, unless --no-retrieval, the neighbours from the same tiles.
+        let bar = ProgressBar(noRetrieval ? "pair pass" : "pair pass + retrieval")
+        let (counts, retrieval) = MetricsPass.compute(layout: layout, tiling: tiling,
+                                                      retrievalKs: noRetrieval ? nil : recallKs, progress: bar.callback)
         bar.finish()
         let report = ThresholdAnalyzer(counts: counts).report(try analysis.options())
-
-        var retrieval: RetrievalReport? = nil
-        if !noRetrieval {
-            let bar = ProgressBar("retrieval")
-            retrieval = Retrieval.compute(layout: layout, ks: recallKs, threads: tiling.threads, progress: bar.callback)
-            bar.finish()
-        }
         let document = AnalysisDocument(
             input: .init(embeddings: embeddingPath, labels: labelPath ?? "column \(input.labelColumn ?? "")",
                          samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,

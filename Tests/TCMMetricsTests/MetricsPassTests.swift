@@ -143,3 +143,34 @@ import TCMKernels
         #expect(got == expected)
     }
 }
+
+@Suite struct SelectionTests {
+    @Test(arguments: [1, 2, 7, 100, 1000, 5000])
+    func radixSortByHighWordIsAStableKeySort(count: Int) {
+        var rng = SplitMix64(state: UInt64(count))
+        // Few distinct high words (ties resolved by the low word, already ascending) and wide ones.
+        let keys: [UInt64] = (0 ..< count).map { i in
+            let high = rng.uniform() < 0.5 ? UInt64(rng.next() % 5) : rng.next() >> 32
+            return high << 32 | UInt64(i)
+        }
+        var sorted = keys
+        sorted.withUnsafeMutableBufferPointer { RadixSort.sortByHighWord($0) }
+        #expect(sorted == keys.sorted())
+    }
+
+    @Test func bucketSelectionEqualsTheHeapOnLargeNeeds() {
+        var rng = SplitMix64(state: 3)
+        for n in [40, 333, 2000] {
+            let row: [Float] = (0 ..< n).map { _ in
+                let r = rng.uniform()
+                return r < 0.2 ? Float(Int(r * 20)) / 4 - 0.5 : Float(2 * rng.uniform() - 1) * 1.0000001
+            }
+            for need in [1, n / 3, n - 1] where need >= 1 {
+                let a = row.withUnsafeBufferPointer { Retrieval.nearestBySelection(row: $0.baseAddress!, count: n, excluding: n / 2, need: need) }
+                let expected = Array(row.indices.filter { $0 != n / 2 }
+                    .sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(need))
+                #expect(a == expected)
+            }
+        }
+    }
+}
