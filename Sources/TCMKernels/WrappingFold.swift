@@ -26,3 +26,27 @@ extension ThresholdBins {
         }
     }
 }
+
+extension ThresholdBins {
+    /// Adds each similarity's bin to one 16-bit histogram (spill index `base + bin` on a wrap).
+    /// Values `stride` apart (a column of a tile); four per iteration, as in `accumulate`, so
+    /// increments do not wait on each other.
+    @inlinable @inline(__always)
+    public func accumulateWrapping(_ values: UnsafePointer<Float>, count n: Int, stride: Int = 1,
+                                   into histogram: UnsafeMutablePointer<UInt16>, base: Int, spill: inout [Int]) {
+        let scale = Float(binsPerUnit), top = count - 1
+        @inline(__always) func add(_ s: Float, _ spill: inout [Int]) {
+            let k = min(max(Int((s + 1) * scale), 0), top)
+            let x = histogram[k] &+ 1
+            histogram[k] = x
+            if x == 0 { spill.append(base + k) }
+        }
+        var j = 0, p = values
+        while j + 4 <= n {
+            add(p[0], &spill); add(p[stride], &spill); add(p[2 * stride], &spill); add(p[3 * stride], &spill)
+            p += 4 * stride
+            j += 4
+        }
+        while j < n { add(p[0], &spill); p += stride; j += 1 }
+    }
+}
