@@ -48,26 +48,73 @@ enum HalfRoundsPass {
     /// Memory of the shared negative histograms.
     static func histogramBytes(classes: Int, bins: ThresholdBins) -> Int { classes * bins.count * 2 }
 
+
     static func run<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
-        _: Counter.Type, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: PairCounts.Tiling,
+        _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling,
         heaps: NeighbourHeaps?, progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
-        let n = layout.sampleCount, nb = bins.count, classes = layout.classCount
+        let nb = bins.count, classes = layout.classCount
         let workers = max(1, tiling.threads)
         let bounds = groups(layout: layout, workers: workers, rowBlock: tiling.rowBlock)
-        let schedule = rounds(groups: bounds.count - 1)
-
-        let negatives = SharedBuffer<UInt16>(count: classes * nb)
-        negatives.base.initialize(repeating: 0, count: classes * nb)
+        // One block of 16-bit negative histograms per group, freed as soon as the group is compacted
+        // (so the compact copies never coexist with all the wide ones); `histogram[c]` points into it.
+        let blocks = SharedBuffer<UnsafeMutablePointer<UInt16>>(count: bounds.count - 1)
+        let histogram = SharedBuffer<UnsafeMutablePointer<UInt16>>(count: classes)
+        for g in 0 ..< bounds.count - 1 {
+            let size = (bounds[g + 1] - bounds[g]) * nb
+            let block = UnsafeMutablePointer<UInt16>.allocate(capacity: max(size, 1))
+            block.initialize(repeating: 0, count: size)
+            blocks.initialize(g, to: block)
+            for c in bounds[g] ..< bounds[g + 1] { histogram.initialize(c, to: block + (c - bounds[g]) * nb) }
+        }
         let spills = SharedBuffer<[Int]>(count: workers)
         for w in 0 ..< workers { spills.initialize(w, to: []) }
         let positives = SharedBuffer<CountHistogram>(count: classes)
-        let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
+        foldAllTiles(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
+                     histogram: histogram.base, spills: spills, positives: positives, progress: progress)
 
-        for round in schedule {
-            parallelForEach(count: round.count, threads: workers) { worker, item in
+        // Negatives, group by group: widen each class, add back the wraps, compact, free the group.
+        var wraps = spills.moveToArray().flatMap { $0 }
+        wraps.sort()
+        var wrapStart = [Int](repeating: wraps.count, count: classes + 1)
+        var w = wraps.count
+        for c in stride(from: classes, through: 0, by: -1) {
+            while w > 0 && wraps[w - 1] >= c * nb { w -= 1 }
+            wrapStart[c] = w
+        }
+        let sortedWraps = wraps, wrapsOfClass = wrapStart
+        let compacted = SharedBuffer<CountHistogram>(count: classes)
+        for g in 0 ..< bounds.count - 1 {
+            let first = bounds[g]
+            parallelForEach(count: bounds[g + 1] - first, threads: workers) { i in
+                let c = first + i
+                let wide = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: nb)
+                defer { wide.deallocate() }
+                let narrow = histogram.base[c]
+                for k in 0 ..< nb { wide[k] = UInt64(narrow[k]) }
+                for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] { wide[sortedWraps[w] - c * nb] += 1 << 16 }
+                compacted.initialize(c, to: CountHistogram(counts: UnsafeBufferPointer(wide)))
+            }
+            blocks.base[g].deallocate()
+        }
+        blocks.base.deallocate()
+        histogram.base.deallocate()
+        return (positives.moveToArray(), compacted.moveToArray())
+    }
+
+    /// The rounds of tiles. The packed operand lives only here, so it is freed before compaction.
+    static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
+        bounds: [Int], histogram: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
+        positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?) {
+        let n = layout.sampleCount
+        let packed = PackedRows(layout.unitRows)
+        let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
+        let shared = SharedBuffer<UnsafeMutablePointer<UInt16>>(wrapping: histogram)
+        for round in rounds(groups: bounds.count - 1) {
+            parallelForEach(count: round.count, threads: tiling.threads) { worker, item in
                 let (g, h) = round[item]
                 let tile = Tile(layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
-                                negatives: negatives.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
+                                negatives: shared.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
                                 columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
                 if g == h {
                     tile.diagonal(Counter.self, classes: bounds[g] ..< bounds[g + 1], spill: &spills.base[worker], counter: counter) { c, pos in
@@ -78,36 +125,14 @@ enum HalfRoundsPass {
                 }
             }
         }
-
-        // Negatives: widen each class, add back the wraps, compact.
-        var wraps = spills.moveToArray().flatMap { $0 }
-        wraps.sort()
-        let wrapStart = SharedBuffer<Int>(count: classes + 1)
-        var cursor = 0
-        for c in 0 ... classes {
-            while cursor < wraps.count && wraps[cursor] < c * nb { cursor += 1 }
-            wrapStart.initialize(c, to: cursor)
-        }
-        let sortedWraps = wraps
-        let compacted = SharedBuffer<CountHistogram>(count: classes)
-        parallelForEach(count: classes, threads: workers) { c in
-            let wide = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: nb)
-            defer { wide.deallocate() }
-            let narrow = negatives.base + c * nb
-            for k in 0 ..< nb { wide[k] = UInt64(narrow[k]) }
-            for i in wrapStart.base[c] ..< wrapStart.base[c + 1] { wide[sortedWraps[i] - c * nb] += 1 << 16 }
-            compacted.initialize(c, to: CountHistogram(counts: UnsafeBufferPointer(wide)))
-        }
-        wrapStart.base.deallocate()
-        negatives.base.deallocate()
-        return (positives.moveToArray(), compacted.moveToArray())
     }
 
     /// One tile: rows of one group against columns of another (or the same) group.
     struct Tile {
         let layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: PairCounts.Tiling
         let heaps: NeighbourHeaps?
-        let negatives: UnsafeMutablePointer<UInt16>
+        /// `negatives[c]`: class c's 16-bit negative histogram.
+        let negatives: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>
         let rows: Range<Int>, columns: Range<Int>
 
         /// Walks the similarity blocks of the tile: `body(block, ldc, c0, firstRow, rowCount)`,
@@ -145,13 +170,13 @@ enum HalfRoundsPass {
                 for r in 0 ..< count {
                     let a = r0 + r
                     while layout.classStart[ca + 1] <= a { ca += 1 }
-                    bins.accumulateWrapping(block + r * ldc + (j0 - c0), count: j1 - j0, into: negatives + ca * nb, base: ca * nb, spill: &spill)
+                    bins.accumulateWrapping(block + r * ldc + (j0 - c0), count: j1 - j0, into: negatives[ca], base: ca * nb, spill: &spill)
                 }
                 // Column by column (down the rows of the block): one class's columns are adjacent.
                 var cb = layout.classOfRow(j0)
                 for j in j0 ..< j1 {
                     while layout.classStart[cb + 1] <= j { cb += 1 }
-                    bins.accumulateWrapping(block + (j - c0), count: count, stride: ldc, into: negatives + cb * nb, base: cb * nb, spill: &spill)
+                    bins.accumulateWrapping(block + (j - c0), count: count, stride: ldc, into: negatives[cb], base: cb * nb, spill: &spill)
                 }
                 if let heaps {
                     for r in 0 ..< count { offer(block + r * ldc - c0, query: r0 + r, from: j0, to: j1, heaps: heaps) }
@@ -185,8 +210,8 @@ enum HalfRoundsPass {
                         if cb == ca {
                             bins.accumulate(row + j, count: end - j, into: own.baseAddress! + (ca - classes.lowerBound) * nb)
                         } else {
-                            bins.accumulateWrapping(row + j, count: end - j, into: negatives + ca * nb, firstBase: ca * nb,
-                                                    and: negatives + cb * nb, secondBase: cb * nb, spill: &spill)
+                            bins.accumulateWrapping(row + j, count: end - j, into: negatives[ca], firstBase: ca * nb,
+                                                    and: negatives[cb], secondBase: cb * nb, spill: &spill)
                         }
                         j = end
                     }

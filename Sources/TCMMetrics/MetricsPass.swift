@@ -59,6 +59,14 @@ public enum MetricsPass {
         return compute(UInt64.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, progress: progress)
     }
 
+    /// Counts and retrieval at `ks`, in one pass.
+    public static func countsAndRetrieval(layout: ClassLayout, tiling: PairCounts.Tiling = .init(), ks: [Int],
+                                          progress: (@Sendable (Double) -> Void)? = nil) -> (counts: PairCounts, retrieval: RetrievalReport) {
+        let (counts, retrieval) = compute(layout: layout, tiling: tiling, retrievalKs: ks, progress: progress)
+        guard let retrieval else { preconditionFailure("a pass asked for retrieval returns it") }
+        return (counts, retrieval)
+    }
+
     static func compute<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, retrievalKs: [Int]?,
         progress: (@Sendable (Double) -> Void)?) -> (counts: PairCounts, retrieval: RetrievalReport?) {
@@ -76,7 +84,6 @@ public enum MetricsPass {
             let counts = PairCounts.compute(Counter.self, layout: layout, bins: bins, tiling: forced, progress: progress)
             return (counts, Retrieval.compute(layout: layout, ks: ks, threads: tiling.threads))
         case .sharedTiles:
-            let packed = PackedRows(layout.unitRows)
             var capacities = [Int](repeating: 0, count: n)
             for c in 0 ..< layout.classCount {
                 let need = Retrieval.need(classSize: layout.size(of: c), kmax: kmax, samples: n)
@@ -84,7 +91,7 @@ public enum MetricsPass {
             }
             let heaps = NeighbourHeaps(capacities: capacities)
             defer { heaps.deallocate() }
-            (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, packed: packed, bins: bins, tiling: forced,
+            (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, bins: bins, tiling: forced,
                                             heaps: heaps, progress: progress)
             retrieval = report(heaps: heaps, layout: layout, ks: ks, threads: tiling.threads)
         case .fullRows:

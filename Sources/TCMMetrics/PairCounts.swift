@@ -85,15 +85,15 @@ public struct PairCounts: Sendable {
     static func compute<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: Tiling,
         progress: (@Sendable (Double) -> Void)?) -> PairCounts {
-        let packed = PackedRows(layout.unitRows)
         let (pos, neg): ([CountHistogram], [CountHistogram])
         switch strategy(for: layout, bins: bins, tiling: tiling) {
         case .symmetric:
-            (pos, neg) = symmetricPass(Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, progress: progress)
+            (pos, neg) = symmetricPass(Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling, progress: progress)
         case .classOwned:
-            (pos, neg) = classOwnedPass(Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, progress: progress)
+            (pos, neg) = classOwnedPass(Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling,
+                                        progress: progress)
         case .halfRounds:
-            (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling,
+            (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, bins: bins, tiling: tiling,
                                             heaps: nil, progress: progress)
         }
         return PairCounts(bins: bins, classNames: layout.classNames, classSizes: (0 ..< layout.classCount).map(layout.size(of:)),

@@ -17,9 +17,8 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public static func run(model: MLP, inputs: Matrix, labels: Labels, step: Int, epoch: Double) -> (Evaluation, Matrix) {
         let embeddings = model.embed(inputs)
         let layout = ClassLayout(embeddings: embeddings, labels: labels)
-        let (counts, fused) = MetricsPass.compute(layout: layout, retrievalKs: [1])
+        let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, ks: [1])
         let report = ThresholdAnalyzer(counts: counts).report(OPISOptions())
-        let retrieval = fused!
         return (Evaluation(step: step, epoch: epoch, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
                            recallAt1: retrieval.recallAtK[0].recall, mapAtR: retrieval.mapAtR,
                            rangeLow: report.settings.rangeLow, rangeHigh: report.settings.rangeHigh), embeddings)
