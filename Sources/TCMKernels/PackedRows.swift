@@ -15,6 +15,9 @@ public struct PackedRows: @unchecked Sendable {
         deinit { pointer.deallocate() }
     }
 
+    /// Column blocks passed to `multiply` must start at a multiple of this (the packed panel width).
+    public var panelWidth: Int { GEMM.nr }
+
     public init(_ x: Matrix) {
         rows = x.rows
         dimension = x.cols

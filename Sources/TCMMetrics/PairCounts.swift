@@ -30,6 +30,10 @@ public struct PairCounts: Sendable {
         /// Every row against every column, each class's rows handled by one worker, which then owns
         /// that class's histograms outright: memory O(classes × compact bins), for many classes.
         case classOwned
+        /// Each unordered pair once for any number of classes: tiles of two groups of whole classes in
+        /// rounds that share no group (`HalfRoundsPass`); one shared set of 16-bit negative
+        /// histograms, 2 bytes × classes × bins.
+        case halfRounds
     }
 
     /// Tuning of the pass (defaults measured with `tcmscope bench`, see Benchmarks/README.md).
@@ -41,6 +45,10 @@ public struct PairCounts: Sendable {
         /// `nil` chooses by memory.
         public var strategy: Strategy? = nil
         public var symmetricMemoryLimit = 128 << 20
+        /// Bound on `halfRounds`' shared histograms; above it, many classes go `classOwned`.
+        public var halfRoundsMemoryLimit = 512 << 20
+        /// Bound on the retrieval heaps of the fused pass; above it retrieval reads full rows.
+        public var heapMemoryLimit = 256 << 20
         public init() {}
 
         var columns: Int { max(16, columnBlock / 16 * 16) }
@@ -62,19 +70,31 @@ public struct PairCounts: Sendable {
         if let s = tiling.strategy { return s }
         let counterBytes = layout.sampleCount < 1 << 16 ? 4 : 8
         let workers = max(1, tiling.threads)
-        return workers * layout.classCount * 2 * bins.count * counterBytes <= tiling.symmetricMemoryLimit ? .symmetric : .classOwned
+        if workers * layout.classCount * 2 * bins.count * counterBytes <= tiling.symmetricMemoryLimit { return .symmetric }
+        return halfRoundsFits(layout: layout, bins: bins, tiling: tiling) ? .halfRounds : .classOwned
+    }
+
+    /// Whether the half-product pass fits its memory bound and can balance its tiles (no class
+    /// larger than an eighth of the rows).
+    static func halfRoundsFits(layout: ClassLayout, bins: ThresholdBins, tiling: Tiling) -> Bool {
+        let largest = (0 ..< layout.classCount).map(layout.size(of:)).max() ?? 0
+        return HalfRoundsPass.histogramBytes(classes: layout.classCount, bins: bins) <= tiling.halfRoundsMemoryLimit
+            && largest * 8 <= layout.sampleCount
     }
 
     static func compute<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: Tiling,
         progress: (@Sendable (Double) -> Void)?) -> PairCounts {
-        let packed = PackedRows(layout.unitRows)
         let (pos, neg): ([CountHistogram], [CountHistogram])
         switch strategy(for: layout, bins: bins, tiling: tiling) {
         case .symmetric:
-            (pos, neg) = symmetricPass(Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, progress: progress)
+            (pos, neg) = symmetricPass(Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling, progress: progress)
         case .classOwned:
-            (pos, neg) = classOwnedPass(Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, progress: progress)
+            (pos, neg) = classOwnedPass(Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling,
+                                        progress: progress)
+        case .halfRounds:
+            (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, bins: bins, tiling: tiling,
+                                            heaps: nil, progress: progress)
         }
         return PairCounts(bins: bins, classNames: layout.classNames, classSizes: (0 ..< layout.classCount).map(layout.size(of:)),
                           positives: pos, negatives: neg)
@@ -176,7 +196,8 @@ public struct PairCounts: Sendable {
     /// classes' rows against all columns and folds them into histograms no one else touches.
     static func classOwnedPass<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: Tiling,
-        progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        progress: (@Sendable (Double) -> Void)?,
+        fullRows: (@Sendable (UnsafePointer<Float>, Int, Int) -> Void)? = nil) -> ([CountHistogram], [CountHistogram]) {
         let classes = layout.classCount
         var items: [Range<Int>] = []
         var c = 0
@@ -195,7 +216,7 @@ public struct PairCounts: Sendable {
         let work = items
         parallelForEach(count: work.count, threads: tiling.threads) { index in
             foldClasses(Counter.self, work[index], layout: layout, packed: packed, bins: bins, tiling: tiling,
-                        counter: counter) { cls, pos, neg in
+                        counter: counter, fullRows: fullRows) { cls, pos, neg in
                 positives.initialize(cls, to: CountHistogram(counts: pos))
                 negatives.initialize(cls, to: CountHistogram(counts: neg))
             }
@@ -206,6 +227,7 @@ public struct PairCounts: Sendable {
     static func foldClasses<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, _ classRange: Range<Int>, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins,
         tiling: Tiling, counter: ProgressCounter,
+        fullRows: ((UnsafePointer<Float>, Int, Int) -> Void)? = nil,
         emit: (Int, UnsafeBufferPointer<Counter>, UnsafeBufferPointer<Counter>) -> Void) {
         let n = layout.sampleCount, d = layout.unitRows.cols, nb = bins.count
         let rowStart = layout.classStart[classRange.lowerBound], rowEnd = layout.classStart[classRange.upperBound]
@@ -243,6 +265,8 @@ public struct PairCounts: Sendable {
                         }
                         bins.accumulate(row + pe, count: c0 + cols - pe, into: neg)
                     }
+                    // A tile as wide as the matrix holds whole rows: retrieval ranks them here.
+                    if let fullRows, cols == n { fullRows(tile, r0, rows) }
                     c0 += cols
                 }
                 counter.advance(by: rows)

@@ -72,28 +72,27 @@ struct Analyze: ParsableCommand {
         OutputTransaction.removeTemporariesOnSignals()
         let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
         let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.baselineLabels) : labels
-        let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
-                                       options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
-        let layout = ClassLayout(dataset: dataset)
+        // The loaded matrix is dropped once regrouped by class (124 MB on SOP-sized sets): the pass
+        // needs only the layout.
+        let (layout, inputSummary) = try { () throws -> (ClassLayout, AnalysisDocument.Input) in
+            let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
+                                           options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
+            return (ClassLayout(dataset: dataset),
+                    .init(embeddings: embeddingPath, labels: labelPath ?? "column \(input.labelColumn ?? "")",
+                          samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
+                          droppedZeroVectorRows: dataset.droppedZeroRows))
+        }()
         var tiling = PairCounts.Tiling()
         if let threads { tiling.threads = threads }
 
-        let bar = ProgressBar("pair pass")
-        let counts = PairCounts.compute(layout: layout, tiling: tiling, progress: bar.callback)
+        // One pass: the pair counts and, unless --no-retrieval, the neighbours from the same tiles.
+        let bar = ProgressBar(noRetrieval ? "pair pass" : "pair pass + retrieval")
+        let (counts, retrieval) = MetricsPass.compute(layout: layout, tiling: tiling,
+                                                      retrievalKs: noRetrieval ? nil : recallKs, progress: bar.callback)
         bar.finish()
         let report = ThresholdAnalyzer(counts: counts).report(try analysis.options())
-
-        var retrieval: RetrievalReport? = nil
-        if !noRetrieval {
-            let bar = ProgressBar("retrieval")
-            retrieval = Retrieval.compute(layout: layout, ks: recallKs, threads: tiling.threads, progress: bar.callback)
-            bar.finish()
-        }
         let document = AnalysisDocument(
-            input: .init(embeddings: embeddingPath, labels: labelPath ?? "column \(input.labelColumn ?? "")",
-                         samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
-                         droppedZeroVectorRows: dataset.droppedZeroRows),
-            report: report, retrieval: retrieval, seconds: Date().timeIntervalSince(started))
+            input: inputSummary, report: report, retrieval: retrieval, seconds: Date().timeIntervalSince(started))
 
         let gated = failAboveOpis != nil || failAboveEpsilonOpis != nil
         if gated && report.classesInOPIS == 0 {

@@ -319,8 +319,7 @@ final class DashboardApp {
             let layout = ClassLayout(embeddings: embeddings, labels: labels)
             var tiling = PairCounts.Tiling()
             tiling.threads = 1
-            let counts = PairCounts.compute(layout: layout, tiling: tiling)
-            let retrieval = Retrieval.compute(layout: layout, ks: [1], threads: 1)
+            let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, tiling: tiling, ks: [1])
             let unit = RowNorms.normalized(embeddings)
             let pca = PCA(fitting: unit, components: 2).transform(unit).values
             let meanCurve = DashboardState.meanCurve(ThresholdAnalyzer(counts: counts), utility)

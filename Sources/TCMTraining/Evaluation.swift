@@ -17,8 +17,8 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public static func run(model: MLP, inputs: Matrix, labels: Labels, step: Int, epoch: Double) -> (Evaluation, Matrix) {
         let embeddings = model.embed(inputs)
         let layout = ClassLayout(embeddings: embeddings, labels: labels)
-        let report = ThresholdAnalyzer(counts: PairCounts.compute(layout: layout)).report(OPISOptions())
-        let retrieval = Retrieval.compute(layout: layout, ks: [1])
+        let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, ks: [1])
+        let report = ThresholdAnalyzer(counts: counts).report(OPISOptions())
         return (Evaluation(step: step, epoch: epoch, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
                            recallAt1: retrieval.recallAtK[0].recall, mapAtR: retrieval.mapAtR,
                            rangeLow: report.settings.rangeLow, rangeHigh: report.settings.rangeHigh), embeddings)

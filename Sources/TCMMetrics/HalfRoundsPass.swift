@@ -1,0 +1,253 @@
+import TCMData
+import TCMKernels
+
+/// The pass that computes each unordered pair's similarity once for any number of classes, and
+/// can hand every similarity to the retrieval heaps of both its ends.
+///
+/// The rows are cut into groups of whole classes. A tile is a pair of groups (g ≤ h): every row
+/// of g against every row of h (for g = h, the pairs above the diagonal). Tiles run in rounds
+/// in which no two tiles share a group (a round-robin tournament), so the tile running on a
+/// worker owns the negative histograms of its classes and the heaps of its rows outright: one
+/// shared copy of each, no locks, no per-worker copies. Positive pairs all sit in the diagonal
+/// tiles and are compacted there. Negatives stay in 16-bit counters for the whole pass
+/// (`ThresholdBins.accumulateWrapping`): 2 bytes × classes × bins, the bound the caller checks.
+enum HalfRoundsPass {
+    /// Groups of whole classes: `bounds[g] ..< bounds[g + 1]` are class indices.
+    static func groups(layout: ClassLayout, workers: Int, rowBlock: Int) -> [Int] {
+        let n = layout.sampleCount
+        // At least 8 tiles per worker and round, and groups near 1,000 rows on large sets.
+        let target = max(rowBlock, min(n / max(1, 16 * workers), 1024), n / 256, 1)
+        var bounds = [0]
+        var rows = 0
+        for c in 0 ..< layout.classCount {
+            rows += layout.size(of: c)
+            if rows >= target { bounds.append(c + 1); rows = 0 }
+        }
+        if bounds.last! != layout.classCount { bounds.append(layout.classCount) }
+        return bounds
+    }
+
+    /// Rounds of disjoint group pairs: first all diagonal tiles, then the circle method.
+    static func rounds(groups g: Int) -> [[(Int, Int)]] {
+        var out: [[(Int, Int)]] = [(0 ..< g).map { ($0, $0) }]
+        let m = g % 2 == 0 ? g : g + 1
+        guard m >= 2 else { return out }
+        for r in 0 ..< m - 1 {
+            var round: [(Int, Int)] = []
+            for i in 0 ..< m / 2 {
+                let a = i == 0 ? m - 1 : (r + i) % (m - 1)
+                let b = (r + m - 1 - i) % (m - 1)
+                let (lo, hi) = (min(a, b), max(a, b))
+                if hi < g { round.append((lo, hi)) }
+            }
+            if !round.isEmpty { out.append(round) }
+        }
+        return out
+    }
+
+    /// Memory of the shared negative histograms.
+    static func histogramBytes(classes: Int, bins: ThresholdBins) -> Int { classes * bins.count * 2 }
+
+
+    static func run<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling,
+        heaps: NeighbourHeaps?, progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        let nb = bins.count, classes = layout.classCount
+        let workers = max(1, tiling.threads)
+        let bounds = groups(layout: layout, workers: workers, rowBlock: tiling.rowBlock)
+        // One block of 16-bit negative histograms per group, freed as soon as the group is compacted
+        // (so the compact copies never coexist with all the wide ones); `histogram[c]` points into it.
+        let blocks = SharedBuffer<UnsafeMutablePointer<UInt16>>(count: bounds.count - 1)
+        let histogram = SharedBuffer<UnsafeMutablePointer<UInt16>>(count: classes)
+        for g in 0 ..< bounds.count - 1 {
+            let size = (bounds[g + 1] - bounds[g]) * nb
+            let block = UnsafeMutablePointer<UInt16>.allocate(capacity: max(size, 1))
+            block.initialize(repeating: 0, count: size)
+            blocks.initialize(g, to: block)
+            for c in bounds[g] ..< bounds[g + 1] { histogram.initialize(c, to: block + (c - bounds[g]) * nb) }
+        }
+        let spills = SharedBuffer<[Int]>(count: workers)
+        for w in 0 ..< workers { spills.initialize(w, to: []) }
+        let positives = SharedBuffer<CountHistogram>(count: classes)
+        foldAllTiles(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
+                     histogram: histogram.base, spills: spills, positives: positives, progress: progress)
+
+        // Negatives, group by group: widen each class, add back the wraps, compact, free the group.
+        var wraps = spills.moveToArray().flatMap { $0 }
+        wraps.sort()
+        var wrapStart = [Int](repeating: wraps.count, count: classes + 1)
+        var w = wraps.count
+        for c in stride(from: classes, through: 0, by: -1) {
+            while w > 0 && wraps[w - 1] >= c * nb { w -= 1 }
+            wrapStart[c] = w
+        }
+        let sortedWraps = wraps, wrapsOfClass = wrapStart
+        let compacted = SharedBuffer<CountHistogram>(count: classes)
+        for g in 0 ..< bounds.count - 1 {
+            let first = bounds[g]
+            parallelForEach(count: bounds[g + 1] - first, threads: workers) { i in
+                let c = first + i
+                let wide = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: nb)
+                defer { wide.deallocate() }
+                let narrow = histogram.base[c]
+                for k in 0 ..< nb { wide[k] = UInt64(narrow[k]) }
+                for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] { wide[sortedWraps[w] - c * nb] += 1 << 16 }
+                compacted.initialize(c, to: CountHistogram(counts: UnsafeBufferPointer(wide)))
+            }
+            blocks.base[g].deallocate()
+        }
+        blocks.base.deallocate()
+        histogram.base.deallocate()
+        return (positives.moveToArray(), compacted.moveToArray())
+    }
+
+    /// The rounds of tiles. The packed operand lives only here, so it is freed before compaction.
+    static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
+        bounds: [Int], histogram: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
+        positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?) {
+        let n = layout.sampleCount
+        let packed = PackedRows(layout.unitRows)
+        let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
+        let shared = SharedBuffer<UnsafeMutablePointer<UInt16>>(wrapping: histogram)
+        for round in rounds(groups: bounds.count - 1) {
+            parallelForEach(count: round.count, threads: tiling.threads) { worker, item in
+                let (g, h) = round[item]
+                let tile = Tile(layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
+                                negatives: shared.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
+                                columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
+                if g == h {
+                    tile.diagonal(Counter.self, classes: bounds[g] ..< bounds[g + 1], spill: &spills.base[worker], counter: counter) { c, pos in
+                        positives.initialize(c, to: CountHistogram(counts: pos))
+                    }
+                } else {
+                    tile.offDiagonal(spill: &spills.base[worker], counter: counter)
+                }
+            }
+        }
+    }
+
+    /// One tile: rows of one group against columns of another (or the same) group.
+    struct Tile {
+        let layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: PairCounts.Tiling
+        let heaps: NeighbourHeaps?
+        /// `negatives[c]`: class c's 16-bit negative histogram.
+        let negatives: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>
+        let rows: Range<Int>, columns: Range<Int>
+
+        /// Walks the similarity blocks of the tile: `body(block, ldc, c0, firstRow, rowCount)`,
+        /// row r of `block` holding columns `c0 ..< c0 + ldc` (c0 a multiple of the panel width).
+        func blocks(upperOnly: Bool, _ body: (UnsafePointer<Float>, Int, Int, Int, Int) -> Void) {
+            let d = layout.unitRows.cols, width = tiling.columns
+            let block = UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * width)
+            defer { block.deallocate() }
+            layout.unitRows.values.withUnsafeBufferPointer { x in
+                var r0 = rows.lowerBound
+                while r0 < rows.upperBound {
+                    let count = min(tiling.rowBlock, rows.upperBound - r0)
+                    // Panel-aligned start; columns left of the tile (or of the diagonal) are skipped.
+                    var c0 = (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / packed.panelWidth * packed.panelWidth
+                    while c0 < columns.upperBound {
+                        let cols = min(width, columns.upperBound - c0)
+                        packed.multiply(a: x.baseAddress! + r0 * d, m: count, lda: d, columns: c0, count: cols, c: block, ldc: cols)
+                        body(block, cols, c0, r0, count)
+                        c0 += cols
+                    }
+                    r0 += count
+                }
+            }
+        }
+
+        /// Every row of g against every column of h: all pairs are negatives. Folded in two sweeps, one
+        /// per end of the pair, so that each sweep adds into one class's histogram at a time (one
+        /// sweep that added each pair to both ends jumped between 40 KB histograms of a hundred
+        /// classes and spent its time in cache misses).
+        func offDiagonal(spill: inout [Int], counter: ProgressCounter) {
+            let nb = bins.count
+            blocks(upperOnly: false) { block, ldc, c0, r0, count in
+                let j0 = max(c0, columns.lowerBound), j1 = c0 + ldc
+                var ca = layout.classOfRow(r0)
+                for r in 0 ..< count {
+                    let a = r0 + r
+                    while layout.classStart[ca + 1] <= a { ca += 1 }
+                    bins.accumulateWrapping(block + r * ldc + (j0 - c0), count: j1 - j0, into: negatives[ca], base: ca * nb, spill: &spill)
+                }
+                // Column by column (down the rows of the block): one class's columns are adjacent.
+                var cb = layout.classOfRow(j0)
+                for j in j0 ..< j1 {
+                    while layout.classStart[cb + 1] <= j { cb += 1 }
+                    bins.accumulateWrapping(block + (j - c0), count: count, stride: ldc, into: negatives[cb], base: cb * nb, spill: &spill)
+                }
+                if let heaps {
+                    for r in 0 ..< count { offer(block + r * ldc - c0, query: r0 + r, from: j0, to: j1, heaps: heaps) }
+                }
+                counter.advance(by: count * (j1 - j0))
+            }
+        }
+
+        func diagonal<Counter: FixedWidthInteger & UnsignedInteger>(
+            _: Counter.Type, classes: Range<Int>, spill: inout [Int], counter: ProgressCounter,
+            emit: (Int, UnsafeBufferPointer<Counter>) -> Void) {
+            let nb = bins.count
+            let own = UnsafeMutableBufferPointer<Counter>.allocate(capacity: classes.count * nb)
+            own.initialize(repeating: 0)
+            defer { own.deallocate() }
+            blocks(upperOnly: true) { block, ldc, c0, r0, count in
+                let j1 = c0 + ldc
+                var ca = layout.classOfRow(r0)
+                var done = 0
+                for r in 0 ..< count {
+                    let a = r0 + r
+                    while layout.classStart[ca + 1] <= a { ca += 1 }
+                    let j0 = max(c0, a + 1)
+                    guard j0 < j1 else { continue }
+                    done += j1 - j0
+                    let row = block + r * ldc - c0
+                    var j = j0, cb = ca
+                    while j < j1 {
+                        while layout.classStart[cb + 1] <= j { cb += 1 }
+                        let end = min(layout.classStart[cb + 1], j1)
+                        if cb == ca {
+                            bins.accumulate(row + j, count: end - j, into: own.baseAddress! + (ca - classes.lowerBound) * nb)
+                        } else {
+                            bins.accumulateWrapping(row + j, count: end - j, into: negatives[ca], firstBase: ca * nb,
+                                                    and: negatives[cb], secondBase: cb * nb, spill: &spill)
+                        }
+                        j = end
+                    }
+                    if let heaps { offer(row, query: a, from: j0, to: j1, heaps: heaps) }
+                }
+                counter.advance(by: done)
+            }
+            for c in classes {
+                let pos = own.baseAddress! + (c - classes.lowerBound) * nb
+                for k in 0 ..< nb { pos[k] &*= 2 }  // both orders of each unordered positive pair
+                emit(c, UnsafeBufferPointer(start: pos, count: nb))
+            }
+        }
+
+        /// Offers s(a, j) for j in `j0 ..< j1` (all j > a) to query a's heap and each s(j, a) = s(a, j)
+        /// to query j's heap: eight columns at a time are tested against both thresholds first.
+        @inline(__always)
+        func offer(_ row: UnsafePointer<Float>, query a: Int, from j0: Int, to j1: Int, heaps: NeighbourHeaps) {
+            let worst = heaps.worst
+            var j = j0
+            let raw = UnsafeRawPointer(row), rawWorst = UnsafeRawPointer(worst)
+            while j + 8 <= j1 {
+                let v = raw.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+                let w = rawWorst.loadUnaligned(fromByteOffset: 4 * j, as: SIMD8<Float>.self)
+                if any((v .>= SIMD8<Float>(repeating: worst[a])) .| (v .>= w)) {
+                    for t in j ..< j + 8 { offerPair(row[t], a, t, heaps) }
+                }
+                j += 8
+            }
+            while j < j1 { offerPair(row[j], a, j, heaps); j += 1 }
+        }
+
+        @inline(__always)
+        func offerPair(_ s: Float, _ a: Int, _ b: Int, _ heaps: NeighbourHeaps) {
+            if s >= heaps.worst[a] { heaps.offer(a, value: s, index: b) }
+            if s >= heaps.worst[b] { heaps.offer(b, value: s, index: a) }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// Least-significant-digit radix sort of 64-bit keys by their high 32 bits, stable.
+///
+/// The retrieval keys are (similarity key << 32 | column) gathered in column order, so a stable
+/// sort on the high word is the full key order. Four byte passes, each skipped when every key
+/// shares that byte (common: similarities of one query share their top bits).
+enum RadixSort {
+    static func sortByHighWord(_ keys: UnsafeMutableBufferPointer<UInt64>) {
+        let n = keys.count
+        guard n > 1, let base = keys.baseAddress else { return }
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+        defer { scratch.deallocate() }
+        var source = base, target = scratch
+        var counts = [Int](repeating: 0, count: 256)
+        for shift in stride(from: 32, to: 64, by: 8) {
+            let s = UInt64(shift)
+            counts.withUnsafeMutableBufferPointer { c in
+                c.update(repeating: 0)
+                for i in 0 ..< n { c[Int((source[i] >> s) & 0xFF)] += 1 }
+                if c[Int((source[0] >> s) & 0xFF)] == n { return }  // one value: order unchanged
+                var total = 0
+                for b in 0 ..< 256 { let x = c[b]; c[b] = total; total += x }
+                for i in 0 ..< n {
+                    let b = Int((source[i] >> s) & 0xFF)
+                    target[c[b]] = source[i]
+                    c[b] += 1
+                }
+                swap(&source, &target)
+            }
+        }
+        if source != base { base.update(from: source, count: n) }
+    }
+}
