@@ -158,6 +158,16 @@ import TCMKernels
         #expect(sorted == keys.sorted())
     }
 
+    /// Every sampled column (even ones, step 2) is high, the rest lower: the guessed cut keeps only
+    /// the 1,024 high items, fewer than needed, so the exact histogram must take over.
+    @Test func aSampleThatMisleadsFallsBackToTheExactCut() {
+        let n = 2048, need = 1500
+        let row: [Float] = (0 ..< n).map { $0 % 2 == 0 ? 0.9 : 0.5 - Float($0) * 1e-5 }
+        let got = row.withUnsafeBufferPointer { Retrieval.nearestBySelection(row: $0.baseAddress!, count: n, excluding: 3, need: need) }
+        let expected = Array(row.indices.filter { $0 != 3 }.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(need))
+        #expect(got == expected)
+    }
+
     @Test func bucketSelectionEqualsTheHeapOnLargeNeeds() {
         var rng = SplitMix64(state: 3)
         for n in [40, 333, 2000] {
