@@ -31,6 +31,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Frames to time with --dashboard.") var frames = 300
 
     func run() throws {
+        if !jsonLine { print(KernelPath.summary) }
         if kernels { return KernelBench.run() }
         if dashboard { return try DashboardBench.run(frames: frames) }
         if training { return try TrainingBench.run(python: python, steps: 1000) }
