@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMDashboard"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
-        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "tcmscope"]),
+        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "TCMKernels", "tcmscope"]),
     ],
     swiftLanguageModes: [.v6]
 )
