@@ -26,7 +26,7 @@ public enum AVX512Kernels {
         if k == 0 || alpha == 0 || beta != 0 { scale(c: c, m: m, n: n, ldc: ldc, by: beta) }
         guard k > 0, alpha != 0 else { return }
 
-        let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
+        let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc + 16)
         let packB = UnsafeMutablePointer<Float>.allocate(capacity: (nc + 16) * kc)
         defer { packA.deallocate(); packB.deallocate() }
 
@@ -42,7 +42,7 @@ public enum AVX512Kernels {
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    packPanelsOfA(a, lda: lda, trans: transA, i0: ic, mcb: mcb, k0: pc, kcb: kcb, into: packA)
+                    packPanelsOfA(a, lda: lda, trans: transA, i0: ic, mcb: mcb, rowsLeft: m - ic, k0: pc, kcb: kcb, into: packA)
                     blockTimesPanels(packA: packA, mcb: mcb, kcb: kcb, panels: packB, cols: ncb,
                                      c: c + ic * ldc + jc, ldc: ldc, alpha: alpha, overwrite: overwrite)
                     ic += mc
@@ -61,12 +61,12 @@ public enum AVX512Kernels {
                                       c: UnsafeMutablePointer<Float>, ldc: Int) {
         guard m > 0, cols > 0 else { return }
         guard d > 0 else { return scale(c: c, m: m, n: cols, ldc: ldc, by: 0) }
-        let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * d)
+        let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * d + 16)
         defer { packA.deallocate() }
         var ic = 0
         while ic < m {
             let mcb = min(mc, m - ic)
-            packPanelsOfA(a, lda: lda, trans: false, i0: ic, mcb: mcb, k0: 0, kcb: d, into: packA)
+            packPanelsOfA(a, lda: lda, trans: false, i0: ic, mcb: mcb, rowsLeft: m - ic, k0: 0, kcb: d, into: packA)
             blockTimesPanels(packA: packA, mcb: mcb, kcb: d, panels: panels, cols: cols,
                              c: c + ic * ldc, ldc: ldc, alpha: 1, overwrite: true)
             ic += mc
@@ -111,7 +111,8 @@ public enum AVX512Kernels {
     }
 
     /// Panels of `mr` rows of op(A), each stored k-major (`mr` values per k), zero-padded.
-    static func packPanelsOfA(_ a: UnsafePointer<Float>, lda: Int, trans: Bool, i0: Int, mcb: Int,
+    /// `rowsLeft` (rows of op(A) from `i0` to its end, ≥ `mcb`) lets the transposes read past the block.
+    static func packPanelsOfA(_ a: UnsafePointer<Float>, lda: Int, trans: Bool, i0: Int, mcb: Int, rowsLeft: Int,
                               k0: Int, kcb: Int, into dst: UnsafeMutablePointer<Float>) {
         var ir = 0
         while ir < mcb {
@@ -124,9 +125,21 @@ public enum AVX512Kernels {
                     for r in 0 ..< rows { panel[p * mr + r] = src[r] }
                 }
             } else {
+                var p0 = 0
+                // 16 rows by 16 k at a time when 16 rows exist (the two past this panel are read but
+                // not kept): each k's 14 values are stored as 16 lanes in ascending k, so the 2 extra
+                // lanes land where the next k, the next panel or the scalar tail below writes
+                // afterwards (or in the 16 spare floats past the block).
+                if ir + 16 <= rowsLeft {
+                    let src = a + (i0 + ir) * lda + k0
+                    while p0 + 16 <= kcb {
+                        transpose16(src + p0, ld: lda) { p, column in store16(column, to: panel + (p0 + p) * mr) }
+                        p0 += 16
+                    }
+                }
                 for r in 0 ..< rows {
                     let src = a + (i0 + ir + r) * lda + k0
-                    for p in 0 ..< kcb { panel[p * mr + r] = src[p] }
+                    for p in p0 ..< kcb { panel[p * mr + r] = src[p] }
                 }
             }
             ir += mr
@@ -142,9 +155,17 @@ public enum AVX512Kernels {
             let cols = min(16, ncb - jr)
             if cols < 16 { panel.update(repeating: 0, count: 16 * kcb) }
             if trans {
+                var p0 = 0
+                if cols == 16 {
+                    let src = b + (j0 + jr) * ldb + k0
+                    while p0 + 16 <= kcb {
+                        transpose16(src + p0, ld: ldb) { p, column in store16(column, to: panel + (p0 + p) * 16) }
+                        p0 += 16
+                    }
+                }
                 for j in 0 ..< cols {
                     let src = b + (j0 + jr + j) * ldb + k0
-                    for p in 0 ..< kcb { panel[p * 16 + j] = src[p] }
+                    for p in p0 ..< kcb { panel[p * 16 + j] = src[p] }
                 }
             } else {
                 for p in 0 ..< kcb {
