@@ -14,7 +14,10 @@ let avx512Flags: [String] = simdFlags + ["-Xcc", "-mavx512f", "-Xcc", "-mavx512v
 let simdFlags: [String] = []
 let avx512Flags: [String] = []
 #endif
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + simdFlags)]
+// Without this, clang's sqrtf keeps errno semantics and Swift's SIMD `squareRoot()` (through the
+// stdlib shim) becomes one checked `sqrtf` call per lane; with it, one vsqrtps (same results).
+let mathFlags: [String] = ["-Xcc", "-fno-math-errno"]
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + simdFlags + mathFlags)]
 
 let package = Package(
     name: "TCMScope",
@@ -38,7 +41,7 @@ let package = Package(
         // cpuid + xgetbv: which kernel paths this CPU and OS support, and the CPU's name.
         .target(name: "CCPUFeatures"),
         // The AVX-512 matrix products: the only target compiled for AVX-512 (see its header comment).
-        .target(name: "TCMKernelsAVX512", swiftSettings: [.unsafeFlags(["-O"] + avx512Flags)]),
+        .target(name: "TCMKernelsAVX512", swiftSettings: [.unsafeFlags(["-O"] + avx512Flags + mathFlags)]),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
         .target(name: "TCMMetrics", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
         // Training: MLP embedder, losses on the similarity matrix (+ TCM), optimisers, sampler, trainer.
