@@ -1,8 +1,9 @@
 import Foundation
 import TCMKernels
 
-/// `tcmscope bench --kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md, and the
-/// rate of the similarity → histogram fold, each on one thread.
+/// `tcmscope bench --kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md (the current
+/// kernel path against numpy, and against the other supported paths), and the rate of the
+/// similarity → histogram fold, each on one thread.
 enum KernelBench {
     /// numpy's float32 `a @ b.T` on one thread, OPENBLAS_CORETYPE unset (see Bench.runPeer).
     static func numpyGFLOPs(m: Int, k: Int, n: Int) -> Double {
@@ -55,11 +56,6 @@ enum KernelBench {
         // The current path against numpy, and every other supported path for the ratio between paths.
         let others = KernelPath.supported.filter { $0 != KernelPath.current && $0 != .portable }
         for (m, k, n) in [(256, 784, 256), (10_000, 64, 10_000), (1024, 128, 10_000), (96, 64, 1024)] {
-            if let only = ProcessInfo.processInfo.environment["TCM_ONLY"] {
-                let o = ourGFLOPs(m: m, k: k, n: n, path: .avx512), t = ourGFLOPs(m: m, k: k, n: n, path: .avx2)
-                if only == "1" { print(m, k, n, o, t, o / t) }
-                continue
-            }
             let ours = ourGFLOPs(m: m, k: k, n: n, path: KernelPath.current)
             let peer = numpyGFLOPs(m: m, k: k, n: n)
             var line = String(format: "GEMM A·Bᵀ %5d×%3d · %3d×%5d: ours (%@) %6.1f GFLOP/s, numpy %6.1f GFLOP/s, ratio %.2f",
