@@ -76,17 +76,10 @@ public enum GEMM {
     /// `C = A · Bᵀ` for row-major A (m×k) and B (n×k): the similarity tile of two row blocks.
     public static func multiplyTransposed(_ a: Matrix, _ b: Matrix) -> Matrix {
         precondition(a.cols == b.cols, "inner dimensions differ: \(a.cols) vs \(b.cols)")
-        var out = Matrix(rows: a.rows, cols: b.rows)
-        a.values.withUnsafeBufferPointer { pa in
-            b.values.withUnsafeBufferPointer { pb in
-                out.values.withUnsafeMutableBufferPointer { pc in
-                    guard let ap = pa.baseAddress, let bp = pb.baseAddress, let cp = pc.baseAddress else { return }
-                    sgemm(transA: false, transB: true, m: a.rows, n: b.rows, k: a.cols,
-                          a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: b.rows)
-                }
-            }
+        return product(a, b, m: a.rows, n: b.rows) { ap, bp, cp in
+            sgemm(transA: false, transB: true, m: a.rows, n: b.rows, k: a.cols,
+                  a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: b.rows)
         }
-        return out
     }
 
     /// `C = op(A) · op(B)` on `Matrix` values, for callers that do not need pointers.
@@ -94,17 +87,24 @@ public enum GEMM {
         let m = transA ? a.cols : a.rows, k = transA ? a.rows : a.cols
         let kb = transB ? b.cols : b.rows, n = transB ? b.rows : b.cols
         precondition(k == kb, "inner dimensions differ: \(k) vs \(kb)")
-        var out = Matrix(rows: m, cols: n)
-        a.values.withUnsafeBufferPointer { pa in
-            b.values.withUnsafeBufferPointer { pb in
-                out.values.withUnsafeMutableBufferPointer { pc in
-                    guard let ap = pa.baseAddress, let bp = pb.baseAddress, let cp = pc.baseAddress else { return }
-                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                          a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: n)
-                }
-            }
+        return product(a, b, m: m, n: n) { ap, bp, cp in
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                  a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: n)
         }
-        return out
+    }
+
+    /// An m×n result written by `body` (an sgemm with beta 0, which writes every element) into
+    /// uninitialised storage: zero-filling it first cost ~2 % of a training step.
+    private static func product(_ a: Matrix, _ b: Matrix, m: Int, n: Int,
+                                _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Matrix {
+        guard m > 0, n > 0, !a.values.isEmpty, !b.values.isEmpty else { return Matrix(rows: m, cols: n) }
+        let values = [Float](unsafeUninitializedCapacity: m * n) { c, count in
+            a.values.withUnsafeBufferPointer { pa in
+                b.values.withUnsafeBufferPointer { pb in body(pa.baseAddress!, pb.baseAddress!, c.baseAddress!) }
+            }
+            count = m * n
+        }
+        return Matrix(rows: m, cols: n, values: values)
     }
 
     // MARK: - Packing
