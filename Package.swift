@@ -7,10 +7,17 @@ import PackageDescription
 // present on every x86-64 server CPU of the last decade; other architectures get portable code.
 #if arch(x86_64)
 let simdFlags: [String] = ["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]
+// Only TCMKernelsAVX512 gets these, and its code runs only after cpuid said the CPU and OS
+// support AVX-512 (TCMKernels.KernelPath): the binary still runs on AVX2-only machines.
+let avx512Flags: [String] = simdFlags + ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512dq"]
 #else
 let simdFlags: [String] = []
+let avx512Flags: [String] = []
 #endif
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + simdFlags)]
+// Without this, clang's sqrtf keeps errno semantics and Swift's SIMD `squareRoot()` (through the
+// stdlib shim) becomes one checked `sqrtf` call per lane; with it, one vsqrtps (same results).
+let mathFlags: [String] = ["-Xcc", "-fno-math-errno"]
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-O"] + simdFlags + mathFlags)]
 
 let package = Package(
     name: "TCMScope",
@@ -31,8 +38,12 @@ let package = Package(
         .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels"], swiftSettings: kernelSettings),
         // Unlinks a run's temporary output files from a signal handler (C: async-signal-safe).
         .target(name: "CTempCleanup"),
-        // SIMD matrix products and the fused similarity → histogram kernel.
-        .target(name: "TCMKernels", swiftSettings: kernelSettings),
+        // SIMD matrix products and the fused similarity → histogram kernel; picks the kernel path.
+        .target(name: "TCMKernels", dependencies: ["CCPUFeatures", "TCMKernelsAVX512"], swiftSettings: kernelSettings),
+        // cpuid + xgetbv: which kernel paths this CPU and OS support, and the CPU's name.
+        .target(name: "CCPUFeatures"),
+        // The AVX-512 matrix products: the only target compiled for AVX-512 (see its header comment).
+        .target(name: "TCMKernelsAVX512", swiftSettings: [.unsafeFlags(["-O"] + avx512Flags + mathFlags)]),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
         .target(name: "TCMMetrics", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
         // Training: MLP embedder, losses on the similarity matrix (+ TCM), optimisers, sampler, trainer.
@@ -58,7 +69,7 @@ let package = Package(
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMDashboard"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
-        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "tcmscope"]),
+        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "TCMKernels", "tcmscope"]),
     ],
     swiftLanguageModes: [.v6]
 )

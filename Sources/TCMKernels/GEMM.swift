@@ -1,9 +1,12 @@
+import TCMKernelsAVX512
+
 /// Single-precision matrix product, BLIS-style: pack a block of each operand into contiguous
 /// panels, then run a 6×16 register-blocked micro-kernel over them.
 ///
 /// Why this shape: 6 rows × 16 columns is 12 eight-wide accumulators plus two B vectors and one
 /// broadcast, which fits the 16 vector registers of AVX2 without spilling. With the AVX2/FMA
-/// flags from Package.swift, `addingProduct` becomes one `vfmadd` per 8 lanes.
+/// flags from Package.swift, `addingProduct` becomes one `vfmadd` per 8 lanes. On AVX-512 CPUs
+/// `sgemm` hands the same blocking to TCMKernelsAVX512's 14×32 tile (see KernelPath).
 public enum GEMM {
     static let mr = 6
     static let nr = 16
@@ -15,15 +18,21 @@ public enum GEMM {
     ///
     /// `op(A)` is `m×k`: A itself (`transA == false`, leading dimension `lda ≥ k`) or the
     /// transpose of a `k×m` A (`lda ≥ m`). Likewise `op(B)` is `k×n`. With `beta == 0`, C is
-    /// overwritten (NaNs already in C do not leak through).
+    /// overwritten (NaNs already in C do not leak through). `path` picks the kernels (tests and
+    /// `bench --kernels` compare paths); every path gives the same bits.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                              alpha: Float = 1,
                              a: UnsafePointer<Float>, lda: Int,
                              b: UnsafePointer<Float>, ldb: Int,
                              beta: Float = 0,
-                             c: UnsafeMutablePointer<Float>, ldc: Int) {
+                             c: UnsafeMutablePointer<Float>, ldc: Int,
+                             path: KernelPath = .current) {
         guard m > 0, n > 0 else { return }
-        scale(c: c, m: m, n: n, ldc: ldc, by: beta)
+        if path == .avx512 {
+            return AVX512Kernels.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, nc: nc)
+        }
+        if k == 0 || alpha == 0 || beta != 0 { scale(c: c, m: m, n: n, ldc: ldc, by: beta) }
         guard k > 0, alpha != 0 else { return }
 
         let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
@@ -36,6 +45,8 @@ public enum GEMM {
             var pc = 0
             while pc < k {
                 let kcb = min(kc, k - pc)
+                // With beta == 0 the first k block writes C instead of adding to zeros.
+                let overwrite = beta == 0 && pc == 0
                 packPanelsOfB(b, ldb: ldb, trans: transB, k0: pc, kcb: kcb, j0: jc, ncb: ncb, into: packB)
                 var ic = 0
                 while ic < m {
@@ -49,7 +60,7 @@ public enum GEMM {
                             let rows = min(mr, mcb - ir)
                             microKernel(kcb: kcb, a: packA + ir * kcb, b: packB + jr * kcb,
                                         c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                        rows: rows, cols: cols, alpha: alpha)
+                                        rows: rows, cols: cols, alpha: alpha, overwrite: overwrite)
                             ir += mr
                         }
                         jr += nr
@@ -65,17 +76,10 @@ public enum GEMM {
     /// `C = A · Bᵀ` for row-major A (m×k) and B (n×k): the similarity tile of two row blocks.
     public static func multiplyTransposed(_ a: Matrix, _ b: Matrix) -> Matrix {
         precondition(a.cols == b.cols, "inner dimensions differ: \(a.cols) vs \(b.cols)")
-        var out = Matrix(rows: a.rows, cols: b.rows)
-        a.values.withUnsafeBufferPointer { pa in
-            b.values.withUnsafeBufferPointer { pb in
-                out.values.withUnsafeMutableBufferPointer { pc in
-                    guard let ap = pa.baseAddress, let bp = pb.baseAddress, let cp = pc.baseAddress else { return }
-                    sgemm(transA: false, transB: true, m: a.rows, n: b.rows, k: a.cols,
-                          a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: b.rows)
-                }
-            }
+        return product(a, b, m: a.rows, n: b.rows) { ap, bp, cp in
+            sgemm(transA: false, transB: true, m: a.rows, n: b.rows, k: a.cols,
+                  a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: b.rows)
         }
-        return out
     }
 
     /// `C = op(A) · op(B)` on `Matrix` values, for callers that do not need pointers.
@@ -83,17 +87,24 @@ public enum GEMM {
         let m = transA ? a.cols : a.rows, k = transA ? a.rows : a.cols
         let kb = transB ? b.cols : b.rows, n = transB ? b.rows : b.cols
         precondition(k == kb, "inner dimensions differ: \(k) vs \(kb)")
-        var out = Matrix(rows: m, cols: n)
-        a.values.withUnsafeBufferPointer { pa in
-            b.values.withUnsafeBufferPointer { pb in
-                out.values.withUnsafeMutableBufferPointer { pc in
-                    guard let ap = pa.baseAddress, let bp = pb.baseAddress, let cp = pc.baseAddress else { return }
-                    sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                          a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: n)
-                }
-            }
+        return product(a, b, m: m, n: n) { ap, bp, cp in
+            sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
+                  a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: n)
         }
-        return out
+    }
+
+    /// An m×n result written by `body` (an sgemm with beta 0, which writes every element) into
+    /// uninitialised storage: zero-filling it first cost ~2 % of a training step.
+    private static func product(_ a: Matrix, _ b: Matrix, m: Int, n: Int,
+                                _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Matrix {
+        guard m > 0, n > 0, !a.values.isEmpty, !b.values.isEmpty else { return Matrix(rows: m, cols: n) }
+        let values = [Float](unsafeUninitializedCapacity: m * n) { c, count in
+            a.values.withUnsafeBufferPointer { pa in
+                b.values.withUnsafeBufferPointer { pb in body(pa.baseAddress!, pb.baseAddress!, c.baseAddress!) }
+            }
+            count = m * n
+        }
+        return Matrix(rows: m, cols: n, values: values)
     }
 
     // MARK: - Packing
@@ -173,7 +184,7 @@ public enum GEMM {
     /// (no read of C: the similarity tiles skip a zeroing pass and a load per element).
     static func microKernel(kcb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
                             c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float,
-                            overwrite: Bool = false) {
+                            overwrite: Bool) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
         var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()

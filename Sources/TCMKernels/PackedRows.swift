@@ -1,9 +1,15 @@
+import TCMKernelsAVX512
+
 /// A row-major matrix X (n×d) packed once as the right-hand operand of `A · Xᵀ`: panels of 16
 /// rows of X, each stored dimension-major, zero-padded to a whole panel.
 ///
 /// Why: the pair passes multiply many small row blocks by the same X. Packing X once, instead of
 /// in every `sgemm` call, removed a copy that cost a quarter of the pass (measured: 96-row blocks).
+/// The layout is the same for every KernelPath (the AVX-512 tile reads two adjacent panels).
 public struct PackedRows: @unchecked Sendable {
+    /// `multiply`'s first column must be a multiple of this (a panel boundary), on every path.
+    public static let columnAlignment = GEMM.nr
+
     public let rows: Int
     public let dimension: Int
     let storage: UnsafeMutablePointer<Float>
@@ -14,9 +20,6 @@ public struct PackedRows: @unchecked Sendable {
         init(_ p: UnsafeMutablePointer<Float>) { pointer = p }
         deinit { pointer.deallocate() }
     }
-
-    /// Column blocks passed to `multiply` must start at a multiple of this (the packed panel width).
-    public var panelWidth: Int { GEMM.nr }
 
     public init(_ x: Matrix) {
         rows = x.rows
@@ -35,11 +38,15 @@ public struct PackedRows: @unchecked Sendable {
         }
     }
 
-    /// `C[m × cols] = A[m × d] · X[c0 ..< c0 + cols]ᵀ`, with `c0` a multiple of 16.
+    /// `C[m × cols] = A[m × d] · X[c0 ..< c0 + cols]ᵀ`, with `c0` a multiple of `columnAlignment`.
     public func multiply(a: UnsafePointer<Float>, m: Int, lda: Int, columns c0: Int, count cols: Int,
-                         c: UnsafeMutablePointer<Float>, ldc: Int) {
-        precondition(c0 % GEMM.nr == 0 && c0 + cols <= rows)
+                         c: UnsafeMutablePointer<Float>, ldc: Int, path: KernelPath = .current) {
+        precondition(c0 % Self.columnAlignment == 0 && c0 + cols <= rows)
         let d = dimension
+        if path == .avx512 {
+            return AVX512Kernels.multiplyPacked(a: a, m: m, lda: lda, d: d, panels: storage + c0 * d, cols: cols,
+                                                c: c, ldc: ldc)
+        }
         let packA = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.mc * d)
         defer { packA.deallocate() }
         var ic = 0

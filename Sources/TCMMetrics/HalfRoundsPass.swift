@@ -146,7 +146,7 @@ enum HalfRoundsPass {
                 while r0 < rows.upperBound {
                     let count = min(tiling.rowBlock, rows.upperBound - r0)
                     // Panel-aligned start; columns left of the tile (or of the diagonal) are skipped.
-                    var c0 = (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / packed.panelWidth * packed.panelWidth
+                    var c0 = (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / PackedRows.columnAlignment * PackedRows.columnAlignment
                     while c0 < columns.upperBound {
                         let cols = min(width, columns.upperBound - c0)
                         packed.multiply(a: x.baseAddress! + r0 * d, m: count, lda: d, columns: c0, count: cols, c: block, ldc: cols)

@@ -51,7 +51,8 @@ public struct PairCounts: Sendable {
         public var heapMemoryLimit = 256 << 20
         public init() {}
 
-        var columns: Int { max(16, columnBlock / 16 * 16) }
+        // i9-avx512: the panel width comes from PackedRows (same on every kernel path).
+        var columns: Int { let w = PackedRows.columnAlignment; return max(w, columnBlock / w * w) }
     }
 
     /// Runs the pass.
@@ -143,7 +144,7 @@ public struct PairCounts: Sendable {
             defer { tile.deallocate() }
             let r0 = block * tiling.rowBlock, rows = min(tiling.rowBlock, n - r0)
             layout.unitRows.values.withUnsafeBufferPointer { x in
-                var c0 = r0 / 16 * 16
+                var c0 = r0 / PackedRows.columnAlignment * PackedRows.columnAlignment  // i9-avx512: panel boundary
                 while c0 < n {
                     let cols = min(columnsPerTile, n - c0), c1 = c0 + cols
                     packed.multiply(a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: c0, count: cols, c: tile, ldc: cols)

@@ -42,6 +42,7 @@ struct Bench: ParsableCommand {
     }
 
     func run() throws {
+        if !jsonLine { print(KernelPath.summary) }
         if kernels { return KernelBench.run() }
         if dashboard { return try DashboardBench.run(frames: frames) }
         if training { return try TrainingBench.run(python: python, steps: 1000) }

@@ -1,8 +1,9 @@
 import Foundation
 import TCMKernels
 
-/// `tcmscope bench --kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md, and the
-/// rate of the similarity → histogram fold, each on one thread.
+/// `tcmscope bench --kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md (the current
+/// kernel path against numpy, and against the other supported paths), and the rate of the
+/// similarity → histogram fold, each on one thread.
 enum KernelBench {
     /// numpy's float32 `a @ b.T` on one thread, OPENBLAS_CORETYPE unset (see Bench.runPeer).
     static func numpyGFLOPs(m: Int, k: Int, n: Int) -> Double {
@@ -31,23 +32,40 @@ enum KernelBench {
         return Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? .nan
     }
 
-    static func run() {
-        for (m, k, n) in [(256, 784, 256), (10_000, 64, 10_000), (1024, 128, 10_000), (96, 64, 1024)] {
-            let a = (0 ..< m * k).map { Float($0 % 17) * 0.01 }, b = (0 ..< n * k).map { Float($0 % 13) * 0.01 }
-            var c = [Float](repeating: 0, count: m * n)
-            let reps = max(1, Int(2e10 / Double(2 * m * n * k)))
+    /// GFLOP/s of `A · Bᵀ` on one thread with the given kernel path (repeats totalling ~2e10 flops).
+    static func ourGFLOPs(m: Int, k: Int, n: Int, path: KernelPath) -> Double {
+        let a = (0 ..< m * k).map { Float($0 % 17) * 0.01 }, b = (0 ..< n * k).map { Float($0 % 13) * 0.01 }
+        var c = [Float](repeating: 0, count: m * n)
+        let reps = max(1, Int(2e10 / Double(2 * m * n * k)))
+        var seconds = 0.0
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            let ap = pa.baseAddress!, bp = pb.baseAddress!, cp = pc.baseAddress!
+            let call = {
+                GEMM.sgemm(transA: false, transB: true, m: m, n: n, k: k, a: ap, lda: k, b: bp, ldb: k,
+                           c: cp, ldc: n, path: path)
+            }
+            call()  // warm-up: page in C, fill the caches
             let start = Date()
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                for _ in 0 ..< reps {
-                    GEMM.sgemm(transA: false, transB: true, m: m, n: n, k: k, a: pa.baseAddress!, lda: k,
-                               b: pb.baseAddress!, ldb: k, c: pc.baseAddress!, ldc: n)
-                }
-            } } }
-            let seconds = Date().timeIntervalSince(start) / Double(reps)
-            let ours = 2 * Double(m * n * k) / seconds / 1e9
+            for _ in 0 ..< reps { call() }
+            seconds = Date().timeIntervalSince(start) / Double(reps)
+        } } }
+        return 2 * Double(m * n * k) / seconds / 1e9
+    }
+
+    static func run() {
+        // The current path against numpy, and every other supported path for the ratio between paths.
+        let others = KernelPath.supported.filter { $0 != KernelPath.current && $0 != .portable }
+        for (m, k, n) in [(256, 784, 256), (10_000, 64, 10_000), (1024, 128, 10_000), (96, 64, 1024)] {
+            let ours = ourGFLOPs(m: m, k: k, n: n, path: KernelPath.current)
             let peer = numpyGFLOPs(m: m, k: k, n: n)
-            print(String(format: "GEMM A·Bᵀ %5d×%3d · %3d×%5d: ours %6.1f GFLOP/s, numpy %6.1f GFLOP/s, ratio %.2f",
-                         m, k, k, n, ours, peer, ours / peer))
+            var line = String(format: "GEMM A·Bᵀ %5d×%3d · %3d×%5d: ours (%@) %6.1f GFLOP/s, numpy %6.1f GFLOP/s, ratio %.2f",
+                              m, k, k, n, KernelPath.current.rawValue as NSString, ours, peer, ours / peer)
+            for path in others {
+                let other = ourGFLOPs(m: m, k: k, n: n, path: path)
+                line += String(format: "; %@ %6.1f (%@/%@ %.2f×)", path.rawValue as NSString, other,
+                               KernelPath.current.rawValue as NSString, path.rawValue as NSString, ours / other)
+            }
+            print(line)
         }
         let bins = ThresholdBins.standard
         let values = (0 ..< 1 << 20).map { Float(sin(Double($0) * 0.37)) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMKernels
 import TCMTraining
 
 /// The root command. Subcommands do the work; with no subcommand, `analyze` runs on the bundled sample.
@@ -29,6 +30,11 @@ public struct TCMScope: ParsableCommand {
         _ = glibcMallopt(-3 /* M_MMAP_THRESHOLD */, 256 << 20)
         _ = glibcMallopt(-1 /* M_TRIM_THRESHOLD */, 512 << 20)
         #endif
+        // A bad TCMSCOPE_KERNELS is refused before any work (KernelPath.current would ignore it).
+        do { _ = try KernelPath.fromEnvironment() } catch {
+            Terminal.printError("tcmscope: error: \(error)")
+            return 2
+        }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

@@ -24,10 +24,11 @@ func binaryPath() throws -> String {
     return fallback
 }
 
-func tcmscope(_ arguments: [String], in directory: String? = nil) throws -> CLIRun {
+func tcmscope(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> CLIRun {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try binaryPath())
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
