@@ -29,8 +29,27 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training = false
     @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.") var dashboard = false
     @Option(help: "Frames to time with --dashboard.") var frames = 300
+    @Option(help: "Time the whole `analyze` process on a synthetic set of real size (\(ScaleConfig.allCases.map(\.rawValue).joined(separator: ", "))) against numpy's pass and faiss-cpu's exact kNN.")
+    var config: ScaleConfig?
+    @Option(help: "Where --config keeps its generated sets (made by Benchmarks/make_synthetic.py when missing).")
+    var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"
+    @Option(help: "Peers for --config, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
+
+    func validate() throws {
+        if let repeats, repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        if config != nil && n != nil { throw ValidationError("give either --config or --n, not both") }
+        let unknown = peerSet.subtracting(ScaleBench.peerNames)
+        if !unknown.isEmpty { throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, none)") }
+    }
+
+    var peerSet: Set<String> {
+        Set(peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "none" && !$0.isEmpty })
+    }
 
     func run() throws {
+        if let config {
+            return try ScaleBench.run(config, dataDirectory: dataDir, repeats: repeats ?? 3, python: python, peers: peerSet, threads: threads)
+        }
         if kernels { return KernelBench.run() }
         if dashboard { return try DashboardBench.run(frames: frames) }
         if training { return try TrainingBench.run(python: python, steps: 1000) }
