@@ -11,7 +11,9 @@ struct Bench: ParsableCommand {
         abstract: "Benchmark the pair pass and range changes against a numpy peer (build with -c release).",
         discussion: """
         Without --n, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
-        each in a child process so that peak RSS is per configuration. Results and the command: Benchmarks/README.md.
+        each in a child process so that peak RSS is per configuration. With --config sop|inat|10k, times the whole \
+        `analyze` process on a synthetic set of that size (made by Benchmarks/make_synthetic.py) against numpy's \
+        pass and faiss-cpu's exact kNN. Results and the commands: Benchmarks/README.md.
         """
     )
 
