@@ -11,7 +11,9 @@ struct Bench: ParsableCommand {
         abstract: "Benchmark the pair pass and range changes against a numpy peer (build with -c release).",
         discussion: """
         Without --n, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
-        each in a child process so that peak RSS is per configuration. Results and the command: Benchmarks/README.md.
+        each in a child process so that peak RSS is per configuration. With --config sop|inat|10k, times the whole \
+        `analyze` process on a synthetic set of that size (made by Benchmarks/make_synthetic.py) against numpy's \
+        pass and faiss-cpu's exact kNN. Results and the commands: Benchmarks/README.md.
         """
     )
 
@@ -29,6 +31,11 @@ struct Bench: ParsableCommand {
     @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training = false
     @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.") var dashboard = false
     @Option(help: Bounds.frames.help("Frames to time with --dashboard.")) var frames = 300
+    @Option(help: "Time the whole `analyze` process on a synthetic set of real size (\(ScaleConfig.allCases.map(\.rawValue).joined(separator: ", "))) against numpy's pass and faiss-cpu's exact kNN.")
+    var config: ScaleConfig?
+    @Option(help: "Where --config keeps its generated sets (made by Benchmarks/make_synthetic.py when missing).")
+    var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"
+    @Option(help: "Peers for --config, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
 
     func validate() throws {
         try Bounds.benchSamples.check(n)
@@ -39,10 +46,20 @@ struct Bench: ParsableCommand {
         try Bounds.rangeChanges.check(rangeChanges)
         try Bounds.repeats.check(repeats)
         try Bounds.frames.check(frames)
+        if config != nil && n != nil { throw ValidationError("give either --config or --n, not both") }
+        let unknown = peerSet.subtracting(ScaleBench.peerNames)
+        if !unknown.isEmpty { throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, none)") }
+    }
+
+    var peerSet: Set<String> {
+        Set(peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "none" && !$0.isEmpty })
     }
 
     func run() throws {
         if !jsonLine { print(KernelPath.summary) }
+        if let config {
+            return try ScaleBench.run(config, dataDirectory: dataDir, repeats: repeats ?? 3, python: python, peers: peerSet, threads: threads)
+        }
         if kernels { return KernelBench.run() }
         if dashboard { return try DashboardBench.run(frames: frames) }
         if training { return try TrainingBench.run(python: python, steps: 1000) }

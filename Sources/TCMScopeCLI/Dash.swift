@@ -50,27 +50,12 @@ struct Dash: ParsableCommand {
             throw DataError("terminal", e.description)
         }
         defer { terminal.close() }
-        showLoading(on: terminal, dataset: dataset, path: embeddingPath)
-        let app = DashboardApp(dataset: dataset, title: (embeddingPath as NSString).lastPathComponent, bundled: bundled,
+        // q while loading returns here; the deferred close restores the terminal.
+        guard let analysis = load(dataset, path: embeddingPath, on: terminal) else { return }
+        let app = DashboardApp(dataset: dataset, analysis: analysis, title: (embeddingPath as NSString).lastPathComponent, bundled: bundled,
                                loss: loss, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
         app.run(terminal)
-    }
-}
-
-extension Dash {
-    /// The first analysis (pair pass, retrieval, PCA) takes seconds on large sets: say what is
-    /// happening instead of showing an empty screen.
-    func showLoading(on terminal: NcursesTerminal, dataset: Dataset, path: String) {
-        let (w, h) = terminal.size
-        var buffer = CellBuffer(width: w, height: h)
-        let lines = ["TCMScope", "",
-                     "\((path as NSString).lastPathComponent): \(dataset.count) × \(dataset.dimension), \(dataset.labels.classCount) classes",
-                     "counting every pair's similarity per class, then retrieval and PCA…", "", "q quits once the dashboard is up"]
-        for (i, line) in lines.enumerated() {
-            buffer.write(line, x: max(0, (w - line.count) / 2), y: max(0, h / 2 - 3) + i, style: Style(bold: i == 0))
-        }
-        terminal.draw(buffer)
     }
 }
 
@@ -126,16 +111,23 @@ final class DashboardApp {
     /// Steps between evaluations: each embeds the evaluation set and refreshes the curves.
     let evaluateEvery: Int
 
-    init(dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int, saveDirectory: String,
-         evaluateEvery: Int = 100) {
+    /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
+    /// loading screen instead, see `Dash.load`).
+    convenience init(dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int, saveDirectory: String,
+                     evaluateEvery: Int = 100) {
+        let analysis = DashboardApp.initialAnalysis(layout: ClassLayout(dataset: dataset), embeddings: dataset.embeddings, checkpoint: {})
+        self.init(dataset: dataset, analysis: analysis, title: title, bundled: bundled, loss: loss, epochs: epochs,
+                  saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
+    }
+
+    init(dataset: Dataset, analysis: InitialAnalysis, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int,
+         saveDirectory: String, evaluateEvery: Int = 100) {
         self.evaluateEvery = evaluateEvery
         self.dataset = dataset
         self.bundled = bundled
         self.saveDirectory = saveDirectory
         self.epochs = epochs
-        let layout = ClassLayout(dataset: dataset)
-        let counts = PairCounts.compute(layout: layout)
-        state = DashboardState(title: title, counts: counts, retrieval: Retrieval.compute(layout: layout, ks: [1]))
+        state = DashboardState(title: title, counts: analysis.counts, retrieval: analysis.retrieval)
         state.lossName = loss.rawValue
         state.lossChoices = TrainingConfig.LossSpec.Kind.allCases.map(\.rawValue)
         state.trainingDescription = bundled
@@ -143,7 +135,7 @@ final class DashboardApp {
             : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(evaluateEvery) steps"
         evalEmbeddings = dataset.embeddings
         evalLabels = dataset.labels
-        project(initial: nil)
+        project(initial: nil, pca: analysis.pca)
     }
 
     /// t-SNE runs on at most this many rows, stratified by class and seeded (the status says so).

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import TCMData
+@testable import TCMScopeCLI
 
 /// Drives the real binary in a real terminal: a private tmux server at a fixed size, keys sent
 /// with send-keys, the screen read with capture-pane, polling (never sleeping blindly) until the
@@ -83,11 +85,12 @@ import Testing
     /// Starts the dashboard in a fresh session; returns the file its exit status lands in. After
     /// the dashboard exits, the shell prints the terminal modes so tests can see them restored.
     /// `backtracer: true` leaves Swift's crash backtracer at its defaults (interactive on a terminal).
-    func startDashboard(width: Int = 120, height: Int = 40, term: String = "xterm-256color", backtracer: Bool = false) throws -> String {
+    func startDashboard(width: Int = 120, height: Int = 40, term: String = "xterm-256color", backtracer: Bool = false,
+                        arguments: [String] = []) throws -> String {
         let binary = try binaryPath()
         let exitFile = NSTemporaryDirectory() + "tcmscope-e2e-exit-\(getpid())-\(UUID().uuidString)"
         let environment = backtracer ? "env -u SWIFT_BACKTRACE" : "env SWIFT_BACKTRACE=enable=no"
-        let command = "cd '\(packageRoot)' && \(environment) LANG=C.UTF-8 TERM=\(term) '\(binary)'; status=$?; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
+        let command = "cd '\(packageRoot)' && \(environment) LANG=C.UTF-8 TERM=\(term) '\(binary)'\(arguments.map { " '\($0)'" }.joined()); status=$?; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
         stopServer()  // whatever an earlier test left
         let started = try tmux(["new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)", command])
         try #require(started.status == 0, "tmux could not start (is it installed?): \(started.output)")
@@ -202,6 +205,42 @@ import Testing
         try expectRestoredTerminal()
         let screen = try self.screen()
         #expect(screen.contains("Crash") || screen.contains("Backtrace") || screen.contains("Thread"), "the backtrace is still printed:\n\(screen)")
+    }
+
+    /// A set large enough that the first analysis takes tens of seconds in a debug build: the
+    /// loading screen shows the stage and a percentage, and q quits at once, mid-pass.
+    @Test func qQuitsWhileALargeSetIsLoading() throws {
+        let dir = NSTemporaryDirectory() + "tcmscope-e2e-large-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (matrix, labels) = SyntheticData.clustered(n: 40_000, dimension: 128, classes: 500, seed: 2)
+        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/large.npy")
+        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/labels.npy")
+        defer { stopServer() }
+
+        let exitFile = try startDashboard(arguments: [dir + "/large.npy", dir + "/labels.npy"])
+        let loading = try waitFor("the loading screen with a percentage") {
+            $0.contains("loading large.npy") && $0.contains("40,000 × 128 · 500 classes") && $0.firstMatch(of: /pair pass .* [1-9]\d?%/) != nil
+        }
+        #expect(loading.contains("q quits") && !loading.contains("Utility vs threshold"))
+        try tmux(["send-keys", "-t", "main", "q"])
+        let pressed = Date()
+        while !FileManager.default.fileExists(atPath: exitFile) && Date().timeIntervalSince(pressed) < 20 { usleep(20_000) }
+        let seconds = Date().timeIntervalSince(pressed)
+        #expect(seconds < 3, "the shell came back \(seconds) s after q")
+        #expect(try exitStatus(exitFile) == "0")
+        try expectRestoredTerminal()
+        stopServer()
+
+        // Ctrl-C while loading: interrupted at once, terminal restored.
+        let interrupted = try startDashboard(arguments: [dir + "/large.npy", dir + "/labels.npy"])
+        try waitFor("the loading screen again") { $0.firstMatch(of: /pair pass .* [1-9]\d?%/) != nil }
+        try tmux(["send-keys", "-t", "main", "C-c"])
+        let sent = Date()
+        while !FileManager.default.fileExists(atPath: interrupted) && Date().timeIntervalSince(sent) < 20 { usleep(20_000) }
+        #expect(Date().timeIntervalSince(sent) < 3, "the shell came back \(Date().timeIntervalSince(sent)) s after Ctrl-C")
+        #expect(try exitStatus(interrupted) != "0")
+        try expectRestoredTerminal()
     }
 
     @Test func anUnknownTermIsAOneLineErrorAndExitTwo() throws {

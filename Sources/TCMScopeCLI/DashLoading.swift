@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import Synchronization
+import TCMDashboard
+import TCMData
+import TCMKernels
+import TCMMetrics
+import TCMProjection
+import TCMTerminal
+
+/// What the dashboard needs before its first frame.
+struct InitialAnalysis: Sendable {
+    var counts: PairCounts
+    var retrieval: RetrievalReport
+    /// PCA of every (unit) row, in the dataset's row order: x0, y0, x1, y1, …
+    var pca: [Float]
+}
+
+extension DashboardApp {
+    /// The whole first analysis: pair pass, retrieval, PCA. Everything the dashboard computes
+    /// before its first frame goes through here (a fused pair + retrieval pass replaces the first
+    /// two stages in one place). `progress` gets each stage's fraction (from worker threads);
+    /// `checkpoint` runs between stages and may throw to abandon the rest.
+    static func initialAnalysis(layout: ClassLayout, embeddings: Matrix,
+                                progress: @escaping @Sendable (LoadingState.Progress) -> Void = { _ in },
+                                checkpoint: () throws -> Void) rethrows -> InitialAnalysis {
+        // One pass gives the counts and the neighbours (MetricsPass): retrieval is done when it ends.
+        progress(.init(stage: .pairPass, fraction: 0))
+        let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, ks: [1],
+                                                                 progress: { progress(.init(stage: .pairPass, fraction: $0)) })
+        try checkpoint()
+        progress(.init(stage: .retrieval, fraction: 1))
+        // PCA is one D×D covariance product and a small eigen-solve: coarse steps are enough.
+        progress(.init(stage: .pca, fraction: 0))
+        let unit = RowNorms.normalized(embeddings)
+        progress(.init(stage: .pca, fraction: 0.25))
+        let fit = PCA(fitting: unit, components: 2)
+        progress(.init(stage: .pca, fraction: 0.75))
+        let pca = fit.transform(unit).values
+        progress(.init(stage: .pca, fraction: 1))
+        return InitialAnalysis(counts: counts, retrieval: retrieval, pca: pca)
+    }
+}
+
+/// The first analysis on a Dispatch queue. The UI loop takes the newest progress report and, at
+/// the end, the result; `cancel()` abandons the stages not yet started (a pass already running
+/// is left to finish or to die with the process).
+final class LoadingJob: Sendable {
+    private let latest = Mutex<LoadingState.Progress?>(nil)
+    private let cancelled = Atomic<Bool>(false)
+    private let finished = Atomic<Bool>(false)
+    private let output = Inbox<InitialAnalysis>()
+
+    init(dataset: Dataset) {
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            let layout = ClassLayout(dataset: dataset)
+            let analysis = try? DashboardApp.initialAnalysis(
+                layout: layout, embeddings: dataset.embeddings,
+                progress: { p in self.latest.withLock { $0 = p } },
+                checkpoint: { if self.isCancelled { throw CancellationError() } })
+            if let analysis { output.put(analysis) }
+            finished.store(true, ordering: .releasing)
+        }
+    }
+
+    func cancel() { cancelled.store(true, ordering: .releasing) }
+    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+    /// True once the background work has returned (with a result, or abandoned).
+    var isFinished: Bool { finished.load(ordering: .acquiring) }
+    /// The newest progress report since the last call.
+    func takeProgress() -> LoadingState.Progress? { latest.withLock { p in defer { p = nil }; return p } }
+    func takeResult() -> InitialAnalysis? { output.take() }
+}
+
+extension Dash {
+    /// Runs the first analysis in the background while this (UI) thread draws the loading screen
+    /// and reads keys. Nil when the user quit (q or Ctrl-C) before it finished.
+    func load(_ dataset: Dataset, path: String, on terminal: NcursesTerminal) -> InitialAnalysis? {
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        var screen = LoadingState(file: (path as NSString).lastPathComponent, rows: dataset.count, dimension: dataset.dimension,
+                                  classes: dataset.labels.classCount, fileBytes: fileBytes)
+        let job = LoadingJob(dataset: dataset)
+        var dirty = true
+        while true {
+            if let p = job.takeProgress() {
+                let before = screen
+                screen.apply(p)
+                dirty = dirty || screen != before
+            }
+            if let analysis = job.takeResult() { return analysis }
+            if dirty {
+                let (w, h) = terminal.size
+                var buffer = CellBuffer(width: w, height: h)
+                LoadingScreen.render(screen, into: &buffer)
+                terminal.draw(buffer)
+                dirty = false
+            }
+            switch terminal.next(timeout: 50) {
+            case .key(.character("q"))?, .key(.character("Q"))?, .key(.character("\u{3}"))?:  // ^C as a key, if ISIG is off
+                job.cancel()
+                return nil
+            case .resize?: dirty = true
+            default: break
+            }
+        }
+    }
+}

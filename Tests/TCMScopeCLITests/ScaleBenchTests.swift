@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+import TCMData
+import TCMMetrics
+@testable import TCMScopeCLI
+
+/// `bench --config`: the plumbing (arguments, data directory, child runs, parsing, peers that
+/// are missing), on the tiny configuration. Nothing here is timed.
+@Suite struct ScaleBenchTests {
+    /// A data directory holding the tiny set, written here (so no Python is needed).
+    func tinyDataDirectory() throws -> (String, ThresholdReport) {
+        let dir = NSTemporaryDirectory() + "tcmscope-scale-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let (matrix, labels) = SyntheticData.clustered(n: 200, dimension: 8, classes: 4, seed: 3)
+        let files = ScaleConfig.tiny.files(in: dir)
+        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: files.embeddings)
+        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: files.labels)
+        let report = ThresholdAnalyzer(counts: PairCounts.compute(layout: ClassLayout(embeddings: matrix, labels: labels))).report(OPISOptions())
+        return (dir, report)
+    }
+
+    @Test func badArgumentsAreUsageErrorsAndBadDirectoriesInputErrors() throws {
+        for (args, message) in [(["bench", "--config", "nope"], "tcmscope: error: The value 'nope' is invalid for '--config <config>'"),
+                                (["bench", "--config", "tiny", "--n", "100"], "tcmscope: error: give either --config or --n, not both"),
+                                (["bench", "--config", "tiny", "--peers", "numpy,gpu"], "tcmscope: error: --peers: unknown peer 'gpu'"),
+                                (["bench", "--config", "tiny", "--repeats", "0"], "tcmscope: error: --repeats 0 is out of range; allowed: [1, 100]")] {
+            let run = try tcmscope(args)
+            #expect(run.status == 64, "\(args): \(run.status)")
+            #expect(run.stderr.hasPrefix(message), "\(args): \(run.stderr)")
+        }
+        let (dir, _) = try tinyDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/tiny_e.npy"
+        let notADirectory = try tcmscope(["bench", "--config", "tiny", "--data-dir", file])
+        #expect(notADirectory.status == 2 && notADirectory.stderr == "tcmscope: error: \(file): --data-dir is a file, not a directory\n")
+        let empty = try tcmscope(["bench", "--config", "tiny", "--data-dir", dir + "/empty", "--python", "none"])
+        #expect(empty.status == 2 && empty.stderr == "tcmscope: error: \(dir)/empty/tiny_e.npy: missing, and --python none cannot generate it\n")
+    }
+
+    @Test func theTinyConfigRunsAnalyzeAsAChildAndReportsItsNumbers() throws {
+        let (dir, report) = try tinyDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try tcmscope(["bench", "--config", "tiny", "--data-dir", dir, "--repeats", "2", "--peers", "none"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("CPU: ") == true)
+        #expect(run.stdout.contains("median of 2"))
+        let ours = try #require(lines.first { $0.hasPrefix("  tcmscope analyze") })
+        // The child's OPIS, parsed from its report, is the pass's own (computed here in-process).
+        #expect(ours.contains("OPIS \(String(format: "%.4g", report.opis))"), "\(ours)")
+        let seconds = try #require(ScaleBench.number(after: "tcmscope analyze", in: ours))
+        #expect(seconds > 0 && seconds < 60)
+        #expect(!run.stdout.contains("numpy") && !run.stdout.contains("faiss"))
+    }
+
+    @Test func aMissingPeerIsSkippedWithTheReason() throws {
+        let (dir, _) = try tinyDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try tcmscope(["bench", "--config", "tiny", "--data-dir", dir, "--repeats", "1", "--peers", "faiss", "--python", "/no/such/python3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("faiss kNN: skipped (/no/such/python3 did not start); install it with: /no/such/python3 -m pip install faiss-cpu"), "\(run.stdout)")
+    }
+
+    @Test func childRunsAndReportParsing() throws {
+        let exit3 = try ScaleBench.runChild(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"])
+        #expect(exit3.status == 3 && exit3.stdout == "out\n" && exit3.stderr == "err\n")
+        #expect(exit3.peakRSSMB > 0 && exit3.seconds > 0)
+        let text = "  ε-OPIS      ε = 0.05, m = 1 class(es)\n\n  OPIS        2.944e-04   (10 classes)\n  retrieval   R@1 0.9489  R@2 0.9657\n"
+        #expect(ScaleBench.number(after: "\n  OPIS", in: text) == 2.944e-04)
+        #expect(ScaleBench.number(after: "R@1", in: text) == 0.9489)
+        #expect(ScaleBench.median([3, 1, 2]) == 2 && ScaleBench.median([5]) == 5)
+        #expect(ScaleConfig.sop.files(in: "/d") == ("/d/sop_e.npy", "/d/sop_l.npy"))
+        #expect(ScaleConfig.tenK.files(in: "/d").labels == "/d/10k_l.npy")
+    }
+}
