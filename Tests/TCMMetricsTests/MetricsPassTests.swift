@@ -184,3 +184,19 @@ import TCMKernels
         }
     }
 }
+
+/// Run under ThreadSanitizer by .ci/run: the half-product rounds share histograms and heaps
+/// between workers only through the round schedule, so any overlap would be a race.
+@Suite struct MetricsPassThreadingTests {
+    @Test func halfRoundsWorkersShareNothing() {
+        let layout = MetricsPassTests.manySmallClasses(seed: 11)
+        var one = PairCounts.Tiling(); one.threads = 1; one.strategy = .halfRounds
+        let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, tiling: one, ks: [1, 4])
+        for threads in [2, 3] {
+            var t = PairCounts.Tiling(); t.threads = threads; t.strategy = .halfRounds; t.rowBlock = 7; t.columnBlock = 32
+            let (c, r) = MetricsPass.countsAndRetrieval(layout: layout, tiling: t, ks: [1, 4])
+            MetricsPassTests.expectSameCounts(counts, c)
+            #expect(r == retrieval)
+        }
+    }
+}
