@@ -7,11 +7,13 @@ import PackageDescription
 // present on every x86-64 server CPU of the last decade; other architectures get portable code.
 #if arch(x86_64)
 let simdFlags: [String] = ["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]
+let cSimdFlags: [String] = ["-mavx2", "-mfma", "-mf16c"]
 // Only TCMKernelsAVX512 gets these, and its code runs only after cpuid said the CPU and OS
 // support AVX-512 (TCMKernels.KernelPath): the binary still runs on AVX2-only machines.
 let avx512Flags: [String] = simdFlags + ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512dq"]
 #else
 let simdFlags: [String] = []
+let cSimdFlags: [String] = []
 let avx512Flags: [String] = []
 #endif
 // Without this, clang's sqrtf keeps errno semantics and Swift's SIMD `squareRoot()` (through the
@@ -39,9 +41,11 @@ let package = Package(
         // Unlinks a run's temporary output files from a signal handler (C: async-signal-safe).
         .target(name: "CTempCleanup"),
         // SIMD matrix products and the fused similarity → histogram kernel; picks the kernel path.
-        .target(name: "TCMKernels", dependencies: ["CCPUFeatures", "TCMKernelsAVX512"], swiftSettings: kernelSettings),
+        .target(name: "TCMKernels", dependencies: ["CBins", "CCPUFeatures", "TCMKernelsAVX512"], swiftSettings: kernelSettings),
         // cpuid + xgetbv: which kernel paths this CPU and OS support, and the CPU's name.
         .target(name: "CCPUFeatures"),
+        // The similarity → bin conversion, vectorised by clang (optimised even in debug builds).
+        .target(name: "CBins", cSettings: [.unsafeFlags(["-O2"] + cSimdFlags)]),
         // The AVX-512 matrix products: the only target compiled for AVX-512 (see its header comment).
         .target(name: "TCMKernelsAVX512", swiftSettings: [.unsafeFlags(["-O"] + avx512Flags + mathFlags)]),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.

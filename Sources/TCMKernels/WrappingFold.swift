@@ -50,3 +50,47 @@ extension ThresholdBins {
         while j < n { add(p[0], &spill); p += stride; j += 1 }
     }
 }
+
+import CBins
+
+extension ThresholdBins {
+    /// The bin of each of `n` similarities into `out` (vectorised in C; the same bins as `accumulate`).
+    @inlinable
+    public func bins(of values: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<UInt16>) {
+        tcm_threshold_bins(values, n, Float(binsPerUnit), Int32(count - 1), out)
+    }
+
+    /// Adds precomputed bins (`stride` apart) to one 16-bit histogram, recording wraps as
+    /// `accumulateWrapping` does.
+    @inlinable @inline(__always)
+    public static func addWrapping(bins: UnsafePointer<UInt16>, count n: Int, stride: Int = 1,
+                                   into histogram: UnsafeMutablePointer<UInt16>, base: Int, spill: inout [Int]) {
+        var p = bins
+        var j = 0
+        while j + 4 <= n {
+            let a = Int(p[0]), b = Int(p[stride]), c = Int(p[2 * stride]), d = Int(p[3 * stride])
+            let x = histogram[a] &+ 1; histogram[a] = x
+            let y = histogram[b] &+ 1; histogram[b] = y
+            let z = histogram[c] &+ 1; histogram[c] = z
+            let w = histogram[d] &+ 1; histogram[d] = w
+            if x == 0 || y == 0 || z == 0 || w == 0 {
+                // Each increment that gave 0 is one wrap of that counter (repeated bins included:
+                // each increment reads what the one before it stored).
+                if x == 0 { spill.append(base + a) }
+                if y == 0 { spill.append(base + b) }
+                if z == 0 { spill.append(base + c) }
+                if w == 0 { spill.append(base + d) }
+            }
+            p += 4 * stride
+            j += 4
+        }
+        while j < n {
+            let k = Int(p[0])
+            let x = histogram[k] &+ 1
+            histogram[k] = x
+            if x == 0 { spill.append(base + k) }
+            p += stride
+            j += 1
+        }
+    }
+}

@@ -163,20 +163,25 @@ enum HalfRoundsPass {
         /// sweep that added each pair to both ends jumped between 40 KB histograms of a hundred
         /// classes and spent its time in cache misses).
         func offDiagonal(spill: inout [Int], counter: ProgressCounter) {
-            let nb = bins.count
+            let binned = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.rowBlock * tiling.columns)
+            defer { binned.deallocate() }
             blocks(upperOnly: false) { block, ldc, c0, r0, count in
                 let j0 = max(c0, columns.lowerBound), j1 = c0 + ldc
+                // Each similarity's bin once (vectorised), then one sweep per end of the pair.
+                bins.bins(of: block, count: count * ldc, into: binned)
                 var ca = layout.classOfRow(r0)
                 for r in 0 ..< count {
                     let a = r0 + r
                     while layout.classStart[ca + 1] <= a { ca += 1 }
-                    bins.accumulateWrapping(block + r * ldc + (j0 - c0), count: j1 - j0, into: negatives[ca], base: ca * nb, spill: &spill)
+                    ThresholdBins.addWrapping(bins: binned + r * ldc + (j0 - c0), count: j1 - j0, into: negatives[ca],
+                                              base: ca * bins.count, spill: &spill)
                 }
                 // Column by column (down the rows of the block): one class's columns are adjacent.
                 var cb = layout.classOfRow(j0)
                 for j in j0 ..< j1 {
                     while layout.classStart[cb + 1] <= j { cb += 1 }
-                    bins.accumulateWrapping(block + (j - c0), count: count, stride: ldc, into: negatives[cb], base: cb * nb, spill: &spill)
+                    ThresholdBins.addWrapping(bins: binned + (j - c0), count: count, stride: ldc, into: negatives[cb],
+                                              base: cb * bins.count, spill: &spill)
                 }
                 if let heaps {
                     for r in 0 ..< count { offer(block + r * ldc - c0, query: r0 + r, from: j0, to: j1, heaps: heaps) }

@@ -148,3 +148,36 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
         }
     }
 }
+
+@Suite struct ThresholdBinConversionTests {
+    /// The vectorised C conversion against the scalar Swift one, on edges, just off edges,
+    /// outside [−1, 1], NaN, huge values and ±∞, for two axes.
+    @Test(arguments: [10_000, 7])
+    func vectorisedBinsEqualTheScalarBin(binsPerUnit: Int) {
+        let axis = ThresholdBins(binsPerUnit: binsPerUnit)
+        var values: [Float] = [-1, 1, 0, -0.0, 1.0000001, 1.5, -1.0000001, -3, .nan, 1e30, -1e30, .infinity, -.infinity,
+                               .leastNonzeroMagnitude, -.leastNonzeroMagnitude]
+        for k in stride(from: 0, through: axis.count, by: max(1, axis.count / 997)) {
+            let edge = Float(axis.threshold(atEdge: k))
+            values += [edge, edge.nextUp, edge.nextDown]
+        }
+        var state: UInt64 = 12345
+        for _ in 0 ..< 5000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            values.append(Float(Double(state >> 11) / Double(1 << 53)) * 2.2 - 1.1)
+        }
+        var out = [UInt16](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { v in out.withUnsafeMutableBufferPointer { axis.bins(of: v.baseAddress!, count: v.count, into: $0.baseAddress!) } }
+        for (v, b) in zip(values, out) { #expect(Int(b) == axis.bin(of: v), "\(v)") }
+        // And through both folds: histograms equal to counting `bin(of:)` one by one.
+        var one = [UInt32](repeating: 0, count: axis.count), two = one, expected = one
+        for v in values { expected[axis.bin(of: v)] += 1 }
+        values.withUnsafeBufferPointer { v in
+            one.withUnsafeMutableBufferPointer { axis.accumulate(v.baseAddress!, count: v.count, into: $0.baseAddress!) }
+            var other = [UInt32](repeating: 0, count: axis.count)
+            two.withUnsafeMutableBufferPointer { t in other.withUnsafeMutableBufferPointer { axis.accumulate(v.baseAddress!, count: v.count, into: t.baseAddress!, and: $0.baseAddress!) } }
+            #expect(other == expected)
+        }
+        #expect(one == expected && two == expected)
+    }
+}
