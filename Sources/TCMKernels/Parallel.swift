@@ -39,11 +39,6 @@ public struct SharedBuffer<Element>: @unchecked Sendable {
         self.count = count
         base = .allocate(capacity: max(count, 1))
     }
-    /// Shares memory the caller allocated and frees (no ownership taken).
-    public init(wrapping base: UnsafeMutablePointer<Element>, count: Int = 0) {
-        self.base = base
-        self.count = count
-    }
     public func initialize(_ i: Int, to value: Element) { (base + i).initialize(to: value) }
     /// Moves the (fully initialised) elements out into an array and frees the buffer.
     public func moveToArray() -> [Element] {

@@ -13,55 +13,16 @@ extension ThresholdBins {
                                    into first: UnsafeMutablePointer<UInt16>, firstBase: Int,
                                    and second: UnsafeMutablePointer<UInt16>, secondBase: Int,
                                    spill: inout [Int]) {
-        let scale = Float(binsPerUnit), top = count - 1
-        for j in 0 ..< n {
-            let k = min(max(Int((values[j] + 1) * scale), 0), top)
-            let x = first[k] &+ 1, y = second[k] &+ 1
-            first[k] = x
-            second[k] = y
-            if x == 0 || y == 0 {
-                if x == 0 { spill.append(firstBase + k) }
-                if y == 0 { spill.append(secondBase + k) }
-            }
+        forEachBinChunk(values, count: n) { k, m in
+            Self.addWrapping(bins: k, count: m, into: first, base: firstBase, spill: &spill)
+            Self.addWrapping(bins: k, count: m, into: second, base: secondBase, spill: &spill)
         }
     }
 }
 
 extension ThresholdBins {
-    /// Adds each similarity's bin to one 16-bit histogram (spill index `base + bin` on a wrap).
-    /// Values `stride` apart (a column of a tile); four per iteration, as in `accumulate`, so
-    /// increments do not wait on each other.
-    @inlinable @inline(__always)
-    public func accumulateWrapping(_ values: UnsafePointer<Float>, count n: Int, stride: Int = 1,
-                                   into histogram: UnsafeMutablePointer<UInt16>, base: Int, spill: inout [Int]) {
-        let scale = Float(binsPerUnit), top = count - 1
-        @inline(__always) func add(_ s: Float, _ spill: inout [Int]) {
-            let k = min(max(Int((s + 1) * scale), 0), top)
-            let x = histogram[k] &+ 1
-            histogram[k] = x
-            if x == 0 { spill.append(base + k) }
-        }
-        var j = 0, p = values
-        while j + 4 <= n {
-            add(p[0], &spill); add(p[stride], &spill); add(p[2 * stride], &spill); add(p[3 * stride], &spill)
-            p += 4 * stride
-            j += 4
-        }
-        while j < n { add(p[0], &spill); p += stride; j += 1 }
-    }
-}
-
-import CBins
-
-extension ThresholdBins {
-    /// The bin of each of `n` similarities into `out` (vectorised in C; the same bins as `accumulate`).
-    @inlinable
-    public func bins(of values: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<UInt16>) {
-        tcm_threshold_bins(values, n, Float(binsPerUnit), Int32(count - 1), out)
-    }
-
-    /// Adds precomputed bins (`stride` apart) to one 16-bit histogram, recording wraps as
-    /// `accumulateWrapping` does.
+    /// Adds precomputed bins (`stride` apart: a column of a tile) to one 16-bit histogram, four per
+    /// iteration, appending the spill index `base + bin` of every counter that wraps to zero.
     @inlinable @inline(__always)
     public static func addWrapping(bins: UnsafePointer<UInt16>, count n: Int, stride: Int = 1,
                                    into histogram: UnsafeMutablePointer<UInt16>, base: Int, spill: inout [Int]) {

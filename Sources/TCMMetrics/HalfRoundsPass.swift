@@ -70,7 +70,7 @@ enum HalfRoundsPass {
         for w in 0 ..< workers { spills.initialize(w, to: []) }
         let positives = SharedBuffer<CountHistogram>(count: classes)
         foldAllTiles(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-                     histogram: histogram.base, spills: spills, positives: positives, progress: progress)
+                     histogram: histogram, spills: spills, positives: positives, progress: progress)
 
         // Negatives, group by group: widen each class, add back the wraps, compact, free the group.
         var wraps = spills.moveToArray().flatMap { $0 }
@@ -104,17 +104,16 @@ enum HalfRoundsPass {
     /// The rounds of tiles. The packed operand lives only here, so it is freed before compaction.
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
-        bounds: [Int], histogram: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
+        bounds: [Int], histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?) {
         let n = layout.sampleCount
         let packed = PackedRows(layout.unitRows)
         let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
-        let shared = SharedBuffer<UnsafeMutablePointer<UInt16>>(wrapping: histogram)
         for round in rounds(groups: bounds.count - 1) {
             parallelForEach(count: round.count, threads: tiling.threads) { worker, item in
                 let (g, h) = round[item]
                 let tile = Tile(layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
-                                negatives: shared.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
+                                negatives: histogram.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
                                 columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
                 if g == h {
                     tile.diagonal(Counter.self, classes: bounds[g] ..< bounds[g + 1], spill: &spills.base[worker], counter: counter) { c, pos in

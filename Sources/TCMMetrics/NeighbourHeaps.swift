@@ -59,18 +59,7 @@ struct NeighbourHeaps: @unchecked Sendable {
             return
         }
         guard key < heap[0] else { return }
-        // Replace the root and sift down.
-        var i = 0
-        while true {
-            let l = 2 * i + 1
-            if l >= size { break }
-            let r = l + 1
-            let child = r < size && heap[r] > heap[l] ? r : l
-            if heap[child] <= key { break }
-            heap[i] = heap[child]
-            i = child
-        }
-        heap[i] = key
+        KeyHeap.siftDown(heap, count: size, from: 0, placing: key)
         worst[q] = valueOfKey(heap[0])
     }
 
@@ -79,6 +68,26 @@ struct NeighbourHeaps: @unchecked Sendable {
         var buffer = UnsafeMutableBufferPointer(start: keys + offsets[q], count: sizes[q])
         buffer.sort()
         return buffer
+    }
+}
+
+/// A max-heap of keys in a buffer (the worst kept key at the root), shared by `NeighbourHeaps`
+/// and `Retrieval.nearest`.
+enum KeyHeap {
+    /// Puts `key` at `start` (whose old value is dropped) and moves it down to its place.
+    @inline(__always)
+    static func siftDown(_ heap: UnsafeMutablePointer<UInt64>, count: Int, from start: Int, placing key: UInt64) {
+        var i = start
+        while true {
+            let l = 2 * i + 1
+            if l >= count { break }
+            let r = l + 1
+            let child = r < count && heap[r] > heap[l] ? r : l
+            if heap[child] <= key { break }
+            heap[i] = heap[child]
+            i = child
+        }
+        heap[i] = key
     }
 }
 

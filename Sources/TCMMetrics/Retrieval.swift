@@ -120,8 +120,9 @@ public enum Retrieval {
             j += 1
         }
         heap.withUnsafeMutableBufferPointer { h in
+            let base = h.baseAddress!
             // Heapify (max at the root).
-            for i in stride(from: need / 2 - 1, through: 0, by: -1) { siftDown(h, from: i) }
+            for i in stride(from: need / 2 - 1, through: 0, by: -1) { KeyHeap.siftDown(base, count: need, from: i, placing: h[i]) }
             var worst = row[Int(h[0] & 0xFFFF_FFFF)]
             var c = j
             while c < n {
@@ -143,8 +144,7 @@ public enum Retrieval {
                 if c != self_ && row[c] >= worst {
                     let e = (UInt64(descendingKey(row[c])) << 32) | UInt64(c)
                     if e < h[0] {
-                        h[0] = e
-                        siftDown(h, from: 0)
+                        KeyHeap.siftDown(base, count: need, from: 0, placing: e)
                         worst = row[Int(h[0] & 0xFFFF_FFFF)]
                     }
                 }
@@ -214,20 +214,6 @@ public enum Retrieval {
             }
         }
         return keys
-    }
-
-    @inline(__always)
-    static func siftDown(_ h: UnsafeMutableBufferPointer<UInt64>, from start: Int) {
-        var i = start
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var largest = i
-            if l < h.count && h[l] > h[largest] { largest = l }
-            if r < h.count && h[r] > h[largest] { largest = r }
-            if largest == i { return }
-            h.swapAt(i, largest)
-            i = largest
-        }
     }
 }
 
