@@ -54,6 +54,8 @@ let package = Package(
         .target(name: "TCMTraining", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
         // 2-D layouts of embeddings: PCA, Barnes–Hut t-SNE, trustworthiness, stratified subsampling.
         .target(name: "TCMProjection", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
+        // Figures for reports: utility curves and 2-D layouts as self-contained SVG strings.
+        .target(name: "TCMFigures", dependencies: ["TCMMetrics"]),
         // The dashboard as pure values: screen state, keys, widgets rendering into a cell buffer.
         .target(name: "TCMDashboard", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"]),
         // ncurses (wide build) through a shim header, and the one backend that draws a cell buffer.
@@ -62,7 +64,7 @@ let package = Package(
         .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMDashboard"]),
         // The subcommands; a library so tests can drive them without a subprocess.
         .target(name: "TCMScopeCLI", dependencies: [
-            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal", "TCMFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
@@ -71,6 +73,7 @@ let package = Package(
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
+        .testTarget(name: "TCMFiguresTests", dependencies: ["TCMFigures", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMDashboard"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "TCMKernels", "tcmscope"]),

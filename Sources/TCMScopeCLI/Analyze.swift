@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMFigures
 import TCMKernels
 import TCMMetrics
 
@@ -44,6 +45,9 @@ struct Analyze: ParsableCommand {
     @Option(help: ArgumentHelp("Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
     var curves: String?
 
+    @Option(help: ArgumentHelp("Write the per-class utility curves as an SVG figure (range shaded, operating threshold, worst classes named).", valueName: "file.svg"))
+    var plot: String?
+
     @Option(help: Bounds.failAboveOpis.help("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x"))
     var failAboveOpis: Double?
 
@@ -67,7 +71,7 @@ struct Analyze: ParsableCommand {
     func run() throws {
         let started = Date()
         // Refuse a target that is a device, a directory or a FIFO before any work.
-        let targets = [output, curves].compactMap { $0 }
+        let targets = [output, curves, plot].compactMap { $0 }
         try OutputTransaction.check(targets)
         OutputTransaction.removeTemporariesOnSignals()
         let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
@@ -99,10 +103,14 @@ struct Analyze: ParsableCommand {
             // OPIS of no class is 0, which would pass any gate: a gate on it proves nothing.
             throw DataError(labelPath ?? embeddingPath, "no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked")
         }
-        // Both files or neither: a failure writing one leaves the other as it was.
+        // All files or none: a failure writing one leaves the others as they were.
         let transaction = OutputTransaction()
         if let output { try transaction.stage(document.json(), to: output) }
         if let curves { try transaction.stage(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
+        if let plot {
+            let figure = CurvesFigureData(report: report, counts: counts, spec: try analysis.options().utility)
+            try transaction.stage(CurvesFigure.svg(figure), to: plot)
+        }
         try transaction.commit()
         if json { print(document.json()) } else if csv { print(ReportFormat.classCSV(report), terminator: "") } else { print(ReportFormat.text(document), terminator: "") }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMFigures
 import TCMKernels
 import TCMProjection
 
@@ -22,6 +23,7 @@ struct Project: ParsableCommand {
 
     @Option(help: "pca or tsne.") var method: Method = .tsne
     @Option(help: ArgumentHelp("Output file: .npy or .csv (with FILE.indices.npy: both or neither).", valueName: "file")) var out: String
+    @Option(help: ArgumentHelp("Also draw the layout as an SVG scatter plot coloured by class.", valueName: "file.svg")) var plot: String?
     @Option(help: Bounds.maxSamples.help("Subsample (stratified by class) above this many samples.")) var maxSamples = 10_000
     @Option(help: "Seed of the subsample.") var seed: UInt64 = 1
     @Option(help: Bounds.perplexity.help("t-SNE perplexity.")) var perplexity = 30.0
@@ -47,7 +49,7 @@ struct Project: ParsableCommand {
     }
 
     /// The files this run writes: the layout, and beside a .npy the rows kept when subsampling.
-    var targets: [String] { out.lowercased().hasSuffix(".csv") ? [out] : [out, indicesFile] }
+    var targets: [String] { (out.lowercased().hasSuffix(".csv") ? [out] : [out, indicesFile]) + [plot].compactMap { $0 } }
     var indicesFile: String { String(out.dropLast(4)) + ".indices.npy" }
 
     func run() throws {
@@ -92,7 +94,11 @@ struct Project: ParsableCommand {
             bar.finish()
         }
         let seconds = Date().timeIntervalSince(started)
-        try write(layout: layout, kept: kept, labels: dataset.labels, subsampled: kept.count < dataset.count)
+        let figure = plot.map { _ in
+            ProjectionFigure.svg(layout: layout, classOf: kept.map { Int(dataset.labels.classOf[$0]) }, classNames: dataset.labels.classNames,
+                                 title: "\(method == .pca ? "PCA" : "t-SNE") of \(kept.count) samples (\(dataset.dimension)-D, cosine), \(URL(fileURLWithPath: embeddings).lastPathComponent)")
+        }
+        try write(layout: layout, kept: kept, labels: dataset.labels, subsampled: kept.count < dataset.count, figure: figure)
         var summary = "\(method.rawValue): \(kept.count) samples × \(dataset.dimension) → 2-D in \(String(format: "%.2f", seconds)) s, written to \(out)"
         if trustworthinessK > 0 && 3 * trustworthinessK + 1 < 2 * kept.count {
             let t = try Trustworthiness.score(unitRows: unit, layout: layout, k: trustworthinessK, threads: threads ?? defaultThreadCount)
@@ -101,9 +107,10 @@ struct Project: ParsableCommand {
         print(summary)
     }
 
-    /// Writes the layout (and the kept rows) all or nothing.
-    func write(layout: [Float], kept: [Int], labels: Labels, subsampled: Bool) throws {
+    /// Writes the layout (and the kept rows, and the figure) all or nothing.
+    func write(layout: [Float], kept: [Int], labels: Labels, subsampled: Bool, figure: String?) throws {
         let transaction = OutputTransaction()
+        if let plot, let figure { try transaction.stage(figure, to: plot) }
         if out.lowercased().hasSuffix(".csv") {
             var text = "index,label,x,y\n"
             for (r, i) in kept.enumerated() {

@@ -23,6 +23,8 @@ struct Train: ParsableCommand {
     @Option(help: "Labels file for --data EMB.") var labels: String?
     @OptionGroup var input: InputOptions
     @Option(help: "Base loss: contrastive, triplet, multi-similarity, circle, lifted-structure or proxy-anchor.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
+    @Option(help: "Pair measure of contrastive, triplet and lifted-structure: cosine (similarity; m⁺ 1, m⁻ 0) or euclidean (pytorch-metric-learning's default LpDistance of normalised embeddings; contrastive m⁺ 0, m⁻ 1).")
+    var distance: PairDistance = .cosine
     @Option(help: "Triplet mining: all, semihard or hard.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
     @Option(help: Bounds.xbm.help("Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).", valueName: "size")) var xbm: Int?
@@ -55,6 +57,9 @@ struct Train: ParsableCommand {
         try Bounds.weightDecay.check(weightDecay)
         try Bounds.evalEvery.check(evalEvery)
         try Bounds.evalFraction.check(evalFraction)
+        if distance == .euclidean && !TrainingConfig.LossSpec.distanceKinds.contains(loss) {
+            throw ValidationError("--distance euclidean applies to contrastive, triplet and lifted-structure, not \(loss.rawValue)")
+        }
         if xbm != nil && loss == .proxyAnchor { throw ValidationError("--xbm applies to pair losses, not proxy-anchor") }
         if let xbm {
             try Bounds.xbm.check(xbm)
@@ -110,7 +115,7 @@ struct Train: ParsableCommand {
         let trainingData = try loadData(classesPerBatch: resumed?.config.classesPerBatch ?? classesPerBatch)
         var config = TrainingConfig()
         config.widths = [trainingData.trainInputs.cols] + (try parsedWidths())
-        config.loss = TrainingConfig.LossSpec(kind: loss)
+        config.loss = TrainingConfig.LossSpec(kind: loss, distance: distance)
         config.loss.tripletMining = mining
         if tcm {
             let (mp, mn) = try pair(tcmMargins, "--tcm-margins"), (lp, ln) = try pair(tcmWeights, "--tcm-weights")
@@ -251,6 +256,7 @@ struct Train: ParsableCommand {
 
 extension TrainingConfig.LossSpec.Kind: ExpressibleByArgument {}
 extension TripletMarginLoss.Mining: ExpressibleByArgument {}
+extension PairDistance: ExpressibleByArgument {}
 extension OptimizerSpec.Kind: ExpressibleByArgument {}
 
 extension TrainingData {

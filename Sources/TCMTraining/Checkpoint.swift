@@ -17,6 +17,10 @@ public enum Checkpoint {
         /// Proxy-anchor: proxies (rows × columns) and their optimiser step; absent otherwise.
         var proxyShape: [Int]?
         var proxyOptimizerStep: Int?
+
+        /// 2 for a Euclidean-distance loss, 1 otherwise: a reader that knows only format 1 would
+        /// take a Euclidean checkpoint for a cosine one, so it must refuse it instead.
+        static func format(of config: TrainingConfig) -> Int { config.loss.distance == .euclidean ? 2 : 1 }
     }
 
     static let magic = Array("TCMSCKPT".utf8)
@@ -28,7 +32,7 @@ public enum Checkpoint {
     /// The bytes of a checkpoint file holding `state`.
     public static func encode(_ state: TrainingState) throws -> [UInt8] {
         let params = state.model.layers.flatMap { [$0.weight.values, $0.bias] }
-        let header = Header(config: state.config, step: state.step, optimizerStep: state.optimizer.step,
+        let header = Header(format: Header.format(of: state.config), config: state.config, step: state.step, optimizerStep: state.optimizer.step,
                             tensorSizes: params.map(\.count), optimizerSlots: state.optimizer.second.isEmpty ? 1 : 2,
                             proxyShape: state.proxies.map { [$0.rows, $0.cols] }, proxyOptimizerStep: state.proxyOptimizer?.step)
         let json = try JSONEncoder().encode(header)
@@ -106,7 +110,11 @@ public enum Checkpoint {
 
     /// Checks every header field on its own, before any size derived from it is used.
     static func validate(_ header: Header, fail: (String) -> DataError) throws {
-        guard header.format == 1 else { throw fail("checkpoint format \(header.format) is not supported (expected 1)") }
+        guard header.format == 1 || header.format == 2 else { throw fail("checkpoint format \(header.format) is not supported (expected 1 or 2)") }
+        let expectedFormat = Header.format(of: header.config)
+        guard header.format == expectedFormat else {
+            throw fail("checkpoint format \(header.format) is not supported for a \(header.config.loss.distance.rawValue)-distance loss (expected \(expectedFormat))")
+        }
         if let problem = header.config.problem { throw fail("checkpoint configuration: \(problem)") }
         let widths = header.config.widths
         guard header.step >= 0 && header.step <= TrainingLimits.steps else {

@@ -81,6 +81,9 @@ extension TrainingConfig.LossSpec {
         let numbers = contrastiveMargins + [tripletMargin, circleM, circleGamma, proxyAnchorMargin, proxyAnchorAlpha, Double(proxyLearningRateScale)]
         guard numbers.allSatisfy(\.isFinite) else { return "loss parameters must be finite" }
         guard proxyLearningRateScale > 0 else { return "proxy learning-rate scale must be positive" }
+        if distance == .euclidean && !Self.distanceKinds.contains(kind) {
+            return "euclidean distance applies to \(Self.distanceKinds.map(\.rawValue).joined(separator: ", ")), not \(kind.rawValue)"
+        }
         return nil
     }
 }

@@ -6,6 +6,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
             case contrastive, triplet, multiSimilarity = "multi-similarity", circle, liftedStructure = "lifted-structure", proxyAnchor = "proxy-anchor"
         }
         public var kind: Kind = .contrastive
+        /// What contrastive, triplet and lifted-structure measure pairs with; the other losses
+        /// are defined on cosine similarity only. Margins are in this distance's own units.
+        public var distance = PairDistance.cosine
         public var contrastiveMargins = [1.0, 0.0]          // m⁺, m⁻
         public var tripletMargin = 0.05
         public var tripletMining = TripletMarginLoss.Mining.all
@@ -13,11 +16,23 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         public var circleGamma = 80.0
         public init(kind: Kind = .contrastive) { self.kind = kind }
 
+        /// The losses that take `--distance euclidean` (PML's defaults for them are Euclidean).
+        public static let distanceKinds: [Kind] = [.contrastive, .triplet, .liftedStructure]
+
+        /// PML's defaults for `distance`: contrastive m⁺ = 0, m⁻ = 1 on Euclidean distance (its
+        /// documented 1, 0 on cosine similarity); triplet margin 0.05 either way.
+        public init(kind: Kind, distance: PairDistance) {
+            self.kind = kind
+            self.distance = distance
+            if distance == .euclidean { contrastiveMargins = [0, 1] }
+        }
+
         // Fields missing from an older checkpoint take their defaults.
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = LossSpec()
             kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? d.kind
+            distance = try c.decodeIfPresent(PairDistance.self, forKey: .distance) ?? d.distance
             contrastiveMargins = try c.decodeIfPresent([Double].self, forKey: .contrastiveMargins) ?? d.contrastiveMargins
             tripletMargin = try c.decodeIfPresent(Double.self, forKey: .tripletMargin) ?? d.tripletMargin
             tripletMining = try c.decodeIfPresent(TripletMarginLoss.Mining.self, forKey: .tripletMining) ?? d.tripletMining
@@ -39,6 +54,19 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         }
 
         public func make() -> any SimilarityLoss {
+            guard distance == .euclidean else { return makeOnSimilarity() }
+            // On x = −d every margin changes sign (see EuclideanDistanceLoss); lifted structure
+            // takes PML's LpDistance defaults m⁺ = 0, m⁻ = 1.
+            switch kind {
+            case .contrastive:
+                return EuclideanDistanceLoss(onNegatedDistance: ContrastiveLoss(positiveMargin: -contrastiveMargins[0], negativeMargin: -contrastiveMargins[1]))
+            case .triplet: return EuclideanDistanceLoss(onNegatedDistance: TripletMarginLoss(margin: tripletMargin, mining: tripletMining))
+            case .liftedStructure: return EuclideanDistanceLoss(onNegatedDistance: LiftedStructureLoss(positiveMargin: 0, negativeMargin: -1))
+            default: preconditionFailure("\(kind.rawValue) has no Euclidean form; LossSpec.problem refuses it")
+            }
+        }
+
+        private func makeOnSimilarity() -> any SimilarityLoss {
             switch kind {
             case .proxyAnchor: preconditionFailure("proxy-anchor is not a pair loss; use makeObjective")
             case .contrastive: return ContrastiveLoss(positiveMargin: contrastiveMargins[0], negativeMargin: contrastiveMargins[1])
