@@ -113,7 +113,7 @@ public enum CurvesFigure {
         // Calibration range, shaded behind everything.
         let rx0 = x(max(x0, data.rangeLow)), rx1 = x(min(x1, data.rangeHigh))
         out += "<rect id=\"calibration-range\" x=\"\(SVGText.n(rx0))\" y=\"\(SVGText.n(top))\" width=\"\(SVGText.n(max(0, rx1 - rx0)))\" height=\"\(SVGText.n(plotH))\" fill=\"#dbe9f6\"/>\n"
-        out += "<text x=\"\(SVGText.n((rx0 + rx1) / 2))\" y=\"\(SVGText.n(top + 16))\" font-size=\"12\" fill=\"#3b6a99\" text-anchor=\"middle\">calibration range</text>\n"
+        out += "<text x=\"\(SVGText.n((rx0 + rx1) / 2))\" y=\"\(SVGText.n(top - 6))\" font-size=\"12\" fill=\"#3b6a99\" text-anchor=\"middle\">calibration range</text>\n"
 
         // Grid and axes.
         out += "<g stroke=\"#e3e3e3\" stroke-width=\"1\">\n"
@@ -128,12 +128,21 @@ public enum CurvesFigure {
         out += "<text x=\"\(SVGText.n(left + plotW / 2))\" y=\"\(SVGText.n(top + plotH + 40))\" font-size=\"14\" text-anchor=\"middle\" fill=\"#222\">threshold t (cosine similarity; a pair is accepted when s ≥ t)</text>\n"
         out += "<text transform=\"translate(22 \(SVGText.n(top + plotH / 2))) rotate(-90)\" font-size=\"14\" text-anchor=\"middle\" fill=\"#222\">utility U(t)</text>\n"
 
-        // One thin path per class, then the mean on top.
+        // One thin path per class, the worst classes drawn last and heavier so they can be
+        // followed to their names; then the mean on top.
         let count = data.curves.count
+        let worst = data.curves.indices.sorted { data.curves[$0].opisTerm > data.curves[$1].opisTerm }.prefix(labelledClasses)
+        // Above the legend's size the colours only need to tell the named classes apart: those get
+        // the categorical palette, in rank order.
+        func colour(_ i: Int) -> String {
+            if count > legendClasses, let rank = worst.firstIndex(of: i) { return ClassColours.colour(rank - worst.startIndex, of: labelledClasses) }
+            return ClassColours.colour(i, of: count)
+        }
         let opacity = count <= legendClasses ? "0.9" : count <= 100 ? "0.55" : "0.3"
         out += "<g id=\"classes\" fill=\"none\" stroke-width=\"\(count <= legendClasses ? "1.4" : "0.8")\" stroke-opacity=\"\(opacity)\" stroke-linejoin=\"round\">\n"
-        for (i, curve) in data.curves.enumerated() {
-            out += "<path class=\"class-curve\" stroke=\"\(ClassColours.colour(i, of: count))\" d=\"\(path(curve.values))\"><title>\(SVGText.label(curve.name, limit: 80))</title></path>\n"
+        for i in data.curves.indices.filter({ !worst.contains($0) }) + worst.reversed() {
+            let emphasis = worst.contains(i) ? " stroke-width=\"2.2\" stroke-opacity=\"1\"" : ""
+            out += "<path class=\"class-curve\" stroke=\"\(colour(i))\"\(emphasis) d=\"\(path(data.curves[i].values))\"><title>\(SVGText.label(data.curves[i].name, limit: 80))</title></path>\n"
         }
         out += "</g>\n"
         out += "<path id=\"mean\" fill=\"none\" stroke=\"#111\" stroke-width=\"3.2\" stroke-linejoin=\"round\" d=\"\(path(data.mean))\"/>\n"
@@ -143,21 +152,23 @@ public enum CurvesFigure {
         out += "<line id=\"operating-threshold\" x1=\"\(SVGText.n(tx))\" y1=\"\(SVGText.n(top))\" x2=\"\(SVGText.n(tx))\" y2=\"\(SVGText.n(top + plotH))\" stroke=\"#c0392b\" stroke-width=\"1.6\" stroke-dasharray=\"6 4\"/>\n"
         out += "<text x=\"\(SVGText.n(tx + 4))\" y=\"\(SVGText.n(top + plotH - 8))\" font-size=\"12\" fill=\"#c0392b\">t = \(SVGText.value(data.operatingThreshold, digits: 3))</text>\n"
 
-        // The worst classes, named in the right margin at the height of their curve's midpoint in
-        // the range, spread so that no two names overlap, with a leader line to the curve.
-        let worst = data.curves.indices.sorted { data.curves[$0].opisTerm > data.curves[$1].opisTerm }.prefix(labelledClasses)
-        let mid = (max(x0, data.rangeLow) + min(x1, data.rangeHigh)) / 2
-        let k = data.thresholds.indices.min { abs(data.thresholds[$0] - mid) < abs(data.thresholds[$1] - mid) } ?? 0
-        let anchors = worst.map { y(min(1, max(0, data.curves[$0].values[min(k, data.curves[$0].values.count - 1)]))) }
+        // The worst classes, named in the right margin, each with a leader line to the point in the
+        // range where its curve strays furthest from the mean; names are spread so none overlap.
+        let inRange = data.thresholds.indices.filter { data.thresholds[$0] >= data.rangeLow && data.thresholds[$0] <= data.rangeHigh }
+        let anchorIndex = worst.map { c -> Int in
+            let values = data.curves[c].values
+            return inRange.filter { $0 < values.count && $0 < data.mean.count }.max { abs(values[$0] - data.mean[$0]) < abs(values[$1] - data.mean[$1]) } ?? 0
+        }
+        let anchors = zip(worst, anchorIndex).map { c, k in y(min(1, max(0, data.curves[c].values.indices.contains(k) ? data.curves[c].values[k] : 0))) }
         let placed = LabelPlacement.spread(anchors, gap: 30, top: top + 10, bottom: top + plotH - 10)
         out += "<text x=\"\(SVGText.n(left + plotW + 12))\" y=\"\(SVGText.n(top - 4))\" font-size=\"12\" font-weight=\"bold\" fill=\"#222\">largest OPIS terms</text>\n"
         for (j, i) in worst.enumerated() {
-            let colour = ClassColours.colour(i, of: count)
-            let ax = x(data.thresholds[k]), ly = placed[j]
-            out += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1\" points=\"\(SVGText.n(ax)),\(SVGText.n(anchors[j])) \(SVGText.n(left + plotW)),\(SVGText.n(ly)) \(SVGText.n(left + plotW + 10)),\(SVGText.n(ly))\"/>\n"
-            out += "<circle cx=\"\(SVGText.n(ax))\" cy=\"\(SVGText.n(anchors[j]))\" r=\"3\" fill=\"\(colour)\"/>\n"
-            out += "<text class=\"worst-label\" x=\"\(SVGText.n(left + plotW + 14))\" y=\"\(SVGText.n(ly - 1))\" font-size=\"12\" fill=\"\(colour)\" font-weight=\"bold\">\(SVGText.label(data.curves[i].name, limit: 22))</text>\n"
-            out += "<text x=\"\(SVGText.n(left + plotW + 14))\" y=\"\(SVGText.n(ly + 13))\" font-size=\"11\" fill=\"#555\">term \(SVGText.value(data.curves[i].opisTerm, digits: 5))</text>\n"
+            let tint = colour(i)
+            let ax = x(data.thresholds.isEmpty ? x0 : data.thresholds[anchorIndex[j]]), ly = placed[j]
+            out += "<polyline fill=\"none\" stroke=\"\(tint)\" stroke-width=\"1\" points=\"\(SVGText.n(ax)),\(SVGText.n(anchors[j])) \(SVGText.n(left + plotW)),\(SVGText.n(ly)) \(SVGText.n(left + plotW + 10)),\(SVGText.n(ly))\"/>\n"
+            out += "<circle cx=\"\(SVGText.n(ax))\" cy=\"\(SVGText.n(anchors[j]))\" r=\"3\" fill=\"\(tint)\"/>\n"
+            out += "<text class=\"worst-label\" x=\"\(SVGText.n(left + plotW + 14))\" y=\"\(SVGText.n(ly - 1))\" font-size=\"12\" fill=\"\(tint)\" font-weight=\"bold\">\(SVGText.label(data.curves[i].name, limit: 22))</text>\n"
+            out += "<text x=\"\(SVGText.n(left + plotW + 14))\" y=\"\(SVGText.n(ly + 13))\" font-size=\"11\" fill=\"#555\">OPIS term \(SVGText.significant(data.curves[i].opisTerm))</text>\n"
         }
 
         // Legend below the axis title: the mean, then each class while they fit.

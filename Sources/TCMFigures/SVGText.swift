@@ -41,6 +41,11 @@ public enum SVGText {
         return r == r.rounded() ? String(Int(r)) : String(format: "%.2f", r)
     }
 
+    /// Three significant digits, exponent form below 0.01 (OPIS terms span decades).
+    static func significant(_ x: Double) -> String {
+        x != 0 && abs(x) < 1e-2 ? String(format: "%.2e", x) : String(format: "%.3g", x)
+    }
+
     /// A number for a tick or a title: short, exponent form for tiny values.
     static func value(_ x: Double, digits: Int = 4) -> String {
         if x != 0 && abs(x) < 1e-3 { return String(format: "%.2e", x) }
