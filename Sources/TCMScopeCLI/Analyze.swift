@@ -76,27 +76,14 @@ struct Analyze: ParsableCommand {
         OutputTransaction.removeTemporariesOnSignals()
         let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
         let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.baselineLabels) : labels
-        // The loaded matrix is dropped once regrouped by class (124 MB on SOP-sized sets): the pass
-        // needs only the layout.
-        let (layout, inputSummary) = try { () throws -> (ClassLayout, AnalysisDocument.Input) in
-            let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
-                                           options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
-            return (ClassLayout(dataset: dataset),
-                    .init(embeddings: embeddingPath, labels: labelPath ?? "column \(input.labelColumn ?? "")",
-                          samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
-                          droppedZeroVectorRows: dataset.droppedZeroRows))
-        }()
-        var tiling = PairCounts.Tiling()
-        if let threads { tiling.threads = threads }
-
-        // One pass: the pair counts and, unless --no-retrieval, the neighbours from the same tiles.
-        let bar = ProgressBar(noRetrieval ? "pair pass" : "pair pass + retrieval")
-        let (counts, retrieval) = MetricsPass.compute(layout: layout, tiling: tiling,
-                                                      retrievalKs: noRetrieval ? nil : recallKs, progress: bar.callback)
-        bar.finish()
-        let report = ThresholdAnalyzer(counts: counts).report(try analysis.options())
+        let options = try analysis.options()
+        let run = try AnalysisRun.compute(embeddings: embeddingPath, labels: labelPath, input: input, options: options,
+                                          retrievalKs: noRetrieval ? nil : recallKs, threads: threads,
+                                          progressLabel: noRetrieval ? "pair pass" : "pair pass + retrieval")
+        let (report, counts) = (run.report, run.counts)
         let document = AnalysisDocument(
-            input: inputSummary, report: report, retrieval: retrieval, seconds: Date().timeIntervalSince(started))
+            input: run.input, report: report, retrieval: run.retrieval, seconds: Date().timeIntervalSince(started),
+            classFRRAtFAR: options.tarAtFAR.map { ClassFRRAtFAR(counts: counts, targetFAR: $0) })
 
         let gated = failAboveOpis != nil || failAboveEpsilonOpis != nil
         if gated && report.classesInOPIS == 0 {
@@ -108,7 +95,7 @@ struct Analyze: ParsableCommand {
         if let output { try transaction.stage(document.json(), to: output) }
         if let curves { try transaction.stage(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
         if let plot {
-            let figure = CurvesFigureData(report: report, counts: counts, spec: try analysis.options().utility)
+            let figure = CurvesFigureData(report: report, counts: counts, spec: options.utility)
             try transaction.stage(CurvesFigure.svg(figure), to: plot)
         }
         try transaction.commit()

@@ -49,6 +49,9 @@ enum Bounds {
     // OPIS and ε-OPIS average squared differences of utilities in [0, 1], so lie in [0, 1].
     static let failAboveOpis = FlagBound(flag: "--fail-above-opis", low: 0.0, high: 1)
     static let failAboveEpsilonOpis = FlagBound(flag: "--fail-above-epsilon-opis", low: 0.0, high: 1)
+    // compare
+    static let failIfWorse = FlagBound(flag: "--fail-if-worse", low: 0.0, high: 1)
+    static let commonFAR = FlagBound(flag: "--far", low: 0.0, high: 1, lowExclusive: true)
 
     // project.
     static let maxSamples = FlagBound(flag: "--max-samples", low: 3, high: 100_000)

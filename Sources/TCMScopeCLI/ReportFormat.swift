@@ -16,6 +16,9 @@ struct AnalysisDocument: Codable {
     let report: ThresholdReport
     let retrieval: RetrievalReport?
     let seconds: Double
+    /// Per-class FRR at each of the report's TAR@FAR targets, for `compare` (absent in reports
+    /// written before it existed).
+    var classFRRAtFAR: [ClassFRRAtFAR]? = nil
 
     func json() -> String {
         let encoder = JSONEncoder()

@@ -16,7 +16,7 @@ public struct TCMScope: ParsableCommand {
 
         Exit status: \(ExitStatus.table)
         """,
-        subcommands: [Dash.self, Analyze.self, Project.self, Train.self, Bench.self],
+        subcommands: [Dash.self, Analyze.self, Compare.self, Project.self, Train.self, Bench.self],
         defaultSubcommand: Dash.self
     )
 
@@ -68,7 +68,7 @@ enum ExitStatus {
     static let trainingFailed: Int32 = 3
     static let usage: Int32 = 64
     static let table = """
-        0 ok; 1 an --fail-above-* gate tripped; 2 bad input (a file, an output target, or data \
+        0 ok; 1 an --fail-above-* gate tripped; likewise compare's --fail-if-worse; 2 bad input (a file, an output target, or data \
         the command cannot use; one line on stderr); 3 training failed (diverged); 64 bad command \
         line (a flag out of range, one line); 130/143 interrupted by SIGINT/SIGTERM (temporary \
         output files removed, earlier outputs untouched).
