@@ -98,12 +98,7 @@ struct ComparisonDocument: Codable, Equatable {
         return pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) vs \($0.2)" }
     }
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    func json() -> String { prettyJSON(self) }
 
     func csv() -> String {
         var out = "class,opis_term_a,opis_term_b,opis_term_change,frr_a,frr_b,frr_change\n"

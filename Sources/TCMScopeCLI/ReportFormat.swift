@@ -20,12 +20,15 @@ struct AnalysisDocument: Codable {
     /// written before it existed).
     var classFRRAtFAR: [ClassFRRAtFAR]? = nil
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try! encoder.encode(self), as: UTF8.self)
-    }
+    func json() -> String { prettyJSON(self) }
+}
+
+/// The JSON the reports are written in: sorted keys, indented, non-finite numbers as strings.
+func prettyJSON(_ value: some Encodable) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 
 func format(_ x: Double, _ digits: Int = 4) -> String {
