@@ -78,7 +78,7 @@ struct Analyze: ParsableCommand {
             let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
                                            options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
             return (ClassLayout(dataset: dataset),
-                    .init(embeddings: embeddingPath, labels: labelPath ?? "column \(input.labelColumn ?? "")",
+                    .init(embeddings: embeddingPath, labels: labelPath ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddingPath) (same file)",
                           samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
                           droppedZeroVectorRows: dataset.droppedZeroRows))
         }()
@@ -128,7 +128,15 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "Drop all-zero embedding rows (reported) instead of failing on them.")
     var dropZeroVectors = false
 
-    var loaderOptions: EmbeddingLoader.Options { .init(labelColumn: labelColumn, hasHeader: header) }
+    @Option(help: ArgumentHelp("Array of a .npz/safetensors file holding the embeddings (default: embeddings, emb, features, x…, else the only 2-D array).", valueName: "name"))
+    var embeddingsKey: String?
+
+    @Option(help: ArgumentHelp("Array holding the labels, in the LABELS file or else the embeddings file (default: labels, y, targets…, else the only 1-D array).", valueName: "name"))
+    var labelsKey: String?
+
+    var loaderOptions: EmbeddingLoader.Options {
+        .init(labelColumn: labelColumn, hasHeader: header, embeddingsKey: embeddingsKey, labelsKey: labelsKey)
+    }
 }
 
 /// The choices the spec leaves open: range, grid, utility, ε, ranking, operating threshold.
