@@ -12,8 +12,6 @@ struct ArrayContainer {
     }
 
     let file: String
-    /// "an .npz member" / "a tensor", for messages.
-    let noun: String
     let members: [Member]
     let numeric: (String) throws -> NumericArray
     let labelArray: (String) throws -> Labels
@@ -30,8 +28,9 @@ struct ArrayContainer {
         }
     }
 
-    /// The embeddings, and with `wantLabels` the labels, which the file must then hold.
-    func embeddings(key: String?, labelsKey: String?, wantLabels: Bool) throws -> (Matrix, Labels?) {
+    /// The embeddings, and with `wantLabels` the labels when the file holds them (with
+    /// `requireLabels`, it must).
+    func embeddings(key: String?, labelsKey: String?, wantLabels: Bool, requireLabels: Bool) throws -> (Matrix, Labels?) {
         guard let name = try choose(key, flag: "--embeddings-key", names: Self.embeddingNames, rank: 2, role: "embeddings") else {
             throw DataError(file, "no 2-D array to use as embeddings (\(listing)); name one with --embeddings-key")
         }
@@ -39,7 +38,7 @@ struct ArrayContainer {
         var labelName: String? = nil
         if wantLabels {
             labelName = try choose(labelsKey, flag: "--labels-key", names: Self.labelNames, rank: 1, role: "labels")
-            guard labelName != nil else {
+            guard labelName != nil || !requireLabels else {
                 throw DataError(file, "no labels: the file holds no 1-D labels array (\(listing)); give a labels file after the embeddings, or name the array with --labels-key")
             }
         }
@@ -63,13 +62,13 @@ struct ArrayContainer {
 
     private func choose(_ key: String?, flag: String, names: [String], rank: Int, role: String) throws -> String? {
         if let key {
-            guard let member = members.first(where: { $0.name == key }) else {
+            guard members.contains(where: { $0.name == key }) else {
                 throw DataError(file, "\(flag) '\(key)': no such array (\(listing))")
             }
-            guard member.shape != nil else { throw DataError(file, "\(flag) '\(key)': \(noun) '\(key)' is not an array") }
             return key
         }
-        for name in names where members.contains(where: { $0.name == name && $0.shape != nil }) { return name }
+        // A usual name wins even when its header could not be read: reading it then says why.
+        for name in names where members.contains(where: { $0.name == name }) { return name }
         let candidates = members.filter { $0.shape?.count == rank }
         if candidates.count > 1 {
             throw DataError(file, "several \(rank)-D arrays could be the \(role) (\(candidates.map(\.name).prefix(12).joined(separator: ", "))); choose one with \(flag)")
@@ -101,7 +100,7 @@ extension ArrayContainer {
             guard entry.name.hasSuffix(".npy") else { throw DataError(where_, "the member is not a .npy array") }
             return (try zip.content(of: entry), where_)
         }
-        return ArrayContainer(file: file, noun: "member", members: members, numeric: { key in
+        return ArrayContainer(file: file, members: members, numeric: { key in
             let (content, where_) = try member(key)
             guard let layout = try NpyLayout.parse(prefix: Array(content.prefix(NpyLayout.maxHeaderBytes + 12)), file: where_, complete: true) else {
                 throw DataError(where_, "truncated .npy header")
@@ -126,7 +125,7 @@ extension ArrayContainer {
         let st = try SafetensorsFile(bytes: bytes, file: file)
         let members = st.tensors.map { Member(name: $0.name, shape: $0.shape, type: $0.dtype) }
         func tensor(_ name: String) -> SafetensorsFile.Tensor { st.tensors.first { $0.name == name }! }
-        return ArrayContainer(file: file, noun: "tensor", members: members, numeric: { name in
+        return ArrayContainer(file: file, members: members, numeric: { name in
             st.array(tensor(name))
         }, labelArray: { name in
             try st.array(tensor(name)).labels(file: "\(file) [\(name)]")

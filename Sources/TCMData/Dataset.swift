@@ -62,6 +62,7 @@ public struct Dataset: Sendable {
         var options = options
         // With a labels file, labels in the embeddings file (.npz, safetensors) are not read.
         options.labelsFromSameFile = labelPath == nil
+        options.requireLabels = labelPath == nil
         let (matrix, inlineLabels) = try EmbeddingLoader.load(path, options: options)
         let labels: Labels
         if let labelPath {

@@ -23,6 +23,8 @@ func kind(of bytes: [UInt8], file: String = "") -> FileKind {
     // A member's local header, or the end record of an archive with no members.
     if bytes.count >= 4 && (bytes[0 ..< 4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) || bytes[0 ..< 4].elementsEqual([0x50, 0x4B, 0x05, 0x06])) { return .zip }
     if file.lowercased().hasSuffix(".npy") && !looksLikeText(bytes) { return .npy }
+    // Safetensors whose header length is absurd (its high bytes not zero): the message is about that.
+    if file.lowercased().hasSuffix(".safetensors") && bytes.count >= 9 && bytes[8] == UInt8(ascii: "{") { return .safetensors }
     return .text
 }
 

@@ -16,6 +16,9 @@ public enum EmbeddingLoader {
         public var labelsKey: String?
         /// Take labels from the embeddings file when it holds them (off when a labels file is given).
         public var labelsFromSameFile = true
+        /// The embeddings file must hold the labels (a `.npz`/safetensors without them is an error
+        /// that names the arrays it holds); set by `Dataset.load` when no labels file is given.
+        public var requireLabels = false
         public init(labelColumn: String? = nil, hasHeader: Bool? = nil, embeddingsKey: String? = nil, labelsKey: String? = nil) {
             self.labelColumn = labelColumn
             self.hasHeader = hasHeader
@@ -39,7 +42,8 @@ public enum EmbeddingLoader {
         let fileKind = kind(of: bytes, file: path)
         if !content.compressed, let container = try ArrayContainer.open(bytes, kind: fileKind, file: path) {
             if options.labelColumn != nil { throw DataError(path, "--label-column applies to CSV/TSV files; name the labels array of a .npz/safetensors with --labels-key") }
-            return try container.embeddings(key: options.embeddingsKey, labelsKey: options.labelsKey, wantLabels: options.labelsFromSameFile)
+            return try container.embeddings(key: options.embeddingsKey, labelsKey: options.labelsKey, wantLabels: options.labelsFromSameFile,
+                                             requireLabels: options.requireLabels)
         }
         if options.embeddingsKey != nil { throw DataError(path, "--embeddings-key applies to .npz and safetensors files, and this is not one") }
         if options.labelsKey != nil && options.labelsFromSameFile {
