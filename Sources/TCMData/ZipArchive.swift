@@ -102,8 +102,13 @@ struct ZipArchive {
         if entry.method == 0 {
             content = bytes[range]  // no copy: a slice of the file's bytes
         } else {
-            var out = [UInt8](repeating: 0, count: entry.size)
-            let produced = try inflate(range, into: &out, entry: entry, stopWhenFull: false)
+            // Deflate cannot expand more than 1032:1; a size past that is a lie, refused before
+            // any allocation. Within it, the output still grows only as data arrives (below).
+            guard entry.size <= 1032 * entry.compressedSize + 1024 else {
+                throw DataError(file, "damaged .npz/zip: member '\(entry.name)' declares \(entry.size) bytes from \(entry.compressedSize) compressed, more than deflate can produce")
+            }
+            var out = [UInt8]()
+            let produced = try inflate(range, into: &out, entry: entry, limit: entry.size)
             guard produced == entry.size else {
                 throw DataError(file, "damaged .npz/zip: member '\(entry.name)' inflates to \(produced) bytes, its directory entry declares \(entry.size)")
             }
@@ -132,38 +137,49 @@ struct ZipArchive {
         let range = try dataRange(entry)
         let wanted = min(limit, entry.size)
         if entry.method == 0 { return Array(bytes[range].prefix(wanted)) }
-        var out = [UInt8](repeating: 0, count: wanted)
-        let produced = try inflate(range, into: &out, entry: entry, stopWhenFull: true)
-        return Array(out.prefix(produced))
+        var out = [UInt8]()
+        _ = try inflate(range, into: &out, entry: entry, limit: wanted, stopAtLimit: true)
+        return out
     }
 
-    /// Raw-deflate `range` into `out`; returns the bytes produced. Inflating past `out` is an
-    /// error unless `stopWhenFull`, so a member can never produce more than it declared.
-    private func inflate(_ range: Range<Int>, into out: inout [UInt8], entry: Entry, stopWhenFull: Bool) throws -> Int {
+    /// Raw-deflate `range` onto `out`, growing it in chunks of at most 16 MiB as output arrives
+    /// (a declared size costs nothing until the data is there); returns the bytes produced.
+    /// Producing more than `limit` is an error unless `stopAtLimit`, so a member can never
+    /// yield more than it declared.
+    private func inflate(_ range: Range<Int>, into out: inout [UInt8], entry: Entry, limit: Int, stopAtLimit: Bool = false) throws -> Int {
         var stream = z_stream()
         // Negative window bits: raw deflate, no zlib or gzip wrapper (as zip stores it).
         guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw DataError(file, "zlib could not start decompression")
         }
         defer { inflateEnd(&stream) }
-        let capacity = out.count
-        let status: Int32 = bytes.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress! + range.lowerBound)
-                stream.avail_in = uInt(range.count)
-                stream.next_out = dst.baseAddress
-                stream.avail_out = uInt(capacity)
-                var status: Int32
-                repeat { status = CZlib.inflate(&stream, Z_NO_FLUSH) } while status == Z_OK && stream.avail_out > 0 && stream.avail_in > 0
-                return status
+        var status: Int32 = Z_OK
+        bytes.withUnsafeBufferPointer { src in
+            stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress! + range.lowerBound)
+            stream.avail_in = uInt(range.count)
+            while true {
+                // One byte past the limit is room to detect a member that inflates too far.
+                let room = min(limit + 1 - out.count, 16 << 20)
+                if room <= 0 { break }
+                let before = out.count
+                out.append(contentsOf: repeatElement(0, count: room))
+                status = out.withUnsafeMutableBufferPointer { dst in
+                    stream.next_out = dst.baseAddress! + before
+                    stream.avail_out = uInt(room)
+                    return CZlib.inflate(&stream, Z_NO_FLUSH)
+                }
+                out.removeLast(Int(stream.avail_out))
+                if status != Z_OK || (stream.avail_in == 0 && stream.avail_out > 0) { break }
+                if stopAtLimit && out.count >= limit { break }
             }
         }
-        let produced = capacity - Int(stream.avail_out)
-        if stopWhenFull && produced == capacity { return produced }
-        switch status {
-        case Z_STREAM_END: return produced
-        case Z_OK where stream.avail_out == 0, Z_BUF_ERROR where stream.avail_out == 0:
+        if out.count > limit {
+            if stopAtLimit { out.removeLast(out.count - limit); return limit }
             throw DataError(file, "damaged .npz/zip: member '\(entry.name)' inflates past the \(entry.size) bytes its directory entry declares; stopped there")
+        }
+        if stopAtLimit && out.count == limit { return limit }
+        switch status {
+        case Z_STREAM_END: return out.count
         case Z_OK, Z_BUF_ERROR:
             throw DataError(file, "damaged .npz/zip: member '\(entry.name)' is truncated (its compressed data ends early)")
         default:

@@ -134,6 +134,14 @@ import Testing
         expectDataError(file: "k.npz", containing: "fails its CRC-32 check") {
             _ = try EmbeddingLoader.load(bytes: handMadeZip([wrongCRC, Self.labelMember]), file: "k.npz")
         }
+        // A deflated member declaring more than deflate's 1032:1 can give: refused before allocating
+        // (the fuzzer's finding: a 200-byte file declaring 4 GiB).
+        var bomb = Self.goodMember
+        bomb.method = 8
+        bomb.declaredSize = 0xFFFF_FF00
+        expectDataError(file: "r.npz", containing: "declares 4294967040 bytes from \(bomb.content.count) compressed, more than deflate can produce") {
+            _ = try EmbeddingLoader.load(bytes: handMadeZip([bomb, Self.labelMember]), file: "r.npz")
+        }
         var sizes = Self.goodMember
         sizes.declaredSize = 5
         expectDataError(file: "s.npz", containing: "declares \(sizes.content.count) bytes stored but 5") {
