@@ -11,15 +11,17 @@ struct Analyze: ParsableCommand {
         discussion: """
         With no files, analyses the bundled baseline: a contrastive-loss MLP's 128-D embeddings of \
         the MNIST test set (sample-data/baseline). \
-        EMBEDDINGS: .npy (N×D), CSV/TSV/whitespace text, or MNIST IDX (.gz). \
-        LABELS: .npy, IDX, or text with one label per line; or use --label-column for a CSV/TSV.
+        EMBEDDINGS: .npy (N×D), .npz or safetensors (--embeddings-key), CSV/TSV/whitespace text, \
+        or MNIST IDX (.gz). LABELS: .npy, .npz/safetensors (--labels-key), IDX, or text with one \
+        label per line; or use --label-column for a CSV/TSV; omit it when the .npz/safetensors \
+        holds the labels too.
         """
     )
 
     @Argument(help: "Embeddings file (N×D).")
     var embeddings: String?
 
-    @Argument(help: "Labels file (N labels). Omit with --label-column.")
+    @Argument(help: "Labels file (N labels). Omit with --label-column, or when EMBEDDINGS (.npz/safetensors) holds them.")
     var labels: String?
 
     @OptionGroup var input: InputOptions
