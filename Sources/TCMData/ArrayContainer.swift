@@ -87,9 +87,11 @@ extension ArrayContainer {
             let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
             guard entries[key] == nil else { throw DataError(file, "damaged .npz: two members named '\(entry.name)'") }
             entries[key] = entry
-            // The header, from the first bytes only (numpy's is 128 bytes; the .npy limit is 1 MiB).
+            // The header, from the first 4 KiB only (numpy's is 128 bytes): listing 65,535 members
+            // inflates at most 256 MiB. A longer header leaves the shape unknown here; the member
+            // is still read in full when chosen by name.
             var layout: NpyLayout? = nil
-            if entry.name.hasSuffix(".npy"), let head = try? zip.prefix(of: entry, limit: 1 << 16), !head.isEmpty {
+            if entry.name.hasSuffix(".npy"), let head = try? zip.prefix(of: entry, limit: 4096), !head.isEmpty {
                 layout = try? NpyLayout.parse(prefix: head, file: file, complete: false)
             }
             members.append(Member(name: key, shape: layout?.shape, type: layout?.descr ?? ""))
