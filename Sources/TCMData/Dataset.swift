@@ -59,11 +59,15 @@ public struct Dataset: Sendable {
     /// Loads embeddings and labels (from a second file, or from a column of the first) and validates them.
     public static func load(embeddings path: String, labels labelPath: String?,
                             options: EmbeddingLoader.Options = .init(), dropZeroVectors: Bool = false) throws -> Dataset {
+        var options = options
+        // With a labels file, labels in the embeddings file (.npz, safetensors) are not read.
+        options.labelsFromSameFile = labelPath == nil
+        options.requireLabels = labelPath == nil
         let (matrix, inlineLabels) = try EmbeddingLoader.load(path, options: options)
         let labels: Labels
         if let labelPath {
             if inlineLabels != nil { throw DataError(path, "labels given twice: by --label-column and by the file \(labelPath)") }
-            labels = try LabelLoader.load(labelPath)
+            labels = try LabelLoader.load(labelPath, key: options.labelsKey)
         } else if let inlineLabels {
             labels = inlineLabels
         } else {

@@ -200,7 +200,7 @@ struct ContentBound {
         case .idx:
             guard let layout = try IdxLayout.parse(prefix: output, file: file, complete: false) else { return }
             try set(layout.totalBytes, "the \(layout.totalBytes) bytes its IDX header declares (shape \(layout.shape))", file)
-        case .pickle, .zip:
+        case .pickle, .zip, .safetensors:
             _ = try decodeText(Array(output.prefix(16)), file: file, compressed: true)
         case .text:
             isText = true

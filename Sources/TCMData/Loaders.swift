@@ -8,9 +8,22 @@ public enum EmbeddingLoader {
         public var labelColumn: String?
         /// Force the header decision for text files; `nil` sniffs.
         public var hasHeader: Bool?
-        public init(labelColumn: String? = nil, hasHeader: Bool? = nil) {
+        /// The array of a `.npz` or safetensors file that holds the embeddings (nil: the usual
+        /// names, else the only 2-D array).
+        public var embeddingsKey: String?
+        /// The array holding the labels, in whichever file they come from (nil: the usual names,
+        /// else the only 1-D array).
+        public var labelsKey: String?
+        /// Take labels from the embeddings file when it holds them (off when a labels file is given).
+        public var labelsFromSameFile = true
+        /// The embeddings file must hold the labels (a `.npz`/safetensors without them is an error
+        /// that names the arrays it holds); set by `Dataset.load` when no labels file is given.
+        public var requireLabels = false
+        public init(labelColumn: String? = nil, hasHeader: Bool? = nil, embeddingsKey: String? = nil, labelsKey: String? = nil) {
             self.labelColumn = labelColumn
             self.hasHeader = hasHeader
+            self.embeddingsKey = embeddingsKey
+            self.labelsKey = labelsKey
         }
     }
 
@@ -26,7 +39,17 @@ public enum EmbeddingLoader {
     static func load(_ content: FileBytes.Content, file path: String, options: Options) throws -> (Matrix, Labels?) {
         let bytes = content.bytes
         guard !bytes.isEmpty else { throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty") }
-        switch kind(of: bytes, file: path) {
+        let fileKind = kind(of: bytes, file: path)
+        if !content.compressed, let container = try ArrayContainer.open(bytes, kind: fileKind, file: path) {
+            if options.labelColumn != nil { throw DataError(path, "--label-column applies to CSV/TSV files; name the labels array of a .npz/safetensors with --labels-key") }
+            return try container.embeddings(key: options.embeddingsKey, labelsKey: options.labelsKey, wantLabels: options.labelsFromSameFile,
+                                             requireLabels: options.requireLabels)
+        }
+        if options.embeddingsKey != nil { throw DataError(path, "--embeddings-key applies to .npz and safetensors files, and this is not one") }
+        if options.labelsKey != nil && options.labelsFromSameFile {
+            throw DataError(path, "--labels-key applies to .npz and safetensors files, and this is not one")
+        }
+        switch fileKind {
         case .npy:
             if options.labelColumn != nil { throw DataError(path, "--label-column applies to CSV/TSV files; give labels for a .npy as a second file") }
             let array = try NpyArray(bytes: bytes, file: path)
@@ -46,7 +69,7 @@ public enum EmbeddingLoader {
             let scale: Double = bytes[2] == 0x08 ? 1.0 / 255.0 : 1.0
             let values = try float32Values(array.values, cols: d, scale: scale, file: path)
             return (Matrix(rows: n, cols: d, values: values), nil)
-        case .text, .pickle, .zip:
+        case .text, .pickle, .zip, .safetensors:
             let text = try decodeText(bytes, file: path, compressed: content.compressed)
             return try loadText(DelimitedTable(text: text, file: path, hasHeader: options.hasHeader), path: path, options: options)
         }
@@ -118,33 +141,33 @@ func float32Values(_ values: [Double], cols: Int, scale: Double = 1, file: Strin
 /// Whole-number float labels must fit a 64-bit integer (|label| < 2^63); uint64 labels above
 /// 2^63 keep their exact values as class names.
 public enum LabelLoader {
-    public static func load(_ path: String) throws -> Labels {
-        try load(FileBytes.readContent(path), file: path)
+    /// - Parameter key: the labels array of a `.npz` or safetensors file (nil: the usual names,
+    ///   else the only 1-D array); an error for other files.
+    public static func load(_ path: String, key: String? = nil) throws -> Labels {
+        try load(FileBytes.readContent(path), file: path, key: key)
     }
 
     /// The same, from a file's bytes in memory (gzip or not); `file` names it in messages.
-    public static func load(bytes: [UInt8], file: String) throws -> Labels {
-        try load(FileBytes.decompressIfNeeded(bytes, file: file), file: file)
+    public static func load(bytes: [UInt8], file: String, key: String? = nil) throws -> Labels {
+        try load(FileBytes.decompressIfNeeded(bytes, file: file), file: file, key: key)
     }
 
-    static func load(_ content: FileBytes.Content, file path: String) throws -> Labels {
+    static func load(_ content: FileBytes.Content, file path: String, key: String? = nil) throws -> Labels {
         let bytes = content.bytes
         guard !bytes.isEmpty else { throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty") }
-        switch kind(of: bytes, file: path) {
+        let fileKind = kind(of: bytes, file: path)
+        if !content.compressed, let container = try ArrayContainer.open(bytes, kind: fileKind, file: path) {
+            return try container.labels(key: key)
+        }
+        if key != nil { throw DataError(path, "--labels-key applies to .npz and safetensors files, and this is not one") }
+        switch fileKind {
         case .npy:
-            let array = try NpyArray(bytes: bytes, file: path)
-            guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] == 1) else {
-                throw DataError(path, "expected a 1-D array of labels, got shape \(array.shape)")
-            }
-            if let ints = array.integers() { return Labels(integers: ints) }
-            if let unsigned = array.unsignedIntegers() { return Labels(unsignedIntegers: unsigned) }
-            if let strings = array.strings() { return Labels(names: strings) }
-            return try wholeNumberLabels(array.doubles(), file: path)
+            return try labels(NpyArray(bytes: bytes, file: path), file: path)
         case .idx:
             let array = try IdxArray(bytes: bytes, file: path)
             guard array.shape.count == 1 else { throw DataError(path, "IDX labels must be 1-D, got shape \(array.shape)") }
             return try wholeNumberLabels(array.values, file: path)
-        case .text, .pickle, .zip:
+        case .text, .pickle, .zip, .safetensors:
             let text = try decodeText(bytes, file: path, compressed: content.compressed)
             var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
                 $0.trimmingCharacters(in: .whitespaces)
@@ -160,6 +183,17 @@ public enum LabelLoader {
             }
             return Labels(names: lines)
         }
+    }
+
+    /// The labels a `.npy` array holds: 1-D (or N × 1) integers, strings or whole-number floats.
+    static func labels(_ array: NpyArray, file path: String) throws -> Labels {
+        guard array.shape.count == 1 || (array.shape.count == 2 && array.shape[1] == 1) else {
+            throw DataError(path, "expected a 1-D array of labels, got shape \(array.shape)")
+        }
+        if let ints = array.integers() { return Labels(integers: ints) }
+        if let unsigned = array.unsignedIntegers() { return Labels(unsignedIntegers: unsigned) }
+        if let strings = array.strings() { return Labels(names: strings) }
+        return try wholeNumberLabels(array.doubles(), file: path)
     }
 
     /// Labels stored as numbers (float `.npy`, IDX): each must be a whole number that fits Int64.

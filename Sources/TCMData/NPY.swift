@@ -330,6 +330,9 @@ public enum NpyWriter {
         return out
     }
 
+    /// The header of a float32 array of `shape`, for writers that append the data in blocks.
+    public static func float32Header(shape: [Int]) -> [UInt8] { header(descr: "<f4", shape: shape) }
+
     public static func bytes(int64s: [Int64], shape: [Int]) -> [UInt8] {
         var out = header(descr: "<i8", shape: shape)
         for v in int64s { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }

@@ -18,7 +18,7 @@ struct AnalysisRun {
             let dataset = try Dataset.load(embeddings: embeddings, labels: labels,
                                            options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
             return (ClassLayout(dataset: dataset),
-                    .init(embeddings: embeddings, labels: labels ?? "column \(input.labelColumn ?? "")",
+                    .init(embeddings: embeddings, labels: labels ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddings) (same file)",
                           samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
                           droppedZeroVectorRows: dataset.droppedZeroRows))
         }()

@@ -12,15 +12,17 @@ struct Analyze: ParsableCommand {
         discussion: """
         With no files, analyses the bundled baseline: a contrastive-loss MLP's 128-D embeddings of \
         the MNIST test set (sample-data/baseline). \
-        EMBEDDINGS: .npy (N×D), CSV/TSV/whitespace text, or MNIST IDX (.gz). \
-        LABELS: .npy, IDX, or text with one label per line; or use --label-column for a CSV/TSV.
+        EMBEDDINGS: .npy (N×D), .npz or safetensors (--embeddings-key), CSV/TSV/whitespace text, \
+        or MNIST IDX (.gz). LABELS: .npy, .npz/safetensors (--labels-key), IDX, or text with one \
+        label per line; or use --label-column for a CSV/TSV; omit it when the .npz/safetensors \
+        holds the labels too.
         """
     )
 
     @Argument(help: "Embeddings file (N×D).")
     var embeddings: String?
 
-    @Argument(help: "Labels file (N labels). Omit with --label-column.")
+    @Argument(help: "Labels file (N labels). Omit with --label-column, or when EMBEDDINGS (.npz/safetensors) holds them.")
     var labels: String?
 
     @OptionGroup var input: InputOptions
@@ -110,8 +112,19 @@ struct Analyze: ParsableCommand {
     }
 }
 
-/// How to read the input files.
+/// How to read the input files (analyze, project, train, dash).
 struct InputOptions: ParsableArguments {
+    @OptionGroup var files: FileOptions
+
+    @Flag(help: "Drop all-zero embedding rows (reported) instead of failing on them.")
+    var dropZeroVectors = false
+
+    var labelColumn: String? { files.labelColumn }
+    var loaderOptions: EmbeddingLoader.Options { files.loaderOptions }
+}
+
+/// How to read an embeddings file and find its arrays (every command that reads embeddings).
+struct FileOptions: ParsableArguments {
     // Unconditional parsing: "-1" is a value here, not an option.
     @Option(parsing: .unconditional,
             help: ArgumentHelp("CSV/TSV column holding the labels: header name or 0-based index (-1 = last).", valueName: "column"))
@@ -120,10 +133,15 @@ struct InputOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Whether CSV/TSV files start with a header row (default: detect).")
     var header: Bool? = nil
 
-    @Flag(help: "Drop all-zero embedding rows (reported) instead of failing on them.")
-    var dropZeroVectors = false
+    @Option(help: ArgumentHelp("Array of a .npz/safetensors file holding the embeddings (default: embeddings, emb, features, x…, else the only 2-D array).", valueName: "name"))
+    var embeddingsKey: String?
 
-    var loaderOptions: EmbeddingLoader.Options { .init(labelColumn: labelColumn, hasHeader: header) }
+    @Option(help: ArgumentHelp("Array holding the labels, in the LABELS file or else the embeddings file (default: labels, y, targets…, else the only 1-D array).", valueName: "name"))
+    var labelsKey: String?
+
+    var loaderOptions: EmbeddingLoader.Options {
+        .init(labelColumn: labelColumn, hasHeader: header, embeddingsKey: embeddingsKey, labelsKey: labelsKey)
+    }
 }
 
 /// The choices the spec leaves open: range, grid, utility, ε, ranking, operating threshold.

@@ -62,9 +62,8 @@ struct Compare: ParsableCommand {
             guard files.count == 2 else { throw DataError(files[2], "two JSON reports are compared without a labels file") }
             document = try compareReports(files[0], files[1])
         case (false, false):
-            guard files.count == 3 || input.labelColumn != nil else {
-                throw DataError(files[1], "is not a JSON report, so compare needs a LABELS file (or --label-column) after it")
-            }
+            // Without LABELS the labels come from each file (.npz / safetensors holding both, a CSV
+            // column); the loader names the file when it has none.
             document = try compareEmbeddings(files[0], files[1], labels: files.count == 3 ? files[2] : nil)
         case (true, false): throw DataError(files[1], "is not a JSON report but \(files[0]) is: give two reports or two embeddings files")
         case (false, true): throw DataError(files[1], "is a JSON report but \(files[0]) is not: give two reports or two embeddings files")
@@ -106,6 +105,10 @@ struct Compare: ParsableCommand {
         let first = try model(a, "A"), second = try model(b, "B")
         guard first.report.classes.map(\.size) == second.report.classes.map(\.size) else {
             throw DataError(b, "holds \(second.report.classes.map(\.size).reduce(0, +)) usable rows, \(a) \(first.report.classes.map(\.size).reduce(0, +)): compare needs the same rows")
+        }
+        // Labels read from each file (no LABELS given) must name the same classes.
+        guard first.report.classes.map(\.name) == second.report.classes.map(\.name) else {
+            throw DataError(b, "has other classes than \(a): compare needs the same rows and labels")
         }
         return ComparisonDocument(a: first, b: second, commonFAR: far)
     }

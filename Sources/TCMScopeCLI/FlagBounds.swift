@@ -78,6 +78,9 @@ enum Bounds {
     static let tcmMargin = FlagBound(flag: "--tcm-margins", low: -1.0, high: 1)
     static let tcmWeight = FlagBound(flag: "--tcm-weights", low: 0.0, high: 1000)
 
+    // apply.
+    static let blockRows = FlagBound(flag: "--block-rows", low: 1, high: 65_536)
+
     // dash.
     static let evaluateEvery = FlagBound(flag: "--evaluate-every", low: 1, high: 1_000_000)
 

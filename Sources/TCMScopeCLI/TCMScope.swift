@@ -10,13 +10,13 @@ public struct TCMScope: ParsableCommand {
         commandName: "tcmscope",
         abstract: "Threshold consistency (OPIS, ε-OPIS) of deep-metric-learning embeddings.",
         discussion: """
-        Points at embeddings and labels (.npy, CSV/TSV, MNIST IDX) and reports how far each class's \
+        Points at embeddings and labels (.npy, .npz, safetensors, CSV/TSV, MNIST IDX) and reports how far each class's \
         utility-vs-threshold curve strays from the overall one across a calibration range. \
         Definitions: docs/definitions.md (linked from README, section "Definitions").
 
         Exit status: \(ExitStatus.table)
         """,
-        subcommands: [Dash.self, Analyze.self, Compare.self, Project.self, Train.self, Bench.self],
+        subcommands: [Dash.self, Analyze.self, Compare.self, Project.self, Train.self, Apply.self, Export.self, Bench.self],
         defaultSubcommand: Dash.self
     )
 
