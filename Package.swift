@@ -48,31 +48,49 @@ let package = Package(
         .target(name: "CBins", cSettings: [.unsafeFlags(["-O2"] + cSimdFlags)]),
         // The AVX-512 matrix products: the only target compiled for AVX-512 (see its header comment).
         .target(name: "TCMKernelsAVX512", swiftSettings: [.unsafeFlags(["-O"] + avx512Flags + mathFlags)]),
+        // Background-job plumbing shared by the engine and the UI: a newest-value mailbox, pause/resume/cancel,
+        // and the wake-up that lets a worker end the UI loop's wait.
+        .target(name: "TCMJobs"),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
         .target(name: "TCMMetrics", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
         // Training: MLP embedder, losses on the similarity matrix (+ TCM), optimisers, sampler, trainer.
-        .target(name: "TCMTraining", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
+        .target(name: "TCMTraining", dependencies: ["TCMData", "TCMJobs", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
         // 2-D layouts of embeddings: PCA, Barnes–Hut t-SNE, trustworthiness, stratified subsampling.
-        .target(name: "TCMProjection", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
+        .target(name: "TCMProjection", dependencies: ["TCMData", "TCMJobs", "TCMKernels"], swiftSettings: kernelSettings),
         // The dashboard as pure values: screen state, keys, widgets rendering into a cell buffer.
         .target(name: "TCMDashboard", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"]),
         // ncurses (wide build) through a shim header, and the one backend that draws a cell buffer.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(name: "CTerminalGuard"),
-        .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMDashboard"]),
+        // The terminal backends behind one protocol (TerminalBackend): ncurses, and a scripted one for tests.
+        .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMDashboard", "TCMJobs"]),
+        // What the CLI and the dashboard app share: the bundled sample, report formats, the held-out split.
+        .target(name: "TCMScopeSupport", dependencies: ["TCMData", "TCMMetrics", "TCMTraining"]),
+        // The dashboard's UI loop (EventLoop) and its background jobs, one controller each:
+        // analysis, projection (t-SNE), fine-tuning, saving; the loading screen's loop.
+        .target(name: "TCMDashboardApp", dependencies: [
+            "TCMData", "TCMJobs", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
+            "TCMScopeSupport",
+        ]),
         // The subcommands; a library so tests can drive them without a subprocess.
         .target(name: "TCMScopeCLI", dependencies: [
             "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
+            "TCMScopeSupport", "TCMDashboardApp",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
         .testTarget(name: "TCMDataTests", dependencies: ["TCMData"], exclude: ["Fixtures"]),
         .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels"]),
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
-        .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMKernels"]),
+        .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMJobs", "TCMKernels"]),
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMDashboard"]),
-        .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
+        .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMJobs", "TCMKernels"]),
+        .testTarget(name: "TCMJobsTests", dependencies: ["TCMJobs"]),
+        .testTarget(name: "TCMDashboardAppTests", dependencies: [
+            "TCMDashboardApp", "TCMDashboard", "TCMTerminal", "TCMJobs", "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection",
+            "TCMScopeCLI",
+        ]),
         .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "TCMKernels", "tcmscope"]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,6 +3,7 @@ import Foundation
 import TCMData
 import TCMKernels
 import TCMMetrics
+import TCMScopeSupport
 
 /// `tcmscope bench`: times the pair pass and a range change on synthetic clustered embeddings,
 /// and runs a numpy implementation of the same pass on the same data in the same run.

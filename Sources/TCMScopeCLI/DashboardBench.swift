@@ -1,8 +1,10 @@
 import Foundation
 import TCMDashboard
+import TCMDashboardApp
 import TCMData
 import TCMKernels
 import TCMMetrics
+import TCMScopeSupport
 import TCMTerminal
 
 /// `tcmscope bench --dashboard`: launch-to-first-frame on the bundled sample, and the time of a

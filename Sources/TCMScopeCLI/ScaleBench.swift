@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMScopeSupport
 
 /// The synthetic sets of real sizes that `bench --config` runs (Benchmarks/make_synthetic.py
 /// makes them from fixed seeds), with issue 9's targets for the whole `analyze` process.

@@ -1,5 +1,6 @@
 import Foundation
 import TCMData
+import TCMScopeSupport
 
 /// `bench --config NAME`: the whole `tcmscope analyze` process (full report, with retrieval,
 /// default options) on a set of real size, against numpy's pair pass and faiss-cpu's exact kNN

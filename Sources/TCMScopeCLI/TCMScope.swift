@@ -117,28 +117,3 @@ final class ProgressBar: Sendable {
         if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
     }
 }
-
-/// Finds the bundled `sample-data/` from the working directory or from the executable's location.
-enum SampleData {
-    static let mnistImages = "mnist/t10k-images-idx3-ubyte.gz"
-    static let mnistLabels = "mnist/t10k-labels-idx1-ubyte.gz"
-    /// The bundled baseline model's MNIST test-set embeddings (see README, "Bundled baseline").
-    static let baselineEmbeddings = "baseline/eval-embeddings.npy"
-    static let baselineLabels = "baseline/eval-labels.npy"
-
-    static func path(_ relative: String) throws -> String {
-        try repositoryFile("sample-data/" + relative)
-    }
-
-    /// A file of the checkout, looked up from the working directory and the executable's folders.
-    static func repositoryFile(_ relative: String) throws -> String {
-        var candidates = [FileManager.default.currentDirectoryPath]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0 ..< 6 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
-        for base in candidates {
-            let p = base + "/" + relative
-            if FileManager.default.fileExists(atPath: p) { return p }
-        }
-        throw DataError(relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
-    }
-}

@@ -2,6 +2,7 @@ import Foundation
 import TCMData
 import TCMKernels
 import TCMProjection
+import TCMScopeSupport
 
 /// `tcmscope bench --tsne`: our t-SNE on the bundled MNIST test set (10k × 784, unit rows) against
 /// scikit-learn's (and openTSNE's, when installed) on the same file in the same run: time and

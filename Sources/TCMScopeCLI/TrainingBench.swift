@@ -1,6 +1,7 @@
 import Foundation
 import TCMData
 import TCMKernels
+import TCMScopeSupport
 import TCMTraining
 
 /// `tcmscope bench --training`: samples/s of the MNIST MLP (784→256→128, batch 256 = 8 × 32,

@@ -2,6 +2,7 @@ import Foundation
 import Dispatch
 import Testing
 import TCMData
+import TCMJobs
 import TCMKernels
 @testable import TCMProjection
 
@@ -189,7 +190,7 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
 
     @Test func cancellationStopsTheRun() throws {
         let (x, _) = sphereClusters(classes: 3, perClass: 30, dimension: 8, spread: 0.5, seed: 10)
-        let flag = CancellationFlag()
+        let flag = JobControl()
         var seen = 0
         var options = TSNEOptions()
         options.publishEvery = 10

@@ -3,21 +3,37 @@ import TCMData
 import TCMMetrics
 
 /// What `analyze --json` prints: the input, the threshold report, retrieval, and the run time.
-struct AnalysisDocument: Codable {
-    struct Input: Codable {
-        let embeddings: String
-        let labels: String
-        let samples: Int
-        let dimension: Int
-        let classes: Int
-        let droppedZeroVectorRows: [Int]
-    }
-    let input: Input
-    let report: ThresholdReport
-    let retrieval: RetrievalReport?
-    let seconds: Double
+public struct AnalysisDocument: Codable, Sendable {
+    public struct Input: Codable, Sendable {
+        public let embeddings: String
+        public let labels: String
+        public let samples: Int
+        public let dimension: Int
+        public let classes: Int
+        public let droppedZeroVectorRows: [Int]
 
-    func json() -> String {
+        public init(embeddings: String, labels: String, samples: Int, dimension: Int, classes: Int, droppedZeroVectorRows: [Int]) {
+            self.embeddings = embeddings
+            self.labels = labels
+            self.samples = samples
+            self.dimension = dimension
+            self.classes = classes
+            self.droppedZeroVectorRows = droppedZeroVectorRows
+        }
+    }
+    public let input: Input
+    public let report: ThresholdReport
+    public let retrieval: RetrievalReport?
+    public let seconds: Double
+
+    public init(input: Input, report: ThresholdReport, retrieval: RetrievalReport?, seconds: Double) {
+        self.input = input
+        self.report = report
+        self.retrieval = retrieval
+        self.seconds = seconds
+    }
+
+    public func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -25,13 +41,15 @@ struct AnalysisDocument: Codable {
     }
 }
 
-func format(_ x: Double, _ digits: Int = 4) -> String {
+/// `x` with `digits` decimals, or in scientific notation when it is tiny but not zero.
+public func format(_ x: Double, _ digits: Int = 4) -> String {
     if x != 0 && abs(x) < 1e-3 { return String(format: "%.\(max(1, digits - 2))e", x) }
     return String(format: "%.\(digits)f", x)
 }
 
-enum ReportFormat {
-    static func text(_ d: AnalysisDocument) -> String {
+/// The text, CSV and curve renderings of a threshold report shared by `analyze` and the dashboard's save.
+public enum ReportFormat {
+    public static func text(_ d: AnalysisDocument) -> String {
         let r = d.report, s = r.settings
         var out = ""
         func line(_ text: String = "") { out += text + "\n" }
@@ -76,7 +94,7 @@ enum ReportFormat {
         return out
     }
 
-    static func classCSV(_ r: ThresholdReport) -> String {
+    public static func classCSV(_ r: ThresholdReport) -> String {
         var out = "class,n,in_opis,opis_term,mean_utility,utility,tpr,far,frr,positive_pairs,negative_pairs\n"
         for c in r.classes {
             out += CSVWriter.row([c.name, "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
@@ -86,7 +104,7 @@ enum ReportFormat {
         return out
     }
 
-    static func curvesCSV(_ r: ThresholdReport, counts: PairCounts) -> String {
+    public static func curvesCSV(_ r: ThresholdReport, counts: PairCounts) -> String {
         let analyzer = ThresholdAnalyzer(counts: counts)
         let grid = r.settings.thresholds
         var out = "class,threshold,utility,tpr,far\n"

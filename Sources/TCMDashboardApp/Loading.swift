@@ -3,17 +3,18 @@ import Foundation
 import Synchronization
 import TCMDashboard
 import TCMData
+import TCMJobs
 import TCMKernels
 import TCMMetrics
 import TCMProjection
 import TCMTerminal
 
 /// What the dashboard needs before its first frame.
-struct InitialAnalysis: Sendable {
-    var counts: PairCounts
-    var retrieval: RetrievalReport
+public struct InitialAnalysis: Sendable {
+    public var counts: PairCounts
+    public var retrieval: RetrievalReport
     /// PCA of every (unit) row, in the dataset's row order: x0, y0, x1, y1, …
-    var pca: [Float]
+    public var pca: [Float]
 }
 
 extension DashboardApp {
@@ -46,62 +47,84 @@ extension DashboardApp {
 /// the end, the result; `cancel()` abandons the stages not yet started (a pass already running
 /// is left to finish or to die with the process).
 final class LoadingJob: Sendable {
-    private let latest = Mutex<LoadingState.Progress?>(nil)
-    private let cancelled = Atomic<Bool>(false)
+    private let progress: Mailbox<LoadingState.Progress>
+    private let output: Mailbox<InitialAnalysis>
+    private let control = JobControl()
     private let finished = Atomic<Bool>(false)
-    private let output = Inbox<InitialAnalysis>()
 
-    init(dataset: Dataset) {
+    init(dataset: Dataset, wake: Wakeup? = nil) {
+        progress = Mailbox(wake: wake)
+        output = Mailbox(wake: wake)
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             let layout = ClassLayout(dataset: dataset)
             let analysis = try? DashboardApp.initialAnalysis(
                 layout: layout, embeddings: dataset.embeddings,
-                progress: { p in self.latest.withLock { $0 = p } },
+                progress: { p in self.progress.put(p) },
                 checkpoint: { if self.isCancelled { throw CancellationError() } })
             if let analysis { output.put(analysis) }
             finished.store(true, ordering: .releasing)
+            wake?.signal()
         }
     }
 
-    func cancel() { cancelled.store(true, ordering: .releasing) }
-    var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
+    func cancel() { control.cancel() }
+    var isCancelled: Bool { control.isCancelled }
     /// True once the background work has returned (with a result, or abandoned).
     var isFinished: Bool { finished.load(ordering: .acquiring) }
     /// The newest progress report since the last call.
-    func takeProgress() -> LoadingState.Progress? { latest.withLock { p in defer { p = nil }; return p } }
+    func takeProgress() -> LoadingState.Progress? { progress.take() }
     func takeResult() -> InitialAnalysis? { output.take() }
 }
 
-extension Dash {
+/// The loading screen as a loop screen: shows the first analysis's progress, quits on q or ^C,
+/// is done when the result arrives.
+final class LoadingScreenLoop: LoopScreen {
+    private var screen: LoadingState
+    private let job: LoadingJob
+    private(set) var result: InitialAnalysis?
+
+    init(screen: LoadingState, job: LoadingJob) {
+        self.screen = screen
+        self.job = job
+    }
+
+    var isDone: Bool { result != nil }
+    var nextDeadline: Duration? { .seconds(1) }  // progress wakes the loop; this only bounds a missed wake
+
+    func update() -> Bool {
+        var changed = false
+        if let p = job.takeProgress() {
+            let before = screen
+            screen.apply(p)
+            changed = screen != before
+        }
+        if let analysis = job.takeResult() { result = analysis }
+        return changed
+    }
+
+    func render(into buffer: inout CellBuffer) { LoadingScreen.render(screen, into: &buffer) }
+
+    func handle(_ event: Event, size: (width: Int, height: Int)) -> EventOutcome {
+        switch event {
+        case .key(.character("q")), .key(.character("Q")), .key(.character("\u{3}")):  // ^C as a key, if ISIG is off
+            job.cancel()
+            return .quit
+        case .resize: return .changed
+        default: return .unchanged
+        }
+    }
+}
+
+extension DashboardApp {
     /// Runs the first analysis in the background while this (UI) thread draws the loading screen
     /// and reads keys. Nil when the user quit (q or Ctrl-C) before it finished.
-    func load(_ dataset: Dataset, path: String, on terminal: NcursesTerminal) -> InitialAnalysis? {
+    public static func load(_ dataset: Dataset, path: String, on backend: TerminalBackend) -> InitialAnalysis? {
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        var screen = LoadingState(file: (path as NSString).lastPathComponent, rows: dataset.count, dimension: dataset.dimension,
+        let screen = LoadingState(file: (path as NSString).lastPathComponent, rows: dataset.count, dimension: dataset.dimension,
                                   classes: dataset.labels.classCount, fileBytes: fileBytes)
-        let job = LoadingJob(dataset: dataset)
-        var dirty = true
-        while true {
-            if let p = job.takeProgress() {
-                let before = screen
-                screen.apply(p)
-                dirty = dirty || screen != before
-            }
-            if let analysis = job.takeResult() { return analysis }
-            if dirty {
-                let (w, h) = terminal.size
-                var buffer = CellBuffer(width: w, height: h)
-                LoadingScreen.render(screen, into: &buffer)
-                terminal.draw(buffer)
-                dirty = false
-            }
-            switch terminal.next(timeout: 50) {
-            case .key(.character("q"))?, .key(.character("Q"))?, .key(.character("\u{3}"))?:  // ^C as a key, if ISIG is off
-                job.cancel()
-                return nil
-            case .resize?: dirty = true
-            default: break
-            }
-        }
+        let wake = Wakeup()
+        let loop = LoadingScreenLoop(screen: screen, job: LoadingJob(dataset: dataset, wake: wake))
+        EventLoop.run(loop, on: backend, wake: wake)
+        return loop.result
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TCMData
 import TCMDashboard
-@testable import TCMScopeCLI
+@testable import TCMDashboardApp
 
 /// The dashboard on data its projections cannot fully handle: 1-D embeddings get a PCA layout
 /// on a line, and a t-SNE the library refuses is a message in the projection pane, not a crash.
