@@ -37,7 +37,9 @@ let package = Package(
         // zlib, for reading the gzip-compressed MNIST IDX files without a download or a decompress step.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Files in and out: .npy, CSV/TSV, IDX(.gz), label files, atomic writers. No numerics.
-        .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels"], swiftSettings: kernelSettings),
+        .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels", "TCMText"], swiftSettings: kernelSettings),
+        // Text from users' files on a terminal: escaping for one-line messages, the unsafe-scalar test.
+        .target(name: "TCMText"),
         // Unlinks a run's temporary output files from a signal handler (C: async-signal-safe).
         .target(name: "CTempCleanup"),
         // SIMD matrix products and the fused similarity → histogram kernel; picks the kernel path.
@@ -57,13 +59,16 @@ let package = Package(
         .target(name: "TCMTraining", dependencies: ["TCMData", "TCMJobs", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
         // 2-D layouts of embeddings: PCA, Barnes–Hut t-SNE, trustworthiness, stratified subsampling.
         .target(name: "TCMProjection", dependencies: ["TCMData", "TCMJobs", "TCMKernels"], swiftSettings: kernelSettings),
-        // The dashboard as pure values: screen state, keys, widgets rendering into a cell buffer.
-        .target(name: "TCMDashboard", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"]),
+        // The terminal's cells as values: CellBuffer, Style, Color, Rect, Key, the dot Canvas. What widgets
+        // draw into and what a backend reads; no numerics, no data.
+        .target(name: "TCMCells", dependencies: ["TCMText"]),
+        // The dashboard as pure values: screen state, widgets rendering into a cell buffer.
+        .target(name: "TCMDashboard", dependencies: ["TCMCells", "TCMData", "TCMKernels", "TCMMetrics"]),
         // ncurses (wide build) through a shim header, and the one backend that draws a cell buffer.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(name: "CTerminalGuard"),
         // The terminal backends behind one protocol (TerminalBackend): ncurses, and a scripted one for tests.
-        .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMDashboard", "TCMJobs"]),
+        .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMCells", "TCMJobs"]),
         // What the CLI and the dashboard app share: the bundled sample, report formats, the held-out split.
         .target(name: "TCMScopeSupport", dependencies: ["TCMData", "TCMMetrics", "TCMTraining"]),
         // The dashboard's UI loop (EventLoop) and its background jobs, one controller each:
@@ -84,7 +89,7 @@ let package = Package(
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMJobs", "TCMKernels"]),
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
-        .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMDashboard"]),
+        .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMCells"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMJobs", "TCMKernels"]),
         .testTarget(name: "TCMJobsTests", dependencies: ["TCMJobs"]),
         .testTarget(name: "TCMDashboardAppTests", dependencies: [

@@ -1,3 +1,7 @@
+// The cell types (CellBuffer, Style, Color, Rect, Key, Canvas) live in TCMCells; re-exported so a user of
+// the dashboard widgets has them with one import.
+@_exported import TCMCells
+
 /// Lays the panes out for the buffer's size and draws the state. The layout is computed from
 /// the size, not fixed: the curves take ~60 % of the width, the right column the rest.
 public enum Dashboard {
@@ -18,8 +22,8 @@ public enum Dashboard {
             return
         }
         let title = " TCMScope  \(s.title)  ·  \(s.report.classes.count) classes  ·  OPIS \(Format.number(s.report.opis, 5))  ε-OPIS \(Format.number(s.report.epsilonOPIS, 5))\(s.reportIsStale ? "  …" : "")"
-        buffer.fill(layout.title, style: Style(background: .palette(24)))
-        buffer.write(title, x: 0, y: layout.title.y, style: Style(foreground: .palette(231), background: .palette(24), bold: true))
+        buffer.fill(layout.title, style: Style(background: Palette.titleBar))
+        buffer.write(title, x: 0, y: layout.title.y, style: Style(foreground: Palette.titleText, background: Palette.titleBar, bold: true))
         Widgets.footer(s, &buffer, layout.footer.y)
         if let r = layout.panes[.curves] { Widgets.curves(s, &buffer, r) }
         if let r = layout.panes[.range] { Widgets.range(s, &buffer, r) }

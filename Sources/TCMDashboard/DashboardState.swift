@@ -1,12 +1,7 @@
+import TCMCells
 import TCMData
 import TCMKernels
 import TCMMetrics
-
-/// Keys the dashboard understands (the backend translates terminal input into these).
-public enum Key: Equatable, Sendable {
-    case left, right, up, down, tab, backTab, enter, escape
-    case character(Character)
-}
 
 /// Things a key asks the app to do beyond changing the state.
 public enum DashboardAction: Equatable, Sendable {
@@ -300,9 +295,7 @@ public struct DashboardState: Sendable {
         }
         guard let columns = axisColumns, columns.width > 0, x >= columns.x, x < columns.maxX else { return }
         // The middle of the clicked column, on the same window the panes draw.
-        let v = view
-        let t = v.low + (v.high - v.low) * (Double(x - columns.x) + 0.5) / Double(columns.width)
-        cursor = bins.edge(nearest: t)
+        cursor = bins.edge(nearest: ThresholdAxis(view, over: columns).threshold(atColumn: x))
         moveOperatingPoint()
         status = "threshold set by mouse"
     }

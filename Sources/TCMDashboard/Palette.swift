@@ -10,6 +10,17 @@ public enum Palette {
     public static let bad = Color.palette(196)
     public static let good = Color.palette(46)
     public static let accent = Color.palette(75)
+    /// The threshold's marks (legend, range bar) and the status line.
+    public static let highlight = Color.palette(226)
+    /// The title bar and its text.
+    public static let titleBar = Color.palette(24)
+    public static let titleText = Color.palette(231)
+    /// The key names in the footer (dark on the accent).
+    public static let keyCap = Color.palette(16)
+    /// The help overlay's background.
+    public static let overlay = Color.palette(235)
+    /// The loading screen's progress bar.
+    public static let progress = Color.palette(39)
 }
 
 /// Number formatting shared by the widgets.
@@ -23,3 +34,4 @@ enum Format {
 }
 
 import Foundation
+import TCMCells

@@ -1,4 +1,5 @@
 import Foundation
+import TCMCells
 import TCMMetrics
 
 /// The panes, each drawing into its rectangle of the buffer.
@@ -12,8 +13,8 @@ enum Widgets {
         // Legend row, then the plot with a 6-column axis on the left and a tick row below.
         let parts = DashboardLayout.curveParts(rect)
         let (legendRow, axis, plot, tickRow) = (parts.legend, parts.axis, parts.plot, parts.ticks)
-        let view = s.view
-        func column(_ t: Double) -> Int { plot.x + Int(((t - view.low) / (view.high - view.low) * Double(plot.width)).rounded(.down)) }
+        let axisMap = ThresholdAxis(s.view, over: plot)
+        func column(_ t: Double) -> Int { axisMap.column(of: t) }
 
         // Calibration range shading and the threshold cursor, under the curves.
         let lo = column(s.range.low), hi = column(s.range.high)
@@ -25,7 +26,7 @@ enum Widgets {
 
         var canvas = Canvas(columns: plot.width, rows: plot.height, mode: s.canvasMode)
         let samples = canvas.dotsWide
-        let edges = (0 ..< samples).map { s.bins.edge(nearest: view.low + (view.high - view.low) * (Double($0) + 0.5) / Double(samples)) }  // ascending
+        let edges = (0 ..< samples).map { s.bins.edge(nearest: axisMap.threshold(Double($0) + 0.5, of: Double(samples))) }  // ascending
         func y(_ u: Double) -> Int { Int(((1 - u) * Double(canvas.dotsHigh - 1)).rounded()) }
         func draw(_ analyzer: ThresholdAnalyzer, _ c: Int, color: Color, bold: Bool = false) {
             var previous: Int? = nil
@@ -59,14 +60,14 @@ enum Widgets {
         }
         let ticks = max(2, plot.width / 14)
         for k in 0 ... ticks {
-            let t = view.low + (view.high - view.low) * Double(k) / Double(ticks)
+            let t = axisMap.threshold(Double(k), of: Double(ticks))
             let x = min(column(t), plot.maxX - 6)
             buffer.write(String(format: "%.3f", t), x: x, y: tickRow.y, style: Style(foreground: Palette.axis))
         }
         // Legend: mean, then the drawn classes in colour.
         var x = legendRow.x
         buffer.write("━ mean", x: x, y: legendRow.y, style: Style(foreground: Palette.mean, bold: true)); x += 8
-        buffer.write("│t=\(Format.number(s.threshold))", x: x, y: legendRow.y, style: Style(foreground: .palette(226))); x += 10
+        buffer.write("│t=\(Format.number(s.threshold))", x: x, y: legendRow.y, style: Style(foreground: Palette.highlight)); x += 10
         for c in drawn.prefix(12) {
             let name = "■\(s.report.classes[c].name.prefix(8)) "
             if x + name.count >= legendRow.maxX { break }
@@ -86,16 +87,16 @@ enum Widgets {
         buffer.write(text, x: inner.x, y: inner.y, limit: inner.width)
         if inner.height >= 2 {
             // The range as a bar on the curves' threshold axis.
-            let view = s.view
             let bar = DashboardLayout.rangeBar(rect)
-            func column(_ t: Double) -> Int { bar.x + Int(((t - view.low) / (view.high - view.low) * Double(bar.width)).rounded(.down)) }
+            let axisMap = ThresholdAxis(s.view, over: bar)
+            func column(_ t: Double) -> Int { axisMap.column(of: t) }
             let lo = max(bar.x, column(st.low)), hi = min(bar.maxX - 1, column(st.high))
             for x in bar.x ..< bar.maxX { buffer[x, inner.y + 1] = Cell(scalar: "·", style: Style(foreground: Palette.axis)) }
             if lo <= hi { for x in lo ... hi { buffer[x, inner.y + 1] = Cell(scalar: "━", style: Style(foreground: Palette.accent, bold: true)) } }
             buffer[lo, inner.y + 1] = Cell(scalar: "[", style: Style(foreground: Palette.accent, bold: true))
             buffer[hi, inner.y + 1] = Cell(scalar: "]", style: Style(foreground: Palette.accent, bold: true))
             let c = column(s.threshold)
-            if c >= bar.x && c < bar.maxX { buffer[c, inner.y + 1] = Cell(scalar: "┃", style: Style(foreground: .palette(226), bold: true)) }
+            if c >= bar.x && c < bar.maxX { buffer[c, inner.y + 1] = Cell(scalar: "┃", style: Style(foreground: Palette.highlight, bold: true)) }
         }
     }
 
@@ -232,12 +233,12 @@ enum Widgets {
         }
         var x = 0
         for (k, label) in keys + [("Tab", "pane"), ("s", "save"), ("?", "help"), ("q", "quit")] {
-            buffer.write(k, x: x, y: y, style: Style(foreground: .palette(16), background: Palette.accent, bold: true))
+            buffer.write(k, x: x, y: y, style: Style(foreground: Palette.keyCap, background: Palette.accent, bold: true))
             x += k.unicodeScalars.count
             buffer.write(" \(label) ", x: x, y: y)
             x += label.count + 2
         }
-        if !s.status.isEmpty { buffer.write(s.status, x: max(x + 1, buffer.width - s.status.count - 1), y: y, style: Style(foreground: .palette(226))) }
+        if !s.status.isEmpty { buffer.write(s.status, x: max(x + 1, buffer.width - s.status.count - 1), y: y, style: Style(foreground: Palette.highlight)) }
     }
 
     static func help(_ buffer: inout CellBuffer) {
@@ -261,10 +262,10 @@ enum Widgets {
         ]
         let w = min(buffer.width - 4, (lines.map(\.count).max() ?? 0) + 4), h = min(buffer.height - 2, lines.count + 2)
         let rect = Rect(x: (buffer.width - w) / 2, y: (buffer.height - h) / 2, width: w, height: h)
-        buffer.fill(rect, style: Style(background: .palette(235)))
-        buffer.box(rect, title: "help", style: Style(foreground: Palette.accent, background: .palette(235), bold: true))
+        buffer.fill(rect, style: Style(background: Palette.overlay))
+        buffer.box(rect, title: "help", style: Style(foreground: Palette.accent, background: Palette.overlay, bold: true))
         for (i, line) in lines.enumerated() where i < h - 2 {
-            buffer.write(line, x: rect.x + 2, y: rect.y + 1 + i, style: Style(background: .palette(235), bold: i == 0), limit: w - 4)
+            buffer.write(line, x: rect.x + 2, y: rect.y + 1 + i, style: Style(background: Palette.overlay, bold: i == 0), limit: w - 4)
         }
     }
 }

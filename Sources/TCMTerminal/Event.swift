@@ -1,4 +1,4 @@
-import TCMDashboard
+import TCMCells
 
 /// What the UI loop reacts to: input from the terminal and the wake-ups of background jobs,
 /// in one type so the loop has one `switch`.

@@ -1,7 +1,7 @@
 import CNcurses
 import CTerminalGuard
 import Foundation
-import TCMDashboard
+import TCMCells
 import TCMJobs
 
 /// Why the dashboard cannot start on this terminal.

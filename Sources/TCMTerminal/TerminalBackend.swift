@@ -1,4 +1,4 @@
-import TCMDashboard
+import TCMCells
 import TCMJobs
 
 /// What the UI loop needs from a terminal: its size, a way to show a frame, and a wait for the

@@ -1,4 +1,4 @@
-import TCMDashboard
+import TCMCells
 import TCMJobs
 
 /// A terminal for tests: a fixed-size screen that keeps every frame drawn, and a script of steps

@@ -1,5 +1,5 @@
 import Testing
-import TCMDashboard
+import TCMCells
 @testable import TCMTerminal
 
 /// The ncurses backend drawing into /dev/null (never the test's own terminal), on terminal

@@ -1,4 +1,4 @@
-import TCMData
+import TCMText
 
 /// A terminal colour: the terminal's default, or an index into the 256-colour palette.
 public enum Color: Equatable, Hashable, Sendable {
@@ -24,9 +24,14 @@ public struct Style: Equatable, Hashable, Sendable {
     public static let plain = Style()
 }
 
+/// One character cell: what it shows and how.
 public struct Cell: Equatable, Sendable {
     public var scalar: Unicode.Scalar = " "
     public var style = Style.plain
+    public init(scalar: Unicode.Scalar = " ", style: Style = .plain) {
+        self.scalar = scalar
+        self.style = style
+    }
 }
 
 /// A rectangle of cells, origin top-left.
