@@ -70,7 +70,16 @@ let package = Package(
         // The terminal backends behind one protocol (TerminalBackend): ncurses, and a scripted one for tests.
         .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMCells", "TCMJobs"]),
         // What the CLI and the dashboard app share: the bundled sample, report formats, the held-out split.
-        .target(name: "TCMScopeSupport", dependencies: ["TCMData", "TCMMetrics", "TCMTraining"]),
+        // ... and every flag's bounds (FlagBounds) and the seeded synthetic data set of tests and benchmarks.
+        .target(name: "TCMScopeSupport", dependencies: [
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // `tcmscope bench`: every benchmark (pair pass, kernels, scale configurations, t-SNE, training, dashboard
+        // frames) and the one launcher of their Python peers (PythonPeer); a subcommand, in its own module.
+        .target(name: "TCMBench", dependencies: [
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMDashboardApp", "TCMTerminal",
+            "TCMScopeSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // The dashboard's UI loop (EventLoop) and its background jobs, one controller each:
         // analysis, projection (t-SNE), fine-tuning, saving; the loading screen's loop.
         .target(name: "TCMDashboardApp", dependencies: [
@@ -80,7 +89,7 @@ let package = Package(
         // The subcommands; a library so tests can drive them without a subprocess.
         .target(name: "TCMScopeCLI", dependencies: [
             "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
-            "TCMScopeSupport", "TCMDashboardApp",
+            "TCMScopeSupport", "TCMDashboardApp", "TCMBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
@@ -94,9 +103,9 @@ let package = Package(
         .testTarget(name: "TCMJobsTests", dependencies: ["TCMJobs"]),
         .testTarget(name: "TCMDashboardAppTests", dependencies: [
             "TCMDashboardApp", "TCMDashboard", "TCMTerminal", "TCMJobs", "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection",
-            "TCMScopeCLI",
+            "TCMScopeSupport",
         ]),
-        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "TCMKernels", "tcmscope"]),
+        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMData", "TCMKernels", "tcmscope"]),
     ],
     swiftLanguageModes: [.v6]
 )

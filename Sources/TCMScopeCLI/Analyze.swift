@@ -3,7 +3,6 @@ import Foundation
 import TCMData
 import TCMKernels
 import TCMMetrics
-import TCMScopeSupport
 
 /// `tcmscope analyze`: the headless threshold-consistency report.
 struct Analyze: ParsableCommand {

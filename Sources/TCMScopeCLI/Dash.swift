@@ -3,7 +3,6 @@ import Foundation
 import TCMDashboard
 import TCMDashboardApp
 import TCMData
-import TCMScopeSupport
 import TCMTerminal
 import TCMTraining
 

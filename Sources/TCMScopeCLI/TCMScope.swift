@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TCMBench
 import TCMData
 import TCMKernels
 import TCMTraining

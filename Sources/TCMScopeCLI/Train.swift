@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import TCMData
 import TCMKernels
-import TCMScopeSupport
 import TCMTraining
 
 /// `tcmscope train`: fine-tune an MLP embedder with a DML loss, optionally + TCM.

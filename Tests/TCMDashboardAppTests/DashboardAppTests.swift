@@ -3,7 +3,7 @@ import Testing
 import TCMData
 import TCMDashboard
 @testable import TCMDashboardApp
-@testable import TCMScopeCLI  // SyntheticData
+import TCMScopeSupport
 
 /// The dashboard's UI loop without a terminal: the test thread plays the UI thread (poll, keys)
 /// while fine-tuning, re-analysis and t-SNE run on Dispatch queues. Run under TSan too:

@@ -7,7 +7,7 @@ import TCMKernels
 import TCMMetrics
 import TCMProjection
 @testable import TCMDashboardApp
-@testable import TCMScopeCLI  // SyntheticData
+import TCMScopeSupport
 
 /// The dashboard's first analysis on a Dispatch queue, with the test thread playing the UI loop
 /// (take progress, apply it to the loading screen's state, take the result). Runs under TSan in

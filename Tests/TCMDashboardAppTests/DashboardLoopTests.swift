@@ -7,7 +7,7 @@ import TCMKernels
 import TCMProjection
 import TCMTerminal
 @testable import TCMDashboardApp
-@testable import TCMScopeCLI  // SyntheticData
+import TCMScopeSupport
 
 /// The UI loop itself, through the scripted `TestBackend`: what it draws for which events, and
 /// that a worker's result ends the loop's wait at once, including one that lands while a frame

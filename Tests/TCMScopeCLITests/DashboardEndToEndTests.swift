@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TCMData
+import TCMScopeSupport
 @testable import TCMScopeCLI
 
 /// Drives the real binary in a real terminal: a private tmux server at a fixed size, keys sent

@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TCMData
 import TCMMetrics
+import TCMScopeSupport
+@testable import TCMBench
 @testable import TCMScopeCLI
 
 /// `bench --config`: the plumbing (arguments, data directory, child runs, parsing, peers that
@@ -71,5 +73,31 @@ import TCMMetrics
         #expect(ScaleBench.median([3, 1, 2]) == 2 && ScaleBench.median([5]) == 5)
         #expect(ScaleConfig.sop.files(in: "/d") == ("/d/sop_e.npy", "/d/sop_l.npy"))
         #expect(ScaleConfig.tenK.files(in: "/d").labels == "/d/10k_l.npy")
+    }
+
+    /// The one Python launcher: a peer whose module is missing, or whose interpreter does not
+    /// exist, fails with the pip command that installs what it needs; a peer that prints JSON
+    /// on its last line gives those values. A shell script stands in for the interpreter.
+    @Test func pythonPeersSayHowToInstallWhatIsMissing() throws {
+        let dir = NSTemporaryDirectory() + "tcmscope-peer-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func fakePython(_ name: String, _ body: String) throws -> String {
+            let path = dir + "/" + name
+            try AtomicFile.write("#!/bin/sh\n" + body + "\n", to: path)
+            chmod(path, 0o755)
+            return path
+        }
+        let noFaiss = try fakePython("nofaiss", "echo \"ModuleNotFoundError: No module named 'faiss'\" >&2; exit 1")
+        guard case .failure(let missing) = PythonPeer.run("knn_faiss.py", [], python: noFaiss) else { Issue.record("ran"); return }
+        #expect(missing.message == "status 1: ModuleNotFoundError: No module named 'faiss'; install it with: \(noFaiss) -m pip install numpy faiss-cpu")
+        guard case .failure(let absent) = PythonPeer.run("opis_numpy.py", [], python: dir + "/absent") else { Issue.record("ran"); return }
+        #expect(absent.message == "\(dir)/absent did not start; install it with: \(dir)/absent -m pip install numpy")
+        let crashing = try fakePython("crash", "echo 'Traceback: ValueError' >&2; exit 2")
+        guard case .failure(let crash) = PythonPeer.run("opis_numpy.py", [], python: crashing) else { Issue.record("ran"); return }
+        #expect(crash.message == "status 2: Traceback: ValueError", "no install hint when the peer itself failed")
+        let answering = try fakePython("ok", "echo 'warming up'; echo '{\"opis\": 0.25, \"numpy\": \"2.0\"}'")
+        guard case .success(let run) = PythonPeer.run("opis_numpy.py", ["a", "b"], python: answering) else { Issue.record("failed"); return }
+        #expect(run.numbers == ["opis": 0.25] && run.json["numpy"] as? String == "2.0")
     }
 }

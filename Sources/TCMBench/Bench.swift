@@ -7,8 +7,10 @@ import TCMScopeSupport
 
 /// `tcmscope bench`: times the pair pass and a range change on synthetic clustered embeddings,
 /// and runs a numpy implementation of the same pass on the same data in the same run.
-struct Bench: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Bench: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         abstract: "Benchmark the pair pass and range changes against a numpy peer (build with -c release).",
         discussion: """
         Without --n, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
@@ -38,7 +40,7 @@ struct Bench: ParsableCommand {
     var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"
     @Option(help: "Peers for --config, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
 
-    func validate() throws {
+    public func validate() throws {
         try Bounds.benchSamples.check(n)
         try Bounds.benchDimension.check(d)
         try Bounds.benchClasses.check(classes)
@@ -56,7 +58,7 @@ struct Bench: ParsableCommand {
         Set(peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { $0 != "none" && !$0.isEmpty })
     }
 
-    func run() throws {
+    public func run() throws {
         if !jsonLine { print(KernelPath.summary) }
         if let config {
             return try ScaleBench.run(config, dataDirectory: dataDir, repeats: repeats ?? 3, python: python, peers: peerSet, threads: threads)
@@ -127,28 +129,11 @@ struct Bench: ParsableCommand {
 
     /// Runs Benchmarks/opis_numpy.py on the same files; its JSON, or an "error" entry.
     func runPeer(_ embeddings: String, _ labels: String) -> [String: Any] {
-        guard let script = try? SampleData.repositoryFile("Benchmarks/opis_numpy.py") else { return ["error": "Benchmarks/opis_numpy.py not found"] }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, script, embeddings, labels, "--range-changes", "\(rangeChanges)"]
-        // The machine sets OPENBLAS_CORETYPE for old OpenBLAS builds; it slows numpy's own, so the
-        // peer runs without it (and without OPENBLAS_L2_SIZE, which goes with it).
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = nil
-        environment["OPENBLAS_L2_SIZE"] = nil
-        environment["OPENBLAS_NUM_THREADS"] = "\(threads)"
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        do { try process.run() } catch { return ["error": "\(error)"] }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            return ["error": "peer exited with status \(process.terminationStatus)"]
+        switch PythonPeer.run("opis_numpy.py", [embeddings, labels, "--range-changes", "\(rangeChanges)"], python: python,
+                              blasThreads: threads) {
+        case .success(let run): return run.json
+        case .failure(let failure): return ["error": failure.message]
         }
-        return object
     }
 
     func runStandardSet() throws {
@@ -187,34 +172,4 @@ func peakRSSMegabytes() -> Double {
     var usage = rusage()
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
-}
-
-/// Seeded synthetic embeddings: Gaussian class centres, per-class spread, equal class sizes.
-enum SyntheticData {
-    static func clustered(n: Int, dimension: Int, classes: Int, seed: UInt64) -> (Matrix, Labels) {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
-        func gaussian() -> Float {
-            let u = max(uniform(), 1e-7), v = uniform()
-            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-        }
-        let centres = (0 ..< classes * dimension).map { _ in gaussian() }
-        let spreads = (0 ..< classes).map { _ in 0.5 + uniform() }
-        var values = [Float](repeating: 0, count: n * dimension)
-        var labels = [Int32](repeating: 0, count: n)
-        for i in 0 ..< n {
-            let c = i % classes
-            labels[i] = Int32(c)
-            for j in 0 ..< dimension { values[i * dimension + j] = centres[c * dimension + j] + spreads[c] * gaussian() }
-        }
-        return (Matrix(rows: n, cols: dimension, values: values),
-                Labels(classOf: labels, classNames: (0 ..< classes).map(String.init)))
-    }
 }

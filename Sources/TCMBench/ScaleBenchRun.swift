@@ -49,14 +49,8 @@ extension ScaleBench {
 
     /// Benchmarks/opis_numpy.py: pair histograms and OPIS (no retrieval), the straightforward numpy way.
     static func numpyPeer(_ files: (embeddings: String, labels: String), python: String, threads: Int, ours: Double, ourOPIS: Double?) {
-        guard let script = try? SampleData.repositoryFile("Benchmarks/opis_numpy.py") else { return print("  numpy pass: skipped (Benchmarks/opis_numpy.py not found)") }
-        // As `bench` runs it: without the machine's OPENBLAS_CORETYPE (it slows numpy's own OpenBLAS).
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = nil
-        environment["OPENBLAS_L2_SIZE"] = nil
-        environment["OPENBLAS_NUM_THREADS"] = "\(threads)"
-        guard let (run, json) = peerRun([python, script, files.embeddings, files.labels, "--range-changes", "1"], environment: environment,
-                                        name: "numpy pass") else { return }
+        guard let (run, json) = peerRun("opis_numpy.py", [files.embeddings, files.labels, "--range-changes", "1"], python: python,
+                                        blasThreads: threads, name: "numpy pass") else { return }
         print(String(format: "  numpy pass (no retrieval) %9.3f s              %7.0f MB", run.seconds, run.peakRSSMB)
               + "   OPIS \(show(json["opis"]))" + String(format: "   pass alone %.3f s;  numpy/ours wall %.2f×", json["pass_seconds"] ?? .nan, run.seconds / ours))
         if let theirs = json["opis"], let ourOPIS, abs(theirs - ourOPIS) > 1e-3 * max(abs(theirs), 1e-12) {
@@ -66,14 +60,9 @@ extension ScaleBench {
 
     /// Benchmarks/knn_faiss.py: exact kNN (IndexFlatIP on unit rows, k = 12), every thread.
     static func faissPeer(_ files: (embeddings: String, labels: String), python: String, threads: Int, ours: Double, ourRecall: Double?) {
-        let probe = try? runChild([python, "-c", "import faiss"])
-        guard let probe, probe.status == 0 else {
-            let why = probe.map { String($0.stderr.split(separator: "\n").last ?? "status \($0.status)") } ?? "\(python) did not start"
-            return print("  faiss kNN: skipped (\(why)); install it with: \(python) -m pip install faiss-cpu")
-        }
-        guard let script = try? SampleData.repositoryFile("Benchmarks/knn_faiss.py") else { return print("  faiss kNN: skipped (Benchmarks/knn_faiss.py not found)") }
-        guard let (run, json) = peerRun([python, script, files.embeddings, files.labels, "--k", "12", "--threads", "\(threads)"],
-                                        name: "faiss kNN") else { return }
+        if let why = PythonPeer.missing(module: "faiss", package: "faiss-cpu", python: python) { return print("  faiss kNN: skipped (\(why)") }
+        guard let (run, json) = peerRun("knn_faiss.py", [files.embeddings, files.labels, "--k", "12", "--threads", "\(threads)"],
+                                        python: python, name: "faiss kNN") else { return }
         print(String(format: "  faiss IndexFlatIP k=12    %9.3f s              %7.0f MB", run.seconds, run.peakRSSMB)
               + "   R@1 \(show(json["recall_at_1"]))" + String(format: "   search alone %.3f s;  faiss/ours wall %.2f×", json["search_seconds"] ?? .nan, run.seconds / ours))
         if let theirs = json["recall_at_1"], let ourRecall, abs(theirs - ourRecall) > 2e-4 {
@@ -82,18 +71,12 @@ extension ScaleBench {
     }
 
     /// A peer's run and the numbers of its last JSON line, or nil after printing why it failed.
-    static func peerRun(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+    static func peerRun(_ script: String, _ arguments: [String], python: String, blasThreads: Int? = nil,
                         name: String) -> (ChildRun, [String: Double])? {
-        do {
-            let run = try runChild(argv, environment: environment)
-            guard run.status == 0, let line = run.stdout.split(separator: "\n").last,
-                  let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                print("  \(name): failed (status \(run.status)): \(run.stderr.split(separator: "\n").last ?? "")")
-                return nil
-            }
-            return (run, object.compactMapValues { ($0 as? NSNumber)?.doubleValue })
-        } catch {
-            print("  \(name): failed: \(error)")
+        switch PythonPeer.run(script, arguments, python: python, blasThreads: blasThreads) {
+        case .success(let run): return (run.child, run.numbers)
+        case .failure(let failure):
+            print("  \(name): failed (\(failure))")
             return nil
         }
     }

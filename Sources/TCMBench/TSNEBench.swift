@@ -28,22 +28,12 @@ enum TSNEBench {
         print(String(format: "  TCMScope            %7.2f s   trustworthiness(10) %.4f (ours)", seconds, trust))
 
         for peer in peers {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [python, try SampleData.repositoryFile("Benchmarks/tsne_peer.py"), dir + "/x.npy", dir + "/ours.npy",
-                                 dir + "/peer.npy", "--peer", peer, "--threads", "\(threads)"]
-            var environment = ProcessInfo.processInfo.environment
-            environment["OPENBLAS_CORETYPE"] = nil
-            environment["OPENBLAS_L2_SIZE"] = nil
-            process.environment = environment
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-                  let r = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-                print("  \(peer): failed (status \(process.terminationStatus); is it installed?)")
+            let r: [String: Any]
+            switch PythonPeer.run("tsne_peer.py", [dir + "/x.npy", dir + "/ours.npy", dir + "/peer.npy", "--peer", peer, "--threads", "\(threads)"],
+                                  python: python) {
+            case .success(let run): r = run.json
+            case .failure(let failure):
+                print("  \(peer): failed (\(failure))")
                 continue
             }
             let peerLayout = try NpyArray(bytes: FileBytes.read(dir + "/peer.npy"), file: "peer.npy").doubles().map(Float.init)

@@ -34,21 +34,11 @@ enum TrainingBench {
         for _ in 0 ..< 20 { _ = TripletMarginLoss(margin: 0.05, mining: .all).evaluate(batch, gradient: &gradient) }
         ours["all_triplet_ms"] = Date().timeIntervalSince(start) / 20 * 1000
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, try SampleData.repositoryFile("Benchmarks/train_numpy.py"), "\(steps)"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_CORETYPE"] = nil
-        environment["OPENBLAS_L2_SIZE"] = nil
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        process.environment = environment
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let peer = (String(decoding: data, as: UTF8.self).split(separator: "\n").last)
-            .flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double] } ?? [:]
+        var peer: [String: Double] = [:]
+        switch PythonPeer.run("train_numpy.py", ["\(steps)"], python: python, blasThreads: 1) {
+        case .success(let run): peer = run.numbers
+        case .failure(let failure): print("  numpy peer: failed (\(failure))")
+        }
         func line(_ label: String, _ key: String, _ unit: String, higherIsBetter: Bool) {
             let a = ours[key] ?? .nan, b = peer[key] ?? .nan
             print(String(format: "  %-36@ ours %10.1f %@   numpy %10.1f %@   ours/numpy speed %.2f×", label as NSString, a, unit as NSString,
