@@ -20,20 +20,20 @@ public struct Bench: ParsableCommand {
         """
     )
 
-    @Option(help: Bounds.benchSamples.help("Samples (one configuration only).")) var n: Int?
-    @Option(help: Bounds.benchDimension.help("Dimension.")) var d = 64
-    @Option(help: Bounds.benchClasses.help("Classes (at most --n).")) var classes = 10
+    @Option(help: BenchBounds.benchSamples.help("Samples (one configuration only).")) var n: Int?
+    @Option(help: BenchBounds.benchDimension.help("Dimension.")) var d = 64
+    @Option(help: BenchBounds.benchClasses.help("Classes (at most --n).")) var classes = 10
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
-    @Option(help: Bounds.threads.help("Compute threads.")) var threads = min(defaultThreadCount, Bounds.threads.high)
-    @Option(help: Bounds.rangeChanges.help("Range changes to time (median reported).")) var rangeChanges = 50
-    @Option(help: Bounds.repeats.help("Passes to time (median and fastest reported); default 5 up to 20k samples, else 3.")) var repeats: Int?
+    @Option(help: BenchBounds.threads.help("Compute threads.")) var threads = min(defaultThreadCount, BenchBounds.threads.high)
+    @Option(help: BenchBounds.rangeChanges.help("Range changes to time (median reported).")) var rangeChanges = 50
+    @Option(help: BenchBounds.repeats.help("Passes to time (median and fastest reported); default 5 up to 20k samples, else 3.")) var repeats: Int?
     @Option(help: "Python interpreter for the numpy peer; 'none' skips it.") var python = "python3"
     @Flag(help: "Emit one JSON line (used by the parent run).") var jsonLine = false
     @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
     @Flag(help: "Time t-SNE on the bundled MNIST test set against scikit-learn and openTSNE.") var tsne = false
     @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training = false
     @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.") var dashboard = false
-    @Option(help: Bounds.frames.help("Frames to time with --dashboard.")) var frames = 300
+    @Option(help: BenchBounds.frames.help("Frames to time with --dashboard.")) var frames = 300
     @Option(help: "Time the whole `analyze` process on a synthetic set of real size (\(ScaleConfig.allCases.map(\.rawValue).joined(separator: ", "))) against numpy's pass and faiss-cpu's exact kNN.")
     var config: ScaleConfig?
     @Option(help: "Where --config keeps its generated sets (made by Benchmarks/make_synthetic.py when missing).")
@@ -41,14 +41,14 @@ public struct Bench: ParsableCommand {
     @Option(help: "Peers for --config, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
 
     public func validate() throws {
-        try Bounds.benchSamples.check(n)
-        try Bounds.benchDimension.check(d)
-        try Bounds.benchClasses.check(classes)
+        try BenchBounds.benchSamples.check(n)
+        try BenchBounds.benchDimension.check(d)
+        try BenchBounds.benchClasses.check(classes)
         if let n, classes > n { throw ValidationError("--classes \(classes) is more than --n \(n)") }
-        try Bounds.threads.check(threads)
-        try Bounds.rangeChanges.check(rangeChanges)
-        try Bounds.repeats.check(repeats)
-        try Bounds.frames.check(frames)
+        try BenchBounds.threads.check(threads)
+        try BenchBounds.rangeChanges.check(rangeChanges)
+        try BenchBounds.repeats.check(repeats)
+        try BenchBounds.frames.check(frames)
         if config != nil && n != nil { throw ValidationError("give either --config or --n, not both") }
         let unknown = peerSet.subtracting(ScaleBench.peerNames)
         if !unknown.isEmpty { throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, none)") }

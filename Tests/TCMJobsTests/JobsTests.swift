@@ -61,14 +61,16 @@ import TCMJobs
             control.waitWhilePaused(pollMicroseconds: 1000) { checks.add(1, ordering: .relaxed) }
             done.store(true, ordering: .releasing)
         }
-        usleep(50_000)
-        let doneWhilePaused = done.load(ordering: .acquiring)
-        #expect(!doneWhilePaused, "still waiting while paused")
-        control.resume()
+        // Wait until the job is seen waiting (a few checks), however late its thread started.
         var spins = 0
-        while !done.load(ordering: .acquiring) && spins < 5000 { usleep(1000); spins += 1 }
-        let doneAfterResume = done.load(ordering: .acquiring), checked = checks.load(ordering: .relaxed)
-        #expect(doneAfterResume && checked > 0)
+        while checks.load(ordering: .relaxed) < 3 && spins < 30_000 { usleep(1000); spins += 1 }
+        let doneWhilePaused = done.load(ordering: .acquiring), checkedWhilePaused = checks.load(ordering: .relaxed)
+        #expect(checkedWhilePaused >= 3 && !doneWhilePaused, "still waiting while paused")
+        control.resume()
+        spins = 0
+        while !done.load(ordering: .acquiring) && spins < 30_000 { usleep(1000); spins += 1 }
+        let doneAfterResume = done.load(ordering: .acquiring)
+        #expect(doneAfterResume, "resume lets the job go on")
         control.cancel()
         control.resume()
         #expect(control.isCancelled, "resume does not undo a cancel")

@@ -1,0 +1,45 @@
+/// Every numeric flag's bound, in one place (the benchmarks' are `BenchBounds`, in TCMBench).
+enum Bounds {
+    // Shared by analyze, project and bench.
+    static let threads = SharedBounds.threads
+
+    // analyze (and the calibration options the dashboard shares).
+    static let points = FlagBound(flag: "--points", low: 2, high: 4096)
+    static let recallK = FlagBound(flag: "--k", low: 1, high: 10_000)
+    /// How many --k values one run may ask for.
+    static let recallKCount = FlagBound(flag: "--k (number of values)", low: 1, high: 64)
+    static let beta = FlagBound(flag: "--beta", low: 0.0, high: 100, lowExclusive: true)
+    static let epsilon = FlagBound(flag: "--epsilon", low: 0.0, high: 0.5, lowExclusive: true)
+    static let threshold = FlagBound(flag: "--threshold", low: -1.0, high: 1)
+    // OPIS and ε-OPIS average squared differences of utilities in [0, 1], so lie in [0, 1].
+    static let failAboveOpis = FlagBound(flag: "--fail-above-opis", low: 0.0, high: 1)
+    static let failAboveEpsilonOpis = FlagBound(flag: "--fail-above-epsilon-opis", low: 0.0, high: 1)
+
+    // project.
+    static let maxSamples = FlagBound(flag: "--max-samples", low: 3, high: 100_000)
+    static let perplexity = FlagBound(flag: "--perplexity", low: 1.0, high: 1000)
+    static let iterations = FlagBound(flag: "--iterations", low: 1, high: 100_000)
+    static let learningRate = FlagBound(flag: "--learning-rate", low: 0.0, high: 1e6, lowExclusive: true)
+    static let trustworthinessK = FlagBound(flag: "--trustworthiness-k", low: 0, high: 1000)
+
+    // train (and the dashboard's fine-tuning).
+    static let epochs = FlagBound(flag: "--epochs", low: 1, high: 10_000)
+    static let classesPerBatch = FlagBound(flag: "--classes-per-batch", low: 2, high: 1024)
+    static let samplesPerClass = FlagBound(flag: "--samples-per-class", low: 2, high: 1024)
+    /// Rows of a batch (--classes-per-batch × --samples-per-class): its similarity matrix is batch² doubles.
+    static let batch = FlagBound(flag: "--classes-per-batch × --samples-per-class", low: 4, high: 8192)
+    static let xbm = FlagBound(flag: "--xbm", low: 4, high: 65_536)
+    /// Entries of the cross-batch similarity matrix (batch × memory doubles, 512 MB at most).
+    static let xbmEntries = FlagBound(flag: "--xbm × batch", low: 0, high: 1 << 26)
+    static let width = FlagBound(flag: "--widths", low: 1, high: 4096)
+    static let layers = FlagBound(flag: "--widths (number of layers)", low: 1, high: 16)
+    static let lr = FlagBound(flag: "--lr", low: Float(0), high: 10, lowExclusive: true)
+    static let weightDecay = FlagBound(flag: "--weight-decay", low: Float(0), high: 1)
+    static let evalEvery = FlagBound(flag: "--eval-every", low: 0, high: 1_000_000)
+    static let evalFraction = FlagBound(flag: "--eval-fraction", low: 0.0, high: 1, lowExclusive: true, highExclusive: true)
+    static let tcmMargin = FlagBound(flag: "--tcm-margins", low: -1.0, high: 1)
+    static let tcmWeight = FlagBound(flag: "--tcm-weights", low: 0.0, high: 1000)
+
+    // dash.
+    static let evaluateEvery = FlagBound(flag: "--evaluate-every", low: 1, high: 1_000_000)
+}
