@@ -38,7 +38,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Files in and out: .npy, CSV/TSV, IDX(.gz), label files, atomic writers. No numerics.
         .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels", "TCMText"], swiftSettings: kernelSettings),
-        // Text from users' files on a terminal: escaping for one-line messages, the unsafe-scalar test.
+        // Text for a terminal: escaping users' text for one-line messages, the unsafe-scalar test, the number formatter.
         .target(name: "TCMText"),
         // Unlinks a run's temporary output files from a signal handler (C: async-signal-safe).
         .target(name: "CTempCleanup"),
@@ -63,7 +63,7 @@ let package = Package(
         // draw into and what a backend reads; no numerics, no data.
         .target(name: "TCMCells", dependencies: ["TCMText"]),
         // The dashboard as pure values: screen state, widgets rendering into a cell buffer.
-        .target(name: "TCMDashboard", dependencies: ["TCMCells", "TCMData", "TCMKernels", "TCMMetrics"]),
+        .target(name: "TCMDashboard", dependencies: ["TCMCells", "TCMData", "TCMKernels", "TCMMetrics", "TCMText"]),
         // ncurses (wide build) through a shim header, and the one backend that draws a cell buffer.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(name: "CTerminalGuard"),
@@ -94,8 +94,10 @@ let package = Package(
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
         .testTarget(name: "TCMDataTests", dependencies: ["TCMData"], exclude: ["Fixtures"]),
-        .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels"]),
-        .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
+        // What the test targets share (swift-numerics' _TestSupport): the tests' draws from the one SplitMix64.
+        .target(name: "TCMTestSupport", dependencies: ["TCMKernels"], path: "Tests/TCMTestSupport"),
+        .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels", "TCMTestSupport"]),
+        .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels", "TCMTestSupport"]),
         .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMJobs", "TCMKernels"]),
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMCells"]),

@@ -35,6 +35,9 @@ public struct Cell: Equatable, Sendable {
 }
 
 /// A rectangle of cells, origin top-left.
+///
+/// Contract: `width` and `height` are never negative (the initialiser clamps them to 0), so
+/// splits and insets of a rectangle too small for them give empty rectangles, never a trap.
 public struct Rect: Equatable, Sendable {
     public var x: Int, y: Int, width: Int, height: Int
     public init(x: Int, y: Int, width: Int, height: Int) {
@@ -43,20 +46,23 @@ public struct Rect: Equatable, Sendable {
     public var maxX: Int { x + width }
     public var maxY: Int { y + height }
     public func inset(_ d: Int) -> Rect { Rect(x: x + d, y: y + d, width: width - 2 * d, height: height - 2 * d) }
-    /// The top `rows` rows, and the rest.
+    /// The top `rows` rows (clamped to 0 … height), and the rest.
     public func splitTop(_ rows: Int) -> (Rect, Rect) {
         let r = min(max(rows, 0), height)
         return (Rect(x: x, y: y, width: width, height: r), Rect(x: x, y: y + r, width: width, height: height - r))
     }
-    /// The left `columns` columns, and the rest.
+    /// The left `columns` columns (clamped to 0 … width), and the rest.
     public func splitLeft(_ columns: Int) -> (Rect, Rect) {
         let c = min(max(columns, 0), width)
         return (Rect(x: x, y: y, width: c, height: height), Rect(x: x + c, y: y, width: width - c, height: height))
     }
 }
 
-/// What widgets draw into and what a backend (ncurses, or a test) reads back. Writes outside the
-/// buffer are clipped, so widgets never need to check bounds.
+/// What widgets draw into and what a backend (ncurses, or a test) reads back.
+///
+/// Contract: every write outside the buffer is dropped and every read outside it gives a blank
+/// `Cell()`, so widgets never need to check bounds; a new buffer is all blanks in `Style.plain`;
+/// negative sizes are clamped to 0.
 public struct CellBuffer: Sendable {
     public let width: Int
     public let height: Int

@@ -1,3 +1,7 @@
+import Foundation
+import TCMCells
+import TCMText
+
 /// Colours: distinct hues per class (from the 256-colour cube), and the fixed roles.
 public enum Palette {
     static let classColors: [UInt8] = [39, 208, 76, 199, 226, 45, 141, 202, 118, 213, 33, 166, 48, 161, 220, 63, 154, 205, 81, 172]
@@ -25,13 +29,7 @@ public enum Palette {
 
 /// Number formatting shared by the widgets.
 enum Format {
-    static func number(_ x: Double, _ digits: Int = 4) -> String {
-        guard x.isFinite else { return "–" }
-        if x != 0 && abs(x) < 1e-3 { return String(format: "%.\(max(1, digits - 2))e", x) }
-        return String(format: "%.\(digits)f", x)
-    }
+    /// The report's formatter (`TCMText.format`), with a dash for values that are not numbers.
+    static func number(_ x: Double, _ digits: Int = 4) -> String { x.isFinite ? format(x, digits) : "–" }
     static func far(_ x: Double) -> String { x > 0 ? String(format: "%.1e", x) : "0" }
 }
-
-import Foundation
-import TCMCells

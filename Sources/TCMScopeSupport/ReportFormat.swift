@@ -41,12 +41,6 @@ public struct AnalysisDocument: Codable, Sendable {
     }
 }
 
-/// `x` with `digits` decimals, or in scientific notation when it is tiny but not zero.
-public func format(_ x: Double, _ digits: Int = 4) -> String {
-    if x != 0 && abs(x) < 1e-3 { return String(format: "%.\(max(1, digits - 2))e", x) }
-    return String(format: "%.\(digits)f", x)
-}
-
 /// The text, CSV and curve renderings of a threshold report shared by `analyze` and the dashboard's save.
 public enum ReportFormat {
     public static func text(_ d: AnalysisDocument) -> String {

@@ -5,15 +5,8 @@ import TCMKernels
 /// Seeded synthetic embeddings: Gaussian class centres, per-class spread, equal class sizes.
 public enum SyntheticData {
     public static func clustered(n: Int, dimension: Int, classes: Int, seed: UInt64) -> (Matrix, Labels) {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) }
+        var generator = SplitMix64(seed: seed)
+        func uniform() -> Float { generator.unitFloat() }
         func gaussian() -> Float {
             let u = max(uniform(), 1e-7), v = uniform()
             return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)

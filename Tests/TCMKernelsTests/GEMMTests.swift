@@ -1,18 +1,6 @@
 import Testing
 @testable import TCMKernels
-
-/// A small deterministic generator so tests do not depend on the platform's random source.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-}
+import TCMTestSupport
 
 func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> [Double] {
     var c = [Double](repeating: 0, count: m * n)
@@ -33,8 +21,8 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     func matchesNaiveProductForAllTransposes(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = SplitMix64(state: UInt64(m * 1000 + n * 10 + k))
-        let a = (0 ..< m * k).map { _ in rng.uniform() }
-        let b = (0 ..< k * n).map { _ in rng.uniform() }
+        let a = (0 ..< m * k).map { _ in rng.signedUnitFloat() }
+        let b = (0 ..< k * n).map { _ in rng.signedUnitFloat() }
         for transA in [false, true] { for transB in [false, true] {
             var c = [Float](repeating: .nan, count: m * n)  // beta = 0 must overwrite NaN
             a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
@@ -65,7 +53,7 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     @Test func subMatrixLeadingDimensions() {
         // Multiply the top-left 2×3 of a 3×5 matrix by the top-left 3×2 of a 4×4 matrix, into a 2×2 window of a 3×6 C.
         var rng = SplitMix64(state: 9)
-        let a = (0 ..< 15).map { _ in rng.uniform() }, b = (0 ..< 16).map { _ in rng.uniform() }
+        let a = (0 ..< 15).map { _ in rng.signedUnitFloat() }, b = (0 ..< 16).map { _ in rng.signedUnitFloat() }
         var c = [Float](repeating: 42, count: 18)
         a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
             GEMM.sgemm(transA: false, transB: false, m: 2, n: 2, k: 3, a: pa.baseAddress!, lda: 5,
@@ -107,7 +95,7 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     @Test func vectorisedAccumulateMatchesScalarBinning() {
         let bins = ThresholdBins(binsPerUnit: 100)
         var rng = SplitMix64(state: 3)
-        let values = (0 ..< 1003).map { _ in rng.uniform() * 1.001 }
+        let values = (0 ..< 1003).map { _ in rng.signedUnitFloat() * 1.001 }
         var fast = [UInt32](repeating: 0, count: bins.count)
         values.withUnsafeBufferPointer { v in fast.withUnsafeMutableBufferPointer { h in
             bins.accumulate(v.baseAddress!, count: v.count, into: h.baseAddress!)
@@ -131,8 +119,8 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     func tileProductsOverwriteAndMatchNaive(shape: (Int, Int, Int)) {
         let (m, n, d) = shape
         var rng = SplitMix64(state: UInt64(m * 31 + n))
-        let a = Matrix(rows: m, cols: d, values: (0 ..< m * d).map { _ in rng.uniform() })
-        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.uniform() })
+        let a = Matrix(rows: m, cols: d, values: (0 ..< m * d).map { _ in rng.signedUnitFloat() })
+        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.signedUnitFloat() })
         let packed = PackedRows(x)
         for c0 in stride(from: 0, to: n, by: 16) {
             let cols = min(n - c0, 32)

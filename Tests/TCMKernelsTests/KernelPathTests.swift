@@ -1,5 +1,6 @@
 import Testing
 @testable import TCMKernels
+import TCMTestSupport
 
 /// Every kernel path this machine supports against the naive product, and against each other:
 /// the paths sum each term in the same k order with FMA, so their products must be the same bits.
@@ -34,8 +35,8 @@ import Testing
     func everyPathMatchesTheNaiveProductAndTheOthersBitForBit(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = SplitMix64(state: UInt64(m * 7919 + n * 31 + k))
-        let a = (0 ..< m * k).map { _ in rng.uniform() }, b = (0 ..< k * n).map { _ in rng.uniform() }
-        let initial = (0 ..< m * n).map { _ in rng.uniform() }
+        let a = (0 ..< m * k).map { _ in rng.signedUnitFloat() }, b = (0 ..< k * n).map { _ in rng.signedUnitFloat() }
+        let initial = (0 ..< m * n).map { _ in rng.signedUnitFloat() }
         for transA in [false, true] { for transB in [false, true] {
             for (alpha, beta) in [(Float(1), Float(0)), (0.5, 1), (-2, 0.25)] {
                 let naive = naiveProduct(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
@@ -75,8 +76,8 @@ import Testing
     func packedRowsEveryPathMatchesNaiveAndTheOthers(shape: (Int, Int, Int)) {
         let (m, n, d) = shape
         var rng = SplitMix64(state: UInt64(m * 131 + n * 7 + d))
-        let a = Matrix(rows: m, cols: d, values: (0 ..< m * d).map { _ in rng.uniform() })
-        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.uniform() })
+        let a = Matrix(rows: m, cols: d, values: (0 ..< m * d).map { _ in rng.signedUnitFloat() })
+        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.signedUnitFloat() })
         let packed = PackedRows(x)
         for c0 in stride(from: 0, to: n, by: PackedRows.columnAlignment) {
             for cols in Set([min(n - c0, 16), min(n - c0, 45), n - c0]) {

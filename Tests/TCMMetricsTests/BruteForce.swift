@@ -2,22 +2,7 @@ import Foundation
 import TCMData
 import TCMKernels
 @testable import TCMMetrics
-
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func gaussian() -> Double {
-        let u = max(uniform(), 1e-300), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
-}
+import TCMTestSupport
 
 /// Clustered embeddings: class centres at random, samples = centre + noise, so classes differ in spread.
 func clusteredData(sizes: [Int], dimension: Int, seed: UInt64) -> (Matrix, Labels) {
@@ -26,7 +11,7 @@ func clusteredData(sizes: [Int], dimension: Int, seed: UInt64) -> (Matrix, Label
     var labels: [Int64] = []
     for (c, n) in sizes.enumerated() {
         let centre = (0 ..< dimension).map { _ in rng.gaussian() }
-        let spread = 0.3 + 1.2 * rng.uniform()
+        let spread = 0.3 + 1.2 * rng.unitDouble()
         for _ in 0 ..< n {
             values += centre.map { Float($0 + spread * rng.gaussian()) }
             labels.append(Int64(c * 7 % 1000))  // names not equal to indices

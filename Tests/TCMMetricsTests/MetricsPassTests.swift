@@ -2,6 +2,7 @@ import Testing
 import TCMData
 import TCMKernels
 @testable import TCMMetrics
+import TCMTestSupport
 
 /// The one-pass report (counts + retrieval from the same tiles) against the separate passes,
 /// which the other suites check against brute force: every strategy, thread count and tiling
@@ -133,7 +134,7 @@ import TCMKernels
 
     @Test func heapsKeepTheNearestWithTiesInIndexOrder() {
         var rng = SplitMix64(state: 9)
-        let row: [Float] = (0 ..< 200).map { _ in Float(Int(rng.uniform() * 7) - 3) / 3 }
+        let row: [Float] = (0 ..< 200).map { _ in Float(Int(rng.unitDouble() * 7) - 3) / 3 }
         let heaps = NeighbourHeaps(capacities: [0, 13])
         defer { heaps.deallocate() }
         for (j, v) in row.enumerated() where v >= heaps.worst[1] { heaps.offer(1, value: v, index: j) }
@@ -150,7 +151,7 @@ import TCMKernels
         var rng = SplitMix64(state: UInt64(count))
         // Few distinct high words (ties resolved by the low word, already ascending) and wide ones.
         let keys: [UInt64] = (0 ..< count).map { i in
-            let high = rng.uniform() < 0.5 ? UInt64(rng.next() % 5) : rng.next() >> 32
+            let high = rng.unitDouble() < 0.5 ? UInt64(rng.next() % 5) : rng.next() >> 32
             return high << 32 | UInt64(i)
         }
         var sorted = keys
@@ -172,8 +173,8 @@ import TCMKernels
         var rng = SplitMix64(state: 3)
         for n in [40, 333, 2000] {
             let row: [Float] = (0 ..< n).map { _ in
-                let r = rng.uniform()
-                return r < 0.2 ? Float(Int(r * 20)) / 4 - 0.5 : Float(2 * rng.uniform() - 1) * 1.0000001
+                let r = rng.unitDouble()
+                return r < 0.2 ? Float(Int(r * 20)) / 4 - 0.5 : Float(2 * rng.unitDouble() - 1) * 1.0000001
             }
             for need in [1, n / 3, n - 1] where need >= 1 {
                 let a = row.withUnsafeBufferPointer { Retrieval.nearestBySelection(row: $0.baseAddress!, count: n, excluding: n / 2, need: need) }

@@ -2,6 +2,7 @@ import Testing
 import TCMData
 import TCMKernels
 @testable import TCMMetrics
+import TCMTestSupport
 
 /// A CountHistogram from a list of (bin, count).
 func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> CountHistogram {
@@ -50,7 +51,7 @@ func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> C
     @Test func meanOfExtremesBySelectionMatchesSorting() {
         var rng = SplitMix64(state: 5)
         for n in [1, 2, 9, 300] {
-            let values = (0 ..< n).map { _ in (rng.uniform() * 8).rounded() / 8 }  // ties
+            let values = (0 ..< n).map { _ in (rng.unitDouble() * 8).rounded() / 8 }  // ties
             let sorted = values.sorted()
             for m in Set([1, 2, n]).filter({ $0 <= n }) {
                 var copy = values
@@ -75,7 +76,7 @@ func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> C
         let bins = ThresholdBins(binsPerUnit: 500)
         for (scale, fill) in [(3.0, 0.01), (200.0, 0.5), (60_000.0, 0.5), (5_000_000.0, 0.9), (0, 0)] {
             var full = [UInt32](repeating: 0, count: bins.count)
-            for k in 0 ..< bins.count where rng.uniform() < fill { full[k] = UInt32(rng.uniform() * scale) }
+            for k in 0 ..< bins.count where rng.unitDouble() < fill { full[k] = UInt32(rng.unitDouble() * scale) }
             let h = full.withUnsafeBufferPointer { CountHistogram(counts: $0) }
             var suffix = 0
             for k in stride(from: bins.count - 1, through: 0, by: -1) {
@@ -154,8 +155,8 @@ func histogram(_ entries: [(Int, UInt32)], bins: ThresholdBins = .standard) -> C
     func epsilonOPISMatchesSortingEveryColumn(classes: Int, m: Int) {
         var rng = SplitMix64(state: UInt64(classes * 31 + m))
         let k = 37
-        let u: [[Double]] = (0 ..< classes).map { _ in (0 ..< k).map { _ in (rng.uniform() * 50).rounded() / 50 } }  // many ties
-        let raw = (0 ..< k).map { _ in rng.uniform() + 0.1 }
+        let u: [[Double]] = (0 ..< classes).map { _ in (0 ..< k).map { _ in (rng.unitDouble() * 50).rounded() / 50 } }  // many ties
+        let raw = (0 ..< k).map { _ in rng.unitDouble() + 0.1 }
         let weights = raw.map { $0 / raw.reduce(0, +) }
         var expected = 0.0
         for i in 0 ..< k {

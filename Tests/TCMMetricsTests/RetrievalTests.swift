@@ -3,6 +3,7 @@ import Testing
 import TCMData
 import TCMKernels
 @testable import TCMMetrics
+import TCMTestSupport
 
 @Suite struct RetrievalTests {
     /// Points on a circle at 0°, 10° (class A) and 25°, 180° (class B), worked by hand:
@@ -35,7 +36,7 @@ import TCMKernels
         for n in [2, 3, 9, 17, 64, 333] {
             // Few distinct values (many ties), both zeros, a lane-unaligned length.
             let row: [Float] = (0 ..< n).map { _ in
-                let r = Int(rng.uniform() * 9)
+                let r = Int(rng.unitDouble() * 9)
                 return r == 0 ? -0.0 : r == 1 ? 0.0 : Float(r - 4) / 4
             }
             let key = { (j: Int) in (UInt64(descendingKey(row[j])) << 32) | UInt64(j) }
@@ -52,7 +53,7 @@ import TCMKernels
     @Test func selectionFindsTheKthLargest() {
         var rng = SplitMix64(state: 77)
         for n in [1, 2, 5, 64, 1000] {
-            let values = (0 ..< n).map { _ in Float(Int(rng.uniform() * 20)) }  // many ties
+            let values = (0 ..< n).map { _ in Float(Int(rng.unitDouble() * 20)) }  // many ties
             let sorted = values.sorted(by: >)
             for k in Set([1, n, (n + 1) / 2]) {
                 var copy = values
