@@ -107,7 +107,10 @@ let package = Package(
             "TCMDashboardApp", "TCMDashboard", "TCMTerminal", "TCMJobs", "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection",
             "TCMScopeSupport",
         ]),
-        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMData", "TCMKernels", "tcmscope"]),
+        .testTarget(name: "TCMScopeCLITests", dependencies: [
+            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMData", "TCMKernels", "tcmscope",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], exclude: ["HelpSnapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -13,16 +13,19 @@ public struct Bench: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Benchmark the pair pass and range changes against a numpy peer (build with -c release).",
         discussion: """
-        Without --n, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
+        Without --samples, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
         each in a child process so that peak RSS is per configuration. With --config sop|inat|10k, times the whole \
         `analyze` process on a synthetic set of that size (made by Benchmarks/make_synthetic.py) against numpy's \
         pass and faiss-cpu's exact kNN. Results and the commands: Benchmarks/README.md.
         """
     )
 
-    @Option(help: BenchBounds.benchSamples.help("Samples (one configuration only).")) var n: Int?
-    @Option(help: BenchBounds.benchDimension.help("Dimension.")) var d = 64
-    @Option(help: BenchBounds.benchClasses.help("Classes (at most --n).")) var classes = 10
+    @Option(name: .customLong("samples"), help: BenchBounds.benchSamples.help("Samples (one configuration only).")) var n: Int?
+    @Option(name: .customLong("dimension"), help: BenchBounds.benchDimension.help("Dimension.")) var d = 64
+    @Option(help: BenchBounds.benchClasses.help("Classes (at most --samples).")) var classes = 10
+    // The spellings before the CLI's names were unified, kept as hidden aliases for one release.
+    @Option(name: .customLong("n"), help: .hidden) var nOldSpelling: Int?
+    @Option(name: .customLong("d"), help: .hidden) var dOldSpelling: Int?
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
     @Option(help: BenchBounds.threads.help("Compute threads.")) var threads = min(defaultThreadCount, BenchBounds.threads.high)
     @Option(help: BenchBounds.rangeChanges.help("Range changes to time (median reported).")) var rangeChanges = 50
@@ -34,22 +37,31 @@ public struct Bench: ParsableCommand {
     @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training = false
     @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.") var dashboard = false
     @Option(help: BenchBounds.frames.help("Frames to time with --dashboard.")) var frames = 300
-    @Option(help: "Time the whole `analyze` process on a synthetic set of real size (\(ScaleConfig.allCases.map(\.rawValue).joined(separator: ", "))) against numpy's pass and faiss-cpu's exact kNN.")
+    @Option(help: "Time the whole `analyze` process on a synthetic set of real size against numpy's pass and faiss-cpu's exact kNN.")
     var config: ScaleConfig?
     @Option(help: "Where --config keeps its generated sets (made by Benchmarks/make_synthetic.py when missing).")
     var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"
     @Option(help: "Peers for --config, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
 
-    public func validate() throws {
+    public mutating func validate() throws {
+        let samplesFlag = nOldSpelling == nil ? "--samples" : "--n"
+        if let old = nOldSpelling {
+            try BenchBounds.benchSamples.named("--n").check(old)
+            n = old
+        }
+        if let old = dOldSpelling {
+            try BenchBounds.benchDimension.named("--d").check(old)
+            d = old
+        }
         try BenchBounds.benchSamples.check(n)
         try BenchBounds.benchDimension.check(d)
         try BenchBounds.benchClasses.check(classes)
-        if let n, classes > n { throw ValidationError("--classes \(classes) is more than --n \(n)") }
+        if let n, classes > n { throw ValidationError("--classes \(classes) is more than \(samplesFlag) \(n)") }
         try BenchBounds.threads.check(threads)
         try BenchBounds.rangeChanges.check(rangeChanges)
         try BenchBounds.repeats.check(repeats)
         try BenchBounds.frames.check(frames)
-        if config != nil && n != nil { throw ValidationError("give either --config or --n, not both") }
+        if config != nil && n != nil { throw ValidationError("give either --config or \(samplesFlag), not both") }
         let unknown = peerSet.subtracting(ScaleBench.peerNames)
         if !unknown.isEmpty { throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, none)") }
     }
@@ -144,7 +156,7 @@ public struct Bench: ParsableCommand {
         for (n, d, c) in configurations {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            process.arguments = ["bench", "--n", "\(n)", "--d", "\(d)", "--classes", "\(c)", "--seed", "\(seed)",
+            process.arguments = ["bench", "--samples", "\(n)", "--dimension", "\(d)", "--classes", "\(c)", "--seed", "\(seed)",
                                  "--threads", "\(threads)", "--range-changes", "\(rangeChanges)", "--python", python, "--json-line"]
             let out = Pipe()
             process.standardOutput = out

@@ -17,29 +17,32 @@ struct Dash: ParsableCommand {
         """
     )
 
-    @Argument(help: "Embeddings file (N×D).") var embeddings: String?
-    @Argument(help: "Labels file.") var labels: String?
-    @OptionGroup var input: InputOptions
+    @OptionGroup var data: DataSetArguments
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
     @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
-    @Option(help: Bounds.evaluateEvery.help("Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection)."))
+    @Option(name: .customLong("eval-every"),
+            help: Bounds.evaluateEvery.help("Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection)."))
     var evaluateEvery = 100
-    @Option(help: "Directory for s (save).") var saveDirectory = "tcmscope-saved"
+    @Option(name: .customLong("out"), help: ArgumentHelp("Directory for s (save).", valueName: "dir")) var saveDirectory = "tcmscope-saved"
+    // The spellings before the CLI's names were unified, kept as hidden aliases for one release.
+    @Option(name: .customLong("evaluate-every"), help: .hidden) var evaluateEveryOldSpelling: Int?
+    @Option(name: .customLong("save-directory"), help: .hidden) var saveDirectoryOldSpelling: String?
 
-    func validate() throws {
+    mutating func validate() throws {
         try Bounds.epochs.check(epochs)
+        if let old = evaluateEveryOldSpelling {
+            try Bounds.evaluateEvery.named("--evaluate-every").check(old)
+            evaluateEvery = old
+        }
+        if let old = saveDirectoryOldSpelling { saveDirectory = old }
         try Bounds.evaluateEvery.check(evaluateEvery)
-        if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
     }
 
     func run() throws {
-        let bundled = embeddings == nil
-        let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
-        let labelPath: String? = bundled ? try SampleData.path(SampleData.baselineLabels) : labels
-        let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath, options: input.loaderOptions,
-                                       dropZeroVectors: input.dropZeroVectors)
+        let bundled = data.bundled
+        let (dataset, embeddingPath, _) = try data.load()
         // Refuse before starting curses, so the message lands on a normal screen.
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {

@@ -5,9 +5,9 @@ enum Bounds {
 
     // analyze (and the calibration options the dashboard shares).
     static let points = FlagBound(flag: "--points", low: 2, high: 4096)
-    static let recallK = FlagBound(flag: "--k", low: 1, high: 10_000)
+    static let recallK = FlagBound(flag: "--recall-k", low: 1, high: 10_000)
     /// How many --k values one run may ask for.
-    static let recallKCount = FlagBound(flag: "--k (number of values)", low: 1, high: 64)
+    static let recallKCount = FlagBound(flag: "--recall-k (number of values)", low: 1, high: 64)
     static let beta = FlagBound(flag: "--beta", low: 0.0, high: 100, lowExclusive: true)
     static let epsilon = FlagBound(flag: "--epsilon", low: 0.0, high: 0.5, lowExclusive: true)
     static let threshold = FlagBound(flag: "--threshold", low: -1.0, high: 1)
@@ -33,7 +33,7 @@ enum Bounds {
     static let xbmEntries = FlagBound(flag: "--xbm × batch", low: 0, high: 1 << 26)
     static let width = FlagBound(flag: "--widths", low: 1, high: 4096)
     static let layers = FlagBound(flag: "--widths (number of layers)", low: 1, high: 16)
-    static let lr = FlagBound(flag: "--lr", low: Float(0), high: 10, lowExclusive: true)
+    static let learningRateTrain = FlagBound(flag: "--learning-rate", low: Float(0), high: 10, lowExclusive: true)
     static let weightDecay = FlagBound(flag: "--weight-decay", low: Float(0), high: 1)
     static let evalEvery = FlagBound(flag: "--eval-every", low: 0, high: 1_000_000)
     static let evalFraction = FlagBound(flag: "--eval-fraction", low: 0.0, high: 1, lowExclusive: true, highExclusive: true)
@@ -41,5 +41,5 @@ enum Bounds {
     static let tcmWeight = FlagBound(flag: "--tcm-weights", low: 0.0, high: 1000)
 
     // dash.
-    static let evaluateEvery = FlagBound(flag: "--evaluate-every", low: 1, high: 1_000_000)
+    static let evaluateEvery = FlagBound(flag: "--eval-every", low: 1, high: 1_000_000)
 }

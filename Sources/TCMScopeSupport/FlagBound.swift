@@ -35,6 +35,12 @@ public struct FlagBound<Value: Comparable & Sendable>: Sendable {
 
     public func check(_ values: [Value]) throws { for value in values { try check(value) } }
 
+    /// The same bound under another spelling of the flag (an old name kept as an alias), so a
+    /// refusal names the flag as the user typed it.
+    public func named(_ other: String) -> FlagBound {
+        FlagBound(flag: other, low: low, high: high, lowExclusive: lowExclusive, highExclusive: highExclusive)
+    }
+
     /// `text` with the range appended, for the flag's help.
     public func help(_ text: String, valueName: String? = nil) -> ArgumentHelp {
         ArgumentHelp("\(text) Range \(range).", valueName: valueName)

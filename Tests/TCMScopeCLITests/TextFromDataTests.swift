@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import TCMData
+import ArgumentParser
+@testable import TCMScopeCLI
 
 /// Reads RFC 4180 CSV: quoted fields may hold commas, quotes (doubled), CR and LF. Written here,
 /// independently of the tool's writer, to check what the tool wrote.
@@ -134,10 +136,23 @@ func parseCSV(_ text: String) -> [[String]] {
         #expect(help.status == 0)
         let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for fragment in ["0 ok;", "1 an --fail-above-* gate tripped;", "2 bad input", "3 training failed (diverged);",
-                         "64 bad command line", "130/143 interrupted", "docs/definitions.md"] {
+                         "4 any other failure", "64 bad command line", "130/143 interrupted", "docs/definitions.md"] {
             #expect(text.contains(fragment), "root --help lacks '\(fragment)'")
         }
         #expect(!text.contains("opis-tcm.md"))
         #expect(FileManager.default.fileExists(atPath: packageRoot + "/docs/definitions.md"))
+    }
+
+    /// A failure that is neither bad input, a gate nor the command line gets its own status (4),
+    /// not the gate's 1; the parser's own outcomes keep theirs.
+    @Test func otherFailuresHaveTheirOwnStatus() throws {
+        struct Unexpected: Error {}
+        #expect(TCMScope.exitStatus(forOther: Unexpected()) == 4)
+        #expect(TCMScope.exitStatus(forOther: CocoaError(.fileWriteUnknown)) == 4)
+        #expect(TCMScope.exitStatus(forOther: ValidationError("bad")) == 64)
+        #expect(TCMScope.exitStatus(forOther: ExitCode(1)) == 1, "an explicit ExitCode keeps its value")
+        #expect(TCMScope.exitStatus(forOther: CleanExit.helpRequest()) == 0)
+        let version = try tcmscope(["--version"])
+        #expect(version.status == 0 && version.stdout == TCMScope.version + "\n")
     }
 }
