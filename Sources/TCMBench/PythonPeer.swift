@@ -32,7 +32,9 @@ enum PythonPeer {
     /// Runs `Benchmarks/<script>` with `arguments`; `blasThreads` sets OPENBLAS_NUM_THREADS.
     /// Returns the run, or the one-line reason it failed (with the install hint when the cause
     /// is a missing interpreter or module).
-    static func run(_ script: String, _ arguments: [String], python: String, blasThreads: Int? = nil) -> Result<Run, PeerFailure> {
+    static func run(
+        _ script: String, _ arguments: [String], python: String, blasThreads: Int? = nil
+    ) -> Result<Run, PeerFailure> {
         guard let path = try? SampleData.repositoryFile("Benchmarks/" + script) else {
             return .failure(PeerFailure(message: "Benchmarks/\(script) not found"))
         }
@@ -49,11 +51,14 @@ enum PythonPeer {
         }
         let lastError = child.stderr.split(separator: "\n").last.map(String.init) ?? ""
         guard child.status == 0 else {
-            let missing = child.status == 127 || lastError.contains("ModuleNotFoundError") || lastError.contains("No module named")
+            let missing =
+                child.status == 127 || lastError.contains("ModuleNotFoundError")
+                || lastError.contains("No module named")
             return .failure(PeerFailure(message: "status \(child.status): \(lastError)" + (missing ? "; \(hint)" : "")))
         }
         guard let line = child.stdout.split(separator: "\n").last,
-              let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        else {
             return .failure(PeerFailure(message: "no JSON result on its last line"))
         }
         return .success(Run(child: child, json: json))
@@ -63,7 +68,9 @@ enum PythonPeer {
     static func missing(module: String, package: String, python: String) -> String? {
         let probe = try? ScaleBench.runChild([python, "-c", "import \(module)"])
         guard let probe, probe.status == 0 else {
-            let why = probe.map { String($0.stderr.split(separator: "\n").last ?? "status \($0.status)") } ?? "\(python) did not start"
+            let why =
+                probe.map { String($0.stderr.split(separator: "\n").last ?? "status \($0.status)") }
+                ?? "\(python) did not start"
             return "\(why)); \(installHint(python: python, packages: package))"
         }
         return nil

@@ -13,8 +13,10 @@ public struct Style: Equatable, Hashable, Sendable {
     public var bold = false
     public var reverse = false
     public var dim = false
-    public init(foreground: Color = .terminalDefault, background: Color = .terminalDefault, bold: Bool = false,
-                reverse: Bool = false, dim: Bool = false) {
+    public init(
+        foreground: Color = .terminalDefault, background: Color = .terminalDefault, bold: Bool = false,
+        reverse: Bool = false, dim: Bool = false
+    ) {
         self.foreground = foreground
         self.background = background
         self.bold = bold
@@ -41,7 +43,10 @@ public struct Cell: Equatable, Sendable {
 public struct Rect: Equatable, Sendable {
     public var x: Int, y: Int, width: Int, height: Int
     public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x; self.y = y; self.width = max(0, width); self.height = max(0, height)
+        self.x = x
+        self.y = y
+        self.width = max(0, width)
+        self.height = max(0, height)
     }
     public var maxX: Int { x + width }
     public var maxY: Int { y + height }
@@ -98,7 +103,9 @@ public struct CellBuffer: Sendable {
 
     public mutating func fill(_ rect: Rect, scalar: Unicode.Scalar = " ", style: Style = .plain) {
         for y in max(0, rect.y) ..< min(height, rect.maxY) {
-            for x in max(0, rect.x) ..< min(width, rect.maxX) { cells[y * width + x] = Cell(scalar: scalar, style: style) }
+            for x in max(0, rect.x) ..< min(width, rect.maxX) {
+                cells[y * width + x] = Cell(scalar: scalar, style: style)
+            }
         }
     }
 
@@ -110,7 +117,8 @@ public struct CellBuffer: Sendable {
     }
 
     /// A box-drawn border with a title in the top edge.
-    public mutating func box(_ rect: Rect, title: String, style: Style = .plain, titleStyle: Style = Style(bold: true)) {
+    public mutating func box(_ rect: Rect, title: String, style: Style = .plain, titleStyle: Style = Style(bold: true))
+    {
         guard rect.width >= 2 && rect.height >= 2 else { return }
         for x in rect.x + 1 ..< rect.maxX - 1 {
             self[x, rect.y] = Cell(scalar: "─", style: style)

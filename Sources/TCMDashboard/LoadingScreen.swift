@@ -68,7 +68,9 @@ public struct LoadingState: Equatable, Sendable {
     /// "60,502 × 512 · 11,316 classes · 124 MB"
     var sizeLine: String {
         var parts = ["\(grouped(rows)) × \(grouped(dimension))", "\(grouped(classes)) classes"]
-        if let fileBytes { parts.append(fileBytes >= 10_000_000 ? "\(fileBytes / 1_000_000) MB" : "\(fileBytes / 1000) kB") }
+        if let fileBytes {
+            parts.append(fileBytes >= 10_000_000 ? "\(fileBytes / 1_000_000) MB" : "\(fileBytes / 1000) kB")
+        }
         return parts.joined(separator: " · ")
     }
 

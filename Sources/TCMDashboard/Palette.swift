@@ -4,7 +4,9 @@ import TCMText
 
 /// Colours: distinct hues per class (from the 256-colour cube), and the fixed roles.
 public enum Palette {
-    static let classColors: [UInt8] = [39, 208, 76, 199, 226, 45, 141, 202, 118, 213, 33, 166, 48, 161, 220, 63, 154, 205, 81, 172]
+    static let classColors: [UInt8] = [
+        39, 208, 76, 199, 226, 45, 141, 202, 118, 213, 33, 166, 48, 161, 220, 63, 154, 205, 81, 172,
+    ]
     public static func classColor(_ c: Int) -> Color { .palette(classColors[c % classColors.count]) }
     public static let mean = Color.palette(255)
     public static let ghost = Color.palette(240)

@@ -13,7 +13,8 @@ final class AnalysisController: Sendable {
     /// A finished re-analysis of new embeddings: counts, retrieval and a PCA layout, all made
     /// off the UI thread.
     struct Analysis: Sendable {
-        var counts: PairCounts, retrieval: RetrievalReport, embeddings: Matrix, labels: Labels, step: Int, pca: [Float], meanCurve: [Double]
+        var counts: PairCounts, retrieval: RetrievalReport, embeddings: Matrix, labels: Labels, step: Int, pca: [Float],
+            meanCurve: [Double]
         /// The user's own embeddings of the same rows, before the adapter: the ghost's curves.
         var baseline: PairCounts?
     }
@@ -37,14 +38,18 @@ final class AnalysisController: Sendable {
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             var tiling = PairCounts.Tiling()
             tiling.threads = 1
-            let baseline = original.map { PairCounts.compute(layout: ClassLayout(embeddings: $0, labels: labels), tiling: tiling) }
+            let baseline = original.map {
+                PairCounts.compute(layout: ClassLayout(embeddings: $0, labels: labels), tiling: tiling)
+            }
             let layout = ClassLayout(embeddings: embeddings, labels: labels)
             let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, tiling: tiling, ks: [1])
             let unit = RowNorms.normalized(embeddings)
             let pca = PCA(fitting: unit, components: 2).transform(unit).values
             let meanCurve = DashboardState.meanCurve(ThresholdAnalyzer(counts: counts), utility)
-            results.put(Analysis(counts: counts, retrieval: retrieval, embeddings: embeddings, labels: labels, step: step, pca: pca,
-                                 meanCurve: meanCurve, baseline: baseline))
+            results.put(
+                Analysis(
+                    counts: counts, retrieval: retrieval, embeddings: embeddings, labels: labels, step: step, pca: pca,
+                    meanCurve: meanCurve, baseline: baseline))
             // Wake again once idle: a result that was waiting for this one can start now.
             busy.store(false, ordering: .releasing)
             wake.signal()

@@ -38,15 +38,22 @@ public final class DashboardApp: LoopScreen {
 
     /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
     /// loading screen instead, see `LoadingScreenLoop`).
-    public convenience init(dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int,
-                            saveDirectory: String, evaluateEvery: Int = 100) {
-        let analysis = DashboardApp.initialAnalysis(layout: ClassLayout(dataset: dataset), embeddings: dataset.embeddings, checkpoint: {})
-        self.init(dataset: dataset, analysis: analysis, title: title, bundled: bundled, loss: loss, epochs: epochs,
-                  saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
+    public convenience init(
+        dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int,
+        saveDirectory: String, evaluateEvery: Int = 100
+    ) {
+        let analysis = DashboardApp.initialAnalysis(
+            layout: ClassLayout(dataset: dataset), embeddings: dataset.embeddings, checkpoint: {})
+        self.init(
+            dataset: dataset, analysis: analysis, title: title, bundled: bundled, loss: loss, epochs: epochs,
+            saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
     }
 
-    public init(dataset: Dataset, analysis initial: InitialAnalysis, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind,
-                epochs: Int, saveDirectory: String, evaluateEvery: Int = 100) {
+    public init(
+        dataset: Dataset, analysis initial: InitialAnalysis, title: String, bundled: Bool,
+        loss: TrainingConfig.LossSpec.Kind,
+        epochs: Int, saveDirectory: String, evaluateEvery: Int = 100
+    ) {
         self.evaluateEvery = evaluateEvery
         self.dataset = dataset
         self.bundled = bundled
@@ -59,7 +66,8 @@ public final class DashboardApp: LoopScreen {
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = loss.rawValue
         state.lossChoices = TrainingConfig.LossSpec.Kind.allCases.map(\.rawValue)
-        state.trainingDescription = bundled
+        state.trainingDescription =
+            bundled
             ? "bundled checkpoint → MNIST train (60k); test-set curves every \(evaluateEvery) steps"
             : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(evaluateEvery) steps"
         evalEmbeddings = dataset.embeddings
@@ -96,7 +104,8 @@ public final class DashboardApp: LoopScreen {
     /// Every change is announced by a wake-up, so the loop needs no deadline of its own while
     /// idle; while a job runs, a second bounds the wait in case a wake-up was missed.
     public var nextDeadline: Duration? {
-        projection.job != nil || trainer.job != nil || state.training.running || analysis.isBusy || state.pendingReport != nil
+        projection.job != nil || trainer.job != nil || state.training.running || analysis.isBusy
+            || state.pendingReport != nil
             ? .seconds(1) : nil
     }
 
@@ -137,8 +146,9 @@ public final class DashboardApp: LoopScreen {
         changed = trainingChanged || changed
         if let evaluation {
             let original = state.baseline == nil ? heldOutOriginal : nil
-            analysis.start(evaluation.embeddings, labels: trainingEvalLabels ?? evalLabels, step: evaluation.step,
-                           utility: state.options.utility, original: original)
+            analysis.start(
+                evaluation.embeddings, labels: trainingEvalLabels ?? evalLabels, step: evaluation.step,
+                utility: state.options.utility, original: original)
         }
         changed = reports.update(&state) || changed
         if let a = analysis.take() {
@@ -156,9 +166,13 @@ public final class DashboardApp: LoopScreen {
 
     /// t: starts fine-tuning with the loss and TCM switch chosen in the pane.
     public func startTraining() {
-        guard training == nil && !state.training.running else { state.status = "fine-tuning already running (p pause, c cancel)"; return }
+        guard training == nil && !state.training.running else {
+            state.status = "fine-tuning already running (p pause, c cancel)"
+            return
+        }
         var config = TrainingConfig()
-        config.loss = TrainingConfig.LossSpec(kind: TrainingConfig.LossSpec.Kind(rawValue: state.lossName) ?? .contrastive)
+        config.loss = TrainingConfig.LossSpec(
+            kind: TrainingConfig.LossSpec.Kind(rawValue: state.lossName) ?? .contrastive)
         config.tcm = state.useTCM ? TCMRegularizer() : nil
         config.epochs = epochs
         config.evaluateEvery = evaluateEvery
@@ -177,7 +191,8 @@ public final class DashboardApp: LoopScreen {
                 return
             }
             let heldOut = dataset.embeddings.gatherRows(split.eval)
-            adapter = .init(train: split.train, trainLabels: trainLabels, evalInputs: heldOut, evalLabels: heldOutLabels)
+            adapter = .init(
+                train: split.train, trainLabels: trainLabels, evalInputs: heldOut, evalLabels: heldOutLabels)
             trainingEvalLabels = heldOutLabels
             heldOutOriginal = heldOut
             state.baseline = nil  // the ghost becomes your embeddings of the held-out rows
@@ -189,6 +204,7 @@ public final class DashboardApp: LoopScreen {
 
     /// s: writes the current embeddings, curves, report and (after fine-tuning) checkpoint, atomically.
     func save() {
-        state.status = saver.save(embeddings: evalEmbeddings, labels: evalLabels, state: state, checkpoint: trainer.finalState)
+        state.status = saver.save(
+            embeddings: evalEmbeddings, labels: evalLabels, state: state, checkpoint: trainer.finalState)
     }
 }

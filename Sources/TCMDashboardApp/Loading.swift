@@ -22,13 +22,16 @@ extension DashboardApp {
     /// before its first frame goes through here (a fused pair + retrieval pass replaces the first
     /// two stages in one place). `progress` gets each stage's fraction (from worker threads);
     /// `checkpoint` runs between stages and may throw to abandon the rest.
-    static func initialAnalysis(layout: ClassLayout, embeddings: Matrix,
-                                progress: @escaping @Sendable (LoadingState.Progress) -> Void = { _ in },
-                                checkpoint: () throws -> Void) rethrows -> InitialAnalysis {
+    static func initialAnalysis(
+        layout: ClassLayout, embeddings: Matrix,
+        progress: @escaping @Sendable (LoadingState.Progress) -> Void = { _ in },
+        checkpoint: () throws -> Void
+    ) rethrows -> InitialAnalysis {
         // One pass gives the counts and the neighbours (MetricsPass): retrieval is done when it ends.
         progress(.init(stage: .pairPass, fraction: 0))
-        let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, ks: [1],
-                                                                 progress: { progress(.init(stage: .pairPass, fraction: $0)) })
+        let (counts, retrieval) = MetricsPass.countsAndRetrieval(
+            layout: layout, ks: [1],
+            progress: { progress(.init(stage: .pairPass, fraction: $0)) })
         try checkpoint()
         progress(.init(stage: .retrieval, fraction: 1))
         // PCA is one D×D covariance product and a small eigen-solve: coarse steps are enough.
@@ -120,8 +123,9 @@ extension DashboardApp {
     /// and reads keys. Nil when the user quit (q or Ctrl-C) before it finished.
     public static func load(_ dataset: Dataset, path: String, on backend: TerminalBackend) -> InitialAnalysis? {
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-        let screen = LoadingState(file: (path as NSString).lastPathComponent, rows: dataset.count, dimension: dataset.dimension,
-                                  classes: dataset.labels.classCount, fileBytes: fileBytes)
+        let screen = LoadingState(
+            file: (path as NSString).lastPathComponent, rows: dataset.count, dimension: dataset.dimension,
+            classes: dataset.labels.classCount, fileBytes: fileBytes)
         let wake = Wakeup()
         let loop = LoadingScreenLoop(screen: screen, job: LoadingJob(dataset: dataset, wake: wake))
         EventLoop.run(loop, on: backend, wake: wake)

@@ -20,7 +20,9 @@ final class ProjectionController {
 
     /// PCA of every row (or the given `pca` layout); t-SNE in the background on a stratified
     /// subsample of at most `tsneLimit` rows, warm-started from `initial` when it is of the same rows.
-    func project(_ embeddings: Matrix, labels: Labels, initial: [Float]?, pca: [Float]?, into state: inout DashboardState) {
+    func project(
+        _ embeddings: Matrix, labels: Labels, initial: [Float]?, pca: [Float]?, into state: inout DashboardState
+    ) {
         cancel()
         if !useTSNE {
             state.projectionLabels = labels.classOf
@@ -54,9 +56,11 @@ final class ProjectionController {
     func update(_ state: inout DashboardState) -> Bool {
         var changed = false
         if let job, let snapshot = job.snapshot, snapshot.layout.count == 2 * state.projectionLabels.count,
-           state.projection != snapshot.layout {
+            state.projection != snapshot.layout
+        {
             state.projection = snapshot.layout
-            state.projectionStatus = (snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)") + tsneScope
+            state.projectionStatus =
+                (snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)") + tsneScope
             changed = true
         }
         // A refused or diverged t-SNE is a message in the projection pane (the last layout stays).

@@ -16,13 +16,18 @@ struct SaveController {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let files = OutputTransaction()  // all the files of a save, or none
-            try files.stage(NpyWriter.bytes(floats: embeddings.values, shape: [embeddings.rows, embeddings.cols]),
-                            to: directory + "/embeddings.npy")
-            try files.stage(NpyWriter.bytes(strings: labels.classOf.map { labels.classNames[Int($0)] }), to: directory + "/labels.npy")
-            try files.stage(ReportFormat.curvesCSV(state.report, counts: state.analyzer.counts), to: directory + "/curves.csv")
+            try files.stage(
+                NpyWriter.bytes(floats: embeddings.values, shape: [embeddings.rows, embeddings.cols]),
+                to: directory + "/embeddings.npy")
+            try files.stage(
+                NpyWriter.bytes(strings: labels.classOf.map { labels.classNames[Int($0)] }),
+                to: directory + "/labels.npy")
+            try files.stage(
+                ReportFormat.curvesCSV(state.report, counts: state.analyzer.counts), to: directory + "/curves.csv")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try files.stage(String(decoding: try encoder.encode(state.report), as: UTF8.self), to: directory + "/report.json")
+            try files.stage(
+                String(decoding: try encoder.encode(state.report), as: UTF8.self), to: directory + "/report.json")
             if let checkpoint { try files.stage(Checkpoint.encode(checkpoint), to: directory + "/checkpoint.tcms") }
             try files.commit()
             return "saved to \(directory)/"

@@ -42,8 +42,10 @@ final class TrainingController {
                 if let adapter {
                     config.widths = [dataset.dimension, 256, 128]
                     config.classesPerBatch = min(8, dataset.labels.classCount)
-                    data = TrainingData(trainInputs: dataset.embeddings.gatherRows(adapter.train), trainLabels: adapter.trainLabels.classOf,
-                                        evalInputs: adapter.evalInputs, evalLabels: adapter.evalLabels)
+                    data = TrainingData(
+                        trainInputs: dataset.embeddings.gatherRows(adapter.train),
+                        trainLabels: adapter.trainLabels.classOf,
+                        evalInputs: adapter.evalInputs, evalLabels: adapter.evalLabels)
                     start = TrainingState(config: config)
                 } else {
                     data = try TrainingData.bundledMNIST()
@@ -95,7 +97,8 @@ final class TrainingController {
         // Step 0 is the starting model: its curves are on screen already (bundled), or it
         // is an untrained adapter (user data), which says nothing.
         if let e = job.evaluation, let result = e.evaluation, result.step != lastEvaluatedStep, result.step > 0,
-           let embeddings = e.evalEmbeddings, canAnalyse {
+            let embeddings = e.evalEmbeddings, canAnalyse
+        {
             lastEvaluatedStep = result.step
             state.training.opisHistory.append(result.opis)
             evaluation = Evaluation(embeddings: embeddings, step: result.step)
@@ -106,7 +109,11 @@ final class TrainingController {
         case .finished(let end), .cancelled(let end):
             finalState = end
             state.training.running = false
-            if case .cancelled = job.outcome { state.training.message = "cancelled" } else { state.training.message = "done" }
+            if case .cancelled = job.outcome {
+                state.training.message = "cancelled"
+            } else {
+                state.training.message = "done"
+            }
             state.training.step = end.step
             self.job = nil
             changed = true
@@ -121,7 +128,10 @@ final class TrainingController {
 
     /// p: pauses or resumes the run.
     func pauseOrResume(_ state: inout DashboardState) {
-        guard let job else { state.status = "no fine-tuning running"; return }
+        guard let job else {
+            state.status = "no fine-tuning running"
+            return
+        }
         if job.control.isPaused { job.control.resume() } else { job.control.pause() }
         state.training.paused = job.control.isPaused
     }

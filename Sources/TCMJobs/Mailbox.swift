@@ -21,7 +21,12 @@ public final class Mailbox<Value: Sendable>: Sendable {
     }
 
     /// The held value, leaving the slot empty; nil if nothing was put since the last take.
-    public func take() -> Value? { slot.withLock { held in defer { held = nil }; return held } }
+    public func take() -> Value? {
+        slot.withLock { held in
+            defer { held = nil }
+            return held
+        }
+    }
 
     /// The held value, left in place (a job's latest state, read by every frame).
     public func peek() -> Value? { slot.withLock { $0 } }

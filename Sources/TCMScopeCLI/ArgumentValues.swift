@@ -12,7 +12,9 @@ struct NumberPair: ExpressibleByArgument, Equatable, Sendable {
 
     init?(argument: String) {
         let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), a.isFinite, b.isFinite else { return nil }
+        guard parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), a.isFinite, b.isFinite else {
+            return nil
+        }
         (first, second, text) = (a, b, argument)
     }
 
@@ -25,7 +27,9 @@ struct WidthList: ExpressibleByArgument, Equatable, Sendable {
     let text: String
 
     init?(argument: String) {
-        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
         (values, text) = (parts.map { $0! }, argument)
     }

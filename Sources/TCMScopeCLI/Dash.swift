@@ -9,12 +9,13 @@ import TCMTraining
 /// `tcmscope dash` (the default): the interactive dashboard.
 struct Dash: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Open the dashboard: live utility curves, calibration range, metrics, projection and TCM fine-tuning.",
+        abstract:
+            "Open the dashboard: live utility curves, calibration range, metrics, projection and TCM fine-tuning.",
         discussion: """
-        With no files it opens on the bundled baseline (MNIST test-set embeddings of a small \
-        contrastive model) and fine-tunes from the bundled checkpoint. With EMB and LABELS it \
-        opens on your embeddings and fine-tunes an adapter on them. Press ? inside for the keys.
-        """
+            With no files it opens on the bundled baseline (MNIST test-set embeddings of a small \
+            contrastive model) and fine-tunes from the bundled checkpoint. With EMB and LABELS it \
+            opens on your embeddings and fine-tunes an adapter on them. Press ? inside for the keys.
+            """
     )
 
     @OptionGroup var data: DataSetArguments
@@ -22,10 +23,13 @@ struct Dash: ParsableCommand {
     @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
-    @Option(name: .customLong("eval-every"),
-            help: Bounds.evaluateEvery.help("Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection)."))
+    @Option(
+        name: .customLong("eval-every"),
+        help: Bounds.evaluateEvery.help(
+            "Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection)."))
     var evaluateEvery = 100
-    @Option(name: .customLong("out"), help: ArgumentHelp("Directory for s (save).", valueName: "dir")) var saveDirectory = "tcmscope-saved"
+    @Option(name: .customLong("out"), help: ArgumentHelp("Directory for s (save).", valueName: "dir"))
+    var saveDirectory = "tcmscope-saved"
     // The spellings before the CLI's names were unified, kept as hidden aliases for one release.
     @Option(name: .customLong("evaluate-every"), help: .hidden) var evaluateEveryOldSpelling: Int?
     @Option(name: .customLong("save-directory"), help: .hidden) var saveDirectoryOldSpelling: String?
@@ -51,8 +55,10 @@ struct Dash: ParsableCommand {
         defer { terminal.close() }
         // q while loading returns here; the deferred close restores the terminal.
         guard let analysis = DashboardApp.load(dataset, path: embeddingPath, on: terminal) else { return }
-        let app = DashboardApp(dataset: dataset, analysis: analysis, title: (embeddingPath as NSString).lastPathComponent, bundled: bundled,
-                               loss: loss, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
+        let app = DashboardApp(
+            dataset: dataset, analysis: analysis, title: (embeddingPath as NSString).lastPathComponent,
+            bundled: bundled,
+            loss: loss, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
         app.run(terminal)
     }

@@ -20,15 +20,18 @@ struct DataSetArguments: ParsableArguments {
 
     /// The files to read: the given ones, or the bundled baseline's.
     func paths() throws -> (embeddings: String, labels: String?) {
-        guard let embeddings else { return (try SampleData.path(SampleData.baselineEmbeddings), try SampleData.path(SampleData.baselineLabels)) }
+        guard let embeddings else {
+            return (try SampleData.path(SampleData.baselineEmbeddings), try SampleData.path(SampleData.baselineLabels))
+        }
         return (embeddings, labels)
     }
 
     /// Reads and checks the data set (see `Dataset.load`).
     func load() throws -> (dataset: Dataset, embeddingPath: String, labelPath: String?) {
         let (embeddingPath, labelPath) = try paths()
-        let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath, options: input.loaderOptions,
-                                       dropZeroVectors: input.dropZeroVectors)
+        let dataset = try Dataset.load(
+            embeddings: embeddingPath, labels: labelPath, options: input.loaderOptions,
+            dropZeroVectors: input.dropZeroVectors)
         return (dataset, embeddingPath, labelPath)
     }
 }
@@ -37,6 +40,8 @@ extension InputOptions {
     /// The one "labels from a file or from a column, not both" check of every command that reads
     /// a data set; `labelsFile` is how the command names its labels file.
     func checkLabelSource(labelsFile: String?, named name: String = "a LABELS file") throws {
-        if labelsFile != nil && labelColumn != nil { throw ValidationError("give either \(name) or --label-column, not both") }
+        if labelsFile != nil && labelColumn != nil {
+            throw ValidationError("give either \(name) or --label-column, not both")
+        }
     }
 }

@@ -24,7 +24,9 @@ public final class NcursesTerminal: TerminalBackend {
     /// unknown TERM is an error we report, not an exit inside ncurses.
     public init() throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-            throw TerminalUnavailable(description: "stdin/stdout: not a terminal; the dashboard needs one (use `tcmscope analyze` for a text report)")
+            throw TerminalUnavailable(
+                description:
+                    "stdin/stdout: not a terminal; the dashboard needs one (use `tcmscope analyze` for a text report)")
         }
         setlocale(LC_ALL, "")
         // A parent may hand us blocked or ignored signals (a worker thread's mask survives
@@ -34,7 +36,8 @@ public final class NcursesTerminal: TerminalBackend {
         guard let screen = newterm(nil, tcm_stdout(), tcm_stdin()) else {
             tcm_guard_remove()
             let term = ProcessInfo.processInfo.environment["TERM"] ?? "(unset)"
-            throw TerminalUnavailable(description: "TERM=\(term): unknown terminal type; set TERM (e.g. xterm-256color)")
+            throw TerminalUnavailable(
+                description: "TERM=\(term): unknown terminal type; set TERM (e.g. xterm-256color)")
         }
         self.screen = screen
         inputDescriptor = STDIN_FILENO
@@ -46,7 +49,8 @@ public final class NcursesTerminal: TerminalBackend {
     public init(offscreenWidth width: Int, height: Int, term: String = "xterm-256color") throws {
         setlocale(LC_ALL, "C.UTF-8")
         guard let output = fopen("/dev/null", "w"), let input = fopen("/dev/null", "r"),
-              let screen = newterm(term, output, input) else {
+            let screen = newterm(term, output, input)
+        else {
             throw TerminalUnavailable(description: "TERM=\(term): cannot start an offscreen terminal")
         }
         self.screen = screen
@@ -98,8 +102,10 @@ public final class NcursesTerminal: TerminalBackend {
         if events.isEmpty && !wake.consume() {
             var limit = Self.longestWaitMilliseconds
             if let timeout { limit = min(limit, Int32(clamping: max(0, timeout.milliseconds))) }
-            var fds = [pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: wake.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            ]
             _ = poll(&fds, 2, limit)
             events = readAvailable()
             if wake.consume() { events.append(.wake) }
@@ -162,7 +168,10 @@ public final class NcursesTerminal: TerminalBackend {
                     x += 1
                 }
                 // The bottom-right cell cannot be written without scrolling: leave it.
-                if y == buffer.height - 1 && x == buffer.width { run.removeLast(); if run.isEmpty { continue } }
+                if y == buffer.height - 1 && x == buffer.width {
+                    run.removeLast()
+                    if run.isEmpty { continue }
+                }
                 run.append(0)
                 apply(style)
                 _ = run.withUnsafeBufferPointer { mvaddwstr(Int32(y), Int32(start), $0.baseAddress) }

@@ -31,8 +31,10 @@ public final class TestBackend: TerminalBackend {
     /// How long a `.wait` step blocks at most when the loop gave no timeout.
     private let longestWait: Duration
 
-    public init(width: Int, height: Int, script: [Step], whenDone: [Event] = [.key(.character("q"))],
-                longestWait: Duration = .seconds(30)) {
+    public init(
+        width: Int, height: Int, script: [Step], whenDone: [Event] = [.key(.character("q"))],
+        longestWait: Duration = .seconds(30)
+    ) {
         size = (width, height)
         self.script = script
         self.whenDone = whenDone

@@ -42,8 +42,9 @@ import TCMScopeSupport
         let screen = MailboxScreen(wake: wake)
         // Frame 1 is being drawn when a worker thread publishes; then the loop waits with no
         // deadline (the test backend would give up after 20 s): the wake must end that wait.
-        let backend = TestBackend(width: 30, height: 3, script: [.wait(action: {}), .events([.key(.character("q"))])],
-                                  whenDone: [], longestWait: .seconds(20))
+        let backend = TestBackend(
+            width: 30, height: 3, script: [.wait(action: {}), .events([.key(.character("q"))])],
+            whenDone: [], longestWait: .seconds(20))
         let box = screen.box
         backend.duringDraw = { frame in
             guard frame == 1 else { return }
@@ -68,10 +69,12 @@ import TCMScopeSupport
     @Test func eventsThatChangeNothingDrawNothingAndResizeRedrawsAtTheNewSize() {
         let wake = Wakeup()
         let screen = MailboxScreen(wake: wake)
-        let resizing = TestBackend(width: 20, height: 2, script: [
-            .events([.key(.character("x")), .click(x: 1, y: 1)]),  // the screen ignores both
-            .events([.resize]),
-        ], whenDone: [.key(.character("q"))])
+        let resizing = TestBackend(
+            width: 20, height: 2,
+            script: [
+                .events([.key(.character("x")), .click(x: 1, y: 1)]),  // the screen ignores both
+                .events([.resize]),
+            ], whenDone: [.key(.character("q"))])
         let quit = EventLoop.run(screen, on: resizing, wake: wake)
         #expect(quit)
         #expect(resizing.frames.count == 2, "first frame, then the resize; the ignored key and click drew nothing")
@@ -86,18 +89,21 @@ import TCMScopeSupport
         let dataset = try Dataset.validated(embeddings: matrix, labels: labels, embeddingFile: "e", labelFile: "l")
         let dir = NSTemporaryDirectory() + "tcmscope-loop-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let app = DashboardApp(dataset: dataset, title: "synthetic", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir)
+        let app = DashboardApp(
+            dataset: dataset, title: "synthetic", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir)
         app.tsneLimit = 60
         var expected = app.state
         for key in [Key.right, .right, .right, .left] { _ = expected.handle(key) }
 
         let deadline = Date().addingTimeInterval(120)
-        let backend = TestBackend(width: 120, height: 40, script: [
-            .events([.key(.right), .key(.right)]),
-            .events([.key(.right), .key(.left)]),
-            .events([.key(.character("m"))]),
-            .until { app.state.projectionStatus.hasPrefix("t-SNE of") || Date() > deadline },
-        ])
+        let backend = TestBackend(
+            width: 120, height: 40,
+            script: [
+                .events([.key(.right), .key(.right)]),
+                .events([.key(.right), .key(.left)]),
+                .events([.key(.character("m"))]),
+                .until { app.state.projectionStatus.hasPrefix("t-SNE of") || Date() > deadline },
+            ])
         app.run(backend)
 
         #expect(app.state.threshold == expected.threshold && app.state.cursor == expected.cursor)

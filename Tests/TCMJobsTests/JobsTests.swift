@@ -41,7 +41,10 @@ import TCMJobs
         let wake = Wakeup()
         let signalled = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            for _ in 0 ..< 2000 { wake.signal(); signalled.add(1, ordering: .relaxed) }
+            for _ in 0 ..< 2000 {
+                wake.signal()
+                signalled.add(1, ordering: .relaxed)
+            }
         }
         _ = wake.consume()
         let total = signalled.load(ordering: .relaxed)
@@ -63,12 +66,18 @@ import TCMJobs
         }
         // Wait until the job is seen waiting (a few checks), however late its thread started.
         var spins = 0
-        while checks.load(ordering: .relaxed) < 3 && spins < 30_000 { usleep(1000); spins += 1 }
+        while checks.load(ordering: .relaxed) < 3 && spins < 30_000 {
+            usleep(1000)
+            spins += 1
+        }
         let doneWhilePaused = done.load(ordering: .acquiring), checkedWhilePaused = checks.load(ordering: .relaxed)
         #expect(checkedWhilePaused >= 3 && !doneWhilePaused, "still waiting while paused")
         control.resume()
         spins = 0
-        while !done.load(ordering: .acquiring) && spins < 30_000 { usleep(1000); spins += 1 }
+        while !done.load(ordering: .acquiring) && spins < 30_000 {
+            usleep(1000)
+            spins += 1
+        }
         let doneAfterResume = done.load(ordering: .acquiring)
         #expect(doneAfterResume, "resume lets the job go on")
         control.cancel()

@@ -51,7 +51,13 @@ struct BruteForce {
         var ap = 0, p = 0, an = 0, ng = 0
         for a in 0 ..< n where label[a] == c {
             for b in 0 ..< n where b != a {
-                if label[b] == c { p += 1; if sims[a][b] >= t { ap += 1 } } else { ng += 1; if sims[a][b] >= t { an += 1 } }
+                if label[b] == c {
+                    p += 1
+                    if sims[a][b] >= t { ap += 1 }
+                } else {
+                    ng += 1
+                    if sims[a][b] >= t { an += 1 }
+                }
             }
         }
         return (ap, p, an, ng)
@@ -79,8 +85,10 @@ struct BruteForce {
         return s / (t.last! - t.first!)
     }
 
-    func opis(grid: [Double], kind: UtilitySpec.Kind = .tprTnr, beta: Double = 1, epsilon: Double = 0.05,
-              perThreshold: Bool = true) -> (opis: Double, epsilonOPIS: Double, terms: [Int: Double]) {
+    func opis(
+        grid: [Double], kind: UtilitySpec.Kind = .tprTnr, beta: Double = 1, epsilon: Double = 0.05,
+        perThreshold: Bool = true
+    ) -> (opis: Double, epsilonOPIS: Double, terms: [Int: Double]) {
         let classes = (0 ..< classCount).filter { size($0) >= 2 }
         let u = classes.map { c in grid.map { utility(c, $0, kind: kind, beta: beta) } }
         let mean = grid.indices.map { i in u.map { $0[i] }.reduce(0, +) / Double(classes.count) }
@@ -101,7 +109,9 @@ struct BruteForce {
             let averages = u.map { Self.rangeAverage($0, grid) }
             let order = averages.indices.sorted { averages[$0] < averages[$1] }
             gaps = grid.indices.map { i in
-                let gap = order.suffix(m).map { u[$0][i] }.reduce(0, +) / Double(m) - order.prefix(m).map { u[$0][i] }.reduce(0, +) / Double(m)
+                let gap =
+                    order.suffix(m).map { u[$0][i] }.reduce(0, +) / Double(m) - order.prefix(m).map { u[$0][i] }.reduce(
+                        0, +) / Double(m)
                 return gap * gap
             }
         }
@@ -135,12 +145,17 @@ struct BruteForce {
             let r = size(label[q]) - 1
             if r == 0 { continue }
             queries += 1
-            let ranked = (0 ..< n).filter { $0 != q }.sorted { sims[q][$0] > sims[q][$1] || (sims[q][$0] == sims[q][$1] && $0 < $1) }
+            let ranked = (0 ..< n).filter { $0 != q }.sorted {
+                sims[q][$0] > sims[q][$1] || (sims[q][$0] == sims[q][$1] && $0 < $1)
+            }
             let rel = ranked.map { label[$0] == label[q] }
             for (i, k) in ks.enumerated() where rel.prefix(k).contains(true) { recall[i] += 1 }
             rp += Double(rel.prefix(r).filter { $0 }.count) / Double(r)
             var hits = 0, sum = 0.0
-            for i in 0 ..< r where rel[i] { hits += 1; sum += Double(hits) / Double(i + 1) }
+            for i in 0 ..< r where rel[i] {
+                hits += 1
+                sum += Double(hits) / Double(i + 1)
+            }
             map += sum / Double(r)
         }
         let d = Double(queries)

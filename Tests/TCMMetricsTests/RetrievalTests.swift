@@ -10,7 +10,8 @@ import TCMTestSupport
     /// queries A0, A10, B180 find their class-mate first; B25's nearest are A10 then A0.
     @Test func handWorkedCircle() {
         let angles: [Double] = [0, 10, 25, 180]
-        let m = Matrix(rows: 4, cols: 2, values: angles.flatMap { [Float(cos($0 * .pi / 180)), Float(sin($0 * .pi / 180))] })
+        let m = Matrix(
+            rows: 4, cols: 2, values: angles.flatMap { [Float(cos($0 * .pi / 180)), Float(sin($0 * .pi / 180))] })
         let layout = ClassLayout(embeddings: m, labels: Labels(names: ["A", "A", "B", "B"]))
         let r = Retrieval.compute(layout: layout, ks: [1, 2, 4])
         #expect(r.recallAtK.map(\.recall) == [0.75, 0.75, 1.0])
@@ -43,7 +44,9 @@ import TCMTestSupport
             for excluding in Set([0, n / 2, n - 1]) {
                 let full = (0 ..< n).filter { $0 != excluding }.sorted { key($0) < key($1) }
                 for need in Set([1, 2, min(7, n - 1), n - 1]) where need <= n - 1 {
-                    let got = row.withUnsafeBufferPointer { Retrieval.nearest(row: $0.baseAddress!, count: n, excluding: excluding, need: need) }
+                    let got = row.withUnsafeBufferPointer {
+                        Retrieval.nearest(row: $0.baseAddress!, count: n, excluding: excluding, need: need)
+                    }
                     #expect(got == Array(full.prefix(need)), "n \(n), excluding \(excluding), need \(need)")
                 }
             }

@@ -9,7 +9,9 @@ import TCMBench
 /// that changed shows up as a diff. After an intended change, re-record the fixtures with
 /// `TCMSCOPE_RECORD_HELP=1 swift test --disable-xctest --filter HelpSnapshotTests` and review the diff.
 @Suite struct HelpSnapshotTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("HelpSnapshots").path
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "HelpSnapshots"
+    ).path
     static let recording = ProcessInfo.processInfo.environment["TCMSCOPE_RECORD_HELP"] == "1"
 
     static let commands: [(name: String, type: ParsableCommand.Type)] = [
