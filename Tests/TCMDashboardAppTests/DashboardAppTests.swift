@@ -17,13 +17,7 @@ import TCMScopeSupport
 
     /// 480 clustered 16-D embeddings of 6 classes, written as .npy to `dir` and loaded as a user's would be.
     func syntheticDataset(in dir: String, seed: UInt64) throws -> Dataset {
-        let (matrix, labels) = SyntheticData.clustered(n: 480, dimension: 16, classes: 6, seed: seed)
-        try AtomicFile.write(
-            NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
-        try AtomicFile.write(
-            NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
-        return try Dataset.load(
-            embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+        try loadClusteredFiles(n: 480, dimension: 16, classes: 6, seed: seed, in: dir)
     }
 
     @Test func fineTuningUpdatesTheScreenWhileKeysAreHandledAndSaves() throws {

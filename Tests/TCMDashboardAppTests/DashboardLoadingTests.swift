@@ -15,16 +15,10 @@ import TCMScopeSupport
 @Suite struct DashboardLoadingThreadingTests {
     /// Clustered embeddings written as .npy and loaded the way a user's are.
     func dataset(n: Int, dimension: Int, classes: Int) throws -> Dataset {
-        let (matrix, labels) = SyntheticData.clustered(n: n, dimension: dimension, classes: classes, seed: 5)
         let dir = NSTemporaryDirectory() + "tcmscope-loading-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try AtomicFile.write(
-            NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
-        try AtomicFile.write(
-            NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
-        return try Dataset.load(
-            embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+        return try loadClusteredFiles(n: n, dimension: dimension, classes: classes, seed: 5, in: dir)
     }
 
     @Test func backgroundLoadingReportsEveryStageAndGivesTheSynchronousResult() throws {
