@@ -22,7 +22,9 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     public mutating func unitFloat() -> Float { Float(next() >> 40) / Float(1 << 24) }
 
     /// A Float in [lo, hi).
-    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24) }
+    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
+        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
+    }
 
     /// An integer in 0 ..< n (n > 0; the modulo bias is below 2⁻³² for the sizes used here).
     public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
