@@ -37,7 +37,9 @@ let package = Package(
         // zlib, for reading the gzip-compressed MNIST IDX files without a download or a decompress step.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Files in and out: .npy, CSV/TSV, IDX(.gz), label files, atomic writers. No numerics.
-        .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels"], swiftSettings: kernelSettings),
+        .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels", "TCMText"], swiftSettings: kernelSettings),
+        // Text for a terminal: escaping users' text for one-line messages, the unsafe-scalar test, the number formatter.
+        .target(name: "TCMText"),
         // Unlinks a run's temporary output files from a signal handler (C: async-signal-safe).
         .target(name: "CTempCleanup"),
         // SIMD matrix products and the fused similarity → histogram kernel; picks the kernel path.
@@ -48,35 +50,70 @@ let package = Package(
         .target(name: "CBins", cSettings: [.unsafeFlags(["-O2"] + cSimdFlags)]),
         // The AVX-512 matrix products: the only target compiled for AVX-512 (see its header comment).
         .target(name: "TCMKernelsAVX512", swiftSettings: [.unsafeFlags(["-O"] + avx512Flags + mathFlags)]),
+        // Background-job plumbing shared by the engine and the UI: a newest-value mailbox, pause/resume/cancel,
+        // and the wake-up that lets a worker end the UI loop's wait.
+        .target(name: "TCMJobs"),
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
         .target(name: "TCMMetrics", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
         // Training: MLP embedder, losses on the similarity matrix (+ TCM), optimisers, sampler, trainer.
-        .target(name: "TCMTraining", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
+        .target(name: "TCMTraining", dependencies: ["TCMData", "TCMJobs", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
         // 2-D layouts of embeddings: PCA, Barnes–Hut t-SNE, trustworthiness, stratified subsampling.
-        .target(name: "TCMProjection", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
+        .target(name: "TCMProjection", dependencies: ["TCMData", "TCMJobs", "TCMKernels"], swiftSettings: kernelSettings),
         // Figures for reports: utility curves and 2-D layouts as self-contained SVG strings.
         .target(name: "TCMFigures", dependencies: ["TCMMetrics"]),
-        // The dashboard as pure values: screen state, keys, widgets rendering into a cell buffer.
-        .target(name: "TCMDashboard", dependencies: ["TCMData", "TCMKernels", "TCMMetrics"]),
+        // The terminal's cells as values: CellBuffer, Style, Color, Rect, Key, the dot Canvas. What widgets
+        // draw into and what a backend reads; no numerics, no data.
+        .target(name: "TCMCells", dependencies: ["TCMText"]),
+        // The dashboard as pure values: screen state, widgets rendering into a cell buffer.
+        .target(name: "TCMDashboard", dependencies: ["TCMCells", "TCMData", "TCMKernels", "TCMMetrics", "TCMText"]),
         // ncurses (wide build) through a shim header, and the one backend that draws a cell buffer.
         .systemLibrary(name: "CNcurses", path: "Sources/CNcurses"),
         .target(name: "CTerminalGuard"),
-        .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMDashboard"]),
+        // The terminal backends behind one protocol (TerminalBackend): ncurses, and a scripted one for tests.
+        .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMCells", "TCMJobs"]),
+        // What the CLI and the dashboard app share: the bundled sample, report formats, the held-out split.
+        // ... and every flag's bounds (FlagBounds) and the seeded synthetic data set of tests and benchmarks.
+        .target(name: "TCMScopeSupport", dependencies: [
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // `tcmscope bench`: every benchmark (pair pass, kernels, scale configurations, t-SNE, training, dashboard
+        // frames) and the one launcher of their Python peers (PythonPeer); a subcommand, in its own module.
+        .target(name: "TCMBench", dependencies: [
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMDashboardApp", "TCMTerminal",
+            "TCMScopeSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The dashboard's UI loop (EventLoop) and its background jobs, one controller each:
+        // analysis, projection (t-SNE), fine-tuning, saving; the loading screen's loop.
+        .target(name: "TCMDashboardApp", dependencies: [
+            "TCMData", "TCMJobs", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
+            "TCMScopeSupport",
+        ]),
         // The subcommands; a library so tests can drive them without a subprocess.
         .target(name: "TCMScopeCLI", dependencies: [
-            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal", "TCMFigures",
+            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
+            "TCMScopeSupport", "TCMDashboardApp", "TCMBench", "TCMFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
         .testTarget(name: "TCMDataTests", dependencies: ["TCMData"], exclude: ["Fixtures"]),
-        .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels"]),
-        .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels"]),
-        .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMKernels"]),
+        // What the test targets share (swift-numerics' _TestSupport): the tests' draws from the one SplitMix64.
+        .target(name: "TCMTestSupport", dependencies: ["TCMKernels"], path: "Tests/TCMTestSupport"),
+        .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels", "TCMTestSupport"]),
+        .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels", "TCMTestSupport"]),
+        .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMJobs", "TCMKernels"]),
         .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMFiguresTests", dependencies: ["TCMFigures", "TCMMetrics", "TCMData", "TCMKernels"]),
-        .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMDashboard"]),
-        .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMKernels"]),
-        .testTarget(name: "TCMScopeCLITests", dependencies: ["TCMScopeCLI", "TCMData", "TCMKernels", "tcmscope"]),
+        .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMCells"]),
+        .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMJobs", "TCMKernels"]),
+        .testTarget(name: "TCMJobsTests", dependencies: ["TCMJobs"]),
+        .testTarget(name: "TCMDashboardAppTests", dependencies: [
+            "TCMDashboardApp", "TCMDashboard", "TCMTerminal", "TCMJobs", "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection",
+            "TCMScopeSupport",
+        ]),
+        .testTarget(name: "TCMScopeCLITests", dependencies: [
+            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMData", "TCMKernels", "tcmscope",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], exclude: ["HelpSnapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

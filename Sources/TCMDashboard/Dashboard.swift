@@ -1,3 +1,7 @@
+// The cell types (CellBuffer, Style, Color, Rect, Key, Canvas) live in TCMCells; re-exported so a user of
+// the dashboard widgets has them with one import.
+@_exported import TCMCells
+
 /// Lays the panes out for the buffer's size and draws the state. The layout is computed from
 /// the size, not fixed: the curves take ~60 % of the width, the right column the rest.
 public enum Dashboard {
@@ -7,7 +11,8 @@ public enum Dashboard {
     public static func render(_ s: DashboardState, into buffer: inout CellBuffer) {
         buffer.fill(buffer.area)
         guard let layout = DashboardLayout(width: buffer.width, height: buffer.height, expanded: s.expanded) else {
-            let message = "Terminal too small: \(buffer.width)×\(buffer.height), TCMScope needs \(minimumWidth)×\(minimumHeight). Enlarge it, or q to quit."
+            let message =
+                "Terminal too small: \(buffer.width)×\(buffer.height), TCMScope needs \(minimumWidth)×\(minimumHeight). Enlarge it, or q to quit."
             var y = max(0, buffer.height / 2 - 1)
             var rest = Substring(message)
             while !rest.isEmpty && y < buffer.height {
@@ -17,9 +22,12 @@ public enum Dashboard {
             }
             return
         }
-        let title = " TCMScope  \(s.title)  ·  \(s.report.classes.count) classes  ·  OPIS \(Format.number(s.report.opis, 5))  ε-OPIS \(Format.number(s.report.epsilonOPIS, 5))\(s.reportIsStale ? "  …" : "")"
-        buffer.fill(layout.title, style: Style(background: .palette(24)))
-        buffer.write(title, x: 0, y: layout.title.y, style: Style(foreground: .palette(231), background: .palette(24), bold: true))
+        let title =
+            " TCMScope  \(s.title)  ·  \(s.report.classes.count) classes  ·  OPIS \(Format.number(s.report.opis, 5))  ε-OPIS \(Format.number(s.report.epsilonOPIS, 5))\(s.reportIsStale ? "  …" : "")"
+        buffer.fill(layout.title, style: Style(background: Palette.titleBar))
+        buffer.write(
+            title, x: 0, y: layout.title.y,
+            style: Style(foreground: Palette.titleText, background: Palette.titleBar, bold: true))
         Widgets.footer(s, &buffer, layout.footer.y)
         if let r = layout.panes[.curves] { Widgets.curves(s, &buffer, r) }
         if let r = layout.panes[.range] { Widgets.range(s, &buffer, r) }

@@ -1,12 +1,7 @@
+import TCMCells
 import TCMData
 import TCMKernels
 import TCMMetrics
-
-/// Keys the dashboard understands (the backend translates terminal input into these).
-public enum Key: Equatable, Sendable {
-    case left, right, up, down, tab, backTab, enter, escape
-    case character(Character)
-}
 
 /// Things a key asks the app to do beyond changing the state.
 public enum DashboardAction: Equatable, Sendable {
@@ -107,7 +102,9 @@ public struct DashboardState: Sendable {
     public private(set) var meanCurve: [Double]
     public static let meanCurveStride = 5
 
-    public init(title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions()) {
+    public init(
+        title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions()
+    ) {
         self.title = title
         let analyzer = ThresholdAnalyzer(counts: counts)
         self.analyzer = analyzer
@@ -125,14 +122,18 @@ public struct DashboardState: Sendable {
 
     mutating func sortClasses() {
         let classes = report.classes.indices
-        classOrder = sortByOPISTerm ? classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) } : Array(classes)
+        classOrder =
+            sortByOPISTerm
+            ? classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) }
+            : Array(classes)
     }
 
     /// The range's ends and the global FAR there, for `options`.
     public static func rangeEnds(_ options: OPISOptions, _ analyzer: ThresholdAnalyzer) -> RangeEnds {
         let grid = ThresholdGrid(spec: options.range, points: options.points, counts: analyzer.counts)
-        return RangeEnds(low: grid.low, high: grid.high, farAtLow: analyzer.globalRates(edge: grid.lowEdge).far,
-                         farAtHigh: analyzer.globalRates(edge: grid.highEdge).far, points: grid.edges.count)
+        return RangeEnds(
+            low: grid.low, high: grid.high, farAtLow: analyzer.globalRates(edge: grid.lowEdge).far,
+            farAtHigh: analyzer.globalRates(edge: grid.highEdge).far, points: grid.edges.count)
     }
 
     /// Ū(t) every `meanCurveStride` bins over the whole axis (a background job can make it too).
@@ -281,9 +282,13 @@ public struct DashboardState: Sendable {
     /// threshold to that column, on the class table it focuses that class, anywhere else it
     /// focuses the pane under it.
     public mutating func click(x: Int, y: Int, screenWidth: Int, screenHeight: Int) {
-        if showHelp { showHelp = false; return }
+        if showHelp {
+            showHelp = false
+            return
+        }
         guard let layout = DashboardLayout(width: screenWidth, height: screenHeight, expanded: expanded),
-              let (pane, rect) = layout.panes.first(where: { $0.value.contains(x: x, y: y) }) else { return }
+            let (pane, rect) = layout.panes.first(where: { $0.value.contains(x: x, y: y) })
+        else { return }
         focus = pane
         let axisColumns: Rect?
         switch pane {
@@ -300,16 +305,17 @@ public struct DashboardState: Sendable {
         }
         guard let columns = axisColumns, columns.width > 0, x >= columns.x, x < columns.maxX else { return }
         // The middle of the clicked column, on the same window the panes draw.
-        let v = view
-        let t = v.low + (v.high - v.low) * (Double(x - columns.x) + 0.5) / Double(columns.width)
-        cursor = bins.edge(nearest: t)
+        cursor = bins.edge(nearest: ThresholdAxis(view, over: columns).threshold(atColumn: x))
         moveOperatingPoint()
         status = "threshold set by mouse"
     }
 
     /// `l` in the fine-tuning pane: the next base loss for the next run (a run in progress keeps its own).
     mutating func chooseNextLoss() {
-        guard !lossChoices.isEmpty else { status = "no other losses to choose"; return }
+        guard !lossChoices.isEmpty else {
+            status = "no other losses to choose"
+            return
+        }
         let next = ((lossChoices.firstIndex(of: lossName) ?? -1) + 1) % lossChoices.count
         lossName = lossChoices[next]
         status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
@@ -329,12 +335,18 @@ public struct DashboardState: Sendable {
             var farLow = max(s.farAtLow, 1e-7), farHigh = max(s.farAtHigh, 1e-7)
             if low != 0 { farLow = min(1, farLow * pow10(-0.1 * Double(low))) }
             if high != 0 { farHigh = min(1, farHigh * pow10(-0.1 * Double(high))) }
-            if farLow <= farHigh { status = "range ends would cross"; return }
+            if farLow <= farHigh {
+                status = "range ends would cross"
+                return
+            }
             options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
         } else {
             let step = Double(cursorStep) * bins.width
             let lo = s.low + Double(low) * step, hi = s.high + Double(high) * step
-            if lo >= hi { status = "range ends would cross"; return }
+            if lo >= hi {
+                status = "range ends would cross"
+                return
+            }
             options.range = .similarity(low: max(-1, lo), high: min(1, hi))
         }
         recompute()

@@ -1,3 +1,5 @@
+import TCMCells
+
 /// Where every pane goes for a screen size. Computed from the size, never hard-coded, and shared
 /// by the renderer and by mouse hit-testing so that a click lands where the pane was drawn.
 public struct DashboardLayout: Equatable, Sendable {

@@ -1,3 +1,5 @@
+import TCMCells
+
 /// The first analysis of a large set takes a while: this screen says what it is doing and how
 /// far it got, while the UI loop keeps reading keys (q quits at once).
 public struct LoadingState: Equatable, Sendable {
@@ -66,7 +68,9 @@ public struct LoadingState: Equatable, Sendable {
     /// "60,502 × 512 · 11,316 classes · 124 MB"
     var sizeLine: String {
         var parts = ["\(grouped(rows)) × \(grouped(dimension))", "\(grouped(classes)) classes"]
-        if let fileBytes { parts.append(fileBytes >= 10_000_000 ? "\(fileBytes / 1_000_000) MB" : "\(fileBytes / 1000) kB") }
+        if let fileBytes {
+            parts.append(fileBytes >= 10_000_000 ? "\(fileBytes / 1_000_000) MB" : "\(fileBytes / 1000) kB")
+        }
         return parts.joined(separator: " · ")
     }
 
@@ -129,7 +133,7 @@ public enum LoadingScreen {
 
     static func bar(_ fraction: Double, width: Int, into buffer: inout CellBuffer, x: Int, y: Int) {
         let filled = Int((fraction * Double(width)).rounded(.down))
-        buffer.write(String(repeating: "█", count: filled), x: x, y: y, style: Style(foreground: .palette(39)))
+        buffer.write(String(repeating: "█", count: filled), x: x, y: y, style: Style(foreground: Palette.progress))
         buffer.write(String(repeating: "░", count: width - filled), x: x + filled, y: y, style: Style(dim: true))
     }
 }

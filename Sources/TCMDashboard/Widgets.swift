@@ -1,4 +1,5 @@
 import Foundation
+import TCMCells
 import TCMMetrics
 
 /// The panes, each drawing into its rectangle of the buffer.
@@ -12,12 +13,14 @@ enum Widgets {
         // Legend row, then the plot with a 6-column axis on the left and a tick row below.
         let parts = DashboardLayout.curveParts(rect)
         let (legendRow, axis, plot, tickRow) = (parts.legend, parts.axis, parts.plot, parts.ticks)
-        let view = s.view
-        func column(_ t: Double) -> Int { plot.x + Int(((t - view.low) / (view.high - view.low) * Double(plot.width)).rounded(.down)) }
+        let axisMap = ThresholdAxis(s.view, over: plot)
+        func column(_ t: Double) -> Int { axisMap.column(of: t) }
 
         // Calibration range shading and the threshold cursor, under the curves.
         let lo = column(s.range.low), hi = column(s.range.high)
-        buffer.setBackground(Rect(x: max(plot.x, lo), y: plot.y, width: min(plot.maxX, hi + 1) - max(plot.x, lo), height: plot.height), Palette.range)
+        buffer.setBackground(
+            Rect(x: max(plot.x, lo), y: plot.y, width: min(plot.maxX, hi + 1) - max(plot.x, lo), height: plot.height),
+            Palette.range)
         let cursorColumn = column(s.threshold)
         if cursorColumn >= plot.x && cursorColumn < plot.maxX {
             buffer.setBackground(Rect(x: cursorColumn, y: plot.y, width: 1, height: plot.height), Palette.cursor)
@@ -25,13 +28,19 @@ enum Widgets {
 
         var canvas = Canvas(columns: plot.width, rows: plot.height, mode: s.canvasMode)
         let samples = canvas.dotsWide
-        let edges = (0 ..< samples).map { s.bins.edge(nearest: view.low + (view.high - view.low) * (Double($0) + 0.5) / Double(samples)) }  // ascending
+        let edges = (0 ..< samples).map {
+            s.bins.edge(nearest: axisMap.threshold(Double($0) + 0.5, of: Double(samples)))
+        }  // ascending
         func y(_ u: Double) -> Int { Int(((1 - u) * Double(canvas.dotsHigh - 1)).rounded()) }
         func draw(_ analyzer: ThresholdAnalyzer, _ c: Int, color: Color, bold: Bool = false) {
             var previous: Int? = nil
             for (x, e) in edges.enumerated() {
                 let yy = y(analyzer.utility(c, edge: e, spec: s.options.utility))
-                if let p = previous { canvas.line(x - 1, p, x, yy, color: color, bold: bold) } else { canvas.set(x, yy, color: color, bold: bold) }
+                if let p = previous {
+                    canvas.line(x - 1, p, x, yy, color: color, bold: bold)
+                } else {
+                    canvas.set(x, yy, color: color, bold: bold)
+                }
                 previous = yy
             }
         }
@@ -42,7 +51,9 @@ enum Widgets {
             for c in drawn where c < baseline.counts.classCount { draw(baseline, c, color: Palette.ghost) }
         }
         for c in drawn.reversed() where c != s.focusedClass { draw(s.analyzer, c, color: Palette.classColor(c)) }
-        if let f = s.focusedClass, s.report.classes[f].inOPIS { draw(s.analyzer, f, color: Palette.classColor(f), bold: true) }
+        if let f = s.focusedClass, s.report.classes[f].inOPIS {
+            draw(s.analyzer, f, color: Palette.classColor(f), bold: true)
+        }
         // The mean curve Ū(t), emphasised.
         var previous: Int? = nil
         for (x, e) in edges.enumerated() {
@@ -55,22 +66,28 @@ enum Widgets {
         // Axes and labels.
         for (label, u) in [("1.0", 1.0), ("0.5", 0.5), ("0.0", 0.0)] {
             let row = plot.y + Int(((1 - u) * Double(plot.height - 1)).rounded())
-            buffer.write(label.padding(toLength: 5, withPad: " ", startingAt: 0) + "┤", x: axis.x, y: row, style: Style(foreground: Palette.axis))
+            buffer.write(
+                label.padding(toLength: 5, withPad: " ", startingAt: 0) + "┤", x: axis.x, y: row,
+                style: Style(foreground: Palette.axis))
         }
         let ticks = max(2, plot.width / 14)
         for k in 0 ... ticks {
-            let t = view.low + (view.high - view.low) * Double(k) / Double(ticks)
+            let t = axisMap.threshold(Double(k), of: Double(ticks))
             let x = min(column(t), plot.maxX - 6)
             buffer.write(String(format: "%.3f", t), x: x, y: tickRow.y, style: Style(foreground: Palette.axis))
         }
         // Legend: mean, then the drawn classes in colour.
         var x = legendRow.x
-        buffer.write("━ mean", x: x, y: legendRow.y, style: Style(foreground: Palette.mean, bold: true)); x += 8
-        buffer.write("│t=\(Format.number(s.threshold))", x: x, y: legendRow.y, style: Style(foreground: .palette(226))); x += 10
+        buffer.write("━ mean", x: x, y: legendRow.y, style: Style(foreground: Palette.mean, bold: true))
+        x += 8
+        buffer.write(
+            "│t=\(Format.number(s.threshold))", x: x, y: legendRow.y, style: Style(foreground: Palette.highlight))
+        x += 10
         for c in drawn.prefix(12) {
             let name = "■\(s.report.classes[c].name.prefix(8)) "
             if x + name.count >= legendRow.maxX { break }
-            buffer.write(name, x: x, y: legendRow.y, style: Style(foreground: Palette.classColor(c), bold: c == s.focusedClass))
+            buffer.write(
+                name, x: x, y: legendRow.y, style: Style(foreground: Palette.classColor(c), bold: c == s.focusedClass))
             x += name.unicodeScalars.count
         }
     }
@@ -78,24 +95,35 @@ enum Widgets {
     // MARK: Calibration range
 
     static func range(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
-        buffer.box(rect, title: "\(Pane.range.title)  (edit by \(s.rangeInFAR ? "FAR" : "similarity"), r toggles)", style: frame(s, .range))
+        buffer.box(
+            rect, title: "\(Pane.range.title)  (edit by \(s.rangeInFAR ? "FAR" : "similarity"), r toggles)",
+            style: frame(s, .range))
         let inner = rect.inset(1)
         guard inner.height >= 1 else { return }
         let st = s.range
-        let text = "lo \(Format.number(st.low)) (FAR \(Format.far(st.farAtLow)))   hi \(Format.number(st.high)) (FAR \(Format.far(st.farAtHigh)))   K=\(st.points)   t=\(Format.number(s.threshold))"
+        let text =
+            "lo \(Format.number(st.low)) (FAR \(Format.far(st.farAtLow)))   hi \(Format.number(st.high)) (FAR \(Format.far(st.farAtHigh)))   K=\(st.points)   t=\(Format.number(s.threshold))"
         buffer.write(text, x: inner.x, y: inner.y, limit: inner.width)
         if inner.height >= 2 {
             // The range as a bar on the curves' threshold axis.
-            let view = s.view
             let bar = DashboardLayout.rangeBar(rect)
-            func column(_ t: Double) -> Int { bar.x + Int(((t - view.low) / (view.high - view.low) * Double(bar.width)).rounded(.down)) }
+            let axisMap = ThresholdAxis(s.view, over: bar)
+            func column(_ t: Double) -> Int { axisMap.column(of: t) }
             let lo = max(bar.x, column(st.low)), hi = min(bar.maxX - 1, column(st.high))
-            for x in bar.x ..< bar.maxX { buffer[x, inner.y + 1] = Cell(scalar: "·", style: Style(foreground: Palette.axis)) }
-            if lo <= hi { for x in lo ... hi { buffer[x, inner.y + 1] = Cell(scalar: "━", style: Style(foreground: Palette.accent, bold: true)) } }
+            for x in bar.x ..< bar.maxX {
+                buffer[x, inner.y + 1] = Cell(scalar: "·", style: Style(foreground: Palette.axis))
+            }
+            if lo <= hi {
+                for x in lo ... hi {
+                    buffer[x, inner.y + 1] = Cell(scalar: "━", style: Style(foreground: Palette.accent, bold: true))
+                }
+            }
             buffer[lo, inner.y + 1] = Cell(scalar: "[", style: Style(foreground: Palette.accent, bold: true))
             buffer[hi, inner.y + 1] = Cell(scalar: "]", style: Style(foreground: Palette.accent, bold: true))
             let c = column(s.threshold)
-            if c >= bar.x && c < bar.maxX { buffer[c, inner.y + 1] = Cell(scalar: "┃", style: Style(foreground: .palette(226), bold: true)) }
+            if c >= bar.x && c < bar.maxX {
+                buffer[c, inner.y + 1] = Cell(scalar: "┃", style: Style(foreground: Palette.highlight, bold: true))
+            }
         }
     }
 
@@ -106,26 +134,45 @@ enum Widgets {
         let inner = rect.inset(1)
         let r = s.report
         let rows: [(String, String, Color)] = [
-            ("OPIS", Format.number(r.opis, 5) + (s.reportIsStale ? "  (updating…)" : ""), s.reportIsStale ? Palette.axis : r.opis < 1e-3 ? Palette.good : Palette.bad),
-            ("ε-OPIS", Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))", s.reportIsStale ? Palette.axis : .terminalDefault),
-            ("R@1 / MAP@R", s.retrieval.map { "\(Format.number($0.recallAtK.first?.recall ?? .nan))  \(Format.number($0.mapAtR))" } ?? "–", .terminalDefault),
-            ("at t=\(Format.number(s.threshold))", "FAR \(Format.far(r.global.far))  TPR \(Format.number(r.global.tpr))", .terminalDefault),
+            (
+                "OPIS", Format.number(r.opis, 5) + (s.reportIsStale ? "  (updating…)" : ""),
+                s.reportIsStale ? Palette.axis : r.opis < 1e-3 ? Palette.good : Palette.bad
+            ),
+            (
+                "ε-OPIS", Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))",
+                s.reportIsStale ? Palette.axis : .terminalDefault
+            ),
+            (
+                "R@1 / MAP@R",
+                s.retrieval.map { "\(Format.number($0.recallAtK.first?.recall ?? .nan))  \(Format.number($0.mapAtR))" }
+                    ?? "–", .terminalDefault
+            ),
+            (
+                "at t=\(Format.number(s.threshold))",
+                "FAR \(Format.far(r.global.far))  TPR \(Format.number(r.global.tpr))", .terminalDefault
+            ),
             ("EER", "\(Format.number(r.global.eer)) at \(Format.number(r.global.eerThreshold))", .terminalDefault),
         ]
         for (i, row) in rows.enumerated() where i < inner.height {
             buffer.write(row.0, x: inner.x, y: inner.y + i, style: Style(foreground: Palette.axis), limit: 16)
-            buffer.write(row.1, x: inner.x + 17, y: inner.y + i, style: Style(foreground: row.2, bold: i == 0), limit: inner.width - 17)
+            buffer.write(
+                row.1, x: inner.x + 17, y: inner.y + i, style: Style(foreground: row.2, bold: i == 0),
+                limit: inner.width - 17)
         }
     }
 
     // MARK: Class table
 
     static func table(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
-        buffer.box(rect, title: "\(Pane.table.title)  (sorted by \(s.sortByOPISTerm ? "OPIS term" : "name"), o)", style: frame(s, .table))
+        buffer.box(
+            rect, title: "\(Pane.table.title)  (sorted by \(s.sortByOPISTerm ? "OPIS term" : "name"), o)",
+            style: frame(s, .table))
         let inner = rect.inset(1)
         guard inner.height >= 2 else { return }
         // Fits 46 columns: ■ name(8) n(6) U@t(6) FAR(7) FRR(6) term(8).
-        buffer.write("  class        n    U@t     FAR    FRR    term", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
+        buffer.write(
+            "  class        n    U@t     FAR    FRR    term", x: inner.x, y: inner.y,
+            style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
         let order = s.classOrder
         let visible = inner.height - 1
         let start = s.tableFirstRow(visibleRows: visible)
@@ -134,13 +181,18 @@ enum Widgets {
             let k = s.report.classes[c]
             let name = String(k.name.prefix(8)).padding(toLength: 8, withPad: " ", startingAt: 0)
             let term = k.opisTerm.map { $0 > 0 && $0 < 1e-3 ? String(format: "%.1e", $0) : Format.number($0) } ?? "out"
-            let text = "■ " + name + String(format: "%6d ", k.size) + Format.number(k.utility) + " " + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
+            let text =
+                "■ " + name + String(format: "%6d ", k.size) + Format.number(k.utility) + " "
+                + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
                 + " " + Format.number(k.frr) + " " + term
             let focused = start + row == s.focusedRow
-            var style = Style(foreground: start + row < worstRows && s.sortByOPISTerm ? Palette.bad : .terminalDefault, reverse: focused)
+            var style = Style(
+                foreground: start + row < worstRows && s.sortByOPISTerm ? Palette.bad : .terminalDefault,
+                reverse: focused)
             style.bold = focused
             buffer.write(text, x: inner.x, y: inner.y + 1 + row, style: style, limit: inner.width)
-            buffer[inner.x, inner.y + 1 + row] = Cell(scalar: "■", style: Style(foreground: Palette.classColor(c), reverse: focused))
+            buffer[inner.x, inner.y + 1 + row] = Cell(
+                scalar: "■", style: Style(foreground: Palette.classColor(c), reverse: focused))
         }
     }
 
@@ -151,23 +203,29 @@ enum Widgets {
         let inner = rect.inset(1)
         let n = s.projectionLabels.count
         guard inner.width > 2 && inner.height > 1, n > 0, s.projection.count == 2 * n else {
-            buffer.write("computing…", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis), limit: inner.width)
+            buffer.write(
+                "computing…", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis), limit: inner.width)
             return
         }
         var minX = Float.infinity, maxX = -Float.infinity, minY = Float.infinity, maxY = -Float.infinity
         for i in 0 ..< n {
-            minX = min(minX, s.projection[2 * i]); maxX = max(maxX, s.projection[2 * i])
-            minY = min(minY, s.projection[2 * i + 1]); maxY = max(maxY, s.projection[2 * i + 1])
+            minX = min(minX, s.projection[2 * i])
+            maxX = max(maxX, s.projection[2 * i])
+            minY = min(minY, s.projection[2 * i + 1])
+            maxY = max(maxY, s.projection[2 * i + 1])
         }
         var canvas = Canvas(columns: inner.width, rows: inner.height, mode: s.canvasMode)
-        let sx = Float(canvas.dotsWide - 1) / max(maxX - minX, 1e-12), sy = Float(canvas.dotsHigh - 1) / max(maxY - minY, 1e-12)
+        let sx = Float(canvas.dotsWide - 1) / max(maxX - minX, 1e-12),
+            sy = Float(canvas.dotsHigh - 1) / max(maxY - minY, 1e-12)
         let focus = s.focusedClass.map(Int32.init)
         // Others first, the focused class last so it stays on top.
         for pass in 0 ..< 2 {
             for i in 0 ..< n where (s.projectionLabels[i] == focus) == (pass == 1) {
                 let c = Int(s.projectionLabels[i])
                 let color = focus == nil || pass == 1 ? Palette.classColor(c) : Palette.ghost
-                canvas.set(Int((s.projection[2 * i] - minX) * sx), Int((maxY - s.projection[2 * i + 1]) * sy), color: color, bold: pass == 1)
+                canvas.set(
+                    Int((s.projection[2 * i] - minX) * sx), Int((maxY - s.projection[2 * i + 1]) * sy), color: color,
+                    bold: pass == 1)
             }
         }
         canvas.render(into: &buffer, x: inner.x, y: inner.y)
@@ -178,7 +236,9 @@ enum Widgets {
     static func training(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
         let t = s.training
         let state = t.running ? (t.paused ? "paused" : "running") : "idle"
-        buffer.box(rect, title: "\(Pane.training.title)  \(s.lossName)\(s.useTCM ? " + TCM" : "")  [\(state)]", style: frame(s, .training))
+        buffer.box(
+            rect, title: "\(Pane.training.title)  \(s.lossName)\(s.useTCM ? " + TCM" : "")  [\(state)]",
+            style: frame(s, .training))
         let inner = rect.inset(1)
         guard inner.height >= 1 else { return }
         if !t.running && t.step == 0 {
@@ -188,22 +248,31 @@ enum Widgets {
                 s.trainingDescription,
             ]
             for (i, line) in lines.enumerated() where i < inner.height {
-                buffer.write(line, x: inner.x, y: inner.y + i, style: Style(foreground: i == 0 ? Palette.accent : Palette.axis, bold: i == 0), limit: inner.width)
+                buffer.write(
+                    line, x: inner.x, y: inner.y + i,
+                    style: Style(foreground: i == 0 ? Palette.accent : Palette.axis, bold: i == 0), limit: inner.width)
             }
             return
         }
         let width = max(8, min(24, inner.width / 5))
         let filled = t.totalSteps > 0 ? Int(Double(width) * Double(t.step) / Double(t.totalSteps)) : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let rate = t.samplesPerSecond >= 1000 ? String(format: "%.1fk", t.samplesPerSecond / 1000) : String(Int(t.samplesPerSecond))
+        let rate =
+            t.samplesPerSecond >= 1000
+            ? String(format: "%.1fk", t.samplesPerSecond / 1000) : String(Int(t.samplesPerSecond))
         let tcm = s.useTCM || t.tcmLoss > 0 ? " tcm \(Format.number(t.tcmLoss, 3))" : ""
-        buffer.write("\(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(tcm) \(rate)/s \(t.message)",
-                     x: inner.x, y: inner.y, style: Style(foreground: Palette.accent), limit: inner.width)
+        buffer.write(
+            "\(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(tcm) \(rate)/s \(t.message)",
+            x: inner.x, y: inner.y, style: Style(foreground: Palette.accent), limit: inner.width)
         if inner.height >= 2 {
-            buffer.write("loss  " + sparkline(t.lossHistory, width: inner.width - 6), x: inner.x, y: inner.y + 1, limit: inner.width)
+            buffer.write(
+                "loss  " + sparkline(t.lossHistory, width: inner.width - 6), x: inner.x, y: inner.y + 1,
+                limit: inner.width)
         }
         if inner.height >= 3 {
-            buffer.write("OPIS  " + sparkline(t.opisHistory, width: inner.width - 6), x: inner.x, y: inner.y + 2, style: Style(foreground: Palette.good), limit: inner.width)
+            buffer.write(
+                "OPIS  " + sparkline(t.opisHistory, width: inner.width - 6), x: inner.x, y: inner.y + 2,
+                style: Style(foreground: Palette.good), limit: inner.width)
         }
     }
 
@@ -224,20 +293,27 @@ enum Widgets {
     static func footer(_ s: DashboardState, _ buffer: inout CellBuffer, _ y: Int) {
         let keys: [(String, String)]
         switch s.focus {
-        case .curves: keys = [("←→", "threshold"), ("↑↓", "class"), ("g", "ghost"), ("b", "braille/blocks"), ("e", "expand")]
+        case .curves:
+            keys = [("←→", "threshold"), ("↑↓", "class"), ("g", "ghost"), ("b", "braille/blocks"), ("e", "expand")]
         case .range: keys = [("[ ]", "lo"), ("{ }", "hi"), ("r", "FAR/sim"), ("R", "reset")]
         case .table: keys = [("↑↓", "class"), ("o", "sort")]
         case .projection: keys = [("m", "PCA/t-SNE"), ("↑↓", "class")]
-        case .training: keys = [("t", "train"), ("l", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
+        case .training:
+            keys = [("t", "train"), ("l", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
         }
         var x = 0
         for (k, label) in keys + [("Tab", "pane"), ("s", "save"), ("?", "help"), ("q", "quit")] {
-            buffer.write(k, x: x, y: y, style: Style(foreground: .palette(16), background: Palette.accent, bold: true))
+            buffer.write(
+                k, x: x, y: y, style: Style(foreground: Palette.keyCap, background: Palette.accent, bold: true))
             x += k.unicodeScalars.count
             buffer.write(" \(label) ", x: x, y: y)
             x += label.count + 2
         }
-        if !s.status.isEmpty { buffer.write(s.status, x: max(x + 1, buffer.width - s.status.count - 1), y: y, style: Style(foreground: .palette(226))) }
+        if !s.status.isEmpty {
+            buffer.write(
+                s.status, x: max(x + 1, buffer.width - s.status.count - 1), y: y,
+                style: Style(foreground: Palette.highlight))
+        }
     }
 
     static func help(_ buffer: inout CellBuffer) {
@@ -261,10 +337,13 @@ enum Widgets {
         ]
         let w = min(buffer.width - 4, (lines.map(\.count).max() ?? 0) + 4), h = min(buffer.height - 2, lines.count + 2)
         let rect = Rect(x: (buffer.width - w) / 2, y: (buffer.height - h) / 2, width: w, height: h)
-        buffer.fill(rect, style: Style(background: .palette(235)))
-        buffer.box(rect, title: "help", style: Style(foreground: Palette.accent, background: .palette(235), bold: true))
+        buffer.fill(rect, style: Style(background: Palette.overlay))
+        buffer.box(
+            rect, title: "help", style: Style(foreground: Palette.accent, background: Palette.overlay, bold: true))
         for (i, line) in lines.enumerated() where i < h - 2 {
-            buffer.write(line, x: rect.x + 2, y: rect.y + 1 + i, style: Style(background: .palette(235), bold: i == 0), limit: w - 4)
+            buffer.write(
+                line, x: rect.x + 2, y: rect.y + 1 + i, style: Style(background: Palette.overlay, bold: i == 0),
+                limit: w - 4)
         }
     }
 }

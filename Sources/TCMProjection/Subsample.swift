@@ -1,4 +1,5 @@
 import TCMData
+import TCMKernels
 
 /// Stratified, seeded subsampling: every class keeps its share of the sample (largest-remainder
 /// rounding, at least one sample per class), so a projection of 10k of 60k points still shows
@@ -34,15 +35,5 @@ public enum StratifiedSample {
     }
 }
 
-/// SplitMix64: a small, fast generator whose sequence is the same on every platform and run.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The projection code's seeded generator: the project's one SplitMix64.
+public typealias SeededGenerator = SplitMix64

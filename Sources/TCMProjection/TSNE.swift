@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TCMJobs
 import TCMKernels
 
 /// Barnes–Hut t-SNE (van der Maaten 2014) with the defaults of scikit-learn and openTSNE:
@@ -51,14 +52,6 @@ public struct ProjectionSnapshot: Sendable {
     /// Row-major N×2.
     public let layout: [Float]
     public var finished: Bool { iteration >= totalIterations }
-}
-
-/// A flag a caller sets to stop a long computation at its next check.
-public final class CancellationFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    public init() {}
-    public func cancel() { flag.store(true, ordering: .relaxed) }
-    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
 }
 
 public enum TSNE {
@@ -149,7 +142,7 @@ public enum TSNE {
     ///   - initial: a previous layout to start from (warm start); otherwise the PCA start.
     ///   - publish: receives a snapshot every `publishEvery` iterations and at the end.
     public static func run(unitRows x: Matrix, options: TSNEOptions, initial: [Float]? = nil,
-                           cancel: CancellationFlag? = nil,
+                           cancel: JobControl? = nil,
                            publish: ((ProjectionSnapshot) -> Void)? = nil) throws -> [Float]? {
         let n = x.rows
         guard n >= 3 else { throw ProjectionError.tooFewPoints(method: "t-SNE", needed: 3, got: n) }

@@ -31,23 +31,3 @@ struct AnalysisRun {
         return AnalysisRun(input: summary, counts: counts, report: ThresholdAnalyzer(counts: counts).report(options), retrieval: retrieval)
     }
 }
-
-/// Every class's false-reject rate at the threshold where the global FAR reaches `targetFAR`:
-/// the per-class column two models can be compared on (each at its own threshold, same FAR).
-struct ClassFRRAtFAR: Codable, Equatable {
-    let targetFAR: Double
-    let threshold: Double
-    /// The global FAR actually reached (the smallest threshold with FAR ≤ target).
-    let far: Double
-    /// In the order of the report's `classes`.
-    let frr: [Double]
-
-    init(counts: PairCounts, targetFAR: Double) {
-        let analyzer = ThresholdAnalyzer(counts: counts)
-        let edge = ThresholdGrid.edge(forGlobalFAR: targetFAR, counts: counts)
-        self.targetFAR = targetFAR
-        threshold = counts.bins.threshold(atEdge: edge)
-        far = analyzer.globalRates(edge: edge).far
-        frr = (0 ..< counts.classCount).map { 1 - analyzer.classRates($0, edge: edge).tpr }
-    }
-}

@@ -19,16 +19,11 @@ struct Analyze: ParsableCommand {
         """
     )
 
-    @Argument(help: "Embeddings file (N×D).")
-    var embeddings: String?
-
-    @Argument(help: "Labels file (N labels). Omit with --label-column, or when EMBEDDINGS (.npz/safetensors) holds them.")
-    var labels: String?
-
-    @OptionGroup var input: InputOptions
+    @OptionGroup var data: DataSetArguments
+    var input: InputOptions { data.input }
     @OptionGroup var analysis: AnalysisOptions
 
-    @Option(name: .customLong("k"), parsing: .upToNextOption,
+    @Option(name: .customLong("recall-k"), parsing: .upToNextOption,
             help: Bounds.recallK.help("Recall@k values to report (at most \(Bounds.recallKCount.high)).", valueName: "k"))
     var recallKs: [Int] = [1, 2, 4, 8]
 
@@ -41,8 +36,12 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Print the per-class table as CSV on stdout.")
     var csv = false
 
-    @Option(help: ArgumentHelp("Also write the JSON report to this file (with --curves: both or neither).", valueName: "file"))
+    @Option(name: .customLong("out"), help: ArgumentHelp("Also write the JSON report to this file (with --curves: both or neither).", valueName: "file"))
     var output: String?
+
+    // The spellings before the CLI's names were unified, kept as hidden aliases for one release.
+    @Option(name: .customLong("k"), parsing: .upToNextOption, help: .hidden) var recallKsOldSpelling: [Int] = []
+    @Option(name: .customLong("output"), help: .hidden) var outputOldSpelling: String?
 
     @Option(help: ArgumentHelp("Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
     var curves: String?
@@ -59,9 +58,14 @@ struct Analyze: ParsableCommand {
     @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
     var threads: Int?
 
-    func validate() throws {
+    mutating func validate() throws {
+        if !recallKsOldSpelling.isEmpty {
+            try Bounds.recallK.named("--k").check(recallKsOldSpelling)
+            try Bounds.recallKCount.named("--k (number of values)").check(recallKsOldSpelling.count)
+            recallKs = recallKsOldSpelling
+        }
+        if let old = outputOldSpelling { output = old }
         if json && csv { throw ValidationError("choose one of --json and --csv") }
-        if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
         try Bounds.recallK.check(recallKs)
         try Bounds.recallKCount.check(recallKs.count)
         try Bounds.threads.check(threads)
@@ -76,8 +80,7 @@ struct Analyze: ParsableCommand {
         let targets = [output, curves, plot].compactMap { $0 }
         try OutputTransaction.check(targets)
         OutputTransaction.removeTemporariesOnSignals()
-        let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
-        let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.baselineLabels) : labels
+        let (embeddingPath, labelPath) = try data.paths()
         let options = try analysis.options()
         let run = try AnalysisRun.compute(embeddings: embeddingPath, labels: labelPath, input: input, options: options,
                                           retrievalKs: noRetrieval ? nil : recallKs, threads: threads,
@@ -147,15 +150,15 @@ struct FileOptions: ParsableArguments {
 /// The choices the spec leaves open: range, grid, utility, ε, ranking, operating threshold.
 struct AnalysisOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Calibration range by global FAR at its ends (default 1e-1:1e-2).", valueName: "far:far"))
-    var farRange: String?
+    var farRange: NumberPair?
 
     @Option(help: ArgumentHelp("Calibration range as cosine similarities.", valueName: "lo:hi"))
-    var range: String?
+    var range: NumberPair?
 
     @Option(help: Bounds.points.help("Number of grid thresholds K in the range, both ends included."))
     var points = 101
 
-    @Option(help: "Utility: f-tpr-tnr (F-score of TPR and TNR) or f-precision-recall.")
+    @Option(help: "Utility: the F-score of TPR and TNR, or of precision and recall.")
     var utility: UtilitySpec.Kind = .tprTnr
 
     @Option(help: Bounds.beta.help("β of the F-score."))
@@ -164,7 +167,7 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: Bounds.epsilon.help("ε of ε-OPIS: share of classes in the best and worst groups."))
     var epsilon = 0.05
 
-    @Option(help: "ε-OPIS ranking: per-threshold or range-average.")
+    @Option(help: "ε-OPIS ranking of the classes: at each threshold, or by their average over the range.")
     var ranking: OPISOptions.Ranking = .perThreshold
 
     @Option(help: Bounds.threshold.help("Operating threshold for the at-threshold columns (default: centre of the range).", valueName: "t"))
@@ -182,12 +185,12 @@ struct AnalysisOptions: ParsableArguments {
     func options() throws -> OPISOptions {
         var o = OPISOptions()
         if let farRange {
-            let (a, b) = try pair(farRange, option: "--far-range")
+            let (a, b) = (farRange.first, farRange.second)
             guard a > 0, a <= 1, b > 0, b <= 1, a != b else { throw ValidationError("--far-range values must be distinct FARs in (0, 1], e.g. 1e-1:1e-2") }
             o.range = .far(farAtLow: max(a, b), farAtHigh: min(a, b))
         }
         if let range {
-            let (a, b) = try pair(range, option: "--range")
+            let (a, b) = (range.first, range.second)
             guard a >= -1, b <= 1, a < b else { throw ValidationError("--range needs -1 ≤ lo < hi ≤ 1, e.g. 0.3:0.6") }
             o.range = .similarity(low: a, high: b)
         }
@@ -197,14 +200,6 @@ struct AnalysisOptions: ParsableArguments {
         o.ranking = ranking
         o.operatingThreshold = threshold
         return o
-    }
-
-    private func pair(_ text: String, option: String) throws -> (Double, Double) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let a = Double(parts[0]), let b = Double(parts[1]), a.isFinite, b.isFinite else {
-            throw ValidationError("\(option) takes two numbers separated by a colon, got '\(text)'")
-        }
-        return (a, b)
     }
 }
 

@@ -10,7 +10,7 @@ struct Compare: ParsableCommand {
         discussion: """
         Either A.emb B.emb LABELS (two embeddings files of the same rows, analysed with the same \
         options as analyze; or A.emb B.emb --label-column for CSV/TSV), or A.json B.json (two \
-        `analyze --output` reports, refused if their settings differ). Changes are B − A: a \
+        `analyze --out` reports, refused if their settings differ). Changes are B − A: a \
         positive change in OPIS, an OPIS term or an FRR means B is worse. Classes are listed \
         worse first. FRR is each model's at its own threshold where the global FAR reaches --far.
         """
@@ -31,7 +31,7 @@ struct Compare: ParsableCommand {
     @Flag(help: "Print the per-class comparison as CSV on stdout.")
     var csv = false
 
-    @Option(help: ArgumentHelp("Also write the JSON comparison to this file.", valueName: "file"))
+    @Option(name: .customLong("out"), help: ArgumentHelp("Also write the JSON comparison to this file.", valueName: "file"))
     var output: String?
 
     @Option(help: Bounds.failIfWorse.help("Exit with status 1 when B's OPIS exceeds A's by more than this (a CI regression gate).", valueName: "delta"))
@@ -45,7 +45,7 @@ struct Compare: ParsableCommand {
         guard files.count == 2 || files.count == 3 else {
             throw ValidationError("compare takes A B LABELS (embeddings) or A.json B.json (reports), got \(files.count) file(s)")
         }
-        if files.count == 3 && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
+        try input.checkLabelSource(labelsFile: files.count == 3 ? files[2] : nil)
         try Bounds.commonFAR.check(far)
         try Bounds.failIfWorse.check(failIfWorse)
         try Bounds.threads.check(threads)
@@ -79,7 +79,7 @@ struct Compare: ParsableCommand {
         }
     }
 
-    /// An `analyze --output` report starts with `{`; no embeddings format does. Only the first
+    /// An `analyze --out` report starts with `{`; no embeddings format does. Only the first
     /// bytes of a regular file are looked at; anything else is left to the loaders' messages.
     static func isJSONReport(_ path: String) -> Bool {
         var info = stat()
@@ -118,7 +118,7 @@ struct Compare: ParsableCommand {
             do { return try JSONDecoder().decode(AnalysisDocument.self, from: Data(FileBytes.read(path))) } catch let error as DataError {
                 throw error
             } catch {
-                throw DataError(path, "is not an analyze --output JSON report")
+                throw DataError(path, "is not an analyze --out JSON report")
             }
         }
         let first = try load(a), second = try load(b)

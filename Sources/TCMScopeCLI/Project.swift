@@ -21,7 +21,7 @@ struct Project: ParsableCommand {
     @Argument(help: "Labels file (N labels). Omit with --label-column.") var labels: String?
     @OptionGroup var input: InputOptions
 
-    @Option(help: "pca or tsne.") var method: Method = .tsne
+    @Option(help: "Projection method.") var method: Method = .tsne
     @Option(help: ArgumentHelp("Output file: .npy or .csv (with FILE.indices.npy: both or neither).", valueName: "file")) var out: String
     @Option(help: ArgumentHelp("Also draw the layout as an SVG scatter plot coloured by class.", valueName: "file.svg")) var plot: String?
     @Option(help: Bounds.maxSamples.help("Subsample (stratified by class) above this many samples.")) var maxSamples = 10_000
@@ -45,7 +45,7 @@ struct Project: ParsableCommand {
         try Bounds.learningRate.check(learningRate)
         try Bounds.trustworthinessK.check(trustworthinessK)
         try Bounds.threads.check(threads)
-        if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
+        try input.checkLabelSource(labelsFile: labels)
     }
 
     /// The files this run writes: the layout, and beside a .npy the rows kept when subsampling.

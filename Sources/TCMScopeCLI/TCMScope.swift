@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TCMBench
 import TCMData
 import TCMKernels
 import TCMTraining
@@ -16,11 +17,15 @@ public struct TCMScope: ParsableCommand {
 
         Exit status: \(ExitStatus.table)
         """,
+        version: TCMScope.version,
         subcommands: [Dash.self, Analyze.self, Compare.self, Project.self, Train.self, Apply.self, Export.self, Bench.self],
         defaultSubcommand: Dash.self
     )
 
     public init() {}
+
+    /// What `tcmscope --version` prints.
+    public static let version = "0.13.0"
 
     /// Runs the command line and returns the process exit status; bad input becomes one line on stderr.
     public static func run(arguments: [String]) -> Int32 {
@@ -50,7 +55,7 @@ public struct TCMScope: ParsableCommand {
             Terminal.printError("tcmscope: \(error.message)")
             return ExitStatus.gateTripped
         } catch {
-            let code = exitCode(for: error).rawValue
+            let code = exitStatus(forOther: error)
             if code == 0 { print(fullMessage(for: error)); return 0 }
             // A usage error is one line too (ArgumentParser's own adds the usage and a hint).
             let line = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
@@ -60,16 +65,30 @@ public struct TCMScope: ParsableCommand {
     }
 }
 
+extension TCMScope {
+    /// The status of an error none of the typed catches took: the parser's own (help, version,
+    /// usage: 0 or 64, or an explicit `ExitCode`), and for anything else `ExitStatus.failed`, so
+    /// an unexpected failure is never mistaken for a tripped gate (1).
+    static func exitStatus(forOther error: Error) -> Int32 {
+        let code = exitCode(for: error).rawValue
+        if code == ExitCode.failure.rawValue && !(error is ExitCode) { return ExitStatus.failed }
+        return code
+    }
+}
+
 /// The process exit statuses (listed in the root --help and in README).
 enum ExitStatus {
     static let ok: Int32 = 0
     static let gateTripped: Int32 = 1
     static let badInput: Int32 = 2
     static let trainingFailed: Int32 = 3
+    /// Anything else that went wrong (not the input, not a gate, not the command line).
+    static let failed: Int32 = 4
     static let usage: Int32 = 64
     static let table = """
         0 ok; 1 an --fail-above-* gate tripped; likewise compare's --fail-if-worse; 2 bad input (a file, an output target, or data \
-        the command cannot use; one line on stderr); 3 training failed (diverged); 64 bad command \
+        the command cannot use; one line on stderr); 3 training failed (diverged); 4 any other \
+        failure (one line on stderr); 64 bad command \
         line (a flag out of range, one line); 130/143 interrupted by SIGINT/SIGTERM (temporary \
         output files removed, earlier outputs untouched).
         """
@@ -115,30 +134,5 @@ final class ProgressBar: Sendable {
 
     func finish() {
         if enabled { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
-    }
-}
-
-/// Finds the bundled `sample-data/` from the working directory or from the executable's location.
-enum SampleData {
-    static let mnistImages = "mnist/t10k-images-idx3-ubyte.gz"
-    static let mnistLabels = "mnist/t10k-labels-idx1-ubyte.gz"
-    /// The bundled baseline model's MNIST test-set embeddings (see README, "Bundled baseline").
-    static let baselineEmbeddings = "baseline/eval-embeddings.npy"
-    static let baselineLabels = "baseline/eval-labels.npy"
-
-    static func path(_ relative: String) throws -> String {
-        try repositoryFile("sample-data/" + relative)
-    }
-
-    /// A file of the checkout, looked up from the working directory and the executable's folders.
-    static func repositoryFile(_ relative: String) throws -> String {
-        var candidates = [FileManager.default.currentDirectoryPath]
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0 ..< 6 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
-        for base in candidates {
-            let p = base + "/" + relative
-            if FileManager.default.fileExists(atPath: p) { return p }
-        }
-        throw DataError(relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
     }
 }

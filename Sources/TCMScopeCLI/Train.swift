@@ -22,38 +22,45 @@ struct Train: ParsableCommand {
     @Option(help: "mnist, or an embeddings file (frozen features to adapt).") var data = "mnist"
     @Option(help: "Labels file for --data EMB.") var labels: String?
     @OptionGroup var input: InputOptions
-    @Option(help: "Base loss: contrastive, triplet, multi-similarity, circle, lifted-structure or proxy-anchor.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
+    @Option(help: "Base loss.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(help: "Pair measure of contrastive, triplet and lifted-structure: cosine (similarity; m⁺ 1, m⁻ 0) or euclidean (pytorch-metric-learning's default LpDistance of normalised embeddings; contrastive m⁺ 0, m⁻ 1).")
     var distance: PairDistance = .cosine
-    @Option(help: "Triplet mining: all, semihard or hard.") var mining: TripletMarginLoss.Mining = .all
+    @Option(help: "Triplet mining.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
     @Option(help: Bounds.xbm.help("Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).", valueName: "size")) var xbm: Int?
-    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range).", valueName: "m+:m-")) var tcmMargins = "0.9:0.5"
-    @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-")) var tcmWeights = "1:1"
+    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range).", valueName: "m+:m-")) var tcmMargins = NumberPair(argument: "0.9:0.5")!
+    @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-")) var tcmWeights = NumberPair(argument: "1:1")!
     @Option(help: Bounds.epochs.help("Epochs.")) var epochs = 2
     @Option(help: Bounds.classesPerBatch.help("Classes per batch (at most the data's classes).")) var classesPerBatch = 8
     @Option(help: Bounds.samplesPerClass.help("Samples per class in a batch; the batch (classes × samples) is at most \(Bounds.batch.high) rows.")) var samplesPerClass = 32
-    @Option(help: Bounds.lr.help("Learning rate.")) var lr: Float = 1e-3
-    @Option(help: "adam or sgd (momentum 0.9).") var optimizer: OptimizerSpec.Kind = .adam
+    @Option(name: .customLong("learning-rate"), help: Bounds.learningRateTrain.help("Learning rate.")) var lr: Float = 1e-3
+    // The spelling before the CLI's names were unified, kept as a hidden alias for one release.
+    @Option(name: .customLong("lr"), help: .hidden) var lrOldSpelling: Float?
+    @Option(help: "Optimiser (sgd: momentum 0.9).") var optimizer: OptimizerSpec.Kind = .adam
     @Option(help: Bounds.weightDecay.help("Weight decay (L2, PyTorch semantics).")) var weightDecay: Float = 0
-    @Option(help: ArgumentHelp("Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \(Bounds.width.range).", valueName: "w,w")) var widths = "256,128"
+    @Option(help: ArgumentHelp("Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \(Bounds.width.range).", valueName: "w,w")) var widths = WidthList(argument: "256,128")!
     @Option(help: "Seed (model, sampler, split).") var seed: UInt64 = 1
     @Option(help: Bounds.evalEvery.help("Evaluate every N steps (default 0: every epoch).")) var evalEvery = 0
-    @Option(help: "Split of user embeddings: sample or class.") var split: SplitKind = .sample
+    @Option(help: "Hold out samples, or whole classes (open-world), of user embeddings.") var split: SplitKind = .sample
     @Option(help: Bounds.evalFraction.help("Share of user embeddings held out for evaluation.")) var evalFraction = 0.2
     @Option(help: ArgumentHelp("Continue from this checkpoint (its config wins, except --epochs).", valueName: "file")) var resume: String?
     @Option(help: ArgumentHelp("Output directory (created).", valueName: "dir")) var out: String
     @Flag(help: "Progress as JSON lines on stdout (the default when stdout is not a terminal).") var json = false
 
-    enum SplitKind: String, ExpressibleByArgument, CaseIterable { case sample, `class` }
+    typealias SplitKind = HeldOutSplit.Kind
 
-    func validate() throws {
+    mutating func validate() throws {
+        if let old = lrOldSpelling {
+            try Bounds.learningRateTrain.named("--lr").check(old)
+            lr = old
+        }
+        try input.checkLabelSource(labelsFile: labels, named: "--labels")
         try Bounds.epochs.check(epochs)
         try Bounds.classesPerBatch.check(classesPerBatch)
         try Bounds.samplesPerClass.check(samplesPerClass)
         let batch = classesPerBatch * samplesPerClass  // ≤ 1024², no overflow
         try Bounds.batch.check(batch)
-        try Bounds.lr.check(lr)
+        try Bounds.learningRateTrain.check(lr)
         try Bounds.weightDecay.check(weightDecay)
         try Bounds.evalEvery.check(evalEvery)
         try Bounds.evalFraction.check(evalFraction)
@@ -67,24 +74,15 @@ struct Train: ParsableCommand {
             try Bounds.xbmEntries.check(xbm * batch)  // ≤ 2^16 · 2^13, no overflow
         }
         _ = try parsedWidths()
-        let (mp, mn) = try pair(tcmMargins, "--tcm-margins"), (lp, ln) = try pair(tcmWeights, "--tcm-weights")
-        try Bounds.tcmMargin.check([mp, mn])
-        try Bounds.tcmWeight.check([lp, ln])
+        try Bounds.tcmMargin.check([tcmMargins.first, tcmMargins.second])
+        try Bounds.tcmWeight.check([tcmWeights.first, tcmWeights.second])
     }
 
     func parsedWidths() throws -> [Int] {
-        let w = widths.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !w.isEmpty, w.allSatisfy({ $0 != nil }) else { throw ValidationError("--widths takes integers separated by commas, e.g. 256,128; got '\(widths)'") }
-        let values = w.map { $0! }
+        let values = widths.values
         try Bounds.layers.check(values.count)
         try Bounds.width.check(values)
         return values
-    }
-
-    func pair(_ text: String, _ option: String) throws -> (Double, Double) {
-        let p = text.split(separator: ":").compactMap { Double($0) }
-        guard p.count == 2, p.allSatisfy(\.isFinite) else { throw ValidationError("\(option) takes two numbers a:b") }
-        return (p[0], p[1])
     }
 
     /// The files of a finished run in `out` (the metrics-stepN.json files join them as they come).
@@ -118,7 +116,7 @@ struct Train: ParsableCommand {
         config.loss = TrainingConfig.LossSpec(kind: loss, distance: distance)
         config.loss.tripletMining = mining
         if tcm {
-            let (mp, mn) = try pair(tcmMargins, "--tcm-margins"), (lp, ln) = try pair(tcmWeights, "--tcm-weights")
+            let (mp, mn) = (tcmMargins.first, tcmMargins.second), (lp, ln) = (tcmWeights.first, tcmWeights.second)
             config.tcm = TCMRegularizer(positiveMargin: mp, negativeMargin: mn, positiveWeight: lp, negativeWeight: ln)
         }
         config.crossBatchMemory = xbm
@@ -258,38 +256,4 @@ extension TrainingConfig.LossSpec.Kind: ExpressibleByArgument {}
 extension TripletMarginLoss.Mining: ExpressibleByArgument {}
 extension PairDistance: ExpressibleByArgument {}
 extension OptimizerSpec.Kind: ExpressibleByArgument {}
-
-extension TrainingData {
-    /// The bundled MNIST: the 60,000 training images to train on, the 10,000 test images to
-    /// evaluate on (pixels /255). Used by `train --data mnist` and the dashboard's `t`.
-    static func bundledMNIST() throws -> TrainingData {
-        let (trainX, _) = try EmbeddingLoader.load(try SampleData.path("mnist/train-images-idx3-ubyte.gz"))
-        let trainY = try LabelLoader.load(try SampleData.path("mnist/train-labels-idx1-ubyte.gz"))
-        let (testX, _) = try EmbeddingLoader.load(try SampleData.path(SampleData.mnistImages))
-        let testY = try LabelLoader.load(try SampleData.path(SampleData.mnistLabels))
-        return TrainingData(trainInputs: trainX, trainLabels: trainY.classOf, evalInputs: testX, evalLabels: testY)
-    }
-}
-
-/// The seeded train/evaluation split of user embeddings, shared by `train` and the dashboard.
-enum HeldOutSplit {
-    /// Rows for training and for evaluation: a shuffled `evalFraction` of the samples, or of the
-    /// classes (at least 2) for open-world evaluation.
-    static func rows(of labels: Labels, by kind: Train.SplitKind, evalFraction: Double, seed: UInt64) -> (train: [Int], eval: [Int]) {
-        var generator = TrainingRandom(seed: seed &+ 0xD474)
-        let count = labels.count
-        var isEval = [Bool](repeating: false, count: count)
-        switch kind {
-        case .sample:
-            var order = Array(0 ..< count)
-            for k in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(k, generator.below(k + 1)) }
-            for i in order.prefix(Int(Double(count) * evalFraction)) { isEval[i] = true }
-        case .class:
-            var classes = Array(0 ..< labels.classCount)
-            for k in stride(from: classes.count - 1, to: 0, by: -1) { classes.swapAt(k, generator.below(k + 1)) }
-            let held = Set(classes.prefix(max(2, Int(Double(classes.count) * evalFraction))))
-            for i in 0 ..< count where held.contains(Int(labels.classOf[i])) { isEval[i] = true }
-        }
-        return ((0 ..< count).filter { !isEval[$0] }, (0 ..< count).filter { isEval[$0] })
-    }
-}
+extension HeldOutSplit.Kind: ExpressibleByArgument {}

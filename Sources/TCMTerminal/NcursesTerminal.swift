@@ -1,25 +1,20 @@
 import CNcurses
 import CTerminalGuard
 import Foundation
-import TCMDashboard
+import TCMCells
+import TCMJobs
 
 /// Why the dashboard cannot start on this terminal.
 public struct TerminalUnavailable: Error, CustomStringConvertible {
     public let description: String
 }
 
-/// What the terminal reported.
-public enum TerminalEvent: Equatable {
-    case key(Key)
-    case resize
-    /// A left click at a screen cell (terminals that report the mouse).
-    case click(x: Int, y: Int)
-}
-
 /// The ncurses backend: draws a `CellBuffer` and reads keys. Not thread-safe by design: the UI
 /// loop owns it, and it is the only code that touches ncurses.
-public final class NcursesTerminal {
+public final class NcursesTerminal: TerminalBackend {
     private var screen: OpaquePointer?
+    /// The descriptor ncurses reads keys from, for `poll(2)` beside a `Wakeup`.
+    private let inputDescriptor: Int32
     /// Colour pairs made so far, keyed by (foreground + 1) << 16 | (background + 1).
     private(set) var pairs: [Int: Int16] = [:]
     /// How many colours the terminal has (0: monochrome).
@@ -29,7 +24,9 @@ public final class NcursesTerminal {
     /// unknown TERM is an error we report, not an exit inside ncurses.
     public init() throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
-            throw TerminalUnavailable(description: "stdin/stdout: not a terminal; the dashboard needs one (use `tcmscope analyze` for a text report)")
+            throw TerminalUnavailable(
+                description:
+                    "stdin/stdout: not a terminal; the dashboard needs one (use `tcmscope analyze` for a text report)")
         }
         setlocale(LC_ALL, "")
         // A parent may hand us blocked or ignored signals (a worker thread's mask survives
@@ -39,9 +36,11 @@ public final class NcursesTerminal {
         guard let screen = newterm(nil, tcm_stdout(), tcm_stdin()) else {
             tcm_guard_remove()
             let term = ProcessInfo.processInfo.environment["TERM"] ?? "(unset)"
-            throw TerminalUnavailable(description: "TERM=\(term): unknown terminal type; set TERM (e.g. xterm-256color)")
+            throw TerminalUnavailable(
+                description: "TERM=\(term): unknown terminal type; set TERM (e.g. xterm-256color)")
         }
         self.screen = screen
+        inputDescriptor = STDIN_FILENO
         colorCount = Self.setUp(screen)
     }
 
@@ -50,10 +49,12 @@ public final class NcursesTerminal {
     public init(offscreenWidth width: Int, height: Int, term: String = "xterm-256color") throws {
         setlocale(LC_ALL, "C.UTF-8")
         guard let output = fopen("/dev/null", "w"), let input = fopen("/dev/null", "r"),
-              let screen = newterm(term, output, input) else {
+            let screen = newterm(term, output, input)
+        else {
             throw TerminalUnavailable(description: "TERM=\(term): cannot start an offscreen terminal")
         }
         self.screen = screen
+        inputDescriptor = fileno(input)
         colorCount = Self.setUp(screen)
         resizeterm(Int32(height), Int32(width))
     }
@@ -89,8 +90,42 @@ public final class NcursesTerminal {
 
     public var size: (width: Int, height: Int) { (Int(tcm_cols()), Int(tcm_lines())) }
 
+    /// The longest a wait blocks in `poll(2)`: a resize (SIGWINCH) normally interrupts it, but the
+    /// signal may land on another thread, and then this bounds how late the resize is seen.
+    static let longestWaitMilliseconds: Int32 = 250
+
+    /// Blocks in `poll(2)` on the keyboard and `wake` until either is readable or `timeout`
+    /// passes, then reads every key ncurses has (without blocking). ncurses is touched only here,
+    /// on the calling (UI) thread; workers only write to the wakeup's pipe.
+    public func waitForEvents(timeout: Duration?, wake: Wakeup) -> [Event] {
+        var events = readAvailable()
+        if events.isEmpty && !wake.consume() {
+            var limit = Self.longestWaitMilliseconds
+            if let timeout { limit = min(limit, Int32(clamping: max(0, timeout.milliseconds))) }
+            var fds = [
+                pollfd(fd: inputDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: wake.fileDescriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            _ = poll(&fds, 2, limit)
+            events = readAvailable()
+            if wake.consume() { events.append(.wake) }
+        } else if events.isEmpty {
+            events.append(.wake)
+        } else if wake.consume() {
+            events.append(.wake)
+        }
+        return events
+    }
+
+    /// Every event ncurses can give without waiting (keys it has buffered count too).
+    private func readAvailable() -> [Event] {
+        var events: [Event] = []
+        while events.count < 64, let event = next(timeout: 0) { events.append(event) }
+        return events
+    }
+
     /// Waits up to `milliseconds` for input.
-    public func next(timeout milliseconds: Int32) -> TerminalEvent? {
+    public func next(timeout milliseconds: Int32) -> Event? {
         timeout(milliseconds)
         var ch: wint_t = 0
         let result = get_wch(&ch)
@@ -133,7 +168,10 @@ public final class NcursesTerminal {
                     x += 1
                 }
                 // The bottom-right cell cannot be written without scrolling: leave it.
-                if y == buffer.height - 1 && x == buffer.width { run.removeLast(); if run.isEmpty { continue } }
+                if y == buffer.height - 1 && x == buffer.width {
+                    run.removeLast()
+                    if run.isEmpty { continue }
+                }
                 run.append(0)
                 apply(style)
                 _ = run.withUnsafeBufferPointer { mvaddwstr(Int32(y), Int32(start), $0.baseAddress) }

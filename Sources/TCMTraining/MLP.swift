@@ -122,19 +122,5 @@ public struct MLP: Sendable, Equatable {
     }
 }
 
-/// The training code's seeded generator (SplitMix64), with the draws it needs.
-public struct TrainingRandom: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    public mutating func uniform(_ lo: Float, _ hi: Float) -> Float {
-        lo + (hi - lo) * Float(next() >> 40) / Float(1 << 24)
-    }
-    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-}
+/// The training code's seeded generator: the project's one SplitMix64 (`uniform(lo, hi)`, `below(n)`).
+public typealias TrainingRandom = SplitMix64

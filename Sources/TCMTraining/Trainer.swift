@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import TCMData
+import TCMJobs
 import TCMKernels
 import TCMMetrics
 
@@ -78,18 +79,6 @@ public struct TrainingState: Sendable, Equatable {
         self.step = step
         memory = config.crossBatchMemory.map { CrossBatchMemory(capacity: $0, dimension: config.widths.last!) }
     }
-}
-
-/// Pausing: the run waits at its next step while paused.
-public final class RunControl: Sendable {
-    private let cancelled = Atomic<Bool>(false)
-    private let paused = Atomic<Bool>(false)
-    public init() {}
-    public func cancel() { cancelled.store(true, ordering: .relaxed) }
-    public func pause() { paused.store(true, ordering: .relaxed) }
-    public func resume() { paused.store(false, ordering: .relaxed) }
-    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
-    public var isPaused: Bool { paused.load(ordering: .relaxed) }
 }
 
 public enum Trainer {
@@ -186,7 +175,7 @@ public enum Trainer {
     /// Trains until `config.epochs` are done, publishing snapshots; returns the final state, or
     /// the state reached when cancelled. Evaluates at the start (step 0 of a new run) and then
     /// every `evaluateEvery` steps (default: every epoch) and at the end.
-    public static func run(_ initial: TrainingState, data: TrainingData, control: RunControl? = nil,
+    public static func run(_ initial: TrainingState, data: TrainingData, control: JobControl? = nil,
                            publish: (TrainingSnapshot) -> Void) throws -> TrainingState {
         var state = initial
         let config = state.config
@@ -218,7 +207,7 @@ public enum Trainer {
         }
         if state.step == 0 { publish(evaluate()) }
         while state.step < totalSteps {
-            while control?.isPaused == true && control?.isCancelled != true { usleep(20_000); lastPublish = Date(); samplesSincePublish = 0 }
+            control?.waitWhilePaused { lastPublish = Date(); samplesSincePublish = 0 }
             if control?.isCancelled == true { return state }
             lastLosses = try step(&state, objective: objective, inputs: data.trainInputs, labels: data.trainLabels,
                                   indices: sampler.nextBatch())
@@ -245,31 +234,37 @@ public enum Trainer {
 }
 
 /// Runs training on a Dispatch queue, keeping the newest snapshot and the newest evaluation for
-/// a UI loop that polls them; pause, resume and cancel take effect at the next step.
+/// a UI loop that reads them; pause, resume and cancel take effect at the next step.
+///
+/// Contract: every snapshot and the end of the run signal `wake` (if given); `outcome` stays
+/// `.running` until the run has returned or thrown.
 public final class BackgroundTraining: Sendable {
     public enum Outcome: Sendable { case running, finished(TrainingState), cancelled(TrainingState), failed(String) }
-    private let latest = Mutex<TrainingSnapshot?>(nil)
-    private let latestEvaluation = Mutex<TrainingSnapshot?>(nil)
+    private let latest: Mailbox<TrainingSnapshot>
+    private let latestEvaluation: Mailbox<TrainingSnapshot>
     private let outcomeBox = Mutex<Outcome>(.running)
-    public let control = RunControl()
+    public let control = JobControl()
 
-    public init(_ state: TrainingState, data: TrainingData, queue: DispatchQueue = .global(qos: .userInitiated)) {
+    public init(_ state: TrainingState, data: TrainingData, queue: DispatchQueue = .global(qos: .userInitiated), wake: Wakeup? = nil) {
+        latest = Mailbox(wake: wake)
+        latestEvaluation = Mailbox(wake: wake)
         queue.async { [self] in
             do {
                 let end = try Trainer.run(state, data: data, control: control) { snapshot in
-                    self.latest.withLock { $0 = snapshot }
-                    if snapshot.evaluation != nil { self.latestEvaluation.withLock { $0 = snapshot } }
+                    self.latest.put(snapshot)
+                    if snapshot.evaluation != nil { self.latestEvaluation.put(snapshot) }
                 }
                 let cancelled = control.isCancelled
                 outcomeBox.withLock { $0 = cancelled ? .cancelled(end) : .finished(end) }
             } catch {
                 outcomeBox.withLock { $0 = .failed("\(error)") }
             }
+            wake?.signal()
         }
     }
 
-    public var snapshot: TrainingSnapshot? { latest.withLock { $0 } }
-    public var evaluation: TrainingSnapshot? { latestEvaluation.withLock { $0 } }
+    public var snapshot: TrainingSnapshot? { latest.peek() }
+    public var evaluation: TrainingSnapshot? { latestEvaluation.peek() }
     public var outcome: Outcome { outcomeBox.withLock { $0 } }
     public var isRunning: Bool { if case .running = outcome { return true } else { return false } }
 }

@@ -16,9 +16,12 @@ func sampleState() -> DashboardState {
         }
     }
     let layout = ClassLayout(embeddings: Matrix(rows: 90, cols: 3, values: values), labels: Labels(integers: labels))
-    var state = DashboardState(title: "test", counts: PairCounts.compute(layout: layout), retrieval: Retrieval.compute(layout: layout))
+    var state = DashboardState(
+        title: "test", counts: PairCounts.compute(layout: layout), retrieval: Retrieval.compute(layout: layout))
     state.projection = (0 ..< 90).flatMap { [Float($0 % 10), Float($0 / 10)] }
-    state.projectionLabels = layout.classStart.indices.dropLast().flatMap { c in [Int32](repeating: Int32(c), count: layout.size(of: c)) }
+    state.projectionLabels = layout.classStart.indices.dropLast().flatMap { c in
+        [Int32](repeating: Int32(c), count: layout.size(of: c))
+    }
     return state
 }
 
@@ -27,7 +30,9 @@ func sampleState() -> DashboardState {
         var b = CellBuffer(width: 10, height: 3)
         b.write("hello world", x: 2, y: 1)
         #expect(b.line(1) == "  hello wo")
-        b.write("x", x: -1, y: 0); b.write("y", x: 20, y: 0); b.write("z", x: 0, y: 5)  // all clipped, no crash
+        b.write("x", x: -1, y: 0)
+        b.write("y", x: 20, y: 0)
+        b.write("z", x: 0, y: 5)  // all clipped, no crash
         #expect(b.line(0) == "          ")
         b.box(Rect(x: 0, y: 0, width: 10, height: 3), title: "T")
         #expect(b.line(0).hasPrefix("┌─ T ") && b.line(2) == "└────────┘")
@@ -35,7 +40,9 @@ func sampleState() -> DashboardState {
 
     @Test func brailleDotsAndBlocks() {
         var c = Canvas(columns: 2, rows: 1)
-        c.set(0, 0, color: .palette(1)); c.set(1, 3, color: .palette(2)); c.set(2, 1, color: .palette(3))
+        c.set(0, 0, color: .palette(1))
+        c.set(1, 3, color: .palette(2))
+        c.set(2, 1, color: .palette(3))
         var b = CellBuffer(width: 2, height: 1)
         c.render(into: &b, x: 0, y: 0)
         // Cell 0: dots (0,0) = 0x01 and (1,3) = 0x80; cell 1: (0,1) = 0x02.
@@ -97,7 +104,8 @@ func sampleState() -> DashboardState {
     @Test func rangeKeysChangeOPISAndRespectOrder() {
         var s = sampleState()
         let opis = s.report.opis, lo = s.report.settings.rangeLow
-        _ = s.handle(.character("]")); _ = s.handle(.character("]"))
+        _ = s.handle(.character("]"))
+        _ = s.handle(.character("]"))
         #expect(s.report.settings.rangeLow > lo)
         #expect(s.report.opis != opis)
         _ = s.handle(.character("r"))  // similarity mode
@@ -114,7 +122,8 @@ func sampleState() -> DashboardState {
         var s = sampleState()
         _ = s.handle(.tab)
         #expect(s.focus == .range)
-        _ = s.handle(.backTab); _ = s.handle(.backTab)
+        _ = s.handle(.backTab)
+        _ = s.handle(.backTab)
         #expect(s.focus == .training)
         _ = s.handle(.down)
         #expect(s.focusedRow == 1)
@@ -153,19 +162,24 @@ func sampleState() -> DashboardState {
             #expect(owner.allSatisfy { $0 == 1 }, "every cell belongs to exactly one pane at \(w)×\(h)")
         }
         #expect(DashboardLayout(width: 79, height: 40, expanded: false) == nil)
-        #expect(DashboardLayout(width: 120, height: 40, expanded: true)?.panes.keys.sorted { $0.rawValue < $1.rawValue } == [.curves])
+        #expect(
+            DashboardLayout(width: 120, height: 40, expanded: true)?.panes.keys.sorted { $0.rawValue < $1.rawValue }
+                == [.curves])
     }
 
     @Test func clickingTheCurvesSetsTheThresholdUnderTheMouse() throws {
         var s = sampleState()
         let (w, h) = (120, 40)
-        let plot = DashboardLayout.curveParts(try #require(DashboardLayout(width: w, height: h, expanded: false)?.panes[.curves])).plot
+        let plot = DashboardLayout.curveParts(
+            try #require(DashboardLayout(width: w, height: h, expanded: false)?.panes[.curves])
+        ).plot
         // The threshold cursor is drawn in the column that was clicked.
         for column in [plot.x, plot.x + plot.width / 3, plot.maxX - 1] {
             s.click(x: column, y: plot.y + 2, screenWidth: w, screenHeight: h)
             var b = CellBuffer(width: w, height: h)
             Dashboard.render(s, into: &b)
-            let cursorColumns = Set((plot.x ..< plot.maxX).filter { b[$0, plot.y + 1].style.background == Palette.cursor })
+            let cursorColumns = Set(
+                (plot.x ..< plot.maxX).filter { b[$0, plot.y + 1].style.background == Palette.cursor })
             #expect(cursorColumns == [column], "clicked column \(column)")
             let v = s.view
             #expect(s.threshold >= v.low && s.threshold <= v.high)
@@ -198,8 +212,11 @@ func sampleState() -> DashboardState {
         _ = s.handle(.character("l"))
         #expect(s.lossName == "contrastive" && s.threshold > t, "elsewhere l moves the threshold (vim)")
         s.focus = .training
-        _ = s.handle(.character("l")); #expect(s.lossName == "circle")
-        _ = s.handle(.character("l")); _ = s.handle(.character("l")); #expect(s.lossName == "contrastive", "wraps around")
+        _ = s.handle(.character("l"))
+        #expect(s.lossName == "circle")
+        _ = s.handle(.character("l"))
+        _ = s.handle(.character("l"))
+        #expect(s.lossName == "contrastive", "wraps around")
         var b = CellBuffer(width: 120, height: 40)
         Dashboard.render(s, into: &b)
         #expect(b.line(39).contains("l loss"), "the footer shows the key for the focused pane")
@@ -211,14 +228,18 @@ func sampleState() -> DashboardState {
     func manyClassState() -> DashboardState {
         var values: [Float] = [], labels: [Int64] = []
         var seed: UInt64 = 7
-        func noise() -> Float { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Float(Int64(bitPattern: seed >> 11) % 1000) / 4000 }
+        func noise() -> Float {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: seed >> 11) % 1000) / 4000
+        }
         for c in 0 ..< 1200 {
             for _ in 0 ..< 3 {
                 for d in 0 ..< 8 { values.append(Float((c * 7 + d * 13) % 17) / 17 - 0.5 + noise()) }
                 labels.append(Int64(c))
             }
         }
-        let layout = ClassLayout(embeddings: Matrix(rows: 3600, cols: 8, values: values), labels: Labels(integers: labels))
+        let layout = ClassLayout(
+            embeddings: Matrix(rows: 3600, cols: 8, values: values), labels: Labels(integers: labels))
         return DashboardState(title: "many", counts: PairCounts.compute(layout: layout))
     }
 
@@ -258,13 +279,18 @@ func sampleState() -> DashboardState {
         let s = sampleState()
         let included = s.analyzer.classesWithPositives
         for edge in [0, 5, 9_000, 10_000, 12_345, 20_000] {
-            let brute = included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: edge, spec: s.options.utility) } / Double(included.count)
+            let brute =
+                included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: edge, spec: s.options.utility) }
+                / Double(included.count)
             if edge % DashboardState.meanCurveStride == 0 {
                 #expect(abs(s.meanUtility(atEdge: edge) - brute) < 1e-12, "edge \(edge)")
             } else {
                 // Between stored points: linear interpolation of the neighbours.
                 let lo = edge / 5 * 5, hi = lo + 5
-                let mean = { (e: Int) in included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.options.utility) } / Double(included.count) }
+                let mean = { (e: Int) in
+                    included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.options.utility) }
+                        / Double(included.count)
+                }
                 let expected = mean(lo) + (mean(hi) - mean(lo)) * Double(edge - lo) / 5
                 #expect(abs(s.meanUtility(atEdge: edge) - expected) < 1e-12, "edge \(edge)")
             }
@@ -278,5 +304,8 @@ func sampleState() -> DashboardState {
     var buffer = CellBuffer(width: 16, height: 1)
     buffer.write("a\u{1B}[2Jb\rc\u{202E}d\u{9B}e\nf", x: 0, y: 0)
     #expect(buffer.line(0) == "a\u{FFFD}[2Jb\u{FFFD}c\u{FFFD}d\u{FFFD}e\u{FFFD}f  ")
-    #expect(!buffer.text.unicodeScalars.contains { $0.value < 0x20 || (0x7F ..< 0xA0).contains($0.value) || $0 == "\u{202E}" })
+    #expect(
+        !buffer.text.unicodeScalars.contains {
+            $0.value < 0x20 || (0x7F ..< 0xA0).contains($0.value) || $0 == "\u{202E}"
+        })
 }

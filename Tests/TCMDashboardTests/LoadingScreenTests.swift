@@ -14,19 +14,19 @@ import Testing
         var b = CellBuffer(width: 60, height: 12)
         LoadingScreen.render(sopState(), into: &b)
         let golden = """
-                                                                    
-                                  TCMScope                          
-                             loading sop_e.npy                      
-                   60,502 × 512 · 9,331 classes · 123 MB            
-                                                                    
-          pair pass  ████████████████████████████████████████ 100%  
-          retrieval  ██████████████░░░░░░░░░░░░░░░░░░░░░░░░░░  37%  
-          PCA        ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░   0%  
-                                                                    
-              nearest neighbours: Recall@1, R-Precision, MAP@R      
-                                  q quits                           
-                                                                    
-        """
+                                                                        
+                                      TCMScope                          
+                                 loading sop_e.npy                      
+                       60,502 × 512 · 9,331 classes · 123 MB            
+                                                                        
+              pair pass  ████████████████████████████████████████ 100%  
+              retrieval  ██████████████░░░░░░░░░░░░░░░░░░░░░░░░░░  37%  
+              PCA        ░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░░   0%  
+                                                                        
+                  nearest neighbours: Recall@1, R-Precision, MAP@R      
+                                      q quits                           
+                                                                        
+            """
         #expect(b.text == golden, "\n\(b.text)")
         // The current stage's name is bold; stages still to come are dim.
         #expect(b[2, 6].style.bold && !b[2, 5].style.bold && b[2, 7].style.dim)
@@ -36,11 +36,11 @@ import Testing
         var b = CellBuffer(width: 20, height: 4)
         LoadingScreen.render(sopState(), into: &b)
         let golden = """
-        loading sop_e.npy   
-        retrieval  37%      
-        ███████░░░░░░░░░░░░░
-        q quits             
-        """
+            loading sop_e.npy   
+            retrieval  37%      
+            ███████░░░░░░░░░░░░░
+            q quits             
+            """
         #expect(b.text == golden, "\n\(b.text)")
         // Smaller still: clipped, never out of bounds.
         for (w, h) in [(1, 1), (5, 2), (0, 0), (43, 30), (200, 9)] {
@@ -58,7 +58,9 @@ import Testing
         s.apply(.init(stage: .pairPass, fraction: 0.4))  // a late report from another worker
         #expect(s.fraction(of: .pairPass) == 0.5)
         s.apply(.init(stage: .pca, fraction: 0.25))  // a stage can be skipped between two polls
-        #expect(s.progress.stage == .pca && s.fraction(of: .pairPass) == 1 && s.fraction(of: .retrieval) == 1 && s.fraction(of: .pca) == 0.25)
+        #expect(
+            s.progress.stage == .pca && s.fraction(of: .pairPass) == 1 && s.fraction(of: .retrieval) == 1
+                && s.fraction(of: .pca) == 0.25)
         s.apply(.init(stage: .retrieval, fraction: 0.9))
         #expect(s.progress == .init(stage: .pca, fraction: 0.25))
         s.apply(.init(stage: .pca, fraction: 7))

@@ -9,7 +9,11 @@ func handMadeNpy(descr: String, fortran: Bool = false, shape: String, payload: [
     header += String(repeating: " ", count: (64 - (prefix + header.utf8.count + 1) % 64) % 64) + "\n"
     var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [version, 0]
     let n = header.utf8.count
-    if version == 1 { out += [UInt8(n & 0xff), UInt8(n >> 8)] } else { out += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), 0, 0] }
+    if version == 1 {
+        out += [UInt8(n & 0xff), UInt8(n >> 8)]
+    } else {
+        out += [UInt8(n & 0xff), UInt8(n >> 8 & 0xff), 0, 0]
+    }
     return out + Array(header.utf8) + payload
 }
 
@@ -33,11 +37,14 @@ func write(_ bytes: [UInt8], _ path: String) {
 }
 
 /// The package root, from this file's location.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 /// Asserts that `body` throws a DataError naming `file` and whose problem contains `fragment`.
-func expectDataError(file: String, containing fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
-                     _ body: () throws -> Void) {
+func expectDataError(
+    file: String, containing fragment: String, sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) {
     do {
         try body()
         Issue.record("expected an error containing '\(fragment)'", sourceLocation: sourceLocation)

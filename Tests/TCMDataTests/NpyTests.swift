@@ -4,8 +4,11 @@ import Testing
 @Suite struct NpyReadTests {
     @Test(arguments: [UInt8(1), 2, 3])
     func everyFormatVersion(version: UInt8) throws {
-        let payload = littleEndianBytes([Float(1.5).bitPattern, Float(-2).bitPattern, Float(3).bitPattern, Float(0.25).bitPattern])
-        let a = try NpyArray(bytes: handMadeNpy(descr: "<f4", shape: "(2, 2)", payload: payload, version: version), file: "x.npy")
+        let payload = littleEndianBytes([
+            Float(1.5).bitPattern, Float(-2).bitPattern, Float(3).bitPattern, Float(0.25).bitPattern,
+        ])
+        let a = try NpyArray(
+            bytes: handMadeNpy(descr: "<f4", shape: "(2, 2)", payload: payload, version: version), file: "x.npy")
         #expect(a.shape == [2, 2])
         #expect(a.doubles() == [1.5, -2, 3, 0.25])
     }
@@ -19,7 +22,8 @@ import Testing
     @Test func float16IncludingSubnormalsAndSigns() throws {
         // 1.0, -2.0, 0.5, 65504 (max), smallest subnormal 2^-24, -0.0
         let halves: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x8000]
-        let a = try NpyArray(bytes: handMadeNpy(descr: "<f2", shape: "(6,)", payload: littleEndianBytes(halves)), file: "x.npy")
+        let a = try NpyArray(
+            bytes: handMadeNpy(descr: "<f2", shape: "(6,)", payload: littleEndianBytes(halves)), file: "x.npy")
         let v = a.doubles()
         #expect(Array(v.prefix(4)) == [1, -2, 0.5, 65504])
         #expect(v[4] == 0x1p-24)
@@ -29,7 +33,8 @@ import Testing
     @Test func fortranOrderIsReturnedInCOrder() throws {
         // The 2×3 matrix [[1,2,3],[4,5,6]] stored column by column.
         let payload = littleEndianBytes([1, 4, 2, 5, 3, 6].map { Int32($0) })
-        let a = try NpyArray(bytes: handMadeNpy(descr: "<i4", fortran: true, shape: "(2, 3)", payload: payload), file: "x.npy")
+        let a = try NpyArray(
+            bytes: handMadeNpy(descr: "<i4", fortran: true, shape: "(2, 3)", payload: payload), file: "x.npy")
         #expect(a.integers() == [1, 2, 3, 4, 5, 6])
         #expect(a.doubles() == [1, 2, 3, 4, 5, 6])
     }
@@ -38,7 +43,9 @@ import Testing
         // shape (2,2,2), value at (i,j,k) = 100i + 10j + k, stored with i fastest.
         var stored: [Int16] = []
         for k in 0 ..< 2 { for j in 0 ..< 2 { for i in 0 ..< 2 { stored.append(Int16(100 * i + 10 * j + k)) } } }
-        let a = try NpyArray(bytes: handMadeNpy(descr: "<i2", fortran: true, shape: "(2, 2, 2)", payload: littleEndianBytes(stored)), file: "x.npy")
+        let a = try NpyArray(
+            bytes: handMadeNpy(descr: "<i2", fortran: true, shape: "(2, 2, 2)", payload: littleEndianBytes(stored)),
+            file: "x.npy")
         #expect(a.integers() == [0, 1, 10, 11, 100, 101, 110, 111])
     }
 
@@ -62,10 +69,12 @@ import Testing
     }
 
     @Test func stringArrays() throws {
-        let unicode = littleEndianBytes(Array("cat".unicodeScalars.map(\.value)) + [0] + Array("dög".unicodeScalars.map(\.value)) + [0x1F436])
+        let unicode = littleEndianBytes(
+            Array("cat".unicodeScalars.map(\.value)) + [0] + Array("dög".unicodeScalars.map(\.value)) + [0x1F436])
         let u = try NpyArray(bytes: handMadeNpy(descr: "<U4", shape: "(2,)", payload: unicode), file: "x.npy")
         #expect(u.strings() == ["cat", "dög🐶"])
-        let s = try NpyArray(bytes: handMadeNpy(descr: "|S3", shape: "(2,)", payload: Array("ab\u{0}xyz".utf8)), file: "x.npy")
+        let s = try NpyArray(
+            bytes: handMadeNpy(descr: "|S3", shape: "(2,)", payload: Array("ab\u{0}xyz".utf8)), file: "x.npy")
         #expect(s.strings() == ["ab", "xyz"])
         #expect(s.integers() == nil)
     }
@@ -95,20 +104,28 @@ import Testing
 
     @Test func truncatedHeader() {
         let bytes = Array(handMadeNpy(descr: "<f4", shape: "(1, 2)", payload: []).prefix(30))
-        expectDataError(file: "t.npy", containing: "truncated .npy header") { _ = try NpyArray(bytes: bytes, file: "t.npy") }
+        expectDataError(file: "t.npy", containing: "truncated .npy header") {
+            _ = try NpyArray(bytes: bytes, file: "t.npy")
+        }
     }
 
     @Test func unsupportedThings() {
         let complex = handMadeNpy(descr: "<c8", shape: "(1,)", payload: [UInt8](repeating: 0, count: 8))
-        expectDataError(file: "c.npy", containing: "unsupported dtype '<c8'") { _ = try NpyArray(bytes: complex, file: "c.npy") }
+        expectDataError(file: "c.npy", containing: "unsupported dtype '<c8'") {
+            _ = try NpyArray(bytes: complex, file: "c.npy")
+        }
         let object = handMadeNpy(descr: "|O", shape: "(1,)", payload: [UInt8](repeating: 0, count: 8))
         expectDataError(file: "o.npy", containing: "object dtype") { _ = try NpyArray(bytes: object, file: "o.npy") }
         var future = handMadeNpy(descr: "<f4", shape: "(1,)", payload: [0, 0, 0, 0])
         future[6] = 4
         expectDataError(file: "v.npy", containing: "version 4.0") { _ = try NpyArray(bytes: future, file: "v.npy") }
-        expectDataError(file: "m.npy", containing: "not a .npy file") { _ = try NpyArray(bytes: Array("hello world".utf8), file: "m.npy") }
+        expectDataError(file: "m.npy", containing: "not a .npy file") {
+            _ = try NpyArray(bytes: Array("hello world".utf8), file: "m.npy")
+        }
         expectDataError(file: "e.npy", containing: "empty") { _ = try NpyArray(bytes: [], file: "e.npy") }
         let noShape = handMadeNpy(descr: "<f4", shape: "oops", payload: [])
-        expectDataError(file: "s.npy", containing: "malformed .npy header") { _ = try NpyArray(bytes: noShape, file: "s.npy") }
+        expectDataError(file: "s.npy", containing: "malformed .npy header") {
+            _ = try NpyArray(bytes: noShape, file: "s.npy")
+        }
     }
 }

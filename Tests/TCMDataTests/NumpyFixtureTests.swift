@@ -6,7 +6,10 @@ import Testing
 @Suite struct NumpyFixtureTests {
     static let directory = packageRoot + "/Tests/TCMDataTests/Fixtures/"
 
-    struct Expected: Decodable { let shape: [Int]; let values: [String] }
+    struct Expected: Decodable {
+        let shape: [Int]
+        let values: [String]
+    }
 
     static func expected() throws -> [String: Expected] {
         let data = try Data(contentsOf: URL(fileURLWithPath: directory + "expected.json"))

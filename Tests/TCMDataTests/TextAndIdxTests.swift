@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct DelimitedTextTests {
     @Test func csvWithHeaderAndNamedLabelColumn() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/e.csv"
         write(Array("x,y,label\n1,0,cat\n0,1,\"dog, big\"\r\n\n0.5,0.5,cat\n".utf8), path)
         let (m, labels) = try EmbeddingLoader.load(path, options: .init(labelColumn: "label"))
@@ -15,7 +16,8 @@ import Testing
     }
 
     @Test func tsvWithoutHeaderLastColumnByNegativeIndex() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/e.tsv"
         write(Array("1\t2\t10\n3\t4\t2\n".utf8), path)
         let (m, labels) = try EmbeddingLoader.load(path, options: .init(labelColumn: "-1"))
@@ -51,11 +53,14 @@ import Testing
             _ = try DelimitedTable(bytes: Array("1,\"abc\n".utf8), file: "q.csv")
         }
         expectDataError(file: "e.csv", containing: "empty") { _ = try DelimitedTable(bytes: [], file: "e.csv") }
-        expectDataError(file: "c.csv", containing: "no data rows") { _ = try DelimitedTable(bytes: Array("# only\n\n".utf8), file: "c.csv") }
+        expectDataError(file: "c.csv", containing: "no data rows") {
+            _ = try DelimitedTable(bytes: Array("# only\n\n".utf8), file: "c.csv")
+        }
     }
 
     @Test func nonNumberInEmbeddingColumnNamesLineAndColumn() {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/n.csv"
         write(Array("1,2,a\n3,x,b\n".utf8), path)
         expectDataError(file: "n.csv", containing: "line 2, column 1: 'x' is not a number") {
@@ -95,13 +100,15 @@ import Testing
         // rank 2, 2×2 of big-endian int16 and float32
         let shortBytes: [UInt8] = [0, 0, 0x0B, 2, 0, 0, 0, 2, 0, 0, 0, 2] + bigEndianBytes([Int16(-2), 3, 400, -500])
         #expect(try IdxArray(bytes: shortBytes, file: "s").values == [-2, 3, 400, -500])
-        let floatBytes: [UInt8] = [0, 0, 0x0D, 1, 0, 0, 0, 2] + bigEndianBytes([Float(1.5).bitPattern, Float(-0.25).bitPattern])
+        let floatBytes: [UInt8] =
+            [0, 0, 0x0D, 1, 0, 0, 0, 2] + bigEndianBytes([Float(1.5).bitPattern, Float(-0.25).bitPattern])
         #expect(try IdxArray(bytes: floatBytes, file: "f").values == [1.5, -0.25])
     }
 
     @Test func truncatedGzipAndIdx() throws {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.labels)))
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         write(Array(bytes.prefix(bytes.count / 2)), dir + "/half.gz")
         expectDataError(file: "half.gz", containing: "truncated") { _ = try LabelLoader.load(dir + "/half.gz") }
         var corrupt = bytes
@@ -109,7 +116,9 @@ import Testing
         write(corrupt, dir + "/corrupt.gz")
         expectDataError(file: "corrupt.gz", containing: "gzip") { _ = try LabelLoader.load(dir + "/corrupt.gz") }
         let short: [UInt8] = [0, 0, 0x08, 1, 0, 0, 0, 5, 1, 2]
-        expectDataError(file: "s.idx", containing: "truncated: header promises [5]") { _ = try IdxArray(bytes: short, file: "s.idx") }
+        expectDataError(file: "s.idx", containing: "truncated: header promises [5]") {
+            _ = try IdxArray(bytes: short, file: "s.idx")
+        }
         expectDataError(file: "t.idx", containing: "unknown IDX data type 0x07") {
             _ = try IdxArray(bytes: [0, 0, 0x07, 1, 0, 0, 0, 1, 0], file: "t.idx")
         }
@@ -118,7 +127,8 @@ import Testing
 
 @Suite struct LabelFileTests {
     @Test func textLabels() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         write(Array("label\n3\n1\n3\n".utf8), dir + "/a.txt")
         let a = try LabelLoader.load(dir + "/a.txt")
         #expect(a.classNames == ["1", "3"] && a.classOf == [1, 0, 1], "a one-word header over integers is skipped")
@@ -131,17 +141,30 @@ import Testing
     }
 
     @Test func floatNpyLabelsMustBeWhole() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
-        write(handMadeNpy(descr: "<f8", shape: "(2,)", payload: littleEndianBytes([Double(1).bitPattern, Double(2).bitPattern])), dir + "/ok.npy")
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        write(
+            handMadeNpy(
+                descr: "<f8", shape: "(2,)", payload: littleEndianBytes([Double(1).bitPattern, Double(2).bitPattern])),
+            dir + "/ok.npy")
         #expect(try LabelLoader.load(dir + "/ok.npy").classNames == ["1", "2"])
-        write(handMadeNpy(descr: "<f8", shape: "(2,)", payload: littleEndianBytes([Double(1).bitPattern, Double(2.5).bitPattern])), dir + "/bad.npy")
-        expectDataError(file: "bad.npy", containing: "label at index 1 is 2.5") { _ = try LabelLoader.load(dir + "/bad.npy") }
+        write(
+            handMadeNpy(
+                descr: "<f8", shape: "(2,)", payload: littleEndianBytes([Double(1).bitPattern, Double(2.5).bitPattern])),
+            dir + "/bad.npy")
+        expectDataError(file: "bad.npy", containing: "label at index 1 is 2.5") {
+            _ = try LabelLoader.load(dir + "/bad.npy")
+        }
         write(NpyWriter.bytes(floats: [1, 2, 3, 4], shape: [2, 2]), dir + "/two.npy")
-        expectDataError(file: "two.npy", containing: "expected a 1-D array of labels") { _ = try LabelLoader.load(dir + "/two.npy") }
+        expectDataError(file: "two.npy", containing: "expected a 1-D array of labels") {
+            _ = try LabelLoader.load(dir + "/two.npy")
+        }
     }
 
     @Test func missingAndDirectory() {
-        expectDataError(file: "/nonexistent/x.npy", containing: "no such file") { _ = try LabelLoader.load("/nonexistent/x.npy") }
+        expectDataError(file: "/nonexistent/x.npy", containing: "no such file") {
+            _ = try LabelLoader.load("/nonexistent/x.npy")
+        }
         expectDataError(file: "/tmp", containing: "is a directory") { _ = try LabelLoader.load("/tmp") }
     }
 }

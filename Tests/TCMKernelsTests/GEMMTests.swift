@@ -1,30 +1,20 @@
 import Testing
 @testable import TCMKernels
-
-/// A small deterministic generator so tests do not depend on the platform's random source.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Float { Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-}
+import TCMTestSupport
 
 func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bool, transB: Bool) -> [Double] {
     var c = [Double](repeating: 0, count: m * n)
-    for i in 0 ..< m { for j in 0 ..< n {
-        var s = 0.0
-        for p in 0 ..< k {
-            let x = transA ? a[p * m + i] : a[i * k + p]
-            let y = transB ? b[j * k + p] : b[p * n + j]
-            s += Double(x) * Double(y)
+    for i in 0 ..< m {
+        for j in 0 ..< n {
+            var s = 0.0
+            for p in 0 ..< k {
+                let x = transA ? a[p * m + i] : a[i * k + p]
+                let y = transB ? b[j * k + p] : b[p * n + j]
+                s += Double(x) * Double(y)
+            }
+            c[i * n + j] = s
         }
-        c[i * n + j] = s
-    } }
+    }
     return c
 }
 
@@ -33,31 +23,44 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     func matchesNaiveProductForAllTransposes(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         var rng = SplitMix64(state: UInt64(m * 1000 + n * 10 + k))
-        let a = (0 ..< m * k).map { _ in rng.uniform() }
-        let b = (0 ..< k * n).map { _ in rng.uniform() }
-        for transA in [false, true] { for transB in [false, true] {
-            var c = [Float](repeating: .nan, count: m * n)  // beta = 0 must overwrite NaN
-            a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                GEMM.sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                           a: pa.baseAddress!, lda: transA ? m : k, b: pb.baseAddress!, ldb: transB ? k : n,
-                           c: pc.baseAddress!, ldc: n)
-            } } }
-            let expected = naiveProduct(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
-            for i in 0 ..< m * n {
-                #expect(abs(Double(c[i]) - expected[i]) <= 1e-4 * Double(k).squareRoot() + 1e-5,
+        let a = (0 ..< m * k).map { _ in rng.signedUnitFloat() }
+        let b = (0 ..< k * n).map { _ in rng.signedUnitFloat() }
+        for transA in [false, true] {
+            for transB in [false, true] {
+                var c = [Float](repeating: .nan, count: m * n)  // beta = 0 must overwrite NaN
+                a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in
+                        c.withUnsafeMutableBufferPointer { pc in
+                            GEMM.sgemm(
+                                transA: transA, transB: transB, m: m, n: n, k: k,
+                                a: pa.baseAddress!, lda: transA ? m : k, b: pb.baseAddress!, ldb: transB ? k : n,
+                                c: pc.baseAddress!, ldc: n)
+                        }
+                    }
+                }
+                let expected = naiveProduct(a, b, m: m, n: n, k: k, transA: transA, transB: transB)
+                for i in 0 ..< m * n {
+                    #expect(
+                        abs(Double(c[i]) - expected[i]) <= 1e-4 * Double(k).squareRoot() + 1e-5,
                         "transA=\(transA) transB=\(transB) at \(i): \(c[i]) vs \(expected[i])")
+                }
             }
-        } }
+        }
     }
 
     @Test func alphaAndBetaAccumulate() {
-        let a: [Float] = [1, 2, 3, 4]          // 2×2
-        let b: [Float] = [5, 6, 7, 8]          // 2×2
+        let a: [Float] = [1, 2, 3, 4]  // 2×2
+        let b: [Float] = [5, 6, 7, 8]  // 2×2
         var c: [Float] = [1, 1, 1, 1]
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-            GEMM.sgemm(transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 2, a: pa.baseAddress!, lda: 2,
-                       b: pb.baseAddress!, ldb: 2, beta: 3, c: pc.baseAddress!, ldc: 2)
-        } } }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    GEMM.sgemm(
+                        transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 2, a: pa.baseAddress!, lda: 2,
+                        b: pb.baseAddress!, ldb: 2, beta: 3, c: pc.baseAddress!, ldc: 2)
+                }
+            }
+        }
         // A·B = [[19, 22], [43, 50]]; 2·AB + 3·1
         #expect(c == [41, 47, 89, 103])
     }
@@ -65,17 +68,24 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     @Test func subMatrixLeadingDimensions() {
         // Multiply the top-left 2×3 of a 3×5 matrix by the top-left 3×2 of a 4×4 matrix, into a 2×2 window of a 3×6 C.
         var rng = SplitMix64(state: 9)
-        let a = (0 ..< 15).map { _ in rng.uniform() }, b = (0 ..< 16).map { _ in rng.uniform() }
+        let a = (0 ..< 15).map { _ in rng.signedUnitFloat() }, b = (0 ..< 16).map { _ in rng.signedUnitFloat() }
         var c = [Float](repeating: 42, count: 18)
-        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-            GEMM.sgemm(transA: false, transB: false, m: 2, n: 2, k: 3, a: pa.baseAddress!, lda: 5,
-                       b: pb.baseAddress!, ldb: 4, c: pc.baseAddress! + 1, ldc: 6)
-        } } }
-        for i in 0 ..< 2 { for j in 0 ..< 2 {
-            var s: Float = 0
-            for p in 0 ..< 3 { s += a[i * 5 + p] * b[p * 4 + j] }
-            #expect(abs(c[i * 6 + 1 + j] - s) < 1e-5)
-        } }
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    GEMM.sgemm(
+                        transA: false, transB: false, m: 2, n: 2, k: 3, a: pa.baseAddress!, lda: 5,
+                        b: pb.baseAddress!, ldb: 4, c: pc.baseAddress! + 1, ldc: 6)
+                }
+            }
+        }
+        for i in 0 ..< 2 {
+            for j in 0 ..< 2 {
+                var s: Float = 0
+                for p in 0 ..< 3 { s += a[i * 5 + p] * b[p * 4 + j] }
+                #expect(abs(c[i * 6 + 1 + j] - s) < 1e-5)
+            }
+        }
         #expect(c[0] == 42 && c[3] == 42 && c[12] == 42, "cells outside the window are untouched")
     }
 
@@ -107,11 +117,13 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     @Test func vectorisedAccumulateMatchesScalarBinning() {
         let bins = ThresholdBins(binsPerUnit: 100)
         var rng = SplitMix64(state: 3)
-        let values = (0 ..< 1003).map { _ in rng.uniform() * 1.001 }
+        let values = (0 ..< 1003).map { _ in rng.signedUnitFloat() * 1.001 }
         var fast = [UInt32](repeating: 0, count: bins.count)
-        values.withUnsafeBufferPointer { v in fast.withUnsafeMutableBufferPointer { h in
-            bins.accumulate(v.baseAddress!, count: v.count, into: h.baseAddress!)
-        } }
+        values.withUnsafeBufferPointer { v in
+            fast.withUnsafeMutableBufferPointer { h in
+                bins.accumulate(v.baseAddress!, count: v.count, into: h.baseAddress!)
+            }
+        }
         var slow = [UInt32](repeating: 0, count: bins.count)
         for v in values { slow[bins.bin(of: v)] += 1 }
         #expect(fast == slow)
@@ -131,20 +143,25 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     func tileProductsOverwriteAndMatchNaive(shape: (Int, Int, Int)) {
         let (m, n, d) = shape
         var rng = SplitMix64(state: UInt64(m * 31 + n))
-        let a = Matrix(rows: m, cols: d, values: (0 ..< m * d).map { _ in rng.uniform() })
-        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.uniform() })
+        let a = Matrix(rows: m, cols: d, values: (0 ..< m * d).map { _ in rng.signedUnitFloat() })
+        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.signedUnitFloat() })
         let packed = PackedRows(x)
         for c0 in stride(from: 0, to: n, by: 16) {
             let cols = min(n - c0, 32)
             var tile = [Float](repeating: .nan, count: m * cols)
-            a.values.withUnsafeBufferPointer { pa in tile.withUnsafeMutableBufferPointer { pt in
-                packed.multiply(a: pa.baseAddress!, m: m, lda: d, columns: c0, count: cols, c: pt.baseAddress!, ldc: cols)
-            } }
-            for i in 0 ..< m { for j in 0 ..< cols {
-                var s = 0.0
-                for p in 0 ..< d { s += Double(a[i, p]) * Double(x[c0 + j, p]) }
-                #expect(abs(Double(tile[i * cols + j]) - s) < 1e-4, "(\(i), \(c0 + j))")
-            } }
+            a.values.withUnsafeBufferPointer { pa in
+                tile.withUnsafeMutableBufferPointer { pt in
+                    packed.multiply(
+                        a: pa.baseAddress!, m: m, lda: d, columns: c0, count: cols, c: pt.baseAddress!, ldc: cols)
+                }
+            }
+            for i in 0 ..< m {
+                for j in 0 ..< cols {
+                    var s = 0.0
+                    for p in 0 ..< d { s += Double(a[i, p]) * Double(x[c0 + j, p]) }
+                    #expect(abs(Double(tile[i * cols + j]) - s) < 1e-4, "(\(i), \(c0 + j))")
+                }
+            }
         }
     }
 }
@@ -155,8 +172,10 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     @Test(arguments: [10_000, 7])
     func vectorisedBinsEqualTheScalarBin(binsPerUnit: Int) {
         let axis = ThresholdBins(binsPerUnit: binsPerUnit)
-        var values: [Float] = [-1, 1, 0, -0.0, 1.0000001, 1.5, -1.0000001, -3, .nan, 1e30, -1e30, .infinity, -.infinity,
-                               .leastNonzeroMagnitude, -.leastNonzeroMagnitude]
+        var values: [Float] = [
+            -1, 1, 0, -0.0, 1.0000001, 1.5, -1.0000001, -3, .nan, 1e30, -1e30, .infinity, -.infinity,
+            .leastNonzeroMagnitude, -.leastNonzeroMagnitude,
+        ]
         for k in stride(from: 0, through: axis.count, by: max(1, axis.count / 997)) {
             let edge = Float(axis.threshold(atEdge: k))
             values += [edge, edge.nextUp, edge.nextDown]
@@ -167,15 +186,23 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
             values.append(Float(Double(state >> 11) / Double(1 << 53)) * 2.2 - 1.1)
         }
         var out = [UInt16](repeating: 0, count: values.count)
-        values.withUnsafeBufferPointer { v in out.withUnsafeMutableBufferPointer { axis.bins(of: v.baseAddress!, count: v.count, into: $0.baseAddress!) } }
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { axis.bins(of: v.baseAddress!, count: v.count, into: $0.baseAddress!) }
+        }
         for (v, b) in zip(values, out) { #expect(Int(b) == axis.bin(of: v), "\(v)") }
         // And through both folds: histograms equal to counting `bin(of:)` one by one.
         var one = [UInt32](repeating: 0, count: axis.count), two = one, expected = one
         for v in values { expected[axis.bin(of: v)] += 1 }
         values.withUnsafeBufferPointer { v in
-            one.withUnsafeMutableBufferPointer { axis.accumulate(v.baseAddress!, count: v.count, into: $0.baseAddress!) }
+            one.withUnsafeMutableBufferPointer {
+                axis.accumulate(v.baseAddress!, count: v.count, into: $0.baseAddress!)
+            }
             var other = [UInt32](repeating: 0, count: axis.count)
-            two.withUnsafeMutableBufferPointer { t in other.withUnsafeMutableBufferPointer { axis.accumulate(v.baseAddress!, count: v.count, into: t.baseAddress!, and: $0.baseAddress!) } }
+            two.withUnsafeMutableBufferPointer { t in
+                other.withUnsafeMutableBufferPointer {
+                    axis.accumulate(v.baseAddress!, count: v.count, into: t.baseAddress!, and: $0.baseAddress!)
+                }
+            }
             #expect(other == expected)
         }
         #expect(one == expected && two == expected)

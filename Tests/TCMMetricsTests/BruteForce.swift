@@ -2,22 +2,7 @@ import Foundation
 import TCMData
 import TCMKernels
 @testable import TCMMetrics
-
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func gaussian() -> Double {
-        let u = max(uniform(), 1e-300), v = uniform()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
-}
+import TCMTestSupport
 
 /// Clustered embeddings: class centres at random, samples = centre + noise, so classes differ in spread.
 func clusteredData(sizes: [Int], dimension: Int, seed: UInt64) -> (Matrix, Labels) {
@@ -26,7 +11,7 @@ func clusteredData(sizes: [Int], dimension: Int, seed: UInt64) -> (Matrix, Label
     var labels: [Int64] = []
     for (c, n) in sizes.enumerated() {
         let centre = (0 ..< dimension).map { _ in rng.gaussian() }
-        let spread = 0.3 + 1.2 * rng.uniform()
+        let spread = 0.3 + 1.2 * rng.unitDouble()
         for _ in 0 ..< n {
             values += centre.map { Float($0 + spread * rng.gaussian()) }
             labels.append(Int64(c * 7 % 1000))  // names not equal to indices
@@ -66,7 +51,13 @@ struct BruteForce {
         var ap = 0, p = 0, an = 0, ng = 0
         for a in 0 ..< n where label[a] == c {
             for b in 0 ..< n where b != a {
-                if label[b] == c { p += 1; if sims[a][b] >= t { ap += 1 } } else { ng += 1; if sims[a][b] >= t { an += 1 } }
+                if label[b] == c {
+                    p += 1
+                    if sims[a][b] >= t { ap += 1 }
+                } else {
+                    ng += 1
+                    if sims[a][b] >= t { an += 1 }
+                }
             }
         }
         return (ap, p, an, ng)
@@ -94,8 +85,10 @@ struct BruteForce {
         return s / (t.last! - t.first!)
     }
 
-    func opis(grid: [Double], kind: UtilitySpec.Kind = .tprTnr, beta: Double = 1, epsilon: Double = 0.05,
-              perThreshold: Bool = true) -> (opis: Double, epsilonOPIS: Double, terms: [Int: Double]) {
+    func opis(
+        grid: [Double], kind: UtilitySpec.Kind = .tprTnr, beta: Double = 1, epsilon: Double = 0.05,
+        perThreshold: Bool = true
+    ) -> (opis: Double, epsilonOPIS: Double, terms: [Int: Double]) {
         let classes = (0 ..< classCount).filter { size($0) >= 2 }
         let u = classes.map { c in grid.map { utility(c, $0, kind: kind, beta: beta) } }
         let mean = grid.indices.map { i in u.map { $0[i] }.reduce(0, +) / Double(classes.count) }
@@ -116,7 +109,9 @@ struct BruteForce {
             let averages = u.map { Self.rangeAverage($0, grid) }
             let order = averages.indices.sorted { averages[$0] < averages[$1] }
             gaps = grid.indices.map { i in
-                let gap = order.suffix(m).map { u[$0][i] }.reduce(0, +) / Double(m) - order.prefix(m).map { u[$0][i] }.reduce(0, +) / Double(m)
+                let gap =
+                    order.suffix(m).map { u[$0][i] }.reduce(0, +) / Double(m) - order.prefix(m).map { u[$0][i] }.reduce(
+                        0, +) / Double(m)
                 return gap * gap
             }
         }
@@ -150,12 +145,17 @@ struct BruteForce {
             let r = size(label[q]) - 1
             if r == 0 { continue }
             queries += 1
-            let ranked = (0 ..< n).filter { $0 != q }.sorted { sims[q][$0] > sims[q][$1] || (sims[q][$0] == sims[q][$1] && $0 < $1) }
+            let ranked = (0 ..< n).filter { $0 != q }.sorted {
+                sims[q][$0] > sims[q][$1] || (sims[q][$0] == sims[q][$1] && $0 < $1)
+            }
             let rel = ranked.map { label[$0] == label[q] }
             for (i, k) in ks.enumerated() where rel.prefix(k).contains(true) { recall[i] += 1 }
             rp += Double(rel.prefix(r).filter { $0 }.count) / Double(r)
             var hits = 0, sum = 0.0
-            for i in 0 ..< r where rel[i] { hits += 1; sum += Double(hits) / Double(i + 1) }
+            for i in 0 ..< r where rel[i] {
+                hits += 1
+                sum += Double(hits) / Double(i + 1)
+            }
             map += sum / Double(r)
         }
         let d = Double(queries)

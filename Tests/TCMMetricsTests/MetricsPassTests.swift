@@ -2,6 +2,7 @@ import Testing
 import TCMData
 import TCMKernels
 @testable import TCMMetrics
+import TCMTestSupport
 
 /// The one-pass report (counts + retrieval from the same tiles) against the separate passes,
 /// which the other suites check against brute force: every strategy, thread count and tiling
@@ -36,13 +37,18 @@ import TCMKernels
     func everyStrategyMatchesTheSeparatePasses(seed: UInt64) {
         let layout = Self.manySmallClasses(seed: seed)
         let ks = [1, 2, 4, 8]
-        var reference = PairCounts.Tiling(); reference.threads = 1; reference.strategy = .classOwned
+        var reference = PairCounts.Tiling()
+        reference.threads = 1
+        reference.strategy = .classOwned
         let counts = PairCounts.compute(layout: layout, tiling: reference)
         let retrieval = Retrieval.compute(layout: layout, ks: ks, threads: 1)
         for strategy in PairCounts.Strategy.allCases {
             for (threads, rows, columns) in [(1, 96, 1024), (2, 5, 17), (2, 7, 48), (3, 1, 16)] {
                 var t = PairCounts.Tiling()
-                t.threads = threads; t.rowBlock = rows; t.columnBlock = columns; t.strategy = strategy
+                t.threads = threads
+                t.rowBlock = rows
+                t.columnBlock = columns
+                t.strategy = strategy
                 let (c, r) = MetricsPass.compute(layout: layout, tiling: t, retrievalKs: ks)
                 Self.expectSameCounts(counts, c)
                 #expect(r == retrieval, "\(strategy) threads \(threads) tile \(rows)×\(columns)")
@@ -56,8 +62,11 @@ import TCMKernels
     @Test func fusedRetrievalMatchesBruteForce() {
         let (m, labels) = clusteredData(sizes: (0 ..< 40).map { 2 + $0 % 4 }, dimension: 7, seed: 77)
         let expected = BruteForce(m, labels).retrieval(ks: [1, 4])
-        var t = PairCounts.Tiling(); t.strategy = .halfRounds; t.threads = 2
-        let (_, got) = MetricsPass.compute(layout: ClassLayout(embeddings: m, labels: labels), tiling: t, retrievalKs: [1, 4])
+        var t = PairCounts.Tiling()
+        t.strategy = .halfRounds
+        t.threads = 2
+        let (_, got) = MetricsPass.compute(
+            layout: ClassLayout(embeddings: m, labels: labels), tiling: t, retrievalKs: [1, 4])
         let r = try! #require(got)
         #expect(r.queries == expected.queries)
         for (a, b) in zip(r.recallAtK.map(\.recall), expected.recall) { #expect(abs(a - b) < 1e-12) }
@@ -70,10 +79,14 @@ import TCMKernels
     @Test func sixteenBitCountersThatWrapAreRestored() {
         let n = 600
         var values = [Float](repeating: 0, count: n * 3)
-        for i in 0 ..< n { values[i * 3] = 1; values[i * 3 + 1] = i < 300 ? 0 : 1e-9 }
+        for i in 0 ..< n {
+            values[i * 3] = 1
+            values[i * 3 + 1] = i < 300 ? 0 : 1e-9
+        }
         let labels = Labels(names: (0 ..< n).map { $0 < 300 ? "a" : "b" })
         let layout = ClassLayout(embeddings: Matrix(rows: n, cols: 3, values: values), labels: labels)
-        var t = PairCounts.Tiling(); t.threads = 2
+        var t = PairCounts.Tiling()
+        t.threads = 2
         t.strategy = .classOwned
         let reference = PairCounts.compute(layout: layout, tiling: t)
         t.strategy = .halfRounds
@@ -111,7 +124,9 @@ import TCMKernels
     @Test func planPicksSharedTilesForSmallClassesAndFullRowsForLargeOnes() {
         let small = Self.manySmallClasses(seed: 5)
         // 240 rows, at most 5 neighbours a query: 5 · 32 ≤ 240.
-        #expect(MetricsPass.plan(layout: small, retrievalKs: [1, 2, 4]) == .init(strategy: .halfRounds, retrieval: .sharedTiles))
+        #expect(
+            MetricsPass.plan(layout: small, retrievalKs: [1, 2, 4])
+                == .init(strategy: .halfRounds, retrieval: .sharedTiles))
         #expect(MetricsPass.plan(layout: small, retrievalKs: [1, 2, 4, 8]).retrieval == .fullRows)
         #expect(MetricsPass.plan(layout: small, retrievalKs: nil).retrieval == nil)
         let (m, labels) = clusteredData(sizes: [200, 150, 120], dimension: 5, seed: 6)
@@ -119,12 +134,16 @@ import TCMKernels
         #expect(MetricsPass.plan(layout: large, retrievalKs: [1]) == .init(strategy: .classOwned, retrieval: .fullRows))
         #expect(MetricsPass.plan(layout: large, retrievalKs: nil) == .init(strategy: .symmetric, retrieval: nil))
         // Heaps over their budget fall back to whole rows.
-        var tight = PairCounts.Tiling(); tight.heapMemoryLimit = 100
+        var tight = PairCounts.Tiling()
+        tight.heapMemoryLimit = 100
         #expect(MetricsPass.plan(layout: small, tiling: tight, retrievalKs: [1]).retrieval == .fullRows)
     }
 
     @Test func keysDecodeToTheirSimilarity() {
-        let values: [Float] = [-1, -0.5, -0.0, 0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0.25, 1, 1.0000001, .infinity, -.infinity]
+        let values: [Float] = [
+            -1, -0.5, -0.0, 0.0, .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0.25, 1, 1.0000001, .infinity,
+            -.infinity,
+        ]
         for v in values {
             let key = UInt64(descendingKey(v)) << 32 | 12345
             #expect(valueOfKey(key).bitPattern == v.bitPattern)
@@ -133,7 +152,7 @@ import TCMKernels
 
     @Test func heapsKeepTheNearestWithTiesInIndexOrder() {
         var rng = SplitMix64(state: 9)
-        let row: [Float] = (0 ..< 200).map { _ in Float(Int(rng.uniform() * 7) - 3) / 3 }
+        let row: [Float] = (0 ..< 200).map { _ in Float(Int(rng.unitDouble() * 7) - 3) / 3 }
         let heaps = NeighbourHeaps(capacities: [0, 13])
         defer { heaps.deallocate() }
         for (j, v) in row.enumerated() where v >= heaps.worst[1] { heaps.offer(1, value: v, index: j) }
@@ -150,7 +169,7 @@ import TCMKernels
         var rng = SplitMix64(state: UInt64(count))
         // Few distinct high words (ties resolved by the low word, already ascending) and wide ones.
         let keys: [UInt64] = (0 ..< count).map { i in
-            let high = rng.uniform() < 0.5 ? UInt64(rng.next() % 5) : rng.next() >> 32
+            let high = rng.unitDouble() < 0.5 ? UInt64(rng.next() % 5) : rng.next() >> 32
             return high << 32 | UInt64(i)
         }
         var sorted = keys
@@ -163,8 +182,11 @@ import TCMKernels
     @Test func aSampleThatMisleadsFallsBackToTheExactCut() {
         let n = 2048, need = 1500
         let row: [Float] = (0 ..< n).map { $0 % 2 == 0 ? 0.9 : 0.5 - Float($0) * 1e-5 }
-        let got = row.withUnsafeBufferPointer { Retrieval.nearestBySelection(row: $0.baseAddress!, count: n, excluding: 3, need: need) }
-        let expected = Array(row.indices.filter { $0 != 3 }.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(need))
+        let got = row.withUnsafeBufferPointer {
+            Retrieval.nearestBySelection(row: $0.baseAddress!, count: n, excluding: 3, need: need)
+        }
+        let expected = Array(
+            row.indices.filter { $0 != 3 }.sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(need))
         #expect(got == expected)
     }
 
@@ -172,13 +194,16 @@ import TCMKernels
         var rng = SplitMix64(state: 3)
         for n in [40, 333, 2000] {
             let row: [Float] = (0 ..< n).map { _ in
-                let r = rng.uniform()
-                return r < 0.2 ? Float(Int(r * 20)) / 4 - 0.5 : Float(2 * rng.uniform() - 1) * 1.0000001
+                let r = rng.unitDouble()
+                return r < 0.2 ? Float(Int(r * 20)) / 4 - 0.5 : Float(2 * rng.unitDouble() - 1) * 1.0000001
             }
             for need in [1, n / 3, n - 1] where need >= 1 {
-                let a = row.withUnsafeBufferPointer { Retrieval.nearestBySelection(row: $0.baseAddress!, count: n, excluding: n / 2, need: need) }
-                let expected = Array(row.indices.filter { $0 != n / 2 }
-                    .sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(need))
+                let a = row.withUnsafeBufferPointer {
+                    Retrieval.nearestBySelection(row: $0.baseAddress!, count: n, excluding: n / 2, need: need)
+                }
+                let expected = Array(
+                    row.indices.filter { $0 != n / 2 }
+                        .sorted { row[$0] != row[$1] ? row[$0] > row[$1] : $0 < $1 }.prefix(need))
                 #expect(a == expected)
             }
         }
@@ -190,10 +215,16 @@ import TCMKernels
 @Suite struct MetricsPassThreadingTests {
     @Test func halfRoundsWorkersShareNothing() {
         let layout = MetricsPassTests.manySmallClasses(seed: 11)
-        var one = PairCounts.Tiling(); one.threads = 1; one.strategy = .halfRounds
+        var one = PairCounts.Tiling()
+        one.threads = 1
+        one.strategy = .halfRounds
         let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, tiling: one, ks: [1, 4])
         for threads in [2, 3] {
-            var t = PairCounts.Tiling(); t.threads = threads; t.strategy = .halfRounds; t.rowBlock = 7; t.columnBlock = 32
+            var t = PairCounts.Tiling()
+            t.threads = threads
+            t.strategy = .halfRounds
+            t.rowBlock = 7
+            t.columnBlock = 32
             let (c, r) = MetricsPass.countsAndRetrieval(layout: layout, tiling: t, ks: [1, 4])
             MetricsPassTests.expectSameCounts(counts, c)
             #expect(r == retrieval)

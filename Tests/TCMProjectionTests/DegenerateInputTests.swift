@@ -55,7 +55,9 @@ import TCMKernels
         #expect(layout.count == 6 && layout.allSatisfy(\.isFinite))
         // The third point lies between the other two in the input (45° from each), so it is
         // the one nearest the middle of the layout.
-        func distance(_ i: Int, _ j: Int) -> Float { hypot(layout[2 * i] - layout[2 * j], layout[2 * i + 1] - layout[2 * j + 1]) }
+        func distance(_ i: Int, _ j: Int) -> Float {
+            hypot(layout[2 * i] - layout[2 * j], layout[2 * i + 1] - layout[2 * j + 1])
+        }
         #expect(distance(0, 2) < distance(0, 1) && distance(1, 2) < distance(0, 1))
     }
 
@@ -65,8 +67,11 @@ import TCMKernels
         let layout = try #require(try TSNE.run(unitRows: line, options: quick(300)))
         #expect(layout.allSatisfy { $0.isFinite })
         let xs = (0 ..< 30).map { layout[2 * $0] }
-        let evens = (0 ..< 30).filter { $0 % 2 == 0 }.map { xs[$0] }, odds = (0 ..< 30).filter { $0 % 2 == 1 }.map { xs[$0] }
-        #expect(evens.max()! < odds.min()! || odds.max()! < evens.min()!, "the two values end up apart along the first axis")
+        let evens = (0 ..< 30).filter { $0 % 2 == 0 }.map { xs[$0] },
+            odds = (0 ..< 30).filter { $0 % 2 == 1 }.map { xs[$0] }
+        #expect(
+            evens.max()! < odds.min()! || odds.max()! < evens.min()!, "the two values end up apart along the first axis"
+        )
         let same = rows(Array(repeating: [0, 1, 0], count: 25))
         #expect(try TSNE.run(unitRows: same, options: quick())?.allSatisfy(\.isFinite) == true)
     }
@@ -78,7 +83,9 @@ import TCMKernels
                 _ = try TSNE.run(unitRows: x, options: quick()) { _ in Issue.record("no work") }
             }
         }
-        #expect(ProjectionError.tooFewPoints(method: "t-SNE", needed: 3, got: 2).description == "t-SNE needs at least 3 points, got 2")
+        #expect(
+            ProjectionError.tooFewPoints(method: "t-SNE", needed: 3, got: 2).description
+                == "t-SNE needs at least 3 points, got 2")
     }
 
     @Test func tsneRefusesOptionsOutsideTheirDomain() {
@@ -117,10 +124,14 @@ import TCMKernels
         }
         // The command line names the warm-start file for these, the input file otherwise.
         #expect(throws: DataError("w.npy", "warm-start layout: holds NaN or infinite coordinates")) {
-            try ProjectionError.naming(input: "e.npy", warmStart: "w.npy") { _ = try TSNE.run(unitRows: x, options: quick(), initial: [Float](repeating: .nan, count: 20)) }
+            try ProjectionError.naming(input: "e.npy", warmStart: "w.npy") {
+                _ = try TSNE.run(unitRows: x, options: quick(), initial: [Float](repeating: .nan, count: 20))
+            }
         }
         #expect(throws: DataError("e.npy", "t-SNE needs at least 3 points, got 2")) {
-            try ProjectionError.naming(input: "e.npy", warmStart: "w.npy") { _ = try TSNE.run(unitRows: Matrix(rows: 2, cols: 1, values: [1, 1]), options: quick()) }
+            try ProjectionError.naming(input: "e.npy", warmStart: "w.npy") {
+                _ = try TSNE.run(unitRows: Matrix(rows: 2, cols: 1, values: [1, 1]), options: quick())
+            }
         }
     }
 
@@ -133,7 +144,10 @@ import TCMKernels
         wild.learningRate = 1e300
         #expect(throws: ProjectionError.self) { _ = try TSNE.run(unitRows: clean, options: wild) }
         do { _ = try TSNE.run(unitRows: clean, options: wild) } catch let error as ProjectionError {
-            guard case .diverged = error else { Issue.record("expected divergence, got \(error)"); return }
+            guard case .diverged = error else {
+                Issue.record("expected divergence, got \(error)")
+                return
+            }
             #expect(error.description.hasSuffix("lower the learning rate"))
         } catch { Issue.record("\(error)") }
     }
@@ -147,7 +161,9 @@ import TCMKernels
         let p = try TSNE.affinities(unitRows: rows([[1, 0], [0, 1]]), perplexity: 30)
         #expect(p.values == [0.5, 0.5] && p.columns == [1, 0])
         #expect(throws: ProjectionError.self) { _ = try TSNE.affinities(unitRows: rows([[1, 0]]), perplexity: 30) }
-        #expect(throws: ProjectionError.self) { _ = try TSNE.affinities(unitRows: rows([[1, 0], [0, 1]]), perplexity: .infinity) }
+        #expect(throws: ProjectionError.self) {
+            _ = try TSNE.affinities(unitRows: rows([[1, 0], [0, 1]]), perplexity: .infinity)
+        }
     }
 
     // MARK: neighbours and trustworthiness
@@ -155,7 +171,10 @@ import TCMKernels
     @Test func neighbourListsRefuseKOutsideOneToNMinusOne() throws {
         let x = RowNorms.normalized(rows([[1, 0], [0, 1], [1, 1]]))
         for k in [0, -1, 3, 1000] {
-            #expect(throws: ProjectionError.invalidOption("nearest neighbours need 1 ≤ k < 3 (the number of points), got k = \(k)")) {
+            #expect(
+                throws: ProjectionError.invalidOption(
+                    "nearest neighbours need 1 ≤ k < 3 (the number of points), got k = \(k)")
+            ) {
                 _ = try NeighbourLists(unitRows: x, k: k)
             }
         }
@@ -169,23 +188,35 @@ import TCMKernels
         let layout: [Float] = (0 ..< 6).flatMap { [atan2(1, Float($0)), 0] as [Float] }
         #expect(Trustworthiness.maximumK(points: 6) == 3 && Trustworthiness.maximumK(points: 1) == 0)
         // k = N / 2 fits (2n − 3k − 1 = 2 > 0); k = 4 does not.
-        #expect(try Trustworthiness.score(unitRows: x, layout: layout, k: 3) == 1, "the rows' own angles keep every neighbour")
+        #expect(
+            try Trustworthiness.score(unitRows: x, layout: layout, k: 3) == 1,
+            "the rows' own angles keep every neighbour")
         for k in [0, 4, 6, 100] {
             #expect(throws: ProjectionError.invalidNeighbourCount(k: k, points: 6, maximum: 3)) {
                 _ = try Trustworthiness.score(unitRows: x, layout: layout, k: k)
             }
         }
-        #expect(ProjectionError.invalidNeighbourCount(k: 4, points: 6, maximum: 3).description == "trustworthiness needs 1 ≤ k ≤ 3 for 6 points, got k = 4")
-        #expect(throws: ProjectionError.self) { _ = try Trustworthiness.score(unitRows: x, layout: Array(layout.dropLast()), k: 2) }
-        #expect(throws: ProjectionError.nonFiniteInput) { _ = try Trustworthiness.score(unitRows: x, layout: [.nan] + layout.dropFirst(), k: 2) }
-        #expect(throws: ProjectionError.self) { _ = try Trustworthiness.score(unitRows: Matrix(rows: 0, cols: 2), layout: [], k: 1) }
+        #expect(
+            ProjectionError.invalidNeighbourCount(k: 4, points: 6, maximum: 3).description
+                == "trustworthiness needs 1 ≤ k ≤ 3 for 6 points, got k = 4")
+        #expect(throws: ProjectionError.self) {
+            _ = try Trustworthiness.score(unitRows: x, layout: Array(layout.dropLast()), k: 2)
+        }
+        #expect(throws: ProjectionError.nonFiniteInput) {
+            _ = try Trustworthiness.score(unitRows: x, layout: [.nan] + layout.dropFirst(), k: 2)
+        }
+        #expect(throws: ProjectionError.self) {
+            _ = try Trustworthiness.score(unitRows: Matrix(rows: 0, cols: 2), layout: [], k: 1)
+        }
     }
 
     // MARK: subsampling and the background job
 
     @Test func stratifiedSampleOfTinyLimits() {
         let labels = Labels(integers: [0, 0, 1, 1, 2])
-        #expect(StratifiedSample.indices(labels: labels, limit: 0, seed: 1).count <= 3, "at least one per class, never more than the classes")
+        #expect(
+            StratifiedSample.indices(labels: labels, limit: 0, seed: 1).count <= 3,
+            "at least one per class, never more than the classes")
         #expect(StratifiedSample.indices(labels: labels, limit: -5, seed: 1).count <= 3)
         #expect(StratifiedSample.indices(labels: labels, limit: 3, seed: 1).count == 3)
         #expect(StratifiedSample.indices(labels: Labels(integers: []), limit: 3, seed: 1).isEmpty)

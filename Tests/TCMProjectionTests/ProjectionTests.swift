@@ -2,6 +2,7 @@ import Foundation
 import Dispatch
 import Testing
 import TCMData
+import TCMJobs
 import TCMKernels
 @testable import TCMProjection
 
@@ -35,7 +36,9 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
     func subspaceIterationMatchesAFullJacobiSolve(dimension: Int) {
         var g = SeededGenerator(seed: UInt64(dimension))
         // A covariance with a clear spectrum: B Bᵀ for a random B.
-        let b = (0 ..< dimension).map { _ in (0 ..< dimension).map { _ in Double(g.next() >> 11) / Double(1 << 53) - 0.5 } }
+        let b = (0 ..< dimension).map { _ in
+            (0 ..< dimension).map { _ in Double(g.next() >> 11) / Double(1 << 53) - 0.5 }
+        }
         let a = (0 ..< dimension).map { i in (0 ..< dimension).map { j in PCA.dot(b[i], b[j]) } }
         let (values, vectors) = PCA.leadingEigenvectors(a, count: 2)
         let (reference, referenceVectors) = SymmetricEigen.decompose(a, sweeps: 200)
@@ -44,7 +47,8 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
             #expect(abs(abs(PCA.dot(vectors[k], referenceVectors[k])) - 1) < 1e-6)
             // The eigen equation itself: ‖A v − λ v‖ is tiny.
             let av = PCA.multiply(a, vectors[k])
-            let residual = zip(av, vectors[k]).map { ($0 - values[k] * $1) * ($0 - values[k] * $1) }.reduce(0, +).squareRoot()
+            let residual = zip(av, vectors[k]).map { ($0 - values[k] * $1) * ($0 - values[k] * $1) }.reduce(0, +)
+                .squareRoot()
             #expect(residual < 1e-6 * reference[0])
         }
     }
@@ -59,10 +63,14 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
         }
         let pca = PCA(fitting: Matrix(rows: 102, cols: 2, values: values))
         #expect(abs(pca.components[0][0] - 0.6) < 1e-6 && abs(pca.components[0][1] - 0.8) < 1e-6)
-        #expect(abs(pca.components[1][0] - 0.8) < 1e-6 && abs(pca.components[1][1] + 0.6) < 1e-6, "sign: largest component positive")
+        #expect(
+            abs(pca.components[1][0] - 0.8) < 1e-6 && abs(pca.components[1][1] + 0.6) < 1e-6,
+            "sign: largest component positive")
         #expect(pca.explainedRatio[0] > 0.999)
         let y = pca.transform(Matrix(rows: 102, cols: 2, values: values))
-        #expect(abs(y[0, 0] - (-25)) < 1e-3 && abs(abs(y[0, 1]) - 0.1) < 1e-4, "coordinates are position along the line and the wobble")
+        #expect(
+            abs(y[0, 0] - (-25)) < 1e-3 && abs(abs(y[0, 1]) - 0.1) < 1e-4,
+            "coordinates are position along the line and the wobble")
     }
 }
 
@@ -84,7 +92,9 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
         let (x, _) = sphereClusters(classes: 4, perClass: 30, dimension: 9, spread: 0.7, seed: 3)
         let lists = try NeighbourLists(unitRows: x, k: 7, threads: 2)
         for i in 0 ..< x.rows {
-            let sims = (0 ..< x.rows).map { j -> Double in j == i ? -.infinity : zip(x.row(i), x.row(j)).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+            let sims = (0 ..< x.rows).map { j -> Double in
+                j == i ? -.infinity : zip(x.row(i), x.row(j)).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+            }
             let expected = sims.indices.sorted { sims[$0] > sims[$1] }.prefix(7)
             #expect(lists.indices[i * 7 ..< i * 7 + 7].map(Int.init) == Array(expected))
             #expect(abs(Double(lists.squaredDistances[i * 7]) - (2 - 2 * sims[expected.first!])) < 1e-5)
@@ -99,7 +109,9 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
         let total = p.values.reduce(0, +)
         #expect(abs(total - 1) < 1e-9)
         var entries: [Int: Double] = [:]
-        for i in 0 ..< x.rows { for e in p.rowStart[i] ..< p.rowStart[i + 1] { entries[i * x.rows + Int(p.columns[e])] = p.values[e] } }
+        for i in 0 ..< x.rows {
+            for e in p.rowStart[i] ..< p.rowStart[i + 1] { entries[i * x.rows + Int(p.columns[e])] = p.values[e] }
+        }
         for (key, v) in entries {
             let (i, j) = (key / x.rows, key % x.rows)
             #expect(abs((entries[j * x.rows + i] ?? -1) - v) < 1e-15, "P is symmetric")
@@ -112,11 +124,14 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
         let n = x.rows
         // Unit vectors in a plane, laid out by their own coordinates: layout distances are the
         // original distances, so the layout is perfectly trustworthy; a random layout is not.
-        let flat = Matrix(rows: n, cols: 3, values: (0 ..< n).flatMap { i -> [Float] in
-            let a = Float(i) * 0.37
-            return [cos(a), sin(a), 0]
-        })
-        let exact = try Trustworthiness.score(unitRows: flat, layout: flat.values.enumerated().filter { $0.offset % 3 != 2 }.map(\.element), k: 5)
+        let flat = Matrix(
+            rows: n, cols: 3,
+            values: (0 ..< n).flatMap { i -> [Float] in
+                let a = Float(i) * 0.37
+                return [cos(a), sin(a), 0]
+            })
+        let exact = try Trustworthiness.score(
+            unitRows: flat, layout: flat.values.enumerated().filter { $0.offset % 3 != 2 }.map(\.element), k: 5)
         #expect(abs(exact - 1) < 1e-12)
         var g = SeededGenerator(seed: 1)
         let random = (0 ..< 2 * n).map { _ in Float(g.next() % 1000) }
@@ -128,7 +143,9 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
         let n = x.rows, k = 4
         var g = SeededGenerator(seed: 2)
         let layout = (0 ..< 2 * n).map { _ in Float(g.next() % 100_000) / 1000 }
-        func sim(_ i: Int, _ j: Int) -> Double { zip(x.row(i), x.row(j)).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+        func sim(_ i: Int, _ j: Int) -> Double {
+            zip(x.row(i), x.row(j)).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
         var penalty = 0
         for i in 0 ..< n {
             let original = (0 ..< n).filter { $0 != i }.sorted { sim(i, $0) > sim(i, $1) }
@@ -160,7 +177,10 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
             var best = -1, bestD = Float.infinity
             for j in 0 ..< x.rows where j != i {
                 let d = pow(layout[2 * i] - layout[2 * j], 2) + pow(layout[2 * i + 1] - layout[2 * j + 1], 2)
-                if d < bestD { bestD = d; best = j }
+                if d < bestD {
+                    bestD = d
+                    best = j
+                }
             }
             if labels.classOf[best] == labels.classOf[i] { same += 1 }
         }
@@ -176,9 +196,16 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
         let first = try TSNE.run(unitRows: x, options: options)!
         // A slightly perturbed input (as after a fine-tuning step), re-projected from the old layout.
         var g = SeededGenerator(seed: 9)
-        let moved = RowNorms.normalized(Matrix(rows: x.rows, cols: x.cols, values: x.values.map { $0 + Float(Int(g.next() % 200) - 100) * 1e-4 }))
+        let moved = RowNorms.normalized(
+            Matrix(rows: x.rows, cols: x.cols, values: x.values.map { $0 + Float(Int(g.next() % 200) - 100) * 1e-4 }))
         let again = try TSNE.run(unitRows: moved, options: .warmStart(iterations: 100), initial: first)!
-        let cold = try TSNE.run(unitRows: moved, options: { var o = options; o.threads = 1; return o }())!
+        let cold = try TSNE.run(
+            unitRows: moved,
+            options: {
+                var o = options
+                o.threads = 1
+                return o
+            }())!
         func displacement(_ a: [Float], _ b: [Float]) -> Double {
             zip(a, b).map { Double(($0 - $1) * ($0 - $1)) }.reduce(0, +) / Double(a.count)
         }
@@ -189,7 +216,7 @@ func sphereClusters(classes: Int, perClass: Int, dimension: Int, spread: Double,
 
     @Test func cancellationStopsTheRun() throws {
         let (x, _) = sphereClusters(classes: 3, perClass: 30, dimension: 8, spread: 0.5, seed: 10)
-        let flag = CancellationFlag()
+        let flag = JobControl()
         var seen = 0
         var options = TSNEOptions()
         options.publishEvery = 10

@@ -9,7 +9,8 @@ struct CLIRun {
     let stderr: String
 }
 
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 func binaryPath() throws -> String {
     let testBinary = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath()
@@ -20,11 +21,13 @@ func binaryPath() throws -> String {
         dir = dir.deletingLastPathComponent()
     }
     let fallback = packageRoot + "/.build/debug/tcmscope"
-    try #require(FileManager.default.isExecutableFile(atPath: fallback), "tcmscope binary not found next to \(testBinary.path)")
+    try #require(
+        FileManager.default.isExecutableFile(atPath: fallback), "tcmscope binary not found next to \(testBinary.path)")
     return fallback
 }
 
-func tcmscope(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> CLIRun {
+func tcmscope(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> CLIRun
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: try binaryPath())
     process.arguments = arguments
@@ -38,8 +41,9 @@ func tcmscope(_ arguments: [String], in directory: String? = nil, environment: [
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return CLIRun(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                  stderr: String(decoding: stderr, as: UTF8.self))
+    return CLIRun(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 func temporaryDirectory() -> String {
@@ -68,7 +72,8 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
 
 @Suite struct AnalyzeCommandTests {
     @Test func jsonReportOnNpyFiles() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let run = try tcmscope(["analyze", e, l, "--json", "--output", dir + "/r.json", "--curves", dir + "/c.csv"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -89,11 +94,17 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
     }
 
     @Test func csvTableAndLabelColumnInput() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var text = "a,b,species\n"
-        for i in 0 ..< 30 { text += "\(cos(Double(i) * 0.1 + Double(i % 3) * 2)),\(sin(Double(i) * 0.1 + Double(i % 3) * 2)),s\(i % 3)\n" }
+        for i in 0 ..< 30 {
+            text +=
+                "\(cos(Double(i) * 0.1 + Double(i % 3) * 2)),\(sin(Double(i) * 0.1 + Double(i % 3) * 2)),s\(i % 3)\n"
+        }
         write(Array(text.utf8), dir + "/e.csv")
-        let run = try tcmscope(["analyze", dir + "/e.csv", "--label-column", "species", "--csv", "--range", "0.2:0.9", "--points", "11"])
+        let run = try tcmscope([
+            "analyze", dir + "/e.csv", "--label-column", "species", "--csv", "--range", "0.2:0.9", "--points", "11",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("class,n,in_opis,opis_term") == true)
@@ -105,15 +116,19 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("baseline/eval-embeddings.npy  (10000 × 128, 10 classes)"))
         // The bundled baseline checkpoint loads and matches the bundled embeddings' width.
-        let raw = try tcmscope(["analyze", "sample-data/mnist/t10k-images-idx3-ubyte.gz", "sample-data/mnist/t10k-labels-idx1-ubyte.gz",
-                                "--no-retrieval", "--json"], in: packageRoot)
+        let raw = try tcmscope(
+            [
+                "analyze", "sample-data/mnist/t10k-images-idx3-ubyte.gz", "sample-data/mnist/t10k-labels-idx1-ubyte.gz",
+                "--no-retrieval", "--json",
+            ], in: packageRoot)
         #expect(raw.status == 0 && raw.stdout.contains("\"dimension\" : 784"))
         #expect(run.stdout.contains("OPIS"))
         #expect(run.stdout.contains("ε-OPIS"))
     }
 
     @Test func opisGateExitsOne() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let pass = try tcmscope(["analyze", e, l, "--no-retrieval", "--fail-above-opis", "1"])
         #expect(pass.status == 0)
@@ -126,7 +141,8 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
 @Suite struct BadInputTests {
     /// Each case: files to create, arguments, the fragment the one-line error must contain.
     @Test func badInputsGiveOneLineAndExitTwoAndNoOutputFile() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: e)))
         write(Array(good.prefix(good.count - 7)), dir + "/truncated.npy")
@@ -157,8 +173,9 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
             #expect(run.status == 2, "\(file): status \(run.status)")
             let lines = run.stderr.split(separator: "\n")
             #expect(lines.count == 1, "\(file): \(run.stderr)")
-            #expect(run.stderr.hasPrefix("tcmscope: error: ") && run.stderr.contains(file) && run.stderr.contains(fragment),
-                    "\(file): \(run.stderr)")
+            #expect(
+                run.stderr.hasPrefix("tcmscope: error: ") && run.stderr.contains(file) && run.stderr.contains(fragment),
+                "\(file): \(run.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out), "no report written for \(file)")
             #expect(run.stdout.isEmpty)
         }
@@ -168,13 +185,18 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
     }
 
     @Test func usageErrorsAreNotCrashes() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
-        for args in [["--range", "0.9:0.1"], ["--far-range", "2:0.1"], ["--range", "abc"], ["--points", "1"],
-                     ["--far-range", "0.1:0.01", "--range", "0:1"], ["--utility", "accuracy"], ["--json", "--csv"]] {
+        for args in [
+            ["--range", "0.9:0.1"], ["--far-range", "2:0.1"], ["--range", "abc"], ["--points", "1"],
+            ["--far-range", "0.1:0.01", "--range", "0:1"], ["--utility", "accuracy"], ["--json", "--csv"],
+        ] {
             let run = try tcmscope(["analyze", e, l] + args)
             #expect(run.status == 64, "\(args): \(run.status) \(run.stderr)")
-            #expect(run.stderr.hasPrefix("tcmscope: error: ") && run.stderr.split(separator: "\n").count == 1, "\(args): \(run.stderr)")
+            #expect(
+                run.stderr.hasPrefix("tcmscope: error: ") && run.stderr.split(separator: "\n").count == 1,
+                "\(args): \(run.stderr)")
         }
         let help = try tcmscope(["analyze", "--help"])
         #expect(help.status == 0 && help.stdout.contains("--fail-above-opis"))
@@ -183,7 +205,8 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
 
 @Suite struct ProjectCommandTests {
     @Test func pcaToCSVAndTSNEToNpyWithSubsampling() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let pca = try tcmscope(["project", e, l, "--method", "pca", "--out", dir + "/p.csv"])
         #expect(pca.status == 0, "\(pca.stderr)")
@@ -191,8 +214,10 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
         let rows = try String(contentsOfFile: dir + "/p.csv", encoding: .utf8).split(separator: "\n")
         #expect(rows.first == "index,label,x,y" && rows.count == 37 && rows[1].hasPrefix("0,0,"))
 
-        let tsne = try tcmscope(["project", e, l, "--method", "tsne", "--iterations", "200", "--perplexity", "5",
-                                 "--max-samples", "30", "--out", dir + "/t.npy"])
+        let tsne = try tcmscope([
+            "project", e, l, "--method", "tsne", "--iterations", "200", "--perplexity", "5",
+            "--max-samples", "30", "--out", dir + "/t.npy",
+        ])
         #expect(tsne.status == 0, "\(tsne.stderr)")
         #expect(tsne.stderr.contains("projecting 30 of 36 samples (stratified by class, seed 1)"))
         let layout = try NpyArray(bytes: FileBytes.read(dir + "/t.npy"), file: "t.npy")
@@ -201,18 +226,25 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
         #expect(kept.integers()?.count == 30)
 
         // Warm start from that layout: must have the same number of rows.
-        let warm = try tcmscope(["project", e, l, "--iterations", "50", "--perplexity", "5", "--max-samples", "30",
-                                 "--warm-start", dir + "/t.npy", "--out", dir + "/w.npy"])
+        let warm = try tcmscope([
+            "project", e, l, "--iterations", "50", "--perplexity", "5", "--max-samples", "30",
+            "--warm-start", dir + "/t.npy", "--out", dir + "/w.npy",
+        ])
         #expect(warm.status == 0, "\(warm.stderr)")
         let wrong = try tcmscope(["project", e, l, "--warm-start", dir + "/t.npy", "--out", dir + "/x.npy"])
-        #expect(wrong.status == 2 && wrong.stderr.contains("t.npy: warm-start layout has shape [30, 2], expected [36, 2]"))
+        #expect(
+            wrong.status == 2 && wrong.stderr.contains("t.npy: warm-start layout has shape [30, 2], expected [36, 2]"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/x.npy"))
     }
 
     @Test func badProjectArguments() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
-        for args in [["--out", dir + "/x.png"], ["--out", dir + "/x.npy", "--method", "umap"], ["--out", dir + "/x.npy", "--perplexity", "0"]] {
+        for args in [
+            ["--out", dir + "/x.png"], ["--out", dir + "/x.npy", "--method", "umap"],
+            ["--out", dir + "/x.npy", "--perplexity", "0"],
+        ] {
             let run = try tcmscope(["project", e, l] + args)
             #expect(run.status == 64, "\(args): \(run.stderr)")
         }
@@ -226,10 +258,15 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
     func frozenEmbeddings(_ dir: String) -> String {
         var text = "f0,f1,f2,f3,f4,f5,f6,f7,f8,f9,label\n"
         var state: UInt64 = 7
-        func noise() -> Double { state = state &* 6364136223846793005 &+ 1; return Double(state >> 40) / Double(1 << 24) - 0.5 }
+        func noise() -> Double {
+            state = state &* 6364136223846793005 &+ 1
+            return Double(state >> 40) / Double(1 << 24) - 0.5
+        }
         for i in 0 ..< 240 {
             let c = i % 6
-            text += (0 ..< 10).map { j in String(format: "%.4f", (j == c ? 1.0 : 0.0) + (j == (c + 1) % 10 ? 0.5 : 0) + 0.4 * noise()) }.joined(separator: ",")
+            text += (0 ..< 10).map { j in
+                String(format: "%.4f", (j == c ? 1.0 : 0.0) + (j == (c + 1) % 10 ? 0.5 : 0) + 0.4 * noise())
+            }.joined(separator: ",")
             text += ",class\(c)\n"
         }
         write(Array(text.utf8), dir + "/frozen.csv")
@@ -237,11 +274,14 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
     }
 
     @Test func adapterOnFrozenEmbeddingsWritesEverythingAndResumes() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = frozenEmbeddings(dir)
-        let run = try tcmscope(["train", "--data", data, "--label-column", "label", "--loss", "multi-similarity", "--tcm",
-                                "--classes-per-batch", "4", "--samples-per-class", "8", "--epochs", "3", "--widths", "16,8",
-                                "--out", dir + "/run"])
+        let run = try tcmscope([
+            "train", "--data", data, "--label-column", "label", "--loss", "multi-similarity", "--tcm",
+            "--classes-per-batch", "4", "--samples-per-class", "8", "--epochs", "3", "--widths", "16,8",
+            "--out", dir + "/run",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n")
         // Not a terminal: JSON lines, evaluations among them, then the summary line.
@@ -252,24 +292,37 @@ func smallEmbeddings(_ dir: String) -> (String, String) {
             #expect(FileManager.default.fileExists(atPath: dir + "/run/" + file), "\(file)")
         }
         // analyze reads what train wrote.
-        let analysis = try tcmscope(["analyze", dir + "/run/eval-embeddings.npy", dir + "/run/eval-labels.npy", "--json"])
+        let analysis = try tcmscope([
+            "analyze", dir + "/run/eval-embeddings.npy", dir + "/run/eval-labels.npy", "--json",
+        ])
         #expect(analysis.status == 0, "\(analysis.stderr)")
         // Resume for two more epochs from the checkpoint.
-        let resumed = try tcmscope(["train", "--data", data, "--label-column", "label", "--resume", dir + "/run/checkpoint.tcms",
-                                    "--epochs", "5", "--out", dir + "/run2"])
+        let resumed = try tcmscope([
+            "train", "--data", data, "--label-column", "label", "--resume", dir + "/run/checkpoint.tcms",
+            "--epochs", "5", "--out", dir + "/run2",
+        ])
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run2/metrics.json"))) as? [String: Any]
+        let metrics =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run2/metrics.json")))
+            as? [String: Any]
         #expect((metrics?["steps"] as? Int).map { $0 > 0 } == true)
-        #expect((metrics?["evaluations"] as? [[String: Any]])?.first?["step"] as? Int != 0, "a resumed run does not re-evaluate step 0")
+        #expect(
+            (metrics?["evaluations"] as? [[String: Any]])?.first?["step"] as? Int != 0,
+            "a resumed run does not re-evaluate step 0")
     }
 
     @Test func trainFailuresAreOneLine() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = frozenEmbeddings(dir)
         write(Array("not a checkpoint".utf8), dir + "/bad.tcms")
-        let bad = try tcmscope(["train", "--data", data, "--label-column", "label", "--resume", dir + "/bad.tcms", "--out", dir + "/r"])
+        let bad = try tcmscope([
+            "train", "--data", data, "--label-column", "label", "--resume", dir + "/bad.tcms", "--out", dir + "/r",
+        ])
         #expect(bad.status == 2 && bad.stderr.contains("bad.tcms: not a TCMScope checkpoint"))
-        let few = try tcmscope(["train", "--data", data, "--label-column", "label", "--classes-per-batch", "9", "--out", dir + "/r"])
+        let few = try tcmscope([
+            "train", "--data", data, "--label-column", "label", "--classes-per-batch", "9", "--out", dir + "/r",
+        ])
         #expect(few.status == 2 && few.stderr.contains("fewer than --classes-per-batch 9"))
         let usage = try tcmscope(["train", "--out", dir + "/r", "--tcm-margins", "0.9"])
         #expect(usage.status == 64)

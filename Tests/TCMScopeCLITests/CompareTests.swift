@@ -105,7 +105,7 @@ import TCMData
         let (a, b, l) = Self.twoModels(dir)
         let change = try #require((try Self.object(try tcmscope(["compare", a, b, l, "--json"]).stdout)["change"] as? [String: Any])?["opis"] as? Double)
         #expect(change > 0)
-        let tripped = try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--output", dir + "/c.json"])
+        let tripped = try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--out", dir + "/c.json"])
         #expect(tripped.status == 1 && tripped.stderr.hasPrefix("tcmscope: OPIS of B") && tripped.stderr.contains("more than --fail-if-worse"))
         #expect(tripped.stdout.contains("TCMScope comparison") && FileManager.default.fileExists(atPath: dir + "/c.json"))
         #expect(try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change * 2)"]).status == 0)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TCMData
+import TCMScopeSupport
 @testable import TCMScopeCLI
 
 /// Drives the real binary in a real terminal: a private tmux server at a fixed size, keys sent
@@ -20,7 +21,8 @@ import TCMData
     func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let outputPath = NSTemporaryDirectory() + "tcmscope-tmux-\(getpid())-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
-        let closeInheritedThenRun = #"for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; exec tmux "$@""#
+        let closeInheritedThenRun =
+            #"for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; exec tmux "$@""#
         let argv = ["/bin/bash", "-c", closeInheritedThenRun, "tmux", "-L", server, "-f", "/dev/null"] + arguments
 
         var actions = posix_spawn_file_actions_t()
@@ -85,12 +87,15 @@ import TCMData
     /// Starts the dashboard in a fresh session; returns the file its exit status lands in. After
     /// the dashboard exits, the shell prints the terminal modes so tests can see them restored.
     /// `backtracer: true` leaves Swift's crash backtracer at its defaults (interactive on a terminal).
-    func startDashboard(width: Int = 120, height: Int = 40, term: String = "xterm-256color", backtracer: Bool = false,
-                        arguments: [String] = []) throws -> String {
+    func startDashboard(
+        width: Int = 120, height: Int = 40, term: String = "xterm-256color", backtracer: Bool = false,
+        arguments: [String] = []
+    ) throws -> String {
         let binary = try binaryPath()
         let exitFile = NSTemporaryDirectory() + "tcmscope-e2e-exit-\(getpid())-\(UUID().uuidString)"
         let environment = backtracer ? "env -u SWIFT_BACKTRACE" : "env SWIFT_BACKTRACE=enable=no"
-        let command = "cd '\(packageRoot)' && \(environment) LANG=C.UTF-8 TERM=\(term) '\(binary)'\(arguments.map { " '\($0)'" }.joined()); status=$?; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
+        let command =
+            "cd '\(packageRoot)' && \(environment) LANG=C.UTF-8 TERM=\(term) '\(binary)'\(arguments.map { " '\($0)'" }.joined()); status=$?; stty -a | tr ';' '\\n' | grep -w -e icanon -e echo; echo $status > '\(exitFile)'; sleep 60"
         stopServer()  // whatever an earlier test left
         let started = try tmux(["new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)", command])
         try #require(started.status == 0, "tmux could not start (is it installed?): \(started.output)")
@@ -106,7 +111,9 @@ import TCMData
 
     /// The terminal after the dashboard left: main screen, canonical mode and echo back on.
     func expectRestoredTerminal() throws {
-        #expect(try tmux(["display", "-p", "-t", "main", "#{alternate_on}"]).output.hasPrefix("0"), "left the alternate screen")
+        #expect(
+            try tmux(["display", "-p", "-t", "main", "#{alternate_on}"]).output.hasPrefix("0"),
+            "left the alternate screen")
         let modes = try waitFor("the shell's stty line") { $0.contains("icanon") }
         let flags = Set(modes.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         #expect(flags.contains("icanon") && flags.contains("echo"), "line mode and echo restored:\n\(modes)")
@@ -130,7 +137,9 @@ import TCMData
         // A left click on the curves sets the threshold (SGR mouse report: press, release).
         let t1 = try #require(number(after: "│t=", in: text))
         try tmux(["send-keys", "-t", "main", "-l", "\u{1b}[<0;12;12M\u{1b}[<0;12;12m"])
-        text = try waitFor("a click to move the threshold left") { (number(after: "│t=", in: $0) ?? t1) < t1 && $0.contains("threshold set by mouse") }
+        text = try waitFor("a click to move the threshold left") {
+            (number(after: "│t=", in: $0) ?? t1) < t1 && $0.contains("threshold set by mouse")
+        }
         // Moving the calibration range changes OPIS (title bar).
         let opis = try #require(number(after: "OPIS ", in: text))
         try tmux(["send-keys", "-t", "main", "]", "]", "]"])
@@ -152,7 +161,9 @@ import TCMData
         try waitFor("help to close") { !$0.contains("TCMScope keys") }
         // Fine-tuning starts and updates the screen while keys keep working.
         try tmux(["send-keys", "-t", "main", "t"])
-        text = try waitFor("training steps", seconds: 120) { (trainingStep(in: $0) ?? 0) > 0 && $0.contains("[running]") }
+        text = try waitFor("training steps", seconds: 120) {
+            (trainingStep(in: $0) ?? 0) > 0 && $0.contains("[running]")
+        }
         let t2 = try #require(number(after: "│t=", in: text))
         try tmux(["send-keys", "-t", "main", "Left", "Left"])
         try waitFor("the threshold to move during training") { (number(after: "│t=", in: $0) ?? t2) < t2 }
@@ -180,7 +191,8 @@ import TCMData
         // signal takes its course.
         exitFile = try startDashboard()
         try waitFor("the first frame") { $0.contains("Utility vs threshold") }
-        let shell = try tmux(["display", "-p", "-t", "main", "#{pane_pid}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shell = try tmux(["display", "-p", "-t", "main", "#{pane_pid}"]).output.trimmingCharacters(
+            in: .whitespacesAndNewlines)
         let children = try String(contentsOfFile: "/proc/\(shell)/task/\(shell)/children", encoding: .utf8)
         let dashboard = try #require(children.split(separator: " ").first.flatMap { Int32($0) })
         #expect(kill(dashboard, SIGSEGV) == 0)
@@ -192,9 +204,11 @@ import TCMData
         // does not hold the shell for its 30 s "press a key" wait (issue 8).
         exitFile = try startDashboard(backtracer: true)
         try waitFor("the first frame") { $0.contains("Utility vs threshold") }
-        let shellAgain = try tmux(["display", "-p", "-t", "main", "#{pane_pid}"]).output.trimmingCharacters(in: .whitespacesAndNewlines)
-        let crashing = try #require(try String(contentsOfFile: "/proc/\(shellAgain)/task/\(shellAgain)/children", encoding: .utf8)
-            .split(separator: " ").first.flatMap { Int32($0) })
+        let shellAgain = try tmux(["display", "-p", "-t", "main", "#{pane_pid}"]).output.trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        let crashing = try #require(
+            try String(contentsOfFile: "/proc/\(shellAgain)/task/\(shellAgain)/children", encoding: .utf8)
+                .split(separator: " ").first.flatMap { Int32($0) })
         let crashed = Date()
         #expect(kill(crashing, SIGSEGV) == 0)
         let deadline = crashed.addingTimeInterval(25)
@@ -204,7 +218,9 @@ import TCMData
         #expect(try exitStatus(exitFile) == "\(128 + SIGSEGV)")
         try expectRestoredTerminal()
         let screen = try self.screen()
-        #expect(screen.contains("Crash") || screen.contains("Backtrace") || screen.contains("Thread"), "the backtrace is still printed:\n\(screen)")
+        #expect(
+            screen.contains("Crash") || screen.contains("Backtrace") || screen.contains("Thread"),
+            "the backtrace is still printed:\n\(screen)")
     }
 
     /// A set large enough that the first analysis takes tens of seconds in a debug build: the
@@ -214,18 +230,23 @@ import TCMData
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let (matrix, labels) = SyntheticData.clustered(n: 40_000, dimension: 128, classes: 500, seed: 2)
-        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/large.npy")
-        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/labels.npy")
+        try AtomicFile.write(
+            NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/large.npy")
+        try AtomicFile.write(
+            NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/labels.npy")
         defer { stopServer() }
 
         let exitFile = try startDashboard(arguments: [dir + "/large.npy", dir + "/labels.npy"])
         let loading = try waitFor("the loading screen with a percentage") {
-            $0.contains("loading large.npy") && $0.contains("40,000 × 128 · 500 classes") && $0.firstMatch(of: /pair pass .* [1-9]\d?%/) != nil
+            $0.contains("loading large.npy") && $0.contains("40,000 × 128 · 500 classes")
+                && $0.firstMatch(of: /pair pass .* [1-9]\d?%/) != nil
         }
         #expect(loading.contains("q quits") && !loading.contains("Utility vs threshold"))
         try tmux(["send-keys", "-t", "main", "q"])
         let pressed = Date()
-        while !FileManager.default.fileExists(atPath: exitFile) && Date().timeIntervalSince(pressed) < 20 { usleep(20_000) }
+        while !FileManager.default.fileExists(atPath: exitFile) && Date().timeIntervalSince(pressed) < 20 {
+            usleep(20_000)
+        }
         let seconds = Date().timeIntervalSince(pressed)
         #expect(seconds < 3, "the shell came back \(seconds) s after q")
         #expect(try exitStatus(exitFile) == "0")
@@ -237,8 +258,11 @@ import TCMData
         try waitFor("the loading screen again") { $0.firstMatch(of: /pair pass .* [1-9]\d?%/) != nil }
         try tmux(["send-keys", "-t", "main", "C-c"])
         let sent = Date()
-        while !FileManager.default.fileExists(atPath: interrupted) && Date().timeIntervalSince(sent) < 20 { usleep(20_000) }
-        #expect(Date().timeIntervalSince(sent) < 3, "the shell came back \(Date().timeIntervalSince(sent)) s after Ctrl-C")
+        while !FileManager.default.fileExists(atPath: interrupted) && Date().timeIntervalSince(sent) < 20 {
+            usleep(20_000)
+        }
+        #expect(
+            Date().timeIntervalSince(sent) < 3, "the shell came back \(Date().timeIntervalSince(sent)) s after Ctrl-C")
         #expect(try exitStatus(interrupted) != "0")
         try expectRestoredTerminal()
     }
@@ -255,19 +279,33 @@ import TCMData
     /// Bad options and inputs are refused before curses starts, as usage errors (64) or input
     /// errors (2) naming the file, whatever stdin and stdout are.
     @Test func badOptionsAndInputsAreRefusedBeforeTheScreen() throws {
-        for (args, message) in [(["dash", "--epochs", "0"], "tcmscope: error: --epochs 0 is out of range; allowed: [1, 10000]"),
-                                (["dash", "--evaluate-every", "0"], "tcmscope: error: --evaluate-every 0 is out of range; allowed: [1, 1000000]"),
-                                (["dash", "e.npy", "l.npy", "--label-column", "0"], "tcmscope: error: give either a LABELS file or --label-column, not both")] {
+        for (args, message) in [
+            (["dash", "--epochs", "0"], "tcmscope: error: --epochs 0 is out of range; allowed: [1, 10000]"),
+            (
+                ["dash", "--evaluate-every", "0"],
+                "tcmscope: error: --evaluate-every 0 is out of range; allowed: [1, 1000000]"
+            ),
+            (
+                ["dash", "e.npy", "l.npy", "--label-column", "0"],
+                "tcmscope: error: give either a LABELS file or --label-column, not both"
+            ),
+        ] {
             let run = try tcmscope(args, in: packageRoot)
             #expect(run.status == 64, "\(args): \(run.status)")
-            #expect(run.stderr.hasPrefix(message) && run.stderr.split(separator: "\n").count == 1, "\(args): \(run.stderr)")
+            #expect(
+                run.stderr.hasPrefix(message) && run.stderr.split(separator: "\n").count == 1, "\(args): \(run.stderr)")
         }
         let images = "sample-data/mnist/t10k-images-idx3-ubyte.gz"
         let noLabels = try tcmscope(["dash", images], in: packageRoot)
         #expect(noLabels.status == 2)
-        #expect(noLabels.stderr == "tcmscope: error: \(images): no labels: give a labels file after the embeddings, or --label-column for a CSV/TSV\n")
+        #expect(
+            noLabels.stderr
+                == "tcmscope: error: \(images): no labels: give a labels file after the embeddings, or --label-column for a CSV/TSV\n"
+        )
         let missing = try tcmscope(["dash", "no-such.npy", "no-such-labels.npy"], in: packageRoot)
-        #expect(missing.status == 2 && missing.stderr.hasPrefix("tcmscope: error: no-such.npy") && missing.stderr.split(separator: "\n").count == 1)
+        #expect(
+            missing.status == 2 && missing.stderr.hasPrefix("tcmscope: error: no-such.npy")
+                && missing.stderr.split(separator: "\n").count == 1)
     }
 
     @Test func noTerminalIsAOneLineErrorAndExitTwo() throws {

@@ -7,17 +7,22 @@ import TCMData
 /// output is left as it was.
 @Suite struct FlagBoundTests {
     /// Runs `args`, expects the exact one-line refusal, and that `earlier` still holds "earlier".
-    func expectRefused(_ args: [String], _ flag: String, _ value: String, _ range: String, earlier: String,
-                       in directory: String? = nil) throws {
+    func expectRefused(
+        _ args: [String], _ flag: String, _ value: String, _ range: String, earlier: String,
+        in directory: String? = nil
+    ) throws {
         let run = try tcmscope(args, in: directory)
         #expect(run.status == 64, "\(args): status \(run.status), \(run.stderr)")
-        #expect(run.stderr == "tcmscope: error: \(flag) \(value) is out of range; allowed: \(range) (see --help)\n", "\(args)")
+        #expect(
+            run.stderr == "tcmscope: error: \(flag) \(value) is out of range; allowed: \(range) (see --help)\n",
+            "\(args)")
         #expect(run.stdout.isEmpty, "\(args)")
         #expect((try? String(contentsOfFile: earlier, encoding: .utf8)) == "earlier", "\(args) touched \(earlier)")
     }
 
     @Test func analyzeFlagsOutOfRange() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let report = dir + "/r.json"
         write(Array("earlier".utf8), report)
@@ -47,11 +52,14 @@ import TCMData
         // Twenty --k values are fine; more than 64 are refused.
         let many = (1 ... 65).map(String.init)
         let run = try tcmscope(["analyze", e, l, "--k"] + many)
-        #expect(run.status == 64 && run.stderr.hasPrefix("tcmscope: error: --k (number of values) 65 is out of range; allowed: [1, 64]"))
+        #expect(
+            run.status == 64
+                && run.stderr.hasPrefix("tcmscope: error: --k (number of values) 65 is out of range; allowed: [1, 64]"))
     }
 
     @Test func projectFlagsOutOfRange() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let layout = dir + "/p.npy"
         write(Array("earlier".utf8), layout)
@@ -71,7 +79,8 @@ import TCMData
     }
 
     @Test func trainFlagsOutOfRange() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true)
         let metrics = dir + "/run/metrics.json"
         write(Array("earlier".utf8), metrics)
@@ -79,11 +88,20 @@ import TCMData
             (["--xbm", "1000000000000"], "--xbm", "1000000000000", "[4, 65536]"),
             (["--widths", "100000,100000"], "--widths", "100000", "[1, 4096]"),
             (["--widths", "0,8"], "--widths", "0", "[1, 4096]"),
-            (["--widths", Array(repeating: "8", count: 17).joined(separator: ",")], "--widths (number of layers)", "17", "[1, 16]"),
+            (
+                ["--widths", Array(repeating: "8", count: 17).joined(separator: ",")], "--widths (number of layers)",
+                "17", "[1, 16]"
+            ),
             (["--samples-per-class", "1000000000"], "--samples-per-class", "1000000000", "[2, 1024]"),
             (["--classes-per-batch", "1000000000"], "--classes-per-batch", "1000000000", "[2, 1024]"),
-            (["--classes-per-batch", "1024", "--samples-per-class", "1024"], "--classes-per-batch × --samples-per-class", "1048576", "[4, 8192]"),
-            (["--classes-per-batch", "64", "--samples-per-class", "128", "--xbm", "65536"], "--xbm × batch", "536870912", "[0, 67108864]"),
+            (
+                ["--classes-per-batch", "1024", "--samples-per-class", "1024"],
+                "--classes-per-batch × --samples-per-class", "1048576", "[4, 8192]"
+            ),
+            (
+                ["--classes-per-batch", "64", "--samples-per-class", "128", "--xbm", "65536"], "--xbm × batch",
+                "536870912", "[0, 67108864]"
+            ),
             (["--lr", "inf"], "--lr", "inf", "(0.0, 10.0]"),
             (["--lr", "nan"], "--lr", "nan", "(0.0, 10.0]"),
             (["--weight-decay", "nan"], "--weight-decay", "nan", "[0.0, 1.0]"),
@@ -100,7 +118,8 @@ import TCMData
     }
 
     @Test func dashAndBenchFlagsOutOfRange() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let marker = dir + "/untouched"
         write(Array("earlier".utf8), marker)
         let cases: [([String], String, String, String)] = [
@@ -117,23 +136,43 @@ import TCMData
 
     /// The classes of a batch are checked against the data before any training: the bundled MNIST has 10.
     @Test func classesPerBatchAboveTheDataIsRefused() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let run = try tcmscope(["train", "--classes-per-batch", "11", "--out", dir + "/run"], in: packageRoot)
         #expect(run.status == 2, "\(run.stderr)")
-        #expect(run.stderr == "tcmscope: error: mnist: the training set has 10 classes, fewer than --classes-per-batch 11\n")
+        #expect(
+            run.stderr == "tcmscope: error: mnist: the training set has 10 classes, fewer than --classes-per-batch 11\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: dir + "/run"), "no output directory for a refused run")
     }
 
     /// Each flag's help shows its range.
     @Test func helpShowsTheBounds() throws {
         let cases: [(String, [String])] = [
-            ("analyze", ["--points <points> Number of grid thresholds K in the range, both ends included. Range [2, 4096].",
-                         "Compute threads (default: all cores). Range [1, 256].", "Recall@k values to report (at most 64). Range [1, 10000].",
-                         "Range (0.0, 0.5]", "β of the F-score. Range (0.0, 100.0].", "(a CI gate). Range [0.0, 1.0]."]),
-            ("project", ["t-SNE perplexity. Range [1.0, 1000.0].", "t-SNE iterations. Range [1, 100000].",
-                         "Range (0.0, 1000000.0]", "above this many samples. Range [3, 100000]."]),
-            ("train", ["Learning rate. Range (0.0, 10.0].", "Range [0.0, 1.0]", "Range [4, 65536]", "Epochs. Range [1, 10000].",
-                       "each in [1, 4096]", "Classes per batch (at most the data's classes). Range [2, 1024]."]),
+            (
+                "analyze",
+                [
+                    "--points <points> Number of grid thresholds K in the range, both ends included. Range [2, 4096].",
+                    "Compute threads (default: all cores). Range [1, 256].",
+                    "Recall@k values to report (at most 64). Range [1, 10000].",
+                    "Range (0.0, 0.5]", "β of the F-score. Range (0.0, 100.0].", "(a CI gate). Range [0.0, 1.0].",
+                ]
+            ),
+            (
+                "project",
+                [
+                    "t-SNE perplexity. Range [1.0, 1000.0].", "t-SNE iterations. Range [1, 100000].",
+                    "Range (0.0, 1000000.0]", "above this many samples. Range [3, 100000].",
+                ]
+            ),
+            (
+                "train",
+                [
+                    "Learning rate. Range (0.0, 10.0].", "Range [0.0, 1.0]", "Range [4, 65536]",
+                    "Epochs. Range [1, 10000].",
+                    "each in [1, 4096]", "Classes per batch (at most the data's classes). Range [2, 1024].",
+                ]
+            ),
             ("dash", ["Fine-tuning epochs. Range [1, 10000]."]),
             ("bench", ["Samples (one configuration only). Range [10, 200000].", "Compute threads. Range [1, 256]."]),
         ]
@@ -148,9 +187,13 @@ import TCMData
 
     /// `--label-column -1`, the form the help shows, takes the last column.
     @Test func labelColumnMinusOneIsTheLastColumn() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         var text = "a,b,species\n"
-        for i in 0 ..< 30 { text += "\(cos(Double(i) * 0.1 + Double(i % 3) * 2)),\(sin(Double(i) * 0.1 + Double(i % 3) * 2)),s\(i % 3)\n" }
+        for i in 0 ..< 30 {
+            text +=
+                "\(cos(Double(i) * 0.1 + Double(i % 3) * 2)),\(sin(Double(i) * 0.1 + Double(i % 3) * 2)),s\(i % 3)\n"
+        }
         write(Array(text.utf8), dir + "/e.csv")
         let run = try tcmscope(["analyze", dir + "/e.csv", "--label-column", "-1", "--csv", "--no-retrieval"])
         #expect(run.status == 0, "\(run.stderr)")

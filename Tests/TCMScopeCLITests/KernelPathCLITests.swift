@@ -28,7 +28,8 @@ import TCMKernels
     }
 
     @Test func everySupportedPathGivesTheSameReport() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = try Self.writeData(dir)
         var reports: [KernelPath: String] = [:]
         for path in KernelPath.supported {
@@ -36,7 +37,9 @@ import TCMKernels
             #expect(run.status == 0, "\(path): \(run.stderr)")
             // Everything but the run time: OPIS, ε-OPIS, the pair counts and curves, retrieval.
             var document = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-            #expect(document["report"] != nil && document["retrieval"] is [String: Any], "\(path): \(run.stdout.prefix(200))")
+            #expect(
+                document["report"] != nil && document["retrieval"] is [String: Any],
+                "\(path): \(run.stdout.prefix(200))")
             document["seconds"] = nil
             let canonical = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
             reports[path] = String(decoding: canonical, as: UTF8.self)
@@ -49,7 +52,8 @@ import TCMKernels
     }
 
     @Test func aBadValueIsRefusedWithExitTwo() throws {
-        let run = try tcmscope(["analyze", "--no-retrieval"], in: packageRoot, environment: ["TCMSCOPE_KERNELS": "sse9"])
+        let run = try tcmscope(
+            ["analyze", "--no-retrieval"], in: packageRoot, environment: ["TCMSCOPE_KERNELS": "sse9"])
         #expect(run.status == 2)
         let lines = run.stderr.split(separator: "\n")
         #expect(lines.count == 1)

@@ -15,7 +15,9 @@ import TCMData
 
     /// Names in `dir` that look like our temporary files.
     func temporaries(_ dir: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.contains(OutputTransaction.marker) }
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter {
+            $0.contains(OutputTransaction.marker)
+        }
     }
 
     func expectOneLine(_ run: CLIRun, status: Int32, _ fragment: String, _ context: String) {
@@ -25,17 +27,22 @@ import TCMData
     }
 
     @Test func targetsThatAreNotRegularFilesAreRefusedBeforeAnyWork() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         try FileManager.default.createDirectory(atPath: dir + "/folder", withIntermediateDirectories: true)
         #expect(mkfifo(dir + "/fifo", 0o600) == 0)
-        let cases: [(String, String)] = [("/dev/null", "a character device"), ("/dev/full", "a character device"),
-                                         (dir + "/folder", "a directory"), (dir + "/fifo", "a FIFO")]
+        let cases: [(String, String)] = [
+            ("/dev/null", "a character device"), ("/dev/full", "a character device"),
+            (dir + "/folder", "a directory"), (dir + "/fifo", "a FIFO"),
+        ]
         for (target, kind) in cases {
             for flag in ["--output", "--curves"] {
                 // The FIFO has no reader: opening it for writing would hang, so a pass proves it was not opened.
                 let run = try tcmscope(["analyze", e, l, flag, target])
-                expectOneLine(run, status: 2, "\(target): exists and is \(kind), not a regular file; refusing to replace it", "\(flag) \(target)")
+                expectOneLine(
+                    run, status: 2, "\(target): exists and is \(kind), not a regular file; refusing to replace it",
+                    "\(flag) \(target)")
                 #expect(run.stdout.isEmpty, "no report: the refusal comes before the work")
             }
         }
@@ -46,7 +53,8 @@ import TCMData
     }
 
     @Test func analyzeWritesBothFilesOrNeither() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         write(Array("earlier".utf8), dir + "/out.json")
         try FileManager.default.createDirectory(atPath: dir + "/curves", withIntermediateDirectories: true)
@@ -61,7 +69,8 @@ import TCMData
     }
 
     @Test func replacedFilesKeepTheirMode() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         for mode: mode_t in [0o600, 0o640] {
             write(Array("earlier".utf8), dir + "/r.json")
@@ -70,18 +79,22 @@ import TCMData
             #expect(run.status == 0, "\(run.stderr)")
             #expect(contents(dir + "/r.json")?.contains("\"opis\"") == true, "replaced")
             var info = stat()
-            #expect(stat(dir + "/r.json", &info) == 0 && info.st_mode & 0o7777 == mode, "mode \(String(info.st_mode & 0o7777, radix: 8))")
+            #expect(
+                stat(dir + "/r.json", &info) == 0 && info.st_mode & 0o7777 == mode,
+                "mode \(String(info.st_mode & 0o7777, radix: 8))")
         }
     }
 
     /// Writing through a symbolic link (`/dev/stdout` redirected to a file, a link to a report)
     /// replaces the file it points to and leaves the link a link.
     @Test func aLinkedTargetReplacesTheFileNotTheLink() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         try FileManager.default.createDirectory(atPath: dir + "/reports", withIntermediateDirectories: true)
         write(Array("earlier".utf8), dir + "/reports/r.json")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/link.json", withDestinationPath: dir + "/reports/r.json")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir + "/link.json", withDestinationPath: dir + "/reports/r.json")
         let run = try tcmscope(["analyze", e, l, "--no-retrieval", "--output", dir + "/link.json"])
         #expect(run.status == 0, "\(run.stderr)")
         var info = stat()
@@ -90,13 +103,17 @@ import TCMData
         #expect(temporaries(dir).isEmpty && temporaries(dir + "/reports").isEmpty)
         // /dev/stdout on a pipe is a FIFO: refused, and /dev/stdout is still a link.
         let piped = try tcmscope(["analyze", e, l, "--no-retrieval", "--output", "/dev/stdout"])
-        #expect(piped.status == 2 && piped.stderr.hasPrefix("tcmscope: error: /dev/stdout: exists and is a FIFO, not a regular file"), "\(piped.stderr)")
+        #expect(
+            piped.status == 2
+                && piped.stderr.hasPrefix("tcmscope: error: /dev/stdout: exists and is a FIFO, not a regular file"),
+            "\(piped.stderr)")
         #expect(lstat("/dev/stdout", &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
     }
 
     /// A temporary file left by a process that was killed (SIGKILL) is removed; one of a live process is not.
     @Test func leftoversOfAKilledRunAreRemoved() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let finished = Process()
         finished.executableURL = URL(fileURLWithPath: "/bin/true")
@@ -116,13 +133,16 @@ import TCMData
     /// SIGTERM and SIGINT while the outputs are staged: the temporary files are removed, the
     /// earlier outputs stay, and the exit status is 128 + the signal.
     @Test func signalsRemoveTemporaryFiles() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         write(Array("earlier".utf8), dir + "/r.json")
         for (signal, status) in [(SIGTERM, Int32(143)), (SIGINT, Int32(130))] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try binaryPath())
-            process.arguments = ["analyze", e, l, "--no-retrieval", "--output", dir + "/r.json", "--curves", dir + "/c.csv"]
+            process.arguments = [
+                "analyze", e, l, "--no-retrieval", "--output", dir + "/r.json", "--curves", dir + "/c.csv",
+            ]
             var environment = ProcessInfo.processInfo.environment
             environment["TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT"] = "30"
             process.environment = environment
@@ -134,14 +154,17 @@ import TCMData
             #expect(temporaries(dir).count == 2, "both outputs staged")
             kill(process.processIdentifier, signal)
             process.waitUntilExit()
-            #expect(process.terminationReason == .exit && process.terminationStatus == status, "signal \(signal): \(process.terminationStatus)")
+            #expect(
+                process.terminationReason == .exit && process.terminationStatus == status,
+                "signal \(signal): \(process.terminationStatus)")
             #expect(temporaries(dir).isEmpty, "signal \(signal) left \(temporaries(dir))")
             #expect(contents(dir + "/r.json") == "earlier" && !FileManager.default.fileExists(atPath: dir + "/c.csv"))
         }
     }
 
     @Test func projectWritesLayoutAndIndicesTogether() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         write(Array("earlier".utf8), dir + "/lay.npy")
         try FileManager.default.createDirectory(atPath: dir + "/lay.indices.npy", withIntermediateDirectories: true)
@@ -157,7 +180,8 @@ import TCMData
     }
 
     @Test func trainOutThatIsAFileIsOneLine() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = TrainCommandTests().frozenEmbeddings(dir)
         write(Array("earlier".utf8), dir + "/file")
         let run = try tcmscope(["train", "--data", data, "--label-column", "label", "--out", dir + "/file"])
@@ -172,32 +196,45 @@ import TCMData
     /// A diverging run (exit 3) into an earlier run's folder leaves every file of it as it was;
     /// into a new folder it leaves nothing.
     @Test func divergingTrainingLeavesTheEarlierRunIntact() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = TrainCommandTests().frozenEmbeddings(dir)
-        let first = try tcmscope(["train", "--data", data, "--label-column", "label", "--classes-per-batch", "4", "--samples-per-class", "4",
-                                  "--epochs", "1", "--widths", "8", "--out", dir + "/run"])
+        let first = try tcmscope([
+            "train", "--data", data, "--label-column", "label", "--classes-per-batch", "4", "--samples-per-class", "4",
+            "--epochs", "1", "--widths", "8", "--out", dir + "/run",
+        ])
         #expect(first.status == 0, "\(first.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/run").sorted()
         let before = try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/run/" + $0)) }
         // The same checkpoint with a learning rate that makes the weights overflow at once.
         let hot = try withLearningRate(3e38, checkpoint: dir + "/run/checkpoint.tcms")
         write(hot, dir + "/hot.tcms")
-        let resumed = try tcmscope(["train", "--data", data, "--label-column", "label", "--resume", dir + "/hot.tcms",
-                                    "--epochs", "3", "--out", dir + "/run"])
+        let resumed = try tcmscope([
+            "train", "--data", data, "--label-column", "label", "--resume", dir + "/hot.tcms",
+            "--epochs", "3", "--out", dir + "/run",
+        ])
         expectOneLine(resumed, status: 3, "training diverged at step", "diverging resume")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/run").sorted() == names, "no file added or removed")
-        #expect(try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/run/" + $0)) } == before, "no file changed")
-        let fresh = try tcmscope(["train", "--data", data, "--label-column", "label", "--resume", dir + "/hot.tcms",
-                                  "--epochs", "3", "--out", dir + "/fresh"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: dir + "/run").sorted() == names,
+            "no file added or removed")
+        #expect(
+            try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/run/" + $0)) } == before,
+            "no file changed")
+        let fresh = try tcmscope([
+            "train", "--data", data, "--label-column", "label", "--resume", dir + "/hot.tcms",
+            "--epochs", "3", "--out", dir + "/fresh",
+        ])
         #expect(fresh.status == 3)
-        #expect(!FileManager.default.fileExists(atPath: dir + "/fresh"), "a failed run into a new folder leaves no folder")
+        #expect(
+            !FileManager.default.fileExists(atPath: dir + "/fresh"), "a failed run into a new folder leaves no folder")
     }
 
     /// `checkpoint` with its header's learning rate replaced (magic, UInt32 length, JSON, tensors).
     func withLearningRate(_ rate: Double, checkpoint: String) throws -> [UInt8] {
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        var header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[12 ..< 12 + length])) as? [String: Any])
+        var header = try #require(
+            try JSONSerialization.jsonObject(with: Data(bytes[12 ..< 12 + length])) as? [String: Any])
         var config = try #require(header["config"] as? [String: Any])
         var optimizer = try #require(config["optimizer"] as? [String: Any])
         optimizer["learningRate"] = rate
@@ -205,7 +242,9 @@ import TCMData
         header["config"] = config
         let json = try [UInt8](JSONSerialization.data(withJSONObject: header))
         let count = UInt32(json.count)
-        return Array(bytes[0 ..< 8]) + [UInt8(count & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 24)]
+        return Array(bytes[0 ..< 8]) + [
+            UInt8(count & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 24),
+        ]
             + json + bytes[(12 + length)...]
     }
 }

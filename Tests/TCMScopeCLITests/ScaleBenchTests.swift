@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TCMData
 import TCMMetrics
+import TCMScopeSupport
+@testable import TCMBench
 @testable import TCMScopeCLI
 
 /// `bench --config`: the plumbing (arguments, data directory, child runs, parsing, peers that
@@ -13,17 +15,26 @@ import TCMMetrics
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let (matrix, labels) = SyntheticData.clustered(n: 200, dimension: 8, classes: 4, seed: 3)
         let files = ScaleConfig.tiny.files(in: dir)
-        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: files.embeddings)
-        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: files.labels)
-        let report = ThresholdAnalyzer(counts: PairCounts.compute(layout: ClassLayout(embeddings: matrix, labels: labels))).report(OPISOptions())
+        try AtomicFile.write(
+            NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: files.embeddings)
+        try AtomicFile.write(
+            NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: files.labels)
+        let report = ThresholdAnalyzer(
+            counts: PairCounts.compute(layout: ClassLayout(embeddings: matrix, labels: labels))
+        ).report(OPISOptions())
         return (dir, report)
     }
 
     @Test func badArgumentsAreUsageErrorsAndBadDirectoriesInputErrors() throws {
-        for (args, message) in [(["bench", "--config", "nope"], "tcmscope: error: The value 'nope' is invalid for '--config <config>'"),
-                                (["bench", "--config", "tiny", "--n", "100"], "tcmscope: error: give either --config or --n, not both"),
-                                (["bench", "--config", "tiny", "--peers", "numpy,gpu"], "tcmscope: error: --peers: unknown peer 'gpu'"),
-                                (["bench", "--config", "tiny", "--repeats", "0"], "tcmscope: error: --repeats 0 is out of range; allowed: [1, 100]")] {
+        for (args, message) in [
+            (["bench", "--config", "nope"], "tcmscope: error: The value 'nope' is invalid for '--config <config>'"),
+            (["bench", "--config", "tiny", "--n", "100"], "tcmscope: error: give either --config or --n, not both"),
+            (["bench", "--config", "tiny", "--peers", "numpy,gpu"], "tcmscope: error: --peers: unknown peer 'gpu'"),
+            (
+                ["bench", "--config", "tiny", "--repeats", "0"],
+                "tcmscope: error: --repeats 0 is out of range; allowed: [1, 100]"
+            ),
+        ] {
             let run = try tcmscope(args)
             #expect(run.status == 64, "\(args): \(run.status)")
             #expect(run.stderr.hasPrefix(message), "\(args): \(run.stderr)")
@@ -32,9 +43,15 @@ import TCMMetrics
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/tiny_e.npy"
         let notADirectory = try tcmscope(["bench", "--config", "tiny", "--data-dir", file])
-        #expect(notADirectory.status == 2 && notADirectory.stderr == "tcmscope: error: \(file): --data-dir is a file, not a directory\n")
+        #expect(
+            notADirectory.status == 2
+                && notADirectory.stderr == "tcmscope: error: \(file): --data-dir is a file, not a directory\n")
         let empty = try tcmscope(["bench", "--config", "tiny", "--data-dir", dir + "/empty", "--python", "none"])
-        #expect(empty.status == 2 && empty.stderr == "tcmscope: error: \(dir)/empty/tiny_e.npy: missing, and --python none cannot generate it\n")
+        #expect(
+            empty.status == 2
+                && empty.stderr
+                    == "tcmscope: error: \(dir)/empty/tiny_e.npy: missing, and --python none cannot generate it\n"
+        )
     }
 
     @Test func theTinyConfigRunsAnalyzeAsAChildAndReportsItsNumbers() throws {
@@ -56,20 +73,68 @@ import TCMMetrics
     @Test func aMissingPeerIsSkippedWithTheReason() throws {
         let (dir, _) = try tinyDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try tcmscope(["bench", "--config", "tiny", "--data-dir", dir, "--repeats", "1", "--peers", "faiss", "--python", "/no/such/python3"])
+        let run = try tcmscope([
+            "bench", "--config", "tiny", "--data-dir", dir, "--repeats", "1", "--peers", "faiss", "--python",
+            "/no/such/python3",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("faiss kNN: skipped (/no/such/python3 did not start); install it with: /no/such/python3 -m pip install faiss-cpu"), "\(run.stdout)")
+        #expect(
+            run.stdout.contains(
+                "faiss kNN: skipped (/no/such/python3 did not start); install it with: /no/such/python3 -m pip install faiss-cpu"
+            ), "\(run.stdout)")
     }
 
     @Test func childRunsAndReportParsing() throws {
         let exit3 = try ScaleBench.runChild(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"])
         #expect(exit3.status == 3 && exit3.stdout == "out\n" && exit3.stderr == "err\n")
         #expect(exit3.peakRSSMB > 0 && exit3.seconds > 0)
-        let text = "  ε-OPIS      ε = 0.05, m = 1 class(es)\n\n  OPIS        2.944e-04   (10 classes)\n  retrieval   R@1 0.9489  R@2 0.9657\n"
+        let text =
+            "  ε-OPIS      ε = 0.05, m = 1 class(es)\n\n  OPIS        2.944e-04   (10 classes)\n  retrieval   R@1 0.9489  R@2 0.9657\n"
         #expect(ScaleBench.number(after: "\n  OPIS", in: text) == 2.944e-04)
         #expect(ScaleBench.number(after: "R@1", in: text) == 0.9489)
         #expect(ScaleBench.median([3, 1, 2]) == 2 && ScaleBench.median([5]) == 5)
         #expect(ScaleConfig.sop.files(in: "/d") == ("/d/sop_e.npy", "/d/sop_l.npy"))
         #expect(ScaleConfig.tenK.files(in: "/d").labels == "/d/10k_l.npy")
+    }
+
+    /// The one Python launcher: a peer whose module is missing, or whose interpreter does not
+    /// exist, fails with the pip command that installs what it needs; a peer that prints JSON
+    /// on its last line gives those values. A shell script stands in for the interpreter.
+    @Test func pythonPeersSayHowToInstallWhatIsMissing() throws {
+        let dir = NSTemporaryDirectory() + "tcmscope-peer-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func fakePython(_ name: String, _ body: String) throws -> String {
+            let path = dir + "/" + name
+            try AtomicFile.write("#!/bin/sh\n" + body + "\n", to: path)
+            chmod(path, 0o755)
+            return path
+        }
+        let noFaiss = try fakePython("nofaiss", "echo \"ModuleNotFoundError: No module named 'faiss'\" >&2; exit 1")
+        guard case .failure(let missing) = PythonPeer.run("knn_faiss.py", [], python: noFaiss) else {
+            Issue.record("ran")
+            return
+        }
+        #expect(
+            missing.message
+                == "status 1: ModuleNotFoundError: No module named 'faiss'; install it with: \(noFaiss) -m pip install numpy faiss-cpu"
+        )
+        guard case .failure(let absent) = PythonPeer.run("opis_numpy.py", [], python: dir + "/absent") else {
+            Issue.record("ran")
+            return
+        }
+        #expect(absent.message == "\(dir)/absent did not start; install it with: \(dir)/absent -m pip install numpy")
+        let crashing = try fakePython("crash", "echo 'Traceback: ValueError' >&2; exit 2")
+        guard case .failure(let crash) = PythonPeer.run("opis_numpy.py", [], python: crashing) else {
+            Issue.record("ran")
+            return
+        }
+        #expect(crash.message == "status 2: Traceback: ValueError", "no install hint when the peer itself failed")
+        let answering = try fakePython("ok", "echo 'warming up'; echo '{\"opis\": 0.25, \"numpy\": \"2.0\"}'")
+        guard case .success(let run) = PythonPeer.run("opis_numpy.py", ["a", "b"], python: answering) else {
+            Issue.record("failed")
+            return
+        }
+        #expect(run.numbers == ["opis": 0.25] && run.json["numpy"] as? String == "2.0")
     }
 }

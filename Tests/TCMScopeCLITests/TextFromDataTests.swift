@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import TCMData
+import ArgumentParser
+@testable import TCMScopeCLI
 
 /// Reads RFC 4180 CSV: quoted fields may hold commas, quotes (doubled), CR and LF. Written here,
 /// independently of the tool's writer, to check what the tool wrote.
@@ -11,27 +13,48 @@ func parseCSV(_ text: String) -> [[String]] {
     while let c = scalars.popFirst() {
         if quoted {
             if c == "\"" {
-                if scalars.first == "\"" { field.append("\""); scalars.removeFirst() } else { quoted = false; afterQuote = true }
-            } else { field.append(c) }
+                if scalars.first == "\"" {
+                    field.append("\"")
+                    scalars.removeFirst()
+                } else {
+                    quoted = false
+                    afterQuote = true
+                }
+            } else {
+                field.append(c)
+            }
             continue
         }
         switch c {
         case "\"" where field.isEmpty && !afterQuote: quoted = true
-        case ",": row.append(String(field)); field = .init(); afterQuote = false
+        case ",":
+            row.append(String(field))
+            field = .init()
+            afterQuote = false
         case "\r" where scalars.first == "\n": continue
-        case "\n": row.append(String(field)); rows.append(row); row = []; field = .init(); afterQuote = false
+        case "\n":
+            row.append(String(field))
+            rows.append(row)
+            row = []
+            field = .init()
+            afterQuote = false
         default: field.append(c)
         }
     }
-    if !field.isEmpty || !row.isEmpty { row.append(String(field)); rows.append(row) }
+    if !field.isEmpty || !row.isEmpty {
+        row.append(String(field))
+        rows.append(row)
+    }
     return rows
 }
 
 /// Text from data (cause 9 of issue 8): class names reach the terminal escaped and every CSV
 /// the tool writes quotes them, so a name can neither steer the terminal nor add a row or column.
 @Suite struct TextFromDataTests {
-    static let hostileNames = ["\u{1B}[31mred\u{1B}[0m", "carriage\rreturn", "crlf\r\nname", "comma,name", "quote\"name",
-                               "\u{202E}desrever", "c1\u{9B}2J", "plain"]
+    static let hostileNames = [
+        "\u{1B}[31mred\u{1B}[0m", "carriage\rreturn", "crlf\r\nname", "comma,name", "quote\"name",
+        "\u{202E}desrever", "c1\u{9B}2J", "plain",
+    ]
 
     /// 8 classes of 6 points on a circle, labelled with the hostile names (a .npy of strings).
     func hostileData(_ dir: String) -> (String, String, [String]) {
@@ -54,12 +77,15 @@ func parseCSV(_ text: String) -> [[String]] {
     }
 
     @Test func analyzeEscapesNamesOnTheTerminal() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l, _) = hostileData(dir)
         let run = try tcmscope(["analyze", e, l, "--no-retrieval"])
         #expect(run.status == 0, "\(run.stderr)")
         expectNoTerminalControls(run.stdout, "text report")
-        #expect(run.stdout.contains(#"\u{1B}[31mred"#) && run.stdout.contains(#"\u{202E}desrever"#) && run.stdout.contains(#"carriage\rre"#))
+        #expect(
+            run.stdout.contains(#"\u{1B}[31mred"#) && run.stdout.contains(#"\u{202E}desrever"#)
+                && run.stdout.contains(#"carriage\rre"#))
         // One table row per class: no name started a line of its own.
         let rows = run.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && $0.contains("      6  ") }
         #expect(rows.count == Self.hostileNames.count, "\(run.stdout)")
@@ -72,11 +98,14 @@ func parseCSV(_ text: String) -> [[String]] {
     }
 
     @Test func everyCSVQuotesNamesAndParsesBack() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l, labels) = hostileData(dir)
         let names = Set(Self.hostileNames)
 
-        let table = try tcmscope(["analyze", e, l, "--no-retrieval", "--csv", "--curves", dir + "/curves.csv", "--points", "5"])
+        let table = try tcmscope([
+            "analyze", e, l, "--no-retrieval", "--csv", "--curves", dir + "/curves.csv", "--points", "5",
+        ])
         #expect(table.status == 0, "\(table.stderr)")
         let tableRows = parseCSV(table.stdout)
         #expect(tableRows.first?.first == "class" && tableRows.count == 1 + names.count)
@@ -93,7 +122,9 @@ func parseCSV(_ text: String) -> [[String]] {
         let layout = parseCSV(try String(contentsOfFile: dir + "/p.csv", encoding: .utf8))
         #expect(layout.first == ["index", "label", "x", "y"] && layout.count == 1 + labels.count)
         for row in layout.dropFirst() {
-            #expect(row.count == 4 && Int(row[0]).map { labels[$0] } == row[1] && Float(row[2]) != nil && Float(row[3]) != nil, "\(row)")
+            #expect(
+                row.count == 4 && Int(row[0]).map { labels[$0] } == row[1] && Float(row[2]) != nil
+                    && Float(row[3]) != nil, "\(row)")
         }
     }
 
@@ -101,7 +132,9 @@ func parseCSV(_ text: String) -> [[String]] {
         #expect(CSVWriter.field("plain") == "plain")
         #expect(CSVWriter.field("a,b") == "\"a,b\"")
         #expect(CSVWriter.field("say \"hi\"") == "\"say \"\"hi\"\"\"")
-        #expect(CSVWriter.field("a\rb") == "\"a\rb\"" && CSVWriter.field("a\r\nb") == "\"a\r\nb\"" && CSVWriter.field("a\nb") == "\"a\nb\"")
+        #expect(
+            CSVWriter.field("a\rb") == "\"a\rb\"" && CSVWriter.field("a\r\nb") == "\"a\r\nb\""
+                && CSVWriter.field("a\nb") == "\"a\nb\"")
         #expect(CSVWriter.row(["x", "y,z"]) == "x,\"y,z\"\n")
         for name in Self.hostileNames { #expect(parseCSV(CSVWriter.row([name, "1"])) == [[name, "1"]], "\(name)") }
     }
@@ -110,7 +143,8 @@ func parseCSV(_ text: String) -> [[String]] {
 /// Gates (cause 7) and exit statuses.
 @Suite struct GateAndExitStatusTests {
     @Test func aGateOnDataWithNoPositivePairsIsAnError() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         // All-unique labels, and the smallest case N = 2.
         for n in [6, 2] {
             let values = (0 ..< n).flatMap { i in [cos(Float(i)), sin(Float(i))] }
@@ -118,9 +152,14 @@ func parseCSV(_ text: String) -> [[String]] {
             write(NpyWriter.bytes(int64s: (0 ..< n).map(Int64.init), shape: [n]), dir + "/l.npy")
             write(Array("earlier".utf8), dir + "/r.json")
             for gate in ["--fail-above-opis", "--fail-above-epsilon-opis"] {
-                let run = try tcmscope(["analyze", dir + "/e.npy", dir + "/l.npy", gate, "0.5", "--output", dir + "/r.json"])
+                let run = try tcmscope([
+                    "analyze", dir + "/e.npy", dir + "/l.npy", gate, "0.5", "--output", dir + "/r.json",
+                ])
                 #expect(run.status == 2, "N=\(n) \(gate): \(run.status) \(run.stderr)")
-                #expect(run.stderr == "tcmscope: error: \(dir)/l.npy: no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked\n")
+                #expect(
+                    run.stderr
+                        == "tcmscope: error: \(dir)/l.npy: no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked\n"
+                )
                 #expect((try? String(contentsOfFile: dir + "/r.json", encoding: .utf8)) == "earlier")
             }
             // Without a gate the report is still given (OPIS of no class).
@@ -133,11 +172,26 @@ func parseCSV(_ text: String) -> [[String]] {
         let help = try tcmscope(["--help"])
         #expect(help.status == 0)
         let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        for fragment in ["0 ok;", "1 an --fail-above-* gate tripped;", "2 bad input", "3 training failed (diverged);",
-                         "64 bad command line", "130/143 interrupted", "docs/definitions.md"] {
+        for fragment in [
+            "0 ok;", "1 an --fail-above-* gate tripped;", "2 bad input", "3 training failed (diverged);",
+            "4 any other failure", "64 bad command line", "130/143 interrupted", "docs/definitions.md",
+        ] {
             #expect(text.contains(fragment), "root --help lacks '\(fragment)'")
         }
         #expect(!text.contains("opis-tcm.md"))
         #expect(FileManager.default.fileExists(atPath: packageRoot + "/docs/definitions.md"))
+    }
+
+    /// A failure that is neither bad input, a gate nor the command line gets its own status (4),
+    /// not the gate's 1; the parser's own outcomes keep theirs.
+    @Test func otherFailuresHaveTheirOwnStatus() throws {
+        struct Unexpected: Error {}
+        #expect(TCMScope.exitStatus(forOther: Unexpected()) == 4)
+        #expect(TCMScope.exitStatus(forOther: CocoaError(.fileWriteUnknown)) == 4)
+        #expect(TCMScope.exitStatus(forOther: ValidationError("bad")) == 64)
+        #expect(TCMScope.exitStatus(forOther: ExitCode(1)) == 1, "an explicit ExitCode keeps its value")
+        #expect(TCMScope.exitStatus(forOther: CleanExit.helpRequest()) == 0)
+        let version = try tcmscope(["--version"])
+        #expect(version.status == 0 && version.stdout == TCMScope.version + "\n")
     }
 }

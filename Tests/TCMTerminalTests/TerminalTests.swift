@@ -1,5 +1,5 @@
 import Testing
-import TCMDashboard
+import TCMCells
 @testable import TCMTerminal
 
 /// The ncurses backend drawing into /dev/null (never the test's own terminal), on terminal
@@ -9,7 +9,10 @@ import TCMDashboard
     func colourfulBuffer() -> CellBuffer {
         var b = CellBuffer(width: 100, height: 30)
         for (i, c) in [196, 46, 21, 226, 231, 240, 24].enumerated() {
-            b.write("colour \(c) ⣿⣿ ▄▀", x: 2, y: 2 + i, style: Style(foreground: .palette(UInt8(c)), background: .palette(UInt8((c + 7) % 256)), bold: i % 2 == 0))
+            b.write(
+                "colour \(c) ⣿⣿ ▄▀", x: 2, y: 2 + i,
+                style: Style(
+                    foreground: .palette(UInt8(c)), background: .palette(UInt8((c + 7) % 256)), bold: i % 2 == 0))
         }
         return b
     }
@@ -48,17 +51,19 @@ import TCMDashboard
     }
 
     @Test func anUnknownTerminalTypeIsAnError() {
-        #expect(throws: TerminalUnavailable.self) { _ = try NcursesTerminal(offscreenWidth: 80, height: 24, term: "no-such-terminal-xyz") }
+        #expect(throws: TerminalUnavailable.self) {
+            _ = try NcursesTerminal(offscreenWidth: 80, height: 24, term: "no-such-terminal-xyz")
+        }
     }
 
     @Test func nearestBasicColours() {
         #expect(NcursesTerminal.nearestBasic(196) == 1)  // red
-        #expect(NcursesTerminal.nearestBasic(46) == 2)   // green
-        #expect(NcursesTerminal.nearestBasic(21) == 4)   // blue
+        #expect(NcursesTerminal.nearestBasic(46) == 2)  // green
+        #expect(NcursesTerminal.nearestBasic(21) == 4)  // blue
         #expect(NcursesTerminal.nearestBasic(226) == 3)  // yellow
         #expect(NcursesTerminal.nearestBasic(231) == 7)  // white
-        #expect(NcursesTerminal.nearestBasic(16) == 0)   // black
-        #expect(NcursesTerminal.nearestBasic(9) == 1)    // bright red → red
+        #expect(NcursesTerminal.nearestBasic(16) == 0)  // black
+        #expect(NcursesTerminal.nearestBasic(9) == 1)  // bright red → red
         #expect(NcursesTerminal.nearestBasic(235) == 0 && NcursesTerminal.nearestBasic(250) == 7)  // greys
     }
 }

@@ -8,7 +8,9 @@ import TCMKernels
 /// the file, never a trap, a hang or a huge allocation.
 @Suite struct CheckpointValidationTests {
     /// A valid checkpoint's bytes: a short run so that the optimiser moments are non-zero.
-    static func validCheckpoint(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, optimizer: OptimizerSpec.Kind = .adam) throws -> [UInt8] {
+    static func validCheckpoint(
+        _ loss: TrainingConfig.LossSpec.Kind = .contrastive, optimizer: OptimizerSpec.Kind = .adam
+    ) throws -> [UInt8] {
         var config = smallConfig(loss)
         config.epochs = 1
         config.optimizer.kind = optimizer
@@ -22,7 +24,8 @@ import TCMKernels
     /// Splits a checkpoint into its JSON header (as a dictionary) and its tensor bytes.
     static func split(_ bytes: [UInt8]) throws -> (header: [String: Any], tensors: [UInt8]) {
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        let header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[12 ..< 12 + length])) as? [String: Any])
+        let header = try #require(
+            try JSONSerialization.jsonObject(with: Data(bytes[12 ..< 12 + length])) as? [String: Any])
         return (header, Array(bytes[(12 + length)...]))
     }
 
@@ -66,7 +69,10 @@ import TCMKernels
     }
 
     @Test func aValidCheckpointDecodes() throws {
-        for (loss, optimizer) in [(TrainingConfig.LossSpec.Kind.contrastive, OptimizerSpec.Kind.adam), (.proxyAnchor, .sgd), (.proxyAnchor, .adam)] {
+        for (loss, optimizer) in [
+            (TrainingConfig.LossSpec.Kind.contrastive, OptimizerSpec.Kind.adam), (.proxyAnchor, .sgd),
+            (.proxyAnchor, .adam),
+        ] {
             let state = try Checkpoint.decode(try Self.validCheckpoint(loss, optimizer: optimizer), file: "c.tcms")
             #expect(state.step > 0 && state.model.widths == [12, 16, 8])
             #expect((state.proxies != nil) == (loss == .proxyAnchor))
@@ -75,43 +81,74 @@ import TCMKernels
 
     /// The cases of issue 8 (cause 4): each crashed or hung before.
     @Test func theReportedHeadersAreRefused() throws {
-        #expect(problem(try Self.editConfig { $0["widths"] = [Int]() }).contains("needs at least an input and an output width"))
-        #expect(problem(try Self.editConfig { $0["widths"] = [12] }).contains("needs at least an input and an output width"))
-        #expect(problem(try Self.editConfig { var loss = $0["loss"] as! [String: Any]; loss["contrastiveMargins"] = [0.5]; $0["loss"] = loss })
+        #expect(
+            problem(try Self.editConfig { $0["widths"] = [Int]() }).contains(
+                "needs at least an input and an output width"))
+        #expect(
+            problem(try Self.editConfig { $0["widths"] = [12] }).contains("needs at least an input and an output width")
+        )
+        #expect(
+            problem(
+                try Self.editConfig {
+                    var loss = $0["loss"] as! [String: Any]
+                    loss["contrastiveMargins"] = [0.5]
+                    $0["loss"] = loss
+                }
+            )
             .contains("contrastive loss needs 2 margins, got 1"))
         #expect(problem(try Self.editConfig { $0["classesPerBatch"] = 0 }).contains("a batch needs at least 1 class"))
         #expect(problem(try Self.editConfig { $0["samplesPerClass"] = 0 }).contains("a batch needs at least 1 class"))
         #expect(problem(try Self.edited { $0["step"] = -5 }).contains("checkpoint step -5 is outside"))
-        #expect(problem(try Self.edited { $0["step"] = 1_000_000_000_000_000 }).contains("checkpoint step 1000000000000000 is outside"))
+        #expect(
+            problem(try Self.edited { $0["step"] = 1_000_000_000_000_000 }).contains(
+                "checkpoint step 1000000000000000 is outside"))
         #expect(problem(try Self.edited { $0["optimizerStep"] = -1 }).contains("optimizer step -1"))
     }
 
     @Test func sizesThatWouldOverflowOrExhaustMemoryAreRefused() throws {
         #expect(problem(try Self.editConfig { $0["widths"] = [12, 0, 8] }).contains("widths must be between 1 and"))
         #expect(problem(try Self.editConfig { $0["widths"] = [12, -16, 8] }).contains("widths must be between 1 and"))
-        #expect(problem(try Self.editConfig { $0["widths"] = [1 << 31, 1 << 31] }).contains("widths must be between 1 and"))
+        #expect(
+            problem(try Self.editConfig { $0["widths"] = [1 << 31, 1 << 31] }).contains("widths must be between 1 and"))
         #expect(problem(try Self.editConfig { $0["widths"] = [65536, 65536] }).contains("parameters, more than"))
-        #expect(problem(try Self.editConfig { $0["widths"] = Array(repeating: 2, count: 100) }).contains("layers, more than"))
+        #expect(
+            problem(try Self.editConfig { $0["widths"] = Array(repeating: 2, count: 100) }).contains(
+                "layers, more than"))
         #expect(problem(try Self.editConfig { $0["classesPerBatch"] = 1 << 40 }).contains("is more than 8192"))
-        #expect(problem(try Self.editConfig { $0["classesPerBatch"] = 4096; $0["samplesPerClass"] = 4096 }).contains("is more than 8192"))
+        #expect(
+            problem(
+                try Self.editConfig {
+                    $0["classesPerBatch"] = 4096
+                    $0["samplesPerClass"] = 4096
+                }
+            ).contains("is more than 8192"))
         #expect(problem(try Self.editConfig { $0["epochs"] = 0 }).contains("epochs must be between 1 and"))
         #expect(problem(try Self.editConfig { $0["epochs"] = Int.max }).contains("epochs must be between 1 and"))
         #expect(problem(try Self.editConfig { $0["crossBatchMemory"] = 1 << 40 }).contains("cross-batch memory"))
-        #expect(problem(try Self.editConfig { $0["crossBatchMemory"] = 1 }).contains("cross-batch memory 1 must hold a batch"))
+        #expect(
+            problem(try Self.editConfig { $0["crossBatchMemory"] = 1 }).contains(
+                "cross-batch memory 1 must hold a batch"))
         #expect(problem(try Self.editConfig { $0["evaluateEvery"] = -3 }).contains("evaluateEvery must be 0 or more"))
         // Sizes that agree with each other but not with the widths, or with the bytes present.
-        #expect(problem(try Self.edited { $0["tensorSizes"] = [1 << 62, 1 << 62] }).contains("tensor sizes do not match its widths"))
+        #expect(
+            problem(try Self.edited { $0["tensorSizes"] = [1 << 62, 1 << 62] }).contains(
+                "tensor sizes do not match its widths"))
         #expect(problem(try Self.edited { $0["optimizerSlots"] = 7 }).contains("optimizer slots"))
-        #expect(problem(try Self.edited { $0["proxyShape"] = [1 << 40, 8] }).contains("has proxies but its loss is contrastive"))
+        #expect(
+            problem(try Self.edited { $0["proxyShape"] = [1 << 40, 8] }).contains(
+                "has proxies but its loss is contrastive"))
         #expect(problem(try Self.edited { $0["format"] = 2 }).contains("format 2 is not supported"))
-        #expect(problem(try Self.edited { $0["proxyOptimizerStep"] = 3 }).contains("proxy optimizer step but no proxies"))
+        #expect(
+            problem(try Self.edited { $0["proxyOptimizerStep"] = 3 }).contains("proxy optimizer step but no proxies"))
     }
 
     @Test func proxyShapesAreChecked() throws {
         let proxyCheckpoint = try Self.validCheckpoint(.proxyAnchor)
         var (header, tensors) = try Self.split(proxyCheckpoint)
-        for (shape, text) in [([6], "proxy shape [6]"), ([0, 8], "proxy shape [0, 8]"), ([6, 9], "proxy shape [6, 9]"),
-                              ([1 << 40, 8], "proxy shape"), ([-6, -8], "proxy shape")] {
+        for (shape, text) in [
+            ([6], "proxy shape [6]"), ([0, 8], "proxy shape [0, 8]"), ([6, 9], "proxy shape [6, 9]"),
+            ([1 << 40, 8], "proxy shape"), ([-6, -8], "proxy shape"),
+        ] {
             header["proxyShape"] = shape
             #expect(problem(try Self.join(header, tensors)).contains(text), "\(shape)")
         }
@@ -121,7 +158,11 @@ import TCMKernels
 
     @Test func numbersThatCannotBeTrainedWithAreRefused() throws {
         func optimizer(_ key: String, _ value: Any) throws -> [UInt8] {
-            try Self.editConfig { var o = $0["optimizer"] as! [String: Any]; o[key] = value; $0["optimizer"] = o }
+            try Self.editConfig {
+                var o = $0["optimizer"] as! [String: Any]
+                o[key] = value
+                $0["optimizer"] = o
+            }
         }
         #expect(problem(try optimizer("learningRate", 0)).contains("learning rate must be a positive finite number"))
         #expect(problem(try optimizer("learningRate", -1)).contains("learning rate must be a positive finite number"))
@@ -149,8 +190,11 @@ import TCMKernels
         #expect(problem(json).contains("corrupt checkpoint header"))
         // A NaN, an infinity, and a negative second moment in the tensors.
         let (header, tensors) = try Self.split(valid)
-        for (position, pattern, text) in [(0, Float.nan.bitPattern, "NaN or infinite"), (tensors.count / 2, Float.infinity.bitPattern, "NaN or infinite"),
-                                          (tensors.count - 4, (-1 as Float).bitPattern, "negative second moments")] {
+        for (position, pattern, text) in [
+            (0, Float.nan.bitPattern, "NaN or infinite"),
+            (tensors.count / 2, Float.infinity.bitPattern, "NaN or infinite"),
+            (tensors.count - 4, (-1 as Float).bitPattern, "negative second moments"),
+        ] {
             var damaged = tensors
             withUnsafeBytes(of: pattern.littleEndian) { damaged.replaceSubrange(position ..< position + 4, with: $0) }
             #expect(problem(try Self.join(header, damaged)).contains(text), "\(text) at \(position)")
@@ -166,11 +210,15 @@ import TCMKernels
             for flip: UInt8 in [0x01, 0x80, 0xFF] {
                 var bytes = valid
                 bytes[position] ^= flip
-                do { _ = try Checkpoint.decode(bytes, file: "c") } catch is DataError {} catch { Issue.record("\(error)") }
+                do { _ = try Checkpoint.decode(bytes, file: "c") } catch is DataError {} catch {
+                    Issue.record("\(error)")
+                }
             }
         }
         for cut in stride(from: 0, to: valid.count, by: 97) {
-            do { _ = try Checkpoint.decode(Array(valid.prefix(cut)), file: "c") } catch is DataError {} catch { Issue.record("\(error)") }
+            do { _ = try Checkpoint.decode(Array(valid.prefix(cut)), file: "c") } catch is DataError {} catch {
+                Issue.record("\(error)")
+            }
         }
     }
 
@@ -178,7 +226,12 @@ import TCMKernels
     @Test func resumingAFinishedRunSaysSo() throws {
         let state = try Checkpoint.decode(try Self.validCheckpoint(), file: "c.tcms")
         let rows = clusterData().trainInputs.rows
-        #expect(throws: DataError("c.tcms", "checkpoint is at step \(state.step), already at or past this run's \(state.step) steps (1 epochs); pass more --epochs to continue it")) {
+        #expect(
+            throws: DataError(
+                "c.tcms",
+                "checkpoint is at step \(state.step), already at or past this run's \(state.step) steps (1 epochs); pass more --epochs to continue it"
+            )
+        ) {
             try Checkpoint.checkResumable(state, trainRows: rows, file: "c.tcms")
         }
         #expect(throws: TrainingError.nothingToDo(step: state.step, totalSteps: state.step)) {
@@ -187,7 +240,9 @@ import TCMKernels
         var fewer = state
         fewer.config.epochs = 1
         fewer.step = 10 * state.step
-        #expect(throws: TrainingError.nothingToDo(step: fewer.step, totalSteps: state.step)) { _ = try Trainer.run(fewer, data: clusterData()) { _ in } }
+        #expect(throws: TrainingError.nothingToDo(step: fewer.step, totalSteps: state.step)) {
+            _ = try Trainer.run(fewer, data: clusterData()) { _ in }
+        }
         var more = state
         more.config.epochs = 2
         try Checkpoint.checkResumable(more, trainRows: rows, file: "c.tcms")
@@ -215,10 +270,18 @@ import TCMKernels
     }
 
     @Test func damagedSeedsAreRefused() {
-        #expect(throws: DataError(Self.corpus + "/truncated.tcms", "checkpoint has 269 bytes of tensors, expected 276 (truncated or corrupt)")) {
+        #expect(
+            throws: DataError(
+                Self.corpus + "/truncated.tcms",
+                "checkpoint has 269 bytes of tensors, expected 276 (truncated or corrupt)")
+        ) {
             _ = try decode("truncated.tcms")
         }
-        #expect(throws: DataError(Self.corpus + "/empty-widths.tcms", "checkpoint configuration: needs at least an input and an output width, got []")) {
+        #expect(
+            throws: DataError(
+                Self.corpus + "/empty-widths.tcms",
+                "checkpoint configuration: needs at least an input and an output width, got []")
+        ) {
             _ = try decode("empty-widths.tcms")
         }
     }

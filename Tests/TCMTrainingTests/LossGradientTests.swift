@@ -20,8 +20,9 @@ func randomMemoryBatch(rows: Int, columns: Int, classes: Int, seed: UInt64) -> S
     let rowLabels = (0 ..< rows).map { Int32($0 % classes) }
     var columnLabels = (0 ..< columns).map { _ in Int32(g.below(classes)) }
     for i in 0 ..< rows { columnLabels[offset + i] = rowLabels[i] }
-    return SimilarityBatch(similarities: (0 ..< rows * columns).map { _ in Double(g.uniform(-0.95, 0.95)) },
-                           rowLabels: rowLabels, columnLabels: columnLabels, selfColumn: (0 ..< rows).map { offset + $0 })
+    return SimilarityBatch(
+        similarities: (0 ..< rows * columns).map { _ in Double(g.uniform(-0.95, 0.95)) },
+        rowLabels: rowLabels, columnLabels: columnLabels, selfColumn: (0 ..< rows).map { offset + $0 })
 }
 
 /// Central differences of `loss` at every entry, in Float64. Circle loss's α weights are
@@ -30,13 +31,17 @@ func finiteDifferences(_ loss: any SimilarityLoss, _ batch: SimilarityBatch, h: 
     var out = [Double](repeating: 0, count: batch.similarities.count)
     var scratch = [Double](repeating: 0, count: batch.similarities.count)
     func value(_ s: [Double]) -> Double {
-        let perturbed = SimilarityBatch(similarities: s, rowLabels: batch.labels, columnLabels: batch.columnLabels, selfColumn: batch.selfColumn)
-        if let circle = loss as? CircleLoss { return circle.evaluate(perturbed, weightsFrom: batch, gradient: &scratch) }
+        let perturbed = SimilarityBatch(
+            similarities: s, rowLabels: batch.labels, columnLabels: batch.columnLabels, selfColumn: batch.selfColumn)
+        if let circle = loss as? CircleLoss {
+            return circle.evaluate(perturbed, weightsFrom: batch, gradient: &scratch)
+        }
         return loss.evaluate(perturbed, gradient: &scratch)
     }
     for k in out.indices {
         var plus = batch.similarities, minus = batch.similarities
-        plus[k] += h; minus[k] -= h
+        plus[k] += h
+        minus[k] -= h
         out[k] = (value(plus) - value(minus)) / (2 * h)
     }
     return out
@@ -44,7 +49,8 @@ func finiteDifferences(_ loss: any SimilarityLoss, _ batch: SimilarityBatch, h: 
 
 let allLosses: [any SimilarityLoss] = [
     ContrastiveLoss(), ContrastiveLoss(positiveMargin: 0.8, negativeMargin: 0.3),
-    TripletMarginLoss(margin: 0.2, mining: .all), TripletMarginLoss(margin: 0.2, mining: .semihard), TripletMarginLoss(margin: 0.2, mining: .hard),
+    TripletMarginLoss(margin: 0.2, mining: .all), TripletMarginLoss(margin: 0.2, mining: .semihard),
+    TripletMarginLoss(margin: 0.2, mining: .hard),
     MultiSimilarityLoss(), MultiSimilarityLoss(mine: false), CircleLoss(), CircleLoss(m: 0.25, gamma: 32),
     LiftedStructureLoss(), LiftedStructureLoss(positiveMargin: 0.5, negativeMargin: 0.2),
     TCMRegularizer(), TCMRegularizer(positiveMargin: 0.6, negativeMargin: 0.1, positiveWeight: 0.5, negativeWeight: 2),
@@ -62,7 +68,9 @@ let allLosses: [any SimilarityLoss] = [
             let numeric = finiteDifferences(loss, batch)
             let scale = max(1, numeric.map(abs).max()!)
             for k in analytic.indices {
-                #expect(abs(analytic[k] - numeric[k]) < 1e-5 * scale, "\(loss.name) seed \(seed) entry \(k): \(analytic[k]) vs \(numeric[k])")
+                #expect(
+                    abs(analytic[k] - numeric[k]) < 1e-5 * scale,
+                    "\(loss.name) seed \(seed) entry \(k): \(analytic[k]) vs \(numeric[k])")
             }
             #expect(numeric.contains { $0 != 0 }, "\(loss.name): the check must exercise a non-zero gradient")
         }
@@ -72,8 +80,12 @@ let allLosses: [any SimilarityLoss] = [
         _ = loss.evaluate(memory, gradient: &analytic)
         let numeric = finiteDifferences(loss, memory)
         let scale = max(1, numeric.map(abs).max()!)
-        for k in analytic.indices { #expect(abs(analytic[k] - numeric[k]) < 1e-5 * scale, "\(loss.name) memory entry \(k)") }
-        for i in 0 ..< 6 { #expect(analytic[memory.index(i, memory.selfColumn[i])] == 0, "no gradient on a row's own entry") }
+        for k in analytic.indices {
+            #expect(abs(analytic[k] - numeric[k]) < 1e-5 * scale, "\(loss.name) memory entry \(k)")
+        }
+        for i in 0 ..< 6 {
+            #expect(analytic[memory.index(i, memory.selfColumn[i])] == 0, "no gradient on a row's own entry")
+        }
     }
 
     @Test func gradientsAccumulate() {
@@ -115,7 +127,10 @@ let allLosses: [any SimilarityLoss] = [
         var s = batch.similarities
         s[2] = 0.78
         var h = [Double](repeating: 0, count: 9)
-        #expect(abs(TripletMarginLoss(margin: 0.05).evaluate(SimilarityBatch(similarities: s, labels: [0, 0, 1]), gradient: &h) - 0.03) < 1e-12)
+        #expect(
+            abs(
+                TripletMarginLoss(margin: 0.05).evaluate(
+                    SimilarityBatch(similarities: s, labels: [0, 0, 1]), gradient: &h) - 0.03) < 1e-12)
         #expect(h[2] == 1 && h[1] == -1)
     }
 
@@ -125,17 +140,24 @@ let allLosses: [any SimilarityLoss] = [
                 let batch = randomBatch(b: 14, classes: 3, seed: seed)
                 let m = 0.15
                 var sum = 0.0, count = 0
-                for a in 0 ..< 14 { for p in 0 ..< 14 where p != a && batch.same(a, p) { for n in 0 ..< 14 where !batch.same(a, n) {
-                    let sap = batch.s(a, p), san = batch.s(a, n)
-                    let mined: Bool
-                    switch mining {
-                    case .all: mined = true
-                    case .semihard: mined = sap - san > 0 && sap - san <= m
-                    case .hard: mined = sap - san <= 0
+                for a in 0 ..< 14 {
+                    for p in 0 ..< 14 where p != a && batch.same(a, p) {
+                        for n in 0 ..< 14 where !batch.same(a, n) {
+                            let sap = batch.s(a, p), san = batch.s(a, n)
+                            let mined: Bool
+                            switch mining {
+                            case .all: mined = true
+                            case .semihard: mined = sap - san > 0 && sap - san <= m
+                            case .hard: mined = sap - san <= 0
+                            }
+                            let l = max(0, san - sap + m)
+                            if mined && l > 0 {
+                                sum += l
+                                count += 1
+                            }
+                        }
                     }
-                    let l = max(0, san - sap + m)
-                    if mined && l > 0 { sum += l; count += 1 }
-                } } }
+                }
                 var g = [Double](repeating: 0, count: 196)
                 let fast = TripletMarginLoss(margin: m, mining: mining).evaluate(batch, gradient: &g)
                 #expect(abs(fast - (count > 0 ? sum / Double(count) : 0)) < 1e-12, "\(mining)")
@@ -146,7 +168,8 @@ let allLosses: [any SimilarityLoss] = [
     @Test func multiSimilarityByHand() {
         // Without mining, anchor 0: (1/2)log(1 + e^{−2(0.8−0.5)}) + (1/50)log(1 + e^{50(0.6−0.5)}), etc.
         func term(_ pos: [Double], _ neg: [Double]) -> Double {
-            log(1 + pos.reduce(0) { $0 + exp(-2 * ($1 - 0.5)) }) / 2 + log(1 + neg.reduce(0) { $0 + exp(50 * ($1 - 0.5)) }) / 50
+            log(1 + pos.reduce(0) { $0 + exp(-2 * ($1 - 0.5)) }) / 2 + log(
+                1 + neg.reduce(0) { $0 + exp(50 * ($1 - 0.5)) }) / 50
         }
         let expected = (term([0.8], [0.6]) + term([0.8], [0.3]) + term([], [0.6, 0.3])) / 3
         var g = [Double](repeating: 0, count: 9)
@@ -185,8 +208,11 @@ let allLosses: [any SimilarityLoss] = [
         #expect(abs(value - (pos / 3 + neg / 4)) < 1e-9)
         for k in cos.indices {
             var up = cos, down = cos
-            up[k] += 1e-6; down[k] -= 1e-6
-            let numeric = (loss.evaluate(cosines: up, labels: labels, classes: classes).0 - loss.evaluate(cosines: down, labels: labels, classes: classes).0) / 2e-6
+            up[k] += 1e-6
+            down[k] -= 1e-6
+            let numeric =
+                (loss.evaluate(cosines: up, labels: labels, classes: classes).0
+                    - loss.evaluate(cosines: down, labels: labels, classes: classes).0) / 2e-6
             #expect(abs(numeric - analytic[k]) < 1e-5 * max(1, abs(numeric)), "entry \(k)")
         }
     }
@@ -201,10 +227,12 @@ let allLosses: [any SimilarityLoss] = [
         let loss = ProxyAnchorLoss(margin: 0.1, alpha: 4)
         func reference(_ p: Matrix) -> Double {
             var cos = [Double]()
-            for i in 0 ..< b { for c in 0 ..< classes {
-                let norm = (0 ..< d).reduce(0.0) { $0 + Double(p[c, $1]) * Double(p[c, $1]) }.squareRoot()
-                cos.append((0 ..< d).reduce(0.0) { $0 + Double(e[i, $1]) * Double(p[c, $1]) } / norm)
-            } }
+            for i in 0 ..< b {
+                for c in 0 ..< classes {
+                    let norm = (0 ..< d).reduce(0.0) { $0 + Double(p[c, $1]) * Double(p[c, $1]) }.squareRoot()
+                    cos.append((0 ..< d).reduce(0.0) { $0 + Double(e[i, $1]) * Double(p[c, $1]) } / norm)
+                }
+            }
             return loss.evaluate(cosines: cos, labels: labels, classes: classes).0
         }
         let (_, _, dp) = loss.evaluate(embeddings: e, labels: labels, proxies: proxies)

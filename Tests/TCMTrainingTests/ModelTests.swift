@@ -15,9 +15,14 @@ func referenceLoss(_ model: MLP, _ x: Matrix, _ g0: [Double]) -> Double {
             }
         }
     }
-    let e = h.map { row -> [Double] in let n = row.reduce(0) { $0 + $1 * $1 }.squareRoot(); return row.map { $0 / n } }
+    let e = h.map { row -> [Double] in
+        let n = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return row.map { $0 / n }
+    }
     var loss = 0.0
-    for i in e.indices { for j in e.indices { loss += g0[i * e.count + j] * zip(e[i], e[j]).reduce(0) { $0 + $1.0 * $1.1 } } }
+    for i in e.indices {
+        for j in e.indices { loss += g0[i * e.count + j] * zip(e[i], e[j]).reduce(0) { $0 + $1.0 * $1.1 } }
+    }
     return loss
 }
 
@@ -40,7 +45,9 @@ func referenceLoss(_ model: MLP, _ x: Matrix, _ g0: [Double]) -> Double {
                 let down = referenceLoss(model, x, g0)
                 model.layers[l].weight.values[k] = original
                 let numeric = (up - down) / Double(h / 4)
-                #expect(abs(Double(grads.weight[l].values[k]) - numeric) < 2e-3 * max(1, abs(numeric)), "layer \(l) weight \(k)")
+                #expect(
+                    abs(Double(grads.weight[l].values[k]) - numeric) < 2e-3 * max(1, abs(numeric)),
+                    "layer \(l) weight \(k)")
             }
             for k in model.layers[l].bias.indices {
                 let original = model.layers[l].bias[k]
@@ -80,7 +87,8 @@ func referenceLoss(_ model: MLP, _ x: Matrix, _ g0: [Double]) -> Double {
         var p = 1.0, m = 0.0, v = 0.0
         for t in 1 ... 2 {
             let g = 0.3 + 0.01 * p
-            m = 0.9 * m + 0.1 * g; v = 0.999 * v + 0.001 * g * g
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
             p -= 0.1 * (m / (1 - pow(0.9, Double(t)))) / ((v / (1 - pow(0.999, Double(t)))).squareRoot() + 1e-8)
         }
         #expect(abs(Double(model.layers[0].weight.values[0]) - p) < 1e-6)
@@ -91,7 +99,11 @@ func referenceLoss(_ model: MLP, _ x: Matrix, _ g0: [Double]) -> Double {
         Optimizer.apply(grads, to: &sgdModel, state: &sgdState, spec: spec)
         Optimizer.apply(grads, to: &sgdModel, state: &sgdState, spec: spec)
         var q = 1.0, buf = 0.0
-        for _ in 1 ... 2 { let g = 0.3 + 0.01 * q; buf = 0.9 * buf + g; q -= 0.1 * buf }
+        for _ in 1 ... 2 {
+            let g = 0.3 + 0.01 * q
+            buf = 0.9 * buf + g
+            q -= 0.1 * buf
+        }
         #expect(abs(Double(sgdModel.layers[0].weight.values[0]) - q) < 1e-6)
     }
 
@@ -110,7 +122,8 @@ func referenceLoss(_ model: MLP, _ x: Matrix, _ g0: [Double]) -> Double {
             var p = Double(start[i]), m = 0.0, v = 0.0
             for t in 1 ... 3 {
                 let g = Double(gradient[i]) + 0.02 * p
-                m = 0.9 * m + 0.1 * g; v = 0.999 * v + 0.001 * g * g
+                m = 0.9 * m + 0.1 * g
+                v = 0.999 * v + 0.001 * g * g
                 p -= 0.05 * (m / (1 - pow(0.9, Double(t)))) / ((v / (1 - pow(0.999, Double(t)))).squareRoot() + 1e-8)
             }
             #expect(abs(Double(model.layers[0].weight.values[i]) - p) < 1e-5, "element \(i)")

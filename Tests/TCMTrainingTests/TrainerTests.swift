@@ -12,11 +12,19 @@ func clusterData(classes: Int = 6, perClass: Int = 40, dimension: Int = 12, seed
     for c in 0 ..< classes {
         for i in 0 ..< perClass {
             let row = centres[c].map { $0 + 0.6 * g.uniform(-1, 1) }
-            if i % 4 == 0 { eval += row; evalLabels.append(Int64(c)) } else { train += row; trainLabels.append(Int32(c)) }
+            if i % 4 == 0 {
+                eval += row
+                evalLabels.append(Int64(c))
+            } else {
+                train += row
+                trainLabels.append(Int32(c))
+            }
         }
     }
-    return TrainingData(trainInputs: Matrix(rows: trainLabels.count, cols: dimension, values: train), trainLabels: trainLabels,
-                        evalInputs: Matrix(rows: evalLabels.count, cols: dimension, values: eval), evalLabels: Labels(integers: evalLabels))
+    return TrainingData(
+        trainInputs: Matrix(rows: trainLabels.count, cols: dimension, values: train), trainLabels: trainLabels,
+        evalInputs: Matrix(rows: evalLabels.count, cols: dimension, values: eval),
+        evalLabels: Labels(integers: evalLabels))
 }
 
 func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool = false) -> TrainingConfig {
@@ -41,7 +49,9 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
             #expect(batch.count == 20)
             let classes = Dictionary(grouping: batch, by: { labels[$0] })
             #expect(classes.count == 4 && classes.values.allSatisfy { $0.count == 5 })
-            for (c, members) in classes where c != 9 { #expect(Set(members).count == 5, "without replacement when the class is big enough") }
+            for (c, members) in classes where c != 9 {
+                #expect(Set(members).count == 5, "without replacement when the class is big enough")
+            }
         }
         var again = try MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
         var first = try MPerClassSampler(labels: labels, classesPerBatch: 4, samplesPerClass: 5, seed: 3)
@@ -54,11 +64,15 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
     func trainingImprovesRetrievalAndReportsProgress(loss: TrainingConfig.LossSpec.Kind) throws {
         let data = clusterData()
         var snapshots: [TrainingSnapshot] = []
-        let end = try Trainer.run(TrainingState(config: smallConfig(loss, tcm: true)), data: data) { snapshots.append($0) }
+        let end = try Trainer.run(TrainingState(config: smallConfig(loss, tcm: true)), data: data) {
+            snapshots.append($0)
+        }
         let evaluations = snapshots.compactMap(\.evaluation)
         #expect(evaluations.count == 7, "before training and after each of 6 epochs")
         #expect(evaluations.first!.step == 0 && evaluations.last!.step == end.step)
-        #expect(evaluations.last!.mapAtR > evaluations.first!.mapAtR, "\(loss): MAP@R \(evaluations.first!.mapAtR) → \(evaluations.last!.mapAtR)")
+        #expect(
+            evaluations.last!.mapAtR > evaluations.first!.mapAtR,
+            "\(loss): MAP@R \(evaluations.first!.mapAtR) → \(evaluations.last!.mapAtR)")
         #expect(snapshots.contains { $0.evaluation == nil && $0.baseLoss.isFinite && $0.samplesPerSecond > 0 })
         #expect(snapshots.last?.evalEmbeddings?.rows == data.evalInputs.rows)
     }
@@ -73,9 +87,17 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
             let e = model.embed(data.trainInputs)
             let s = SimilarityAlgebra.similarities(e)
             var p = 0.0, np = 0, n = 0.0, nn = 0
-            for i in 0 ..< e.rows { for j in 0 ..< e.rows where i != j {
-                if data.trainLabels[i] == data.trainLabels[j] { p += s[i * e.rows + j]; np += 1 } else { n += s[i * e.rows + j]; nn += 1 }
-            } }
+            for i in 0 ..< e.rows {
+                for j in 0 ..< e.rows where i != j {
+                    if data.trainLabels[i] == data.trainLabels[j] {
+                        p += s[i * e.rows + j]
+                        np += 1
+                    } else {
+                        n += s[i * e.rows + j]
+                        nn += 1
+                    }
+                }
+            }
             return (p / Double(np), n / Double(nn))
         }
         let start = means(TrainingState(config: config).model)
@@ -112,7 +134,10 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         #expect(throws: DataError.self) { try Checkpoint.read(dir + "/t.tcms") }
         bytes[0] = 0
         _ = FileManager.default.createFile(atPath: dir + "/m.tcms", contents: Data(bytes))
-        do { _ = try Checkpoint.read(dir + "/m.tcms"); Issue.record("expected an error") } catch let e as DataError {
+        do {
+            _ = try Checkpoint.read(dir + "/m.tcms")
+            Issue.record("expected an error")
+        } catch let e as DataError {
             #expect(e.file.hasSuffix("m.tcms") && e.problem.contains("bad magic"))
         }
     }
@@ -132,7 +157,10 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         config.epochs = 10_000
         let job = BackgroundTraining(TrainingState(config: config), data: data)
         func wait(_ condition: () -> Bool) -> Bool {
-            for _ in 0 ..< 3000 { if condition() { return true }; usleep(10_000) }
+            for _ in 0 ..< 3000 {
+                if condition() { return true }
+                usleep(10_000)
+            }
             return false
         }
         #expect(wait { (job.snapshot?.step ?? 0) > 5 })
@@ -145,20 +173,27 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         #expect(wait { (job.snapshot?.step ?? 0) > pausedAt + 5 })
         job.control.cancel()
         #expect(wait { !job.isRunning })
-        if case .cancelled(let state) = job.outcome { #expect(state.step > pausedAt) } else { Issue.record("expected a cancelled outcome") }
+        if case .cancelled(let state) = job.outcome {
+            #expect(state.step > pausedAt)
+        } else {
+            Issue.record("expected a cancelled outcome")
+        }
         #expect(job.evaluation?.evaluation != nil)
     }
 }
 
 @Suite struct BundledBaselineTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     @Test func checkpointReproducesTheBundledEmbeddings() throws {
         let state = try Checkpoint.read(Self.root + "/sample-data/baseline/checkpoint.tcms")
-        #expect(state.config.widths == [784, 256, 128] && state.config.loss.kind == .contrastive && state.config.tcm == nil)
+        #expect(
+            state.config.widths == [784, 256, 128] && state.config.loss.kind == .contrastive && state.config.tcm == nil)
         #expect(state.step == 2 * (60_000 / 256))
         let (pixels, _) = try EmbeddingLoader.load(Self.root + "/sample-data/mnist/t10k-images-idx3-ubyte.gz")
-        let bundled = try NpyArray(bytes: FileBytes.read(Self.root + "/sample-data/baseline/eval-embeddings.npy"), file: "e")
+        let bundled = try NpyArray(
+            bytes: FileBytes.read(Self.root + "/sample-data/baseline/eval-embeddings.npy"), file: "e")
         #expect(bundled.shape == [10_000, 128])
         let ours = state.model.embed(pixels)
         let reference = bundled.doubles()
@@ -166,7 +201,9 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         for i in 0 ..< ours.values.count { worst = max(worst, abs(Double(ours.values[i]) - reference[i])) }
         #expect(worst < 1e-5, "largest difference \(worst)")
         let labels = try LabelLoader.load(Self.root + "/sample-data/baseline/eval-labels.npy")
-        #expect(labels.classOf == (try LabelLoader.load(Self.root + "/sample-data/mnist/t10k-labels-idx1-ubyte.gz")).classOf)
+        #expect(
+            labels.classOf == (try LabelLoader.load(Self.root + "/sample-data/mnist/t10k-labels-idx1-ubyte.gz")).classOf
+        )
     }
 }
 
@@ -190,12 +227,14 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         var memory = CrossBatchMemory(capacity: 12, dimension: 5)
         let slots = memory.enqueue(e, labels: labels)
         let (bank, bankLabels) = memory.contents
-        let cross = SimilarityBatch(similarities: GEMM.multiplyTransposed(e, bank).values.map(Double.init),
-                                    rowLabels: labels, columnLabels: bankLabels, selfColumn: slots)
+        let cross = SimilarityBatch(
+            similarities: GEMM.multiplyTransposed(e, bank).values.map(Double.init),
+            rowLabels: labels, columnLabels: bankLabels, selfColumn: slots)
         let square = SimilarityBatch(similarities: SimilarityAlgebra.similarities(e), labels: labels)
         for loss in allLosses {
             var g1 = [Double](repeating: 0, count: 144), g2 = g1
-            #expect(abs(loss.evaluate(cross, gradient: &g1) - loss.evaluate(square, gradient: &g2)) < 1e-9, "\(loss.name)")
+            #expect(
+                abs(loss.evaluate(cross, gradient: &g1) - loss.evaluate(square, gradient: &g2)) < 1e-9, "\(loss.name)")
         }
     }
 
@@ -203,7 +242,9 @@ func smallConfig(_ loss: TrainingConfig.LossSpec.Kind = .contrastive, tcm: Bool 
         var config = smallConfig(.contrastive, tcm: true)
         config.crossBatchMemory = 96
         var evaluations: [Evaluation] = []
-        _ = try Trainer.run(TrainingState(config: config), data: clusterData()) { if let e = $0.evaluation { evaluations.append(e) } }
+        _ = try Trainer.run(TrainingState(config: config), data: clusterData()) {
+            if let e = $0.evaluation { evaluations.append(e) }
+        }
         #expect(evaluations.last!.mapAtR > evaluations.first!.mapAtR)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMScopeSupport
 
 /// The synthetic sets of real sizes that `bench --config` runs (Benchmarks/make_synthetic.py
 /// makes them from fixed seeds), with issue 9's targets for the whole `analyze` process.
@@ -43,7 +44,9 @@ struct ChildRun {
 enum ScaleBench {
     /// Runs `argv` with stdout and stderr in files; wall time and ru_maxrss come from wait4, so
     /// they are the child's alone (not the benchmark's, nor its other children's).
-    static func runChild(_ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ChildRun {
+    static func runChild(
+        _ argv: [String], environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> ChildRun {
         let base = NSTemporaryDirectory() + "tcmscope-bench-child-\(getpid())-\(UUID().uuidString)"
         defer { for s in [".out", ".err"] { try? FileManager.default.removeItem(atPath: base + s) } }
         var actions = posix_spawn_file_actions_t()
@@ -65,18 +68,28 @@ enum ScaleBench {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
         func read(_ suffix: String) -> String { (try? String(contentsOfFile: base + suffix, encoding: .utf8)) ?? "" }
-        return ChildRun(seconds: seconds, peakRSSMB: Double(usage.ru_maxrss) / 1024, status: exit, stdout: read(".out"), stderr: read(".err"))
+        return ChildRun(
+            seconds: seconds, peakRSSMB: Double(usage.ru_maxrss) / 1024, status: exit, stdout: read(".out"),
+            stderr: read(".err"))
     }
 
     /// Makes the set with Benchmarks/make_synthetic.py unless both files are there already.
-    static func ensureData(_ config: ScaleConfig, in directory: String, python: String) throws -> (embeddings: String, labels: String) {
+    static func ensureData(
+        _ config: ScaleConfig, in directory: String, python: String
+    ) throws -> (embeddings: String, labels: String) {
         let files = config.files(in: directory)
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
             throw DataError(directory, "--data-dir is a file, not a directory")
         }
-        if FileManager.default.fileExists(atPath: files.embeddings) && FileManager.default.fileExists(atPath: files.labels) { return files }
-        guard python != "none" else { throw DataError(files.embeddings, "missing, and --python none cannot generate it") }
+        if FileManager.default.fileExists(atPath: files.embeddings)
+            && FileManager.default.fileExists(atPath: files.labels)
+        {
+            return files
+        }
+        guard python != "none" else {
+            throw DataError(files.embeddings, "missing, and --python none cannot generate it")
+        }
         let script = try SampleData.repositoryFile("Benchmarks/make_synthetic.py")
         print("generating \(config.rawValue) in \(directory) with \(script) …")
         let run = try runChild([python, script, config.rawValue, directory])

@@ -1,8 +1,10 @@
 import Foundation
 import TCMDashboard
+import TCMDashboardApp
 import TCMData
 import TCMKernels
 import TCMMetrics
+import TCMScopeSupport
 import TCMTerminal
 
 /// `tcmscope bench --dashboard`: launch-to-first-frame on the bundled sample, and the time of a
@@ -17,17 +19,23 @@ enum DashboardBench {
         defer { terminal.close() }
 
         // The dashboard's own start-up path: load the bundled baseline, one pair pass, retrieval, PCA.
-        let dataset = try Dataset.load(embeddings: try SampleData.path(SampleData.baselineEmbeddings),
-                                       labels: try SampleData.path(SampleData.baselineLabels), options: EmbeddingLoader.Options(), dropZeroVectors: false)
-        let app = DashboardApp(dataset: dataset, title: "eval-embeddings.npy", bundled: true, loss: .contrastive, epochs: 1,
-                               saveDirectory: NSTemporaryDirectory() + "tcmscope-bench-unused")
+        let dataset = try Dataset.load(
+            embeddings: try SampleData.path(SampleData.baselineEmbeddings),
+            labels: try SampleData.path(SampleData.baselineLabels), options: EmbeddingLoader.Options(),
+            dropZeroVectors: false)
+        let app = DashboardApp(
+            dataset: dataset, title: "eval-embeddings.npy", bundled: true, loss: .contrastive, epochs: 1,
+            saveDirectory: NSTemporaryDirectory() + "tcmscope-bench-unused")
         var buffer = CellBuffer(width: width, height: height)
         Dashboard.render(app.state, into: &buffer)
         terminal.draw(buffer)
         let firstFrame = secondsSinceProcessStart
         print("Dashboard on the bundled sample (10,000 × 128, 10 classes), \(width)×\(height), release build")
-        print(String(format: "  launch → first frame     %6.0f ms   (process start to the first frame drawn; %.0f ms of it before main work began)",
-                     firstFrame * 1000, sinceLaunch * 1000))
+        print(
+            String(
+                format:
+                    "  launch → first frame     %6.0f ms   (process start to the first frame drawn; %.0f ms of it before main work began)",
+                firstFrame * 1000, sinceLaunch * 1000))
 
         let idle = measureFrames(app, terminal, frames: frames, width: width, height: height)
         report("frame, idle", idle)
@@ -35,10 +43,16 @@ enum DashboardBench {
         // The same frames while fine-tuning runs on a background queue.
         app.startTraining()
         let deadline = Date().addingTimeInterval(60)
-        while app.state.training.step == 0 && Date() < deadline { _ = app.poll(); usleep(20_000) }
+        while app.state.training.step == 0 && Date() < deadline {
+            _ = app.poll()
+            usleep(20_000)
+        }
         let busy = measureFrames(app, terminal, frames: frames, width: width, height: height)
         report("frame, fine-tuning", busy)
-        print(String(format: "  training step reached    %6d       (ratio busy/idle median %.2f×)", app.state.training.step, busy.median / idle.median))
+        print(
+            String(
+                format: "  training step reached    %6d       (ratio busy/idle median %.2f×)", app.state.training.step,
+                busy.median / idle.median))
         app.training?.control.cancel()
 
         // Many classes: only the 24 worst curves are drawn, but the mean curve sums every class.
@@ -51,7 +65,9 @@ enum DashboardBench {
             // A range key: the frame shows the new range at once; the report (OPIS over every
             // class) is made in the background from 1,000 classes on and lands a moment later.
             var catchUp: [Double] = []
-            let range = measureRender(&state, terminal, frames: 20, width: width, height: height, keys: [.character("]"), .character("[")]) { state in
+            let range = measureRender(
+                &state, terminal, frames: 20, width: width, height: height, keys: [.character("]"), .character("[")]
+            ) { state in
                 guard let request = state.pendingReport else { return }
                 let start = DispatchTime.now().uptimeNanoseconds
                 state.install(request.analyzer.report(request.options), for: request)
@@ -59,17 +75,26 @@ enum DashboardBench {
             }
             report("range key, \(classes) cl.", range)
             if !catchUp.isEmpty {
-                print(String(format: "  %@ %6.2f ms median (background; OPIS shows \"updating…\" until then)",
-                             "  report catches up in".padding(toLength: 24, withPad: " ", startingAt: 0) as NSString, median(catchUp)))
+                print(
+                    String(
+                        format: "  %@ %6.2f ms median (background; OPIS shows \"updating…\" until then)",
+                        "  report catches up in".padding(toLength: 24, withPad: " ", startingAt: 0) as NSString,
+                        median(catchUp)))
             }
         }
         print("  budget 5 ms a frame; first frame ≤ 2 s")
     }
 
-    struct Times { var median: Double; var p99: Double; var renderMedian: Double }
+    struct Times {
+        var median: Double
+        var p99: Double
+        var renderMedian: Double
+    }
 
     /// Frames as the UI loop makes them: take background results, apply a key, render, draw.
-    static func measureFrames(_ app: DashboardApp, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int) -> Times {
+    static func measureFrames(
+        _ app: DashboardApp, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int
+    ) -> Times {
         timeFrames(frames, terminal, width: width, height: height) { i in
             _ = app.poll()
             _ = app.state.handle(i % 2 == 0 ? .right : .left)
@@ -79,8 +104,10 @@ enum DashboardBench {
 
     /// Frames of a bare state: `keys` in turn; `between` runs untimed before each frame (what
     /// background jobs would deliver meanwhile).
-    static func measureRender(_ state: inout DashboardState, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int,
-                              keys: [Key] = [.right, .left], between: (inout DashboardState) -> Void = { _ in }) -> Times {
+    static func measureRender(
+        _ state: inout DashboardState, _ terminal: NcursesTerminal, frames: Int, width: Int, height: Int,
+        keys: [Key] = [.right, .left], between: (inout DashboardState) -> Void = { _ in }
+    ) -> Times {
         timeFrames(frames, terminal, width: width, height: height, untimed: { _ in between(&state) }) { i in
             _ = state.handle(keys[i % keys.count])
             return state
@@ -89,8 +116,10 @@ enum DashboardBench {
 
     /// Times `frames` frames: `update` (the state changes of frame i, returning what to draw),
     /// render into a fresh buffer, ncurses draw. `untimed` runs before each, outside the clock.
-    static func timeFrames(_ frames: Int, _ terminal: NcursesTerminal, width: Int, height: Int,
-                           untimed: (Int) -> Void = { _ in }, update: (Int) -> DashboardState) -> Times {
+    static func timeFrames(
+        _ frames: Int, _ terminal: NcursesTerminal, width: Int, height: Int,
+        untimed: (Int) -> Void = { _ in }, update: (Int) -> DashboardState
+    ) -> Times {
         var total: [Double] = [], render: [Double] = []
         for i in 0 ..< frames {
             untimed(i)
@@ -108,8 +137,12 @@ enum DashboardBench {
     }
 
     static func report(_ name: String, _ t: Times) {
-        print(String(format: "  %@ %6.2f ms median, %6.2f ms p99   (render %.2f ms, ncurses draw %.2f ms; %.2f× the 5 ms budget)",
-                     name.padding(toLength: 24, withPad: " ", startingAt: 0) as NSString, t.median, t.p99, t.renderMedian, t.median - t.renderMedian, t.median / 5))
+        print(
+            String(
+                format:
+                    "  %@ %6.2f ms median, %6.2f ms p99   (render %.2f ms, ncurses draw %.2f ms; %.2f× the 5 ms budget)",
+                name.padding(toLength: 24, withPad: " ", startingAt: 0) as NSString, t.median, t.p99, t.renderMedian,
+                t.median - t.renderMedian, t.median / 5))
     }
 
     static func median(_ v: [Double]) -> Double { percentile(v, 0.5) }
@@ -121,11 +154,13 @@ enum DashboardBench {
     /// Seconds since this process started (from /proc: start time in clock ticks since boot).
     static var secondsSinceProcessStart: Double {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let uptime = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
-              let afterName = stat.range(of: ") ", options: .backwards) else { return .nan }
+            let uptime = try? String(contentsOfFile: "/proc/uptime", encoding: .utf8),
+            let afterName = stat.range(of: ") ", options: .backwards)
+        else { return .nan }
         let fields = stat[afterName.upperBound...].split(separator: " ")
         // Field 22 of the file is the start time; fields here begin at field 3.
-        guard fields.count > 19, let ticks = Double(fields[19]), let now = Double(uptime.split(separator: " ")[0]) else { return .nan }
+        guard fields.count > 19, let ticks = Double(fields[19]), let now = Double(uptime.split(separator: " ")[0])
+        else { return .nan }
         return now - ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

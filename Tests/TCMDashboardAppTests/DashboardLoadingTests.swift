@@ -6,7 +6,8 @@ import TCMData
 import TCMKernels
 import TCMMetrics
 import TCMProjection
-@testable import TCMScopeCLI
+@testable import TCMDashboardApp
+import TCMScopeSupport
 
 /// The dashboard's first analysis on a Dispatch queue, with the test thread playing the UI loop
 /// (take progress, apply it to the loading screen's state, take the result). Runs under TSan in
@@ -14,24 +15,25 @@ import TCMProjection
 @Suite struct DashboardLoadingThreadingTests {
     /// Clustered embeddings written as .npy and loaded the way a user's are.
     func dataset(n: Int, dimension: Int, classes: Int) throws -> Dataset {
-        let (matrix, labels) = SyntheticData.clustered(n: n, dimension: dimension, classes: classes, seed: 5)
         let dir = NSTemporaryDirectory() + "tcmscope-loading-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
-        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
-        return try Dataset.load(embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+        return try loadClusteredFiles(n: n, dimension: dimension, classes: classes, seed: 5, in: dir)
     }
 
     @Test func backgroundLoadingReportsEveryStageAndGivesTheSynchronousResult() throws {
         let data = try dataset(n: 900, dimension: 12, classes: 9)
-        var screen = LoadingState(file: "e.npy", rows: data.count, dimension: data.dimension, classes: data.labels.classCount)
+        var screen = LoadingState(
+            file: "e.npy", rows: data.count, dimension: data.dimension, classes: data.labels.classCount)
         var stagesSeen = Set<LoadingState.Stage>()
         let job = LoadingJob(dataset: data)
         var result: InitialAnalysis?
         let deadline = Date().addingTimeInterval(60)
         while result == nil && Date() < deadline {
-            if let p = job.takeProgress() { screen.apply(p); stagesSeen.insert(p.stage) }
+            if let p = job.takeProgress() {
+                screen.apply(p)
+                stagesSeen.insert(p.stage)
+            }
             result = job.takeResult()
             usleep(200)
         }
@@ -45,7 +47,9 @@ import TCMProjection
         // The same numbers as the stages run one by one here, independently of the job.
         let layout = ClassLayout(dataset: data)
         let counts = PairCounts.compute(layout: layout)
-        #expect(ThresholdAnalyzer(counts: analysis.counts).report(OPISOptions()) == ThresholdAnalyzer(counts: counts).report(OPISOptions()))
+        #expect(
+            ThresholdAnalyzer(counts: analysis.counts).report(OPISOptions())
+                == ThresholdAnalyzer(counts: counts).report(OPISOptions()))
         #expect(analysis.retrieval == Retrieval.compute(layout: layout, ks: [1]))
         let unit = RowNorms.normalized(data.embeddings)
         #expect(analysis.pca == PCA(fitting: unit, components: 2).transform(unit).values)
@@ -57,9 +61,10 @@ import TCMProjection
         let data = try dataset(n: 300, dimension: 8, classes: 5)
         let reported = Mutex<[LoadingState.Progress]>([])
         #expect(throws: CancellationError.self) {
-            try DashboardApp.initialAnalysis(layout: ClassLayout(dataset: data), embeddings: data.embeddings,
-                                             progress: { p in reported.withLock { $0.append(p) } },
-                                             checkpoint: { throw CancellationError() })
+            try DashboardApp.initialAnalysis(
+                layout: ClassLayout(dataset: data), embeddings: data.embeddings,
+                progress: { p in reported.withLock { $0.append(p) } },
+                checkpoint: { throw CancellationError() })
         }
         let stages = reported.withLock { $0.map(\.stage) }
         #expect(stages.first == .pairPass && !stages.contains(.retrieval) && !stages.contains(.pca))

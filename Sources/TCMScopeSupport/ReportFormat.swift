@@ -3,41 +3,75 @@ import TCMData
 import TCMMetrics
 
 /// What `analyze --json` prints: the input, the threshold report, retrieval, and the run time.
-struct AnalysisDocument: Codable {
-    struct Input: Codable {
-        let embeddings: String
-        let labels: String
-        let samples: Int
-        let dimension: Int
-        let classes: Int
-        let droppedZeroVectorRows: [Int]
+public struct AnalysisDocument: Codable, Sendable {
+    public struct Input: Codable, Sendable {
+        public let embeddings: String
+        public let labels: String
+        public let samples: Int
+        public let dimension: Int
+        public let classes: Int
+        public let droppedZeroVectorRows: [Int]
+
+        public init(embeddings: String, labels: String, samples: Int, dimension: Int, classes: Int, droppedZeroVectorRows: [Int]) {
+            self.embeddings = embeddings
+            self.labels = labels
+            self.samples = samples
+            self.dimension = dimension
+            self.classes = classes
+            self.droppedZeroVectorRows = droppedZeroVectorRows
+        }
     }
-    let input: Input
-    let report: ThresholdReport
-    let retrieval: RetrievalReport?
-    let seconds: Double
+    public let input: Input
+    public let report: ThresholdReport
+    public let retrieval: RetrievalReport?
+    public let seconds: Double
     /// Per-class FRR at each of the report's TAR@FAR targets, for `compare` (absent in reports
     /// written before it existed).
-    var classFRRAtFAR: [ClassFRRAtFAR]? = nil
+    public var classFRRAtFAR: [ClassFRRAtFAR]? = nil
 
-    func json() -> String { prettyJSON(self) }
+    public init(input: Input, report: ThresholdReport, retrieval: RetrievalReport?, seconds: Double,
+                classFRRAtFAR: [ClassFRRAtFAR]? = nil) {
+        self.input = input
+        self.report = report
+        self.retrieval = retrieval
+        self.seconds = seconds
+        self.classFRRAtFAR = classFRRAtFAR
+    }
+
+    public func json() -> String { prettyJSON(self) }
+}
+
+/// Every class's false-reject rate at the threshold where the global FAR reaches `targetFAR`:
+/// the per-class column two models can be compared on (each at its own threshold, same FAR).
+public struct ClassFRRAtFAR: Codable, Equatable, Sendable {
+    public let targetFAR: Double
+    public let threshold: Double
+    /// The global FAR actually reached (the smallest threshold with FAR ≤ target).
+    public let far: Double
+    /// In the order of the report's `classes`.
+    public let frr: [Double]
+
+    public init(counts: PairCounts, targetFAR: Double) {
+        let analyzer = ThresholdAnalyzer(counts: counts)
+        let edge = ThresholdGrid.edge(forGlobalFAR: targetFAR, counts: counts)
+        self.targetFAR = targetFAR
+        threshold = counts.bins.threshold(atEdge: edge)
+        far = analyzer.globalRates(edge: edge).far
+        frr = (0 ..< counts.classCount).map { 1 - analyzer.classRates($0, edge: edge).tpr }
+    }
 }
 
 /// The JSON the reports are written in: sorted keys, indented, non-finite numbers as strings.
-func prettyJSON(_ value: some Encodable) -> String {
+public func prettyJSON(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 
-func format(_ x: Double, _ digits: Int = 4) -> String {
-    if x != 0 && abs(x) < 1e-3 { return String(format: "%.\(max(1, digits - 2))e", x) }
-    return String(format: "%.\(digits)f", x)
-}
-
-enum ReportFormat {
-    static func text(_ d: AnalysisDocument) -> String {
+/// The text, CSV and curve renderings of a threshold report shared by `analyze` and the dashboard's save.
+public enum ReportFormat {
+    public static func text(_ d: AnalysisDocument) -> String {
         let r = d.report, s = r.settings
         var out = ""
         func line(_ text: String = "") { out += text + "\n" }
@@ -82,7 +116,7 @@ enum ReportFormat {
         return out
     }
 
-    static func classCSV(_ r: ThresholdReport) -> String {
+    public static func classCSV(_ r: ThresholdReport) -> String {
         var out = "class,n,in_opis,opis_term,mean_utility,utility,tpr,far,frr,positive_pairs,negative_pairs\n"
         for c in r.classes {
             out += CSVWriter.row([c.name, "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
@@ -92,7 +126,7 @@ enum ReportFormat {
         return out
     }
 
-    static func curvesCSV(_ r: ThresholdReport, counts: PairCounts) -> String {
+    public static func curvesCSV(_ r: ThresholdReport, counts: PairCounts) -> String {
         let analyzer = ThresholdAnalyzer(counts: counts)
         let grid = r.settings.thresholds
         var out = "class,threshold,utility,tpr,far\n"

@@ -1,4 +1,4 @@
-import TCMData
+import TCMText
 
 /// A terminal colour: the terminal's default, or an index into the 256-colour palette.
 public enum Color: Equatable, Hashable, Sendable {
@@ -13,8 +13,10 @@ public struct Style: Equatable, Hashable, Sendable {
     public var bold = false
     public var reverse = false
     public var dim = false
-    public init(foreground: Color = .terminalDefault, background: Color = .terminalDefault, bold: Bool = false,
-                reverse: Bool = false, dim: Bool = false) {
+    public init(
+        foreground: Color = .terminalDefault, background: Color = .terminalDefault, bold: Bool = false,
+        reverse: Bool = false, dim: Bool = false
+    ) {
         self.foreground = foreground
         self.background = background
         self.bold = bold
@@ -24,34 +26,48 @@ public struct Style: Equatable, Hashable, Sendable {
     public static let plain = Style()
 }
 
+/// One character cell: what it shows and how.
 public struct Cell: Equatable, Sendable {
     public var scalar: Unicode.Scalar = " "
     public var style = Style.plain
+    public init(scalar: Unicode.Scalar = " ", style: Style = .plain) {
+        self.scalar = scalar
+        self.style = style
+    }
 }
 
 /// A rectangle of cells, origin top-left.
+///
+/// Contract: `width` and `height` are never negative (the initialiser clamps them to 0), so
+/// splits and insets of a rectangle too small for them give empty rectangles, never a trap.
 public struct Rect: Equatable, Sendable {
     public var x: Int, y: Int, width: Int, height: Int
     public init(x: Int, y: Int, width: Int, height: Int) {
-        self.x = x; self.y = y; self.width = max(0, width); self.height = max(0, height)
+        self.x = x
+        self.y = y
+        self.width = max(0, width)
+        self.height = max(0, height)
     }
     public var maxX: Int { x + width }
     public var maxY: Int { y + height }
     public func inset(_ d: Int) -> Rect { Rect(x: x + d, y: y + d, width: width - 2 * d, height: height - 2 * d) }
-    /// The top `rows` rows, and the rest.
+    /// The top `rows` rows (clamped to 0 … height), and the rest.
     public func splitTop(_ rows: Int) -> (Rect, Rect) {
         let r = min(max(rows, 0), height)
         return (Rect(x: x, y: y, width: width, height: r), Rect(x: x, y: y + r, width: width, height: height - r))
     }
-    /// The left `columns` columns, and the rest.
+    /// The left `columns` columns (clamped to 0 … width), and the rest.
     public func splitLeft(_ columns: Int) -> (Rect, Rect) {
         let c = min(max(columns, 0), width)
         return (Rect(x: x, y: y, width: c, height: height), Rect(x: x + c, y: y, width: width - c, height: height))
     }
 }
 
-/// What widgets draw into and what a backend (ncurses, or a test) reads back. Writes outside the
-/// buffer are clipped, so widgets never need to check bounds.
+/// What widgets draw into and what a backend (ncurses, or a test) reads back.
+///
+/// Contract: every write outside the buffer is dropped and every read outside it gives a blank
+/// `Cell()`, so widgets never need to check bounds; a new buffer is all blanks in `Style.plain`;
+/// negative sizes are clamped to 0.
 public struct CellBuffer: Sendable {
     public let width: Int
     public let height: Int
@@ -87,7 +103,9 @@ public struct CellBuffer: Sendable {
 
     public mutating func fill(_ rect: Rect, scalar: Unicode.Scalar = " ", style: Style = .plain) {
         for y in max(0, rect.y) ..< min(height, rect.maxY) {
-            for x in max(0, rect.x) ..< min(width, rect.maxX) { cells[y * width + x] = Cell(scalar: scalar, style: style) }
+            for x in max(0, rect.x) ..< min(width, rect.maxX) {
+                cells[y * width + x] = Cell(scalar: scalar, style: style)
+            }
         }
     }
 
@@ -99,7 +117,8 @@ public struct CellBuffer: Sendable {
     }
 
     /// A box-drawn border with a title in the top edge.
-    public mutating func box(_ rect: Rect, title: String, style: Style = .plain, titleStyle: Style = Style(bold: true)) {
+    public mutating func box(_ rect: Rect, title: String, style: Style = .plain, titleStyle: Style = Style(bold: true))
+    {
         guard rect.width >= 2 && rect.height >= 2 else { return }
         for x in rect.x + 1 ..< rect.maxX - 1 {
             self[x, rect.y] = Cell(scalar: "─", style: style)

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 import TCMData
 import TCMDashboard
-@testable import TCMScopeCLI
+@testable import TCMDashboardApp
+import TCMScopeSupport
 
 /// The dashboard's UI loop without a terminal: the test thread plays the UI thread (poll, keys)
 /// while fine-tuning, re-analysis and t-SNE run on Dispatch queues. Run under TSan too:
@@ -16,10 +17,7 @@ import TCMDashboard
 
     /// 480 clustered 16-D embeddings of 6 classes, written as .npy to `dir` and loaded as a user's would be.
     func syntheticDataset(in dir: String, seed: UInt64) throws -> Dataset {
-        let (matrix, labels) = SyntheticData.clustered(n: 480, dimension: 16, classes: 6, seed: seed)
-        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/e.npy")
-        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/l.npy")
-        return try Dataset.load(embeddings: dir + "/e.npy", labels: dir + "/l.npy", options: .init(), dropZeroVectors: false)
+        try loadClusteredFiles(n: 480, dimension: 16, classes: 6, seed: seed, in: dir)
     }
 
     @Test func fineTuningUpdatesTheScreenWhileKeysAreHandledAndSaves() throws {
@@ -27,8 +25,9 @@ import TCMDashboard
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let dataset = try syntheticDataset(in: dir, seed: 3)
 
-        let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 40,
-                               saveDirectory: dir + "/saved", evaluateEvery: 3)
+        let app = DashboardApp(
+            dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 40,
+            saveDirectory: dir + "/saved", evaluateEvery: 3)
         let opisBefore = app.state.report.opis
         app.startTraining()
         #expect(app.state.training.running)
@@ -36,7 +35,10 @@ import TCMDashboard
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if app.poll() { frames += 1 }
-            if app.state.status.hasPrefix("curves from training step") { analysesSeen += 1; app.state.status = "" }
+            if app.state.status.hasPrefix("curves from training step") {
+                analysesSeen += 1
+                app.state.status = ""
+            }
             // Keys keep working while everything runs: threshold, range, projection method.
             _ = app.state.handle(frames % 2 == 0 ? .right : .left)
             _ = app.state.handle(.character(frames % 2 == 0 ? "]" : "["))
@@ -57,13 +59,17 @@ import TCMDashboard
         let heldOut = dataset.count / 5
         #expect(app.evalLabels.count == heldOut && app.state.projectionLabels.count == heldOut)
         let baseline = try #require(app.state.baseline, "the pre-training curves are kept as the ghost")
-        #expect(baseline.counts.totalPositives == app.state.analyzer.counts.totalPositives, "same rows before and after")
+        #expect(
+            baseline.counts.totalPositives == app.state.analyzer.counts.totalPositives, "same rows before and after")
         #expect(baseline.counts.totalNegatives == app.state.analyzer.counts.totalNegatives)
         #expect(baseline.counts.globalPositiveAtOrAbove != app.state.analyzer.counts.globalPositiveAtOrAbove)
         #expect(app.state.report.opis != opisBefore)
         // Wait for the t-SNE job to publish a layout of the right size.
-        while Date() < deadline, app.state.projectionStatus.hasPrefix("t-SNE") == false || app.state.projection.count != 2 * heldOut {
-            _ = app.poll(); usleep(10_000)
+        while Date() < deadline,
+            app.state.projectionStatus.hasPrefix("t-SNE") == false || app.state.projection.count != 2 * heldOut
+        {
+            _ = app.poll()
+            usleep(10_000)
         }
         #expect(app.state.projection.count == 2 * heldOut && app.state.projectionStatus.hasPrefix("t-SNE"))
         app.projectionJob?.cancel()
@@ -74,7 +80,9 @@ import TCMDashboard
         for file in ["embeddings.npy", "labels.npy", "curves.csv", "report.json", "checkpoint.tcms"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/saved/" + file), "\(file)")
         }
-        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/saved/report.json"))) as? [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/saved/report.json")))
+            as? [String: Any]
         #expect(abs(((report?["opis"] as? Double) ?? -1) - app.state.report.opis) < 1e-12)
         let saved = try EmbeddingLoader.load(dir + "/saved/embeddings.npy").0
         #expect(saved.rows == heldOut && saved.cols == 128, "the adapter's embeddings of the rows on screen")
@@ -88,13 +96,19 @@ import TCMDashboard
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let dataset = try syntheticDataset(in: dir, seed: 5)
-        let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        let app = DashboardApp(
+            dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1,
+            saveDirectory: dir + "/saved")
         try FileManager.default.createDirectory(atPath: dir + "/saved/curves.csv", withIntermediateDirectories: true)
         try AtomicFile.write("earlier", to: dir + "/saved/report.json")
         app.save()
-        #expect(app.state.status.hasPrefix("save failed: ") && app.state.status.contains("curves.csv: exists and is a directory"), "\(app.state.status)")
+        #expect(
+            app.state.status.hasPrefix("save failed: ")
+                && app.state.status.contains("curves.csv: exists and is a directory"), "\(app.state.status)")
         #expect(try String(contentsOfFile: dir + "/saved/report.json", encoding: .utf8) == "earlier")
-        #expect(!FileManager.default.fileExists(atPath: dir + "/saved/embeddings.npy") && !FileManager.default.fileExists(atPath: dir + "/saved/labels.npy"))
+        #expect(
+            !FileManager.default.fileExists(atPath: dir + "/saved/embeddings.npy")
+                && !FileManager.default.fileExists(atPath: dir + "/saved/labels.npy"))
         let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/saved").sorted()
         #expect(names == ["curves.csv", "report.json"], "\(names)")
     }
@@ -103,7 +117,9 @@ import TCMDashboard
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let dataset = try syntheticDataset(in: dir, seed: 4)
-        let app = DashboardApp(dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        let app = DashboardApp(
+            dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1,
+            saveDirectory: dir + "/saved")
         #expect(app.state.projectionLabels.count == 480 && app.state.projection.count == 960, "PCA of every row")
         app.tsneLimit = 60
         app.useTSNE = true
@@ -111,13 +127,21 @@ import TCMDashboard
         #expect(app.state.projectionLabels.count == 60)
         #expect(Set(app.state.projectionLabels).count == 6, "every class is in the subsample")
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline && !(app.state.projectionStatus.hasPrefix("t-SNE") && app.state.projectionStatus.contains("of 60 of 480 rows (stratified)")
-                                      && app.state.projection.count == 120 && !app.state.projectionStatus.contains("/")) {
-            _ = app.poll(); usleep(10_000)
+        while Date() < deadline
+            && !(app.state.projectionStatus.hasPrefix("t-SNE")
+                && app.state.projectionStatus.contains("of 60 of 480 rows (stratified)")
+                && app.state.projection.count == 120 && !app.state.projectionStatus.contains("/"))
+        {
+            _ = app.poll()
+            usleep(10_000)
         }
-        #expect(app.state.projection.count == 120 && app.state.projectionStatus == "t-SNE of 60 of 480 rows (stratified)", "\(app.state.projectionStatus)")
+        #expect(
+            app.state.projection.count == 120 && app.state.projectionStatus == "t-SNE of 60 of 480 rows (stratified)",
+            "\(app.state.projectionStatus)")
         app.useTSNE = false
         app.project(initial: nil)
-        #expect(app.state.projectionLabels.count == 480 && app.state.projection.count == 960 && app.state.projectionStatus == "PCA")
+        #expect(
+            app.state.projectionLabels.count == 480 && app.state.projection.count == 960
+                && app.state.projectionStatus == "PCA")
     }
 }

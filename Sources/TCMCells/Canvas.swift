@@ -51,8 +51,14 @@ public struct Canvas {
             set(x, y, color: color, bold: bold)
             if x == x1 && y == y1 { break }
             let e2 = 2 * err
-            if e2 >= dy { err += dy; x += sx }
-            if e2 <= dx { err += dx; y += sy }
+            if e2 >= dy {
+                err += dy
+                x += sx
+            }
+            if e2 <= dx {
+                err += dx
+                y += sy
+            }
         }
     }
 

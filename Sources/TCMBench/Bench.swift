@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+import TCMData
+import TCMKernels
+import TCMMetrics
+import TCMScopeSupport
+
+/// `tcmscope bench`: times the pair pass and a range change on synthetic clustered embeddings,
+/// and runs a numpy implementation of the same pass on the same data in the same run.
+public struct Bench: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
+        abstract: "Benchmark the pair pass and range changes against a numpy peer (build with -c release).",
+        discussion: """
+            Without --samples, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
+            each in a child process so that peak RSS is per configuration. With --config sop|inat|10k, times the whole \
+            `analyze` process on a synthetic set of that size (made by Benchmarks/make_synthetic.py) against numpy's \
+            pass and faiss-cpu's exact kNN. Results and the commands: Benchmarks/README.md.
+            """
+    )
+
+    @Option(name: .customLong("samples"), help: BenchBounds.benchSamples.help("Samples (one configuration only)."))
+    var n: Int?
+    @Option(name: .customLong("dimension"), help: BenchBounds.benchDimension.help("Dimension.")) var d = 64
+    @Option(help: BenchBounds.benchClasses.help("Classes (at most --samples).")) var classes = 10
+    // The spellings before the CLI's names were unified, kept as hidden aliases for one release.
+    @Option(name: .customLong("n"), help: .hidden) var nOldSpelling: Int?
+    @Option(name: .customLong("d"), help: .hidden) var dOldSpelling: Int?
+    @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
+    @Option(help: BenchBounds.threads.help("Compute threads.")) var threads = min(
+        defaultThreadCount, BenchBounds.threads.high)
+    @Option(help: BenchBounds.rangeChanges.help("Range changes to time (median reported).")) var rangeChanges = 50
+    @Option(
+        help: BenchBounds.repeats.help(
+            "Passes to time (median and fastest reported); default 5 up to 20k samples, else 3.")) var repeats: Int?
+    @Option(help: "Python interpreter for the numpy peer; 'none' skips it.") var python = "python3"
+    @Flag(help: "Emit one JSON line (used by the parent run).") var jsonLine = false
+    @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
+    @Flag(help: "Time t-SNE on the bundled MNIST test set against scikit-learn and openTSNE.") var tsne = false
+    @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training =
+        false
+    @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.")
+    var dashboard = false
+    @Option(help: BenchBounds.frames.help("Frames to time with --dashboard.")) var frames = 300
+    @Option(
+        help:
+            "Time the whole `analyze` process on a synthetic set of real size against numpy's pass and faiss-cpu's exact kNN."
+    )
+    var config: ScaleConfig?
+    @Option(help: "Where --config keeps its generated sets (made by Benchmarks/make_synthetic.py when missing).")
+    var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"
+    @Option(help: "Peers for --config, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
+
+    public mutating func validate() throws {
+        let samplesFlag = nOldSpelling == nil ? "--samples" : "--n"
+        if let old = nOldSpelling {
+            try BenchBounds.benchSamples.named("--n").check(old)
+            n = old
+        }
+        if let old = dOldSpelling {
+            try BenchBounds.benchDimension.named("--d").check(old)
+            d = old
+        }
+        try BenchBounds.benchSamples.check(n)
+        try BenchBounds.benchDimension.check(d)
+        try BenchBounds.benchClasses.check(classes)
+        if let n, classes > n { throw ValidationError("--classes \(classes) is more than \(samplesFlag) \(n)") }
+        try BenchBounds.threads.check(threads)
+        try BenchBounds.rangeChanges.check(rangeChanges)
+        try BenchBounds.repeats.check(repeats)
+        try BenchBounds.frames.check(frames)
+        if config != nil && n != nil { throw ValidationError("give either --config or \(samplesFlag), not both") }
+        let unknown = peerSet.subtracting(ScaleBench.peerNames)
+        if !unknown.isEmpty {
+            throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, none)")
+        }
+    }
+
+    var peerSet: Set<String> {
+        Set(
+            peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                $0 != "none" && !$0.isEmpty
+            })
+    }
+
+    public func run() throws {
+        if !jsonLine { print(KernelPath.summary) }
+        if let config {
+            return try ScaleBench.run(
+                config, dataDirectory: dataDir, repeats: repeats ?? 3, python: python, peers: peerSet, threads: threads)
+        }
+        if kernels { return KernelBench.run() }
+        if dashboard { return try DashboardBench.run(frames: frames) }
+        if training { return try TrainingBench.run(python: python, steps: 1000) }
+        if tsne { return try TSNEBench.run(python: python, threads: threads, peers: ["sklearn", "opentsne"]) }
+        guard let n else { return try runStandardSet() }
+        let result = try measure(n: n)
+        if jsonLine {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for (k, v) in result.sorted(by: { $0.key < $1.key }) { print("\(k): \(v)") }
+        }
+    }
+
+    /// One configuration: generate, save for the peer, time our pass, then run the peer.
+    func measure(n: Int) throws -> [String: Any] {
+        let (matrix, labels) = SyntheticData.clustered(n: n, dimension: d, classes: classes, seed: seed)
+        let dir = NSTemporaryDirectory() + "tcmscope-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let embeddingPath = dir + "/e.npy", labelPath = dir + "/l.npy"
+        try AtomicFile.write(NpyWriter.bytes(floats: matrix.values, shape: [n, d]), to: embeddingPath)
+        try AtomicFile.write(NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [n]), to: labelPath)
+
+        var tiling = PairCounts.Tiling()
+        tiling.threads = threads
+        // A pass: normalise and regroup, fold all pairs, and the default report.
+        var passTimes: [Double] = []
+        var analyzer: ThresholdAnalyzer! = nil
+        var report: ThresholdReport! = nil
+        for _ in 0 ..< (repeats ?? (n <= 20_000 ? 5 : 3)) {
+            analyzer = nil  // free the previous pass's counts, so peak RSS is one pass's
+            report = nil
+            let t0 = Date()
+            let layout = ClassLayout(embeddings: matrix, labels: labels)
+            analyzer = ThresholdAnalyzer(counts: PairCounts.compute(layout: layout, tiling: tiling))
+            report = analyzer.report(OPISOptions())
+            passTimes.append(Date().timeIntervalSince(t0))
+        }
+        passTimes.sort()
+        let counts = analyzer.counts
+
+        // Range changes: alternate between two FAR ranges so every call does real work.
+        var times: [Double] = []
+        var options = OPISOptions()
+        for i in 0 ..< rangeChanges {
+            options.range = i % 2 == 0 ? .far(farAtLow: 0.2, farAtHigh: 0.005) : .far(farAtLow: 0.1, farAtHigh: 0.01)
+            let s = Date()
+            _ = analyzer.report(options)
+            times.append(Date().timeIntervalSince(s))
+        }
+        times.sort()
+        var histogramBytes = 0
+        for c in 0 ..< counts.classCount {
+            histogramBytes += counts.positives[c].storageBytes + counts.negatives[c].storageBytes
+        }
+        var result: [String: Any] = [
+            "n": n, "d": d, "classes": classes, "threads": threads,
+            "pass_seconds": passTimes[passTimes.count / 2], "pass_seconds_fastest": passTimes[0],
+            "passes": passTimes.count, "range_change_ms": times[times.count / 2] * 1000,
+            "peak_rss_mb": peakRSSMegabytes(), "histogram_mb": Double(histogramBytes) / 1e6,
+            "opis": report.opis, "epsilon_opis": report.epsilonOPIS,
+        ]
+        if python != "none" { result["peer"] = runPeer(embeddingPath, labelPath) }
+        return result
+    }
+
+    /// Runs Benchmarks/opis_numpy.py on the same files; its JSON, or an "error" entry.
+    func runPeer(_ embeddings: String, _ labels: String) -> [String: Any] {
+        switch PythonPeer.run(
+            "opis_numpy.py", [embeddings, labels, "--range-changes", "\(rangeChanges)"], python: python,
+            blasThreads: threads)
+        {
+        case .success(let run): return run.json
+        case .failure(let failure): return ["error": failure.message]
+        }
+    }
+
+    func runStandardSet() throws {
+        let configurations = [(10_000, 128, 10), (60_000, 64, 10), (60_000, 64, 10_000)]
+        print("TCMScope pair-pass benchmark (\(threads) threads; numpy peer on the same data in the same run)")
+        print(
+            "ours: median pass of 5 (10k) or 3 (60k) runs [fastest], median range change of \(rangeChanges); numpy: one pass"
+        )
+        print(
+            "config                   ours: pass [fastest]       range chg  peak RSS | numpy: pass   range chg  peak RSS | pass ratio  OPIS ours / numpy"
+        )
+        for (n, d, c) in configurations {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            process.arguments = [
+                "bench", "--samples", "\(n)", "--dimension", "\(d)", "--classes", "\(c)", "--seed", "\(seed)",
+                "--threads", "\(threads)", "--range-changes", "\(rangeChanges)", "--python", python, "--json-line",
+            ]
+            let out = Pipe()
+            process.standardOutput = out
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+                let r = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            else {
+                print("\(n)×\(d), \(c) classes: child failed")
+                continue
+            }
+            let peer = r["peer"] as? [String: Any] ?? [:]
+            func num(_ o: [String: Any], _ k: String) -> Double { (o[k] as? NSNumber)?.doubleValue ?? .nan }
+            let ours = num(r, "pass_seconds"), theirs = num(peer, "pass_seconds")
+            let label = "\(n / 1000)k×\(d), \(c) cl".padding(toLength: 22, withPad: " ", startingAt: 0)
+            print(
+                label
+                    + String(
+                        format:
+                            "   %8.3f s [%.3f s]  %9.3f ms  %5.0f MB | %8.3f s  %7.3f ms  %5.0f MB | %6.1f×     %.6f / %.6f",
+                        ours, num(r, "pass_seconds_fastest"), num(r, "range_change_ms"), num(r, "peak_rss_mb"),
+                        theirs, num(peer, "range_change_ms"), num(peer, "peak_rss_mb"),
+                        theirs / ours, num(r, "opis"), num(peer, "opis")))
+            if let error = peer["error"] { print("  numpy peer: \(error)") }
+        }
+    }
+}
+
+func peakRSSMegabytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}

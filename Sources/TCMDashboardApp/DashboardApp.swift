@@ -1,0 +1,210 @@
+import Foundation
+import TCMDashboard
+import TCMData
+import TCMJobs
+import TCMKernels
+import TCMMetrics
+import TCMProjection
+import TCMScopeSupport
+import TCMTerminal
+import TCMTraining
+
+/// The dashboard's UI side: one thread owns the terminal and the state; analysis, projection and
+/// training run on Dispatch queues (one controller each), publish into mailboxes and wake the
+/// loop (`EventLoop`). Saving is the fourth controller, synchronous.
+public final class DashboardApp: LoopScreen {
+    public var state: DashboardState
+    let dataset: Dataset
+    let bundled: Bool
+    let epochs: Int
+    /// Steps between evaluations: each embeds the evaluation set and refreshes the curves.
+    let evaluateEvery: Int
+    /// The rows on screen: all of them at first, the evaluated rows once fine-tuning reports.
+    var evalEmbeddings: Matrix
+    var evalLabels: Labels
+    /// The labels of the rows that fine-tuning evaluates on (all of the bundled test set, or the
+    /// held-out 20 % of user embeddings).
+    var trainingEvalLabels: Labels?
+    /// Adapter mode: the original embeddings of the held-out rows, analysed once as the baseline.
+    var heldOutOriginal: Matrix?
+
+    /// Signalled by every background job when it publishes; the loop's wait returns on it.
+    public let wake = Wakeup()
+    let analysis: AnalysisController
+    let reports: ReportController
+    let projection: ProjectionController
+    let trainer: TrainingController
+    let saver: SaveController
+
+    /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
+    /// loading screen instead, see `LoadingScreenLoop`).
+    public convenience init(
+        dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int,
+        saveDirectory: String, evaluateEvery: Int = 100
+    ) {
+        let analysis = DashboardApp.initialAnalysis(
+            layout: ClassLayout(dataset: dataset), embeddings: dataset.embeddings, checkpoint: {})
+        self.init(
+            dataset: dataset, analysis: analysis, title: title, bundled: bundled, loss: loss, epochs: epochs,
+            saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
+    }
+
+    public init(
+        dataset: Dataset, analysis initial: InitialAnalysis, title: String, bundled: Bool,
+        loss: TrainingConfig.LossSpec.Kind,
+        epochs: Int, saveDirectory: String, evaluateEvery: Int = 100
+    ) {
+        self.evaluateEvery = evaluateEvery
+        self.dataset = dataset
+        self.bundled = bundled
+        self.epochs = epochs
+        analysis = AnalysisController(wake: wake)
+        reports = ReportController(wake: wake)
+        projection = ProjectionController(wake: wake)
+        trainer = TrainingController(wake: wake)
+        saver = SaveController(directory: saveDirectory)
+        state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
+        state.lossName = loss.rawValue
+        state.lossChoices = TrainingConfig.LossSpec.Kind.allCases.map(\.rawValue)
+        state.trainingDescription =
+            bundled
+            ? "bundled checkpoint → MNIST train (60k); test-set curves every \(evaluateEvery) steps"
+            : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(evaluateEvery) steps"
+        evalEmbeddings = dataset.embeddings
+        evalLabels = dataset.labels
+        project(initial: nil, pca: initial.pca)
+    }
+
+    // The jobs' state, by the names the loop's tests use.
+    public var training: BackgroundTraining? { trainer.job }
+    var projectionJob: BackgroundProjection? { projection.job }
+    var useTSNE: Bool {
+        get { projection.useTSNE }
+        set { projection.useTSNE = newValue }
+    }
+    var tsneLimit: Int {
+        get { projection.tsneLimit }
+        set { projection.tsneLimit = newValue }
+    }
+
+    /// Lays out the rows on screen: PCA at once, or t-SNE in the background (see `ProjectionController`).
+    func project(initial: [Float]?, pca: [Float]? = nil) {
+        projection.project(evalEmbeddings, labels: evalLabels, initial: initial, pca: pca, into: &state)
+    }
+
+    /// Runs the dashboard until q.
+    public func run(_ backend: TerminalBackend) {
+        EventLoop.run(self, on: backend, wake: wake)
+    }
+
+    // MARK: LoopScreen
+
+    public var isDone: Bool { false }
+
+    /// Every change is announced by a wake-up, so the loop needs no deadline of its own while
+    /// idle; while a job runs, a second bounds the wait in case a wake-up was missed.
+    public var nextDeadline: Duration? {
+        projection.job != nil || trainer.job != nil || state.training.running || analysis.isBusy
+            || state.pendingReport != nil
+            ? .seconds(1) : nil
+    }
+
+    public func render(into buffer: inout CellBuffer) { Dashboard.render(state, into: &buffer) }
+
+    public func handle(_ event: Event, size: (width: Int, height: Int)) -> EventOutcome {
+        switch event {
+        case .wake: return .unchanged  // `update` reads the mailboxes next
+        case .resize: return .changed
+        case .click(let x, let y):
+            state.click(x: x, y: y, screenWidth: size.width, screenHeight: size.height)
+            return .changed
+        case .key(let key):
+            switch state.handle(key) {
+            case .quit?:
+                projection.cancel()
+                training?.control.cancel()
+                return .quit
+            case .startTraining?: startTraining()
+            case .pauseOrResumeTraining?: trainer.pauseOrResume(&state)
+            case .cancelTraining?: trainer.cancel(&state)
+            case .reproject?:
+                useTSNE.toggle()
+                project(initial: nil)
+            case .save?: save()
+            case nil: break
+            }
+            return .changed
+        }
+    }
+
+    public func update() -> Bool { poll() }
+
+    /// Takes whatever the background jobs published; true if the screen changed.
+    public func poll() -> Bool {
+        var changed = projection.update(&state)
+        let (trainingChanged, evaluation) = trainer.update(&state, canAnalyse: !state.frozen && !analysis.isBusy)
+        changed = trainingChanged || changed
+        if let evaluation {
+            let original = state.baseline == nil ? heldOutOriginal : nil
+            analysis.start(
+                evaluation.embeddings, labels: trainingEvalLabels ?? evalLabels, step: evaluation.step,
+                utility: state.options.utility, original: original)
+        }
+        changed = reports.update(&state) || changed
+        if let a = analysis.take() {
+            if let original = a.baseline { state.baseline = ThresholdAnalyzer(counts: original) }
+            if state.baseline == nil { state.baseline = state.analyzer }
+            state.replace(counts: a.counts, retrieval: a.retrieval, meanCurve: a.meanCurve)
+            evalEmbeddings = a.embeddings
+            evalLabels = a.labels
+            state.status = "curves from training step \(a.step)"
+            project(initial: useTSNE ? state.projection : nil, pca: a.pca)
+            changed = true
+        }
+        return changed
+    }
+
+    /// t: starts fine-tuning with the loss and TCM switch chosen in the pane.
+    public func startTraining() {
+        guard training == nil && !state.training.running else {
+            state.status = "fine-tuning already running (p pause, c cancel)"
+            return
+        }
+        var config = TrainingConfig()
+        config.loss = TrainingConfig.LossSpec(
+            kind: TrainingConfig.LossSpec.Kind(rawValue: state.lossName) ?? .contrastive)
+        config.tcm = state.useTCM ? TCMRegularizer() : nil
+        config.epochs = epochs
+        config.evaluateEvery = evaluateEvery
+        state.training = TrainingStatus()
+        state.training.running = true
+        state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
+        // An adapter on user embeddings trains on 80 % of the rows and is judged on the other
+        // 20 % (seeded), so the curves show what it does on rows it never saw.
+        var adapter: TrainingController.AdapterRows?
+        if !bundled {
+            let split = HeldOutSplit.rows(of: dataset.labels, by: .sample, evalFraction: 0.2, seed: config.seed)
+            let trainLabels = dataset.labels.subset(split.train), heldOutLabels = dataset.labels.subset(split.eval)
+            guard heldOutLabels.classCount >= 2, trainLabels.classCount >= 2 else {
+                state.status = "too few samples to hold out 20 % for evaluation"
+                state.training.running = false
+                return
+            }
+            let heldOut = dataset.embeddings.gatherRows(split.eval)
+            adapter = .init(
+                train: split.train, trainLabels: trainLabels, evalInputs: heldOut, evalLabels: heldOutLabels)
+            trainingEvalLabels = heldOutLabels
+            heldOutOriginal = heldOut
+            state.baseline = nil  // the ghost becomes your embeddings of the held-out rows
+            state.showBaseline = true
+        }
+        trainer.start(config: config, dataset: dataset, adapter: adapter)
+        state.status = "fine-tuning: \(state.lossName)\(state.useTCM ? " + TCM" : "")"
+    }
+
+    /// s: writes the current embeddings, curves, report and (after fine-tuning) checkpoint, atomically.
+    func save() {
+        state.status = saver.save(
+            embeddings: evalEmbeddings, labels: evalLabels, state: state, checkpoint: trainer.finalState)
+    }
+}

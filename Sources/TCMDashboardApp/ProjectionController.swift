@@ -1,0 +1,74 @@
+import TCMDashboard
+import TCMData
+import TCMJobs
+import TCMKernels
+import TCMProjection
+
+/// The projection pane's job: PCA at once on the UI thread (it is instant), t-SNE on a Dispatch
+/// queue with its newest layout picked up by `update`.
+final class ProjectionController {
+    private let wake: Wakeup
+    /// The running t-SNE, if any.
+    private(set) var job: BackgroundProjection?
+    var useTSNE = false
+    /// t-SNE runs on at most this many rows, stratified by class and seeded (the status says so).
+    var tsneLimit = 10_000
+    /// Says which rows t-SNE shows when it does not show them all.
+    private var tsneScope = ""
+
+    init(wake: Wakeup) { self.wake = wake }
+
+    /// PCA of every row (or the given `pca` layout); t-SNE in the background on a stratified
+    /// subsample of at most `tsneLimit` rows, warm-started from `initial` when it is of the same rows.
+    func project(
+        _ embeddings: Matrix, labels: Labels, initial: [Float]?, pca: [Float]?, into state: inout DashboardState
+    ) {
+        cancel()
+        if !useTSNE {
+            state.projectionLabels = labels.classOf
+            if let pca {
+                state.projection = pca
+            } else {
+                let unit = RowNorms.normalized(embeddings)
+                state.projection = PCA(fitting: unit, components: 2).transform(unit).values
+            }
+            state.projectionStatus = "PCA"
+            return
+        }
+        let kept = StratifiedSample.indices(labels: labels, limit: tsneLimit, seed: 1)
+        let unit = RowNorms.normalized(kept.count < embeddings.rows ? embeddings.gatherRows(kept) : embeddings)
+        let warm = initial.flatMap { $0.count == 2 * kept.count ? $0 : nil }
+        var options = warm == nil ? TSNEOptions() : TSNEOptions.warmStart()
+        options.threads = 1  // leave a core for the UI and training
+        job = BackgroundProjection(unitRows: unit, options: options, initial: warm, wake: wake)
+        state.projectionLabels = kept.count < labels.count ? labels.subset(kept).classOf : labels.classOf
+        tsneScope = kept.count < labels.count ? " of \(kept.count) of \(labels.count) rows (stratified)" : ""
+        state.projectionStatus = "t-SNE starting" + tsneScope
+    }
+
+    /// Stops the running t-SNE, if any (its last layout stays on screen).
+    func cancel() {
+        job?.cancel()
+        job = nil
+    }
+
+    /// Shows the newest t-SNE layout; true if the screen changed.
+    func update(_ state: inout DashboardState) -> Bool {
+        var changed = false
+        if let job, let snapshot = job.snapshot, snapshot.layout.count == 2 * state.projectionLabels.count,
+            state.projection != snapshot.layout
+        {
+            state.projection = snapshot.layout
+            state.projectionStatus =
+                (snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)") + tsneScope
+            changed = true
+        }
+        // A refused or diverged t-SNE is a message in the projection pane (the last layout stays).
+        if let job, job.isFinished, let failure = job.failure {
+            state.projectionStatus = "t-SNE failed: \(failure)"
+            self.job = nil
+            changed = true
+        }
+        return changed
+    }
+}

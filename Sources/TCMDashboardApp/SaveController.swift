@@ -1,0 +1,38 @@
+import Foundation
+import TCMDashboard
+import TCMData
+import TCMKernels
+import TCMScopeSupport
+import TCMTraining
+
+/// s: writes what is on screen — the embeddings and labels of the rows shown, the curves, the
+/// report and (after fine-tuning) the checkpoint — all or none (`OutputTransaction`). It runs on
+/// the UI thread: a few files of the size of the evaluated rows, written before the next frame.
+struct SaveController {
+    let directory: String
+
+    /// Saves and returns the status line to show.
+    func save(embeddings: Matrix, labels: Labels, state: DashboardState, checkpoint: TrainingState?) -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let files = OutputTransaction()  // all the files of a save, or none
+            try files.stage(
+                NpyWriter.bytes(floats: embeddings.values, shape: [embeddings.rows, embeddings.cols]),
+                to: directory + "/embeddings.npy")
+            try files.stage(
+                NpyWriter.bytes(strings: labels.classOf.map { labels.classNames[Int($0)] }),
+                to: directory + "/labels.npy")
+            try files.stage(
+                ReportFormat.curvesCSV(state.report, counts: state.analyzer.counts), to: directory + "/curves.csv")
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try files.stage(
+                String(decoding: try encoder.encode(state.report), as: UTF8.self), to: directory + "/report.json")
+            if let checkpoint { try files.stage(Checkpoint.encode(checkpoint), to: directory + "/checkpoint.tcms") }
+            try files.commit()
+            return "saved to \(directory)/"
+        } catch {
+            return "save failed: \(error)"
+        }
+    }
+}

@@ -1,0 +1,144 @@
+import Dispatch
+import TCMDashboard
+import TCMData
+import TCMJobs
+import TCMKernels
+import TCMScopeSupport
+import TCMTraining
+
+/// Fine-tuning in the dashboard: prepares the data off the UI thread, runs `BackgroundTraining`,
+/// and mirrors its snapshots into the Fine-tuning pane. New evaluations are handed back to the
+/// app (`update` returns them) to be re-analysed.
+final class TrainingController {
+    private let wake: Wakeup
+    private let ready: Mailbox<BackgroundTraining>
+    private let failures: Mailbox<String>
+    /// The run in progress, from the moment its data is ready until it ends.
+    private(set) var job: BackgroundTraining?
+    /// The state the last run ended in (saved as the checkpoint).
+    private(set) var finalState: TrainingState?
+    private var lastEvaluatedStep = -1
+
+    init(wake: Wakeup) {
+        self.wake = wake
+        ready = Mailbox(wake: wake)
+        failures = Mailbox(wake: wake)
+    }
+
+    /// The held-out rows of an adapter run: which rows train, and the rows it is judged on.
+    struct AdapterRows: Sendable {
+        var train: [Int], trainLabels: Labels, evalInputs: Matrix, evalLabels: Labels
+    }
+
+    /// Loads the data and the starting model on a Dispatch queue (the bundled MNIST and
+    /// checkpoint, or an adapter MLP on `adapter`'s rows of `dataset`), then starts the run.
+    func start(config baseConfig: TrainingConfig, dataset: Dataset, adapter: AdapterRows?) {
+        let ready = self.ready, failures = self.failures, wake = self.wake
+        DispatchQueue.global(qos: .userInitiated).async {
+            var config = baseConfig
+            do {
+                let data: TrainingData
+                var start: TrainingState
+                if let adapter {
+                    config.widths = [dataset.dimension, 256, 128]
+                    config.classesPerBatch = min(8, dataset.labels.classCount)
+                    data = TrainingData(
+                        trainInputs: dataset.embeddings.gatherRows(adapter.train),
+                        trainLabels: adapter.trainLabels.classOf,
+                        evalInputs: adapter.evalInputs, evalLabels: adapter.evalLabels)
+                    start = TrainingState(config: config)
+                } else {
+                    data = try TrainingData.bundledMNIST()
+                    // Fine-tune the bundled checkpoint with the chosen loss (a fresh optimiser).
+                    let checkpoint = try Checkpoint.read(try SampleData.path("baseline/checkpoint.tcms"))
+                    config.widths = checkpoint.config.widths
+                    start = TrainingState(config: config)
+                    start.model = checkpoint.model
+                }
+                ready.put(BackgroundTraining(start, data: data, wake: wake))
+            } catch {
+                failures.put("\(error)")
+            }
+        }
+    }
+
+    /// An evaluation the app should re-analyse: the evaluated rows' new embeddings at `step`.
+    struct Evaluation {
+        var embeddings: Matrix, step: Int
+    }
+
+    /// Mirrors the run into the Fine-tuning pane; true if the screen changed. A new evaluation
+    /// (after step 0) is returned when `canAnalyse` (the app is not frozen, no analysis running).
+    func update(_ state: inout DashboardState, canAnalyse: Bool) -> (changed: Bool, evaluation: Evaluation?) {
+        var changed = false, evaluation: Evaluation?
+        if let job = ready.take() {
+            self.job = job
+            state.training.message = ""
+            changed = true
+        }
+        if let failure = failures.take() {
+            state.training.running = false
+            state.training.message = "could not start: \(failure)"
+            changed = true
+        }
+        guard let job else { return (changed, nil) }
+        if let s = job.snapshot, s.step != state.training.step {
+            state.training.step = s.step
+            state.training.totalSteps = s.totalSteps
+            state.training.paused = job.control.isPaused
+            if s.baseLoss.isFinite {
+                state.training.loss = s.baseLoss
+                state.training.tcmLoss = s.tcmLoss
+                state.training.samplesPerSecond = s.samplesPerSecond
+                state.training.lossHistory.append(s.baseLoss)
+            }
+            changed = true
+        }
+        // Step 0 is the starting model: its curves are on screen already (bundled), or it
+        // is an untrained adapter (user data), which says nothing.
+        if let e = job.evaluation, let result = e.evaluation, result.step != lastEvaluatedStep, result.step > 0,
+            let embeddings = e.evalEmbeddings, canAnalyse
+        {
+            lastEvaluatedStep = result.step
+            state.training.opisHistory.append(result.opis)
+            evaluation = Evaluation(embeddings: embeddings, step: result.step)
+            changed = true
+        }
+        switch job.outcome {
+        case .running: break
+        case .finished(let end), .cancelled(let end):
+            finalState = end
+            state.training.running = false
+            if case .cancelled = job.outcome {
+                state.training.message = "cancelled"
+            } else {
+                state.training.message = "done"
+            }
+            state.training.step = end.step
+            self.job = nil
+            changed = true
+        case .failed(let message):
+            state.training.running = false
+            state.training.message = message
+            self.job = nil
+            changed = true
+        }
+        return (changed, evaluation)
+    }
+
+    /// p: pauses or resumes the run.
+    func pauseOrResume(_ state: inout DashboardState) {
+        guard let job else {
+            state.status = "no fine-tuning running"
+            return
+        }
+        if job.control.isPaused { job.control.resume() } else { job.control.pause() }
+        state.training.paused = job.control.isPaused
+    }
+
+    /// c: cancels the run (it ends at its next step and reports `cancelled`).
+    func cancel(_ state: inout DashboardState) {
+        job?.control.cancel()
+        state.status = job == nil ? "no fine-tuning running" : "fine-tuning cancelled"
+    }
+}

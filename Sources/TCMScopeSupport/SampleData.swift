@@ -1,0 +1,27 @@
+import Foundation
+import TCMData
+
+/// Finds the bundled `sample-data/` from the working directory or from the executable's location.
+public enum SampleData {
+    public static let mnistImages = "mnist/t10k-images-idx3-ubyte.gz"
+    public static let mnistLabels = "mnist/t10k-labels-idx1-ubyte.gz"
+    /// The bundled baseline model's MNIST test-set embeddings (see README, "Bundled baseline").
+    public static let baselineEmbeddings = "baseline/eval-embeddings.npy"
+    public static let baselineLabels = "baseline/eval-labels.npy"
+
+    public static func path(_ relative: String) throws -> String {
+        try repositoryFile("sample-data/" + relative)
+    }
+
+    /// A file of the checkout, looked up from the working directory and the executable's folders.
+    public static func repositoryFile(_ relative: String) throws -> String {
+        var candidates = [FileManager.default.currentDirectoryPath]
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0 ..< 6 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
+        for base in candidates {
+            let p = base + "/" + relative
+            if FileManager.default.fileExists(atPath: p) { return p }
+        }
+        throw DataError(relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
+    }
+}
