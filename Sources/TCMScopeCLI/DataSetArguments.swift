@@ -8,7 +8,8 @@ struct DataSetArguments: ParsableArguments {
     @Argument(help: "Embeddings file (N×D).")
     var embeddings: String?
 
-    @Argument(help: "Labels file (N labels). Omit with --label-column, or when EMBEDDINGS (.npz/safetensors) holds them.")
+    @Argument(
+        help: "Labels file (N labels). Omit with --label-column, or when EMBEDDINGS (.npz/safetensors) holds them.")
     var labels: String?
 
     @OptionGroup var input: InputOptions

@@ -22,8 +22,10 @@ struct HandZipMember {
 }
 
 /// A stored zip archive built field by field (independently of `ZipArchive`).
-func handMadeZip(_ members: [HandZipMember], directoryOffsetShift: Int = 0, totalEntries: UInt16? = nil,
-                 zip64Locator: Bool = false) -> [UInt8] {
+func handMadeZip(
+    _ members: [HandZipMember], directoryOffsetShift: Int = 0, totalEntries: UInt16? = nil,
+    zip64Locator: Bool = false
+) -> [UInt8] {
     func u16(_ v: UInt16) -> [UInt8] { littleEndianBytes([v]) }
     func u32(_ v: UInt32) -> [UInt8] { littleEndianBytes([v]) }
     var out: [UInt8] = [], directory: [UInt8] = []
@@ -32,9 +34,11 @@ func handMadeZip(_ members: [HandZipMember], directoryOffsetShift: Int = 0, tota
         let name = Array(m.name.utf8)
         let crc = m.crc ?? testCRC32(m.content)
         let size = m.declaredSize ?? UInt32(m.content.count)
-        out += u32(0x0403_4B50) + u16(20) + u16(m.flags) + u16(m.method) + u16(0) + u16(0) + u32(crc)
+        out +=
+            u32(0x0403_4B50) + u16(20) + u16(m.flags) + u16(m.method) + u16(0) + u16(0) + u32(crc)
             + u32(UInt32(m.content.count)) + u32(size) + u16(UInt16(name.count)) + u16(0) + name + m.content
-        directory += u32(0x0201_4B50) + u16(20) + u16(20) + u16(m.flags) + u16(m.method) + u16(0) + u16(0) + u32(crc)
+        directory +=
+            u32(0x0201_4B50) + u16(20) + u16(20) + u16(m.flags) + u16(m.method) + u16(0) + u16(0) + u32(crc)
             + u32(UInt32(m.content.count)) + u32(size) + u16(UInt16(name.count)) + u16(0) + u16(0) + u16(0) + u16(0)
             + u32(0) + u32(UInt32(offset + m.localOffsetShift)) + name
     }
@@ -42,7 +46,8 @@ func handMadeZip(_ members: [HandZipMember], directoryOffsetShift: Int = 0, tota
     out += directory
     if zip64Locator { out += u32(0x0706_4B50) + u32(0) + [UInt8](repeating: 0, count: 8) + u32(1) }
     let count = totalEntries ?? UInt16(members.count)
-    out += u32(0x0605_4B50) + u16(0) + u16(0) + u16(count) + u16(count) + u32(UInt32(directory.count))
+    out +=
+        u32(0x0605_4B50) + u16(0) + u16(0) + u16(count) + u16(count) + u32(UInt32(directory.count))
         + u32(UInt32(directoryOffset + directoryOffsetShift)) + u16(0)
     return out
 }

@@ -20,7 +20,10 @@ final class SVGElements: NSObject, XMLParserDelegate {
         return collector
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         elements.append((name, attributes))
         text = ""
     }
@@ -49,11 +52,13 @@ func number(_ attributes: [String: String], _ key: String) throws -> Double {
     static func handMade(names: [String] = ["cat", "dog", "owl"]) -> CurvesFigureData {
         let thresholds = (0 ... 20).map { Double($0) / 20 }
         let curves = names.enumerated().map { c, name in
-            CurvesFigureData.Curve(name: name, values: thresholds.map { max(0, 1 - $0 * Double(c + 1) / 2) }, opisTerm: Double(c) * 0.01)
+            CurvesFigureData.Curve(
+                name: name, values: thresholds.map { max(0, 1 - $0 * Double(c + 1) / 2) }, opisTerm: Double(c) * 0.01)
         }
         let mean = thresholds.indices.map { i in curves.map { $0.values[i] }.reduce(0, +) / Double(curves.count) }
-        return CurvesFigureData(thresholds: thresholds, curves: curves, mean: mean, rangeLow: 0.4, rangeHigh: 0.7,
-                                operatingThreshold: 0.55, opis: 0.0123, epsilonOPIS: 0.0456, epsilon: 0.05, utilityName: "F1(TPR, TNR)")
+        return CurvesFigureData(
+            thresholds: thresholds, curves: curves, mean: mean, rangeLow: 0.4, rangeHigh: 0.7,
+            operatingThreshold: 0.55, opis: 0.0123, epsilonOPIS: 0.0456, epsilon: 0.05, utilityName: "F1(TPR, TNR)")
     }
 
     @Test func curvesFigureHasOnePathPerClassTheMeanTheRangeAndTheThreshold() throws {
@@ -81,14 +86,18 @@ func number(_ attributes: [String: String], _ key: String) throws -> Double {
         // The first class's curve 1 − t/2: at t = 1 it is at U = 0.5, halfway up the frame.
         let svg = try SVGElements.parse(CurvesFigure.svg(Self.handMade()))
         let frame = try svg.one("rect", id: "frame")
-        let fy = try number(frame, "y"), fh = try number(frame, "height"), fx = try number(frame, "x"), fw = try number(frame, "width")
+        let fy = try number(frame, "y"), fh = try number(frame, "height"), fx = try number(frame, "x"),
+            fw = try number(frame, "width")
         let d = try #require(svg.all("path", where: "class", is: "class-curve").first?["d"])
         let last = try #require(d.split(separator: "L").last).split(separator: " ").compactMap { Double($0) }
         #expect(last.count == 2 && abs(last[0] - (fx + fw)) < 0.02 && abs(last[1] - (fy + fh / 2)) < 0.02)
     }
 
     @Test func namesFromDataCannotBreakTheDocument() throws {
-        let hostile = ["<script>alert(1)</script>", "a & b \"quoted\" 'single'", "bell\u{7}nul\u{0}esc\u{1B}[31m", "\u{202E}reversed", String(repeating: "long", count: 50)]
+        let hostile = [
+            "<script>alert(1)</script>", "a & b \"quoted\" 'single'", "bell\u{7}nul\u{0}esc\u{1B}[31m",
+            "\u{202E}reversed", String(repeating: "long", count: 50),
+        ]
         let svgText = CurvesFigure.svg(Self.handMade(names: hostile))
         #expect(!svgText.contains("<script>"))
         let svg = try SVGElements.parse(svgText)
@@ -112,7 +121,8 @@ func number(_ attributes: [String: String], _ key: String) throws -> Double {
     @Test func projectionHasOnePathPerClassWithEveryPointAndALegend() throws {
         let classOf = [0, 1, 2, 0, 1, 2, 0]
         let layout: [Float] = [0, 0, 1, 1, -1, 2, 0.5, 0.5, 3, -1, 2, 2, -2, -2]
-        let svg = try SVGElements.parse(ProjectionFigure.svg(layout: layout, classOf: classOf, classNames: ["a", "b<", "c"], title: "t-SNE & co"))
+        let svg = try SVGElements.parse(
+            ProjectionFigure.svg(layout: layout, classOf: classOf, classNames: ["a", "b<", "c"], title: "t-SNE & co"))
         let paths = svg.all("path", where: "class", is: "class-points")
         #expect(paths.count == 3)
         #expect(paths.map { $0["d"]?.components(separatedBy: "h0").count ?? 0 } == [4, 3, 3])  // points + 1
@@ -123,9 +133,12 @@ func number(_ attributes: [String: String], _ key: String) throws -> Double {
     @Test func projectionKeepsEqualScales() throws {
         // A layout twice as wide as tall: the x extent on paper is twice the y extent.
         let layout: [Float] = [0, 0, 2, 1, 1, 0.5]
-        let svg = try SVGElements.parse(ProjectionFigure.svg(layout: layout, classOf: [0, 0, 0], classNames: ["a"], title: "x"))
+        let svg = try SVGElements.parse(
+            ProjectionFigure.svg(layout: layout, classOf: [0, 0, 0], classNames: ["a"], title: "x"))
         let d = try #require(svg.all("path", where: "class", is: "class-points").first?["d"])
-        let points = d.components(separatedBy: "h0").filter { !$0.isEmpty }.map { $0.dropFirst().split(separator: " ").compactMap { Double($0) } }
+        let points = d.components(separatedBy: "h0").filter { !$0.isEmpty }.map {
+            $0.dropFirst().split(separator: " ").compactMap { Double($0) }
+        }
         let dx = abs(points[1][0] - points[0][0]), dy = abs(points[1][1] - points[0][1])
         #expect(abs(dx - 2 * dy) < 0.05)
     }

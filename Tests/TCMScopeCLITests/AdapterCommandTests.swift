@@ -10,16 +10,21 @@ import TCMData
         let (e, l) = smallEmbeddings(dir)
         let npz = try handMadeStoredZip([("embeddings.npy", FileBytes.read(e)), ("labels.npy", FileBytes.read(l))])
         write(npz, dir + "/emb.npz")
-        let run = try tcmscope(["train", "--data", dir + "/emb.npz", "--epochs", "2", "--classes-per-batch", "2",
-                                "--samples-per-class", "4", "--widths", "8,6,5", "--out", dir + "/run", "--json"])
+        let run = try tcmscope([
+            "train", "--data", dir + "/emb.npz", "--epochs", "2", "--classes-per-batch", "2",
+            "--samples-per-class", "4", "--widths", "8,6,5", "--out", dir + "/run", "--json",
+        ])
         try #require(run.status == 0, "\(run.stderr)")
         return (dir + "/run/checkpoint.tcms", dir + "/emb.npz")
     }
 
     @Test func exportedWeightsGiveApplysOutputInNumpy() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (checkpoint, data) = try Self.trainedCheckpoint(dir)
-        let apply = try tcmscope(["apply", "--checkpoint", checkpoint, data, "--out", dir + "/adapted.npy", "--block-rows", "7"])
+        let apply = try tcmscope([
+            "apply", "--checkpoint", checkpoint, data, "--out", dir + "/adapted.npy", "--block-rows", "7",
+        ])
         #expect(apply.status == 0, "\(apply.stderr)")
         #expect(apply.stdout.contains("36 × 5 float32"))
         let export = try tcmscope(["export", "--checkpoint", checkpoint, "--out", dir + "/adapter.safetensors"])
@@ -27,26 +32,26 @@ import TCMData
         #expect(export.stdout.contains("Sequential(Linear(3, 8), ReLU(), Linear(8, 6), ReLU(), Linear(6, 5))"))
 
         let script = """
-        import sys, numpy as np
-        from safetensors import safe_open
-        from safetensors.numpy import load_file
-        w = load_file(sys.argv[1])
-        with safe_open(sys.argv[1], "np") as f:
-            meta = f.metadata()
-        assert sorted(w) == ["0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"], sorted(w)
-        assert w["0.weight"].shape == (8, 3) and w["2.weight"].shape == (6, 8) and w["4.bias"].shape == (5,)
-        assert meta["architecture"] == "Sequential(Linear(3, 8), ReLU(), Linear(8, 6), ReLU(), Linear(6, 5))", meta
-        x = np.load(sys.argv[2])["embeddings"].astype(np.float64)
-        h = x
-        for i in range(3):
-            h = h @ w[f"{2 * i}.weight"].astype(np.float64).T + w[f"{2 * i}.bias"]
-            if i < 2:
-                h = np.maximum(h, 0)
-        h = h / np.maximum(np.linalg.norm(h, axis=1, keepdims=True), 1e-12)
-        adapted = np.load(sys.argv[3])
-        assert adapted.shape == h.shape, adapted.shape
-        print(float(np.abs(adapted - h).max()))
-        """
+            import sys, numpy as np
+            from safetensors import safe_open
+            from safetensors.numpy import load_file
+            w = load_file(sys.argv[1])
+            with safe_open(sys.argv[1], "np") as f:
+                meta = f.metadata()
+            assert sorted(w) == ["0.bias", "0.weight", "2.bias", "2.weight", "4.bias", "4.weight"], sorted(w)
+            assert w["0.weight"].shape == (8, 3) and w["2.weight"].shape == (6, 8) and w["4.bias"].shape == (5,)
+            assert meta["architecture"] == "Sequential(Linear(3, 8), ReLU(), Linear(8, 6), ReLU(), Linear(6, 5))", meta
+            x = np.load(sys.argv[2])["embeddings"].astype(np.float64)
+            h = x
+            for i in range(3):
+                h = h @ w[f"{2 * i}.weight"].astype(np.float64).T + w[f"{2 * i}.bias"]
+                if i < 2:
+                    h = np.maximum(h, 0)
+            h = h / np.maximum(np.linalg.norm(h, axis=1, keepdims=True), 1e-12)
+            adapted = np.load(sys.argv[3])
+            assert adapted.shape == h.shape, adapted.shape
+            print(float(np.abs(adapted - h).max()))
+            """
         let python = try runPython(script, arguments: [dir + "/adapter.safetensors", data, dir + "/adapted.npy"])
         try #require(python.status == 0, "python failed: \(python.stderr)")
         let difference = try #require(Double(python.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -54,12 +59,16 @@ import TCMData
     }
 
     @Test func applyRefusesADimensionMismatchAndBadFlags() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (checkpoint, _) = try Self.trainedCheckpoint(dir)
         write(NpyWriter.bytes(floats: [1, 2, 3, 4], shape: [1, 4]), dir + "/wide.npy")
         let mismatch = try tcmscope(["apply", "--checkpoint", checkpoint, dir + "/wide.npy", "--out", dir + "/o.npy"])
         #expect(mismatch.status == 2)
-        #expect(mismatch.stderr == "tcmscope: error: \(dir)/wide.npy: has 4-D rows, but the checkpoint \(checkpoint) takes 3-D inputs\n")
+        #expect(
+            mismatch.stderr
+                == "tcmscope: error: \(dir)/wide.npy: has 4-D rows, but the checkpoint \(checkpoint) takes 3-D inputs\n"
+        )
         #expect(!FileManager.default.fileExists(atPath: dir + "/o.npy"))
         write(NpyWriter.bytes(floats: [1, .nan, 3], shape: [1, 3]), dir + "/nan.npy")
         let nan = try tcmscope(["apply", "--checkpoint", checkpoint, dir + "/nan.npy", "--out", dir + "/o.npy"])
@@ -76,7 +85,8 @@ import TCMData
     }
 
     @Test func analyzeReadsNpzAndSafetensorsLikeNpy() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (e, l) = smallEmbeddings(dir)
         let npz = try handMadeStoredZip([("features.npy", FileBytes.read(e)), ("y.npy", FileBytes.read(l))])
         write(npz, dir + "/emb.npz")
@@ -90,7 +100,10 @@ import TCMData
         #expect(try opis(fromNpz) == opis(reference))
         let wrongKey = try tcmscope(["analyze", dir + "/emb.npz", "--embeddings-key", "nope"])
         #expect(wrongKey.status == 2)
-        #expect(wrongKey.stderr == "tcmscope: error: \(dir)/emb.npz: --embeddings-key 'nope': no such array (it holds features [36, 3] <f4, y [36] <i8)\n")
+        #expect(
+            wrongKey.stderr
+                == "tcmscope: error: \(dir)/emb.npz: --embeddings-key 'nope': no such array (it holds features [36, 3] <f4, y [36] <i8)\n"
+        )
         write(Array(npz.dropLast(10)), dir + "/cut.npz")
         let cut = try tcmscope(["project", dir + "/cut.npz", "--out", dir + "/p.npy", "--method", "pca"])
         #expect(cut.status == 2 && cut.stderr.hasPrefix("tcmscope: error: \(dir)/cut.npz: damaged .npz/zip"))
@@ -102,19 +115,25 @@ func handMadeStoredZip(_ members: [(String, [UInt8])]) throws -> [UInt8] {
     func le<T: FixedWidthInteger>(_ v: T) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
-        for b in bytes { crc ^= UInt32(b); for _ in 0 ..< 8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 } }
+        for b in bytes {
+            crc ^= UInt32(b)
+            for _ in 0 ..< 8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
         return ~crc
     }
     var out: [UInt8] = [], directory: [UInt8] = []
     for (name, content) in members {
         let offset = UInt32(out.count), n = Array(name.utf8), crc = crc32(content), size = UInt32(content.count)
-        out += le(UInt32(0x0403_4B50)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0)) + le(crc)
+        out +=
+            le(UInt32(0x0403_4B50)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0)) + le(crc)
             + le(size) + le(size) + le(UInt16(n.count)) + le(UInt16(0)) + n + content
-        directory += le(UInt32(0x0201_4B50)) + le(UInt16(20)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0))
+        directory +=
+            le(UInt32(0x0201_4B50)) + le(UInt16(20)) + le(UInt16(20)) + le(UInt16(0)) + le(UInt16(0)) + le(UInt32(0))
             + le(crc) + le(size) + le(size) + le(UInt16(n.count)) + [UInt8](repeating: 0, count: 12) + le(offset) + n
     }
     let start = UInt32(out.count)
-    out += directory + le(UInt32(0x0605_4B50)) + le(UInt32(0)) + le(UInt16(members.count)) + le(UInt16(members.count))
+    out +=
+        directory + le(UInt32(0x0605_4B50)) + le(UInt32(0)) + le(UInt16(members.count)) + le(UInt16(members.count))
         + le(UInt32(directory.count)) + le(start) + le(UInt16(0))
     return out
 }
@@ -142,5 +161,7 @@ func runPython(_ script: String, arguments: [String]) throws -> CLIRun {
     try run.run()
     let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
     run.waitUntilExit()
-    return CLIRun(status: run.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    return CLIRun(
+        status: run.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
 }

@@ -8,7 +8,10 @@ import TCMData
     static func twoModels(_ dir: String) -> (a: String, b: String, labels: String) {
         var a: [Float] = [], b: [Float] = [], labels: [String] = []
         var seed: UInt64 = 12345
-        func noise() -> Float { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Float(Int64(bitPattern: seed >> 11) % 1000) / 4000 }
+        func noise() -> Float {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: seed >> 11) % 1000) / 4000
+        }
         for c in 0 ..< 4 {
             for _ in 0 ..< 15 {
                 var row = [Float](repeating: 0, count: 6)
@@ -38,9 +41,11 @@ import TCMData
     }
 
     @Test func changesMatchTwoIndependentAnalyzeRuns() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (a, b, l) = Self.twoModels(dir)
-        let runA = try tcmscope(["analyze", a, l, "--json", "--k", "1"]), runB = try tcmscope(["analyze", b, l, "--json", "--k", "1"])
+        let runA = try tcmscope(["analyze", a, l, "--json", "--k", "1"]),
+            runB = try tcmscope(["analyze", b, l, "--json", "--k", "1"])
         #expect(runA.status == 0 && runB.status == 0, "\(runA.stderr) \(runB.stderr)")
         let ra = try Self.object(runA.stdout), rb = try Self.object(runB.stdout)
         let compare = try tcmscope(["compare", a, b, l, "--json"])
@@ -54,9 +59,11 @@ import TCMData
         let opisA = try #require(number(ra, "report", "opis")), opisB = try #require(number(rb, "report", "opis"))
         #expect(number(c, "a", "opis") == opisA && number(c, "b", "opis") == opisB)
         #expect(abs(try #require(number(c, "change", "opis")) - (opisB - opisA)) < 1e-15)
-        let epsA = try #require(number(ra, "report", "epsilonOPIS")), epsB = try #require(number(rb, "report", "epsilonOPIS"))
+        let epsA = try #require(number(ra, "report", "epsilonOPIS")),
+            epsB = try #require(number(rb, "report", "epsilonOPIS"))
         #expect(abs(try #require(number(c, "change", "epsilonOPIS")) - (epsB - epsA)) < 1e-15)
-        let mapA = try #require(number(ra, "retrieval", "mapAtR")), mapB = try #require(number(rb, "retrieval", "mapAtR"))
+        let mapA = try #require(number(ra, "retrieval", "mapAtR")),
+            mapB = try #require(number(rb, "retrieval", "mapAtR"))
         #expect(abs(try #require(number(c, "change", "mapAtR")) - (mapB - mapA)) < 1e-15)
         let r1 = ((rb["retrieval"] as? [String: Any])?["recallAtK"] as? [[String: Any]])?.first?["recall"] as? Double
         #expect(number(c, "b", "recallAt1") == r1)
@@ -64,19 +71,26 @@ import TCMData
         // Per class: the OPIS term from each analyze, FRR from analyze at the threshold where the
         // global FAR reaches 0.01 (its TAR@FAR row), rerun with that operating threshold.
         func frr(_ file: String, _ report: [String: Any]) throws -> [String: Double] {
-            let tars = try #require((report["report"] as? [String: Any]).flatMap { ($0["global"] as? [String: Any])?["tarAtFAR"] as? [[String: Any]] })
+            let tars = try #require(
+                (report["report"] as? [String: Any]).flatMap {
+                    ($0["global"] as? [String: Any])?["tarAtFAR"] as? [[String: Any]]
+                })
             let t = try #require(tars.first { ($0["targetFAR"] as? Double) == 0.01 }?["threshold"] as? Double)
-            let rerun = try Self.object(try tcmscope(["analyze", file, l, "--json", "--no-retrieval", "--threshold", "\(t)"]).stdout)
+            let rerun = try Self.object(
+                try tcmscope(["analyze", file, l, "--json", "--no-retrieval", "--threshold", "\(t)"]).stdout)
             return try Self.classes(rerun).mapValues { $0["frr"] as! Double }
         }
         let frrA = try frr(a, ra), frrB = try frr(b, rb)
-        let termsA = try Self.classes(ra).mapValues { $0["opisTerm"] as! Double }, termsB = try Self.classes(rb).mapValues { $0["opisTerm"] as! Double }
+        let termsA = try Self.classes(ra).mapValues { $0["opisTerm"] as! Double },
+            termsB = try Self.classes(rb).mapValues { $0["opisTerm"] as! Double }
         let rows = try #require(c["classes"] as? [[String: Any]])
         #expect(rows.count == 4)
         for row in rows {
             let name = row["name"] as! String
             #expect(abs((row["opisTermChange"] as! Double) - (termsB[name]! - termsA[name]!)) < 1e-15, "\(name)")
-            #expect(abs((row["frrA"] as! Double) - frrA[name]!) < 1e-12 && abs((row["frrB"] as! Double) - frrB[name]!) < 1e-12, "\(name)")
+            #expect(
+                abs((row["frrA"] as! Double) - frrA[name]!) < 1e-12
+                    && abs((row["frrB"] as! Double) - frrB[name]!) < 1e-12, "\(name)")
             #expect(abs((row["frrChange"] as! Double) - (frrB[name]! - frrA[name]!)) < 1e-12, "\(name)")
         }
         // Worse first: the changes descend, and the blurred class leads.
@@ -86,28 +100,40 @@ import TCMData
     }
 
     @Test func twoJSONReportsGiveTheSameComparisonAsTheEmbeddings() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (a, b, l) = Self.twoModels(dir)
         #expect(try tcmscope(["analyze", a, l, "--output", dir + "/a.json"]).status == 0)
         #expect(try tcmscope(["analyze", b, l, "--output", dir + "/b.json"]).status == 0)
         let fromFiles = try Self.object(try tcmscope(["compare", a, b, l, "--json"]).stdout)
         let fromReports = try Self.object(try tcmscope(["compare", dir + "/a.json", dir + "/b.json", "--json"]).stdout)
         #expect(fromFiles["change"] as? [String: Double] == fromReports["change"] as? [String: Double])
-        #expect((fromFiles["classes"] as? [[String: Any]])?.map { $0["frrChange"] as? Double } == (fromReports["classes"] as? [[String: Any]])?.map { $0["frrChange"] as? Double })
+        #expect(
+            (fromFiles["classes"] as? [[String: Any]])?.map { $0["frrChange"] as? Double }
+                == (fromReports["classes"] as? [[String: Any]])?.map { $0["frrChange"] as? Double })
         // CSV: RFC 4180 rows, one per class, the same order.
         let csv = parseCSV(try tcmscope(["compare", dir + "/a.json", dir + "/b.json", "--csv"]).stdout)
-        #expect(csv.first == ["class", "opis_term_a", "opis_term_b", "opis_term_change", "frr_a", "frr_b", "frr_change"])
-        #expect(csv.dropFirst().map { $0[0] } == (fromReports["classes"] as? [[String: Any]])?.map { $0["name"] as! String })
+        #expect(
+            csv.first == ["class", "opis_term_a", "opis_term_b", "opis_term_change", "frr_a", "frr_b", "frr_change"])
+        #expect(
+            csv.dropFirst().map { $0[0] } == (fromReports["classes"] as? [[String: Any]])?.map { $0["name"] as! String }
+        )
     }
 
     @Test func theGateAndTheRefusals() throws {
-        let dir = temporaryDirectory(); defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let (a, b, l) = Self.twoModels(dir)
-        let change = try #require((try Self.object(try tcmscope(["compare", a, b, l, "--json"]).stdout)["change"] as? [String: Any])?["opis"] as? Double)
+        let change = try #require(
+            (try Self.object(try tcmscope(["compare", a, b, l, "--json"]).stdout)["change"] as? [String: Any])?["opis"]
+                as? Double)
         #expect(change > 0)
         let tripped = try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--out", dir + "/c.json"])
-        #expect(tripped.status == 1 && tripped.stderr.hasPrefix("tcmscope: OPIS of B") && tripped.stderr.contains("more than --fail-if-worse"))
-        #expect(tripped.stdout.contains("TCMScope comparison") && FileManager.default.fileExists(atPath: dir + "/c.json"))
+        #expect(
+            tripped.status == 1 && tripped.stderr.hasPrefix("tcmscope: OPIS of B")
+                && tripped.stderr.contains("more than --fail-if-worse"))
+        #expect(
+            tripped.stdout.contains("TCMScope comparison") && FileManager.default.fileExists(atPath: dir + "/c.json"))
         #expect(try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change * 2)"]).status == 0)
         #expect(try tcmscope(["compare", b, a, l, "--fail-if-worse", "0"]).status == 0)  // B better: no trip
 
@@ -115,11 +141,17 @@ import TCMData
         #expect(try tcmscope(["analyze", a, l, "--output", dir + "/a.json"]).status == 0)
         #expect(try tcmscope(["analyze", b, l, "--points", "51", "--output", dir + "/b51.json"]).status == 0)
         let differ = try tcmscope(["compare", dir + "/a.json", dir + "/b51.json"])
-        #expect(differ.status == 2 && differ.stderr == "tcmscope: error: \(dir)/b51.json: analysed with other settings than \(dir)/a.json (points 101 vs 51): rerun analyze with the same options\n")
+        #expect(
+            differ.status == 2
+                && differ.stderr
+                    == "tcmscope: error: \(dir)/b51.json: analysed with other settings than \(dir)/a.json (points 101 vs 51): rerun analyze with the same options\n"
+        )
         // A report and an embeddings file; a FAR the reports do not hold; wrong file counts; bad gate value.
         #expect(try tcmscope(["compare", dir + "/a.json", b, l]).status == 2)
         let far = try tcmscope(["compare", dir + "/a.json", dir + "/a.json", "--far", "0.05"])
-        #expect(far.status == 2 && far.stderr.contains("has per-class FRR at FAR 0.1, 0.01, 0.001, 0.0001 only, not --far 0.05"))
+        #expect(
+            far.status == 2
+                && far.stderr.contains("has per-class FRR at FAR 0.1, 0.01, 0.001, 0.0001 only, not --far 0.05"))
         #expect(try tcmscope(["compare", a]).status == 64)
         #expect(try tcmscope(["compare", a, b, l, "--fail-if-worse", "nan"]).status == 64)
         #expect(try tcmscope(["compare", a, b, l, "--fail-if-worse", "-1"]).status == 64)

@@ -16,7 +16,8 @@ import TCMBench
 
     static let commands: [(name: String, type: ParsableCommand.Type)] = [
         ("tcmscope", TCMScope.self), ("analyze", Analyze.self), ("project", Project.self), ("train", Train.self),
-        ("dash", Dash.self), ("bench", Bench.self),
+        ("dash", Dash.self), ("bench", Bench.self), ("compare", Compare.self), ("apply", Apply.self),
+        ("export", Export.self),
     ]
 
     @Test(arguments: commands.map(\.name))

@@ -8,14 +8,18 @@ import TCMKernels
 /// computes them with its default `LpDistance` on normalised embeddings, checked against the PML
 /// formulas evaluated directly on ‖eᵢ − eⱼ‖ and against central differences.
 @Suite struct EuclideanLossTests {
-    static func euclidean(_ kind: TrainingConfig.LossSpec.Kind, mining: TripletMarginLoss.Mining = .all) -> any SimilarityLoss {
+    static func euclidean(
+        _ kind: TrainingConfig.LossSpec.Kind, mining: TripletMarginLoss.Mining = .all
+    ) -> any SimilarityLoss {
         var spec = TrainingConfig.LossSpec(kind: kind, distance: .euclidean)
         spec.tripletMining = mining
         return spec.make()
     }
 
     /// Random unit vectors, their cosine matrix and their Euclidean distances computed from the coordinates.
-    static func unitBatch(b: Int, dimension: Int, classes: Int, seed: UInt64) -> (batch: SimilarityBatch, d: [[Double]], labels: [Int32]) {
+    static func unitBatch(
+        b: Int, dimension: Int, classes: Int, seed: UInt64
+    ) -> (batch: SimilarityBatch, d: [[Double]], labels: [Int32]) {
         var g = TrainingRandom(seed: seed)
         let rows: [[Double]] = (0 ..< b).map { _ in
             let v = (0 ..< dimension).map { _ in Double(g.uniform(-1, 1)) }
@@ -31,26 +35,35 @@ import TCMKernels
     /// PML ContrastiveLoss(pos_margin=0, neg_margin=1), AvgNonZeroReducer on each part.
     static func referenceContrastive(_ d: [[Double]], _ y: [Int32]) -> Double {
         var pos: [Double] = [], neg: [Double] = []
-        for i in y.indices { for j in y.indices where i != j {
-            if y[i] == y[j] { pos.append(max(0, d[i][j] - 0)) } else { neg.append(max(0, 1 - d[i][j])) }
-        } }
-        func avgNonZero(_ v: [Double]) -> Double { let nz = v.filter { $0 > 0 }; return nz.isEmpty ? 0 : nz.reduce(0, +) / Double(nz.count) }
+        for i in y.indices {
+            for j in y.indices where i != j {
+                if y[i] == y[j] { pos.append(max(0, d[i][j] - 0)) } else { neg.append(max(0, 1 - d[i][j])) }
+            }
+        }
+        func avgNonZero(_ v: [Double]) -> Double {
+            let nz = v.filter { $0 > 0 }
+            return nz.isEmpty ? 0 : nz.reduce(0, +) / Double(nz.count)
+        }
         return avgNonZero(pos) + avgNonZero(neg)
     }
 
     /// PML TripletMarginLoss(margin=0.05) over the TripletMarginMiner's triplets, AvgNonZeroReducer.
     static func referenceTriplet(_ d: [[Double]], _ y: [Int32], mining: TripletMarginLoss.Mining) -> Double {
         var losses: [Double] = []
-        for a in y.indices { for p in y.indices where p != a && y[p] == y[a] { for n in y.indices where y[n] != y[a] {
-            let gap = d[a][n] - d[a][p]  // the miner's triplet_margin for a distance
-            let mined: Bool
-            switch mining {
-            case .all: mined = true
-            case .semihard: mined = gap <= 0.05 && gap > 0
-            case .hard: mined = gap <= 0.05 && gap <= 0
+        for a in y.indices {
+            for p in y.indices where p != a && y[p] == y[a] {
+                for n in y.indices where y[n] != y[a] {
+                    let gap = d[a][n] - d[a][p]  // the miner's triplet_margin for a distance
+                    let mined: Bool
+                    switch mining {
+                    case .all: mined = true
+                    case .semihard: mined = gap <= 0.05 && gap > 0
+                    case .hard: mined = gap <= 0.05 && gap <= 0
+                    }
+                    if mined { losses.append(max(0, d[a][p] - d[a][n] + 0.05)) }
+                }
             }
-            if mined { losses.append(max(0, d[a][p] - d[a][n] + 0.05)) }
-        } } }
+        }
         let nz = losses.filter { $0 > 0 }
         return nz.isEmpty ? 0 : nz.reduce(0, +) / Double(nz.count)
     }
@@ -59,13 +72,15 @@ import TCMKernels
     /// relu(log Σ e^{1 − d_an} + log-sum over p's negatives … + d_ap)² / 2, mean over pairs.
     static func referenceLifted(_ d: [[Double]], _ y: [Int32]) -> Double {
         var losses: [Double] = []
-        for a in y.indices { for p in y.indices where p != a && y[p] == y[a] {
-            var z = 0.0
-            for n in y.indices where y[n] != y[a] { z += exp(1 - d[a][n]) }
-            for n in y.indices where y[n] != y[p] { z += exp(1 - d[p][n]) }
-            let j = max(0, log(z) + d[a][p] - 0)
-            losses.append(j * j / 2)
-        } }
+        for a in y.indices {
+            for p in y.indices where p != a && y[p] == y[a] {
+                var z = 0.0
+                for n in y.indices where y[n] != y[a] { z += exp(1 - d[a][n]) }
+                for n in y.indices where y[n] != y[p] { z += exp(1 - d[p][n]) }
+                let j = max(0, log(z) + d[a][p] - 0)
+                losses.append(j * j / 2)
+            }
+        }
         return losses.isEmpty ? 0 : losses.reduce(0, +) / Double(losses.count)
     }
 
@@ -73,12 +88,15 @@ import TCMKernels
         for seed in [UInt64(3), 4, 5] {
             let (batch, d, y) = Self.unitBatch(b: 12, dimension: 4, classes: 3, seed: seed)
             var g = [Double](repeating: 0, count: 144)
-            #expect(abs(Self.euclidean(.contrastive).evaluate(batch, gradient: &g) - Self.referenceContrastive(d, y)) < 1e-9)
+            #expect(
+                abs(Self.euclidean(.contrastive).evaluate(batch, gradient: &g) - Self.referenceContrastive(d, y)) < 1e-9
+            )
             for mining in TripletMarginLoss.Mining.allCases {
                 let value = Self.euclidean(.triplet, mining: mining).evaluate(batch, gradient: &g)
                 #expect(abs(value - Self.referenceTriplet(d, y, mining: mining)) < 1e-9, "\(mining)")
             }
-            #expect(abs(Self.euclidean(.liftedStructure).evaluate(batch, gradient: &g) - Self.referenceLifted(d, y)) < 1e-9)
+            #expect(
+                abs(Self.euclidean(.liftedStructure).evaluate(batch, gradient: &g) - Self.referenceLifted(d, y)) < 1e-9)
         }
     }
 
@@ -97,13 +115,15 @@ import TCMKernels
     }
 
     static let losses: [any SimilarityLoss] = [
-        euclidean(.contrastive), euclidean(.triplet), euclidean(.triplet, mining: .semihard), euclidean(.triplet, mining: .hard),
+        euclidean(.contrastive), euclidean(.triplet), euclidean(.triplet, mining: .semihard),
+        euclidean(.triplet, mining: .hard),
         euclidean(.liftedStructure),
     ]
 
     /// The largest gap between the analytic gradient and central differences, relative to the
     /// gradient's scale, and whether the check saw a non-zero gradient at all.
-    static func gradientError(_ loss: any SimilarityLoss, _ batch: SimilarityBatch) -> (error: Double, exercised: Bool) {
+    static func gradientError(_ loss: any SimilarityLoss, _ batch: SimilarityBatch) -> (error: Double, exercised: Bool)
+    {
         var analytic = [Double](repeating: 0, count: batch.similarities.count)
         _ = loss.evaluate(batch, gradient: &analytic)
         let numeric = finiteDifferences(loss, batch)
@@ -114,7 +134,8 @@ import TCMKernels
     @Test(arguments: 0 ..< losses.count)
     func gradientMatchesCentralDifferences(index: Int) {
         let loss = Self.losses[index]
-        let batches = [UInt64(11), 12, 13].map { randomBatch(b: 10, classes: 3, seed: $0 * 31 + UInt64(index)) }
+        let batches =
+            [UInt64(11), 12, 13].map { randomBatch(b: 10, classes: 3, seed: $0 * 31 + UInt64(index)) }
             + [randomMemoryBatch(rows: 6, columns: 15, classes: 3, seed: 90 + UInt64(index))]
         for (k, batch) in batches.enumerated() {
             let check = Self.gradientError(loss, batch)
@@ -137,7 +158,9 @@ import TCMKernels
         #expect(TrainingConfig.LossSpec(kind: .contrastive, distance: .cosine).contrastiveMargins == [1, 0])
         #expect(TrainingConfig.LossSpec(kind: .contrastive, distance: .euclidean).contrastiveMargins == [0, 1])
         #expect(TrainingConfig.LossSpec(kind: .contrastive).make() is ContrastiveLoss)
-        #expect(TrainingConfig.LossSpec(kind: .circle, distance: .euclidean).problem?.contains("euclidean distance applies to") == true)
+        #expect(
+            TrainingConfig.LossSpec(kind: .circle, distance: .euclidean).problem?.contains(
+                "euclidean distance applies to") == true)
         #expect(TrainingConfig.LossSpec(kind: .triplet, distance: .euclidean).problem == nil)
     }
 
@@ -154,7 +177,9 @@ import TCMKernels
         #expect(try Checkpoint.decode(bytes, file: "x.tcms").config.loss.distance == .euclidean)
         // A format-1 header claiming a Euclidean loss is refused (a format-1 reader would train cosine).
         header["format"] = 1
-        #expect(throws: DataError.self) { try Checkpoint.decode(try CheckpointValidationTests.join(header, tensors), file: "x.tcms") }
+        #expect(throws: DataError.self) {
+            try Checkpoint.decode(try CheckpointValidationTests.join(header, tensors), file: "x.tcms")
+        }
         // A header written before the field existed (format 1, no "distance") reads as cosine.
         var loss = try #require((header["config"] as? [String: Any])?["loss"] as? [String: Any])
         loss.removeValue(forKey: "distance")
