@@ -85,7 +85,7 @@ let package = Package(
         // The dashboard's UI loop (EventLoop) and its background jobs, one controller each:
         // analysis, projection (t-SNE), fine-tuning, saving; the loading screen's loop.
         .target(name: "TCMDashboardApp", dependencies: [
-            "TCMData", "TCMJobs", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
+            "TCMData", "TCMFigures", "TCMJobs", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
             "TCMScopeSupport",
         ]),
         // The subcommands; a library so tests can drive them without a subprocess.
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "TCMJobsTests", dependencies: ["TCMJobs"]),
         .testTarget(name: "TCMDashboardAppTests", dependencies: [
             "TCMDashboardApp", "TCMDashboard", "TCMTerminal", "TCMJobs", "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection",
-            "TCMScopeSupport",
+            "TCMScopeSupport", "TCMTraining",
         ]),
         .testTarget(name: "TCMScopeCLITests", dependencies: [
             "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMData", "TCMKernels", "tcmscope",

@@ -39,19 +39,19 @@ public final class DashboardApp: LoopScreen {
     /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
     /// loading screen instead, see `LoadingScreenLoop`).
     public convenience init(
-        dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind, epochs: Int,
-        saveDirectory: String, evaluateEvery: Int = 100
+        dataset: Dataset, title: String, bundled: Bool, loss: TrainingConfig.LossSpec.Kind,
+        distance: PairDistance = .cosine, epochs: Int, saveDirectory: String, evaluateEvery: Int = 100
     ) {
         let analysis = DashboardApp.initialAnalysis(
             layout: ClassLayout(dataset: dataset), embeddings: dataset.embeddings, checkpoint: {})
         self.init(
-            dataset: dataset, analysis: analysis, title: title, bundled: bundled, loss: loss, epochs: epochs,
-            saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
+            dataset: dataset, analysis: analysis, title: title, bundled: bundled, loss: loss, distance: distance,
+            epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
     }
 
     public init(
         dataset: Dataset, analysis initial: InitialAnalysis, title: String, bundled: Bool,
-        loss: TrainingConfig.LossSpec.Kind,
+        loss: TrainingConfig.LossSpec.Kind, distance: PairDistance = .cosine,
         epochs: Int, saveDirectory: String, evaluateEvery: Int = 100
     ) {
         self.evaluateEvery = evaluateEvery
@@ -64,8 +64,8 @@ public final class DashboardApp: LoopScreen {
         trainer = TrainingController(wake: wake)
         saver = SaveController(directory: saveDirectory)
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
-        state.lossName = loss.rawValue
-        state.lossChoices = TrainingConfig.LossSpec.Kind.allCases.map(\.rawValue)
+        state.lossName = LossChoice.name(loss, distance)
+        state.lossChoices = LossChoice.names
         state.trainingDescription =
             bundled
             ? "bundled checkpoint → MNIST train (60k); test-set curves every \(evaluateEvery) steps"
@@ -171,8 +171,7 @@ public final class DashboardApp: LoopScreen {
             return
         }
         var config = TrainingConfig()
-        config.loss = TrainingConfig.LossSpec(
-            kind: TrainingConfig.LossSpec.Kind(rawValue: state.lossName) ?? .contrastive)
+        config.loss = LossChoice.spec(state.lossName)
         config.tcm = state.useTCM ? TCMRegularizer() : nil
         config.epochs = epochs
         config.evaluateEvery = evaluateEvery
@@ -202,7 +201,8 @@ public final class DashboardApp: LoopScreen {
         state.status = "fine-tuning: \(state.lossName)\(state.useTCM ? " + TCM" : "")"
     }
 
-    /// s: writes the current embeddings, curves, report and (after fine-tuning) checkpoint, atomically.
+    /// s: writes the current embeddings, curves (CSV + SVG), report, projection figure and (after
+    /// fine-tuning) checkpoint and PyTorch adapter, atomically.
     func save() {
         state.status = saver.save(
             embeddings: evalEmbeddings, labels: evalLabels, state: state, checkpoint: trainer.finalState)

@@ -22,6 +22,11 @@ struct Dash: ParsableCommand {
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
     @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
+    @Option(
+        help:
+            "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); l offers both."
+    )
+    var distance: PairDistance = .cosine
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
     @Option(
         name: .customLong("eval-every"),
@@ -42,6 +47,10 @@ struct Dash: ParsableCommand {
         }
         if let old = saveDirectoryOldSpelling { saveDirectory = old }
         try Bounds.evaluateEvery.check(evaluateEvery)
+        if distance == .euclidean && !TrainingConfig.LossSpec.distanceKinds.contains(loss) {
+            let kinds = TrainingConfig.LossSpec.distanceKinds.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("--distance euclidean applies to \(kinds), not \(loss.rawValue)")
+        }
     }
 
     func run() throws {
@@ -58,7 +67,7 @@ struct Dash: ParsableCommand {
         let app = DashboardApp(
             dataset: dataset, analysis: analysis, title: (embeddingPath as NSString).lastPathComponent,
             bundled: bundled,
-            loss: loss, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
+            loss: loss, distance: distance, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
         app.run(terminal)
     }

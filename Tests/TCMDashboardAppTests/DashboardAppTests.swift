@@ -77,9 +77,25 @@ import TCMScopeSupport
         // s: everything is written, and the report reads back.
         app.save()
         #expect(app.state.status.hasPrefix("saved to"), "\(app.state.status)")
-        for file in ["embeddings.npy", "labels.npy", "curves.csv", "report.json", "checkpoint.tcms"] {
+        for file in [
+            "embeddings.npy", "labels.npy", "curves.csv", "report.json", "checkpoint.tcms", "curves.svg", "layout.svg",
+            "adapter.safetensors",
+        ] {
             #expect(FileManager.default.fileExists(atPath: dir + "/saved/" + file), "\(file)")
         }
+        // The figures hold one curve / one point set per class (the curves figure adds the mean);
+        // the adapter is the fine-tuned model under PyTorch's nn.Sequential names.
+        let classes = app.evalLabels.classCount
+        let curvesSVG = try String(contentsOfFile: dir + "/saved/curves.svg", encoding: .utf8)
+        let layoutSVG = try String(contentsOfFile: dir + "/saved/layout.svg", encoding: .utf8)
+        #expect(curvesSVG.hasPrefix("<svg") || curvesSVG.hasPrefix("<?xml"))
+        #expect(curvesSVG.components(separatedBy: "class=\"class-curve\"").count - 1 == classes, "a path per class")
+        #expect(layoutSVG.components(separatedBy: "<path").count - 1 >= classes, "a path per class")
+        let adapterBytes = try FileBytes.read(dir + "/saved/adapter.safetensors")
+        let adapter = try SafetensorsFile(bytes: adapterBytes, file: "adapter.safetensors")
+        let first = try #require(adapter.tensors.first { $0.name == "0.weight" })
+        #expect(first.shape.last == dataset.dimension, "the first Linear takes the user's embeddings")
+        #expect(adapter.metadata["architecture"] != nil)
         let report =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/saved/report.json")))
             as? [String: Any]
