@@ -16,7 +16,11 @@ enum HalfRoundsPass {
     static func groups(layout: ClassLayout, workers: Int, rowBlock: Int) -> [Int] {
         let n = layout.sampleCount
         // At least 8 tiles per worker and round, and groups near 1,000 rows on large sets.
-        let target = max(rowBlock, min(n / max(1, 16 * workers), 1024), n / 256, 1)
+        return groups(layout: layout, targetRows: max(rowBlock, min(n / max(1, 16 * workers), 1024), n / 256, 1))
+    }
+
+    /// Groups of whole classes of at least `target` rows each (the last may be smaller).
+    static func groups(layout: ClassLayout, targetRows target: Int) -> [Int] {
         var bounds = [0]
         var rows = 0
         for c in 0 ..< layout.classCount {
@@ -51,10 +55,11 @@ enum HalfRoundsPass {
 
     static func run<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling,
-        heaps: NeighbourHeaps?, progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        heaps: NeighbourHeaps?, selection: TileSelection? = nil,
+        progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
         let nb = bins.count, classes = layout.classCount
         let workers = max(1, tiling.threads)
-        let bounds = groups(layout: layout, workers: workers, rowBlock: tiling.rowBlock)
+        let bounds = selection?.bounds ?? groups(layout: layout, workers: workers, rowBlock: tiling.rowBlock)
         // One block of 16-bit negative histograms per group, freed as soon as the group is compacted
         // (so the compact copies never coexist with all the wide ones); `histogram[c]` points into it.
         let blocks = SharedBuffer<UnsafeMutablePointer<UInt16>>(count: bounds.count - 1)
@@ -70,7 +75,13 @@ enum HalfRoundsPass {
         for w in 0 ..< workers { spills.initialize(w, to: []) }
         let positives = SharedBuffer<CountHistogram>(count: classes)
         foldAllTiles(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-                     histogram: histogram, spills: spills, positives: positives, progress: progress)
+                     selection: selection, histogram: histogram, spills: spills, positives: positives, progress: progress)
+        // A shard that does not own a group's diagonal tile has none of its classes' positives.
+        if let selection {
+            for g in 0 ..< bounds.count - 1 where !selection.owns(g, g) {
+                for c in bounds[g] ..< bounds[g + 1] { positives.initialize(c, to: .none) }
+            }
+        }
 
         // Negatives, group by group: widen each class, add back the wraps, compact, free the group.
         var wraps = spills.moveToArray().flatMap { $0 }
@@ -104,12 +115,14 @@ enum HalfRoundsPass {
     /// The rounds of tiles. The packed operand lives only here, so it is freed before compaction.
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
-        bounds: [Int], histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
+        bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?) {
         let n = layout.sampleCount
         let packed = PackedRows(layout.unitRows)
         let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
-        for round in rounds(groups: bounds.count - 1) {
+        for all in rounds(groups: bounds.count - 1) {
+            // A shard runs its own tiles of each round (still pairwise disjoint).
+            let round = selection.map { s in all.filter { s.owns($0.0, $0.1) } } ?? all
             parallelForEach(count: round.count, threads: tiling.threads) { worker, item in
                 let (g, h) = round[item]
                 let tile = Tile(layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
