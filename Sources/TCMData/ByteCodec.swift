@@ -74,6 +74,36 @@ public struct ByteReader {
         }
     }
 
+    /// Reads `count` varints and adds them to `into[0 ..< count]`, every sum checked. The hot loop
+    /// of a merge (a shard's histograms are mostly one-byte varints): one-byte values take a
+    /// branch and an add, longer ones the checked path.
+    public mutating func addVarints(count: Int, into: UnsafeMutablePointer<UInt64>, _ what: String) throws {
+        var k = 0
+        while k < count {
+            let fast: Int? = bytes.withUnsafeBufferPointer { b -> Int? in
+                // b covers the slice; offset is relative to the slice's start index.
+                var i = offset - bytes.startIndex
+                while k < count && i < b.count {
+                    let v = b[i]
+                    if v >= 0x80 { break }
+                    let (sum, overflow) = into[k].addingReportingOverflow(UInt64(v))
+                    if overflow { return nil }
+                    into[k] = sum
+                    i += 1
+                    k += 1
+                }
+                return i + bytes.startIndex
+            }
+            guard let next = fast else { throw fail("\(what) sums overflow 64 bits") }
+            offset = next
+            if k == count { return }
+            let (sum, overflow) = into[k].addingReportingOverflow(try varint(what))
+            if overflow { throw fail("\(what) sums overflow 64 bits") }
+            into[k] = sum
+            k += 1
+        }
+    }
+
     /// A varint that must lie in `range` (sizes and counts: checked before anything is allocated).
     public mutating func int(_ what: String, in range: ClosedRange<Int>) throws -> Int {
         let v = try varint(what)

@@ -33,10 +33,6 @@ extension CountHistogram {
     static func decodeAdding(_ r: inout ByteReader, into full: UnsafeMutablePointer<UInt64>, bins: Int) throws {
         let first = try r.int("histogram start", in: 0 ... bins)
         let span = try r.int("histogram span", in: 0 ... bins - first)
-        for k in first ..< first + span {
-            let (sum, overflow) = full[k].addingReportingOverflow(try r.varint("bin count"))
-            if overflow { throw r.fail("bin counts overflow 64 bits") }
-            full[k] = sum
-        }
+        try r.addVarints(count: span, into: full + first, "bin counts")
     }
 }

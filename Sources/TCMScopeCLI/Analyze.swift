@@ -32,86 +32,81 @@ struct Analyze: ParsableCommand {
     @Flag(help: "Skip Recall@k, R-Precision and MAP@R (they need a second pass).")
     var noRetrieval = false
 
-    @Flag(help: "Print the report as JSON on stdout.")
-    var json = false
-
-    @Flag(help: "Print the per-class table as CSV on stdout.")
-    var csv = false
-
-    @Option(help: ArgumentHelp("Also write the JSON report to this file (with --curves: both or neither).", valueName: "file"))
-    var output: String?
-
-    @Option(help: ArgumentHelp("Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
-    var curves: String?
-
-    @Option(help: Bounds.failAboveOpis.help("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x"))
-    var failAboveOpis: Double?
-
-    @Option(help: Bounds.failAboveEpsilonOpis.help("Exit with status 1 when ε-OPIS is above this value.", valueName: "x"))
-    var failAboveEpsilonOpis: Double?
+    @OptionGroup var reportOptions: ReportOptions
+    @OptionGroup var sharding: ShardOptions
 
     @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
     var threads: Int?
 
     func validate() throws {
-        if json && csv { throw ValidationError("choose one of --json and --csv") }
         if labels != nil && input.labelColumn != nil { throw ValidationError("give either a LABELS file or --label-column, not both") }
         try Bounds.recallK.check(recallKs)
         try Bounds.recallKCount.check(recallKs.count)
         try Bounds.threads.check(threads)
-        try Bounds.failAboveOpis.check(failAboveOpis)
-        try Bounds.failAboveEpsilonOpis.check(failAboveEpsilonOpis)
+        try reportOptions.check()
         try analysis.check()
+        try sharding.check()
+        if sharding.shard != nil && reportOptions.asksForReport {
+            throw ValidationError("--shard writes partial counts only: the report options belong to `tcmscope merge`")
+        }
     }
 
     func run() throws {
         let started = Date()
         // Refuse a target that is a device, a directory or a FIFO before any work.
-        let targets = [output, curves].compactMap { $0 }
-        try OutputTransaction.check(targets)
+        try OutputTransaction.check(reportOptions.targets + [sharding.countsOut].compactMap { $0 })
         OutputTransaction.removeTemporariesOnSignals()
+        let shard = try sharding.spec()
         let embeddingPath = try embeddings ?? SampleData.path(SampleData.baselineEmbeddings)
         let labelPath: String? = embeddings == nil ? try SampleData.path(SampleData.baselineLabels) : labels
         // The loaded matrix is dropped once regrouped by class (124 MB on SOP-sized sets): the pass
-        // needs only the layout.
-        let (layout, inputSummary) = try { () throws -> (ClassLayout, AnalysisDocument.Input) in
+        // needs only the layout (and, for a count file, the data set's fingerprint).
+        let (layout, inputSummary, fingerprint) = try { () throws -> (ClassLayout, AnalysisDocument.Input, (labels: UInt64, embeddings: UInt64)?) in
             let dataset = try Dataset.load(embeddings: embeddingPath, labels: labelPath,
                                            options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
             return (ClassLayout(dataset: dataset),
                     .init(embeddings: embeddingPath, labels: labelPath ?? "column \(input.labelColumn ?? "")",
                           samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
-                          droppedZeroVectorRows: dataset.droppedZeroRows))
+                          droppedZeroVectorRows: dataset.droppedZeroRows),
+                    sharding.countsOut == nil ? nil : dataset.fingerprint)
         }()
         var tiling = PairCounts.Tiling()
         if let threads { tiling.threads = threads }
+        let ks = noRetrieval ? nil : recallKs
+
+        if let countsOut = sharding.countsOut, let fingerprint {
+            // A count file: this task's shard, or the whole pass as shard 0/1 (then reported from
+            // the merged counts, which equal the single pass's).
+            let spec = shard ?? ShardSpec(index: 0, count: 1)
+            let bar = ProgressBar("pair pass, shard \(spec)")
+            let partial = MetricsPass.computeShard(layout: layout, tiling: tiling, retrievalKs: ks, shard: spec, progress: bar.callback)
+            bar.finish()
+            let header = CountFileHeader(input: inputSummary, fingerprint: fingerprint, layout: layout, retrievalKs: ks,
+                                         split: partial.layout, shard: spec)
+            let bytes = CountFile.encode(header: header, partial: partial)
+            if shard != nil {
+                let transaction = OutputTransaction()
+                try transaction.stage(bytes, to: countsOut)
+                try transaction.commit()
+                print("shard \(spec) (\(partial.layout)): \(bytes.count) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+                return
+            }
+            let merged = try MergedCounts.merge([CountFile(bytes: bytes, path: countsOut)], threads: tiling.threads)
+            let report = ThresholdAnalyzer(counts: merged.counts).report(try analysis.options())
+            let document = AnalysisDocument(input: inputSummary, report: report, retrieval: merged.retrieval(),
+                                            seconds: Date().timeIntervalSince(started))
+            try reportOptions.emit(document, counts: merged.counts, gateFile: labelPath ?? embeddingPath, extra: [(bytes, countsOut)])
+            return
+        }
 
         // One pass: the pair counts and, unless --no-retrieval, the neighbours from the same tiles.
         let bar = ProgressBar(noRetrieval ? "pair pass" : "pair pass + retrieval")
-        let (counts, retrieval) = MetricsPass.compute(layout: layout, tiling: tiling,
-                                                      retrievalKs: noRetrieval ? nil : recallKs, progress: bar.callback)
+        let (counts, retrieval) = MetricsPass.compute(layout: layout, tiling: tiling, retrievalKs: ks, progress: bar.callback)
         bar.finish()
         let report = ThresholdAnalyzer(counts: counts).report(try analysis.options())
         let document = AnalysisDocument(
             input: inputSummary, report: report, retrieval: retrieval, seconds: Date().timeIntervalSince(started))
-
-        let gated = failAboveOpis != nil || failAboveEpsilonOpis != nil
-        if gated && report.classesInOPIS == 0 {
-            // OPIS of no class is 0, which would pass any gate: a gate on it proves nothing.
-            throw DataError(labelPath ?? embeddingPath, "no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked")
-        }
-        // Both files or neither: a failure writing one leaves the other as it was.
-        let transaction = OutputTransaction()
-        if let output { try transaction.stage(document.json(), to: output) }
-        if let curves { try transaction.stage(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
-        try transaction.commit()
-        if json { print(document.json()) } else if csv { print(ReportFormat.classCSV(report), terminator: "") } else { print(ReportFormat.text(document), terminator: "") }
-
-        if let limit = failAboveOpis, report.opis > limit {
-            throw GateFailure(message: "OPIS \(format(report.opis)) is above --fail-above-opis \(format(limit))")
-        }
-        if let limit = failAboveEpsilonOpis, report.epsilonOPIS > limit {
-            throw GateFailure(message: "ε-OPIS \(format(report.epsilonOPIS)) is above --fail-above-epsilon-opis \(format(limit))")
-        }
+        try reportOptions.emit(document, counts: counts, gateFile: labelPath ?? embeddingPath)
     }
 }
 

@@ -16,7 +16,7 @@ public struct TCMScope: ParsableCommand {
 
         Exit status: \(ExitStatus.table)
         """,
-        subcommands: [Dash.self, Analyze.self, Project.self, Train.self, Bench.self],
+        subcommands: [Dash.self, Analyze.self, Merge.self, Project.self, Train.self, Bench.self],
         defaultSubcommand: Dash.self
     )
 
