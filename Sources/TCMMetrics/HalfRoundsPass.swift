@@ -49,6 +49,28 @@ enum HalfRoundsPass {
         return out
     }
 
+    /// A shard's own tiles in rounds of tiles that share no group, packed greedily (the diagonal
+    /// tiles first, then each round takes every remaining tile whose groups are both free): the
+    /// global rounds filtered to a shard's tiles would leave a few tiles a round and idle workers.
+    static func ownRounds(_ selection: TileSelection) -> [[(Int, Int)]] {
+        let g = selection.groups
+        var out: [[(Int, Int)]] = [(0 ..< g).filter { selection.owns($0, $0) }.map { ($0, $0) }]
+        var left: [(Int, Int)] = []
+        for a in 0 ..< g { for b in a + 1 ..< g where selection.owns(a, b) { left.append((a, b)) } }
+        var busy = [Int](repeating: -1, count: g)
+        var r = 0
+        while !left.isEmpty {
+            var round: [(Int, Int)] = [], rest: [(Int, Int)] = []
+            for (a, b) in left {
+                if busy[a] != r && busy[b] != r { busy[a] = r; busy[b] = r; round.append((a, b)) } else { rest.append((a, b)) }
+            }
+            out.append(round)
+            left = rest
+            r += 1
+        }
+        return out.filter { !$0.isEmpty }
+    }
+
     /// Memory of the shared negative histograms.
     static func histogramBytes(classes: Int, bins: ThresholdBins) -> Int { classes * bins.count * 2 }
 
@@ -120,9 +142,7 @@ enum HalfRoundsPass {
         let n = layout.sampleCount
         let packed = PackedRows(layout.unitRows)
         let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
-        for all in rounds(groups: bounds.count - 1) {
-            // A shard runs its own tiles of each round (still pairwise disjoint).
-            let round = selection.map { s in all.filter { s.owns($0.0, $0.1) } } ?? all
+        for round in selection.map({ ownRounds($0) }) ?? rounds(groups: bounds.count - 1) {
             parallelForEach(count: round.count, threads: tiling.threads) { worker, item in
                 let (g, h) = round[item]
                 let tile = Tile(layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
