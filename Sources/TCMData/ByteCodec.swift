@@ -104,15 +104,17 @@ public struct ByteReader {
         }
     }
 
-    /// A varint that must lie in `range` (sizes and counts: checked before anything is allocated).
-    public mutating func int(_ what: String, in range: ClosedRange<Int>) throws -> Int {
+    /// A varint that must lie in `low ... high` (sizes and counts: checked before anything is
+    /// allocated). Bounds, not a range: `high` often comes from the bytes left and may be below
+    /// `low` in a short file, which must be an error, not a trap.
+    public mutating func int(_ what: String, min low: Int, max high: Int) throws -> Int {
         let v = try varint(what)
-        guard v <= UInt64(Int.max), range.contains(Int(v)) else { throw fail("\(what) \(v) is outside \(range.lowerBound)…\(range.upperBound)") }
+        guard v <= UInt64(Int.max), Int(v) >= low, Int(v) <= high else { throw fail("\(what) \(v) is outside \(low)…\(high)") }
         return Int(v)
     }
 
     public mutating func string(_ what: String, maxBytes: Int = 1 << 16) throws -> String {
-        let n = try int("\(what) length", in: 0 ... min(maxBytes, remaining))
+        let n = try int("\(what) length", min: 0, max: Swift.min(maxBytes, remaining))
         let body = try take(n, what)
         guard let s = String(validating: body, as: UTF8.self) else { throw fail("\(what) is not UTF-8") }
         return s

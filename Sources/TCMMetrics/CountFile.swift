@@ -126,37 +126,37 @@ public struct CountFile: Sendable {
         }
         self.path = path
         self.bytes = bytes
-        let samples = try r.int("samples", in: 1 ... Self.maxSamples)
-        let dimension = try r.int("dimension", in: 1 ... 1 << 20)
-        let classes = try r.int("classes", in: 1 ... min(samples, r.remaining))
+        let samples = try r.int("samples", min: 1, max: Self.maxSamples)
+        let dimension = try r.int("dimension", min: 1, max: 1 << 20)
+        let classes = try r.int("classes", min: 1, max: min(samples, r.remaining))
         var names: [String] = []
         for _ in 0 ..< classes { names.append(try r.string("class name")) }
         var sizes: [Int] = [], total = 0
         for _ in 0 ..< classes {
-            let size = try r.int("class size", in: 1 ... samples)
+            let size = try r.int("class size", min: 1, max: samples)
             sizes.append(size)
             total += size
         }
         guard total == samples else { throw r.fail("class sizes add up to \(total), not \(samples) samples") }
         let labelsHash = try r.u64("labels hash"), embeddingsHash = try r.u64("embeddings hash")
         let embeddingsPath = try r.string("embeddings path"), labels = try r.string("labels")
-        let droppedCount = try r.int("dropped rows", in: 0 ... r.remaining)
+        let droppedCount = try r.int("dropped rows", min: 0, max: r.remaining)
         var dropped: [Int] = []
-        for _ in 0 ..< droppedCount { dropped.append(try r.int("dropped row", in: 0 ... Self.maxSamples)) }
-        let binsPerUnit = try r.int("bins per unit", in: 1 ... 30_000)
+        for _ in 0 ..< droppedCount { dropped.append(try r.int("dropped row", min: 0, max: Self.maxSamples)) }
+        let binsPerUnit = try r.int("bins per unit", min: 1, max: 30_000)
         let hasRetrieval = try r.u8("retrieval flag")
         guard hasRetrieval <= 1 else { throw r.fail("retrieval flag \(hasRetrieval)") }
-        let kCount = try r.int("number of k", in: 0 ... Self.maxKs)
+        let kCount = try r.int("number of k", min: 0, max: Self.maxKs)
         var ks: [Int] = []
-        for _ in 0 ..< kCount { ks.append(try r.int("k", in: 1 ... Self.maxK)) }
+        for _ in 0 ..< kCount { ks.append(try r.int("k", min: 1, max: Self.maxK)) }
         guard (hasRetrieval == 1) == !ks.isEmpty else { throw r.fail("retrieval flag and k list disagree") }
         let layoutByte = try r.u8("shard layout")
         guard let layout = ShardLayout(rawValue: layoutByte) else { throw r.fail("unknown shard layout \(layoutByte)") }
-        let shardCount = try r.int("shard count", in: 1 ... Self.maxShards)
-        let covered = try r.int("number of shards held", in: 1 ... shardCount)
+        let shardCount = try r.int("shard count", min: 1, max: Self.maxShards)
+        let covered = try r.int("number of shards held", min: 1, max: shardCount)
         var shards: [Int] = []
         for _ in 0 ..< covered {
-            let s = try r.int("shard index", in: 0 ... shardCount - 1)
+            let s = try r.int("shard index", min: 0, max: shardCount - 1)
             guard s > (shards.last ?? -1) else { throw r.fail("shard indices not ascending") }
             shards.append(s)
         }
@@ -167,7 +167,7 @@ public struct CountFile: Sendable {
         var blocks = [Range<Int>]()
         blocks.reserveCapacity(classes)
         for _ in 0 ..< classes {
-            let length = try r.int("histogram block length", in: 2 ... r.remaining)
+            let length = try r.int("histogram block length", min: 2, max: r.remaining)
             blocks.append(r.offset ..< r.offset + length)
             try r.skip(length, "histogram block")
         }
@@ -181,7 +181,7 @@ public struct CountFile: Sendable {
                 switch try r.u8("query tag") {
                 case 0: queries.append(.none)
                 case 1:
-                    let count = try r.int("neighbour count", in: 1 ... min(samples - 1, r.remaining / 8))
+                    let count = try r.int("neighbour count", min: 1, max: min(samples - 1, r.remaining / 8))
                     var keys = [UInt64]()
                     keys.reserveCapacity(count)
                     for _ in 0 ..< count {
@@ -193,8 +193,8 @@ public struct CountFile: Sendable {
                     }
                     queries.append(.keys(keys))
                 case 2:
-                    let hits = try r.int("hits", in: 0 ... samples), relevant = try r.int("relevant", in: 0 ... samples)
-                    let firstHit = try r.int("first hit", in: 0 ... samples)
+                    let hits = try r.int("hits", min: 0, max: samples), relevant = try r.int("relevant", min: 0, max: samples)
+                    let firstHit = try r.int("first hit", min: 0, max: samples)
                     let sum = Double(bitPattern: try r.u64("precision sum"))
                     guard hits <= relevant, sum.isFinite, sum >= 0, sum <= Double(relevant) else { throw r.fail("impossible query outcome") }
                     queries.append(.outcome(QueryOutcome(hits: hits, relevant: relevant,

@@ -36,8 +36,8 @@ extension CountHistogram {
 
     /// Adds one encoded histogram into `full` (`bins` entries), every value and sum checked.
     static func decodeAdding(_ r: inout ByteReader, into full: UnsafeMutablePointer<UInt64>, bins: Int) throws {
-        let first = try r.int("histogram start", in: 0 ... bins)
-        let span = try r.int("histogram span", in: 0 ... bins - first)
+        let first = try r.int("histogram start", min: 0, max: bins)
+        let span = try r.int("histogram span", min: 0, max: bins - first)
         try r.addVarints(count: span, into: full + first, "bin counts")
     }
 }

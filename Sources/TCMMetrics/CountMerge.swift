@@ -77,15 +77,20 @@ public struct MergedCounts: Sendable {
             }
             let nc = UInt64(header.classSizes[c]), n = UInt64(header.samples)
             if problem == nil {
-                var pos: UInt64 = 0, neg: UInt64 = 0
-                for k in 0 ..< nb { pos &+= full[k]; neg &+= full[nb + k] }
-                if pos != nc * (nc - 1) || neg != nc * (n - nc) {
+                // Totals with overflow checks: a crafted part could wrap a sum onto the expected value.
+                var pos: UInt64 = 0, neg: UInt64 = 0, overflow = false
+                for k in 0 ..< nb {
+                    let (p, o1) = pos.addingReportingOverflow(full[k]), (q, o2) = neg.addingReportingOverflow(full[nb + k])
+                    pos = p; neg = q; overflow = overflow || o1 || o2
+                }
+                if overflow || pos != nc * (nc - 1) || neg != nc * (n - nc) {
                     problem = DataError(parts[0].path, "counts do not add up for class \(c) (\(pos) positive and \(neg) negative pairs, expected \(nc * (nc - 1)) and \(nc * (n - nc))): a part is corrupt or from another run")
                 }
             }
             problems.initialize(c, to: problem)
-            positives.initialize(c, to: CountHistogram(counts: UnsafeBufferPointer(start: full, count: nb)))
-            negatives.initialize(c, to: CountHistogram(counts: UnsafeBufferPointer(start: full + nb, count: nb)))
+            // Compacted only once the totals are known to be right (each bin then fits an Int).
+            positives.initialize(c, to: problem == nil ? CountHistogram(counts: UnsafeBufferPointer(start: full, count: nb)) : .none)
+            negatives.initialize(c, to: problem == nil ? CountHistogram(counts: UnsafeBufferPointer(start: full + nb, count: nb)) : .none)
         }
         let errors = problems.moveToArray()
         let pos = positives.moveToArray(), neg = negatives.moveToArray()
