@@ -26,9 +26,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tcmscope", targets: ["tcmscope"]),
-        // For the libFuzzer package in Fuzz/ (its targets link the parsers they exercise).
+        // For the libFuzzer package in Fuzz/ (its targets link the parsers they exercise; TCMMetrics: count files).
         .library(name: "TCMData", targets: ["TCMData"]),
         .library(name: "TCMTraining", targets: ["TCMTraining"]),
+        .library(name: "TCMMetrics", targets: ["TCMMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -111,7 +112,7 @@ let package = Package(
             "TCMScopeSupport", "TCMTraining",
         ]),
         .testTarget(name: "TCMScopeCLITests", dependencies: [
-            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMData", "TCMKernels", "tcmscope",
+            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMDashboardApp", "TCMData", "TCMKernels", "TCMMetrics", "tcmscope",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["HelpSnapshots"]),
     ],

@@ -12,9 +12,11 @@ let targetNames = ((try? FileManager.default.contentsOfDirectory(atPath: sources
     return FileManager.default.fileExists(atPath: sources + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
 }.sorted()
 
-/// The main package's libraries a target may use (TCMData for the file parsers, TCMTraining for checkpoints).
+/// The main package's libraries a target may use (TCMData for the file parsers, TCMTraining for
+/// checkpoints, TCMMetrics for count files).
 let dependencies: [Target.Dependency] = [
     .product(name: "TCMData", package: "TCMScope"),
+    .product(name: "TCMMetrics", package: "TCMScope"),
     .product(name: "TCMTraining", package: "TCMScope"),
 ]
 

@@ -15,6 +15,12 @@ public struct InitialAnalysis: Sendable {
     public var retrieval: RetrievalReport
     /// PCA of every (unit) row, in the dataset's row order: x0, y0, x1, y1, …
     public var pca: [Float]
+
+    public init(counts: PairCounts, retrieval: RetrievalReport, pca: [Float]) {
+        self.counts = counts
+        self.retrieval = retrieval
+        self.pca = pca
+    }
 }
 
 extension DashboardApp {
@@ -22,7 +28,7 @@ extension DashboardApp {
     /// before its first frame goes through here (a fused pair + retrieval pass replaces the first
     /// two stages in one place). `progress` gets each stage's fraction (from worker threads);
     /// `checkpoint` runs between stages and may throw to abandon the rest.
-    static func initialAnalysis(
+    public static func initialAnalysis(
         layout: ClassLayout, embeddings: Matrix,
         progress: @escaping @Sendable (LoadingState.Progress) -> Void = { _ in },
         checkpoint: () throws -> Void

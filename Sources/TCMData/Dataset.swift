@@ -77,3 +77,14 @@ public struct Dataset: Sendable {
                              dropZeroVectors: dropZeroVectors)
     }
 }
+
+extension Dataset {
+    /// `Checksum.fnv1a64` of the labels (each row's class index as a little-endian UInt32, in
+    /// input order) and of the embeddings (each Float's bit pattern, row-major, input order): the
+    /// fingerprint a count file carries, so that parts of different data sets never merge.
+    public var fingerprint: (labels: UInt64, embeddings: UInt64) {
+        let labels = labels.classOf.map { UInt32(bitPattern: $0).littleEndian }.withUnsafeBytes { Checksum.fnv1a64(words: $0) }
+        let embeddings = embeddings.values.withUnsafeBytes { Checksum.fnv1a64(words: $0) }
+        return (labels, embeddings)
+    }
+}

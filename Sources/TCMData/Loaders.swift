@@ -58,7 +58,7 @@ public enum EmbeddingLoader {
                 throw DataError(path, "expected a 2-D array (samples × dimensions), got shape \(array.shape)")
             }
             try requireElements(array.shape, path)
-            let values = try float32Values(array.doubles(), cols: array.shape[1], file: path)
+            let values = try array.float32IfPlain() ?? float32Values(array.doubles(), cols: array.shape[1], file: path)
             return (Matrix(rows: array.shape[0], cols: array.shape[1], values: values), nil)
         case .idx:
             let array = try IdxArray(bytes: bytes, file: path)

@@ -49,6 +49,21 @@ public struct NpyArray: Sendable {
         payload = Array(bytes[layout.dataStart...])
     }
 
+    /// The values as Float when they are stored as little-endian float32 in C order (the common
+    /// case), copied straight from the payload: the same values the general path gives through
+    /// Double, without the per-element conversion (15 % of a shard's time on a 124 MB matrix).
+    public func float32IfPlain() -> [Float]? {
+        guard element == .float(bytes: 4), !bigEndian, !fortranOrder || shape.count < 2 else { return nil }
+        return [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            payload.withUnsafeBytes { raw in
+                for i in 0 ..< count {
+                    out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
+            }
+            initialized = count
+        }
+    }
+
     /// Index in the payload of the element at C-order position `i`.
     private func storageIndex(_ i: Int) -> Int {
         guard fortranOrder, shape.count > 1 else { return i }

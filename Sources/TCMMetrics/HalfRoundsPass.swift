@@ -16,7 +16,11 @@ enum HalfRoundsPass {
     static func groups(layout: ClassLayout, workers: Int, rowBlock: Int) -> [Int] {
         let n = layout.sampleCount
         // At least 8 tiles per worker and round, and groups near 1,000 rows on large sets.
-        let target = max(rowBlock, min(n / max(1, 16 * workers), 1024), n / 256, 1)
+        return groups(layout: layout, targetRows: max(rowBlock, min(n / max(1, 16 * workers), 1024), n / 256, 1))
+    }
+
+    /// Groups of whole classes of at least `target` rows each (the last may be smaller).
+    static func groups(layout: ClassLayout, targetRows target: Int) -> [Int] {
         var bounds = [0]
         var rows = 0
         for c in 0 ..< layout.classCount {
@@ -45,16 +49,39 @@ enum HalfRoundsPass {
         return out
     }
 
+    /// A shard's own tiles in rounds of tiles that share no group, packed greedily (the diagonal
+    /// tiles first, then each round takes every remaining tile whose groups are both free): the
+    /// global rounds filtered to a shard's tiles would leave a few tiles a round and idle workers.
+    static func ownRounds(_ selection: TileSelection) -> [[(Int, Int)]] {
+        let g = selection.groups
+        var out: [[(Int, Int)]] = [(0 ..< g).filter { selection.owns($0, $0) }.map { ($0, $0) }]
+        var left: [(Int, Int)] = []
+        for a in 0 ..< g { for b in a + 1 ..< g where selection.owns(a, b) { left.append((a, b)) } }
+        var busy = [Int](repeating: -1, count: g)
+        var r = 0
+        while !left.isEmpty {
+            var round: [(Int, Int)] = [], rest: [(Int, Int)] = []
+            for (a, b) in left {
+                if busy[a] != r && busy[b] != r { busy[a] = r; busy[b] = r; round.append((a, b)) } else { rest.append((a, b)) }
+            }
+            out.append(round)
+            left = rest
+            r += 1
+        }
+        return out.filter { !$0.isEmpty }
+    }
+
     /// Memory of the shared negative histograms.
     static func histogramBytes(classes: Int, bins: ThresholdBins) -> Int { classes * bins.count * 2 }
 
 
     static func run<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling,
-        heaps: NeighbourHeaps?, progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        heaps: NeighbourHeaps?, selection: TileSelection? = nil,
+        progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
         let nb = bins.count, classes = layout.classCount
         let workers = max(1, tiling.threads)
-        let bounds = groups(layout: layout, workers: workers, rowBlock: tiling.rowBlock)
+        let bounds = selection?.bounds ?? groups(layout: layout, workers: workers, rowBlock: tiling.rowBlock)
         // One block of 16-bit negative histograms per group, freed as soon as the group is compacted
         // (so the compact copies never coexist with all the wide ones); `histogram[c]` points into it.
         let blocks = SharedBuffer<UnsafeMutablePointer<UInt16>>(count: bounds.count - 1)
@@ -70,7 +97,13 @@ enum HalfRoundsPass {
         for w in 0 ..< workers { spills.initialize(w, to: []) }
         let positives = SharedBuffer<CountHistogram>(count: classes)
         foldAllTiles(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-                     histogram: histogram, spills: spills, positives: positives, progress: progress)
+                     selection: selection, histogram: histogram, spills: spills, positives: positives, progress: progress)
+        // A shard that does not own a group's diagonal tile has none of its classes' positives.
+        if let selection {
+            for g in 0 ..< bounds.count - 1 where !selection.owns(g, g) {
+                for c in bounds[g] ..< bounds[g + 1] { positives.initialize(c, to: .none) }
+            }
+        }
 
         // Negatives, group by group: widen each class, add back the wraps, compact, free the group.
         var wraps = spills.moveToArray().flatMap { $0 }
@@ -104,12 +137,12 @@ enum HalfRoundsPass {
     /// The rounds of tiles. The packed operand lives only here, so it is freed before compaction.
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
-        bounds: [Int], histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
+        bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?) {
         let n = layout.sampleCount
         let packed = PackedRows(layout.unitRows)
         let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
-        for round in rounds(groups: bounds.count - 1) {
+        for round in selection.map({ ownRounds($0) }) ?? rounds(groups: bounds.count - 1) {
             parallelForEach(count: round.count, threads: tiling.threads) { worker, item in
                 let (g, h) = round[item]
                 let tile = Tile(layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,

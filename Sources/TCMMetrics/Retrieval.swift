@@ -74,7 +74,12 @@ public enum Retrieval {
 
     /// The report from every query's outcome, summed in `reductionBlock`s.
     static func report(_ outcomes: SharedBuffer<QueryOutcome>, ks: [Int], count n: Int) -> RetrievalReport {
-        let all = outcomes.moveToArray()
+        report(outcomes.moveToArray(), ks: ks)
+    }
+
+    /// The same from an array of every query's outcome (merged count files).
+    static func report(_ all: [QueryOutcome], ks: [Int]) -> RetrievalReport {
+        let n = all.count
         // Per block: [hits@k for each k] + rPrecision sum + MAP sum + queries.
         var total = [Double](repeating: 0, count: ks.count + 3)
         var b0 = 0

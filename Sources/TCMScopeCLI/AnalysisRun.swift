@@ -10,18 +10,25 @@ struct AnalysisRun {
     let report: ThresholdReport
     let retrieval: RetrievalReport?
 
+    /// Reads the data set and regroups it by class. The loaded matrix is dropped once regrouped
+    /// (124 MB on SOP-sized sets): the pass needs only the layout (and, for a count file, the data
+    /// set's fingerprint, computed only when asked).
+    static func load(embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false) throws
+        -> (layout: ClassLayout, input: AnalysisDocument.Input, fingerprint: (labels: UInt64, embeddings: UInt64)?)
+    {
+        let dataset = try Dataset.load(
+            embeddings: embeddings, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
+        let summary = AnalysisDocument.Input(
+            embeddings: embeddings,
+            labels: labels ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddings) (same file)",
+            samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
+            droppedZeroVectorRows: dataset.droppedZeroRows)
+        return (ClassLayout(dataset: dataset), summary, fingerprint ? dataset.fingerprint : nil)
+    }
+
     static func compute(embeddings: String, labels: String?, input: InputOptions, options: OPISOptions,
                         retrievalKs: [Int]?, threads: Int?, progressLabel: String) throws -> AnalysisRun {
-        // The loaded matrix is dropped once regrouped by class (124 MB on SOP-sized sets): the pass
-        // needs only the layout.
-        let (layout, summary) = try { () throws -> (ClassLayout, AnalysisDocument.Input) in
-            let dataset = try Dataset.load(embeddings: embeddings, labels: labels,
-                                           options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
-            return (ClassLayout(dataset: dataset),
-                    .init(embeddings: embeddings, labels: labels ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddings) (same file)",
-                          samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
-                          droppedZeroVectorRows: dataset.droppedZeroRows))
-        }()
+        let (layout, summary, _) = try load(embeddings: embeddings, labels: labels, input: input)
         var tiling = PairCounts.Tiling()
         if let threads { tiling.threads = threads }
         // One pass: the pair counts and, when asked, the neighbours from the same tiles.

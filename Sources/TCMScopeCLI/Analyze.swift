@@ -27,33 +27,15 @@ struct Analyze: ParsableCommand {
             help: Bounds.recallK.help("Recall@k values to report (at most \(Bounds.recallKCount.high)).", valueName: "k"))
     var recallKs: [Int] = [1, 2, 4, 8]
 
+    // The spelling before the CLI's names were unified, kept as a hidden alias for one release
+    // (like --output, in ReportOptions).
+    @Option(name: .customLong("k"), parsing: .upToNextOption, help: .hidden) var recallKsOldSpelling: [Int] = []
+
     @Flag(help: "Skip Recall@k, R-Precision and MAP@R (they need a second pass).")
     var noRetrieval = false
 
-    @Flag(help: "Print the report as JSON on stdout.")
-    var json = false
-
-    @Flag(help: "Print the per-class table as CSV on stdout.")
-    var csv = false
-
-    @Option(name: .customLong("out"), help: ArgumentHelp("Also write the JSON report to this file (with --curves: both or neither).", valueName: "file"))
-    var output: String?
-
-    // The spellings before the CLI's names were unified, kept as hidden aliases for one release.
-    @Option(name: .customLong("k"), parsing: .upToNextOption, help: .hidden) var recallKsOldSpelling: [Int] = []
-    @Option(name: .customLong("output"), help: .hidden) var outputOldSpelling: String?
-
-    @Option(help: ArgumentHelp("Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
-    var curves: String?
-
-    @Option(help: ArgumentHelp("Write the per-class utility curves as an SVG figure (range shaded, operating threshold, worst classes named).", valueName: "file.svg"))
-    var plot: String?
-
-    @Option(help: Bounds.failAboveOpis.help("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x"))
-    var failAboveOpis: Double?
-
-    @Option(help: Bounds.failAboveEpsilonOpis.help("Exit with status 1 when ε-OPIS is above this value.", valueName: "x"))
-    var failAboveEpsilonOpis: Double?
+    @OptionGroup var reportOptions: ReportOptions
+    @OptionGroup var sharding: ShardOptions
 
     @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
     var threads: Int?
@@ -64,54 +46,66 @@ struct Analyze: ParsableCommand {
             try Bounds.recallKCount.named("--k (number of values)").check(recallKsOldSpelling.count)
             recallKs = recallKsOldSpelling
         }
-        if let old = outputOldSpelling { output = old }
-        if json && csv { throw ValidationError("choose one of --json and --csv") }
         try Bounds.recallK.check(recallKs)
         try Bounds.recallKCount.check(recallKs.count)
         try Bounds.threads.check(threads)
-        try Bounds.failAboveOpis.check(failAboveOpis)
-        try Bounds.failAboveEpsilonOpis.check(failAboveEpsilonOpis)
+        try reportOptions.check()
         try analysis.check()
+        try sharding.check()
+        if sharding.shard != nil && reportOptions.asksForReport {
+            throw ValidationError("--shard writes partial counts only: the report options belong to `tcmscope merge`")
+        }
     }
 
     func run() throws {
         let started = Date()
         // Refuse a target that is a device, a directory or a FIFO before any work.
-        let targets = [output, curves, plot].compactMap { $0 }
-        try OutputTransaction.check(targets)
+        try OutputTransaction.check(reportOptions.targets + [sharding.countsOut].compactMap { $0 })
         OutputTransaction.removeTemporariesOnSignals()
+        let shard = try sharding.spec()
         let (embeddingPath, labelPath) = try data.paths()
         let options = try analysis.options()
+        let ks = noRetrieval ? nil : recallKs
+        let gateFile = labelPath ?? embeddingPath
+        func document(_ input: AnalysisDocument.Input, _ counts: PairCounts, _ retrieval: RetrievalReport?) -> AnalysisDocument {
+            AnalysisDocument(
+                input: input, report: ThresholdAnalyzer(counts: counts).report(options), retrieval: retrieval,
+                seconds: Date().timeIntervalSince(started),
+                classFRRAtFAR: options.tarAtFAR.map { ClassFRRAtFAR(counts: counts, targetFAR: $0) })
+        }
+
+        if let countsOut = sharding.countsOut {
+            // A count file: this task's shard, or the whole pass as shard 0/1 (then reported from
+            // the merged counts, which equal the single pass's).
+            let (layout, inputSummary, fingerprint) = try AnalysisRun.load(
+                embeddings: embeddingPath, labels: labelPath, input: input, fingerprint: true)
+            var tiling = PairCounts.Tiling()
+            if let threads { tiling.threads = threads }
+            let spec = shard ?? ShardSpec(index: 0, count: 1)
+            let bar = ProgressBar("pair pass, shard \(spec)")
+            let partial = MetricsPass.computeShard(layout: layout, tiling: tiling, retrievalKs: ks, shard: spec, progress: bar.callback)
+            bar.finish()
+            let header = CountFileHeader(input: inputSummary, fingerprint: fingerprint!, layout: layout, retrievalKs: ks,
+                                         split: partial.layout, shard: spec)
+            let bytes = CountFile.encode(header: header, partial: partial)
+            if shard != nil {
+                let transaction = OutputTransaction()
+                try transaction.stage(bytes, to: countsOut)
+                try transaction.commit()
+                print("shard \(spec) (\(partial.layout)): \(bytes.count) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+                return
+            }
+            let merged = try MergedCounts.merge([CountFile(bytes: bytes, path: countsOut)], threads: tiling.threads)
+            try reportOptions.emit(document(inputSummary, merged.counts, merged.retrieval()), counts: merged.counts,
+                                   utility: options.utility, gateFile: gateFile, extra: [(bytes, countsOut)])
+            return
+        }
+
         let run = try AnalysisRun.compute(embeddings: embeddingPath, labels: labelPath, input: input, options: options,
-                                          retrievalKs: noRetrieval ? nil : recallKs, threads: threads,
+                                          retrievalKs: ks, threads: threads,
                                           progressLabel: noRetrieval ? "pair pass" : "pair pass + retrieval")
-        let (report, counts) = (run.report, run.counts)
-        let document = AnalysisDocument(
-            input: run.input, report: report, retrieval: run.retrieval, seconds: Date().timeIntervalSince(started),
-            classFRRAtFAR: options.tarAtFAR.map { ClassFRRAtFAR(counts: counts, targetFAR: $0) })
-
-        let gated = failAboveOpis != nil || failAboveEpsilonOpis != nil
-        if gated && report.classesInOPIS == 0 {
-            // OPIS of no class is 0, which would pass any gate: a gate on it proves nothing.
-            throw DataError(labelPath ?? embeddingPath, "no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked")
-        }
-        // All files or none: a failure writing one leaves the others as they were.
-        let transaction = OutputTransaction()
-        if let output { try transaction.stage(document.json(), to: output) }
-        if let curves { try transaction.stage(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
-        if let plot {
-            let figure = CurvesFigureData(report: report, counts: counts, spec: options.utility)
-            try transaction.stage(CurvesFigure.svg(figure), to: plot)
-        }
-        try transaction.commit()
-        if json { print(document.json()) } else if csv { print(ReportFormat.classCSV(report), terminator: "") } else { print(ReportFormat.text(document), terminator: "") }
-
-        if let limit = failAboveOpis, report.opis > limit {
-            throw GateFailure(message: "OPIS \(format(report.opis)) is above --fail-above-opis \(format(limit))")
-        }
-        if let limit = failAboveEpsilonOpis, report.epsilonOPIS > limit {
-            throw GateFailure(message: "ε-OPIS \(format(report.epsilonOPIS)) is above --fail-above-epsilon-opis \(format(limit))")
-        }
+        try reportOptions.emit(document(run.input, run.counts, run.retrieval), counts: run.counts,
+                               utility: options.utility, gateFile: gateFile)
     }
 }
 

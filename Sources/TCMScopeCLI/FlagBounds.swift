@@ -18,6 +18,9 @@ enum Bounds {
     static let failIfWorse = FlagBound(flag: "--fail-if-worse", low: 0.0, high: 1)
     static let commonFAR = FlagBound(flag: "--far", low: 0.0, high: 1, lowExclusive: true)
 
+    /// Tasks of a sharded analysis (the count file format allows as many).
+    static let shardCount = FlagBound(flag: "--shard-count", low: 1, high: 65_536)
+
     // project.
     static let maxSamples = FlagBound(flag: "--max-samples", low: 3, high: 100_000)
     static let perplexity = FlagBound(flag: "--perplexity", low: 1.0, high: 1000)

@@ -18,7 +18,7 @@ public struct TCMScope: ParsableCommand {
         Exit status: \(ExitStatus.table)
         """,
         version: TCMScope.version,
-        subcommands: [Dash.self, Analyze.self, Compare.self, Project.self, Train.self, Apply.self, Export.self, Bench.self],
+        subcommands: [Dash.self, Analyze.self, Merge.self, Compare.self, Project.self, Train.self, Apply.self, Export.self, Bench.self],
         defaultSubcommand: Dash.self
     )
 

@@ -17,7 +17,7 @@ import TCMBench
     static let commands: [(name: String, type: ParsableCommand.Type)] = [
         ("tcmscope", TCMScope.self), ("analyze", Analyze.self), ("project", Project.self), ("train", Train.self),
         ("dash", Dash.self), ("bench", Bench.self), ("compare", Compare.self), ("apply", Apply.self),
-        ("export", Export.self),
+        ("export", Export.self), ("merge", Merge.self),
     ]
 
     @Test(arguments: commands.map(\.name))

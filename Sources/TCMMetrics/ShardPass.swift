@@ -1,0 +1,97 @@
+import TCMKernels
+
+/// What one query's retrieval looks like in a partial result.
+enum QueryPartial: Sendable {
+    /// The shard computed none of this query's pairs (or the query needs no neighbours).
+    case none
+    /// The shard's best keys for this query (ascending = nearest first; at most `need`): merged
+    /// with the other shards' by keeping the `need` smallest of the union.
+    case keys([UInt64])
+    /// The query's whole ranking was in this shard: its final outcome.
+    case outcome(QueryOutcome)
+}
+
+/// One shard's (or several merged shards') pair counts and retrieval partials, in the class
+/// layout's row order.
+public struct PartialCounts: Sendable {
+    public let layout: ShardLayout
+    public let positives: [CountHistogram]
+    public let negatives: [CountHistogram]
+    /// One per query when retrieval was asked for, else empty.
+    let queries: [QueryPartial]
+}
+
+extension MetricsPass {
+    /// Shard `shard`'s part of `compute`: its pairs' counts and its retrieval partials.
+    public static func computeShard(layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
+                                    retrievalKs: [Int]?, shard: ShardSpec,
+                                    progress: (@Sendable (Double) -> Void)? = nil) -> PartialCounts {
+        if layout.sampleCount < 1 << 16 {
+            return computeShard(UInt32.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, shard: shard, progress: progress)
+        }
+        return computeShard(UInt64.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, shard: shard, progress: progress)
+    }
+
+    static func computeShard<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, retrievalKs: [Int]?,
+        shard: ShardSpec, progress: (@Sendable (Double) -> Void)?) -> PartialCounts {
+        let assignment = ShardAssignment.make(layout: layout, shards: shard.count, retrievalKs: retrievalKs, bins: bins)
+        let n = layout.sampleCount, kmax = retrievalKs?.max() ?? 1
+        switch assignment.layout {
+        case .tiles:
+            var heaps: NeighbourHeaps?
+            if retrievalKs != nil {
+                var capacities = [Int](repeating: 0, count: n)
+                for c in 0 ..< layout.classCount {
+                    let need = Retrieval.need(classSize: layout.size(of: c), kmax: kmax, samples: n)
+                    for q in layout.classStart[c] ..< layout.classStart[c + 1] { capacities[q] = need }
+                }
+                heaps = NeighbourHeaps(capacities: capacities)
+            }
+            defer { heaps?.deallocate() }
+            let (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps,
+                                                selection: assignment.tileSelection(shard: shard.index),
+                                                progress: progress.map { p in { @Sendable f in p(min(1, f * Double(shard.count))) } })
+            let queries: [QueryPartial] = heaps.map { h in
+                (0 ..< n).map { q in h.sizes[q] == 0 ? .none : .keys(Array(h.ranked(q))) }
+            } ?? []
+            return PartialCounts(layout: .tiles, positives: pos, negatives: neg, queries: queries)
+        case .classRuns:
+            let runs = assignment.runs(of: shard.index)
+            let packed = PackedRows(layout.unitRows)
+            var forced = tiling
+            if retrievalKs != nil {
+                // Whole rows per tile, as the single process's `fullRows` mode.
+                forced.columnBlock = (n + 15) / 16 * 16
+                forced.rowBlock = max(1, min(tiling.rowBlock, (32 << 20) / (4 * max(n, 1))))
+            }
+            let rowTiling = forced
+            let positives = SharedBuffer<CountHistogram>(count: layout.classCount)
+            let negatives = SharedBuffer<CountHistogram>(count: layout.classCount)
+            for c in 0 ..< layout.classCount { positives.initialize(c, to: .none); negatives.initialize(c, to: .none) }
+            let outcomes = SharedBuffer<QueryOutcome>(count: retrievalKs == nil ? 0 : n)
+            for q in 0 ..< outcomes.count { outcomes.initialize(q, to: .skipped) }
+            let ownRows = runs.reduce(0) { $0 + layout.classStart[$1.upperBound] - layout.classStart[$1.lowerBound] }
+            let counter = ProgressCounter(total: max(ownRows, 1), callback: progress)
+            let scoring: (@Sendable (UnsafePointer<Float>, Int, Int) -> Void)? = retrievalKs == nil ? nil : { @Sendable (tile: UnsafePointer<Float>, r0: Int, rows: Int) in
+                Retrieval.scoreRows(tile: tile, ldc: n, firstRow: r0, rows: rows, layout: layout, kmax: kmax, into: outcomes)
+            }
+            parallelForEach(count: runs.count, threads: tiling.threads) { i in
+                PairCounts.foldClasses(Counter.self, runs[i], layout: layout, packed: packed, bins: bins, tiling: rowTiling,
+                                       counter: counter, fullRows: scoring) { cls, pos, neg in
+                    positives.base[cls] = CountHistogram(counts: pos)
+                    negatives.base[cls] = CountHistogram(counts: neg)
+                }
+            }
+            var queries: [QueryPartial] = []
+            if retrievalKs != nil {
+                let all = outcomes.moveToArray()
+                queries = [QueryPartial](repeating: .none, count: n)
+                for run in runs {
+                    for q in layout.classStart[run.lowerBound] ..< layout.classStart[run.upperBound] { queries[q] = .outcome(all[q]) }
+                }
+            }
+            return PartialCounts(layout: .classRuns, positives: positives.moveToArray(), negatives: negatives.moveToArray(), queries: queries)
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import TCMKernels
+
+/// Which part of the pair pass one task of a sharded analysis computes.
+///
+/// Shards split the same work the single process does, never redo it: the pair counts are
+/// integer sums, so any partition of the pairs merges exactly, and each query's retrieval either
+/// lives entirely in one shard (`classRuns`: whole similarity rows) or is a top-`need` list that
+/// merges by taking the `need` smallest keys of the union (`tiles`: each pair is in one tile).
+public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
+    public let index: Int
+    public let count: Int
+    public init(index: Int, count: Int) {
+        precondition(count >= 1 && index >= 0 && index < count)
+        self.index = index
+        self.count = count
+    }
+    public var description: String { "\(index)/\(count)" }
+}
+
+public enum ShardLayout: UInt8, Sendable, CaseIterable {
+    /// Tiles (group g × group h, g ≤ h) of the half-product pass: each unordered pair once. Used
+    /// where the single process runs `halfRounds`, or `symmetric` on small classes.
+    case tiles = 1
+    /// Runs of whole classes, each row against all columns (the class-owned pass): used for large
+    /// classes, where the single process also computes whole rows.
+    case classRuns = 2
+}
+
+/// The half-product tiles one shard owns.
+struct TileSelection: Sendable {
+    /// Class indices of the groups: group g is classes `bounds[g] ..< bounds[g + 1]`.
+    let bounds: [Int]
+    /// Owner shard of tile (g, h), g ≤ h, at `g * groups + h`.
+    let owner: [Int32]
+    let shard: Int
+    var groups: Int { bounds.count - 1 }
+    func owns(_ g: Int, _ h: Int) -> Bool { owner[g * groups + h] == Int32(shard) }
+}
+
+/// The deterministic split of the work into shards: the same on every task, whatever its
+/// thread count, since it depends only on the layout, the shard count and the retrieval setting.
+struct ShardAssignment: Sendable {
+    let layout: ShardLayout
+    /// `tiles`: group bounds (class indices). `classRuns`: run bounds (class indices).
+    let bounds: [Int]
+    /// `tiles`: owner of tile (g, h) at `g * groups + h` (−1 below the diagonal). `classRuns`: owner of each run.
+    let owner: [Int32]
+
+    static func make(layout classes: ClassLayout, shards: Int, retrievalKs: [Int]?, bins: ThresholdBins = .standard) -> ShardAssignment {
+        let kind = Self.kind(layout: classes, retrievalKs: retrievalKs, bins: bins)
+        switch kind {
+        case .tiles:
+            // Groups as the single process makes them on a 4-core machine (about 1,000 rows on large
+            // sets); more and smaller groups only when there would be fewer than 8 tiles a shard.
+            var bounds = HalfRoundsPass.groups(layout: classes, workers: 4, rowBlock: PairCounts.Tiling().rowBlock)
+            if (bounds.count - 1) * bounds.count / 2 < 8 * shards {
+                // G groups make G(G + 1)/2 tiles: G = ⌈√(16·shards)⌉ gives at least 8 a shard.
+                let wanted = Int(Double(16 * shards).squareRoot().rounded(.up))
+                bounds = HalfRoundsPass.groups(layout: classes, targetRows: max(1, classes.sampleCount / wanted))
+            }
+            let g = bounds.count - 1
+            func rows(_ i: Int) -> Int { classes.classStart[bounds[i + 1]] - classes.classStart[bounds[i]] }
+            var costs: [(cost: Int, item: Int)] = []
+            for a in 0 ..< g {
+                for b in a ..< g {
+                    costs.append((a == b ? rows(a) * (rows(a) + 1) / 2 : rows(a) * rows(b), a * g + b))
+                }
+            }
+            var owner = [Int32](repeating: -1, count: g * g)
+            for (item, shard) in balance(costs, shards: shards) { owner[item] = Int32(shard) }
+            return ShardAssignment(layout: .tiles, bounds: bounds, owner: owner)
+        case .classRuns:
+            // Runs of whole classes of at least one row block, as the class-owned pass makes them.
+            let rowBlock = PairCounts.Tiling().rowBlock
+            var bounds = [0], c = 0
+            while c < classes.classCount {
+                var end = c + 1
+                while end < classes.classCount && classes.classStart[end] - classes.classStart[c] < rowBlock { end += 1 }
+                bounds.append(end)
+                c = end
+            }
+            let costs = (0 ..< bounds.count - 1).map { (classes.classStart[bounds[$0 + 1]] - classes.classStart[bounds[$0]], $0) }
+            var owner = [Int32](repeating: -1, count: costs.count)
+            for (item, shard) in balance(costs, shards: shards) { owner[item] = Int32(shard) }
+            return ShardAssignment(layout: .classRuns, bounds: bounds, owner: owner)
+        }
+    }
+
+    /// Tiles where the single process shares tiles between both ends of a pair (or could: small
+    /// classes); whole class rows where it computes whole rows.
+    static func kind(layout: ClassLayout, retrievalKs: [Int]?, bins: ThresholdBins) -> ShardLayout {
+        let plan = MetricsPass.plan(layout: layout, bins: bins, retrievalKs: retrievalKs)
+        if plan.strategy == .classOwned { return .classRuns }
+        return PairCounts.halfRoundsFits(layout: layout, bins: bins, tiling: .init()) ? .tiles : .classRuns
+    }
+
+    /// Longest processing time first: items by cost (descending, then by item), each to the least
+    /// loaded shard (lowest index on ties). Deterministic, and within 4/3 of the best split.
+    static func balance(_ items: [(cost: Int, item: Int)], shards: Int) -> [(item: Int, shard: Int)] {
+        let sorted = items.sorted { $0.cost != $1.cost ? $0.cost > $1.cost : $0.item < $1.item }
+        // A binary min-heap of (load, shard).
+        var heap = (0 ..< shards).map { (load: 0, shard: $0) }
+        func less(_ a: (load: Int, shard: Int), _ b: (load: Int, shard: Int)) -> Bool { a.load != b.load ? a.load < b.load : a.shard < b.shard }
+        var out: [(item: Int, shard: Int)] = []
+        out.reserveCapacity(sorted.count)
+        for (cost, item) in sorted {
+            out.append((item, heap[0].shard))
+            heap[0].load += cost
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < shards && less(heap[l], heap[m]) { m = l }
+                if r < shards && less(heap[r], heap[m]) { m = r }
+                if m == i { break }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        return out
+    }
+
+    func tileSelection(shard: Int) -> TileSelection { TileSelection(bounds: bounds, owner: owner, shard: shard) }
+
+    /// `classRuns`: the class ranges shard `shard` owns.
+    func runs(of shard: Int) -> [Range<Int>] {
+        (0 ..< owner.count).filter { owner[$0] == Int32(shard) }.map { bounds[$0] ..< bounds[$0 + 1] }
+    }
+}
