@@ -112,7 +112,7 @@ let package = Package(
             "TCMScopeSupport", "TCMTraining",
         ]),
         .testTarget(name: "TCMScopeCLITests", dependencies: [
-            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMDashboardApp", "TCMData", "TCMKernels", "TCMMetrics", "tcmscope",
+            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMDashboardApp", "TCMCells", "TCMData", "TCMKernels", "TCMMetrics", "tcmscope",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["HelpSnapshots"]),
     ],

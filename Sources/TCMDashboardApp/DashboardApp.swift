@@ -14,7 +14,9 @@ import TCMTraining
 /// loop (`EventLoop`). Saving is the fourth controller, synchronous.
 public final class DashboardApp: LoopScreen {
     public var state: DashboardState
-    let dataset: Dataset
+    /// nil on a count file alone (`dash --counts`): curves, range, metrics and the table work;
+    /// the projection and fine-tuning need the rows and say so.
+    let dataset: Dataset?
     let bundled: Bool
     let epochs: Int
     /// Steps between evaluations: each embeds the evaluation set and refreshes the curves.
@@ -50,7 +52,7 @@ public final class DashboardApp: LoopScreen {
     }
 
     public init(
-        dataset: Dataset, analysis initial: InitialAnalysis, title: String, bundled: Bool,
+        dataset: Dataset?, analysis initial: InitialAnalysis, title: String, bundled: Bool,
         loss: TrainingConfig.LossSpec.Kind, distance: PairDistance = .cosine,
         epochs: Int, saveDirectory: String, evaluateEvery: Int = 100
     ) {
@@ -66,14 +68,24 @@ public final class DashboardApp: LoopScreen {
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = LossChoice.name(loss, distance)
         state.lossChoices = LossChoice.names
+        guard let dataset else {
+            state.trainingDescription = "fine-tuning \(Self.needsEmbeddings)"
+            state.projectionStatus = Self.needsEmbeddings
+            evalEmbeddings = Matrix(rows: 0, cols: 0)
+            evalLabels = Labels(classOf: [], classNames: [])
+            return
+        }
         state.trainingDescription =
             bundled
             ? "bundled checkpoint → MNIST train (60k); test-set curves every \(evaluateEvery) steps"
             : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(evaluateEvery) steps"
         evalEmbeddings = dataset.embeddings
         evalLabels = dataset.labels
-        project(initial: nil, pca: initial.pca)
+        project(initial: nil, pca: initial.pca.isEmpty ? nil : initial.pca)
     }
+
+    /// What the panes that need rows say on a count file alone.
+    static let needsEmbeddings = "needs the embeddings: dash EMB LABELS --counts FILE"
 
     // The jobs' state, by the names the loop's tests use.
     public var training: BackgroundTraining? { trainer.job }
@@ -128,6 +140,10 @@ public final class DashboardApp: LoopScreen {
             case .pauseOrResumeTraining?: trainer.pauseOrResume(&state)
             case .cancelTraining?: trainer.cancel(&state)
             case .reproject?:
+                guard dataset != nil else {
+                    state.status = "projection \(Self.needsEmbeddings)"
+                    return .changed
+                }
                 useTSNE.toggle()
                 project(initial: nil)
             case .save?: save()
@@ -170,6 +186,10 @@ public final class DashboardApp: LoopScreen {
             state.status = "fine-tuning already running (p pause, c cancel)"
             return
         }
+        guard let dataset else {
+            state.status = "fine-tuning \(Self.needsEmbeddings)"
+            return
+        }
         var config = TrainingConfig()
         config.loss = LossChoice.spec(state.lossName)
         config.tcm = state.useTCM ? TCMRegularizer() : nil
@@ -205,6 +225,7 @@ public final class DashboardApp: LoopScreen {
     /// fine-tuning) checkpoint and PyTorch adapter, atomically.
     func save() {
         state.status = saver.save(
-            embeddings: evalEmbeddings, labels: evalLabels, state: state, checkpoint: trainer.finalState)
+            embeddings: dataset == nil ? nil : evalEmbeddings, labels: dataset == nil ? nil : evalLabels, state: state,
+            checkpoint: trainer.finalState)
     }
 }

@@ -15,16 +15,20 @@ struct SaveController {
     let directory: String
 
     /// Saves and returns the status line to show.
-    func save(embeddings: Matrix, labels: Labels, state: DashboardState, checkpoint: TrainingState?) -> String {
+    /// - Parameters: embeddings, labels: the rows on screen; nil on a count file alone (`dash --counts`),
+    ///   which saves the curves and the report only.
+    func save(embeddings: Matrix?, labels: Labels?, state: DashboardState, checkpoint: TrainingState?) -> String {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let files = OutputTransaction()  // all the files of a save, or none
-            try files.stage(
-                NpyWriter.bytes(floats: embeddings.values, shape: [embeddings.rows, embeddings.cols]),
-                to: directory + "/embeddings.npy")
-            try files.stage(
-                NpyWriter.bytes(strings: labels.classOf.map { labels.classNames[Int($0)] }),
-                to: directory + "/labels.npy")
+            if let embeddings, let labels {
+                try files.stage(
+                    NpyWriter.bytes(floats: embeddings.values, shape: [embeddings.rows, embeddings.cols]),
+                    to: directory + "/embeddings.npy")
+                try files.stage(
+                    NpyWriter.bytes(strings: labels.classOf.map { labels.classNames[Int($0)] }),
+                    to: directory + "/labels.npy")
+            }
             try files.stage(
                 ReportFormat.curvesCSV(state.report, counts: state.analyzer.counts), to: directory + "/curves.csv")
             let encoder = JSONEncoder()
@@ -35,7 +39,7 @@ struct SaveController {
                 CurvesFigure.svg(
                     CurvesFigureData(report: state.report, counts: state.analyzer.counts, spec: state.options.utility)),
                 to: directory + "/curves.svg")
-            if !state.projection.isEmpty && state.projection.count == 2 * state.projectionLabels.count {
+            if let labels, !state.projection.isEmpty, state.projection.count == 2 * state.projectionLabels.count {
                 try files.stage(
                     ProjectionFigure.svg(
                         layout: state.projection, classOf: state.projectionLabels.map { Int($0) },

@@ -14,11 +14,19 @@ struct Dash: ParsableCommand {
         discussion: """
             With no files it opens on the bundled baseline (MNIST test-set embeddings of a small \
             contrastive model) and fine-tunes from the bundled checkpoint. With EMB and LABELS it \
-            opens on your embeddings and fine-tunes an adapter on them. Press ? inside for the keys.
+            opens on your embeddings and fine-tunes an adapter on them. With --counts it opens on the \
+            count files of a sharded analysis (analyze --shard, merge --counts-out) without analysing: \
+            curves, range, metrics and the class table; give EMB and LABELS too (the files the counts \
+            were made from) for the projection and fine-tuning. Press ? inside for the keys.
             """
     )
 
     @OptionGroup var data: DataSetArguments
+    @Option(
+        help: ArgumentHelp(
+            "Open on a count file instead of analysing: a merged one, or every part of one run (repeat --counts).",
+            valueName: "file"))
+    var counts: [String] = []
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
     @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
@@ -54,6 +62,7 @@ struct Dash: ParsableCommand {
     }
 
     func run() throws {
+        if !counts.isEmpty { return try runOnCounts() }
         let bundled = data.bundled
         let (dataset, embeddingPath, _) = try data.load()
         // Refuse before starting curses, so the message lands on a normal screen.
@@ -68,6 +77,36 @@ struct Dash: ParsableCommand {
             dataset: dataset, analysis: analysis, title: (embeddingPath as NSString).lastPathComponent,
             bundled: bundled,
             loss: loss, distance: distance, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
+        if blocks { app.state.canvasMode = .blocks }
+        app.run(terminal)
+    }
+
+    /// `--counts`: the first analysis read from count files; the rows, when given, must be the
+    /// ones the counts were made from (the count file's fingerprint).
+    func runOnCounts() throws {
+        let (analysis, header) = try InitialAnalysis.fromCounts(counts)
+        var dataset: Dataset?
+        var title = "\((counts[0] as NSString).lastPathComponent) (\(header.samples) × \(header.dimension), counts)"
+        if !data.bundled {
+            let loaded = try data.load()
+            let fingerprint = loaded.dataset.fingerprint
+            guard fingerprint.labels == header.labelsHash && fingerprint.embeddings == header.embeddingsHash else {
+                throw DataError(
+                    counts[0],
+                    "was not made from \(loaded.embeddingPath) and its labels (the data set's fingerprint differs): give the files it was analysed from, or analyse these"
+                )
+            }
+            dataset = loaded.dataset
+            title = (loaded.embeddingPath as NSString).lastPathComponent
+        }
+        let terminal: NcursesTerminal
+        do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {
+            throw DataError("terminal", e.description)
+        }
+        defer { terminal.close() }
+        let app = DashboardApp(
+            dataset: dataset, analysis: analysis, title: title, bundled: false, loss: loss, distance: distance,
+            epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
         app.run(terminal)
     }

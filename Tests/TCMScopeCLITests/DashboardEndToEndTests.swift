@@ -267,6 +267,41 @@ import TCMScopeSupport
         try expectRestoredTerminal()
     }
 
+    /// `dash --counts`: the bundled baseline's merged shards open without the embeddings; the
+    /// threshold moves; the row panes say what they need; q exits 0.
+    @Test func theDashboardOpensOnMergedCounts() throws {
+        let dir = NSTemporaryDirectory() + "tcmscope-e2e-counts-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for k in 0 ..< 2 {
+            let part = try tcmscope(["analyze", "--shard", "\(k)/2", "--counts-out", dir + "/part-\(k).tcmc"])
+            try #require(part.status == 0, "\(part.stderr)")
+        }
+        let merged = try tcmscope([
+            "merge", dir + "/part-0.tcmc", dir + "/part-1.tcmc", "--counts-out", dir + "/all.tcmc", "--json",
+        ])
+        try #require(merged.status == 0, "\(merged.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(merged.stdout.utf8)) as? [String: Any]
+        let opis = try #require((document?["report"] as? [String: Any])?["opis"] as? Double)
+        defer { stopServer() }
+
+        let exitFile = try startDashboard(arguments: ["--counts", dir + "/all.tcmc"])
+        var text = try waitFor("the first frame on counts") {
+            $0.contains("Utility vs threshold") && $0.contains("needs the embeddings")
+        }
+        #expect(text.contains("all.tcmc"), "the title names the count file")
+        let shown = try #require(number(after: "OPIS ", in: text))
+        #expect(abs(shown - opis) <= 0.01 * opis, "the same OPIS as merge printed: \(shown) vs \(opis)")
+        let t0 = try #require(number(after: "│t=", in: text))
+        try tmux(["send-keys", "-t", "main", "Right", "Right", "Right"])
+        text = try waitFor("the cursor to move") { (self.number(after: "│t=", in: $0) ?? t0) > t0 }
+        try tmux(["send-keys", "-t", "main", "t"])
+        text = try waitFor("fine-tuning to say it needs the rows") { $0.contains("fine-tuning needs the embeddings") }
+        try tmux(["send-keys", "-t", "main", "q"])
+        #expect(try exitStatus(exitFile) == "0")
+        try expectRestoredTerminal()
+    }
+
     @Test func anUnknownTermIsAOneLineErrorAndExitTwo() throws {
         defer { stopServer() }
         let exitFile = try startDashboard(term: "no-such-terminal")
