@@ -9,6 +9,7 @@ public enum DashboardAction: Equatable, Sendable {
     case startTraining, pauseOrResumeTraining, cancelTraining
     case reproject
     case save
+    case startAB
 }
 
 public enum Pane: Int, CaseIterable, Sendable {
@@ -83,6 +84,8 @@ public struct DashboardState: Sendable {
     /// The base losses `l` cycles through (in the fine-tuning pane), as the app names them.
     public var lossChoices: [String] = []
     public var training = TrainingStatus()
+    /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
+    public var ab: ABComparison?
     public var status = ""
 
     /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
@@ -183,6 +186,7 @@ public struct DashboardState: Sendable {
     mutating func recompute() {
         options.operatingThreshold = bins.threshold(atEdge: cursor)
         range = Self.rangeEnds(options, analyzer)
+        recomputeAB(rangeChanged: true)
         if analyzer.counts.classCount >= Self.backgroundReportClasses {
             reportIsStale = true
             moveOperatingPoint()
@@ -191,6 +195,16 @@ public struct DashboardState: Sendable {
         report = analyzer.report(options)
         reportIsStale = false
         sortClasses()
+    }
+
+    /// Puts an analysis made elsewhere on screen as it is (an A/B run's curves in the split view).
+    mutating func setAnalysis(
+        _ analyzer: ThresholdAnalyzer, report: ThresholdReport, meanCurve: [Double], retrieval: RetrievalReport?
+    ) {
+        self.analyzer = analyzer
+        self.report = report
+        self.meanCurve = meanCurve
+        self.retrieval = retrieval
     }
 
     /// What the app should compute off the UI thread, if anything.
@@ -216,6 +230,7 @@ public struct DashboardState: Sendable {
     mutating func moveOperatingPoint() {
         options.operatingThreshold = bins.threshold(atEdge: cursor)
         report = analyzer.report(report, movedTo: cursor, spec: options.utility)
+        recomputeAB(rangeChanged: false)
     }
 
     /// One step of the threshold cursor: a hundredth of the visible window (at least one bin).
@@ -264,6 +279,8 @@ public struct DashboardState: Sendable {
             useTCM.toggle()
             status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
         case .character("t"): return .startTraining
+        case .character("A"): return .startAB
+        case .character("a"): flipAB()
         case .character("p"): return .pauseOrResumeTraining
         case .character("c"): return .cancelTraining
         case .character("m"): return .reproject
@@ -278,6 +295,11 @@ public struct DashboardState: Sendable {
         max(0, min(focusedRow - visibleRows / 2, report.classes.count - visibleRows))
     }
 
+    /// The panes' places on a screen of this size (split while an A/B run is on).
+    public func layout(width: Int, height: Int) -> DashboardLayout? {
+        DashboardLayout(width: width, height: height, expanded: expanded, split: ab != nil)
+    }
+
     /// A mouse click at a screen cell: on the curves or the range bar it sets the operating
     /// threshold to that column, on the class table it focuses that class, anywhere else it
     /// focuses the pane under it.
@@ -286,7 +308,7 @@ public struct DashboardState: Sendable {
             showHelp = false
             return
         }
-        guard let layout = DashboardLayout(width: screenWidth, height: screenHeight, expanded: expanded),
+        guard let layout = layout(width: screenWidth, height: screenHeight),
             let (pane, rect) = layout.panes.first(where: { $0.value.contains(x: x, y: y) })
         else { return }
         focus = pane
