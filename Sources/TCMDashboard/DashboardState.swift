@@ -248,7 +248,7 @@ public struct DashboardState: Sendable {
         case .tab: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
         case .backTab: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
         case .left, .character("h"): moveCursor(-cursorStep)
-        case .character("l") where focus == .training: chooseNextLoss()
+        case .character("n"): chooseNextLoss()
         case .right, .character("l"): moveCursor(cursorStep)
         case .character("H"): moveCursor(-10 * cursorStep)
         case .character("L"): moveCursor(10 * cursorStep)
@@ -332,7 +332,7 @@ public struct DashboardState: Sendable {
         status = "threshold set by mouse"
     }
 
-    /// `l` in the fine-tuning pane: the next base loss for the next run (a run in progress keeps its own).
+    /// `n`: the next base loss for the next run (a run in progress keeps its own).
     mutating func chooseNextLoss() {
         guard !lossChoices.isEmpty else {
             status = "no other losses to choose"

@@ -304,7 +304,7 @@ enum Widgets {
         if !t.running && t.step == 0 {
             let lines = [
                 "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" : " (no TCM)")   \(t.message)",
-                "T  TCM on/off     l  next base loss (with this pane focused: Tab)",
+                "T  TCM on/off     n  next base loss     A  A/B: without and with TCM",
                 s.trainingDescription,
             ]
             for (i, line) in lines.enumerated() where i < inner.height {
@@ -388,8 +388,10 @@ enum Widgets {
         case .table: keys = [("↑↓", "class"), ("o", "sort")]
         case .projection: keys = [("m", "PCA/t-SNE"), ("↑↓", "class")]
         case .training:
-            keys = [("t", "train"), ("l", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
+            keys = [("t", "train"), ("n", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
         }
+        // The A/B run (or its flip) works in every pane; so does n (loss), listed with fine-tuning
+        // only, to leave the status line its room at 120 columns.
         let abKeys = s.ab == nil ? [("A", "A/B")] : [("a", "flip A/B")]
         var x = 0
         for (k, label) in keys + abKeys + [("Tab", "pane"), ("s", "save"), ("?", "help"), ("q", "quit")] {
@@ -419,7 +421,7 @@ enum Widgets {
             "t         fine-tune (bundled checkpoint, or an adapter on your embeddings);  T: TCM",
             "A         A/B: fine-tune twice from the same start, base loss alone vs + TCM",
             "a         A/B: flip which run the curves show (the other is the ghost)",
-            "l         in the Fine-tuning pane (Tab to it): choose the base loss",
+            "n         next base loss (contrastive, triplet, …) for the next run",
             "p / c     pause-resume / cancel fine-tuning;  f: freeze the display",
             "g         ghost: the curves before fine-tuning",
             "m         projection: PCA ↔ t-SNE (t-SNE animates in the background)",

@@ -14,17 +14,18 @@ struct Dash: ParsableCommand {
         discussion: """
             With no files it opens on the bundled baseline (MNIST test-set embeddings of a small \
             contrastive model) and fine-tunes from the bundled checkpoint. With EMB and LABELS it \
-            opens on your embeddings and fine-tunes an adapter on them. Press ? inside for the keys.
+            opens on your embeddings and fine-tunes an adapter on them. A fine-tunes twice from the same \
+            start, without and with TCM, side by side. Press ? inside for the keys.
             """
     )
 
     @OptionGroup var data: DataSetArguments
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
-    @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
+    @Option(help: "Base loss for fine-tuning (t, and A for A/B); n picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(
         help:
-            "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); l offers both."
+            "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); n offers both."
     )
     var distance: PairDistance = .cosine
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
