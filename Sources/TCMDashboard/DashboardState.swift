@@ -62,9 +62,9 @@ public struct DashboardState: Sendable {
     public var baseline: ThresholdAnalyzer?
     public var showBaseline = false
     public var retrieval: RetrievalReport?
-    public private(set) var options: OPISOptions
+    public internal(set) var options: OPISOptions
     /// Operating threshold, as a bin edge.
-    public private(set) var cursor: Int
+    public internal(set) var cursor: Int
     public var focus: Pane = .curves
     /// Index into `classOrder` of the highlighted class.
     public var focusedRow = 0
@@ -84,6 +84,9 @@ public struct DashboardState: Sendable {
     /// The base losses `l` cycles through (in the fine-tuning pane), as the app names them.
     public var lossChoices: [String] = []
     public var training = TrainingStatus()
+    /// What a mouse drag in progress moves, and the threshold window it started on (kept until
+    /// the button is released, so the axis does not shift under the pointer).
+    public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
     /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
     public var ab: ABComparison?
     public var status = ""
@@ -163,6 +166,7 @@ public struct DashboardState: Sendable {
     /// when the threshold leaves it. It does not move while the threshold stays inside, so a
     /// mouse click lands the cursor exactly under the pointer.
     public var view: (low: Double, high: Double) {
+        if let drag { return drag.view }
         let lo = range.low, hi = range.high
         let w = max(hi - lo, 0.05)
         var low = max(-1, lo - 1.5 * w), high = min(1, hi + 1.5 * w)
@@ -295,6 +299,9 @@ public struct DashboardState: Sendable {
         max(0, min(focusedRow - visibleRows / 2, report.classes.count - visibleRows))
     }
 
+    /// The columns of the plot or bar a drag started on: the pointer is read on that axis.
+    var dragColumns: Rect?
+
     /// The panes' places on a screen of this size (split while an A/B run is on).
     public func layout(width: Int, height: Int) -> DashboardLayout? {
         DashboardLayout(width: width, height: height, expanded: expanded, split: ab != nil)
@@ -326,10 +333,19 @@ public struct DashboardState: Sendable {
         default: axisColumns = nil
         }
         guard let columns = axisColumns, columns.width > 0, x >= columns.x, x < columns.maxX else { return }
-        // The middle of the clicked column, on the same window the panes draw.
-        cursor = bins.edge(nearest: ThresholdAxis(view, over: columns).threshold(atColumn: x))
-        moveOperatingPoint()
-        status = "threshold set by mouse"
+        // A press on a range end picks it up; anywhere else it sets the threshold (and a drag moves it).
+        let axis = ThresholdAxis(view, over: columns)
+        let target = dragTarget(atColumn: x, axis: axis)
+        drag = (target, view)
+        dragColumns = columns
+        if target == .threshold {
+            // The middle of the clicked column, on the same window the panes draw.
+            cursor = bins.edge(nearest: axis.threshold(atColumn: x))
+            moveOperatingPoint()
+            status = "threshold set by mouse"
+        } else {
+            status = "dragging the range's \(target == .rangeLow ? "low" : "high") end"
+        }
     }
 
     /// `n`: the next base loss for the next run (a run in progress keeps its own).

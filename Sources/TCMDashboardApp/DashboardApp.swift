@@ -120,6 +120,18 @@ public final class DashboardApp: LoopScreen {
         case .click(let x, let y):
             state.click(x: x, y: y, screenWidth: size.width, screenHeight: size.height)
             return .changed
+        case .drag(let x, _):
+            guard state.drag != nil else { return .unchanged }
+            state.dragged(toX: x)
+            return .changed
+        case .release(let x, _):
+            guard state.drag != nil else { return .unchanged }
+            state.dragged(toX: x)
+            state.released()
+            return .changed
+        case .wheel(let x, let y, let up):
+            state.wheel(x: x, y: y, up: up, screenWidth: size.width, screenHeight: size.height)
+            return .changed
         case .key(let key):
             switch state.handle(key) {
             case .quit?:
