@@ -31,7 +31,16 @@ public enum Dashboard {
         Widgets.footer(s, &buffer, layout.footer.y)
         if let r = layout.panes[.curves] { Widgets.curves(s, &buffer, r) }
         if let r = layout.otherCurves, let ab = s.ab {
-            Widgets.curves(s.showing(ab.shown.other), &buffer, r, focusable: false)
+            let other = ab.shown.other
+            if ab[other].analyzer != nil {
+                Widgets.curves(s.showing(other), &buffer, r, focusable: false)
+            } else {
+                // Not the shown run's curves again: say whose curves will come.
+                buffer.box(r, title: "[\(ab.name(other))]", style: Style(foreground: Palette.axis))
+                buffer.write(
+                    "curves after its first evaluation", x: r.x + 2, y: r.y + 2, style: Style(foreground: Palette.axis),
+                    limit: r.width - 4)
+            }
         }
         if let r = layout.panes[.range] { Widgets.range(s, &buffer, r) }
         if let r = layout.panes[.training] { Widgets.training(s, &buffer, r) }

@@ -111,3 +111,15 @@ func perturbedCounts(seed: UInt64, scale: Float) -> PairCounts {
         #expect(Widgets.sparkline(b, width: 10, scale: scale) == "▁▂▄")
     }
 }
+
+@Suite struct ABSplitBeforeCurvesTests {
+    @Test func theOtherPaneWaitsForItsRunsCurvesInsteadOfRepeatingTheShownOne() {
+        var s = sampleState()
+        s.beginAB(lossName: "contrastive")
+        s.installAB(.tcm, counts: perturbedCounts(seed: 2, scale: 0.05), retrieval: nil, meanCurve: nil, step: 10)
+        var buffer = CellBuffer(width: 200, height: 60)
+        Dashboard.render(s, into: &buffer)
+        #expect(buffer.text.contains("[A contrastive]") && buffer.text.contains("curves after its first evaluation"))
+        #expect(buffer.text.components(separatedBy: "[B contrastive + TCM]").count == 2, "B's pane once")
+    }
+}
