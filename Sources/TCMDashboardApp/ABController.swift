@@ -45,7 +45,7 @@ final class ABController {
             let analysis = analyses[side.rawValue]
             var training = state.ab![side].training
             let (runChanged, evaluation) = trainers[side.rawValue].update(
-                &training, canAnalyse: !state.frozen && !analysis.isBusy)
+                &training, canAnalyse: !state.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
             state.ab![side].training = training
             changed = runChanged || changed
             if let evaluation {

@@ -161,7 +161,7 @@ public final class DashboardApp: LoopScreen {
     public func poll() -> Bool {
         var changed = projection.update(&state)
         let (trainingChanged, evaluation) = trainer.update(
-            &state.training, canAnalyse: !state.frozen && !analysis.isBusy)
+            &state.training, canAnalyse: !state.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
         changed = trainingChanged || changed
         if let evaluation {
             let original = state.baseline == nil ? heldOutOriginal : nil

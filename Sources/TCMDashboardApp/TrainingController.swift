@@ -99,7 +99,9 @@ final class TrainingController {
 
     /// Mirrors the run into the Fine-tuning pane; true if the screen changed. A new evaluation
     /// (after step 0) is returned when `canAnalyse` (the app is not frozen, no analysis running).
-    func update(_ training: inout TrainingStatus, canAnalyse: Bool) -> (changed: Bool, evaluation: Evaluation?) {
+    func update(
+        _ training: inout TrainingStatus, canAnalyse: Bool, analysisBusy: Bool
+    ) -> (changed: Bool, evaluation: Evaluation?) {
         var changed = false, evaluation: Evaluation?
         if let job = ready.take() {
             self.job = job
@@ -134,6 +136,13 @@ final class TrainingController {
             evaluation = Evaluation(embeddings: embeddings, step: result.step)
             changed = true
         }
+        // A run that ended while its last evaluation waited for a busy analysis stays until the
+        // evaluation is taken: otherwise the final curves (of an A/B run, say) would be lost.
+        let evaluationWaiting =
+            job.evaluation?.evaluation.map { $0.step > 0 && $0.step != lastEvaluatedStep } ?? false
+        var ended = true
+        if case .running = job.outcome { ended = false }
+        if ended && evaluationWaiting && analysisBusy { return (changed, evaluation) }
         switch job.outcome {
         case .running: break
         case .finished(let end), .cancelled(let end):

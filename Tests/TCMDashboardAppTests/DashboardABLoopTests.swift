@@ -52,6 +52,8 @@ import TCMScopeSupport
         for side in ABSide.allCases {
             #expect(ab[side].training.message == "done" && ab[side].training.step > 0)
             #expect(!ab[side].training.opisHistory.isEmpty)
+            // The final evaluation is never dropped, even when it lands while an analysis runs.
+            #expect(ab[side].curvesStep == ab[side].training.step, "\(side): curves of the last step")
         }
         // The same start, seed and batches; only TCM differs.
         let endA = try #require(app.abRuns.finalStates[0]), endB = try #require(app.abRuns.finalStates[1])
