@@ -102,7 +102,9 @@ let package = Package(
         .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels", "TCMTestSupport"]),
         .testTarget(name: "TCMMetricsTests", dependencies: ["TCMMetrics", "TCMData", "TCMKernels", "TCMTestSupport"]),
         .testTarget(name: "TCMTrainingTests", dependencies: ["TCMTraining", "TCMData", "TCMJobs", "TCMKernels"]),
-        .testTarget(name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"]),
+        .testTarget(
+            name: "TCMDashboardTests", dependencies: ["TCMDashboard", "TCMMetrics", "TCMData", "TCMKernels"],
+            exclude: ["GoldenFrames"]),
         .testTarget(name: "TCMFiguresTests", dependencies: ["TCMFigures", "TCMMetrics", "TCMData", "TCMKernels"]),
         .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMCells"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMJobs", "TCMKernels"]),

@@ -24,14 +24,29 @@ static inline int tcm_key_down(void) { return KEY_DOWN; }
 static inline int tcm_key_btab(void) { return KEY_BTAB; }
 static inline int tcm_key_enter(void) { return KEY_ENTER; }
 static inline int tcm_key_mouse(void) { return KEY_MOUSE; }
-static inline mmask_t tcm_button1_events(void) { return BUTTON1_PRESSED | BUTTON1_CLICKED; }
-/* The cell of a pending mouse event if it is a left press or click, else 0. */
-static inline int tcm_left_click(int *x, int *y) {
+/* Left press, release and click, motion (drags) and the wheel (buttons 4 and 5). */
+static inline mmask_t tcm_mouse_events(void) {
+    return BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED
+        | REPORT_MOUSE_POSITION;
+}
+/* xterm's button-event tracking (mode 1002): motion is reported while a button is held, which
+   ncurses does not ask for by itself. Written through ncurses' output, as its own mouse modes are. */
+static inline void tcm_drag_reporting(int on) {
+    putp(on ? "\033[?1002h" : "\033[?1002l");
+    fflush(stdout);
+}
+/* A pending mouse event: 0 none or other, 1 left press (or click), 2 motion, 3 left release,
+   4 wheel up, 5 wheel down; its cell in x, y. */
+static inline int tcm_mouse_event(int *x, int *y) {
     MEVENT event;
     if (getmouse(&event) != OK) return 0;
-    if (!(event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED))) return 0;
     *x = event.x; *y = event.y;
-    return 1;
+    if (event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    if (event.bstate & BUTTON1_RELEASED) return 3;
+    if (event.bstate & BUTTON4_PRESSED) return 4;
+    if (event.bstate & BUTTON5_PRESSED) return 5;
+    if (event.bstate & REPORT_MOUSE_POSITION) return 2;
+    return 0;
 }
 static inline FILE *tcm_stdout(void) { return stdout; }
 static inline FILE *tcm_stdin(void) { return stdin; }

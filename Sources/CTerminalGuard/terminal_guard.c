@@ -19,8 +19,8 @@ static volatile sig_atomic_t installed = 0;
 static void restore_then_forward(int signal_number) {
     if (saved_fd >= 0) {
         tcsetattr(saved_fd, TCSANOW, &saved_modes);
-        // Leave the alternate screen, reset attributes, show the cursor.
-        static const char reset[] = "\033[?1049l\033[0m\033[?25h\r\n";
+        // Leave the alternate screen, reset attributes, show the cursor, stop mouse reports.
+        static const char reset[] = "\033[?1049l\033[0m\033[?25h\033[?1002l\033[?1006l\033[?1000l\r\n";
         ssize_t ignored = write(saved_fd, reset, sizeof reset - 1);
         (void)ignored;
     }

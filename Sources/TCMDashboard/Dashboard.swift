@@ -10,7 +10,7 @@ public enum Dashboard {
 
     public static func render(_ s: DashboardState, into buffer: inout CellBuffer) {
         buffer.fill(buffer.area)
-        guard let layout = DashboardLayout(width: buffer.width, height: buffer.height, expanded: s.expanded) else {
+        guard let layout = s.layout(width: buffer.width, height: buffer.height) else {
             let message =
                 "Terminal too small: \(buffer.width)×\(buffer.height), TCMScope needs \(minimumWidth)×\(minimumHeight). Enlarge it, or q to quit."
             var y = max(0, buffer.height / 2 - 1)
@@ -30,6 +30,18 @@ public enum Dashboard {
             style: Style(foreground: Palette.titleText, background: Palette.titleBar, bold: true))
         Widgets.footer(s, &buffer, layout.footer.y)
         if let r = layout.panes[.curves] { Widgets.curves(s, &buffer, r) }
+        if let r = layout.otherCurves, let ab = s.ab {
+            let other = ab.shown.other
+            if ab[other].analyzer != nil {
+                Widgets.curves(s.showing(other), &buffer, r, focusable: false)
+            } else {
+                // Not the shown run's curves again: say whose curves will come.
+                buffer.box(r, title: "[\(ab.name(other))]", style: Style(foreground: Palette.axis))
+                buffer.write(
+                    "curves after its first evaluation", x: r.x + 2, y: r.y + 2, style: Style(foreground: Palette.axis),
+                    limit: r.width - 4)
+            }
+        }
         if let r = layout.panes[.range] { Widgets.range(s, &buffer, r) }
         if let r = layout.panes[.training] { Widgets.training(s, &buffer, r) }
         if let r = layout.metrics { Widgets.metrics(s, &buffer, r) }

@@ -9,6 +9,7 @@ public enum DashboardAction: Equatable, Sendable {
     case startTraining, pauseOrResumeTraining, cancelTraining
     case reproject
     case save
+    case startAB
 }
 
 public enum Pane: Int, CaseIterable, Sendable {
@@ -61,9 +62,9 @@ public struct DashboardState: Sendable {
     public var baseline: ThresholdAnalyzer?
     public var showBaseline = false
     public var retrieval: RetrievalReport?
-    public private(set) var options: OPISOptions
+    public internal(set) var options: OPISOptions
     /// Operating threshold, as a bin edge.
-    public private(set) var cursor: Int
+    public internal(set) var cursor: Int
     public var focus: Pane = .curves
     /// Index into `classOrder` of the highlighted class.
     public var focusedRow = 0
@@ -83,6 +84,11 @@ public struct DashboardState: Sendable {
     /// The base losses `l` cycles through (in the fine-tuning pane), as the app names them.
     public var lossChoices: [String] = []
     public var training = TrainingStatus()
+    /// What a mouse drag in progress moves, and the threshold window it started on (kept until
+    /// the button is released, so the axis does not shift under the pointer).
+    public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
+    /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
+    public var ab: ABComparison?
     public var status = ""
 
     /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
@@ -160,6 +166,7 @@ public struct DashboardState: Sendable {
     /// when the threshold leaves it. It does not move while the threshold stays inside, so a
     /// mouse click lands the cursor exactly under the pointer.
     public var view: (low: Double, high: Double) {
+        if let drag { return drag.view }
         let lo = range.low, hi = range.high
         let w = max(hi - lo, 0.05)
         var low = max(-1, lo - 1.5 * w), high = min(1, hi + 1.5 * w)
@@ -183,6 +190,7 @@ public struct DashboardState: Sendable {
     mutating func recompute() {
         options.operatingThreshold = bins.threshold(atEdge: cursor)
         range = Self.rangeEnds(options, analyzer)
+        recomputeAB(rangeChanged: true)
         if analyzer.counts.classCount >= Self.backgroundReportClasses {
             reportIsStale = true
             moveOperatingPoint()
@@ -191,6 +199,16 @@ public struct DashboardState: Sendable {
         report = analyzer.report(options)
         reportIsStale = false
         sortClasses()
+    }
+
+    /// Puts an analysis made elsewhere on screen as it is (an A/B run's curves in the split view).
+    mutating func setAnalysis(
+        _ analyzer: ThresholdAnalyzer, report: ThresholdReport, meanCurve: [Double], retrieval: RetrievalReport?
+    ) {
+        self.analyzer = analyzer
+        self.report = report
+        self.meanCurve = meanCurve
+        self.retrieval = retrieval
     }
 
     /// What the app should compute off the UI thread, if anything.
@@ -216,6 +234,7 @@ public struct DashboardState: Sendable {
     mutating func moveOperatingPoint() {
         options.operatingThreshold = bins.threshold(atEdge: cursor)
         report = analyzer.report(report, movedTo: cursor, spec: options.utility)
+        recomputeAB(rangeChanged: false)
     }
 
     /// One step of the threshold cursor: a hundredth of the visible window (at least one bin).
@@ -233,7 +252,7 @@ public struct DashboardState: Sendable {
         case .tab: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
         case .backTab: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
         case .left, .character("h"): moveCursor(-cursorStep)
-        case .character("l") where focus == .training: chooseNextLoss()
+        case .character("n"): chooseNextLoss()
         case .right, .character("l"): moveCursor(cursorStep)
         case .character("H"): moveCursor(-10 * cursorStep)
         case .character("L"): moveCursor(10 * cursorStep)
@@ -264,6 +283,8 @@ public struct DashboardState: Sendable {
             useTCM.toggle()
             status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
         case .character("t"): return .startTraining
+        case .character("A"): return .startAB
+        case .character("a"): flipAB()
         case .character("p"): return .pauseOrResumeTraining
         case .character("c"): return .cancelTraining
         case .character("m"): return .reproject
@@ -278,6 +299,14 @@ public struct DashboardState: Sendable {
         max(0, min(focusedRow - visibleRows / 2, report.classes.count - visibleRows))
     }
 
+    /// The columns of the plot or bar a drag started on: the pointer is read on that axis.
+    var dragColumns: Rect?
+
+    /// The panes' places on a screen of this size (split while an A/B run is on).
+    public func layout(width: Int, height: Int) -> DashboardLayout? {
+        DashboardLayout(width: width, height: height, expanded: expanded, split: ab != nil)
+    }
+
     /// A mouse click at a screen cell: on the curves or the range bar it sets the operating
     /// threshold to that column, on the class table it focuses that class, anywhere else it
     /// focuses the pane under it.
@@ -286,7 +315,7 @@ public struct DashboardState: Sendable {
             showHelp = false
             return
         }
-        guard let layout = DashboardLayout(width: screenWidth, height: screenHeight, expanded: expanded),
+        guard let layout = layout(width: screenWidth, height: screenHeight),
             let (pane, rect) = layout.panes.first(where: { $0.value.contains(x: x, y: y) })
         else { return }
         focus = pane
@@ -304,13 +333,22 @@ public struct DashboardState: Sendable {
         default: axisColumns = nil
         }
         guard let columns = axisColumns, columns.width > 0, x >= columns.x, x < columns.maxX else { return }
-        // The middle of the clicked column, on the same window the panes draw.
-        cursor = bins.edge(nearest: ThresholdAxis(view, over: columns).threshold(atColumn: x))
-        moveOperatingPoint()
-        status = "threshold set by mouse"
+        // A press on a range end picks it up; anywhere else it sets the threshold (and a drag moves it).
+        let axis = ThresholdAxis(view, over: columns)
+        let target = dragTarget(atColumn: x, axis: axis)
+        drag = (target, view)
+        dragColumns = columns
+        if target == .threshold {
+            // The middle of the clicked column, on the same window the panes draw.
+            cursor = bins.edge(nearest: axis.threshold(atColumn: x))
+            moveOperatingPoint()
+            status = "threshold set by mouse"
+        } else {
+            status = "dragging the range's \(target == .rangeLow ? "low" : "high") end"
+        }
     }
 
-    /// `l` in the fine-tuning pane: the next base loss for the next run (a run in progress keeps its own).
+    /// `n`: the next base loss for the next run (a run in progress keeps its own).
     mutating func chooseNextLoss() {
         guard !lossChoices.isEmpty else {
             status = "no other losses to choose"

@@ -6,8 +6,15 @@ import TCMMetrics
 enum Widgets {
     // MARK: Utility curves
 
-    static func curves(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
-        buffer.box(rect, title: "\(Pane.curves.title)  U(t), \(s.report.settings.utility)", style: frame(s, .curves))
+    /// The curves of the state's analysis; `focusable` is false for the split view's second pane.
+    static func curves(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect, focusable: Bool = true) {
+        // An A/B names the run instead of the pane (two panes side by side have room for little).
+        let title =
+            s.ab.map { "U(t), \(s.report.settings.utility)  [\($0.name($0.shown))]" }
+            ?? "\(Pane.curves.title)  U(t), \(s.report.settings.utility)"
+        buffer.box(
+            rect, title: title,
+            style: focusable ? frame(s, .curves) : Style(foreground: Palette.axis))
         let inner = rect.inset(1)
         guard inner.width > 12 && inner.height > 4 else { return }
         // Legend row, then the plot with a 6-column axis on the left and a tick row below.
@@ -47,8 +54,8 @@ enum Widgets {
         // Many classes: draw the 24 with the largest OPIS terms (they make the score), then the mean.
         let order = s.classOrder.filter { s.report.classes[$0].inOPIS }
         let drawn = Array(order.prefix(24))
-        if s.showBaseline, let baseline = s.baseline {
-            for c in drawn where c < baseline.counts.classCount { draw(baseline, c, color: Palette.ghost) }
+        if let ghost = s.ghost {
+            for c in drawn where c < ghost.counts.classCount { draw(ghost, c, color: Palette.ghost) }
         }
         for c in drawn.reversed() where c != s.focusedClass { draw(s.analyzer, c, color: Palette.classColor(c)) }
         if let f = s.focusedClass, s.report.classes[f].inOPIS {
@@ -132,6 +139,10 @@ enum Widgets {
     static func metrics(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
         buffer.box(rect, title: "Metrics", style: Style(foreground: Palette.axis))
         let inner = rect.inset(1)
+        if let ab = s.ab {
+            abMetrics(s, ab, &buffer, inner)
+            return
+        }
         let r = s.report
         let rows: [(String, String, Color)] = [
             (
@@ -161,6 +172,38 @@ enum Widgets {
         }
     }
 
+    /// Both A/B runs' OPIS, ε-OPIS and R@1, and B − A (negative OPIS change: TCM helped).
+    static func abMetrics(_ s: DashboardState, _ ab: ABComparison, _ buffer: inout CellBuffer, _ inner: Rect) {
+        func cell(_ x: Double?, _ digits: Int = 5) -> String {
+            (x.map { Format.number($0, digits) } ?? "–").padding(toLength: 11, withPad: " ", startingAt: 0)
+        }
+        func signed(_ x: Double?, _ digits: Int = 5) -> String {
+            guard let x else { return "–" }
+            return (x > 0 ? "+" : "") + Format.number(x, digits)
+        }
+        let a = ab[.base], b = ab[.tcm]
+        let rows: [(String, String)] = [
+            ("", "A base".padding(toLength: 11, withPad: " ", startingAt: 0) + "B +TCM     B−A"),
+            ("OPIS", cell(a.report?.opis) + cell(b.report?.opis) + signed(ab.difference { $0.report?.opis })),
+            (
+                "ε-OPIS",
+                cell(a.report?.epsilonOPIS) + cell(b.report?.epsilonOPIS)
+                    + signed(ab.difference { $0.report?.epsilonOPIS })
+            ),
+            ("R@1", cell(a.recallAt1, 4) + cell(b.recallAt1, 4) + signed(ab.difference { $0.recallAt1 }, 4)),
+            ("step", "\(a.curvesStep)".padding(toLength: 11, withPad: " ", startingAt: 0) + "\(b.curvesStep)"),
+        ]
+        for (i, row) in rows.enumerated() where i < inner.height {
+            buffer.write(row.0, x: inner.x, y: inner.y + i, style: Style(foreground: Palette.axis), limit: 8)
+            let better = (ab.difference { $0.report?.opis } ?? 0) < 0
+            buffer.write(
+                row.1, x: inner.x + 8, y: inner.y + i,
+                style: Style(
+                    foreground: i == 1 ? (better ? Palette.good : Palette.bad) : .terminalDefault, bold: i <= 1),
+                limit: inner.width - 8)
+        }
+    }
+
     // MARK: Class table
 
     static func table(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
@@ -169,9 +212,11 @@ enum Widgets {
             style: frame(s, .table))
         let inner = rect.inset(1)
         guard inner.height >= 2 else { return }
-        // Fits 46 columns: ■ name(8) n(6) U@t(6) FAR(7) FRR(6) term(8).
+        // Fits 46 columns: ■ name(8) n(6) U@t(6) FAR(7) FRR(6) term(8); in an A/B, the term of A, B and B − A.
+        let ab = s.ab.flatMap { ab in ab[.base].report.flatMap { a in ab[.tcm].report.map { (a, $0) } } }
         buffer.write(
-            "  class        n    U@t     FAR    FRR    term", x: inner.x, y: inner.y,
+            ab == nil ? "  class        n    U@t     FAR    FRR    term" : "  class        n  term A   term B   B−A",
+            x: inner.x, y: inner.y,
             style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
         let order = s.classOrder
         let visible = inner.height - 1
@@ -180,11 +225,22 @@ enum Widgets {
         for (row, c) in order.dropFirst(start).prefix(visible).enumerated() {
             let k = s.report.classes[c]
             let name = String(k.name.prefix(8)).padding(toLength: 8, withPad: " ", startingAt: 0)
-            let term = k.opisTerm.map { $0 > 0 && $0 < 1e-3 ? String(format: "%.1e", $0) : Format.number($0) } ?? "out"
-            let text =
+            func term(_ x: Double?) -> String {
+                x.map { $0 > 0 && $0 < 1e-3 ? String(format: "%.1e", $0) : Format.number($0) } ?? "out"
+            }
+            var text =
                 "■ " + name + String(format: "%6d ", k.size) + Format.number(k.utility) + " "
                 + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
-                + " " + Format.number(k.frr) + " " + term
+                + " " + Format.number(k.frr) + " " + term(k.opisTerm)
+            if let (a, b) = ab, c < a.classes.count, c < b.classes.count {
+                let ta = a.classes[c].opisTerm, tb = b.classes[c].opisTerm
+                let change = ta.flatMap { x in tb.map { $0 - x } }
+                text =
+                    "■ " + name + String(format: "%6d ", k.size)
+                    + term(ta).padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + term(tb).padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + (change.map { ($0 > 0 ? "+" : "") + String(format: "%.1e", $0) } ?? "–")
+            }
             let focused = start + row == s.focusedRow
             var style = Style(
                 foreground: start + row < worstRows && s.sortByOPISTerm ? Palette.bad : .terminalDefault,
@@ -234,6 +290,10 @@ enum Widgets {
     // MARK: Training
 
     static func training(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+        if let ab = s.ab {
+            abTraining(s, ab, &buffer, rect)
+            return
+        }
         let t = s.training
         let state = t.running ? (t.paused ? "paused" : "running") : "idle"
         buffer.box(
@@ -244,7 +304,7 @@ enum Widgets {
         if !t.running && t.step == 0 {
             let lines = [
                 "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" : " (no TCM)")   \(t.message)",
-                "T  TCM on/off     l  next base loss (with this pane focused: Tab)",
+                "T  TCM on/off     n  next base loss     A  A/B: without and with TCM",
                 s.trainingDescription,
             ]
             for (i, line) in lines.enumerated() where i < inner.height {
@@ -276,12 +336,41 @@ enum Widgets {
         }
     }
 
-    /// ▁▂▃▄▅▆▇█ of the last `width` values, scaled to their own range.
-    static func sparkline(_ values: [Double], width: Int) -> String {
+    /// An A/B run: one progress line per run, then both OPIS trajectories on one scale.
+    static func abTraining(_ s: DashboardState, _ ab: ABComparison, _ buffer: inout CellBuffer, _ rect: Rect) {
+        let state = ab.running ? (ab.runs.allSatisfy { $0.training.paused } ? "paused" : "running") : "done"
+        buffer.box(
+            rect, title: "\(Pane.training.title)  A/B: \(ab.lossName) vs + TCM  [\(state)]", style: frame(s, .training))
+        let inner = rect.inset(1)
+        let width = max(6, min(16, inner.width / 8))
+        for (i, side) in ABSide.allCases.enumerated() where i < inner.height {
+            let t = ab[side].training
+            let filled = t.totalSteps > 0 ? Int(Double(width) * Double(t.step) / Double(t.totalSteps)) : 0
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let opis = ab[side].report.map { " OPIS \(Format.number($0.opis, 5))" } ?? ""
+            buffer.write(
+                "\(side.letter) \(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(opis) \(t.message)",
+                x: inner.x, y: inner.y + i, style: Style(foreground: side == .tcm ? Palette.good : Palette.accent),
+                limit: inner.width)
+        }
+        // Both trajectories share one scale, so the lower line is the lower OPIS.
+        let histories = ABSide.allCases.map { ab[$0].training.opisHistory }
+        let all = histories.flatMap { $0.suffix(max(0, inner.width - 9)) }.filter(\.isFinite)
+        for (i, side) in ABSide.allCases.enumerated() where 2 + i < inner.height {
+            buffer.write(
+                "OPIS \(side.letter)  " + sparkline(histories[i], width: inner.width - 9, scale: all), x: inner.x,
+                y: inner.y + 2 + i, style: Style(foreground: side == .tcm ? Palette.good : Palette.accent),
+                limit: inner.width)
+        }
+    }
+
+    /// ▁▂▃▄▅▆▇█ of the last `width` values, scaled to the range of `scale` (their own by default).
+    static func sparkline(_ values: [Double], width: Int, scale: [Double]? = nil) -> String {
         let v = values.suffix(max(0, width)).filter(\.isFinite)
-        guard let lo = v.min(), let hi = v.max() else { return "" }
+        let range = (scale ?? Array(v)).filter(\.isFinite)
+        guard !v.isEmpty, let lo = range.min(), let hi = range.max() else { return "" }
         let bars: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
-        return String(v.map { bars[hi > lo ? min(7, Int(($0 - lo) / (hi - lo) * 7.999)) : 3] })
+        return String(v.map { bars[hi > lo ? max(0, min(7, Int(($0 - lo) / (hi - lo) * 7.999))) : 3] })
     }
 
     // MARK: Chrome
@@ -299,10 +388,13 @@ enum Widgets {
         case .table: keys = [("↑↓", "class"), ("o", "sort")]
         case .projection: keys = [("m", "PCA/t-SNE"), ("↑↓", "class")]
         case .training:
-            keys = [("t", "train"), ("l", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
+            keys = [("t", "train"), ("n", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
         }
+        // The A/B run (or its flip) works in every pane; so does n (loss), listed with fine-tuning
+        // only, to leave the status line its room at 120 columns.
+        let abKeys = s.ab == nil ? [("A", "A/B")] : [("a", "flip A/B")]
         var x = 0
-        for (k, label) in keys + [("Tab", "pane"), ("s", "save"), ("?", "help"), ("q", "quit")] {
+        for (k, label) in keys + abKeys + [("Tab", "pane"), ("s", "save"), ("?", "help"), ("q", "quit")] {
             buffer.write(
                 k, x: x, y: y, style: Style(foreground: Palette.keyCap, background: Palette.accent, bold: true))
             x += k.unicodeScalars.count
@@ -327,7 +419,9 @@ enum Widgets {
             "Tab       next pane;  e: expand the curves",
             "mouse     click the curves or range bar: threshold;  a table row: focus the class",
             "t         fine-tune (bundled checkpoint, or an adapter on your embeddings);  T: TCM",
-            "l         in the Fine-tuning pane (Tab to it): choose the base loss",
+            "A         A/B: fine-tune twice from the same start, base loss alone vs + TCM",
+            "a         A/B: flip which run the curves show (the other is the ghost)",
+            "n         next base loss (contrastive, triplet, …) for the next run",
             "p / c     pause-resume / cancel fine-tuning;  f: freeze the display",
             "g         ghost: the curves before fine-tuning",
             "m         projection: PCA ↔ t-SNE (t-SNE animates in the background)",

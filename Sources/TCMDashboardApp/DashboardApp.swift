@@ -37,6 +37,7 @@ public final class DashboardApp: LoopScreen {
     let projection: ProjectionController
     let trainer: TrainingController
     let saver: SaveController
+    let abRuns: ABController
 
     /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
     /// loading screen instead, see `LoadingScreenLoop`).
@@ -65,6 +66,7 @@ public final class DashboardApp: LoopScreen {
         projection = ProjectionController(wake: wake)
         trainer = TrainingController(wake: wake)
         saver = SaveController(directory: saveDirectory)
+        abRuns = ABController(wake: wake)
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = LossChoice.name(loss, distance)
         state.lossChoices = LossChoice.names
@@ -117,7 +119,7 @@ public final class DashboardApp: LoopScreen {
     /// idle; while a job runs, a second bounds the wait in case a wake-up was missed.
     public var nextDeadline: Duration? {
         projection.job != nil || trainer.job != nil || state.training.running || analysis.isBusy
-            || state.pendingReport != nil
+            || state.pendingReport != nil || abRuns.isBusy || state.ab?.running == true
             ? .seconds(1) : nil
     }
 
@@ -130,15 +132,31 @@ public final class DashboardApp: LoopScreen {
         case .click(let x, let y):
             state.click(x: x, y: y, screenWidth: size.width, screenHeight: size.height)
             return .changed
+        case .drag(let x, _):
+            guard state.drag != nil else { return .unchanged }
+            state.dragged(toX: x)
+            return .changed
+        case .release(let x, _):
+            guard state.drag != nil else { return .unchanged }
+            state.dragged(toX: x)
+            state.released()
+            return .changed
+        case .wheel(let x, let y, let up):
+            state.wheel(x: x, y: y, up: up, screenWidth: size.width, screenHeight: size.height)
+            return .changed
         case .key(let key):
             switch state.handle(key) {
             case .quit?:
                 projection.cancel()
                 training?.control.cancel()
+                for job in abRuns.jobs { job.control.cancel() }
                 return .quit
             case .startTraining?: startTraining()
-            case .pauseOrResumeTraining?: trainer.pauseOrResume(&state)
-            case .cancelTraining?: trainer.cancel(&state)
+            case .startAB?: startAB()
+            case .pauseOrResumeTraining?:
+                if state.ab?.running == true { abRuns.pauseOrResume(&state) } else { trainer.pauseOrResume(&state) }
+            case .cancelTraining?:
+                if state.ab?.running == true { abRuns.cancel(&state) } else { trainer.cancel(&state) }
             case .reproject?:
                 guard dataset != nil else {
                     state.status = "projection \(Self.needsEmbeddings)"
@@ -158,7 +176,8 @@ public final class DashboardApp: LoopScreen {
     /// Takes whatever the background jobs published; true if the screen changed.
     public func poll() -> Bool {
         var changed = projection.update(&state)
-        let (trainingChanged, evaluation) = trainer.update(&state, canAnalyse: !state.frozen && !analysis.isBusy)
+        let (trainingChanged, evaluation) = trainer.update(
+            &state.training, canAnalyse: !state.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
         changed = trainingChanged || changed
         if let evaluation {
             let original = state.baseline == nil ? heldOutOriginal : nil
@@ -177,12 +196,19 @@ public final class DashboardApp: LoopScreen {
             project(initial: useTSNE ? state.projection : nil, pca: a.pca)
             changed = true
         }
-        return changed
+        let (abChanged, shown) = abRuns.update(
+            &state, labels: trainingEvalLabels ?? evalLabels, original: heldOutOriginal)
+        if let a = shown {
+            evalEmbeddings = a.embeddings
+            evalLabels = a.labels
+            project(initial: useTSNE ? state.projection : nil, pca: a.pca)
+        }
+        return abChanged || changed
     }
 
     /// t: starts fine-tuning with the loss and TCM switch chosen in the pane.
     public func startTraining() {
-        guard training == nil && !state.training.running else {
+        guard !isTraining else {
             state.status = "fine-tuning already running (p pause, c cancel)"
             return
         }
@@ -190,40 +216,83 @@ public final class DashboardApp: LoopScreen {
             state.status = "fine-tuning \(Self.needsEmbeddings)"
             return
         }
-        var config = TrainingConfig()
-        config.loss = LossChoice.spec(state.lossName)
-        config.tcm = state.useTCM ? TCMRegularizer() : nil
-        config.epochs = epochs
-        config.evaluateEvery = evaluateEvery
+        let config = trainingConfig(tcm: state.useTCM)
+        guard let adapter = adapterRows(of: dataset, seed: config.seed) else { return }
         state.training = TrainingStatus()
         state.training.running = true
         state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
+        trainer.start(config: config, dataset: dataset, adapter: adapter.rows)
+        state.status = "fine-tuning: \(state.lossName)\(state.useTCM ? " + TCM" : "")"
+    }
+
+    /// A: the same fine-tuning twice from one start, the chosen base loss alone and with TCM.
+    public func startAB() {
+        guard !isTraining else {
+            state.status = "fine-tuning already running (p pause, c cancel)"
+            return
+        }
+        guard let dataset else {
+            state.status = "A/B fine-tuning \(Self.needsEmbeddings)"
+            return
+        }
+        let config = trainingConfig(tcm: true)
+        guard let adapter = adapterRows(of: dataset, seed: config.seed) else { return }
+        state.beginAB(lossName: state.lossName)
+        abRuns.start(config: config, dataset: dataset, adapter: adapter.rows)
+    }
+
+    /// True while a run (single or A/B) is loading or running.
+    var isTraining: Bool {
+        training != nil || state.training.running || !abRuns.jobs.isEmpty || state.ab?.running == true
+    }
+
+    func trainingConfig(tcm: Bool) -> TrainingConfig {
+        var config = TrainingConfig()
+        config.loss = LossChoice.spec(state.lossName)
+        config.tcm = tcm ? TCMRegularizer() : nil
+        config.epochs = epochs
+        config.evaluateEvery = evaluateEvery
+        return config
+    }
+
+    /// What fine-tuning starts from: the bundled model, or an adapter on held-out rows of the data.
+    enum TrainingRows {
+        case bundled
+        case adapter(TrainingController.AdapterRows)
+        var rows: TrainingController.AdapterRows? {
+            if case .adapter(let rows) = self { return rows }
+            return nil
+        }
+    }
+
+    /// The rows an adapter trains on and is judged on, or nil (with a status) when there are too
+    /// few samples to hold some out.
+    func adapterRows(of dataset: Dataset, seed: UInt64) -> TrainingRows? {
+        guard !bundled else { return .bundled }
         // An adapter on user embeddings trains on 80 % of the rows and is judged on the other
         // 20 % (seeded), so the curves show what it does on rows it never saw.
-        var adapter: TrainingController.AdapterRows?
-        if !bundled {
-            let split = HeldOutSplit.rows(of: dataset.labels, by: .sample, evalFraction: 0.2, seed: config.seed)
-            let trainLabels = dataset.labels.subset(split.train), heldOutLabels = dataset.labels.subset(split.eval)
-            guard heldOutLabels.classCount >= 2, trainLabels.classCount >= 2 else {
-                state.status = "too few samples to hold out 20 % for evaluation"
-                state.training.running = false
-                return
-            }
-            let heldOut = dataset.embeddings.gatherRows(split.eval)
-            adapter = .init(
-                train: split.train, trainLabels: trainLabels, evalInputs: heldOut, evalLabels: heldOutLabels)
-            trainingEvalLabels = heldOutLabels
-            heldOutOriginal = heldOut
-            state.baseline = nil  // the ghost becomes your embeddings of the held-out rows
-            state.showBaseline = true
+        let split = HeldOutSplit.rows(of: dataset.labels, by: .sample, evalFraction: 0.2, seed: seed)
+        let trainLabels = dataset.labels.subset(split.train), heldOutLabels = dataset.labels.subset(split.eval)
+        guard heldOutLabels.classCount >= 2, trainLabels.classCount >= 2 else {
+            state.status = "too few samples to hold out 20 % for evaluation"
+            return nil
         }
-        trainer.start(config: config, dataset: dataset, adapter: adapter)
-        state.status = "fine-tuning: \(state.lossName)\(state.useTCM ? " + TCM" : "")"
+        let heldOut = dataset.embeddings.gatherRows(split.eval)
+        trainingEvalLabels = heldOutLabels
+        heldOutOriginal = heldOut
+        state.baseline = nil  // the ghost becomes your embeddings of the held-out rows
+        state.showBaseline = true
+        return .adapter(
+            .init(train: split.train, trainLabels: trainLabels, evalInputs: heldOut, evalLabels: heldOutLabels))
     }
 
     /// s: writes the current embeddings, curves (CSV + SVG), report, projection figure and (after
     /// fine-tuning) checkpoint and PyTorch adapter, atomically.
     func save() {
+        if let ab = state.ab {
+            state.status = saver.saveAB(ab, checkpoints: abRuns.finalStates)
+            return
+        }
         state.status = saver.save(
             embeddings: dataset == nil ? nil : evalEmbeddings, labels: dataset == nil ? nil : evalLabels, state: state,
             checkpoint: trainer.finalState)

@@ -58,3 +58,47 @@ struct SaveController {
         }
     }
 }
+
+extension SaveController {
+    /// The comparison `tcmscope compare` would make of the two runs' curves (FRR at global FAR 1e-2,
+    /// compare's default), A the base loss, B with TCM; nil until both runs have curves.
+    static let commonFAR = 1e-2
+
+    static func comparison(_ ab: ABComparison) -> ComparisonDocument? {
+        func model(_ side: ABSide) -> ComparisonDocument.Model? {
+            guard let analyzer = ab[side].analyzer, let report = ab[side].report else { return nil }
+            return .init(
+                source: "\(ab.name(side)) (dashboard A/B, step \(ab[side].curvesStep))", report: report,
+                retrieval: ab[side].retrieval, frrAtFAR: ClassFRRAtFAR(counts: analyzer.counts, targetFAR: commonFAR))
+        }
+        guard let a = model(.base), let b = model(.tcm) else { return nil }
+        return ComparisonDocument(a: a, b: b, commonFAR: commonFAR)
+    }
+
+    /// s during an A/B: each run's report, curves and (once ended) checkpoint under `ab/A` and
+    /// `ab/B`, and the comparison as text and JSON, all or none.
+    func saveAB(_ ab: ABComparison, checkpoints: [TrainingState?]) -> String {
+        guard let comparison = Self.comparison(ab) else { return "nothing to save yet: both runs need curves" }
+        do {
+            let root = directory + "/ab"
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            let files = OutputTransaction()
+            for side in ABSide.allCases {
+                guard let analyzer = ab[side].analyzer, let report = ab[side].report else { continue }
+                let dir = root + "/" + side.letter
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                try files.stage(prettyJSON(report), to: dir + "/report.json")
+                try files.stage(ReportFormat.curvesCSV(report, counts: analyzer.counts), to: dir + "/curves.csv")
+                if let checkpoint = checkpoints[side.rawValue] {
+                    try files.stage(Checkpoint.encode(checkpoint), to: dir + "/checkpoint.tcms")
+                }
+            }
+            try files.stage(comparison.text(), to: root + "/comparison.txt")
+            try files.stage(comparison.json(), to: root + "/comparison.json")
+            try files.commit()
+            return "saved A/B to \(root)/"
+        } catch {
+            return "save failed: \(error)"
+        }
+    }
+}

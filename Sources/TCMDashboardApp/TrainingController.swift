@@ -30,36 +30,66 @@ final class TrainingController {
         var train: [Int], trainLabels: Labels, evalInputs: Matrix, evalLabels: Labels
     }
 
-    /// Loads the data and the starting model on a Dispatch queue (the bundled MNIST and
-    /// checkpoint, or an adapter MLP on `adapter`'s rows of `dataset`), then starts the run.
-    func start(config baseConfig: TrainingConfig, dataset: Dataset, adapter: AdapterRows?) {
+    /// Loads the data and the starting model on a Dispatch queue, then starts the run.
+    func start(config: TrainingConfig, dataset: Dataset, adapter: AdapterRows?) {
         let ready = self.ready, failures = self.failures, wake = self.wake
         DispatchQueue.global(qos: .userInitiated).async {
-            var config = baseConfig
             do {
-                let data: TrainingData
-                var start: TrainingState
-                if let adapter {
-                    config.widths = [dataset.dimension, 256, 128]
-                    config.classesPerBatch = min(8, dataset.labels.classCount)
-                    data = TrainingData(
-                        trainInputs: dataset.embeddings.gatherRows(adapter.train),
-                        trainLabels: adapter.trainLabels.classOf,
-                        evalInputs: adapter.evalInputs, evalLabels: adapter.evalLabels)
-                    start = TrainingState(config: config)
-                } else {
-                    data = try TrainingData.bundledMNIST()
-                    // Fine-tune the bundled checkpoint with the chosen loss (a fresh optimiser).
-                    let checkpoint = try Checkpoint.read(try SampleData.path("baseline/checkpoint.tcms"))
-                    config.widths = checkpoint.config.widths
-                    start = TrainingState(config: config)
-                    start.model = checkpoint.model
-                }
+                let (start, data) = try Self.prepare(config: config, dataset: dataset, adapter: adapter)
                 ready.put(BackgroundTraining(start, data: data, wake: wake))
             } catch {
                 failures.put("\(error)")
             }
         }
+    }
+
+    /// Runs of an A/B: one load of the data, then a run per controller from the same starting
+    /// model (same seed, so the same batches), each with its own config (with or without TCM).
+    static func startTogether(
+        _ runs: [(TrainingController, TrainingConfig)], dataset: Dataset, adapter: AdapterRows?, wake: Wakeup
+    ) {
+        let mailboxes = runs.map { ($0.0.ready, $0.0.failures) }
+        let configs = runs.map(\.1)
+        DispatchQueue.global(qos: .userInitiated).async {
+            do {
+                let (start, data) = try prepare(config: configs[0], dataset: dataset, adapter: adapter)
+                for ((ready, _), config) in zip(mailboxes, configs) {
+                    // The shapes `prepare` chose, the loss and TCM of this run, the same starting weights.
+                    var own = config
+                    own.widths = start.config.widths
+                    own.classesPerBatch = start.config.classesPerBatch
+                    var state = TrainingState(config: own)
+                    state.model = start.model
+                    ready.put(BackgroundTraining(state, data: data, wake: wake))
+                }
+            } catch {
+                for (_, failures) in mailboxes { failures.put("\(error)") }
+            }
+        }
+    }
+
+    /// The data and the starting model: the bundled MNIST and checkpoint, or an adapter MLP on
+    /// `adapter`'s rows of `dataset`.
+    static func prepare(
+        config baseConfig: TrainingConfig, dataset: Dataset, adapter: AdapterRows?
+    ) throws -> (TrainingState, TrainingData) {
+        var config = baseConfig
+        if let adapter {
+            config.widths = [dataset.dimension, 256, 128]
+            config.classesPerBatch = min(8, dataset.labels.classCount)
+            let data = TrainingData(
+                trainInputs: dataset.embeddings.gatherRows(adapter.train),
+                trainLabels: adapter.trainLabels.classOf,
+                evalInputs: adapter.evalInputs, evalLabels: adapter.evalLabels)
+            return (TrainingState(config: config), data)
+        }
+        let data = try TrainingData.bundledMNIST()
+        // Fine-tune the bundled checkpoint with the chosen loss (a fresh optimiser).
+        let checkpoint = try Checkpoint.read(try SampleData.path("baseline/checkpoint.tcms"))
+        config.widths = checkpoint.config.widths
+        var start = TrainingState(config: config)
+        start.model = checkpoint.model
+        return (start, data)
     }
 
     /// An evaluation the app should re-analyse: the evaluated rows' new embeddings at `step`.
@@ -69,28 +99,30 @@ final class TrainingController {
 
     /// Mirrors the run into the Fine-tuning pane; true if the screen changed. A new evaluation
     /// (after step 0) is returned when `canAnalyse` (the app is not frozen, no analysis running).
-    func update(_ state: inout DashboardState, canAnalyse: Bool) -> (changed: Bool, evaluation: Evaluation?) {
+    func update(
+        _ training: inout TrainingStatus, canAnalyse: Bool, analysisBusy: Bool
+    ) -> (changed: Bool, evaluation: Evaluation?) {
         var changed = false, evaluation: Evaluation?
         if let job = ready.take() {
             self.job = job
-            state.training.message = ""
+            training.message = ""
             changed = true
         }
         if let failure = failures.take() {
-            state.training.running = false
-            state.training.message = "could not start: \(failure)"
+            training.running = false
+            training.message = "could not start: \(failure)"
             changed = true
         }
         guard let job else { return (changed, nil) }
-        if let s = job.snapshot, s.step != state.training.step {
-            state.training.step = s.step
-            state.training.totalSteps = s.totalSteps
-            state.training.paused = job.control.isPaused
+        if let s = job.snapshot, s.step != training.step {
+            training.step = s.step
+            training.totalSteps = s.totalSteps
+            training.paused = job.control.isPaused
             if s.baseLoss.isFinite {
-                state.training.loss = s.baseLoss
-                state.training.tcmLoss = s.tcmLoss
-                state.training.samplesPerSecond = s.samplesPerSecond
-                state.training.lossHistory.append(s.baseLoss)
+                training.loss = s.baseLoss
+                training.tcmLoss = s.tcmLoss
+                training.samplesPerSecond = s.samplesPerSecond
+                training.lossHistory.append(s.baseLoss)
             }
             changed = true
         }
@@ -100,30 +132,44 @@ final class TrainingController {
             let embeddings = e.evalEmbeddings, canAnalyse
         {
             lastEvaluatedStep = result.step
-            state.training.opisHistory.append(result.opis)
+            training.opisHistory.append(result.opis)
             evaluation = Evaluation(embeddings: embeddings, step: result.step)
             changed = true
         }
+        // A run that ended while its last evaluation waited for a busy analysis stays until the
+        // evaluation is taken: otherwise the final curves (of an A/B run, say) would be lost.
+        let evaluationWaiting =
+            job.evaluation?.evaluation.map { $0.step > 0 && $0.step != lastEvaluatedStep } ?? false
+        var ended = true
+        if case .running = job.outcome { ended = false }
+        if ended && evaluationWaiting && analysisBusy { return (changed, evaluation) }
         switch job.outcome {
         case .running: break
         case .finished(let end), .cancelled(let end):
             finalState = end
-            state.training.running = false
+            training.running = false
             if case .cancelled = job.outcome {
-                state.training.message = "cancelled"
+                training.message = "cancelled"
             } else {
-                state.training.message = "done"
+                training.message = "done"
             }
-            state.training.step = end.step
+            training.step = end.step
             self.job = nil
             changed = true
         case .failed(let message):
-            state.training.running = false
-            state.training.message = message
+            training.running = false
+            training.message = message
             self.job = nil
             changed = true
         }
         return (changed, evaluation)
+    }
+
+    /// p in an A/B: pauses or resumes this run as `pause` says.
+    func setPaused(_ pause: Bool, _ training: inout TrainingStatus) {
+        guard let job else { return }
+        if pause { job.control.pause() } else { job.control.resume() }
+        training.paused = job.control.isPaused
     }
 
     /// p: pauses or resumes the run.

@@ -17,7 +17,8 @@ struct Dash: ParsableCommand {
             opens on your embeddings and fine-tunes an adapter on them. With --counts it opens on the \
             count files of a sharded analysis (analyze --shard, merge --counts-out) without analysing: \
             curves, range, metrics and the class table; give EMB and LABELS too (the files the counts \
-            were made from) for the projection and fine-tuning. Press ? inside for the keys.
+            were made from) for the projection and fine-tuning. A fine-tunes twice from the same start, \
+            without and with TCM, side by side. Press ? inside for the keys.
             """
     )
 
@@ -28,11 +29,11 @@ struct Dash: ParsableCommand {
             valueName: "file"))
     var counts: [String] = []
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
-    @Option(help: "Base loss for fine-tuning (t); l in the Fine-tuning pane picks another.")
+    @Option(help: "Base loss for fine-tuning (t, and A for A/B); n picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
     @Option(
         help:
-            "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); l offers both."
+            "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); n offers both."
     )
     var distance: PairDistance = .cosine
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3

@@ -67,10 +67,11 @@ public final class NcursesTerminal: TerminalBackend {
         nonl()
         keypad(tcm_stdscr(), true)
         curs_set(0)
-        // Left clicks only: other buttons and wheel events keep the terminal's own behaviour
-        // elsewhere. No press-to-click delay, so a click answers at once.
-        mousemask(tcm_button1_events(), nil)
+        // The left button (press, drag, release) and the wheel; the right and middle buttons keep
+        // the terminal's own behaviour. No press-to-click delay, so a click answers at once.
+        mousemask(tcm_mouse_events(), nil)
         mouseinterval(0)
+        tcm_drag_reporting(1)
         guard has_colors() else { return 0 }
         start_color()
         use_default_colors()
@@ -82,6 +83,7 @@ public final class NcursesTerminal: TerminalBackend {
     /// Restores the terminal (idempotent).
     public func close() {
         guard let screen else { return }
+        tcm_drag_reporting(0)
         endwin()
         delscreen(screen)
         tcm_guard_remove()
@@ -135,7 +137,15 @@ public final class NcursesTerminal: TerminalBackend {
             case tcm_key_resize(): return .resize
             case tcm_key_mouse():
                 var x: Int32 = 0, y: Int32 = 0
-                return tcm_left_click(&x, &y) == 1 ? .click(x: Int(x), y: Int(y)) : nil
+                let kind = tcm_mouse_event(&x, &y)
+                let (cx, cy) = (Int(x), Int(y))
+                switch kind {
+                case 1: return .click(x: cx, y: cy)
+                case 2: return .drag(x: cx, y: cy)
+                case 3: return .release(x: cx, y: cy)
+                case 4, 5: return .wheel(x: cx, y: cy, up: kind == 4)
+                default: return nil
+                }
             case tcm_key_left(): return .key(.left)
             case tcm_key_right(): return .key(.right)
             case tcm_key_up(): return .key(.up)

@@ -205,21 +205,28 @@ func sampleState() -> DashboardState {
         #expect(s.focus == .projection && s.threshold == before)
     }
 
-    @Test func lCyclesTheLossOnlyInTheFineTuningPane() {
+    @Test func nCyclesTheLossInEveryPaneAndLAlwaysMovesTheThreshold() {
         var s = sampleState()
         s.lossChoices = ["contrastive", "circle", "triplet"]
+        s.focus = .training
         let t = s.threshold
         _ = s.handle(.character("l"))
-        #expect(s.lossName == "contrastive" && s.threshold > t, "elsewhere l moves the threshold (vim)")
-        s.focus = .training
-        _ = s.handle(.character("l"))
+        #expect(s.lossName == "contrastive" && s.threshold > t, "l moves the threshold in every pane (vim)")
+        _ = s.handle(.character("n"))
         #expect(s.lossName == "circle")
-        _ = s.handle(.character("l"))
-        _ = s.handle(.character("l"))
+        s.focus = .table
+        _ = s.handle(.character("n"))
+        _ = s.handle(.character("n"))
         #expect(s.lossName == "contrastive", "wraps around")
-        var b = CellBuffer(width: 120, height: 40)
-        Dashboard.render(s, into: &b)
-        #expect(b.line(39).contains("l loss"), "the footer shows the key for the focused pane")
+        for pane in Pane.allCases {
+            s.focus = pane
+            s.status = "threshold set by mouse"
+            var b = CellBuffer(width: 120, height: 40)
+            Dashboard.render(s, into: &b)
+            #expect(b.line(39).contains("A A/B"), "the footer in \(pane)")
+            #expect(b.line(39).contains("n loss") == (pane == .training))
+            #expect(b.line(39).hasSuffix("threshold set by mouse "), "the status has room in \(pane)")
+        }
     }
 }
 

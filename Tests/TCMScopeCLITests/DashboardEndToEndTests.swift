@@ -349,4 +349,50 @@ import TCMScopeSupport
         #expect(run.stderr.hasPrefix("tcmscope: error: terminal: stdin/stdout: not a terminal"))
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
+
+    /// The A/B screen in a real terminal on the bundled sample: a drag of the range's low end on
+    /// the range bar, then `A` runs both fine-tunings, and the Metrics pane shows both runs' OPIS
+    /// and B − A in the split view (200 columns).
+    @Test func abShowsBothRunsOPISAndAMouseDragMovesTheRange() throws {
+        let exitFile = try startDashboard(width: 200, height: 60, arguments: ["--eval-every", "10", "--epochs", "1"])
+        defer { stopServer() }
+        var text = try waitFor("the first frame") { $0.contains("Utility vs threshold") && $0.contains("Projection") }
+
+        // Drag the range's low end ("[" on the range bar) five columns left (SGR reports, 1-based:
+        // press, motion with the button held, release).
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(Array.init)
+        let barRow = try #require(lines.firstIndex { $0.contains("━") && $0.contains("[") && $0.contains("·") })
+        let column = try #require(lines[barRow].firstIndex(of: "["))
+        let low = try #require(number(after: "│lo ", in: text))
+        let (x, y) = (column + 1, barRow + 1)
+        // One report at a time, as a terminal sends them while the hand moves.
+        try tmux(["send-keys", "-t", "main", "-l", "\u{1b}[<0;\(x);\(y)M"])
+        try waitFor("the low end to be picked up") { $0.contains("dragging the range's low end") }
+        try tmux(["send-keys", "-t", "main", "-l", "\u{1b}[<32;\(x - 5);\(y)M"])
+        try waitFor("the drag") { $0.contains("range low end set by mouse") }
+        try tmux(["send-keys", "-t", "main", "-l", "\u{1b}[<0;\(x - 5);\(y)m"])
+        text = try waitFor("the low end to follow the drag") {
+            (number(after: "│lo ", in: $0) ?? low) < low && $0.contains("range low end set by mouse")
+        }
+
+        try tmux(["send-keys", "-t", "main", "A"])
+        text = try waitFor("both runs' OPIS", seconds: 300) { screen in
+            screen.firstMatch(of: /│OPIS\s+(\d[0-9.e+-]*)\s+(\d[0-9.e+-]*)\s+([+-]\d[0-9.e+-]*)/) != nil
+        }
+        let match = try #require(text.firstMatch(of: /│OPIS\s+(\d[0-9.e+-]*)\s+(\d[0-9.e+-]*)\s+([+-]\d[0-9.e+-]*)/))
+        let a = try #require(Double(match.1)), b = try #require(Double(match.2))
+        let change = try #require(Double(match.3))
+        #expect(a > 0 && b > 0)
+        // B − A as shown, to the 4 significant digits it is printed with.
+        #expect(abs(change - (b - a)) <= 1e-3 * max(abs(b - a), 1e-12) + 1e-7, "\(a) \(b) \(change)")
+        #expect(text.contains("[A contrastive]") || text.contains("[B contrastive + TCM]"))
+        #expect(text.contains("A/B: contrastive vs + TCM"))
+        // a flips the curves to the other run.
+        let shownB = text.contains("[B contrastive + TCM] ─")
+        try tmux(["send-keys", "-t", "main", "a"])
+        try waitFor("the flip") { $0.contains("curves: \(shownB ? "A contrastive" : "B contrastive + TCM")") }
+        try tmux(["send-keys", "-t", "main", "c"])
+        try tmux(["send-keys", "-t", "main", "q"])
+        #expect(try exitStatus(exitFile) == "0")
+    }
 }

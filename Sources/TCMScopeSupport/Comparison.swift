@@ -4,52 +4,58 @@ import TCMMetrics
 
 /// Two models' reports side by side: what `compare` prints and writes. Changes are B − A, so a
 /// positive change in OPIS, an OPIS term or an FRR means B is worse.
-struct ComparisonDocument: Codable, Equatable {
-    struct Side: Codable, Equatable {
-        let source: String
-        let opis: Double
-        let epsilonOPIS: Double
-        let recallAt1: Double?
-        let mapAtR: Double?
+public struct ComparisonDocument: Codable, Equatable {
+    public struct Side: Codable, Equatable {
+        public let source: String
+        public let opis: Double
+        public let epsilonOPIS: Double
+        public let recallAt1: Double?
+        public let mapAtR: Double?
         /// The threshold at which this model's global FAR reaches the common FAR.
-        let thresholdAtFAR: Double?
+        public let thresholdAtFAR: Double?
     }
-    struct Change: Codable, Equatable {
-        let opis: Double
-        let epsilonOPIS: Double
-        let recallAt1: Double?
-        let mapAtR: Double?
+    public struct Change: Codable, Equatable {
+        public let opis: Double
+        public let epsilonOPIS: Double
+        public let recallAt1: Double?
+        public let mapAtR: Double?
     }
-    struct ClassRow: Codable, Equatable {
-        let name: String
-        let opisTermA: Double?
-        let opisTermB: Double?
-        let opisTermChange: Double?
-        let frrA: Double?
-        let frrB: Double?
-        let frrChange: Double?
+    public struct ClassRow: Codable, Equatable {
+        public let name: String
+        public let opisTermA: Double?
+        public let opisTermB: Double?
+        public let opisTermChange: Double?
+        public let frrA: Double?
+        public let frrB: Double?
+        public let frrChange: Double?
     }
 
-    let a: Side
-    let b: Side
-    let change: Change
+    public let a: Side
+    public let b: Side
+    public let change: Change
     /// The global FAR at which each model's per-class FRR is taken.
-    let commonFAR: Double
-    let settings: String
+    public let commonFAR: Double
+    public let settings: String
     /// Classes in both, the largest rise of the OPIS term first (then of FRR).
-    let classes: [ClassRow]
-    let onlyInA: [String]
-    let onlyInB: [String]
+    public let classes: [ClassRow]
+    public let onlyInA: [String]
+    public let onlyInB: [String]
 
     /// One model as `compare` sees it: its report, retrieval, and per-class FRR at the common FAR.
-    struct Model {
-        let source: String
-        let report: ThresholdReport
-        let retrieval: RetrievalReport?
-        let frrAtFAR: ClassFRRAtFAR?
+    public struct Model {
+        public let source: String
+        public let report: ThresholdReport
+        public let retrieval: RetrievalReport?
+        public let frrAtFAR: ClassFRRAtFAR?
+        public init(source: String, report: ThresholdReport, retrieval: RetrievalReport?, frrAtFAR: ClassFRRAtFAR?) {
+            self.source = source
+            self.report = report
+            self.retrieval = retrieval
+            self.frrAtFAR = frrAtFAR
+        }
     }
 
-    init(a: Model, b: Model, commonFAR: Double) {
+    public init(a: Model, b: Model, commonFAR: Double) {
         func side(_ m: Model) -> Side {
             Side(source: m.source, opis: m.report.opis, epsilonOPIS: m.report.epsilonOPIS,
                  recallAt1: m.retrieval?.recallAtK.first { $0.k == 1 }?.recall, mapAtR: m.retrieval?.mapAtR,
@@ -89,7 +95,7 @@ struct ComparisonDocument: Codable, Equatable {
     }
 
     /// The settings two JSON reports must share to be compared, as (name, A's value, B's value) for each that differs.
-    static func settingDifferences(_ a: ReportSettings, _ b: ReportSettings) -> [String] {
+    public static func settingDifferences(_ a: ReportSettings, _ b: ReportSettings) -> [String] {
         let pairs: [(String, String, String)] = [
             ("range", a.rangeSpec, b.rangeSpec), ("points", "\(a.points)", "\(b.points)"),
             ("utility", a.utility, b.utility), ("beta", "\(a.beta)", "\(b.beta)"), ("epsilon", "\(a.epsilon)", "\(b.epsilon)"),
@@ -98,9 +104,9 @@ struct ComparisonDocument: Codable, Equatable {
         return pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) vs \($0.2)" }
     }
 
-    func json() -> String { prettyJSON(self) }
+    public func json() -> String { prettyJSON(self) }
 
-    func csv() -> String {
+    public func csv() -> String {
         var out = "class,opis_term_a,opis_term_b,opis_term_change,frr_a,frr_b,frr_change\n"
         func field(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
         for r in classes {
@@ -109,7 +115,7 @@ struct ComparisonDocument: Codable, Equatable {
         return out
     }
 
-    func text(rows limit: Int = 20) -> String {
+    public func text(rows limit: Int = 20) -> String {
         var out = ""
         // Columns of 12; trailing blanks trimmed.
         func line(_ text: String = "") {

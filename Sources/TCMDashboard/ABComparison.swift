@@ -1,0 +1,121 @@
+import TCMMetrics
+
+/// The two runs of an A/B fine-tuning (key `A`): the same start, seed and batches, the base loss
+/// alone (A) and the base loss + TCM (B).
+public enum ABSide: Int, CaseIterable, Sendable {
+    case base, tcm
+
+    public var other: ABSide { self == .base ? .tcm : .base }
+    /// "A" or "B", as the panes and the saved comparison name them.
+    public var letter: String { self == .base ? "A" : "B" }
+}
+
+/// One run of an A/B: its training status and its newest curves (none before its first evaluation).
+public struct ABRun: Sendable {
+    public var training = TrainingStatus()
+    public var analyzer: ThresholdAnalyzer?
+    public var report: ThresholdReport?
+    public var retrieval: RetrievalReport?
+    public var meanCurve: [Double] = []
+    /// The training step the curves come from.
+    public var curvesStep = 0
+    public init() {}
+
+    public var recallAt1: Double? { retrieval?.recallAtK.first { $0.k == 1 }?.recall }
+}
+
+/// Both runs and which one the curves pane shows (the other is its ghost).
+public struct ABComparison: Sendable {
+    public var runs = [ABRun(), ABRun()]
+    public var shown: ABSide = .tcm
+    /// The base loss of both runs.
+    public var lossName: String
+    public init(lossName: String) { self.lossName = lossName }
+
+    public subscript(side: ABSide) -> ABRun {
+        get { runs[side.rawValue] }
+        set { runs[side.rawValue] = newValue }
+    }
+
+    public func name(_ side: ABSide) -> String { "\(side.letter) \(lossName)\(side == .tcm ? " + TCM" : "")" }
+    public var running: Bool { runs.contains { $0.training.running } }
+    /// B − A of a value both runs have.
+    public func difference(_ value: (ABRun) -> Double?) -> Double? {
+        guard let a = value(self[.base]), let b = value(self[.tcm]) else { return nil }
+        return b - a
+    }
+}
+
+extension DashboardState {
+    /// `A`: both runs start from the curves on screen.
+    public mutating func beginAB(lossName: String) {
+        var ab = ABComparison(lossName: lossName)
+        for side in ABSide.allCases {
+            ab[side].training.running = true
+            ab[side].training.message = "starting…"
+        }
+        self.ab = ab
+        status = "A/B: \(lossName) without and with TCM (a flips the curves)"
+    }
+
+    /// New curves of one run. The shown run's become the screen's analysis; the other's are the ghost.
+    public mutating func installAB(
+        _ side: ABSide, counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]?, step: Int
+    ) {
+        guard ab != nil else { return }
+        let analyzer = ThresholdAnalyzer(counts: counts)
+        ab![side].analyzer = analyzer
+        ab![side].retrieval = retrieval
+        ab![side].meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
+        ab![side].curvesStep = step
+        ab![side].report = analyzer.report(options)
+        if side == ab!.shown { replace(counts: counts, retrieval: retrieval, meanCurve: ab![side].meanCurve) }
+    }
+
+    /// `a`: the curves pane shows the other run; the one it showed becomes the ghost.
+    public mutating func flipAB() {
+        guard var ab else {
+            status = "no A/B run: press A"
+            return
+        }
+        ab.shown = ab.shown.other
+        self.ab = ab
+        let run = ab[ab.shown]
+        if let analyzer = run.analyzer {
+            replace(counts: analyzer.counts, retrieval: run.retrieval, meanCurve: run.meanCurve)
+        }
+        status = "curves: \(ab.name(ab.shown)); ghost: \(ab.name(ab.shown.other))"
+    }
+
+    /// The ghost curves: in an A/B, the run not shown (once it has curves); otherwise the curves
+    /// before fine-tuning when `g` turned them on.
+    public var ghost: ThresholdAnalyzer? {
+        if let ab, let other = ab[ab.shown.other].analyzer { return other }
+        return showBaseline || ab != nil ? baseline : nil
+    }
+
+    /// The screen as it would be with `side`'s curves shown (the split view's second pane).
+    public func showing(_ side: ABSide) -> DashboardState {
+        guard var ab, let analyzer = ab[side].analyzer, let report = ab[side].report else { return self }
+        var view = self
+        ab.shown = side
+        view.ab = ab
+        view.setAnalysis(analyzer, report: report, meanCurve: ab[side].meanCurve, retrieval: ab[side].retrieval)
+        return view
+    }
+
+    /// Brings both runs' reports to the current range and threshold (after `recompute`).
+    mutating func recomputeAB(rangeChanged: Bool) {
+        guard var ab else { return }
+        for side in ABSide.allCases {
+            guard let analyzer = ab[side].analyzer, let old = ab[side].report, analyzer.counts.bins == bins else {
+                continue
+            }
+            // Many classes: the range's report waits for the next evaluation, the operating point moves now.
+            ab[side].report =
+                rangeChanged && analyzer.counts.classCount < Self.backgroundReportClasses
+                ? analyzer.report(options) : analyzer.report(old, movedTo: cursor, spec: options.utility)
+        }
+        self.ab = ab
+    }
+}
