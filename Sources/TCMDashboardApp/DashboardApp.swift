@@ -208,16 +208,7 @@ public final class DashboardApp: LoopScreen {
 
     /// t: starts fine-tuning with the loss and TCM switch chosen in the pane.
     public func startTraining() {
-        guard !isTraining else {
-            state.status = "fine-tuning already running (p pause, c cancel)"
-            return
-        }
-        guard let dataset else {
-            state.status = "fine-tuning \(Self.needsEmbeddings)"
-            return
-        }
-        let config = trainingConfig(tcm: state.useTCM)
-        guard let adapter = adapterRows(of: dataset, seed: config.seed) else { return }
+        guard let (dataset, config, adapter) = prepareRun("fine-tuning", tcm: state.useTCM) else { return }
         state.training = TrainingStatus()
         state.training.running = true
         state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
@@ -227,18 +218,26 @@ public final class DashboardApp: LoopScreen {
 
     /// A: the same fine-tuning twice from one start, the chosen base loss alone and with TCM.
     public func startAB() {
-        guard !isTraining else {
-            state.status = "fine-tuning already running (p pause, c cancel)"
-            return
-        }
-        guard let dataset else {
-            state.status = "A/B fine-tuning \(Self.needsEmbeddings)"
-            return
-        }
-        let config = trainingConfig(tcm: true)
-        guard let adapter = adapterRows(of: dataset, seed: config.seed) else { return }
+        guard let (dataset, config, adapter) = prepareRun("A/B fine-tuning", tcm: true) else { return }
         state.beginAB(lossName: state.lossName)
         abRuns.start(config: config, dataset: dataset, adapter: adapter.rows)
+    }
+
+    /// What `t` and `A` both check and prepare: no run going, the rows at hand (a count file alone
+    /// has none), the config and the rows the run trains on. nil, with the reason in the status
+    /// line, when a run cannot start; `what` names the run in that reason.
+    func prepareRun(_ what: String, tcm: Bool) -> (Dataset, TrainingConfig, TrainingRows)? {
+        guard !isTraining else {
+            state.status = "fine-tuning already running (p pause, c cancel)"
+            return nil
+        }
+        guard let dataset else {
+            state.status = "\(what) \(Self.needsEmbeddings)"
+            return nil
+        }
+        let config = trainingConfig(tcm: tcm)
+        guard let rows = adapterRows(of: dataset, seed: config.seed) else { return nil }
+        return (dataset, config, rows)
     }
 
     /// True while a run (single or A/B) is loading or running.
