@@ -159,4 +159,40 @@ import TCMData
         write(NpyWriter.bytes(floats: [Float](repeating: 0.5, count: 30 * 6), shape: [30, 6]), dir + "/short.npy")
         #expect(try tcmscope(["compare", a, dir + "/short.npy", l]).status == 2)
     }
+
+    /// Without LABELS each file brings its own labels (a CSV column here, as an .npz would): the
+    /// comparison equals the one with a shared labels file, and files naming other classes are
+    /// refused in one line, exit 2.
+    @Test func labelsFromEachFileMustNameTheSameClasses() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (a, b, l) = Self.twoModels(dir)
+        let names = try String(contentsOfFile: l, encoding: .utf8).split(separator: "\n").map(String.init)
+        func csv(_ npy: String, _ out: String, rename: (String) -> String) throws {
+            let (m, _) = try EmbeddingLoader.load(npy)
+            var text = (0 ..< m.cols).map { "x\($0)" }.joined(separator: ",") + ",label\n"
+            for r in 0 ..< m.rows {
+                text += (0 ..< m.cols).map { "\(m.values[r * m.cols + $0])" }.joined(separator: ",")
+                text += "," + rename(names[r]) + "\n"
+            }
+            write(Array(text.utf8), out)
+        }
+        try csv(a, dir + "/a.csv") { $0 }
+        try csv(b, dir + "/b.csv") { $0 }
+        try csv(b, dir + "/other.csv") { "d" + $0.dropFirst() }
+
+        let shared = try Self.object(try tcmscope(["compare", a, b, l, "--json"]).stdout)
+        let own = try tcmscope(["compare", dir + "/a.csv", dir + "/b.csv", "--label-column", "label", "--json"])
+        #expect(own.status == 0, "\(own.stderr)")
+        let ownChange = try #require((try Self.object(own.stdout)["change"] as? [String: Any])?["opis"] as? Double)
+        let sharedChange = try #require((shared["change"] as? [String: Any])?["opis"] as? Double)
+        #expect(abs(ownChange - sharedChange) <= 1e-12 * max(1, abs(sharedChange)))
+
+        let other = try tcmscope(["compare", dir + "/a.csv", dir + "/other.csv", "--label-column", "label"])
+        #expect(
+            other.status == 2
+                && other.stderr
+                    == "tcmscope: error: \(dir)/other.csv: has other classes than \(dir)/a.csv: compare needs the same rows and labels\n",
+            "\(other.stderr)")
+    }
 }
