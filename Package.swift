@@ -92,7 +92,7 @@ let package = Package(
         // The subcommands; a library so tests can drive them without a subprocess.
         .target(name: "TCMScopeCLI", dependencies: [
             "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
-            "TCMScopeSupport", "TCMDashboardApp", "TCMBench", "TCMFigures",
+            "TCMScopeSupport", "TCMDashboardApp", "TCMBench", "TCMFigures", "TCMText",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),

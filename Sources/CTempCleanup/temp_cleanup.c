@@ -11,6 +11,25 @@
 enum { slot_count = 64, path_capacity = 4096 };
 static char paths[slot_count][path_capacity];
 static volatile sig_atomic_t used[slot_count];
+// While a transaction renames its files over their targets, a signal is only recorded: the
+// committing thread finishes or rolls back the whole sequence, then exits with it. (Undoing
+// renames from the handler would race with that thread, which keeps running on another core.)
+static volatile sig_atomic_t committing;
+static volatile sig_atomic_t pending_signal;
+
+void tcm_commit_begin(void) {
+    __atomic_store_n(&pending_signal, 0, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&committing, 1, __ATOMIC_SEQ_CST);
+}
+
+int tcm_commit_pending(void) { return __atomic_load_n(&pending_signal, __ATOMIC_SEQ_CST); }
+
+int tcm_commit_end(void) {
+    __atomic_store_n(&committing, 0, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&pending_signal, __ATOMIC_SEQ_CST);
+}
+
+void tcm_exit_for_signal(int signal_number) { _exit(128 + signal_number); }
 
 int tcm_cleanup_register(const char *path) {
     size_t length = strlen(path);
@@ -30,6 +49,10 @@ void tcm_cleanup_forget(int slot) {
 }
 
 static void unlink_then_exit(int signal_number) {
+    if (__atomic_load_n(&committing, __ATOMIC_SEQ_CST)) {
+        if (!__atomic_load_n(&pending_signal, __ATOMIC_SEQ_CST)) __atomic_store_n(&pending_signal, signal_number, __ATOMIC_SEQ_CST);
+        return;
+    }
     for (int i = 0; i < slot_count; i++) {
         if (__atomic_load_n(&used[i], __ATOMIC_SEQ_CST)) unlink(paths[i]);
     }

@@ -100,6 +100,17 @@ extension ArrayContainer {
             let entry = entries[key]!
             let where_ = "\(file) [\(entry.name)]"
             guard entry.name.hasSuffix(".npy") else { throw DataError(where_, "the member is not a .npy array") }
+            // The member's own .npy header says how big it is; the zip directory's size is only a
+            // claim. They must agree before anything past the header is inflated, so a small
+            // array whose directory entry declares gigabytes (a decompression bomb with a valid
+            // CRC) costs one header's worth of inflation, not the declared size.
+            let head = try zip.prefix(of: entry, limit: NpyLayout.maxHeaderBytes + 12)
+            guard !head.isEmpty, let layout = try NpyLayout.parse(prefix: head, file: where_, complete: true) else {
+                throw DataError(where_, "truncated .npy header (the member is empty)")
+            }
+            guard layout.totalBytes == entry.size else {
+                throw DataError(where_, "its .npy header implies \(layout.totalBytes) bytes (shape \(layout.shape) of \(layout.descr)), the zip directory declares \(entry.size); refused before inflating")
+            }
             return (try zip.content(of: entry), where_)
         }
         return ArrayContainer(file: file, members: members, numeric: { key in

@@ -60,21 +60,84 @@ public final class OutputTransaction {
 
     public func stage(_ text: String, to target: String) throws { try stage(Array(text.utf8), to: target) }
 
-    /// Renames every staged file over its target.
+    /// Renames every staged file over its target, all or none.
+    ///
+    /// A target that exists is kept under a second name (a hard link, no copy) until every rename
+    /// has happened. A failed rename, or SIGINT/SIGTERM/SIGHUP arriving meanwhile (deferred, see
+    /// `tcm_commit_begin`), puts every target back as it was; the signal then ends the process
+    /// with 128 + its number, as before the commit. One commit runs at a time in a process.
     public func commit() throws {
         precondition(!finished, "committing a finished output transaction")
         finished = true
-        OutputTransaction.pauseForSignalTests()
-        for (i, entry) in staged.enumerated() {
-            guard rename(entry.temporary, entry.target) == 0 else {
-                let reason = String(cString: strerror(errno))
-                for rest in staged[i...] { discard(rest) }
-                staged = []
-                throw DataError(entry.target, "cannot write: \(reason)")
+        OutputTransaction.pauseForSignalTests("TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT")
+        try OutputTransaction.commitLock.withLock { _ in try commitStaged() }
+    }
+
+    private func commitStaged() throws {
+        var backups: [(path: String, slot: Int32)?] = []
+        for entry in staged {
+            do { backups.append(try OutputTransaction.keepEarlier(entry)) } catch {
+                for kept in backups.compactMap({ $0 }) { discard(kept.path, kept.slot) }
+                abandon()
+                throw error
             }
+        }
+        tcm_commit_begin()
+        var renamed = 0
+        var failure: DataError? = nil
+        for entry in staged where tcm_commit_pending() == 0 {
+            guard rename(entry.temporary, entry.target) == 0 else {
+                failure = DataError(entry.target, "cannot write: \(String(cString: strerror(errno))); no output was changed")
+                break
+            }
+            renamed += 1
+            if renamed < staged.count { OutputTransaction.pauseForSignalTests("TCMSCOPE_TEST_PAUSE_BETWEEN_RENAMES") }
+        }
+        let signal = tcm_commit_pending()
+        if failure != nil || signal != 0 {
+            // Undo in reverse: each renamed target gets its earlier file back, or goes if it had none.
+            for i in stride(from: renamed - 1, through: 0, by: -1) {
+                if let kept = backups[i] { rename(kept.path, staged[i].target) } else { unlink(staged[i].target) }
+            }
+            for (i, entry) in staged.enumerated() {
+                if i >= renamed { unlink(entry.temporary) }
+                if let kept = backups[i] { discard(kept.path, kept.slot) }
+                OutputTransaction.forget(entry.slot)
+            }
+            staged = []
+            let late = tcm_commit_end()
+            if signal != 0 || late != 0 { tcm_exit_for_signal(signal != 0 ? signal : late) }
+            throw failure!
+        }
+        for (i, entry) in staged.enumerated() {
             OutputTransaction.forget(entry.slot)
+            if let kept = backups[i] { discard(kept.path, kept.slot) }
         }
         staged = []
+        // A signal while the kept files were removed came after the commit: the outputs are all new.
+        let late = tcm_commit_end()
+        if late != 0 { tcm_exit_for_signal(late) }
+    }
+
+    /// The existing target, linked (or, where the file system has no hard links, copied) to
+    /// `TEMPORARY.old` and registered for removal on a signal; nil when there is no target yet.
+    private static func keepEarlier(_ entry: Staged) throws -> (path: String, slot: Int32)? {
+        var info = stat()
+        guard lstat(entry.target, &info) == 0 else { return nil }
+        let kept = entry.temporary + ".old"
+        unlink(kept)
+        if link(entry.target, kept) != 0 {
+            do { try FileManager.default.copyItem(atPath: entry.target, toPath: kept) } catch {
+                unlink(kept)
+                throw DataError(entry.target, "cannot write: the earlier file could not be kept while it is replaced (\(String(cString: strerror(errno))))")
+            }
+        }
+        return (kept, registry.withLock { _ in tcm_cleanup_register(kept) })
+    }
+
+    private func discard(_ path: String, _ slot: Int32) {
+        unlink(path)
+        OutputTransaction.forget(slot)
     }
 
     /// Removes every staged file; the targets stay as they were.
@@ -91,10 +154,11 @@ public final class OutputTransaction {
     /// What marks a temporary file of ours: `.NAME` + marker + PID.
     public static let marker = ".tcmscope-tmp-"
 
-    /// The tests of signal clean-up set TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT (seconds, at most 60) to
-    /// hold a run while its temporary files exist; unset, this does nothing.
-    private static func pauseForSignalTests() {
-        guard let text = ProcessInfo.processInfo.environment["TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT"],
+    /// The tests of signal clean-up set TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT or
+    /// TCMSCOPE_TEST_PAUSE_BETWEEN_RENAMES (seconds, at most 60) to hold a run while its temporary
+    /// files exist or halfway through its renames; unset, this does nothing.
+    private static func pauseForSignalTests(_ variable: String) {
+        guard let text = ProcessInfo.processInfo.environment[variable],
               let seconds = Double(text), seconds > 0, seconds <= 60 else { return }
         Thread.sleep(forTimeInterval: seconds)
     }
@@ -105,6 +169,7 @@ public final class OutputTransaction {
     }
 
     private static let registry = Mutex<Void>(())
+    private static let commitLock = Mutex<Void>(())
 
     private static func forget(_ slot: Int32) { registry.withLock { _ in tcm_cleanup_forget(slot) } }
 
@@ -167,7 +232,9 @@ public final class OutputTransaction {
     private static func removeAbandoned(in directory: String, prefix: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         for name in names where name.hasPrefix(prefix) {
-            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0, pid != getpid() else { continue }
+            var rest = name.dropFirst(prefix.count)
+            if rest.hasSuffix(".old") { rest = rest.dropLast(4) }  // an earlier file kept during a commit
+            guard let pid = pid_t(rest), pid > 0, pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
     }

@@ -38,6 +38,18 @@ public struct ClassLayout: Sendable {
         unitRows = RowNorms.normalized(embeddings.gatherRows(order))
     }
 
+    /// The class blocks of `sizes` without any rows (`unitRows` has no columns, `order` is empty):
+    /// what the shard split needs, which depends on class sizes only. For checking count files,
+    /// whose data set is not at hand.
+    init(planningSizes sizes: [Int], names: [String]) {
+        var start = [Int](repeating: 0, count: sizes.count + 1)
+        for c in 0 ..< sizes.count { start[c + 1] = start[c] + sizes[c] }
+        classStart = start
+        classNames = names
+        order = []
+        unitRows = Matrix(rows: start[sizes.count], cols: 0, values: [])
+    }
+
     /// Class of sorted row `i` (binary search over class starts).
     public func classOfRow(_ i: Int) -> Int {
         var lo = 0, hi = classCount

@@ -53,7 +53,9 @@ public struct CountFile: Sendable {
     public static let magic = Array("TCMCOUNT".utf8)
     public static let version: UInt16 = 1
     /// Limits a reader holds a file to (beyond "fits in the file"): as the analyze flags allow.
-    static let maxKs = 64, maxK = 10_000, maxShards = 65_536, maxSamples = Int(UInt32.max)
+    /// At most 2^31 − 1 samples: then every pair total, n(n − 1) < 2^62, and every sum of them fits
+    /// an Int, so nothing that combines counts can overflow (a class of 2^32 − 1 rows would not).
+    static let maxKs = 64, maxK = 10_000, maxShards = 65_536, maxSamples = Int(Int32.max)
 
     public let path: String
     public let header: CountFileHeader

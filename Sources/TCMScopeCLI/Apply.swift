@@ -67,6 +67,10 @@ enum AdapterApply {
             let rows = min(blockRows, input.rows - start)
             let block = Matrix(rows: rows, cols: input.cols, values: Array(input.values[start * input.cols ..< (start + rows) * input.cols]))
             let embedded = model.forward(block).embeddings.values
+            // A model can overflow on finite inputs; garbage rows are never written with exit 0.
+            if let bad = embedded.firstIndex(where: { !$0.isFinite }) {
+                throw DataError(checkpoint, "the model gives non-finite values for row \(start + bad / outWidth) of \(file) (0-based); nothing was written")
+            }
             bytes.withUnsafeMutableBytes { raw in
                 embedded.withUnsafeBytes { src in
                     // Float32 is little-endian on every platform Swift runs on here (x86-64, arm64).

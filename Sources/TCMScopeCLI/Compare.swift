@@ -115,11 +115,14 @@ struct Compare: ParsableCommand {
 
     func compareReports(_ a: String, _ b: String) throws -> ComparisonDocument {
         func load(_ path: String) throws -> AnalysisDocument {
-            do { return try JSONDecoder().decode(AnalysisDocument.self, from: Data(FileBytes.read(path))) } catch let error as DataError {
+            let document: AnalysisDocument
+            do { document = try JSONDecoder().decode(AnalysisDocument.self, from: Data(FileBytes.read(path))) } catch let error as DataError {
                 throw error
             } catch {
                 throw DataError(path, "is not an analyze --out JSON report")
             }
+            try document.validate(file: path)
+            return document
         }
         let first = try load(a), second = try load(b)
         let differences = ComparisonDocument.settingDifferences(first.report.settings, second.report.settings)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMMetrics
+import TCMText
 
 /// `analyze --shard K/N --counts-out part.tcmc`: one task of a sharded analysis.
 struct ShardOptions: ParsableArguments {
@@ -34,20 +35,33 @@ struct ShardOptions: ParsableArguments {
             }
             return try Self.make(k, n, source: "--shard \(shard)")
         }
-        func int(_ name: String) throws -> Int? {
+        // Values from the environment are bounded like flags before any arithmetic on them:
+        // Slurm's array indices and Kubernetes' completion index are below 2^31 (Slurm's
+        // MaxArraySize is at most 4,000,001), so nothing below can overflow.
+        func int(_ name: String, _ range: ClosedRange<Int>) throws -> Int? {
             guard let text = environment[name] else { return nil }
-            guard let v = Int(text) else { throw ValidationError("--shard auto: \(name)='\(text)' is not an integer") }
+            guard let v = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--shard auto: \(name)='\(escapingControlCharacters(String(text.prefix(40))))' is not an integer")
+            }
+            guard range.contains(v) else {
+                throw ValidationError("--shard auto: \(name) \(v) is out of range; allowed: [\(range.lowerBound), \(range.upperBound)]")
+            }
             return v
         }
-        if let id = try int("SLURM_ARRAY_TASK_ID") {
-            guard let count = try int("SLURM_ARRAY_TASK_COUNT") else { throw ValidationError("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not") }
+        let index = 0 ... Int(Int32.max)
+        if let id = try int("SLURM_ARRAY_TASK_ID", index) {
+            guard let count = try int("SLURM_ARRAY_TASK_COUNT", Bounds.shardCount.low ... Bounds.shardCount.high) else {
+                throw ValidationError("--shard auto: SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")
+            }
             // --array=1-8 or 0-14:2 number tasks from MIN in STEPs: K counts them from 0.
-            let low = try int("SLURM_ARRAY_TASK_MIN") ?? 0, step = max(1, try int("SLURM_ARRAY_TASK_STEP") ?? 1)
+            let low = try int("SLURM_ARRAY_TASK_MIN", index) ?? 0
+            let step = try int("SLURM_ARRAY_TASK_STEP", 1 ... Int(Int32.max)) ?? 1
+            guard id >= low else { throw ValidationError("--shard auto: SLURM_ARRAY_TASK_ID \(id) is below SLURM_ARRAY_TASK_MIN \(low)") }
             guard (id - low) % step == 0 else { throw ValidationError("--shard auto: SLURM_ARRAY_TASK_ID \(id) is not MIN \(low) + a multiple of STEP \(step)") }
             if let shardCount, shardCount != count { throw ValidationError("--shard-count \(shardCount) disagrees with SLURM_ARRAY_TASK_COUNT \(count)") }
             return try Self.make((id - low) / step, count, source: "SLURM_ARRAY_TASK_ID \(id) of SLURM_ARRAY_TASK_COUNT \(count)")
         }
-        if let index = try int("JOB_COMPLETION_INDEX") {
+        if let index = try int("JOB_COMPLETION_INDEX", index) {
             guard let shardCount else { throw ValidationError("--shard auto with JOB_COMPLETION_INDEX needs --shard-count N (the Job's completions)") }
             return try Self.make(index, shardCount, source: "JOB_COMPLETION_INDEX \(index) with --shard-count \(shardCount)")
         }

@@ -49,6 +49,9 @@ public enum Checkpoint {
         return bytes
     }
 
+    /// The largest weight or bias magnitude a checkpoint's model may hold.
+    public static let maxWeightMagnitude: Float = 1e6
+
     /// Reads and validates a checkpoint file (see `decode`).
     public static func read(_ path: String) throws -> TrainingState {
         try decode(FileBytes.read(path), file: path)
@@ -101,6 +104,14 @@ public enum Checkpoint {
         let tensors = layers.flatMap { [$0.weight.values, $0.bias] } + first + second
             + [state.proxies?.values ?? []] + (state.proxyOptimizer.map { $0.first + $0.second } ?? [])
         guard tensors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw fail("checkpoint holds NaN or infinite values") }
+        // Finite is not enough: weights of 3e38 overflow to infinity in the first product. Trained
+        // weights stay many orders of magnitude below this bound (the bundled baseline's: under 2).
+        for (l, layer) in layers.enumerated() {
+            let largest = (layer.weight.values + layer.bias).lazy.map(abs).max() ?? 0
+            guard largest <= maxWeightMagnitude else {
+                throw fail("checkpoint layer \(l + 1) holds a weight of magnitude \(largest), over \(maxWeightMagnitude): not a trained model (damaged or crafted)")
+            }
+        }
         // Adam's second moments are running means of squares: a negative one is corrupt.
         guard (second + (state.proxyOptimizer?.second ?? [])).allSatisfy({ $0.allSatisfy { $0 >= 0 } }) else {
             throw fail("checkpoint holds negative second moments (corrupt optimizer state)")
