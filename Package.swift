@@ -114,7 +114,8 @@ let package = Package(
             "TCMScopeSupport", "TCMTraining",
         ]),
         .testTarget(name: "TCMScopeCLITests", dependencies: [
-            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMDashboardApp", "TCMCells", "TCMData", "TCMKernels", "TCMMetrics", "tcmscope",
+            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMDashboardApp", "TCMCells", "TCMData", "TCMKernels", "TCMMetrics",
+            "TCMTraining", "tcmscope",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["HelpSnapshots"]),
     ],

@@ -124,6 +124,9 @@ public final class OutputTransaction {
     private static func keepEarlier(_ entry: Staged) throws -> (path: String, slot: Int32)? {
         var info = stat()
         guard lstat(entry.target, &info) == 0 else { return nil }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw DataError(entry.target, "exists and is \(kind(info.st_mode)), not a regular file; refusing to replace it")
+        }
         let kept = entry.temporary + ".old"
         unlink(kept)
         if link(entry.target, kept) != 0 {

@@ -92,21 +92,27 @@ struct ZipArchive {
         return start ..< start + entry.compressedSize
     }
 
-    /// The member's whole content, checked against its declared size and CRC-32.
-    func content(of entry: Entry) throws -> ArraySlice<UInt8> {
+    /// `dataRange`, once the declared size is one the member could have: within the input limit
+    /// and, for deflate (which cannot expand more than 1032:1), within what its compressed bytes
+    /// can produce. A size past that is a lie, refused before any allocation.
+    private func plausibleRange(_ entry: Entry) throws -> Range<Int> {
         guard entry.size <= FileBytes.maxBytes else {
             throw DataError(file, "member '\(entry.name)' declares \(entry.size) bytes, over the \(describeBytes(FileBytes.maxBytes)) input limit")
         }
         let range = try dataRange(entry)
+        guard entry.method == 0 || entry.size <= 1032 * entry.compressedSize + 1024 else {
+            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' declares \(entry.size) bytes from \(entry.compressedSize) compressed, more than deflate can produce")
+        }
+        return range
+    }
+
+    /// The member's whole content, checked against its declared size and CRC-32.
+    func content(of entry: Entry) throws -> ArraySlice<UInt8> {
+        let range = try plausibleRange(entry)
         let content: ArraySlice<UInt8>
         if entry.method == 0 {
             content = bytes[range]  // no copy: a slice of the file's bytes
         } else {
-            // Deflate cannot expand more than 1032:1; a size past that is a lie, refused before
-            // any allocation. Within it, the output still grows only as data arrives (below).
-            guard entry.size <= 1032 * entry.compressedSize + 1024 else {
-                throw DataError(file, "damaged .npz/zip: member '\(entry.name)' declares \(entry.size) bytes from \(entry.compressedSize) compressed, more than deflate can produce")
-            }
             var out = [UInt8]()
             let produced = try inflate(range, into: &out, entry: entry, limit: entry.size)
             guard produced == entry.size else {
@@ -134,7 +140,7 @@ struct ZipArchive {
     /// At most the first `limit` bytes of the member's content (to read an array's header without
     /// inflating its data); not CRC-checked.
     func prefix(of entry: Entry, limit: Int) throws -> [UInt8] {
-        let range = try dataRange(entry)
+        let range = try plausibleRange(entry)
         let wanted = min(limit, entry.size)
         if entry.method == 0 { return Array(bytes[range].prefix(wanted)) }
         var out = [UInt8]()

@@ -4,6 +4,9 @@ import Foundation
 /// `label`: control characters and characters XML 1.0 forbids become U+FFFD, the markup
 /// characters are escaped, and long names are cut, so no name can break the document or its layout.
 public enum SVGText {
+    /// Enough for any emoji sequence (a family with skin tones is 11 scalars) and accented letters.
+    static let maxScalarsPerCharacter = 16
+
     /// XML-escaped, sanitised text, at most `limit` characters (an ellipsis marks a cut).
     public static func label(_ text: String, limit: Int = 28) -> String {
         var scalars = String.UnicodeScalarView()
@@ -13,9 +16,18 @@ public enum SVGText {
                 || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069)  // bidi overrides could reorder the figure's text
             scalars.append(forbidden ? "\u{FFFD}" : s)
         }
-        var clean = String(scalars)
-        if clean.count > limit { clean = String(clean.prefix(limit - 1)) + "…" }
-        return escape(clean)
+        // Cut by characters, and each character to at most `maxScalarsPerCharacter` scalars: one
+        // grapheme can carry 20,000 combining marks and would otherwise pass a character limit whole.
+        let sanitized = String(scalars)
+        let total = sanitized.count
+        var clean = String.UnicodeScalarView()
+        var cut = total > limit
+        for character in sanitized.prefix(cut ? limit - 1 : limit) {
+            let parts = character.unicodeScalars
+            clean.append(contentsOf: parts.prefix(maxScalarsPerCharacter))
+            if parts.count > maxScalarsPerCharacter { cut = true }
+        }
+        return escape(String(clean) + (cut ? "…" : ""))
     }
 
     /// The five XML markup characters escaped.

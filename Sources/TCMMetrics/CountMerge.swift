@@ -228,11 +228,9 @@ struct ExpectedPartials {
         func refuse(_ what: String) -> DataError {
             DataError(path, "corrupt count file: query \(q) \(what) (each part must hold what its shards computed)")
         }
-        if files[f].header.shards.count == shardCount {
-            // A merged file (every shard): final outcomes.
-            guard case .outcome = partial else { throw refuse("has no final outcome in a file holding every shard") }
-            return
-        }
+        // A merged file (every shard) holds final outcomes; a whole pass written as one part
+        // holds what its split computes, checked below like any part.
+        if case .outcome = partial, files[f].header.shards.count == shardCount { return }
         switch assignment.layout {
         case .classRuns:
             let owned = held[f][ownerOfClass[c]]

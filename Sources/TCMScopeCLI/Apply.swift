@@ -66,10 +66,13 @@ enum AdapterApply {
         while start < input.rows {
             let rows = min(blockRows, input.rows - start)
             let block = Matrix(rows: rows, cols: input.cols, values: Array(input.values[start * input.cols ..< (start + rows) * input.cols]))
-            let embedded = model.forward(block).embeddings.values
-            // A model can overflow on finite inputs; garbage rows are never written with exit 0.
-            if let bad = embedded.firstIndex(where: { !$0.isFinite }) {
-                throw DataError(checkpoint, "the model gives non-finite values for row \(start + bad / outWidth) of \(file) (0-based); nothing was written")
+            let trace = model.forward(block)
+            let embedded = trace.embeddings.values
+            // A model can overflow on finite inputs: an infinite norm normalises a row to zeros,
+            // an infinite value to NaN. Garbage rows are never written with exit 0.
+            let badRow = trace.norms.firstIndex { !$0.isFinite } ?? embedded.firstIndex { !$0.isFinite }.map { $0 / outWidth }
+            if let badRow {
+                throw DataError(checkpoint, "the model gives non-finite values for row \(start + badRow) of \(file) (0-based); nothing was written")
             }
             bytes.withUnsafeMutableBytes { raw in
                 embedded.withUnsafeBytes { src in

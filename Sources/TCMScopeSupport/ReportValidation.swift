@@ -9,8 +9,9 @@ extension AnalysisDocument {
     /// Throws a `DataError(file, …)` for the first impossible value.
     public func validate(file: String) throws {
         func refuse(_ what: String) -> DataError { DataError(file, "impossible report: \(what) (damaged or edited; rerun analyze)") }
+        // Rates and utilities are in [0, 1]; averages of them may round a few ulps past either end.
         func rate(_ value: Double, _ name: String) throws {
-            guard value.isFinite && value >= 0 && value <= 1 else { throw refuse("\(name) \(value) is not in [0, 1]") }
+            guard value.isFinite && value >= -1e-9 && value <= 1 + 1e-9 else { throw refuse("\(name) \(value) is not in [0, 1]") }
         }
         let r = report, s = r.settings
         try rate(r.opis, "opis")

@@ -105,7 +105,7 @@ public enum Checkpoint {
             + [state.proxies?.values ?? []] + (state.proxyOptimizer.map { $0.first + $0.second } ?? [])
         guard tensors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw fail("checkpoint holds NaN or infinite values") }
         // Finite is not enough: weights of 3e38 overflow to infinity in the first product. Trained
-        // weights stay many orders of magnitude below this bound (the bundled baseline's: under 2).
+        // weights stay many orders of magnitude below this bound (the bundled baseline's: below 1).
         for (l, layer) in layers.enumerated() {
             let largest = (layer.weight.values + layer.bias).lazy.map(abs).max() ?? 0
             guard largest <= maxWeightMagnitude else {

@@ -153,4 +153,21 @@ func number(_ attributes: [String: String], _ key: String) throws -> Double {
         for i in 1 ..< sorted.count { #expect(sorted[i] - sorted[i - 1] >= 30 - 1e-9) }
         #expect(sorted.first! >= 90 && sorted.last! <= 310)
     }
+
+    /// Issue 18: one grapheme of 20,000 combining marks is one Character, so a character limit
+    /// alone would pass it whole; each character keeps at most 16 scalars and the cut is marked.
+    @Test func aGraphemeOfManyCombiningMarksIsCut() throws {
+        let zalgo = "a" + String(repeating: "\u{0301}", count: 20_000) + "bc"
+        let label = SVGText.label(zalgo)
+        #expect(label.unicodeScalars.count <= 28 * SVGText.maxScalarsPerCharacter + 1)
+        #expect(label.hasSuffix("…") && Array(label.unicodeScalars.prefix(2)) == ["a", "\u{0301}"])
+        #expect(label.unicodeScalars.filter { $0 == "\u{0301}" }.count == SVGText.maxScalarsPerCharacter - 1)
+        // In a whole figure: the document stays small and parses.
+        let svgText = CurvesFigure.svg(Self.handMade(names: [zalgo, "dog", "owl"]))
+        #expect(svgText.utf8.count < 200_000)
+        _ = try SVGElements.parse(svgText)
+        // Ordinary names are untouched; an emoji family (7 scalars) stays whole.
+        #expect(SVGText.label("👨‍👩‍👧‍👦 family") == "👨‍👩‍👧‍👦 family")
+        #expect(SVGText.label("Gänseblümchen") == "Gänseblümchen")
+    }
 }

@@ -19,6 +19,9 @@ public func fuzzCountFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         if let file = try? CountFile(bytes: input, path: "fuzz.tcmc"), let merged = try? MergedCounts.merge([file], threads: 1) {
             _ = merged.retrieval()
             _ = merged.counts.totalNegatives
+            // The report too: extreme totals (Fuzz/corpus/countfile/largest-allowed-totals.tcmc)
+            // must reach OPIS and the rates without an overflow.
+            _ = ThresholdAnalyzer(counts: merged.counts).report(OPISOptions())
         }
     }
     return 0
