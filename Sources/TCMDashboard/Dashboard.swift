@@ -47,6 +47,6 @@ public enum Dashboard {
         if let r = layout.metrics { Widgets.metrics(s, &buffer, r) }
         if let r = layout.panes[.table] { Widgets.table(s, &buffer, r) }
         if let r = layout.panes[.projection] { Widgets.projection(s, &buffer, r) }
-        if s.showHelp { Widgets.help(&buffer) }
+        if s.showHelp { Widgets.help(s, &buffer) }
     }
 }

@@ -74,6 +74,8 @@ public struct DashboardState: Sendable {
     public var frozen = false
     public var expanded = false
     public var showHelp = false
+    /// Where `s` saves (`dash --out`), named in the help overlay.
+    public var saveDirectory = "tcmscope-saved"
     public var projection: [Float] = []
     public var projectionLabels: [Int32] = []
     public var projectionStatus = ""
@@ -81,7 +83,7 @@ public struct DashboardState: Sendable {
     public var lossName = "contrastive"
     /// What `t` will train on, shown in the idle fine-tuning pane.
     public var trainingDescription = ""
-    /// The base losses `l` cycles through (in the fine-tuning pane), as the app names them.
+    /// The base losses `n` cycles through (in the fine-tuning pane), as the app names them.
     public var lossChoices: [String] = []
     public var training = TrainingStatus()
     /// What a mouse drag in progress moves, and the threshold window it started on (kept until
@@ -240,56 +242,62 @@ public struct DashboardState: Sendable {
     /// One step of the threshold cursor: a hundredth of the visible window (at least one bin).
     var cursorStep: Int { max(1, Int((view.high - view.low) / 100 / bins.width)) }
 
-    /// Handles a key; returns what the app must do, if anything.
+    /// Handles a key through `KeyTable`; returns what the app must do, if anything.
     public mutating func handle(_ key: Key) -> DashboardAction? {
+        let command = KeyTable.command(for: key)
         if showHelp {
-            if key == .character("?") || key == .escape || key == .character("q") { showHelp = false }
+            if command == .toggleHelp || command == .closeHelp || command == .quit { showHelp = false }
             return nil
         }
-        switch key {
-        case .character("q"): return .quit
-        case .character("?"): showHelp = true
-        case .tab: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
-        case .backTab: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
-        case .left, .character("h"): moveCursor(-cursorStep)
-        case .character("n"): chooseNextLoss()
-        case .right, .character("l"): moveCursor(cursorStep)
-        case .character("H"): moveCursor(-10 * cursorStep)
-        case .character("L"): moveCursor(10 * cursorStep)
-        case .up, .character("k"): focusedRow = max(0, focusedRow - 1)
-        case .down, .character("j"): focusedRow = min(max(0, report.classes.count - 1), focusedRow + 1)
-        case .character("["): moveRange(low: -1)
-        case .character("]"): moveRange(low: 1)
-        case .character("{"): moveRange(high: -1)
-        case .character("}"): moveRange(high: 1)
-        case .character("r"):
+        return command.flatMap { perform($0) }
+    }
+
+    /// Does what a key of the table asks.
+    public mutating func perform(_ command: DashboardCommand) -> DashboardAction? {
+        switch command {
+        case .quit: return .quit
+        case .toggleHelp: showHelp = true
+        case .closeHelp: break
+        case .nextPane: focus = Pane(rawValue: (focus.rawValue + 1) % Pane.allCases.count)!
+        case .previousPane: focus = Pane(rawValue: (focus.rawValue + Pane.allCases.count - 1) % Pane.allCases.count)!
+        case .thresholdDown: moveCursor(-cursorStep)
+        case .thresholdUp: moveCursor(cursorStep)
+        case .thresholdDownFast: moveCursor(-10 * cursorStep)
+        case .thresholdUpFast: moveCursor(10 * cursorStep)
+        case .classUp: focusedRow = max(0, focusedRow - 1)
+        case .classDown: focusedRow = min(max(0, report.classes.count - 1), focusedRow + 1)
+        case .rangeLowDown: moveRange(low: -1)
+        case .rangeLowUp: moveRange(low: 1)
+        case .rangeHighDown: moveRange(high: -1)
+        case .rangeHighUp: moveRange(high: 1)
+        case .rangeMode:
             rangeInFAR.toggle()
             status = rangeInFAR ? "range edits by global FAR" : "range edits by similarity"
-        case .character("R"):
+        case .rangeReset:
             options.range = .standard
             recompute()
             status = "range reset to FAR 1e-1 … 1e-2"
-        case .character("o"):
+        case .sort:
             sortByOPISTerm.toggle()
             sortClasses()
-        case .character("b"): canvasMode = canvasMode == .braille ? .blocks : .braille
-        case .character("g"):
+        case .canvasMode: canvasMode = canvasMode == .braille ? .blocks : .braille
+        case .ghost:
             if baseline != nil { showBaseline.toggle() } else { status = "no baseline yet: fine-tune first (t)" }
-        case .character("f"):
+        case .freeze:
             frozen.toggle()
             status = frozen ? "display frozen (f to follow training again)" : "following training"
-        case .character("e"): expanded.toggle()
-        case .character("T"):
+        case .expand: expanded.toggle()
+        case .toggleTCM:
             useTCM.toggle()
             status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
-        case .character("t"): return .startTraining
-        case .character("A"): return .startAB
-        case .character("a"): flipAB()
-        case .character("p"): return .pauseOrResumeTraining
-        case .character("c"): return .cancelTraining
-        case .character("m"): return .reproject
-        case .character("s"): return .save
-        default: break
+        case .nextLoss: chooseNextLoss()
+        case .train: return .startTraining
+        case .startAB: return .startAB
+        case .flipAB: flipAB()
+        case .pauseOrResume: return .pauseOrResumeTraining
+        case .cancel: return .cancelTraining
+        case .reproject: return .reproject
+        case .save: return .save
         }
         return nil
     }

@@ -380,21 +380,9 @@ enum Widgets {
     }
 
     static func footer(_ s: DashboardState, _ buffer: inout CellBuffer, _ y: Int) {
-        let keys: [(String, String)]
-        switch s.focus {
-        case .curves:
-            keys = [("←→", "threshold"), ("↑↓", "class"), ("g", "ghost"), ("b", "braille/blocks"), ("e", "expand")]
-        case .range: keys = [("[ ]", "lo"), ("{ }", "hi"), ("r", "FAR/sim"), ("R", "reset")]
-        case .table: keys = [("↑↓", "class"), ("o", "sort")]
-        case .projection: keys = [("m", "PCA/t-SNE"), ("↑↓", "class")]
-        case .training:
-            keys = [("t", "train"), ("n", "loss"), ("T", "TCM"), ("p", "pause"), ("c", "cancel"), ("f", "freeze")]
-        }
-        // The A/B run (or its flip) works in every pane; so does n (loss), listed with fine-tuning
-        // only, to leave the status line its room at 120 columns.
-        let abKeys = s.ab == nil ? [("A", "A/B")] : [("a", "flip A/B")]
+        let keys = KeyTable.footer(focus: s.focus, hasAB: s.ab != nil)
         var x = 0
-        for (k, label) in keys + abKeys + [("Tab", "pane"), ("s", "save"), ("?", "help"), ("q", "quit")] {
+        for (k, label) in keys {
             buffer.write(
                 k, x: x, y: y, style: Style(foreground: Palette.keyCap, background: Palette.accent, bold: true))
             x += k.unicodeScalars.count
@@ -408,27 +396,12 @@ enum Widgets {
         }
     }
 
-    static func help(_ buffer: inout CellBuffer) {
-        let lines = [
-            "TCMScope keys",
-            "",
-            "←/→ h/l   move the operating threshold (H/L: ×10)",
-            "↑/↓ k/j   focus a class (curves, table, projection)",
-            "[ ]       move the calibration range's low end (by FAR, or similarity after r)",
-            "{ }       move the high end;  r: FAR/similarity mode;  R: reset to FAR 1e-1…1e-2",
-            "Tab       next pane;  e: expand the curves",
-            "mouse     click the curves or range bar: threshold;  a table row: focus the class",
-            "t         fine-tune (bundled checkpoint, or an adapter on your embeddings);  T: TCM",
-            "A         A/B: fine-tune twice from the same start, base loss alone vs + TCM",
-            "a         A/B: flip which run the curves show (the other is the ghost)",
-            "n         next base loss (contrastive, triplet, …) for the next run",
-            "p / c     pause-resume / cancel fine-tuning;  f: freeze the display",
-            "g         ghost: the curves before fine-tuning",
-            "m         projection: PCA ↔ t-SNE (t-SNE animates in the background)",
-            "o         sort classes by OPIS term or by name;  b: Braille ↔ block dots",
-            "s         save embeddings, curves CSV, report JSON (and checkpoint) to tcmscope-saved/",
-            "q         quit;  ? or Esc closes this help",
-        ]
+    static func help(_ s: DashboardState, _ buffer: inout CellBuffer) {
+        let entries = KeyTable.helpLines(saveDirectory: s.saveDirectory)
+        let capsWidth = entries.map(\.caps.count).max() ?? 0
+        let lines =
+            ["TCMScope keys", ""]
+            + entries.map { $0.caps + String(repeating: " ", count: capsWidth + 2 - $0.caps.count) + $0.text }
         let w = min(buffer.width - 4, (lines.map(\.count).max() ?? 0) + 4), h = min(buffer.height - 2, lines.count + 2)
         let rect = Rect(x: (buffer.width - w) / 2, y: (buffer.height - h) / 2, width: w, height: h)
         buffer.fill(rect, style: Style(background: Palette.overlay))

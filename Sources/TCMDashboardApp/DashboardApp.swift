@@ -70,6 +70,7 @@ public final class DashboardApp: LoopScreen {
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = LossChoice.name(loss, distance)
         state.lossChoices = LossChoice.names
+        state.saveDirectory = saveDirectory
         guard let dataset else {
             state.trainingDescription = "fine-tuning \(Self.needsEmbeddings)"
             state.projectionStatus = Self.needsEmbeddings

@@ -1,6 +1,6 @@
 import TCMTraining
 
-/// The base losses `l` cycles through, as the fine-tuning pane names them: every loss on cosine
+/// The base losses `n` cycles through, as the fine-tuning pane names them: every loss on cosine
 /// similarity, then the losses that also take pytorch-metric-learning's Euclidean default
 /// (`train --distance euclidean`), named "contrastive (euclidean)" and so on.
 public enum LossChoice {

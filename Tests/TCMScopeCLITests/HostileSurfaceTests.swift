@@ -117,6 +117,8 @@ import TCMKernels
         let huge = try tcmscope(["merge", dir + "/huge.tcmc", "--out", dir + "/r.json"])
         expectRefusal(huge, status: 2, [dir + "/huge.tcmc", "samples", "2147483647"], "2^32 − 1 rows")
         #expect(contents(dir + "/r.json") == "earlier")
+        let dash = try tcmscope(["dash", "--counts", dir + "/huge.tcmc"])
+        expectRefusal(dash, status: 2, [dir + "/huge.tcmc", "samples"], "dash --counts, 2^32 − 1 rows")
         // 2^31 − 1 rows in two classes: totals near 2^62 report without a trap.
         let a = 1 << 30, b = Int(Int32.max) - a
         let m = UInt64(a + b)
@@ -310,7 +312,9 @@ import TCMKernels
         ]
         for (change, mention) in cases {
             let path = try edited(change)
-            let run = try tcmscope(["compare", dir + "/a.json", path, "--fail-if-worse", "1"])
+            write(Array("earlier".utf8), dir + "/c.json")
+            let run = try tcmscope(["compare", dir + "/a.json", path, "--fail-if-worse", "1", "--out", dir + "/c.json"])
+            #expect(contents(dir + "/c.json") == "earlier")
             expectRefusal(run, status: 2, [path, "impossible report", mention], mention)
         }
     }
