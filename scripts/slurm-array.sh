@@ -6,7 +6,7 @@
 #   export EMB=/data/gallery_e.npy LABELS=/data/gallery_l.npy OUT=/shared/tcm-run1
 #   mkdir -p "$OUT"
 #   sbatch --wait --array=0-63 --cpus-per-task=8 scripts/slurm-array.sh
-#   tcmscope merge "$OUT"/part-*.tcmc --output "$OUT/report.json"
+#   tcmscope merge "$OUT"/part-*.tcmc --out "$OUT/report.json"
 #
 # OUT must be on a file system every node sees. Any array range works (1-64, 0-126:2): --shard auto
 # numbers the tasks from 0. Extra analyze options (--k, --no-retrieval) go in ANALYZE_OPTIONS and
