@@ -94,16 +94,6 @@ extension DashboardState {
         return showBaseline || ab != nil ? baseline : nil
     }
 
-    /// The screen as it would be with `side`'s curves shown (the split view's second pane).
-    public func showing(_ side: ABSide) -> DashboardState {
-        guard var ab, let analyzer = ab[side].analyzer, let report = ab[side].report else { return self }
-        var view = self
-        ab.shown = side
-        view.ab = ab
-        view.setAnalysis(analyzer, report: report, meanCurve: ab[side].meanCurve, retrieval: ab[side].retrieval)
-        return view
-    }
-
     /// Brings both runs' reports to the current range and threshold (after `recompute`).
     mutating func recomputeAB(rangeChanged: Bool) {
         guard var ab else { return }

@@ -29,11 +29,11 @@ public enum Dashboard {
             title, x: 0, y: layout.title.y,
             style: Style(foreground: Palette.titleText, background: Palette.titleBar, bold: true))
         Widgets.footer(s, &buffer, layout.footer.y)
-        if let r = layout.panes[.curves] { Widgets.curves(s, &buffer, r) }
+        if let r = layout.panes[.curves] { Widgets.curves(s.curvesView, &buffer, r) }
         if let r = layout.otherCurves, let ab = s.ab {
             let other = ab.shown.other
-            if ab[other].analyzer != nil {
-                Widgets.curves(s.showing(other), &buffer, r, focusable: false)
+            if let view = s.curvesView(of: other) {
+                Widgets.curves(view, &buffer, r)
             } else {
                 // Not the shown run's curves again: say whose curves will come.
                 buffer.box(r, title: "[\(ab.name(other))]", style: Style(foreground: Palette.axis))

@@ -151,7 +151,10 @@ public struct DashboardState: Sendable {
     }
 
     /// Ū at a bin edge, interpolated between the stored points.
-    public func meanUtility(atEdge edge: Int) -> Double {
+    public func meanUtility(atEdge edge: Int) -> Double { Self.meanUtility(meanCurve, atEdge: edge) }
+
+    /// Ū at `edge`, interpolated in a curve sampled every `meanCurveStride` bins.
+    static func meanUtility(_ meanCurve: [Double], atEdge edge: Int) -> Double {
         guard !meanCurve.isEmpty else { return .nan }
         let x = Double(edge) / Double(Self.meanCurveStride)
         let i = min(Int(x), meanCurve.count - 1), j = min(i + 1, meanCurve.count - 1)
@@ -201,16 +204,6 @@ public struct DashboardState: Sendable {
         report = analyzer.report(options)
         reportIsStale = false
         sortClasses()
-    }
-
-    /// Puts an analysis made elsewhere on screen as it is (an A/B run's curves in the split view).
-    mutating func setAnalysis(
-        _ analyzer: ThresholdAnalyzer, report: ThresholdReport, meanCurve: [Double], retrieval: RetrievalReport?
-    ) {
-        self.analyzer = analyzer
-        self.report = report
-        self.meanCurve = meanCurve
-        self.retrieval = retrieval
     }
 
     /// What the app should compute off the UI thread, if anything.

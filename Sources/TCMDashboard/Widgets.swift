@@ -6,43 +6,37 @@ import TCMMetrics
 enum Widgets {
     // MARK: Utility curves
 
-    /// The curves of the state's analysis; `focusable` is false for the split view's second pane.
-    static func curves(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect, focusable: Bool = true) {
-        // An A/B names the run instead of the pane (two panes side by side have room for little).
-        let title =
-            s.ab.map { "U(t), \(s.report.settings.utility)  [\($0.name($0.shown))]" }
-            ?? "\(Pane.curves.title)  U(t), \(s.report.settings.utility)"
-        buffer.box(
-            rect, title: title,
-            style: focusable ? frame(s, .curves) : Style(foreground: Palette.axis))
+    /// The curves of one analysis (`CurvesView`: the shown run, or the A/B split's other run).
+    static func curves(_ v: CurvesView, _ buffer: inout CellBuffer, _ rect: Rect) {
+        buffer.box(rect, title: v.title, style: v.frame)
         let inner = rect.inset(1)
         guard inner.width > 12 && inner.height > 4 else { return }
         // Legend row, then the plot with a 6-column axis on the left and a tick row below.
         let parts = DashboardLayout.curveParts(rect)
         let (legendRow, axis, plot, tickRow) = (parts.legend, parts.axis, parts.plot, parts.ticks)
-        let axisMap = ThresholdAxis(s.view, over: plot)
+        let axisMap = ThresholdAxis(v.window, over: plot)
         func column(_ t: Double) -> Int { axisMap.column(of: t) }
 
         // Calibration range shading and the threshold cursor, under the curves.
-        let lo = column(s.range.low), hi = column(s.range.high)
+        let lo = column(v.range.low), hi = column(v.range.high)
         buffer.setBackground(
             Rect(x: max(plot.x, lo), y: plot.y, width: min(plot.maxX, hi + 1) - max(plot.x, lo), height: plot.height),
             Palette.range)
-        let cursorColumn = column(s.threshold)
+        let cursorColumn = column(v.threshold)
         if cursorColumn >= plot.x && cursorColumn < plot.maxX {
             buffer.setBackground(Rect(x: cursorColumn, y: plot.y, width: 1, height: plot.height), Palette.cursor)
         }
 
-        var canvas = Canvas(columns: plot.width, rows: plot.height, mode: s.canvasMode)
+        var canvas = Canvas(columns: plot.width, rows: plot.height, mode: v.canvasMode)
         let samples = canvas.dotsWide
         let edges = (0 ..< samples).map {
-            s.bins.edge(nearest: axisMap.threshold(Double($0) + 0.5, of: Double(samples)))
+            v.bins.edge(nearest: axisMap.threshold(Double($0) + 0.5, of: Double(samples)))
         }  // ascending
         func y(_ u: Double) -> Int { Int(((1 - u) * Double(canvas.dotsHigh - 1)).rounded()) }
         func draw(_ analyzer: ThresholdAnalyzer, _ c: Int, color: Color, bold: Bool = false) {
             var previous: Int? = nil
             for (x, e) in edges.enumerated() {
-                let yy = y(analyzer.utility(c, edge: e, spec: s.options.utility))
+                let yy = y(analyzer.utility(c, edge: e, spec: v.utility))
                 if let p = previous {
                     canvas.line(x - 1, p, x, yy, color: color, bold: bold)
                 } else {
@@ -52,19 +46,19 @@ enum Widgets {
             }
         }
         // Many classes: draw the 24 with the largest OPIS terms (they make the score), then the mean.
-        let order = s.classOrder.filter { s.report.classes[$0].inOPIS }
+        let order = v.order.filter { v.classes[$0].inOPIS }
         let drawn = Array(order.prefix(24))
-        if let ghost = s.ghost {
+        if let ghost = v.ghost {
             for c in drawn where c < ghost.counts.classCount { draw(ghost, c, color: Palette.ghost) }
         }
-        for c in drawn.reversed() where c != s.focusedClass { draw(s.analyzer, c, color: Palette.classColor(c)) }
-        if let f = s.focusedClass, s.report.classes[f].inOPIS {
-            draw(s.analyzer, f, color: Palette.classColor(f), bold: true)
+        for c in drawn.reversed() where c != v.focusedClass { draw(v.analyzer, c, color: Palette.classColor(c)) }
+        if let f = v.focusedClass, v.classes[f].inOPIS {
+            draw(v.analyzer, f, color: Palette.classColor(f), bold: true)
         }
         // The mean curve Ū(t), emphasised.
         var previous: Int? = nil
         for (x, e) in edges.enumerated() {
-            let yy = y(s.meanUtility(atEdge: e))
+            let yy = y(v.meanUtility(atEdge: e))
             if let p = previous { canvas.line(x - 1, p, x, yy, color: Palette.mean, bold: true) }
             previous = yy
         }
@@ -88,13 +82,13 @@ enum Widgets {
         buffer.write("━ mean", x: x, y: legendRow.y, style: Style(foreground: Palette.mean, bold: true))
         x += 8
         buffer.write(
-            "│t=\(Format.number(s.threshold))", x: x, y: legendRow.y, style: Style(foreground: Palette.highlight))
+            "│t=\(Format.number(v.threshold))", x: x, y: legendRow.y, style: Style(foreground: Palette.highlight))
         x += 10
         for c in drawn.prefix(12) {
-            let name = "■\(s.report.classes[c].name.prefix(8)) "
+            let name = "■\(v.classes[c].name.prefix(8)) "
             if x + name.count >= legendRow.maxX { break }
             buffer.write(
-                name, x: x, y: legendRow.y, style: Style(foreground: Palette.classColor(c), bold: c == s.focusedClass))
+                name, x: x, y: legendRow.y, style: Style(foreground: Palette.classColor(c), bold: c == v.focusedClass))
             x += name.unicodeScalars.count
         }
     }

@@ -1,0 +1,58 @@
+import TCMCells
+import TCMKernels
+import TCMMetrics
+
+/// What the curves pane draws, and nothing else: built from the state for the shown run, and for
+/// the A/B split's second pane from the other run's analysis (instead of a copy of the whole
+/// state with another analysis swapped in). Widgets render their own data, as in ratatui.
+struct CurvesView {
+    var title: String
+    var frame: Style
+    /// Curves of the analysis shown, and the ghost drawn under them (baseline or the other run).
+    var analyzer: ThresholdAnalyzer
+    var ghost: ThresholdAnalyzer?
+    var classes: [ClassSummary]
+    /// Class indices, most important first (the table's order).
+    var order: [Int]
+    var focusedClass: Int?
+    /// Ū(t) every `DashboardState.meanCurveStride` bins.
+    var meanCurve: [Double]
+    var window: (low: Double, high: Double)
+    var range: (low: Double, high: Double)
+    var threshold: Double
+    var utility: UtilitySpec
+    var canvasMode: Canvas.Mode
+
+    var bins: ThresholdBins { analyzer.counts.bins }
+
+    func meanUtility(atEdge edge: Int) -> Double { DashboardState.meanUtility(meanCurve, atEdge: edge) }
+}
+
+extension DashboardState {
+    /// The curves pane of the shown run.
+    var curvesView: CurvesView {
+        // An A/B names the run instead of the pane (two panes side by side have room for little).
+        let title =
+            ab.map { "U(t), \(report.settings.utility)  [\($0.name($0.shown))]" }
+            ?? "\(Pane.curves.title)  U(t), \(report.settings.utility)"
+        return CurvesView(
+            title: title, frame: Widgets.frame(self, .curves), analyzer: analyzer, ghost: ghost,
+            classes: report.classes,
+            order: classOrder, focusedClass: focusedClass, meanCurve: meanCurve, window: view,
+            range: (range.low, range.high), threshold: threshold, utility: options.utility, canvasMode: canvasMode)
+    }
+
+    /// The split view's second pane: `side`'s curves over the shown run's as its ghost, in the
+    /// same window, order and focus; nil before that run's first evaluation.
+    func curvesView(of side: ABSide) -> CurvesView? {
+        guard let ab, let analyzer = ab[side].analyzer, let report = ab[side].report else { return nil }
+        var view = curvesView
+        view.title = "U(t), \(report.settings.utility)  [\(ab.name(side))]"
+        view.frame = Style(foreground: Palette.axis)
+        view.analyzer = analyzer
+        view.ghost = side == ab.shown ? ghost : ab[ab.shown].analyzer ?? baseline
+        view.classes = report.classes
+        view.meanCurve = ab[side].meanCurve
+        return view
+    }
+}
