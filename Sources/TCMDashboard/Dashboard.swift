@@ -43,7 +43,9 @@ public enum Dashboard {
             }
         }
         if let r = layout.panes[.range] { Widgets.range(s, &buffer, r) }
-        if let r = layout.panes[.training] { Widgets.training(s, &buffer, r) }
+        if let r = layout.panes[.training] {
+            if let run = s.run { Widgets.run(s, run, &buffer, r) } else { Widgets.training(s, &buffer, r) }
+        }
         if let r = layout.metrics { Widgets.metrics(s, &buffer, r) }
         if let r = layout.panes[.table] { Widgets.table(s, &buffer, r) }
         if let r = layout.panes[.projection] { Widgets.projection(s, &buffer, r) }

@@ -91,6 +91,8 @@ public struct DashboardState: Sendable {
     public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
     /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
     public var ab: ABComparison?
+    /// The watched training run (`dash --watch DIR`): its timeline replaces the fine-tuning pane.
+    public var run: RunTimeline?
     public var status = ""
 
     /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
@@ -291,6 +293,8 @@ public struct DashboardState: Sendable {
         case .cancel: return .cancelTraining
         case .reproject: return .reproject
         case .save: return .save
+        case .olderSnapshot: moveSnapshot(-1)
+        case .newerSnapshot: moveSnapshot(1)
         }
         return nil
     }

@@ -7,6 +7,7 @@ public enum DashboardCommand: Sendable, Equatable, CaseIterable {
     case sort, canvasMode, ghost, freeze, expand
     case toggleTCM, nextLoss, train, pauseOrResume, cancel, startAB, flipAB
     case reproject, save
+    case olderSnapshot, newerSnapshot
 }
 
 /// One line of the key table: keys that do one thing (or its two directions), how the footer and
@@ -24,6 +25,9 @@ public struct KeyGroup: Sendable {
         case withoutAB, withAB
     }
 
+    /// Where the group applies: fine-tuning keys give way to the watched run's when watching.
+    public enum Context: Sendable, Equatable { case any, fineTuning, watching }
+
     /// The keys as the help overlay writes them ("←/→ h/l").
     public let caps: String
     /// The keys as the footer writes them ("←→"), and the footer's word for the action.
@@ -34,12 +38,14 @@ public struct KeyGroup: Sendable {
     public let help: String
     /// Shares the previous group's help line ("r R   …; …"), so the overlay fits 80 × 24.
     public var joinsPrevious = false
+    public var context = Context.any
     public let bindings: [(key: Key, command: DashboardCommand)]
 
     init(
         caps: String, footerCaps: String, footerLabel: String, footer: Footer, help: String,
-        joinsPrevious: Bool = false, bindings: [(key: Key, command: DashboardCommand)]
+        joinsPrevious: Bool = false, context: Context = .any, bindings: [(key: Key, command: DashboardCommand)]
     ) {
+        self.context = context
         self.caps = caps
         self.footerCaps = footerCaps
         self.footerLabel = footerLabel
@@ -103,24 +109,31 @@ public enum KeyTable {
         KeyGroup(
             caps: "t", footerCaps: "t", footerLabel: "train", footer: .panes([.training]),
             help: "fine-tune (bundled checkpoint or an adapter)",
-            bindings: [(.character("t"), .train)]),
+            context: .fineTuning, bindings: [(.character("t"), .train)]),
         KeyGroup(
             caps: "T", footerCaps: "T", footerLabel: "TCM", footer: .panes([.training]),
-            help: "TCM on/off", joinsPrevious: true, bindings: [(.character("T"), .toggleTCM)]),
+            help: "TCM on/off", joinsPrevious: true, context: .fineTuning, bindings: [(.character("T"), .toggleTCM)]),
         // n works in every pane; the footer lists it with fine-tuning only, to leave the status
         // line its room at 120 columns.
         KeyGroup(
             caps: "n", footerCaps: "n", footerLabel: "loss", footer: .panes([.training]),
-            help: "next base loss (contrastive, triplet, …) for the next run", bindings: [(.character("n"), .nextLoss)]),
+            help: "next base loss (contrastive, triplet, …) for the next run", context: .fineTuning,
+            bindings: [(.character("n"), .nextLoss)]),
         KeyGroup(
             caps: "p", footerCaps: "p", footerLabel: "pause", footer: .panes([.training]),
-            help: "pause-resume", bindings: [(.character("p"), .pauseOrResume)]),
+            help: "pause-resume", context: .fineTuning, bindings: [(.character("p"), .pauseOrResume)]),
         KeyGroup(
             caps: "c", footerCaps: "c", footerLabel: "cancel", footer: .panes([.training]),
-            help: "cancel fine-tuning", joinsPrevious: true, bindings: [(.character("c"), .cancel)]),
+            help: "cancel fine-tuning", joinsPrevious: true, context: .fineTuning,
+            bindings: [(.character("c"), .cancel)]),
         KeyGroup(
             caps: "f", footerCaps: "f", footerLabel: "freeze", footer: .panes([.training]),
-            help: "freeze the display", joinsPrevious: true, bindings: [(.character("f"), .freeze)]),
+            help: "freeze the display", joinsPrevious: true, context: .fineTuning,
+            bindings: [(.character("f"), .freeze)]),
+        KeyGroup(
+            caps: ", .", footerCaps: ", .", footerLabel: "snapshot", footer: .panes([.training]),
+            help: "watched run: older / newer snapshot (the one before is the ghost)", context: .watching,
+            bindings: [(.character(","), .olderSnapshot), (.character("."), .newerSnapshot)]),
         KeyGroup(
             caps: "A", footerCaps: "A", footerLabel: "A/B", footer: .withoutAB,
             help: "A/B: loss alone vs + TCM from one start",
@@ -153,9 +166,12 @@ public enum KeyTable {
 
     /// The footer's (keys, label) pairs for the focused pane, in table order: the pane's own
     /// groups, then the A/B key that applies, then the global ones.
-    static func footer(focus: Pane, hasAB: Bool) -> [(String, String)] {
+    static func footer(focus: Pane, hasAB: Bool, watching: Bool = false) -> [(String, String)] {
+        let context: KeyGroup.Context = watching ? .watching : .fineTuning
         func entries(_ wanted: (KeyGroup.Footer) -> Bool) -> [(String, String)] {
-            groups.filter { wanted($0.footer) }.map { ($0.footerCaps, $0.footerLabel) }
+            groups.filter { wanted($0.footer) && ($0.context == .any || $0.context == context) }.map {
+                ($0.footerCaps, $0.footerLabel)
+            }
         }
         let own = entries { if case .panes(let panes) = $0 { panes.contains(focus) } else { false } }
         let ab = entries { $0 == (hasAB ? .withAB : .withoutAB) }

@@ -374,7 +374,7 @@ enum Widgets {
     }
 
     static func footer(_ s: DashboardState, _ buffer: inout CellBuffer, _ y: Int) {
-        let keys = KeyTable.footer(focus: s.focus, hasAB: s.ab != nil)
+        let keys = KeyTable.footer(focus: s.focus, hasAB: s.ab != nil, watching: s.run != nil)
         var x = 0
         for (k, label) in keys {
             buffer.write(

@@ -38,6 +38,7 @@ public final class DashboardApp: LoopScreen {
     let trainer: TrainingController
     let saver: SaveController
     let abRuns: ABController
+    let watcher: WatchController
 
     /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
     /// loading screen instead, see `LoadingScreenLoop`).
@@ -67,6 +68,7 @@ public final class DashboardApp: LoopScreen {
         trainer = TrainingController(wake: wake)
         saver = SaveController(directory: saveDirectory)
         abRuns = ABController(wake: wake)
+        watcher = WatchController(wake: wake)
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = LossChoice.name(loss, distance)
         state.lossChoices = LossChoice.names
@@ -120,7 +122,7 @@ public final class DashboardApp: LoopScreen {
     /// idle; while a job runs, a second bounds the wait in case a wake-up was missed.
     public var nextDeadline: Duration? {
         projection.job != nil || trainer.job != nil || state.training.running || analysis.isBusy
-            || state.pendingReport != nil || abRuns.isBusy || state.ab?.running == true
+            || state.pendingReport != nil || abRuns.isBusy || state.ab?.running == true || watcher.isRunning
             ? .seconds(1) : nil
     }
 
@@ -151,6 +153,7 @@ public final class DashboardApp: LoopScreen {
                 projection.cancel()
                 training?.control.cancel()
                 for job in abRuns.jobs { job.control.cancel() }
+                watcher.stop()
                 return .quit
             case .startTraining?: startTraining()
             case .startAB?: startAB()
@@ -159,7 +162,7 @@ public final class DashboardApp: LoopScreen {
             case .cancelTraining?:
                 if state.ab?.running == true { abRuns.cancel(&state) } else { trainer.cancel(&state) }
             case .reproject?:
-                guard dataset != nil else {
+                guard dataset != nil || state.run != nil else {
                     state.status = "projection \(Self.needsEmbeddings)"
                     return .changed
                 }
@@ -197,6 +200,7 @@ public final class DashboardApp: LoopScreen {
             project(initial: useTSNE ? state.projection : nil, pca: a.pca)
             changed = true
         }
+        changed = takeSnapshots() || changed
         let (abChanged, shown) = abRuns.update(
             &state, labels: trainingEvalLabels ?? evalLabels, original: heldOutOriginal)
         if let a = shown {
@@ -230,6 +234,10 @@ public final class DashboardApp: LoopScreen {
     func prepareRun(_ what: String, tcm: Bool) -> (Dataset, TrainingConfig, TrainingRows)? {
         guard !isTraining else {
             state.status = "fine-tuning already running (p pause, c cancel)"
+            return nil
+        }
+        guard state.run == nil else {
+            state.status = "\(what) is off while watching a run (its own loop trains it)"
             return nil
         }
         guard let dataset else {
@@ -296,5 +304,43 @@ public final class DashboardApp: LoopScreen {
         state.status = saver.save(
             embeddings: dataset == nil ? nil : evalEmbeddings, labels: dataset == nil ? nil : evalLabels, state: state,
             checkpoint: trainer.finalState)
+    }
+}
+
+// MARK: Watching a training run
+
+extension DashboardApp {
+    /// `dash --watch DIR`: the timeline replaces the fine-tuning pane, `first` (analysed before
+    /// the first frame) is on screen, and `folder` is polled in the background from now on.
+    public func watch(
+        _ folder: SnapshotFolder, first: AnalysedSnapshot, more: [AnalysedSnapshot] = [], reference: SnapshotReference
+    ) {
+        state.run = RunTimeline(directory: folder.directory)
+        for a in [first] + more { apply(WatchController.result(a, utility: state.options.utility)) }
+        watcher.start(folder, reference: reference, options: state.options)
+    }
+
+    /// The watch job's results, in order; true when the screen changed.
+    func takeSnapshots() -> Bool {
+        let results = watcher.takeAll()
+        for result in results { apply(result) }
+        return !results.isEmpty
+    }
+
+    private func apply(_ result: WatchController.Result) {
+        switch result {
+        case .analysed(let point, let snapshot, let embeddings, let labels, let pca):
+            let wasFollowing = state.run?.following ?? true
+            state.addSnapshot(point, snapshot)
+            // The projection follows the newest snapshot while the newest is shown.
+            if wasFollowing {
+                evalEmbeddings = embeddings
+                evalLabels = labels
+                project(initial: useTSNE ? state.projection : nil, pca: pca)
+            }
+        case .skipped(let message):
+            state.run?.skip(message)
+            state.status = "skipped: \(message)"
+        }
     }
 }

@@ -36,6 +36,7 @@ struct Analyze: ParsableCommand {
 
     @OptionGroup var reportOptions: ReportOptions
     @OptionGroup var sharding: ShardOptions
+    @OptionGroup(title: "Watching a training run") var watching: WatchOptions
 
     @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
     var threads: Int?
@@ -52,12 +53,14 @@ struct Analyze: ParsableCommand {
         try reportOptions.check()
         try analysis.check()
         try sharding.check()
+        try watching.check(hasFiles: !data.bundled, asksForReport: reportOptions.asksForReport || sharding.countsOut != nil)
         if sharding.shard != nil && reportOptions.asksForReport {
             throw ValidationError("--shard writes partial counts only: the report options belong to `tcmscope merge`")
         }
     }
 
     func run() throws {
+        if watching.active { return try AnalyzeWatch.run(watching, options: try analysis.options(), threads: threads) }
         let started = Date()
         // Refuse a target that is a device, a directory or a FIFO before any work.
         try OutputTransaction.check(reportOptions.targets + [sharding.countsOut].compactMap { $0 })

@@ -28,6 +28,7 @@ struct Dash: ParsableCommand {
             "Open on a count file instead of analysing: a merged one, or every part of one run (repeat --counts).",
             valueName: "file"))
     var counts: [String] = []
+    @OptionGroup(title: "Watching a training run") var watching: DashWatchOptions
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
     @Option(help: "Base loss for fine-tuning (t, and A for A/B); n picks another.")
     var loss: TrainingConfig.LossSpec.Kind = .contrastive
@@ -49,6 +50,7 @@ struct Dash: ParsableCommand {
     @Option(name: .customLong("save-directory"), help: .hidden) var saveDirectoryOldSpelling: String?
 
     mutating func validate() throws {
+        try watching.check(hasFiles: !data.bundled, hasCounts: !counts.isEmpty)
         try Bounds.epochs.check(epochs)
         if let old = evaluateEveryOldSpelling {
             try Bounds.evaluateEvery.named("--evaluate-every").check(old)
@@ -63,6 +65,7 @@ struct Dash: ParsableCommand {
     }
 
     func run() throws {
+        if watching.watch != nil { return try DashWatch.run(watching, blocks: blocks, saveDirectory: saveDirectory) }
         if !counts.isEmpty { return try runOnCounts() }
         let bundled = data.bundled
         let (dataset, embeddingPath, _) = try data.load()

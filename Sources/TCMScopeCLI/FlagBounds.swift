@@ -18,6 +18,10 @@ enum Bounds {
     static let failIfWorse = FlagBound(flag: "--fail-if-worse", low: 0.0, high: 1)
     static let commonFAR = FlagBound(flag: "--far", low: 0.0, high: 1, lowExclusive: true)
 
+    // analyze --watch (and dash --watch).
+    static let idleExit = FlagBound(flag: "--idle-exit", low: 0.0, high: 31_536_000, lowExclusive: true)
+    static let settle = FlagBound(flag: "--settle-ms", low: 10, high: 600_000)
+
     /// Tasks of a sharded analysis (the count file format allows as many).
     static let shardCount = FlagBound(flag: "--shard-count", low: 1, high: 65_536)
 

@@ -1,0 +1,128 @@
+import TCMMetrics
+
+/// One snapshot of a watched training run as the dashboard keeps it: its figures always, its
+/// counts (the curves) only while it is in the window.
+public struct WatchedSnapshot: Sendable {
+    public let name: String
+    public let step: Int
+    public let counts: PairCounts
+    public let retrieval: RetrievalReport
+    public let meanCurve: [Double]
+
+    public init(name: String, step: Int, counts: PairCounts, retrieval: RetrievalReport, meanCurve: [Double]) {
+        self.name = name
+        self.step = step
+        self.counts = counts
+        self.retrieval = retrieval
+        self.meanCurve = meanCurve
+    }
+}
+
+/// A snapshot's figures, for the timeline's sparklines.
+public struct RunPoint: Sendable, Equatable {
+    public let name: String
+    public let step: Int
+    public let opis: Double
+    public let epsilonOPIS: Double
+    public let recallAt1: Double
+    public let eer: Double
+
+    public init(name: String, step: Int, opis: Double, epsilonOPIS: Double, recallAt1: Double, eer: Double) {
+        self.name = name
+        self.step = step
+        self.opis = opis
+        self.epsilonOPIS = epsilonOPIS
+        self.recallAt1 = recallAt1
+        self.eer = eer
+    }
+}
+
+/// The dashboard's view of a watched folder (`dash --watch DIR`): every snapshot's point, the
+/// curves of the newest `capacity` snapshots, which one is shown, and what was skipped. Memory is
+/// bounded by the window: a folder of thousands of snapshots keeps thousands of points only.
+public struct RunTimeline: Sendable {
+    public let directory: String
+    public let capacity: Int
+    public private(set) var points: [RunPoint] = []
+    /// Oldest first; `window.last` is the newest snapshot.
+    public private(set) var window: [WatchedSnapshot] = []
+    /// Index into `window` of the snapshot on screen.
+    public private(set) var selected = 0
+    public private(set) var skipped = 0
+    public private(set) var lastSkipped = ""
+
+    public init(directory: String, capacity: Int = 8) {
+        self.directory = directory
+        self.capacity = max(2, capacity)
+    }
+
+    /// Whether the newest snapshot is on screen (new ones are then shown as they come).
+    public var following: Bool { selected == window.count - 1 }
+
+    public var current: WatchedSnapshot? { window.indices.contains(selected) ? window[selected] : nil }
+    /// The snapshot before the one shown: the curves' ghost.
+    public var previous: WatchedSnapshot? { selected > 0 && selected - 1 < window.count ? window[selected - 1] : nil }
+
+    /// Adds a snapshot in step order; returns true when the shown snapshot changed.
+    @discardableResult
+    public mutating func add(_ point: RunPoint, _ snapshot: WatchedSnapshot) -> Bool {
+        let follow = window.isEmpty || following
+        let at = points.firstIndex { ($0.step, $0.name) > (point.step, point.name) } ?? points.count
+        points.insert(point, at: at)
+        let slot = window.firstIndex { ($0.step, $0.name) > (snapshot.step, snapshot.name) } ?? window.count
+        window.insert(snapshot, at: slot)
+        if !follow && slot <= selected { selected += 1 }
+        if window.count > capacity {
+            let drop = window.count - capacity
+            window.removeFirst(drop)
+            selected = max(0, selected - drop)
+        }
+        if follow { selected = window.count - 1 }
+        return follow
+    }
+
+    public mutating func skip(_ message: String) {
+        skipped += 1
+        lastSkipped = message
+    }
+
+    /// Moves the selection by `delta` within the window; returns whether it moved.
+    public mutating func move(_ delta: Int) -> Bool {
+        let target = min(max(0, selected + delta), window.count - 1)
+        guard target != selected else { return false }
+        selected = target
+        return true
+    }
+}
+
+extension DashboardState {
+    /// A snapshot arrived from the watched folder: on screen at once when the newest was shown.
+    public mutating func addSnapshot(_ point: RunPoint, _ snapshot: WatchedSnapshot) {
+        guard run != nil else { return }
+        if run!.add(point, snapshot) { showSelectedSnapshot() }
+    }
+
+    /// `,` / `.`: an older or newer snapshot of the window.
+    mutating func moveSnapshot(_ delta: Int) {
+        guard run != nil else {
+            status = "no watched run: start with dash --watch DIR"
+            return
+        }
+        if run!.move(delta) {
+            showSelectedSnapshot()
+        } else {
+            status = delta < 0 ? "oldest snapshot with curves (the window keeps \(run!.capacity))" : "newest snapshot"
+        }
+    }
+
+    /// The selected snapshot's curves, with the one before it as the ghost.
+    mutating func showSelectedSnapshot() {
+        guard let run, let current = run.current else { return }
+        baseline = run.previous.map { ThresholdAnalyzer(counts: $0.counts) }
+        showBaseline = baseline != nil
+        replace(counts: current.counts, retrieval: current.retrieval, meanCurve: current.meanCurve)
+        status =
+            "\(current.name)-\(current.step): snapshot \(run.selected + 1) of \(run.window.count) in the window"
+            + (run.following ? " (following)" : "")
+    }
+}

@@ -1,0 +1,92 @@
+import Dispatch
+import Foundation
+import Synchronization
+import TCMDashboard
+import TCMData
+import TCMJobs
+import TCMKernels
+import TCMMetrics
+import TCMProjection
+import TCMScopeSupport
+
+/// `dash --watch DIR`: polls the folder on a Dispatch queue, analyses each complete snapshot in
+/// step order, and queues every result for the UI loop (all of them, not just the newest: each is a
+/// point of the timeline). A damaged or foreign snapshot becomes a "skipped" line, never a stop.
+final class WatchController: Sendable {
+    /// One result for the UI: a snapshot analysed, or one skipped.
+    enum Result: Sendable {
+        case analysed(RunPoint, WatchedSnapshot, embeddings: Matrix, labels: Labels, pca: [Float])
+        case skipped(String)
+    }
+
+    private let results = Mutex<[Result]>([])
+    private let stopped = Atomic<Bool>(false)
+    private let running = Atomic<Bool>(false)
+    private let wake: Wakeup
+
+    init(wake: Wakeup) { self.wake = wake }
+
+    var isRunning: Bool { running.load(ordering: .acquiring) }
+
+    /// Starts polling `folder` (which already delivered what came before) every `interval`.
+    func start(
+        _ folder: SnapshotFolder, reference: SnapshotReference, options: OPISOptions,
+        interval: Duration = .milliseconds(250)
+    ) {
+        running.store(true, ordering: .releasing)
+        DispatchQueue.global(qos: .userInitiated).async { [self] in
+            var reference = reference
+            while !stopped.load(ordering: .acquiring) {
+                let snapshots: [Snapshot]
+                do { snapshots = try folder.poll() } catch let e as DataError {
+                    put(.skipped(e.description))
+                    snapshots = []
+                } catch { snapshots = [] }
+                for snapshot in snapshots where !stopped.load(ordering: .acquiring) {
+                    do {
+                        let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: reference)
+                        reference = ref
+                        put(Self.result(a, utility: options.utility))
+                    } catch let e as DataError {
+                        put(.skipped(e.description))
+                    } catch {
+                        put(.skipped("\(snapshot.embeddings): \(error)"))
+                    }
+                }
+                Thread.sleep(
+                    forTimeInterval: Double(interval.components.attoseconds) / 1e18
+                        + Double(interval.components.seconds))
+            }
+            running.store(false, ordering: .releasing)
+        }
+    }
+
+    static func result(_ a: AnalysedSnapshot, utility: UtilitySpec) -> Result {
+        let p = a.point
+        let unit = RowNorms.normalized(a.embeddings)
+        let pca = PCA(fitting: unit, components: 2).transform(unit).values
+        return .analysed(
+            RunPoint(
+                name: p.name, step: p.step, opis: p.opis, epsilonOPIS: p.epsilonOPIS, recallAt1: p.recallAt1, eer: p.eer
+            ),
+            WatchedSnapshot(
+                name: p.name, step: p.step, counts: a.counts, retrieval: a.retrieval,
+                meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: a.counts), utility)),
+            embeddings: a.embeddings, labels: a.labels, pca: pca)
+    }
+
+    private func put(_ result: Result) {
+        results.withLock { $0.append(result) }
+        wake.signal()
+    }
+
+    /// Everything finished since the last call, oldest first.
+    func takeAll() -> [Result] {
+        results.withLock { r in
+            defer { r.removeAll() }
+            return r
+        }
+    }
+
+    func stop() { stopped.store(true, ordering: .releasing) }
+}

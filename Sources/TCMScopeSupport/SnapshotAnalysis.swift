@@ -1,0 +1,94 @@
+import Foundation
+import TCMData
+import TCMKernels
+import TCMMetrics
+
+/// A snapshot's figures: one point of a watched run's timeline.
+public struct SnapshotPoint: Sendable, Codable, Equatable {
+    public let name: String
+    public let step: Int
+    public let opis: Double
+    public let epsilonOPIS: Double
+    public let recallAt1: Double
+    public let eer: Double
+    public let samples: Int
+    public let classes: Int
+}
+
+/// A snapshot analysed: its point, and the counts and report the curves are drawn from.
+public struct AnalysedSnapshot: Sendable {
+    public let snapshot: Snapshot
+    public let point: SnapshotPoint
+    public let counts: PairCounts
+    public let report: ThresholdReport
+    public let retrieval: RetrievalReport
+    public let input: AnalysisDocument.Input
+    /// The rows as read (for a projection); dropped by whoever keeps the analysis for long.
+    public let embeddings: Matrix
+    public let labels: Labels
+}
+
+/// What every snapshot of one watched folder must share with the first one accepted: the same
+/// rows (labels, in order) and the same dimension, so that the timeline compares like with like.
+public struct SnapshotReference: Sendable {
+    public let labels: Labels
+    public let dimension: Int
+}
+
+public enum SnapshotAnalysis {
+    /// Loads and analyses `snapshot` (pair counts, Recall@1, the report at `options`). A damaged,
+    /// half-written or foreign-shaped file is a `DataError` naming it, for a status line.
+    public static func analyse(
+        _ snapshot: Snapshot, options: OPISOptions, reference: SnapshotReference?, threads: Int = 1
+    ) throws -> (AnalysedSnapshot, SnapshotReference) {
+        let dataset = try Dataset.load(embeddings: snapshot.embeddings, labels: snapshot.labels)
+        if let reference {
+            guard dataset.dimension == reference.dimension else {
+                throw DataError(snapshot.embeddings, "has \(dataset.dimension)-D rows, the run's first snapshot \(reference.dimension)-D: skipped")
+            }
+            guard dataset.labels == reference.labels else {
+                throw DataError(
+                    snapshot.labels ?? snapshot.embeddings,
+                    "holds other rows than the run's first snapshot (\(dataset.count) rows in \(dataset.labels.classCount) classes, not \(reference.labels.count) in \(reference.labels.classCount)): skipped")
+            }
+        }
+        var tiling = PairCounts.Tiling()
+        tiling.threads = threads
+        let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: ClassLayout(dataset: dataset), tiling: tiling, ks: [1])
+        let report = ThresholdAnalyzer(counts: counts).report(options)
+        let point = SnapshotPoint(
+            name: snapshot.name, step: snapshot.step, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
+            recallAt1: retrieval.recallAtK.first?.recall ?? .nan, eer: report.global.eer, samples: dataset.count,
+            classes: dataset.labels.classCount)
+        let input = AnalysisDocument.Input(
+            embeddings: snapshot.embeddings, labels: snapshot.labels ?? "\(snapshot.embeddings) (same file)",
+            samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
+            droppedZeroVectorRows: dataset.droppedZeroRows)
+        let analysed = AnalysedSnapshot(
+            snapshot: snapshot, point: point, counts: counts, report: report, retrieval: retrieval, input: input,
+            embeddings: dataset.embeddings, labels: dataset.labels)
+        return (analysed, reference ?? SnapshotReference(labels: dataset.labels, dimension: dataset.dimension))
+    }
+}
+
+/// A watched run's history for the command line: every snapshot's point (a few numbers each, so
+/// thousands cost little), the first snapshot's shape, and the last few skipped files.
+public struct SnapshotTimeline: Sendable {
+    public private(set) var points: [SnapshotPoint] = []
+    public private(set) var skipped: [String] = []
+    public private(set) var reference: SnapshotReference?
+
+    public init() {}
+
+    /// Records a snapshot's point in step order.
+    public mutating func add(_ a: AnalysedSnapshot, reference: SnapshotReference) {
+        self.reference = self.reference ?? reference
+        let at = points.firstIndex { ($0.step, $0.name) > (a.point.step, a.point.name) } ?? points.count
+        points.insert(a.point, at: at)
+    }
+
+    public mutating func skip(_ message: String) {
+        skipped.append(message)
+        if skipped.count > 8 { skipped.removeFirst(skipped.count - 8) }
+    }
+}
