@@ -364,6 +364,10 @@ public struct PairedBootstrap: Codable, Sendable, Equatable {
     /// One-sided p-value for "B is worse": (1 + #{Δ* ≤ 0}) / (B + 1).
     public let pValueWorse: Double
 
+    /// The gate of `compare --fail-if-worse delta`: B is worse by more than `delta` and the
+    /// paired test rejects "B is not worse" at level `alpha`.
+    public func trips(delta: Double, alpha: Double) -> Bool { opisChange > delta && pValueWorse < alpha }
+
     /// Paired replicates of Δ OPIS from two models' curves of the same shared classes (row j of
     /// `a` and `b` is the same class).
     public static func compute(a: WeightedOPIS, b: WeightedOPIS, replicates: Int, seed: UInt64, level: Double,
