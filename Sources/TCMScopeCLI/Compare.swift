@@ -40,7 +40,7 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Also write the JSON comparison to this file.", valueName: "file"))
     var output: String?
 
-    @Option(help: Bounds.failIfWorse.help("Exit with status 1 when B's OPIS exceeds A's by more than this (a CI regression gate).", valueName: "delta"))
+    @Option(help: Bounds.failIfWorse.help("Exit with status 1 when B's OPIS exceeds A's by more than this and the paired bootstrap finds B worse at --significance (a CI regression gate).", valueName: "delta"))
     var failIfWorse: Double?
 
     @OptionGroup var bootstrapOptions: BootstrapOptions

@@ -41,7 +41,8 @@ import TCMTestSupport
 
     /// The spec's worked check with weights: a class drawn twice counts twice.
     @Test func handWorkedWeights() {
-        let two = WeightedOPIS(curves: [[1, 0], [0, 0]], gridWeights: [0.5, 0.5], epsilon: 0.05, ranking: .perThreshold)
+        let two = WeightedOPIS(
+            curves: [[1, 0], [0, 0]], gridWeights: [0.5, 0.5], epsilon: 0.05, ranking: .perThreshold)
         #expect(two.opis(weights: [1, 1]) == 0.125 && two.epsilonOPIS(weights: [1, 1]) == 0.5)
         #expect(two.opis(weights: [2, 0]) == 0 && two.epsilonOPIS(weights: [0, 2]) == 0)
         // U = 0, 0.5, 1 (flat), weights (2, 1, 0): Ū = 1/6; m = 1: gap 0.5; m = 2 (ε = 0.5): (0.5 + 0)/2 − 0 = 0.25.
@@ -75,7 +76,9 @@ import TCMTestSupport
             // OPIS: mean over rows of avg_range[(U − Ū)²].
             let k = grid.count
             let mean = (0 ..< k).map { i in rows.reduce(0) { $0 + $1[i] } / Double(rows.count) }
-            let opis = rows.reduce(0.0) { sum, row in sum + (0 ..< k).reduce(0.0) { $0 + a[$1] * pow(row[$1] - mean[$1], 2) } } / Double(rows.count)
+            let opis =
+                rows.reduce(0.0) { sum, row in sum + (0 ..< k).reduce(0.0) { $0 + a[$1] * pow(row[$1] - mean[$1], 2) } }
+                / Double(rows.count)
             #expect(abs(curves.opis(weights: w) - opis) < 1e-12, "replicate \(r)")
             // ε-OPIS: m best and worst rows, by threshold or by range average.
             let m = ThresholdAnalyzer.groupSize(epsilon: report.settings.epsilon, classes: rows.count)
@@ -93,7 +96,8 @@ import TCMTestSupport
             let singletons = (0 ..< counts.classCount).filter { counts.classSizes[$0] < 2 }
             let classes = drawn + singletons
             let fresh = PairCounts(
-                bins: counts.bins, classNames: classes.indices.map { "c\($0)" }, classSizes: classes.map { counts.classSizes[$0] },
+                bins: counts.bins, classNames: classes.indices.map { "c\($0)" },
+                classSizes: classes.map { counts.classSizes[$0] },
                 positives: classes.map { counts.positives[$0] }, negatives: classes.map { counts.negatives[$0] })
             let analyzer = ThresholdAnalyzer(counts: fresh)
             let g = analyzer.globalRates(edge: counts.bins.edge(nearest: report.settings.operatingThreshold))
@@ -112,9 +116,12 @@ import TCMTestSupport
 
     @Test func sameSeedSameIntervalsAnyThreads() {
         let (report, counts, retrieval) = Self.analysed()
-        let one = BootstrapSummary.compute(report: report, counts: counts, retrieval: retrieval, replicates: 64, seed: 3, level: 0.9, threads: 1)
-        let two = BootstrapSummary.compute(report: report, counts: counts, retrieval: retrieval, replicates: 64, seed: 3, level: 0.9, threads: 2)
-        let other = BootstrapSummary.compute(report: report, counts: counts, retrieval: retrieval, replicates: 64, seed: 4, level: 0.9, threads: 2)
+        let one = BootstrapSummary.compute(
+            report: report, counts: counts, retrieval: retrieval, replicates: 64, seed: 3, level: 0.9, threads: 1)
+        let two = BootstrapSummary.compute(
+            report: report, counts: counts, retrieval: retrieval, replicates: 64, seed: 3, level: 0.9, threads: 2)
+        let other = BootstrapSummary.compute(
+            report: report, counts: counts, retrieval: retrieval, replicates: 64, seed: 4, level: 0.9, threads: 2)
         #expect(one == two && one != other)
         #expect(one.opis.low <= report.opis && report.opis <= one.opis.high * 1.5)
         #expect(one.opis.replicates == 64 && one.opis.level == 0.9 && one.recallAt1 != nil)
@@ -157,9 +164,12 @@ import TCMTestSupport
         var g = SplitMix64(seed: 95)
         var covered = 0
         for rep in 0 ..< repetitions {
-            let opis = WeightedOPIS(curves: Self.curves(classes: classes, sigma: sigma, &g), gridWeights: Self.gridWeights,
-                                    epsilon: 0.05, ranking: .perThreshold)
-            let replicates = Bootstrap.replicates(count: 400, classes: classes, seed: UInt64(rep)) { _, w in opis.opis(weights: w) }
+            let opis = WeightedOPIS(
+                curves: Self.curves(classes: classes, sigma: sigma, &g), gridWeights: Self.gridWeights,
+                epsilon: 0.05, ranking: .perThreshold)
+            let replicates = Bootstrap.replicates(count: 400, classes: classes, seed: UInt64(rep)) { _, w in
+                opis.opis(weights: w)
+            }
             let ci = ConfidenceInterval(percentileOf: replicates, level: 0.95)
             if ci.low <= truth && truth <= ci.high { covered += 1 }
         }
@@ -197,10 +207,14 @@ import TCMTestSupport
             }
             let a = model(curvesA)
             let seed = UInt64(rep)
-            if PairedBootstrap.compute(a: a, b: model(shifted), replicates: 400, seed: seed, level: 0.95).trips(delta: 0, alpha: alpha) {
+            if PairedBootstrap.compute(a: a, b: model(shifted), replicates: 400, seed: seed, level: 0.95).trips(
+                delta: 0, alpha: alpha)
+            {
                 trippedShift += 1
             }
-            if PairedBootstrap.compute(a: a, b: model(null), replicates: 400, seed: seed, level: 0.95).trips(delta: 0, alpha: alpha) {
+            if PairedBootstrap.compute(a: a, b: model(null), replicates: 400, seed: seed, level: 0.95).trips(
+                delta: 0, alpha: alpha)
+            {
                 trippedNull += 1
             }
         }

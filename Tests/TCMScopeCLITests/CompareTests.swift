@@ -141,14 +141,19 @@ import TCMData
             tripped.status == 1 && tripped.stderr.hasPrefix("tcmscope: OPIS of B")
                 && tripped.stderr.contains("more than --fail-if-worse") && tripped.stderr.contains("CI of B − A"),
             "\(tripped.stderr)")
-        let saved = try Self.object(String(decoding: FileManager.default.contents(atPath: dir + "/c.json") ?? Data(), as: UTF8.self))
+        let saved = try Self.object(
+            String(decoding: FileManager.default.contents(atPath: dir + "/c.json") ?? Data(), as: UTF8.self))
         let test = try #require(saved["bootstrap"] as? [String: Any])
-        #expect(test["replicates"] as? Int == 1000 && test["sharedClasses"] as? Int == 4 && saved["significance"] as? Double == 0.5)
+        #expect(
+            test["replicates"] as? Int == 1000 && test["sharedClasses"] as? Int == 4
+                && saved["significance"] as? Double == 0.5)
         // Same seed, same p-value; a model against itself never trips.
         let again = try tcmscope([
             "compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--significance", "0.5", "--json",
         ])
-        #expect((try Self.object(again.stdout)["bootstrap"] as? [String: Any])?["pValueWorse"] as? Double == test["pValueWorse"] as? Double)
+        #expect(
+            (try Self.object(again.stdout)["bootstrap"] as? [String: Any])?["pValueWorse"] as? Double == test[
+                "pValueWorse"] as? Double)
         #expect(try tcmscope(["compare", a, a, l, "--fail-if-worse", "0", "--significance", "0.5"]).status == 0)
         #expect(try tcmscope(["compare", a, b, l, "--significance", "0"]).status == 64)
         #expect(try tcmscope(["compare", a, b, l, "--bootstrap", "0"]).status == 64)
@@ -174,7 +179,8 @@ import TCMData
             noCurves.status == 2 && noCurves.stderr.contains("no per-class utility curves")
                 && noCurves.stderr.contains("compare A B LABELS"), "\(noCurves.stderr)")
         // --fail-if-worse alone on reports keeps the plain rule (Δ > delta trips).
-        #expect(try tcmscope(["compare", dir + "/a.json", dir + "/b.json", "--fail-if-worse", "\(change / 2)"]).status == 1)
+        #expect(
+            try tcmscope(["compare", dir + "/a.json", dir + "/b.json", "--fail-if-worse", "\(change / 2)"]).status == 1)
         // A report and an embeddings file; a FAR the reports do not hold; wrong file counts; bad gate value.
         #expect(try tcmscope(["compare", dir + "/a.json", b, l]).status == 2)
         let far = try tcmscope(["compare", dir + "/a.json", dir + "/a.json", "--far", "0.05"])
