@@ -196,8 +196,11 @@ public struct WeightedRates: Sendable {
     /// Per class in OPIS: queries whose nearest item is of its class, and its queries; nil without retrieval.
     let hits: [Double]?, queries: [Double]?
 
-    /// Bins each side of the full sample's EER edge a replicate's EER is searched in.
-    public static let eerHalfWindow = 128
+    /// Bins each side of the full sample's EER edge a replicate's EER is searched in: 128, fewer
+    /// (at least 16) when the window's table (16 bytes per class and edge) would pass 64 MB.
+    public static func eerHalfWindow(classes: Int) -> Int {
+        max(16, min(128, (64 << 20) / (16 * max(1, classes)) / 2))
+    }
 
     public var classes: Int { positives.count }
 
@@ -215,7 +218,8 @@ public struct WeightedRates: Sendable {
         fixedNegatives = others.reduce(0) { $0 + Double(counts.negatives[$1].total) }
 
         let eerEdge = counts.bins.edge(nearest: report.global.eerThreshold)
-        let start = max(0, eerEdge - Self.eerHalfWindow), end = min(counts.bins.count - 1, eerEdge + Self.eerHalfWindow)
+        let half = Self.eerHalfWindow(classes: included.count)
+        let start = max(0, eerEdge - half), end = min(counts.bins.count - 1, eerEdge + half)
         windowStart = start
         binCount = counts.bins.count
         windowCount = end - start + 1
@@ -311,7 +315,8 @@ public struct BootstrapSummary: Codable, Sendable, Equatable {
     public let far: ConfidenceInterval?
     public let tpr: ConfidenceInterval?
     public let eer: ConfidenceInterval?
-    /// Replicates whose EER crossing fell at the edge of the searched window (±128 bins).
+    /// Replicates whose EER crossing fell at the edge of the searched window (±128 bins, fewer
+    /// beyond 16,000 classes).
     public let eerWindowClamped: Int?
     public let recallAt1: ConfidenceInterval?
     public let seconds: Double

@@ -133,7 +133,7 @@ import TCMData
         let notSignificant = try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change / 2)"])
         #expect(
             notSignificant.status == 0 && notSignificant.stderr.contains("but not significantly")
-                && notSignificant.stdout.contains("p(B worse)"), "\(notSignificant.stderr)")
+                && notSignificant.stdout.contains("one-sided p (B worse) = "), "\(notSignificant.stderr)")
         let tripped = try tcmscope([
             "compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--significance", "0.5", "--out", dir + "/c.json",
         ])
