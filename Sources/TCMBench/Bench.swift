@@ -36,6 +36,11 @@ public struct Bench: ParsableCommand {
             "Passes to time (median and fastest reported); default 5 up to 20k samples, else 3.")) var repeats: Int?
     @Option(help: "Python interpreter for the numpy peer; 'none' skips it.") var python = "python3"
     @Flag(help: "Emit one JSON line (used by the parent run).") var jsonLine = false
+    @Option(
+        help: BenchBounds.bootstrap.help(
+            "With --samples: also time `analyze --bootstrap B` on the pass's report (OPIS alone, and all its intervals)."
+        ))
+    var bootstrap: Int?
     @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
     @Flag(help: "Time t-SNE on the bundled MNIST test set against scikit-learn and openTSNE.") var tsne = false
     @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training =
@@ -70,6 +75,7 @@ public struct Bench: ParsableCommand {
         try BenchBounds.rangeChanges.check(rangeChanges)
         try BenchBounds.repeats.check(repeats)
         try BenchBounds.frames.check(frames)
+        try BenchBounds.bootstrap.check(bootstrap)
         if config != nil && n != nil { throw ValidationError("give either --config or \(samplesFlag), not both") }
         let unknown = peerSet.subtracting(ScaleBench.peerNames)
         if !unknown.isEmpty {
@@ -153,6 +159,23 @@ public struct Bench: ParsableCommand {
             "peak_rss_mb": peakRSSMegabytes(), "histogram_mb": Double(histogramBytes) / 1e6,
             "opis": report.opis, "epsilon_opis": report.epsilonOPIS,
         ]
+        if let bootstrap {
+            // The class bootstrap on this report: OPIS replicates alone (O(B × C × K)), then every
+            // interval `analyze --bootstrap` writes (ε-OPIS, FAR/TPR, EER; no retrieval here).
+            let t0 = Date()
+            let curves = WeightedOPIS(report: report)
+            _ = Bootstrap.replicates(count: bootstrap, classes: curves.classes, seed: seed, threads: threads) { _, w in
+                curves.opis(weights: w)
+            }
+            let t1 = Date()
+            _ = BootstrapSummary.compute(
+                report: report, counts: counts, retrieval: nil, replicates: bootstrap, seed: seed, level: 0.95,
+                threads: threads)
+            result["bootstrap_replicates"] = bootstrap
+            result["bootstrap_classes"] = curves.classes
+            result["bootstrap_opis_seconds"] = t1.timeIntervalSince(t0)
+            result["bootstrap_all_seconds"] = Date().timeIntervalSince(t1)
+        }
         if python != "none" { result["peer"] = runPeer(embeddingPath, labelPath) }
         return result
     }

@@ -9,4 +9,5 @@ enum BenchBounds {
     static let rangeChanges = FlagBound(flag: "--range-changes", low: 1, high: 10_000)
     static let repeats = FlagBound(flag: "--repeats", low: 1, high: 100)
     static let frames = FlagBound(flag: "--frames", low: 1, high: 100_000)
+    static let bootstrap = FlagBound(flag: "--bootstrap", low: 1, high: 100_000)
 }

@@ -52,15 +52,21 @@ public struct ThresholdGrid: Sendable, Equatable {
         highEdge = hi
         if points == 1 || lo == hi {
             edges = [Int](repeating: lo, count: points)
-            weights = [Double](repeating: 1 / Double(points), count: points)
         } else {
             let step = Double(hi - lo) / Double(points - 1)
             edges = (0 ..< points).map { i in i == points - 1 ? hi : lo + Int((Double(i) * step).rounded()) }
-            var w = [Double](repeating: 1 / Double(points - 1), count: points)
-            w[0] /= 2
-            w[points - 1] /= 2
-            weights = w
         }
+        weights = Self.trapezoidWeights(points: points, collapsed: lo == hi)
+    }
+
+    /// The grid's averaging weights: the trapezoid rule over `points` evenly spaced thresholds
+    /// divided by the range, or equal weights when the range is one threshold (`collapsed`).
+    public static func trapezoidWeights(points: Int, collapsed: Bool) -> [Double] {
+        if points == 1 || collapsed { return [Double](repeating: 1 / Double(points), count: points) }
+        var w = [Double](repeating: 1 / Double(points - 1), count: points)
+        w[0] /= 2
+        w[points - 1] /= 2
+        return w
     }
 
     /// The smallest edge at which the global FAR (over all negative pairs) is ≤ `far`.

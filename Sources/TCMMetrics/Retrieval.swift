@@ -17,6 +17,19 @@ public struct RetrievalReport: Sendable, Codable, Equatable {
     public let queries: Int
     /// Queries left out because their class has a single sample.
     public let skippedQueries: Int
+    /// Per query, in the layout's row order (classes in turn): whether its nearest item is of its
+    /// class. What the bootstrap resamples Recall@1 from; not written to JSON (empty when read
+    /// back) and not compared by `==`.
+    public var hitAt1: [Bool] = []
+
+    enum CodingKeys: String, CodingKey {
+        case recallAtK, rPrecision, mapAtR, queries, skippedQueries
+    }
+
+    public static func == (x: RetrievalReport, y: RetrievalReport) -> Bool {
+        x.recallAtK == y.recallAtK && x.rPrecision == y.rPrecision && x.mapAtR == y.mapAtR && x.queries == y.queries
+            && x.skippedQueries == y.skippedQueries
+    }
 }
 
 public enum Retrieval {
@@ -98,7 +111,8 @@ public enum Retrieval {
         let denominator = Double(max(queries, 1))
         return RetrievalReport(recallAtK: ks.enumerated().map { .init(k: $1, recall: total[$0] / denominator) },
                                rPrecision: total[ks.count] / denominator, mapAtR: total[ks.count + 1] / denominator,
-                               queries: queries, skippedQueries: n - queries)
+                               queries: queries, skippedQueries: n - queries,
+                               hitAt1: all.map { $0.relevant > 0 && $0.firstHit == 0 })
     }
 
     /// Column indices of the `need` largest entries of `row` (excluding `excluding`), best first,

@@ -35,6 +35,7 @@ struct Analyze: ParsableCommand {
     var noRetrieval = false
 
     @OptionGroup var reportOptions: ReportOptions
+    @OptionGroup var bootstrap: BootstrapOptions
     @OptionGroup var sharding: ShardOptions
     @OptionGroup(title: "Watching a training run") var watching: WatchOptions
 
@@ -53,8 +54,11 @@ struct Analyze: ParsableCommand {
         try reportOptions.check()
         try analysis.check()
         try sharding.check()
-        try watching.check(hasFiles: !data.bundled, asksForReport: reportOptions.asksForReport || sharding.countsOut != nil)
-        if sharding.shard != nil && reportOptions.asksForReport {
+        try watching.check(
+            hasFiles: !data.bundled,
+            asksForReport: reportOptions.asksForReport || sharding.countsOut != nil || bootstrap.bootstrap != nil)
+        try bootstrap.check()
+        if sharding.shard != nil && (reportOptions.asksForReport || bootstrap.bootstrap != nil) {
             throw ValidationError("--shard writes partial counts only: the report options belong to `tcmscope merge`")
         }
     }
@@ -71,10 +75,16 @@ struct Analyze: ParsableCommand {
         let ks = noRetrieval ? nil : recallKs
         let gateFile = labelPath ?? embeddingPath
         func document(_ input: AnalysisDocument.Input, _ counts: PairCounts, _ retrieval: RetrievalReport?) -> AnalysisDocument {
-            AnalysisDocument(
-                input: input, report: ThresholdAnalyzer(counts: counts).report(options), retrieval: retrieval,
+            let report = ThresholdAnalyzer(counts: counts).report(options)
+            // Intervals from the per-class quantities just computed: no second pair pass.
+            let intervals = bootstrap.bootstrap.map {
+                BootstrapSummary.compute(report: report, counts: counts, retrieval: retrieval, options: bootstrap,
+                                         replicates: $0, threads: threads)
+            }
+            return AnalysisDocument(
+                input: input, report: report, retrieval: retrieval,
                 seconds: Date().timeIntervalSince(started),
-                classFRRAtFAR: options.tarAtFAR.map { ClassFRRAtFAR(counts: counts, targetFAR: $0) })
+                classFRRAtFAR: options.tarAtFAR.map { ClassFRRAtFAR(counts: counts, targetFAR: $0) }, bootstrap: intervals)
         }
 
         if let countsOut = sharding.countsOut {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMKernels
 import TCMMetrics
 
 /// `tcmscope compare`: two models' threshold consistency side by side, and a regression gate.
@@ -12,7 +13,12 @@ struct Compare: ParsableCommand {
         options as analyze; or A.emb B.emb --label-column for CSV/TSV), or A.json B.json (two \
         `analyze --out` reports, refused if their settings differ). Changes are B − A: a \
         positive change in OPIS, an OPIS term or an FRR means B is worse. Classes are listed \
-        worse first. FRR is each model's at its own threshold where the global FAR reaches --far.
+        worse first. FRR is each model's at its own threshold where the global FAR reaches --far. \
+        With --bootstrap (1000 replicates by default when --fail-if-worse is given, embeddings \
+        files only), a paired bootstrap over the classes both models share gives the interval of \
+        Δ OPIS = B − A and a one-sided p-value for "B is worse"; the gate then trips only when \
+        Δ > delta and p < --significance. Two JSON reports carry no per-class curves: there the \
+        gate is Δ > delta alone.
         """
     )
 
@@ -34,11 +40,19 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("out"), help: ArgumentHelp("Also write the JSON comparison to this file.", valueName: "file"))
     var output: String?
 
-    @Option(help: Bounds.failIfWorse.help("Exit with status 1 when B's OPIS exceeds A's by more than this (a CI regression gate).", valueName: "delta"))
+    @Option(help: Bounds.failIfWorse.help("Exit with status 1 when B's OPIS exceeds A's by more than this and the paired bootstrap finds B worse at --significance (a CI regression gate).", valueName: "delta"))
     var failIfWorse: Double?
+
+    @OptionGroup var bootstrapOptions: BootstrapOptions
+
+    @Option(help: Bounds.significance.help("α of the paired bootstrap test: --fail-if-worse trips only when its p-value is below it.", valueName: "alpha"))
+    var significance = 0.05
 
     @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
     var threads: Int?
+
+    /// Replicates of the paired test: as given, else 1000 when a gate is asked for, else none.
+    var pairedReplicates: Int? { bootstrapOptions.bootstrap ?? (failIfWorse != nil ? 1000 : nil) }
 
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
@@ -49,6 +63,8 @@ struct Compare: ParsableCommand {
         try Bounds.commonFAR.check(far)
         try Bounds.failIfWorse.check(failIfWorse)
         try Bounds.threads.check(threads)
+        try Bounds.significance.check(significance)
+        try bootstrapOptions.check()
         try analysis.check()
     }
 
@@ -74,9 +90,16 @@ struct Compare: ParsableCommand {
             try transaction.commit()
         }
         if json { print(document.json()) } else if csv { print(document.csv(), terminator: "") } else { print(document.text(), terminator: "") }
-        if let delta = failIfWorse, document.change.opis > delta {
-            throw GateFailure(message: "OPIS of B \(format(document.b.opis)) exceeds A's \(format(document.a.opis)) by \(format(document.change.opis)), more than --fail-if-worse \(format(delta))")
+        guard let delta = failIfWorse, document.change.opis > delta else { return }
+        let worse = "OPIS of B \(format(document.b.opis)) exceeds A's \(format(document.a.opis)) by \(format(document.change.opis))"
+        guard let test = document.bootstrap else {
+            throw GateFailure(message: "\(worse), more than --fail-if-worse \(format(delta))")
         }
+        let evidence = "\(String(format: "%g", test.level * 100))% CI of B − A [\(format(test.opisChangeInterval.low)), \(format(test.opisChangeInterval.high))], p = \(format(test.pValueWorse))"
+        if test.pValueWorse < significance {  // with Δ > delta: `PairedBootstrap.trips`
+            throw GateFailure(message: "\(worse), more than --fail-if-worse \(format(delta)), and significantly (\(evidence) < α \(format(significance)), \(test.replicates) paired class resamples)")
+        }
+        Terminal.printError("tcmscope: \(worse), more than --fail-if-worse \(format(delta)), but not significantly (\(evidence) ≥ α \(format(significance))): the gate passes")
     }
 
     /// An `analyze --out` report starts with `{`; no embeddings format does. Only the first
@@ -94,15 +117,15 @@ struct Compare: ParsableCommand {
 
     func compareEmbeddings(_ a: String, _ b: String, labels: String?) throws -> ComparisonDocument {
         let options = try analysis.options()
-        func model(_ path: String, _ name: String) throws -> ComparisonDocument.Model {
+        func model(_ path: String, _ name: String) throws -> (ComparisonDocument.Model, ThresholdReport) {
             let run = try AnalysisRun.compute(embeddings: path, labels: labels, input: input, options: options, retrievalKs: [1],
                                               threads: threads, progressLabel: "model \(name): pair pass + retrieval")
             guard run.report.classesInOPIS > 0 || failIfWorse == nil else {
                 throw DataError(labels ?? path, "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
             }
-            return .init(source: path, report: run.report, retrieval: run.retrieval, frrAtFAR: ClassFRRAtFAR(counts: run.counts, targetFAR: far))
+            return (.init(source: path, report: run.report, retrieval: run.retrieval, frrAtFAR: ClassFRRAtFAR(counts: run.counts, targetFAR: far)), run.report)
         }
-        let first = try model(a, "A"), second = try model(b, "B")
+        let (first, reportA) = try model(a, "A"), (second, reportB) = try model(b, "B")
         guard first.report.classes.map(\.size) == second.report.classes.map(\.size) else {
             throw DataError(b, "holds \(second.report.classes.map(\.size).reduce(0, +)) usable rows, \(a) \(first.report.classes.map(\.size).reduce(0, +)): compare needs the same rows")
         }
@@ -110,7 +133,32 @@ struct Compare: ParsableCommand {
         guard first.report.classes.map(\.name) == second.report.classes.map(\.name) else {
             throw DataError(b, "has other classes than \(a): compare needs the same rows and labels")
         }
-        return ComparisonDocument(a: first, b: second, commonFAR: far)
+        var document = ComparisonDocument(a: first, b: second, commonFAR: far)
+        if let replicates = pairedReplicates {
+            document.bootstrap = try pairedTest(reportA, reportB, replicates: replicates, file: b)
+            document.significance = significance
+        }
+        return document
+    }
+
+    /// The paired bootstrap of Δ OPIS over the classes in OPIS in both reports (matched by name).
+    func pairedTest(_ a: ThresholdReport, _ b: ThresholdReport, replicates: Int, file: String) throws -> PairedBootstrap {
+        var rowInB: [String: Int] = [:]
+        for (row, c) in b.curveClasses.enumerated() { rowInB[b.classes[c].name] = row }
+        var curvesA: [[Double]] = [], curvesB: [[Double]] = []
+        for (row, c) in a.curveClasses.enumerated() {
+            guard let other = rowInB[a.classes[c].name] else { continue }
+            curvesA.append(a.curves[row])
+            curvesB.append(b.curves[other])
+        }
+        guard !curvesA.isEmpty else { throw DataError(file, "shares no class with two samples with A, so the paired bootstrap has nothing to resample") }
+        func weighted(_ r: ThresholdReport, _ curves: [[Double]]) -> WeightedOPIS {
+            let t = r.settings.thresholds
+            return WeightedOPIS(curves: curves, gridWeights: ThresholdGrid.trapezoidWeights(points: t.count, collapsed: t.first == t.last),
+                                epsilon: r.settings.epsilon, ranking: OPISOptions.Ranking(rawValue: r.settings.ranking) ?? .perThreshold)
+        }
+        return PairedBootstrap.compute(a: weighted(a, curvesA), b: weighted(b, curvesB), replicates: replicates,
+                                       seed: bootstrapOptions.seed, level: bootstrapOptions.ciLevel, threads: threads ?? defaultThreadCount)
     }
 
     func compareReports(_ a: String, _ b: String) throws -> ComparisonDocument {
@@ -123,6 +171,9 @@ struct Compare: ParsableCommand {
             }
             try document.validate(file: path)
             return document
+        }
+        if bootstrapOptions.bootstrap != nil {
+            throw DataError(b, "JSON reports carry no per-class utility curves, so the paired bootstrap (--bootstrap) needs the embeddings files: compare A B LABELS")
         }
         let first = try load(a), second = try load(b)
         let differences = ComparisonDocument.settingDifferences(first.report.settings, second.report.settings)

@@ -14,6 +14,10 @@ enum Bounds {
     // OPIS and ε-OPIS average squared differences of utilities in [0, 1], so lie in [0, 1].
     static let failAboveOpis = FlagBound(flag: "--fail-above-opis", low: 0.0, high: 1)
     static let failAboveEpsilonOpis = FlagBound(flag: "--fail-above-epsilon-opis", low: 0.0, high: 1)
+    // analyze --bootstrap and compare's paired bootstrap.
+    static let bootstrap = FlagBound(flag: "--bootstrap", low: 1, high: 100_000)
+    static let ciLevel = FlagBound(flag: "--ci-level", low: 0.5, high: 0.999, lowExclusive: true)
+    static let significance = FlagBound(flag: "--significance", low: 0.0, high: 0.5, lowExclusive: true)
     // compare
     static let failIfWorse = FlagBound(flag: "--fail-if-worse", low: 0.0, high: 1)
     static let commonFAR = FlagBound(flag: "--far", low: 0.0, high: 1, lowExclusive: true)

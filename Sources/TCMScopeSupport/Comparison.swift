@@ -40,6 +40,10 @@ public struct ComparisonDocument: Codable, Equatable {
     public let classes: [ClassRow]
     public let onlyInA: [String]
     public let onlyInB: [String]
+    /// The paired bootstrap of Δ OPIS (compare --bootstrap, or --fail-if-worse on embeddings files).
+    public var bootstrap: PairedBootstrap? = nil
+    /// α the gate holds the p-value to, when the test ran.
+    public var significance: Double? = nil
 
     /// One model as `compare` sees it: its report, retrieval, and per-class FRR at the common FAR.
     public struct Model {
@@ -137,10 +141,15 @@ public struct ComparisonDocument: Codable, Equatable {
         line("  FRR at global FAR \(String(format: "%g", commonFAR))" + (a.thresholdAtFAR.map { "  (A at t = \(format($0)), B at t = \(format(b.thresholdAtFAR ?? .nan)))" } ?? ""))
         line()
         line("  " + pad("", 12) + pad("A") + pad("B") + "change")
-        line("  " + pad("OPIS") + cell(a.opis) + cell(b.opis) + signed(change.opis))
+        line("  " + pad("OPIS") + cell(a.opis) + cell(b.opis) + signed(change.opis)
+             + (bootstrap.map { "  \(String(format: "%g", $0.level * 100))% CI [\(format($0.opisChangeInterval.low, 5)), \(format($0.opisChangeInterval.high, 5))], one-sided p (B worse) = \(format($0.pValueWorse, 4))" } ?? ""))
         line("  " + pad("ε-OPIS") + cell(a.epsilonOPIS) + cell(b.epsilonOPIS) + signed(change.epsilonOPIS))
         line("  " + pad("R@1") + cell(a.recallAt1, 4) + cell(b.recallAt1, 4) + signed(change.recallAt1, 4))
         line("  " + pad("MAP@R") + cell(a.mapAtR, 4) + cell(b.mapAtR, 4) + signed(change.mapAtR, 4))
+        if let t = bootstrap {
+            line("  paired bootstrap: \(t.replicates) resamples of the \(t.sharedClasses) shared classes (seed \(t.seed)); p = (1 + #{Δ* ≤ 0}) / (B + 1)"
+                 + (significance.map { ", α = \(String(format: "%g", $0))" } ?? ""))
+        }
         line()
         line("  " + pad("class", 18) + pad("OPIS term A") + pad("OPIS term B") + pad("change") + pad("FRR A") + pad("FRR B") + "change")
         for r in classes.prefix(limit) {

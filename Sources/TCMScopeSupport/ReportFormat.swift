@@ -28,14 +28,17 @@ public struct AnalysisDocument: Codable, Sendable {
     /// Per-class FRR at each of the report's TAR@FAR targets, for `compare` (absent in reports
     /// written before it existed).
     public var classFRRAtFAR: [ClassFRRAtFAR]? = nil
+    /// Percentile intervals from `analyze --bootstrap` (absent otherwise, and in older reports).
+    public var bootstrap: BootstrapSummary? = nil
 
     public init(input: Input, report: ThresholdReport, retrieval: RetrievalReport?, seconds: Double,
-                classFRRAtFAR: [ClassFRRAtFAR]? = nil) {
+                classFRRAtFAR: [ClassFRRAtFAR]? = nil, bootstrap: BootstrapSummary? = nil) {
         self.input = input
         self.report = report
         self.retrieval = retrieval
         self.seconds = seconds
         self.classFRRAtFAR = classFRRAtFAR
+        self.bootstrap = bootstrap
     }
 
     public func json() -> String { prettyJSON(self) }
@@ -85,8 +88,19 @@ public enum ReportFormat {
         line("  grid        \(s.points) thresholds, resolution \(s.thresholdResolution); utility \(s.utility), β = \(s.beta)")
         line("  ε-OPIS      ε = \(s.epsilon), m = \(s.classesPerGroup) class(es) per group, ranking \(s.ranking)")
         line()
-        line("  OPIS        \(format(r.opis, 5))   (\(r.classesInOPIS) classes; lower is better)")
-        line("  ε-OPIS      \(format(r.epsilonOPIS, 5))")
+        let ci = d.bootstrap
+        func interval(_ i: ConfidenceInterval?, _ digits: Int = 4) -> String {
+            i.map { "[\(format($0.low, digits)), \(format($0.high, digits))]" } ?? "-"
+        }
+        let level = ci.map { String(format: "%g%%", $0.level * 100) } ?? ""
+        line("  OPIS        \(format(r.opis, 5))" + (ci.map { "  \(level) CI \(interval($0.opis, 5))" } ?? "")
+             + "   (\(r.classesInOPIS) classes; lower is better)")
+        line("  ε-OPIS      \(format(r.epsilonOPIS, 5))" + (ci.map { "  \(level) CI \(interval($0.epsilonOPIS, 5))" } ?? ""))
+        if let ci {
+            line("  bootstrap   \(ci.replicates) class resamples (seed \(ci.seed), percentile, range fixed): FAR \(interval(ci.far))  TPR \(interval(ci.tpr))  EER \(interval(ci.eer))"
+                 + (ci.recallAt1.map { "  R@1 \(interval($0))" } ?? "")
+                 + ((ci.eerWindowClamped ?? 0) > 0 ? "  (\(ci.eerWindowClamped!) EER replicates at the search window's edge)" : ""))
+        }
         if !r.excludedClasses.isEmpty {
             line("  left out    \(r.excludedClasses.count) one-sample class(es): \(r.excludedClasses.prefix(10).map(safe).joined(separator: ", "))\(r.excludedClasses.count > 10 ? ", …" : "")")
         }

@@ -128,10 +128,36 @@ import TCMData
             (try Self.object(try tcmscope(["compare", a, b, l, "--json"]).stdout)["change"] as? [String: Any])?["opis"]
                 as? Double)
         #expect(change > 0)
-        let tripped = try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--out", dir + "/c.json"])
+        // The gate runs a paired bootstrap (1000 replicates): with 4 classes a worse B is not
+        // significant at α = 0.05, so the gate passes and says why; at α = 0.5 it trips.
+        let notSignificant = try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change / 2)"])
+        #expect(
+            notSignificant.status == 0 && notSignificant.stderr.contains("but not significantly")
+                && notSignificant.stdout.contains("one-sided p (B worse) = "), "\(notSignificant.stderr)")
+        let tripped = try tcmscope([
+            "compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--significance", "0.5", "--out", dir + "/c.json",
+        ])
         #expect(
             tripped.status == 1 && tripped.stderr.hasPrefix("tcmscope: OPIS of B")
-                && tripped.stderr.contains("more than --fail-if-worse"))
+                && tripped.stderr.contains("more than --fail-if-worse") && tripped.stderr.contains("CI of B − A"),
+            "\(tripped.stderr)")
+        let saved = try Self.object(
+            String(decoding: FileManager.default.contents(atPath: dir + "/c.json") ?? Data(), as: UTF8.self))
+        let test = try #require(saved["bootstrap"] as? [String: Any])
+        #expect(
+            test["replicates"] as? Int == 1000 && test["sharedClasses"] as? Int == 4
+                && saved["significance"] as? Double == 0.5)
+        // Same seed, same p-value; a model against itself never trips.
+        let again = try tcmscope([
+            "compare", a, b, l, "--fail-if-worse", "\(change / 2)", "--significance", "0.5", "--json",
+        ])
+        #expect(
+            (try Self.object(again.stdout)["bootstrap"] as? [String: Any])?["pValueWorse"] as? Double == test[
+                "pValueWorse"] as? Double)
+        #expect(try tcmscope(["compare", a, a, l, "--fail-if-worse", "0", "--significance", "0.5"]).status == 0)
+        #expect(try tcmscope(["compare", a, b, l, "--significance", "0"]).status == 64)
+        #expect(try tcmscope(["compare", a, b, l, "--bootstrap", "0"]).status == 64)
+        #expect(try tcmscope(["compare", a, b, l, "--ci-level", "0.5"]).status == 64)
         #expect(
             tripped.stdout.contains("TCMScope comparison") && FileManager.default.fileExists(atPath: dir + "/c.json"))
         #expect(try tcmscope(["compare", a, b, l, "--fail-if-worse", "\(change * 2)"]).status == 0)
@@ -146,6 +172,15 @@ import TCMData
                 && differ.stderr
                     == "tcmscope: error: \(dir)/b51.json: analysed with other settings than \(dir)/a.json (points 101 vs 51): rerun analyze with the same options\n"
         )
+        // Reports carry no per-class curves: the paired bootstrap needs the embeddings files.
+        #expect(try tcmscope(["analyze", b, l, "--output", dir + "/b.json"]).status == 0)
+        let noCurves = try tcmscope(["compare", dir + "/a.json", dir + "/b.json", "--bootstrap", "100"])
+        #expect(
+            noCurves.status == 2 && noCurves.stderr.contains("no per-class utility curves")
+                && noCurves.stderr.contains("compare A B LABELS"), "\(noCurves.stderr)")
+        // --fail-if-worse alone on reports keeps the plain rule (Δ > delta trips).
+        #expect(
+            try tcmscope(["compare", dir + "/a.json", dir + "/b.json", "--fail-if-worse", "\(change / 2)"]).status == 1)
         // A report and an embeddings file; a FAR the reports do not hold; wrong file counts; bad gate value.
         #expect(try tcmscope(["compare", dir + "/a.json", b, l]).status == 2)
         let far = try tcmscope(["compare", dir + "/a.json", dir + "/a.json", "--far", "0.05"])
