@@ -7,7 +7,9 @@ extension Widgets {
     static func run(_ s: DashboardState, _ run: RunTimeline, _ buffer: inout CellBuffer, _ rect: Rect) {
         let shown = run.current.map { "\($0.name)-\($0.step)" } ?? "waiting"
         buffer.box(
-            rect, title: "Run  \(run.directory)  [\(shown)\(run.following ? ", following" : "")]",
+            rect,
+            title:
+                "Run  [\(shown)\(run.following ? ", following" : "")]\(run.skipped > 0 ? "  skipped \(run.skipped)" : "")  \(run.directory)",
             style: frame(s, .training))
         let inner = rect.inset(1)
         guard inner.height >= 1, inner.width >= 20 else { return }

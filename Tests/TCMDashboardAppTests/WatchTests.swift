@@ -1,0 +1,172 @@
+import Foundation
+import Testing
+import TCMDashboard
+import TCMData
+import TCMJobs
+import TCMKernels
+import TCMMetrics
+import TCMTerminal
+@testable import TCMDashboardApp
+@testable import TCMScopeSupport
+
+/// `dash --watch` (issue 23): which files count as complete snapshots, the bounded timeline, and
+/// the UI loop following a writer thread (also under TSan in .ci/run).
+@Suite struct WatchTests {
+    static func directory() -> String {
+        let path = NSTemporaryDirectory() + "tcmscope-watch-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Three clusters in 4-D whose spread shrinks with `step`; written as a pair of .npy files,
+    /// each to a hidden temporary name and then renamed (as examples/write_snapshot.py does).
+    static func writeSnapshot(_ dir: String, name: String = "run", step: Int, rows perClass: Int = 12, classes: Int = 3)
+    {
+        var values: [Float] = [], labels: [Int64] = []
+        var state = UInt64(step) &* 2_654_435_761 &+ 1
+        func noise() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24) - 0.5
+        }
+        for c in 0 ..< classes {
+            for _ in 0 ..< perClass {
+                var row = [Float](repeating: 0, count: 4)
+                row[c % 4] = 1
+                values += row.map { $0 + noise() * 2 / Float(step / 100 + 1) }
+                labels.append(Int64(c))
+            }
+        }
+        for (suffix, bytes) in [
+            ("embeddings.npy", NpyWriter.bytes(floats: values, shape: [labels.count, 4])),
+            ("labels.npy", NpyWriter.bytes(int64s: labels, shape: [labels.count])),
+        ] {
+            let final = "\(dir)/\(name)-\(step).\(suffix)", temporary = "\(dir)/.\(name)-\(step).\(suffix).tmp"
+            _ = FileManager.default.createFile(atPath: temporary, contents: Data(bytes))
+            rename(temporary, final)
+        }
+    }
+
+    @Test func namesAreParsedStrictly() {
+        #expect(Snapshot.parse("run-400.npz")?.step == 400)
+        #expect(Snapshot.parse("my-run-12.safetensors").map { ($0.name, $0.step) } ?? ("", 0) == ("my-run", 12))
+        #expect(Snapshot.parse("run-3.embeddings.npy")?.role == .embeddings)
+        #expect(Snapshot.parse("run-3.labels.npy")?.role == .labels)
+        for bad in [
+            "run.npz", "-5.npz", "run-x.npz", ".run-5.npz", "run-5.npz.tmp", "run-5.npy",
+            "run-99999999999999999999.npz",
+        ] {
+            #expect(Snapshot.parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func onlyCompleteSnapshotsAreDeliveredOnceInStepOrder() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let folder = SnapshotFolder(directory: dir, settle: .milliseconds(50))
+        let t0 = ContinuousClock.now
+        Self.writeSnapshot(dir, step: 300)
+        Self.writeSnapshot(dir, step: 100)
+        // Half a pair, a hidden temporary file and a file still growing.
+        _ = FileManager.default.createFile(atPath: dir + "/run-200.embeddings.npy", contents: Data([1, 2, 3]))
+        _ = FileManager.default.createFile(atPath: dir + "/.run-500.npz.tmp", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir + "/grow-1.npz", contents: Data([1]))
+        #expect(try folder.poll(now: t0).isEmpty, "nothing is complete at first sight")
+        let handle = try #require(FileHandle(forWritingAtPath: dir + "/grow-1.npz"))
+        handle.seekToEndOfFile()
+        handle.write(Data([2, 3]))
+        try handle.close()
+        let second = try folder.poll(now: t0 + .milliseconds(100))
+        #expect(second.map(\.step) == [100, 300], "\(second)")
+        #expect(second.allSatisfy { $0.labels != nil })
+        // The growing file changed between the looks: complete only after a quiet settle period.
+        #expect(try folder.poll(now: t0 + .milliseconds(120)).isEmpty)
+        let later = try folder.poll(now: t0 + .milliseconds(300))
+        #expect(later.map(\.name) == ["grow"], "\(later)")
+        #expect(try folder.poll(now: t0 + .milliseconds(500)).isEmpty, "each is delivered once")
+        // Deleting files is harmless; a folder that goes away is one error line.
+        try FileManager.default.removeItem(atPath: dir + "/run-100.labels.npy")
+        #expect(try folder.poll(now: t0 + .milliseconds(600)).isEmpty)
+        try FileManager.default.removeItem(atPath: dir)
+        #expect(throws: DataError.self) { try folder.poll() }
+    }
+
+    @Test func theTimelineKeepsEveryPointAndABoundedWindowOfCurves() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        Self.writeSnapshot(dir, step: 1)
+        let (a, _) = try SnapshotAnalysis.analyse(
+            Snapshot(
+                name: "run", step: 1, embeddings: dir + "/run-1.embeddings.npy", labels: dir + "/run-1.labels.npy"),
+            options: OPISOptions(), reference: nil)
+        var run = RunTimeline(directory: dir, capacity: 3)
+        func add(_ step: Int) {
+            let point = RunPoint(name: "run", step: step, opis: Double(step), epsilonOPIS: 0, recallAt1: 1, eer: 0)
+            run.add(
+                point, WatchedSnapshot(name: "run", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: [])
+            )
+        }
+        for step in [10, 20, 30, 40, 50] { add(step) }
+        #expect(run.points.count == 5 && run.window.map(\.step) == [30, 40, 50] && run.following)
+        // Back one: a new snapshot no longer moves the view, and the selection keeps its snapshot.
+        #expect(run.move(-1) && run.current?.step == 40 && !run.following)
+        add(60)
+        #expect(run.current?.step == 40 && run.window.map(\.step) == [40, 50, 60])
+        // A late, older step lands in order among the points.
+        add(35)
+        #expect(run.points.map(\.step) == [10, 20, 30, 35, 40, 50, 60])
+        #expect(!run.move(-5) || run.selected == 0)
+        // Thousands of snapshots: the window stays at its capacity.
+        for step in 100 ..< 2100 { add(step) }
+        #expect(run.points.count == 2007 && run.window.count == 3)
+    }
+
+    /// A writer thread puts snapshots into the folder while the UI loop runs on the test backend:
+    /// the Run pane's timeline grows, the curves follow the newest, a damaged file is a status
+    /// line, and `,` goes back one snapshot.
+    @Test func theLoopFollowsAWriterThread() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        Self.writeSnapshot(dir, step: 100)
+        let folder = SnapshotFolder(directory: dir, settle: .milliseconds(20))
+        var first: (AnalysedSnapshot, SnapshotReference)?
+        let deadline = Date().addingTimeInterval(10)
+        while first == nil && Date() < deadline {
+            if let s = try folder.poll().first {
+                first = try SnapshotAnalysis.analyse(s, options: OPISOptions(), reference: nil)
+            }
+            usleep(10_000)
+        }
+        let (a, reference) = try #require(first)
+        let app = DashboardApp(
+            dataset: nil, analysis: InitialAnalysis(counts: a.counts, retrieval: a.retrieval, pca: []), title: "watch",
+            bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        app.watch(folder, first: a, reference: reference)
+        let writer = Thread {
+            for step in [200, 300, 400] {
+                usleep(30_000)
+                Self.writeSnapshot(dir, step: step)
+            }
+            _ = FileManager.default.createFile(atPath: dir + "/run-500.npz", contents: Data("not a zip".utf8))
+        }
+        writer.start()
+        let backend = TestBackend(
+            width: 160, height: 45,
+            script: [
+                .until { app.state.run?.points.count == 4 && app.state.run?.skipped == 1 },
+                .events([.key(.character(","))]),
+            ], longestWait: .seconds(30))
+        #expect(EventLoop.run(app, on: backend, wake: app.wake))
+        let run = try #require(app.state.run)
+        #expect(run.points.map(\.step) == [100, 200, 300, 400])
+        #expect(run.lastSkipped.contains("run-500.npz"))
+        #expect(run.current?.step == 300 && !run.following, "`,` went back one")
+        let frame = try #require(backend.frames.last)
+        let text = (0 ..< frame.height).map { frame.line($0) }.joined(separator: "\n")
+        #expect(text.contains("Run ") && text.contains("run-300"), "\(text)")
+        #expect(text.contains("skipped 1"), "\(text)")
+        // The OPIS sparkline has a cell per snapshot.
+        let opisLine = try #require((0 ..< frame.height).map { frame.line($0) }.first { $0.contains("OPIS    ") && $0.contains("█") })
+        #expect(opisLine.filter { "▁▂▃▄▅▆▇█".contains($0) }.count == 4, "\(opisLine)")
+        app.watcher.stop()
+    }
+}
