@@ -1,5 +1,5 @@
 """The faiss-cpu peer of TCMScope's retrieval pass: exact k-nearest neighbours by cosine
-similarity (unit rows, IndexFlatIP), k = 12, every thread. Run by `tcmscope bench --config NAME`
+similarity (unit rows, IndexFlatIP), k = 12, every thread. Run by `tcmscope bench scale --config NAME`
 on the same .npy files in the same run; install with `pip install faiss-cpu`.
 
 Prints one JSON line: the search time, peak RSS and Recall@1 (the nearest neighbour other than the

@@ -1,4 +1,4 @@
-"""Synthetic embedding sets of real sizes for `tcmscope bench --config NAME`, from fixed seeds.
+"""Synthetic embedding sets of real sizes for `tcmscope bench scale --config NAME`, from fixed seeds.
 
     python3 Benchmarks/make_synthetic.py sop|inat|10k|tiny DIR
 

@@ -1,4 +1,4 @@
-"""The numpy peer of `tcmscope bench --training`: the same training step written the plain numpy
+"""The numpy peer of `tcmscope bench training`: the same training step written the plain numpy
 way, on one thread: MLP 784→256→128 forward, S = E·Eᵀ, contrastive loss (+ TCM) gradients on S,
 dE = (G + Gᵀ)·E, backward through the L2 normalisation and the layers, Adam. Also one all-triplet
 margin-loss evaluation with its gradient, by broadcasting over all B³ (a, p, n). Prints one JSON line.

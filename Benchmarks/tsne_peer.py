@@ -1,4 +1,4 @@
-"""The t-SNE peer of `tcmscope bench --tsne`: scikit-learn's Barnes-Hut t-SNE (or openTSNE's
+"""The t-SNE peer of `tcmscope bench tsne`: scikit-learn's Barnes-Hut t-SNE (or openTSNE's
 FFT-accelerated one) with the same defaults (perplexity 30, 1000 iterations, PCA start, learning
 rate "auto"), on the same unit-row .npy, on the same number of threads. Writes its layout and
 prints one JSON line with the time, and scikit-learn's own trustworthiness of both layouts, which

@@ -5,20 +5,46 @@ import TCMKernels
 import TCMMetrics
 import TCMScopeSupport
 
-/// `tcmscope bench`: times the pair pass and a range change on synthetic clustered embeddings,
-/// and runs a numpy implementation of the same pass on the same data in the same run.
+/// `tcmscope bench`: one subcommand per benchmark, each with only its own options (a flag of
+/// another benchmark is an error, not silently ignored). Every benchmark runs its peer (numpy,
+/// faiss, scikit-learn…) in the same run and prints the ratio. Results and the commands that made
+/// them: Benchmarks/README.md.
 public struct Bench: ParsableCommand {
     public init() {}
 
     public static let configuration = CommandConfiguration(
-        abstract: "Benchmark the pair pass and range changes against a numpy peer (build with -c release).",
+        abstract: "Benchmarks against peers in the same run (build with -c release).",
+        discussion: """
+            `bench` alone is `bench pass`: the standard set of pair passes against numpy. Results and the \
+            commands: Benchmarks/README.md.
+            """,
+        subcommands: [
+            BenchPass.self, BenchScale.self, BenchKernels.self, BenchTSNE.self, BenchTraining.self,
+            BenchDashboard.self,
+        ],
+        defaultSubcommand: BenchPass.self
+    )
+}
+
+/// What most benchmarks share: the peer's interpreter and the compute threads.
+struct BenchPeerOptions: ParsableArguments {
+    @Option(help: "Python interpreter for the peer; 'none' skips it.") var python = "python3"
+    @Option(help: BenchBounds.threads.help("Compute threads.")) var threads = min(
+        defaultThreadCount, BenchBounds.threads.high)
+
+    func validate() throws { try BenchBounds.threads.check(threads) }
+}
+
+/// `bench pass`: the pair pass and range changes on synthetic clustered embeddings against
+/// numpy's implementation of the same pass on the same data.
+struct BenchPass: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pass",
+        abstract: "Time the pair pass and range changes against a numpy peer.",
         discussion: """
             Without --samples, runs the standard set (10k×128/10 classes, 60k×64/10 classes, 60k×64/10,000 classes), \
-            each in a child process so that peak RSS is per configuration. With --config sop|inat|10k, times the whole \
-            `analyze` process on a synthetic set of that size (made by Benchmarks/make_synthetic.py) against numpy's \
-            pass and faiss-cpu's exact kNN. Results and the commands: Benchmarks/README.md.
-            """
-    )
+            each in a child process so that peak RSS is per configuration.
+            """)
 
     @Option(name: .customLong("samples"), help: BenchBounds.benchSamples.help("Samples (one configuration only)."))
     var n: Int?
@@ -28,36 +54,21 @@ public struct Bench: ParsableCommand {
     @Option(name: .customLong("n"), help: .hidden) var nOldSpelling: Int?
     @Option(name: .customLong("d"), help: .hidden) var dOldSpelling: Int?
     @Option(help: "Seed of the synthetic data.") var seed: UInt64 = 1
-    @Option(help: BenchBounds.threads.help("Compute threads.")) var threads = min(
-        defaultThreadCount, BenchBounds.threads.high)
+    @OptionGroup var peer: BenchPeerOptions
+    var python: String { peer.python }
+    var threads: Int { peer.threads }
     @Option(help: BenchBounds.rangeChanges.help("Range changes to time (median reported).")) var rangeChanges = 50
     @Option(
         help: BenchBounds.repeats.help(
             "Passes to time (median and fastest reported); default 5 up to 20k samples, else 3.")) var repeats: Int?
-    @Option(help: "Python interpreter for the numpy peer; 'none' skips it.") var python = "python3"
     @Flag(help: "Emit one JSON line (used by the parent run).") var jsonLine = false
     @Option(
         help: BenchBounds.bootstrap.help(
             "With --samples: also time `analyze --bootstrap B` on the pass's report (OPIS alone, and all its intervals)."
         ))
     var bootstrap: Int?
-    @Flag(help: "Time the GEMM kernel and the histogram fold on their own.") var kernels = false
-    @Flag(help: "Time t-SNE on the bundled MNIST test set against scikit-learn and openTSNE.") var tsne = false
-    @Flag(help: "Time training steps (with and without TCM) and the all-triplet loss against numpy.") var training =
-        false
-    @Flag(help: "Time the dashboard: launch to first frame, and frames at 200×60 idle and while fine-tuning.")
-    var dashboard = false
-    @Option(help: BenchBounds.frames.help("Frames to time with --dashboard.")) var frames = 300
-    @Option(
-        help:
-            "Time the whole `analyze` process on a synthetic set of real size against numpy's pass and faiss-cpu's exact kNN."
-    )
-    var config: ScaleConfig?
-    @Option(help: "Where --config keeps its generated sets (made by Benchmarks/make_synthetic.py when missing).")
-    var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"
-    @Option(help: "Peers for --config, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
 
-    public mutating func validate() throws {
+    mutating func validate() throws {
         let samplesFlag = nOldSpelling == nil ? "--samples" : "--n"
         if let old = nOldSpelling {
             try BenchBounds.benchSamples.named("--n").check(old)
@@ -71,35 +82,16 @@ public struct Bench: ParsableCommand {
         try BenchBounds.benchDimension.check(d)
         try BenchBounds.benchClasses.check(classes)
         if let n, classes > n { throw ValidationError("--classes \(classes) is more than \(samplesFlag) \(n)") }
-        try BenchBounds.threads.check(threads)
         try BenchBounds.rangeChanges.check(rangeChanges)
         try BenchBounds.repeats.check(repeats)
-        try BenchBounds.frames.check(frames)
         try BenchBounds.bootstrap.check(bootstrap)
-        if config != nil && n != nil { throw ValidationError("give either --config or \(samplesFlag), not both") }
-        let unknown = peerSet.subtracting(ScaleBench.peerNames)
-        if !unknown.isEmpty {
-            throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, none)")
+        if bootstrap != nil && n == nil {
+            throw ValidationError("--bootstrap times one configuration: give --samples too")
         }
     }
 
-    var peerSet: Set<String> {
-        Set(
-            peers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-                $0 != "none" && !$0.isEmpty
-            })
-    }
-
-    public func run() throws {
+    func run() throws {
         if !jsonLine { print(KernelPath.summary) }
-        if let config {
-            return try ScaleBench.run(
-                config, dataDirectory: dataDir, repeats: repeats ?? 3, python: python, peers: peerSet, threads: threads)
-        }
-        if kernels { return KernelBench.run() }
-        if dashboard { return try DashboardBench.run(frames: frames) }
-        if training { return try TrainingBench.run(python: python, steps: 1000) }
-        if tsne { return try TSNEBench.run(python: python, threads: threads, peers: ["sklearn", "opentsne"]) }
         guard let n else { return try runStandardSet() }
         let result = try measure(n: n)
         if jsonLine {
@@ -204,7 +196,7 @@ public struct Bench: ParsableCommand {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             process.arguments = [
-                "bench", "--samples", "\(n)", "--dimension", "\(d)", "--classes", "\(c)", "--seed", "\(seed)",
+                "bench", "pass", "--samples", "\(n)", "--dimension", "\(d)", "--classes", "\(c)", "--seed", "\(seed)",
                 "--threads", "\(threads)", "--range-changes", "\(rangeChanges)", "--python", python, "--json-line",
             ]
             let out = Pipe()

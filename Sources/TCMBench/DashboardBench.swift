@@ -7,7 +7,7 @@ import TCMMetrics
 import TCMScopeSupport
 import TCMTerminal
 
-/// `tcmscope bench --dashboard`: launch-to-first-frame on the bundled sample, and the time of a
+/// `tcmscope bench dashboard`: launch-to-first-frame on the bundled sample, and the time of a
 /// frame (state update + render into the cell buffer + ncurses drawing it) at 200×60, idle and
 /// while fine-tuning runs on the other core. ncurses draws into /dev/null through the real
 /// xterm-256color path, so its diffing and escape output are included.

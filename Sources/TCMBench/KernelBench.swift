@@ -1,7 +1,7 @@
 import Foundation
 import TCMKernels
 
-/// `tcmscope bench --kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md (the current
+/// `tcmscope bench kernels`: GFLOP/s of the GEMM kernel on the shapes of design.md (the current
 /// kernel path against numpy, and against the other supported paths), and the rate of the
 /// similarity → histogram fold, each on one thread.
 enum KernelBench {

@@ -3,7 +3,7 @@ import Foundation
 import TCMData
 import TCMScopeSupport
 
-/// The synthetic sets of real sizes that `bench --config` runs (Benchmarks/make_synthetic.py
+/// The synthetic sets of real sizes that `bench scale --config` runs (Benchmarks/make_synthetic.py
 /// makes them from fixed seeds), with issue 9's targets for the whole `analyze` process.
 enum ScaleConfig: String, CaseIterable, ExpressibleByArgument {
     case sop, inat, tenK = "10k", tiny

@@ -2,7 +2,7 @@ import Foundation
 import TCMData
 import TCMScopeSupport
 
-/// `bench --config NAME`: the whole `tcmscope analyze` process (full report, with retrieval,
+/// `bench scale --config NAME`: the whole `tcmscope analyze` process (full report, with retrieval,
 /// default options) on a set of real size, against numpy's pair pass and faiss-cpu's exact kNN
 /// run on the same files in the same run, and against issue 9's targets.
 extension ScaleBench {

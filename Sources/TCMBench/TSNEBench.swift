@@ -4,7 +4,7 @@ import TCMKernels
 import TCMProjection
 import TCMScopeSupport
 
-/// `tcmscope bench --tsne`: our t-SNE on the bundled MNIST test set (10k × 784, unit rows) against
+/// `tcmscope bench tsne`: our t-SNE on the bundled MNIST test set (10k × 784, unit rows) against
 /// scikit-learn's (and openTSNE's, when installed) on the same file in the same run: time and
 /// trustworthiness (k = 10), each layout scored by our implementation and by scikit-learn's.
 enum TSNEBench {

@@ -4,7 +4,7 @@ import TCMKernels
 import TCMScopeSupport
 import TCMTraining
 
-/// `tcmscope bench --training`: samples/s of the MNIST MLP (784→256→128, batch 256 = 8 × 32,
+/// `tcmscope bench training`: samples/s of the MNIST MLP (784→256→128, batch 256 = 8 × 32,
 /// Adam) with contrastive loss, without and with TCM, and one all-triplet loss evaluation;
 /// against Benchmarks/train_numpy.py (the same step in numpy) on one thread, in the same run.
 enum TrainingBench {

@@ -19,7 +19,7 @@ public enum GEMM {
     /// `op(A)` is `m×k`: A itself (`transA == false`, leading dimension `lda ≥ k`) or the
     /// transpose of a `k×m` A (`lda ≥ m`). Likewise `op(B)` is `k×n`. With `beta == 0`, C is
     /// overwritten (NaNs already in C do not leak through). `path` picks the kernels (tests and
-    /// `bench --kernels` compare paths); every path gives the same bits.
+    /// `bench kernels` compare paths); every path gives the same bits.
     public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                              alpha: Float = 1,
                              a: UnsafePointer<Float>, lda: Int,

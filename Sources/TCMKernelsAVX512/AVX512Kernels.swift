@@ -11,7 +11,7 @@
 /// blocking (`kc`) is the caller's, so both paths add partial sums to C at the same k.
 public enum AVX512Kernels {
     /// Two tiles of rows per A block. Why so few: a block's C rows are written as one stream each,
-    /// and beyond ~32 streams the L2 prefetcher loses them; measured on `bench --kernels` (Xeon,
+    /// and beyond ~32 streams the L2 prefetcher loses them; measured on `bench kernels` (Xeon,
     /// AVX-512), 10000×64·64×10000 ran at ~135 GFLOP/s with 28 rows, 112 with 56, 45 with 168.
     /// B is re-read from L2 per block, which costs little next to the 28 FMAs per k step.
     static let mc = 2 * mr

@@ -128,8 +128,8 @@ import TCMData
             (["bench", "--n", "1000000000"], "--n", "1000000000", "[10, 200000]"),
             (["bench", "--threads", "1000000000000000"], "--threads", "1000000000000000", "[1, 256]"),
             (["bench", "--d", "100000"], "--d", "100000", "[1, 4096]"),
-            (["bench", "--repeats", "0"], "--repeats", "0", "[1, 100]"),
-            (["bench", "--frames", "1000000000"], "--frames", "1000000000", "[1, 100000]"),
+            (["bench", "pass", "--repeats", "0"], "--repeats", "0", "[1, 100]"),
+            (["bench", "dashboard", "--frames", "1000000000"], "--frames", "1000000000", "[1, 100000]"),
         ]
         for (args, flag, value, range) in cases { try expectRefused(args, flag, value, range, earlier: marker) }
     }
@@ -174,10 +174,13 @@ import TCMData
                 ]
             ),
             ("dash", ["Fine-tuning epochs. Range [1, 10000]."]),
-            ("bench", ["Samples (one configuration only). Range [10, 200000].", "Compute threads. Range [1, 256]."]),
+            (
+                "bench pass",
+                ["Samples (one configuration only). Range [10, 200000].", "Compute threads. Range [1, 256]."]
+            ),
         ]
         for (command, fragments) in cases {
-            let help = try tcmscope([command, "--help"])
+            let help = try tcmscope(command.split(separator: " ").map(String.init) + ["--help"])
             #expect(help.status == 0)
             // The help is wrapped to the terminal width: compare with single spaces.
             let text = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")

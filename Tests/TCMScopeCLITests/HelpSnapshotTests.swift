@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import ArgumentParser
-import TCMBench
+@testable import TCMBench
 @testable import TCMScopeCLI
 
 /// Every command's --help against a plain-text fixture in HelpSnapshots/ (as swift-argument-parser's
@@ -17,7 +17,9 @@ import TCMBench
     static let commands: [(name: String, type: ParsableCommand.Type)] = [
         ("tcmscope", TCMScope.self), ("analyze", Analyze.self), ("project", Project.self), ("train", Train.self),
         ("dash", Dash.self), ("bench", Bench.self), ("compare", Compare.self), ("apply", Apply.self),
-        ("export", Export.self), ("merge", Merge.self),
+        ("export", Export.self), ("merge", Merge.self), ("bench-pass", BenchPass.self),
+        ("bench-scale", BenchScale.self),
+        ("bench-dashboard", BenchDashboard.self),
     ]
 
     @Test(arguments: commands.map(\.name))

@@ -27,11 +27,19 @@ import TCMScopeSupport
 
     @Test func badArgumentsAreUsageErrorsAndBadDirectoriesInputErrors() throws {
         for (args, message) in [
-            (["bench", "--config", "nope"], "tcmscope: error: The value 'nope' is invalid for '--config <config>'"),
-            (["bench", "--config", "tiny", "--n", "100"], "tcmscope: error: give either --config or --n, not both"),
-            (["bench", "--config", "tiny", "--peers", "numpy,gpu"], "tcmscope: error: --peers: unknown peer 'gpu'"),
             (
-                ["bench", "--config", "tiny", "--repeats", "0"],
+                ["bench", "scale", "--config", "nope"],
+                "tcmscope: error: The value 'nope' is invalid for '--config <config>'"
+            ),
+            // Another benchmark's option is an error, not silently ignored (issue 22).
+            (["bench", "scale", "--config", "tiny", "--n", "100"], "tcmscope: error: Unknown option '--n'"),
+            (["bench", "kernels", "--frames", "3"], "tcmscope: error: Unknown option '--frames'"),
+            (
+                ["bench", "scale", "--config", "tiny", "--peers", "numpy,gpu"],
+                "tcmscope: error: --peers: unknown peer 'gpu'"
+            ),
+            (
+                ["bench", "scale", "--config", "tiny", "--repeats", "0"],
                 "tcmscope: error: --repeats 0 is out of range; allowed: [1, 100]"
             ),
         ] {
@@ -42,11 +50,13 @@ import TCMScopeSupport
         let (dir, _) = try tinyDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let file = dir + "/tiny_e.npy"
-        let notADirectory = try tcmscope(["bench", "--config", "tiny", "--data-dir", file])
+        let notADirectory = try tcmscope(["bench", "scale", "--config", "tiny", "--data-dir", file])
         #expect(
             notADirectory.status == 2
                 && notADirectory.stderr == "tcmscope: error: \(file): --data-dir is a file, not a directory\n")
-        let empty = try tcmscope(["bench", "--config", "tiny", "--data-dir", dir + "/empty", "--python", "none"])
+        let empty = try tcmscope([
+            "bench", "scale", "--config", "tiny", "--data-dir", dir + "/empty", "--python", "none",
+        ])
         #expect(
             empty.status == 2
                 && empty.stderr
@@ -57,7 +67,9 @@ import TCMScopeSupport
     @Test func theTinyConfigRunsAnalyzeAsAChildAndReportsItsNumbers() throws {
         let (dir, report) = try tinyDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let run = try tcmscope(["bench", "--config", "tiny", "--data-dir", dir, "--repeats", "2", "--peers", "none"])
+        let run = try tcmscope([
+            "bench", "scale", "--config", "tiny", "--data-dir", dir, "--repeats", "2", "--peers", "none",
+        ])
         #expect(run.status == 0, "\(run.stderr)")
         let lines = run.stdout.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("CPU: ") == true)
@@ -74,7 +86,7 @@ import TCMScopeSupport
         let (dir, _) = try tinyDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let run = try tcmscope([
-            "bench", "--config", "tiny", "--data-dir", dir, "--repeats", "1", "--peers", "faiss", "--python",
+            "bench", "scale", "--config", "tiny", "--data-dir", dir, "--repeats", "1", "--peers", "faiss", "--python",
             "/no/such/python3",
         ])
         #expect(run.status == 0, "\(run.stderr)")
