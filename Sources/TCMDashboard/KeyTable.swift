@@ -132,7 +132,7 @@ public enum KeyTable {
             bindings: [(.character("f"), .freeze)]),
         KeyGroup(
             caps: ", .", footerCaps: ", .", footerLabel: "snapshot", footer: .panes([.training]),
-            help: "watched run: older / newer snapshot (the one before is the ghost)", context: .watching,
+            help: "watched run: older / newer snapshot (ghost: the one before)", context: .watching,
             bindings: [(.character(","), .olderSnapshot), (.character("."), .newerSnapshot)]),
         KeyGroup(
             caps: "A", footerCaps: "A", footerLabel: "A/B", footer: .withoutAB,
@@ -151,11 +151,11 @@ public enum KeyTable {
             bindings: [(.character("s"), .save)]),
         KeyGroup(
             caps: "?", footerCaps: "?", footerLabel: "help", footer: .always,
-            help: "this help; ? or Esc closes it",
+            help: "help (? or Esc closes it)",
             bindings: [(.character("?"), .toggleHelp), (.escape, .closeHelp)]),
         KeyGroup(
             caps: "q", footerCaps: "q", footerLabel: "quit", footer: .always, help: "quit",
-            bindings: [(.character("q"), .quit)]),
+            joinsPrevious: true, bindings: [(.character("q"), .quit)]),
     ]
 
     /// The command bound to `key`, if any.

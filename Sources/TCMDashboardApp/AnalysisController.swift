@@ -72,6 +72,9 @@ final class ReportController: Sendable {
         self.wake = wake
     }
 
+    /// True while a report is being made.
+    var isBusy: Bool { busy.load(ordering: .acquiring) }
+
     /// Starts the state's pending report unless one is being made; true if anything changed.
     func update(_ state: inout DashboardState) -> Bool {
         var changed = false

@@ -121,10 +121,13 @@ public final class DashboardApp: LoopScreen {
     /// Every change is announced by a wake-up, so the loop needs no deadline of its own while
     /// idle; while a job runs, a second bounds the wait in case a wake-up was missed.
     public var nextDeadline: Duration? {
-        projection.job != nil || trainer.job != nil || state.training.running || analysis.isBusy
-            || state.pendingReport != nil || abRuns.isBusy || state.ab?.running == true || watcher.isRunning
+        jobs.contains(where: \.isWorking) || state.training.running || state.pendingReport != nil
+            || state.ab?.running == true
             ? .seconds(1) : nil
     }
+
+    /// Every background job, for the deadline and the quit (see `DashboardJob`).
+    var jobs: [any DashboardJob] { [analysis, reports, projection, trainer, abRuns, watcher] }
 
     public func render(into buffer: inout CellBuffer) { Dashboard.render(state, into: &buffer) }
 
@@ -150,10 +153,7 @@ public final class DashboardApp: LoopScreen {
         case .key(let key):
             switch state.handle(key) {
             case .quit?:
-                projection.cancel()
-                training?.control.cancel()
-                for job in abRuns.jobs { job.control.cancel() }
-                watcher.stop()
+                for job in jobs { job.stopForQuit() }
                 return .quit
             case .startTraining?: startTraining()
             case .startAB?: startAB()
