@@ -1,4 +1,4 @@
-"""The MNIST experiment of README: MLP 784→256→128, batch 256 = 8 classes × 32, Adam 1e-3,
+"""The MNIST experiment of docs/guide/train.md: MLP 784→256→128, batch 256 = 8 classes × 32, Adam 1e-3,
 contrastive / circle / multi-similarity, each with and without TCM (m⁺ = 0.9, m⁻ = 0.5, λ = 1),
 seeds 1–3, evaluated on the MNIST test set after 2 and 10 epochs (one 10-epoch run per setting:
 training is deterministic and has no schedule, so its epoch-2 evaluation is the 2-epoch run).

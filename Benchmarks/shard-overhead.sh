@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Sharded analysis overhead (README, "Scaling out"): one analyze, then 8 shards one after another,
+# Sharded analysis overhead (docs/scaling-out.md): one analyze, then 8 shards one after another,
 # then merge; wall, user and sys seconds and peak KB of each; twice. Compares the merged report with
 # the single one. Usage: Benchmarks/shard-overhead.sh EMB.npy LABELS.npy  (TCMSCOPE=path to the binary)
 set -uo pipefail

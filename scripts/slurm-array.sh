@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One task of a sharded TCMScope analysis, as a Slurm job array. Each task computes its part of the
 # pair pass (--shard auto reads SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT) and writes a count
-# file; `tcmscope merge` turns the parts into the report (README, "Scaling out").
+# file; `tcmscope merge` turns the parts into the report (docs/scaling-out.md).
 #
 #   export EMB=/data/gallery_e.npy LABELS=/data/gallery_l.npy OUT=/shared/tcm-run1
 #   mkdir -p "$OUT"

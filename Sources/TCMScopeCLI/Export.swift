@@ -10,7 +10,7 @@ struct Export: ParsableCommand {
         discussion: """
         Tensors "0.weight" [out, in], "0.bias", "2.weight", … as nn.Sequential(nn.Linear, nn.ReLU(), \
         …, nn.Linear).state_dict() names them; the architecture and the output's L2 normalisation \
-        are in the file's __metadata__. README, "Using the adapter in PyTorch", loads it.
+        are in the file's __metadata__. docs/guide/train.md, "Using the adapter in PyTorch", loads it.
         """
     )
 

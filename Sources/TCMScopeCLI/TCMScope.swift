@@ -13,7 +13,7 @@ public struct TCMScope: ParsableCommand {
         discussion: """
         Points at embeddings and labels (.npy, .npz, safetensors, CSV/TSV, MNIST IDX) and reports how far each class's \
         utility-vs-threshold curve strays from the overall one across a calibration range. \
-        Definitions: docs/definitions.md (linked from README, section "Definitions").
+        Definitions: docs/definitions.md.
 
         Exit status: \(ExitStatus.table)
         """,

@@ -5,7 +5,7 @@ import TCMData
 public enum SampleData {
     public static let mnistImages = "mnist/t10k-images-idx3-ubyte.gz"
     public static let mnistLabels = "mnist/t10k-labels-idx1-ubyte.gz"
-    /// The bundled baseline model's MNIST test-set embeddings (see README, "Bundled baseline").
+    /// The bundled baseline model's MNIST test-set embeddings (see docs/guide/train.md, "Bundled baseline").
     public static let baselineEmbeddings = "baseline/eval-embeddings.npy"
     public static let baselineLabels = "baseline/eval-labels.npy"
 

@@ -5,7 +5,7 @@ import TCMData
 /// 2l + 1, so "0.weight" [out, in], "0.bias" [out], "2.weight", …), the architecture in the
 /// `__metadata__`. The output is L2-normalised (`torch.nn.functional.normalize(y, dim=1)`, eps
 /// 1e-12, the same as `MLP.forward`): PyTorch has no module for it, so it is stated in the metadata
-/// and applied after the Sequential (README, "Using the adapter in PyTorch").
+/// and applied after the Sequential (docs/guide/train.md, "Using the adapter in PyTorch").
 public enum AdapterExport {
     /// The tensors, named and shaped as `nn.Sequential(Linear, ReLU, …, Linear).state_dict()`.
     public static func tensors(_ model: MLP) -> [SafetensorsWriter.Tensor] {
