@@ -42,13 +42,13 @@ public enum Dashboard {
                     limit: r.width - 4)
             }
         }
-        if let r = layout.panes[.range] { Widgets.range(s, &buffer, r) }
+        if let r = layout.panes[.range] { Widgets.range(s.rangeView, &buffer, r) }
         if let r = layout.panes[.training] {
             if let run = s.run { Widgets.run(s, run, &buffer, r) } else { Widgets.training(s, &buffer, r) }
         }
-        if let r = layout.metrics { Widgets.metrics(s, &buffer, r) }
-        if let r = layout.panes[.table] { Widgets.table(s, &buffer, r) }
-        if let r = layout.panes[.projection] { Widgets.projection(s, &buffer, r) }
+        if let r = layout.metrics { Widgets.metrics(s.metricsView, &buffer, r) }
+        if let r = layout.panes[.table] { Widgets.table(s.tableView, &buffer, r) }
+        if let r = layout.panes[.projection] { Widgets.projection(s.projectionView, &buffer, r) }
         if s.showHelp { Widgets.help(s, &buffer) }
     }
 }

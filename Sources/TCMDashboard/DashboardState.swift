@@ -300,9 +300,7 @@ public struct DashboardState: Sendable {
     }
 
     /// The first class-table row on screen: the focused row is kept in the middle.
-    func tableFirstRow(visibleRows: Int) -> Int {
-        max(0, min(focusedRow - visibleRows / 2, report.classes.count - visibleRows))
-    }
+    func tableFirstRow(visibleRows: Int) -> Int { tableView.firstRow(visibleRows: visibleRows) }
 
     /// The columns of the plot or bar a drag started on: the pointer is read on that axis.
     var dragColumns: Rect?

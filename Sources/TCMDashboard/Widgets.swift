@@ -95,20 +95,20 @@ enum Widgets {
 
     // MARK: Calibration range
 
-    static func range(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+    static func range(_ v: RangeView, _ buffer: inout CellBuffer, _ rect: Rect) {
         buffer.box(
-            rect, title: "\(Pane.range.title)  (edit by \(s.rangeInFAR ? "FAR" : "similarity"), r toggles)",
-            style: frame(s, .range))
+            rect, title: "\(Pane.range.title)  (edit by \(v.editsByFAR ? "FAR" : "similarity"), r toggles)",
+            style: v.frame)
         let inner = rect.inset(1)
         guard inner.height >= 1 else { return }
-        let st = s.range
+        let st = v.range
         let text =
-            "lo \(Format.number(st.low)) (FAR \(Format.far(st.farAtLow)))   hi \(Format.number(st.high)) (FAR \(Format.far(st.farAtHigh)))   K=\(st.points)   t=\(Format.number(s.threshold))"
+            "lo \(Format.number(st.low)) (FAR \(Format.far(st.farAtLow)))   hi \(Format.number(st.high)) (FAR \(Format.far(st.farAtHigh)))   K=\(st.points)   t=\(Format.number(v.threshold))"
         buffer.write(text, x: inner.x, y: inner.y, limit: inner.width)
         if inner.height >= 2 {
             // The range as a bar on the curves' threshold axis.
             let bar = DashboardLayout.rangeBar(rect)
-            let axisMap = ThresholdAxis(s.view, over: bar)
+            let axisMap = ThresholdAxis(v.window, over: bar)
             func column(_ t: Double) -> Int { axisMap.column(of: t) }
             let lo = max(bar.x, column(st.low)), hi = min(bar.maxX - 1, column(st.high))
             for x in bar.x ..< bar.maxX {
@@ -121,7 +121,7 @@ enum Widgets {
             }
             buffer[lo, inner.y + 1] = Cell(scalar: "[", style: Style(foreground: Palette.accent, bold: true))
             buffer[hi, inner.y + 1] = Cell(scalar: "]", style: Style(foreground: Palette.accent, bold: true))
-            let c = column(s.threshold)
+            let c = column(v.threshold)
             if c >= bar.x && c < bar.maxX {
                 buffer[c, inner.y + 1] = Cell(scalar: "┃", style: Style(foreground: Palette.highlight, bold: true))
             }
@@ -130,30 +130,30 @@ enum Widgets {
 
     // MARK: Metrics
 
-    static func metrics(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+    static func metrics(_ v: MetricsView, _ buffer: inout CellBuffer, _ rect: Rect) {
         buffer.box(rect, title: "Metrics", style: Style(foreground: Palette.axis))
         let inner = rect.inset(1)
-        if let ab = s.ab {
-            abMetrics(s, ab, &buffer, inner)
+        if let ab = v.ab {
+            abMetrics(ab, &buffer, inner)
             return
         }
-        let r = s.report
+        let r = v.report
         let rows: [(String, String, Color)] = [
             (
-                "OPIS", Format.number(r.opis, 5) + (s.reportIsStale ? "  (updating…)" : ""),
-                s.reportIsStale ? Palette.axis : r.opis < 1e-3 ? Palette.good : Palette.bad
+                "OPIS", Format.number(r.opis, 5) + (v.reportIsStale ? "  (updating…)" : ""),
+                v.reportIsStale ? Palette.axis : r.opis < 1e-3 ? Palette.good : Palette.bad
             ),
             (
                 "ε-OPIS", Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))",
-                s.reportIsStale ? Palette.axis : .terminalDefault
+                v.reportIsStale ? Palette.axis : .terminalDefault
             ),
             (
                 "R@1 / MAP@R",
-                s.retrieval.map { "\(Format.number($0.recallAtK.first?.recall ?? .nan))  \(Format.number($0.mapAtR))" }
+                v.retrieval.map { "\(Format.number($0.recallAtK.first?.recall ?? .nan))  \(Format.number($0.mapAtR))" }
                     ?? "–", .terminalDefault
             ),
             (
-                "at t=\(Format.number(s.threshold))",
+                "at t=\(Format.number(v.threshold))",
                 "FAR \(Format.far(r.global.far))  TPR \(Format.number(r.global.tpr))", .terminalDefault
             ),
             ("EER", "\(Format.number(r.global.eer)) at \(Format.number(r.global.eerThreshold))", .terminalDefault),
@@ -167,7 +167,7 @@ enum Widgets {
     }
 
     /// Both A/B runs' OPIS, ε-OPIS and R@1, and B − A (negative OPIS change: TCM helped).
-    static func abMetrics(_ s: DashboardState, _ ab: ABComparison, _ buffer: inout CellBuffer, _ inner: Rect) {
+    static func abMetrics(_ ab: ABComparison, _ buffer: inout CellBuffer, _ inner: Rect) {
         func cell(_ x: Double?, _ digits: Int = 5) -> String {
             (x.map { Format.number($0, digits) } ?? "–").padding(toLength: 11, withPad: " ", startingAt: 0)
         }
@@ -200,24 +200,24 @@ enum Widgets {
 
     // MARK: Class table
 
-    static func table(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
+    static func table(_ v: TableView, _ buffer: inout CellBuffer, _ rect: Rect) {
         buffer.box(
-            rect, title: "\(Pane.table.title)  (sorted by \(s.sortByOPISTerm ? "OPIS term" : "name"), o)",
-            style: frame(s, .table))
+            rect, title: "\(Pane.table.title)  (sorted by \(v.sortedByTerm ? "OPIS term" : "name"), o)",
+            style: v.frame)
         let inner = rect.inset(1)
         guard inner.height >= 2 else { return }
         // Fits 46 columns: ■ name(8) n(6) U@t(6) FAR(7) FRR(6) term(8); in an A/B, the term of A, B and B − A.
-        let ab = s.ab.flatMap { ab in ab[.base].report.flatMap { a in ab[.tcm].report.map { (a, $0) } } }
+        let ab = v.abReports
         buffer.write(
             ab == nil ? "  class        n    U@t     FAR    FRR    term" : "  class        n  term A   term B   B−A",
             x: inner.x, y: inner.y,
             style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
-        let order = s.classOrder
+        let order = v.order
         let visible = inner.height - 1
-        let start = s.tableFirstRow(visibleRows: visible)
+        let start = v.firstRow(visibleRows: visible)
         let worstRows = max(1, order.count / 10)  // the worst tenth, by rank
         for (row, c) in order.dropFirst(start).prefix(visible).enumerated() {
-            let k = s.report.classes[c]
+            let k = v.classes[c]
             let name = String(k.name.prefix(8)).padding(toLength: 8, withPad: " ", startingAt: 0)
             func term(_ x: Double?) -> String {
                 x.map { $0 > 0 && $0 < 1e-3 ? String(format: "%.1e", $0) : Format.number($0) } ?? "out"
@@ -235,9 +235,9 @@ enum Widgets {
                     + term(tb).padding(toLength: 9, withPad: " ", startingAt: 0)
                     + (change.map { ($0 > 0 ? "+" : "") + String(format: "%.1e", $0) } ?? "–")
             }
-            let focused = start + row == s.focusedRow
+            let focused = start + row == v.focusedRow
             var style = Style(
-                foreground: start + row < worstRows && s.sortByOPISTerm ? Palette.bad : .terminalDefault,
+                foreground: start + row < worstRows && v.sortedByTerm ? Palette.bad : .terminalDefault,
                 reverse: focused)
             style.bold = focused
             buffer.write(text, x: inner.x, y: inner.y + 1 + row, style: style, limit: inner.width)
@@ -248,33 +248,33 @@ enum Widgets {
 
     // MARK: Projection
 
-    static func projection(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
-        buffer.box(rect, title: "\(Pane.projection.title)  \(s.projectionStatus)", style: frame(s, .projection))
+    static func projection(_ v: ProjectionView, _ buffer: inout CellBuffer, _ rect: Rect) {
+        buffer.box(rect, title: v.title, style: v.frame)
         let inner = rect.inset(1)
-        let n = s.projectionLabels.count
-        guard inner.width > 2 && inner.height > 1, n > 0, s.projection.count == 2 * n else {
+        let n = v.labels.count
+        guard inner.width > 2 && inner.height > 1, n > 0, v.points.count == 2 * n else {
             buffer.write(
                 "computing…", x: inner.x, y: inner.y, style: Style(foreground: Palette.axis), limit: inner.width)
             return
         }
         var minX = Float.infinity, maxX = -Float.infinity, minY = Float.infinity, maxY = -Float.infinity
         for i in 0 ..< n {
-            minX = min(minX, s.projection[2 * i])
-            maxX = max(maxX, s.projection[2 * i])
-            minY = min(minY, s.projection[2 * i + 1])
-            maxY = max(maxY, s.projection[2 * i + 1])
+            minX = min(minX, v.points[2 * i])
+            maxX = max(maxX, v.points[2 * i])
+            minY = min(minY, v.points[2 * i + 1])
+            maxY = max(maxY, v.points[2 * i + 1])
         }
-        var canvas = Canvas(columns: inner.width, rows: inner.height, mode: s.canvasMode)
+        var canvas = Canvas(columns: inner.width, rows: inner.height, mode: v.canvasMode)
         let sx = Float(canvas.dotsWide - 1) / max(maxX - minX, 1e-12),
             sy = Float(canvas.dotsHigh - 1) / max(maxY - minY, 1e-12)
-        let focus = s.focusedClass.map(Int32.init)
+        let focus = v.focusedClass.map(Int32.init)
         // Others first, the focused class last so it stays on top.
         for pass in 0 ..< 2 {
-            for i in 0 ..< n where (s.projectionLabels[i] == focus) == (pass == 1) {
-                let c = Int(s.projectionLabels[i])
+            for i in 0 ..< n where (v.labels[i] == focus) == (pass == 1) {
+                let c = Int(v.labels[i])
                 let color = focus == nil || pass == 1 ? Palette.classColor(c) : Palette.ghost
                 canvas.set(
-                    Int((s.projection[2 * i] - minX) * sx), Int((maxY - s.projection[2 * i + 1]) * sy), color: color,
+                    Int((v.points[2 * i] - minX) * sx), Int((maxY - v.points[2 * i + 1]) * sy), color: color,
                     bold: pass == 1)
             }
         }

@@ -30,8 +30,12 @@ struct ArrayContainer {
 
     /// The embeddings, and with `wantLabels` the labels when the file holds them (with
     /// `requireLabels`, it must).
-    func embeddings(key: String?, labelsKey: String?, wantLabels: Bool, requireLabels: Bool) throws -> (Matrix, Labels?) {
-        guard let name = try choose(key, flag: "--embeddings-key", names: Self.embeddingNames, rank: 2, role: "embeddings") else {
+    func embeddings(key: String?, labelsKey: String?, wantLabels: Bool, requireLabels: Bool) throws -> (Matrix, Labels?)
+    {
+        guard
+            let name = try choose(
+                key, flag: "--embeddings-key", names: Self.embeddingNames, rank: 2, role: "embeddings")
+        else {
             throw DataError(file, "no 2-D array to use as embeddings (\(listing)); name one with --embeddings-key")
         }
         // Labels are chosen before the embeddings are converted, so a missing array costs nothing.
@@ -39,7 +43,10 @@ struct ArrayContainer {
         if wantLabels {
             labelName = try choose(labelsKey, flag: "--labels-key", names: Self.labelNames, rank: 1, role: "labels")
             guard labelName != nil || !requireLabels else {
-                throw DataError(file, "no labels: the file holds no 1-D labels array (\(listing)); give a labels file after the embeddings, or name the array with --labels-key")
+                throw DataError(
+                    file,
+                    "no labels: the file holds no 1-D labels array (\(listing)); give a labels file after the embeddings, or name the array with --labels-key"
+                )
             }
         }
         let matrix = try numeric(name).matrix(file: "\(file) [\(name)]")
@@ -55,9 +62,12 @@ struct ArrayContainer {
     }
 
     private var listing: String {
-        members.isEmpty ? "it holds no arrays" : "it holds " + members.prefix(12).map { m in
-            m.shape.map { "\(m.name) \($0) \(m.type)" } ?? "\(m.name) (not an array)"
-        }.joined(separator: ", ") + (members.count > 12 ? ", … (\(members.count) in all)" : "")
+        members.isEmpty
+            ? "it holds no arrays"
+            : "it holds "
+                + members.prefix(12).map { m in
+                    m.shape.map { "\(m.name) \($0) \(m.type)" } ?? "\(m.name) (not an array)"
+                }.joined(separator: ", ") + (members.count > 12 ? ", … (\(members.count) in all)" : "")
     }
 
     private func choose(_ key: String?, flag: String, names: [String], rank: Int, role: String) throws -> String? {
@@ -71,7 +81,10 @@ struct ArrayContainer {
         for name in names where members.contains(where: { $0.name == name }) { return name }
         let candidates = members.filter { $0.shape?.count == rank }
         if candidates.count > 1 {
-            throw DataError(file, "several \(rank)-D arrays could be the \(role) (\(candidates.map(\.name).prefix(12).joined(separator: ", "))); choose one with \(flag)")
+            throw DataError(
+                file,
+                "several \(rank)-D arrays could be the \(role) (\(candidates.map(\.name).prefix(12).joined(separator: ", "))); choose one with \(flag)"
+            )
         }
         return candidates.first?.name
     }
@@ -109,39 +122,55 @@ extension ArrayContainer {
                 throw DataError(where_, "truncated .npy header (the member is empty)")
             }
             guard layout.totalBytes == entry.size else {
-                throw DataError(where_, "its .npy header implies \(layout.totalBytes) bytes (shape \(layout.shape) of \(layout.descr)), the zip directory declares \(entry.size); refused before inflating")
+                throw DataError(
+                    where_,
+                    "its .npy header implies \(layout.totalBytes) bytes (shape \(layout.shape) of \(layout.descr)), the zip directory declares \(entry.size); refused before inflating"
+                )
             }
             return (try zip.content(of: entry), where_)
         }
-        return ArrayContainer(file: file, members: members, numeric: { key in
-            let (content, where_) = try member(key)
-            guard let layout = try NpyLayout.parse(prefix: Array(content.prefix(NpyLayout.maxHeaderBytes + 12)), file: where_, complete: true) else {
-                throw DataError(where_, "truncated .npy header")
-            }
-            let available = content.count - layout.dataStart
-            guard available == layout.dataBytes else {
-                throw DataError(where_, "header promises \(layout.shape) of \(layout.descr) (\(layout.dataBytes) bytes), the member holds \(available)")
-            }
-            guard let scalar = NumericArray.Scalar(npy: layout.element) else {
-                throw DataError(where_, "holds text (dtype \(layout.descr)), expected numeric embeddings")
-            }
-            return NumericArray(scalar: scalar, shape: layout.shape, bytes: content.dropFirst(layout.dataStart),
-                                bigEndian: layout.bigEndian, fortranOrder: layout.fortranOrder)
-        }, labelArray: { key in
-            // Labels are small and may be strings: the full .npy reader and its label rules.
-            let (content, where_) = try member(key)
-            return try LabelLoader.labels(NpyArray(bytes: Array(content), file: where_), file: where_)
-        })
+        return ArrayContainer(
+            file: file, members: members,
+            numeric: { key in
+                let (content, where_) = try member(key)
+                guard
+                    let layout = try NpyLayout.parse(
+                        prefix: Array(content.prefix(NpyLayout.maxHeaderBytes + 12)), file: where_, complete: true)
+                else {
+                    throw DataError(where_, "truncated .npy header")
+                }
+                let available = content.count - layout.dataStart
+                guard available == layout.dataBytes else {
+                    throw DataError(
+                        where_,
+                        "header promises \(layout.shape) of \(layout.descr) (\(layout.dataBytes) bytes), the member holds \(available)"
+                    )
+                }
+                guard let scalar = NumericArray.Scalar(npy: layout.element) else {
+                    throw DataError(where_, "holds text (dtype \(layout.descr)), expected numeric embeddings")
+                }
+                return NumericArray(
+                    scalar: scalar, shape: layout.shape, bytes: content.dropFirst(layout.dataStart),
+                    bigEndian: layout.bigEndian, fortranOrder: layout.fortranOrder)
+            },
+            labelArray: { key in
+                // Labels are small and may be strings: the full .npy reader and its label rules.
+                let (content, where_) = try member(key)
+                return try LabelLoader.labels(NpyArray(bytes: Array(content), file: where_), file: where_)
+            })
     }
 
     static func safetensors(_ bytes: [UInt8], file: String) throws -> ArrayContainer {
         let st = try SafetensorsFile(bytes: bytes, file: file)
         let members = st.tensors.map { Member(name: $0.name, shape: $0.shape, type: $0.dtype) }
         func tensor(_ name: String) -> SafetensorsFile.Tensor { st.tensors.first { $0.name == name }! }
-        return ArrayContainer(file: file, members: members, numeric: { name in
-            st.array(tensor(name))
-        }, labelArray: { name in
-            try st.array(tensor(name)).labels(file: "\(file) [\(name)]")
-        })
+        return ArrayContainer(
+            file: file, members: members,
+            numeric: { name in
+                st.array(tensor(name))
+            },
+            labelArray: { name in
+                try st.array(tensor(name)).labels(file: "\(file) [\(name)]")
+            })
     }
 }

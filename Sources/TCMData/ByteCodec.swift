@@ -13,10 +13,17 @@ public struct ByteWriter {
     /// Unsigned LEB128: 7 bits a byte, high bit set on all but the last.
     public mutating func varint<T: BinaryInteger>(_ value: T) {
         var v = UInt64(value)
-        while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
         bytes.append(UInt8(v))
     }
-    public mutating func string(_ s: String) { let u = Array(s.utf8); varint(u.count); bytes.append(contentsOf: u) }
+    public mutating func string(_ s: String) {
+        let u = Array(s.utf8)
+        varint(u.count)
+        bytes.append(contentsOf: u)
+    }
     public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
     /// Appends the CRC-32 (zlib's) of everything written so far.
     public mutating func appendChecksum() { u32(Checksum.crc32(bytes[...])) }
@@ -38,7 +45,9 @@ public struct ByteReader {
     public var remaining: Int { bytes.endIndex - offset }
     public var isAtEnd: Bool { offset == bytes.endIndex }
 
-    public func fail(_ what: String) -> DataError { DataError(file, "corrupt count file: \(what) (at byte \(offset - bytes.startIndex))") }
+    public func fail(_ what: String) -> DataError {
+        DataError(file, "corrupt count file: \(what) (at byte \(offset - bytes.startIndex))")
+    }
 
     private mutating func take(_ n: Int, _ what: String) throws -> ArraySlice<UInt8> {
         guard n >= 0, n <= remaining else { throw fail("\(what) runs past the end") }
@@ -109,7 +118,9 @@ public struct ByteReader {
     /// `low` in a short file, which must be an error, not a trap.
     public mutating func int(_ what: String, min low: Int, max high: Int) throws -> Int {
         let v = try varint(what)
-        guard v <= UInt64(Int.max), Int(v) >= low, Int(v) <= high else { throw fail("\(what) \(v) is outside \(low)…\(high)") }
+        guard v <= UInt64(Int.max), Int(v) >= low, Int(v) <= high else {
+            throw fail("\(what) \(v) is outside \(low)…\(high)")
+        }
         return Int(v)
     }
 

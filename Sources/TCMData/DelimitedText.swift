@@ -36,7 +36,9 @@ public struct DelimitedTable: Sendable {
         var parsed = try lines.map { ($0.0, try DelimitedTable.split($0.1, delimiter, file: file, line: $0.0)) }
 
         let headerPresent: Bool
-        if let hasHeader { headerPresent = hasHeader } else if parsed.count >= 2 {
+        if let hasHeader {
+            headerPresent = hasHeader
+        } else if parsed.count >= 2 {
             let a = parsed[0].1, b = parsed[1].1
             headerPresent = zip(a, b).contains { Double($0.0) == nil && Double($0.1) != nil }
         } else {
@@ -68,7 +70,9 @@ public struct DelimitedTable: Sendable {
             }
             return resolved
         }
-        let known = header.map { ": columns are " + $0.joined(separator: ", ") } ?? " (the file has no header; give a 0-based index)"
+        let known =
+            header.map { ": columns are " + $0.joined(separator: ", ") }
+            ?? " (the file has no header; give a 0-based index)"
         throw DataError(file, "no column named '\(spec)'\(known)")
     }
 
@@ -98,14 +102,27 @@ public struct DelimitedTable: Sendable {
                 if inQuotes {
                     if c == "\"" {
                         if let next = iterator.next() {
-                            if next == "\"" { current.append("\"") } else { inQuotes = false; pending = next }
-                        } else { inQuotes = false }
-                    } else { current.append(c) }
+                            if next == "\"" {
+                                current.append("\"")
+                            } else {
+                                inQuotes = false
+                                pending = next
+                            }
+                        } else {
+                            inQuotes = false
+                        }
+                    } else {
+                        current.append(c)
+                    }
                 } else if c == "\"" && current.allSatisfy(\.isWhitespace) {
-                    inQuotes = true; current = ""
+                    inQuotes = true
+                    current = ""
                 } else if c == sep {
-                    fields.append(current.trimmingCharacters(in: .whitespaces)); current = ""
-                } else { current.append(c) }
+                    fields.append(current.trimmingCharacters(in: .whitespaces))
+                    current = ""
+                } else {
+                    current.append(c)
+                }
             }
             if inQuotes { throw DataError(file, "line \(number) has an unterminated quoted field") }
             fields.append(current.trimmingCharacters(in: .whitespaces))
@@ -120,7 +137,17 @@ func firstInvalidUTF8Offset(_ bytes: [UInt8]) -> Int {
     while i < bytes.count {
         let b = bytes[i]
         let length: Int
-        if b < 0x80 { length = 1 } else if b >> 5 == 0b110 { length = 2 } else if b >> 4 == 0b1110 { length = 3 } else if b >> 3 == 0b11110 { length = 4 } else { return i }
+        if b < 0x80 {
+            length = 1
+        } else if b >> 5 == 0b110 {
+            length = 2
+        } else if b >> 4 == 0b1110 {
+            length = 3
+        } else if b >> 3 == 0b11110 {
+            length = 4
+        } else {
+            return i
+        }
         guard i + length <= bytes.count else { return i }
         for k in 1 ..< length where bytes[i + k] >> 6 != 0b10 { return i }
         i += length

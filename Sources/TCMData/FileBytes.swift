@@ -45,7 +45,8 @@ public enum FileBytes {
 
     static func decompressIfNeeded(_ bytes: [UInt8], file: String, maxBytes: Int, maxTextBytes: Int) throws -> Content {
         if bytes.count >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b {
-            return Content(bytes: try gunzip(bytes, file: file, maxBytes: maxBytes, maxTextBytes: maxTextBytes), compressed: true)
+            return Content(
+                bytes: try gunzip(bytes, file: file, maxBytes: maxBytes, maxTextBytes: maxTextBytes), compressed: true)
         }
         return Content(bytes: bytes, compressed: false)
     }
@@ -115,7 +116,8 @@ public enum FileBytes {
         // ISIZE (the last 4 bytes: the size mod 2^32) is only a hint, for the first allocation.
         if input.count >= 18 {
             let n = input.count
-            let declared = Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
+            let declared =
+                Int(input[n - 4]) | Int(input[n - 3]) << 8 | Int(input[n - 2]) << 16 | Int(input[n - 1]) << 24
             output.reserveCapacity(min(declared, 16 * input.count, maxBytes))
         }
         var bound = ContentBound(maxBytes: maxBytes, maxTextBytes: maxTextBytes)
@@ -171,7 +173,8 @@ struct ContentBound {
         if limit == nil { try decide(output, file: file) }
         if isText {
             if let nul = output[scanned...].firstIndex(of: 0) {
-                throw DataError(file, "the decompressed content is binary data, not .npy, IDX or text (NUL byte at offset \(nul))")
+                throw DataError(
+                    file, "the decompressed content is binary data, not .npy, IDX or text (NUL byte at offset \(nul))")
             }
             scanned = output.count
         }
@@ -182,11 +185,13 @@ struct ContentBound {
     /// before each chunk is appended, so that the output never holds more than the bound).
     func checkRoom(for count: Int, file: String) throws {
         if let limit, count > limit {
-            throw DataError(file, "gzip content inflates past \(reason); stopped there (a damaged file or a decompression bomb)")
+            throw DataError(
+                file, "gzip content inflates past \(reason); stopped there (a damaged file or a decompression bomb)")
         }
         // Until the content is recognised, the absolute limit still applies.
         if limit == nil, count > maxBytes {
-            throw DataError(file, "gzip content inflates past the \(describeBytes(maxBytes)) input limit; stopped there")
+            throw DataError(
+                file, "gzip content inflates past the \(describeBytes(maxBytes)) input limit; stopped there")
         }
     }
 
@@ -196,10 +201,15 @@ struct ContentBound {
         switch kind(of: output) {
         case .npy:
             guard let layout = try NpyLayout.parse(prefix: output, file: file, complete: false) else { return }
-            try set(layout.totalBytes, "the \(layout.totalBytes) bytes its .npy header declares (shape \(layout.shape) of \(layout.descr))", file)
+            try set(
+                layout.totalBytes,
+                "the \(layout.totalBytes) bytes its .npy header declares (shape \(layout.shape) of \(layout.descr))",
+                file)
         case .idx:
             guard let layout = try IdxLayout.parse(prefix: output, file: file, complete: false) else { return }
-            try set(layout.totalBytes, "the \(layout.totalBytes) bytes its IDX header declares (shape \(layout.shape))", file)
+            try set(
+                layout.totalBytes, "the \(layout.totalBytes) bytes its IDX header declares (shape \(layout.shape))",
+                file)
         case .pickle, .zip, .safetensors:
             _ = try decodeText(Array(output.prefix(16)), file: file, compressed: true)
         case .text:
@@ -211,7 +221,9 @@ struct ContentBound {
 
     private mutating func set(_ declared: Int, _ why: String, _ file: String) throws {
         guard declared <= maxBytes else {
-            throw DataError(file, "its header declares \(declared) bytes of content, over the \(describeBytes(maxBytes)) input limit")
+            throw DataError(
+                file,
+                "its header declares \(declared) bytes of content, over the \(describeBytes(maxBytes)) input limit")
         }
         limit = declared
         reason = why

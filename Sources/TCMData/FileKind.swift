@@ -17,14 +17,23 @@ func kind(of bytes: [UInt8], file: String = "") -> FileKind {
     if npyPrefix > 0 && bytes[0 ..< npyPrefix].elementsEqual(NpyLayout.magic[0 ..< npyPrefix]) { return .npy }
     if bytes.count >= 6 && bytes[1 ..< 6].elementsEqual(NpyLayout.magic[1...]) { return .npy }
     // A header length under 4 GiB has four zero high bytes, which no text has; then the JSON's `{`.
-    if bytes.count >= 9 && bytes[4 ..< 8].allSatisfy({ $0 == 0 }) && bytes[8] == UInt8(ascii: "{") { return .safetensors }
+    if bytes.count >= 9 && bytes[4 ..< 8].allSatisfy({ $0 == 0 }) && bytes[8] == UInt8(ascii: "{") {
+        return .safetensors
+    }
     if bytes.count >= 4 && bytes[0] == 0 && bytes[1] == 0 && bytes[3] >= 1 && bytes[3] <= 4 { return .idx }
     if bytes.count >= 2 && bytes[0] == 0x80 && (2 ... 5).contains(bytes[1]) { return .pickle }
     // A member's local header, or the end record of an archive with no members.
-    if bytes.count >= 4 && (bytes[0 ..< 4].elementsEqual([0x50, 0x4B, 0x03, 0x04]) || bytes[0 ..< 4].elementsEqual([0x50, 0x4B, 0x05, 0x06])) { return .zip }
+    if bytes.count >= 4
+        && (bytes[0 ..< 4].elementsEqual([0x50, 0x4B, 0x03, 0x04])
+            || bytes[0 ..< 4].elementsEqual([0x50, 0x4B, 0x05, 0x06]))
+    {
+        return .zip
+    }
     if file.lowercased().hasSuffix(".npy") && !looksLikeText(bytes) { return .npy }
     // Safetensors whose header length is absurd (its high bytes not zero): the message is about that.
-    if file.lowercased().hasSuffix(".safetensors") && bytes.count >= 9 && bytes[8] == UInt8(ascii: "{") { return .safetensors }
+    if file.lowercased().hasSuffix(".safetensors") && bytes.count >= 9 && bytes[8] == UInt8(ascii: "{") {
+        return .safetensors
+    }
     return .text
 }
 
@@ -40,14 +49,23 @@ func decodeText(_ bytes: [UInt8], file: String, compressed: Bool) throws -> Stri
     let what = compressed ? "the decompressed content" : "the file"
     switch kind(of: bytes) {
     case .pickle:
-        throw DataError(file, "\(what) is a Python pickle, which is not read (it can run code); save arrays with numpy.save(allow_pickle=False) or as CSV")
+        throw DataError(
+            file,
+            "\(what) is a Python pickle, which is not read (it can run code); save arrays with numpy.save(allow_pickle=False) or as CSV"
+        )
     case .zip, .safetensors:
         // Only a gzip-compressed archive gets here: the loaders read the plain ones.
-        throw DataError(file, "\(what) is \(kind(of: bytes) == .zip ? "a zip archive (.npz)" : "safetensors"); gzip-compressed archives are not read, decompress it first (gunzip)")
+        throw DataError(
+            file,
+            "\(what) is \(kind(of: bytes) == .zip ? "a zip archive (.npz)" : "safetensors"); gzip-compressed archives are not read, decompress it first (gunzip)"
+        )
     default: break
     }
     guard bytes.count <= FileBytes.maxTextBytes else {
-        throw DataError(file, "\(what) is text of \(bytes.count) bytes, over the \(FileBytes.maxTextBytes >> 20) MiB limit for CSV/TSV/label text; save large arrays as .npy")
+        throw DataError(
+            file,
+            "\(what) is text of \(bytes.count) bytes, over the \(FileBytes.maxTextBytes >> 20) MiB limit for CSV/TSV/label text; save large arrays as .npy"
+        )
     }
     if let nul = bytes.firstIndex(of: 0) {
         throw DataError(file, "\(what) is binary data, not .npy, IDX or text (NUL byte at offset \(nul))")

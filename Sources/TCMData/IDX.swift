@@ -13,10 +13,12 @@ public struct IdxArray: Sendable {
         // Compared before anything is allocated: the sizes were multiplied with overflow checks.
         let available = bytes.count - headerSize
         guard available >= layout.dataBytes else {
-            throw DataError(file, "truncated: header promises \(dims) (\(layout.dataBytes) bytes), file holds \(available)")
+            throw DataError(
+                file, "truncated: header promises \(dims) (\(layout.dataBytes) bytes), file holds \(available)")
         }
         guard available == layout.dataBytes else {
-            throw DataError(file, "\(available - layout.dataBytes) unexpected bytes after the IDX data of shape \(dims)")
+            throw DataError(
+                file, "\(available - layout.dataBytes) unexpected bytes after the IDX data of shape \(dims)")
         }
         shape = dims
         let type = layout.typeCode
@@ -80,7 +82,9 @@ struct IdxLayout {
         var count = dims.contains(0) ? 0 : 1
         for extent in dims where count > 0 {
             let (product, overflow) = count.multipliedReportingOverflow(by: extent)
-            guard !overflow else { throw DataError(file, "IDX header declares shape \(dims), more bytes than any file can hold") }
+            guard !overflow else {
+                throw DataError(file, "IDX header declares shape \(dims), more bytes than any file can hold")
+            }
             count = product
         }
         let (dataBytes, overflow) = count.multipliedReportingOverflow(by: itemSize)
@@ -88,7 +92,10 @@ struct IdxLayout {
             throw DataError(file, "IDX header declares shape \(dims), more bytes than any file can hold")
         }
         guard count <= FileBytes.maxElements else {
-            throw DataError(file, "IDX header declares \(count) values (shape \(dims)), over the limit of \(FileBytes.maxElements) values in one array")
+            throw DataError(
+                file,
+                "IDX header declares \(count) values (shape \(dims)), over the limit of \(FileBytes.maxElements) values in one array"
+            )
         }
         return IdxLayout(typeCode: bytes[2], itemSize: itemSize, shape: dims, count: count, dataBytes: dataBytes)
     }

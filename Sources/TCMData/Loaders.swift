@@ -19,7 +19,9 @@ public enum EmbeddingLoader {
         /// The embeddings file must hold the labels (a `.npz`/safetensors without them is an error
         /// that names the arrays it holds); set by `Dataset.load` when no labels file is given.
         public var requireLabels = false
-        public init(labelColumn: String? = nil, hasHeader: Bool? = nil, embeddingsKey: String? = nil, labelsKey: String? = nil) {
+        public init(
+            labelColumn: String? = nil, hasHeader: Bool? = nil, embeddingsKey: String? = nil, labelsKey: String? = nil
+        ) {
             self.labelColumn = labelColumn
             self.hasHeader = hasHeader
             self.embeddingsKey = embeddingsKey
@@ -38,22 +40,37 @@ public enum EmbeddingLoader {
 
     static func load(_ content: FileBytes.Content, file path: String, options: Options) throws -> (Matrix, Labels?) {
         let bytes = content.bytes
-        guard !bytes.isEmpty else { throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty") }
+        guard !bytes.isEmpty else {
+            throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty")
+        }
         let fileKind = kind(of: bytes, file: path)
         if !content.compressed, let container = try ArrayContainer.open(bytes, kind: fileKind, file: path) {
-            if options.labelColumn != nil { throw DataError(path, "--label-column applies to CSV/TSV files; name the labels array of a .npz/safetensors with --labels-key") }
-            return try container.embeddings(key: options.embeddingsKey, labelsKey: options.labelsKey, wantLabels: options.labelsFromSameFile,
-                                             requireLabels: options.requireLabels)
+            if options.labelColumn != nil {
+                throw DataError(
+                    path,
+                    "--label-column applies to CSV/TSV files; name the labels array of a .npz/safetensors with --labels-key"
+                )
+            }
+            return try container.embeddings(
+                key: options.embeddingsKey, labelsKey: options.labelsKey, wantLabels: options.labelsFromSameFile,
+                requireLabels: options.requireLabels)
         }
-        if options.embeddingsKey != nil { throw DataError(path, "--embeddings-key applies to .npz and safetensors files, and this is not one") }
+        if options.embeddingsKey != nil {
+            throw DataError(path, "--embeddings-key applies to .npz and safetensors files, and this is not one")
+        }
         if options.labelsKey != nil && options.labelsFromSameFile {
             throw DataError(path, "--labels-key applies to .npz and safetensors files, and this is not one")
         }
         switch fileKind {
         case .npy:
-            if options.labelColumn != nil { throw DataError(path, "--label-column applies to CSV/TSV files; give labels for a .npy as a second file") }
+            if options.labelColumn != nil {
+                throw DataError(
+                    path, "--label-column applies to CSV/TSV files; give labels for a .npy as a second file")
+            }
             let array = try NpyArray(bytes: bytes, file: path)
-            guard array.isNumeric else { throw DataError(path, "holds text (dtype \(array.element)), expected numeric embeddings") }
+            guard array.isNumeric else {
+                throw DataError(path, "holds text (dtype \(array.element)), expected numeric embeddings")
+            }
             guard array.shape.count == 2 else {
                 throw DataError(path, "expected a 2-D array (samples × dimensions), got shape \(array.shape)")
             }
@@ -62,7 +79,9 @@ public enum EmbeddingLoader {
             return (Matrix(rows: array.shape[0], cols: array.shape[1], values: values), nil)
         case .idx:
             let array = try IdxArray(bytes: bytes, file: path)
-            guard array.shape.count >= 2 else { throw DataError(path, "IDX file is 1-D (labels?), expected images or vectors") }
+            guard array.shape.count >= 2 else {
+                throw DataError(path, "IDX file is 1-D (labels?), expected images or vectors")
+            }
             try requireElements(array.shape, path)
             let n = array.shape[0], d = array.shape.dropFirst().reduce(1, *)
             // Unsigned-byte images (MNIST) are scaled to [0, 1], as every MNIST pipeline does.
@@ -71,7 +90,8 @@ public enum EmbeddingLoader {
             return (Matrix(rows: n, cols: d, values: values), nil)
         case .text, .pickle, .zip, .safetensors:
             let text = try decodeText(bytes, file: path, compressed: content.compressed)
-            return try loadText(DelimitedTable(text: text, file: path, hasHeader: options.hasHeader), path: path, options: options)
+            return try loadText(
+                DelimitedTable(text: text, file: path, hasHeader: options.hasHeader), path: path, options: options)
         }
     }
 
@@ -83,21 +103,28 @@ public enum EmbeddingLoader {
     static func loadText(_ table: DelimitedTable, path: String, options: Options) throws -> (Matrix, Labels?) {
         let labelIndex = try options.labelColumn.map { try table.columnIndex($0, file: path) }
         let featureColumns = (0 ..< table.columnCount).filter { $0 != labelIndex }
-        guard !featureColumns.isEmpty else { throw DataError(path, "no embedding columns left besides the label column") }
+        guard !featureColumns.isEmpty else {
+            throw DataError(path, "no embedding columns left besides the label column")
+        }
         var values = [Double]()
         values.reserveCapacity(table.rows.count * featureColumns.count)
         for (r, row) in table.rows.enumerated() {
             for c in featureColumns {
                 guard let v = Double(row[c]) else {
-                    let hint = labelIndex == nil && c == table.columnCount - 1 ? " (if this is the label column, pass --label-column)" : ""
-                    throw DataError(path, "line \(table.lineNumbers[r]), column \(c): '\(row[c].prefix(40))' is not a number\(hint)")
+                    let hint =
+                        labelIndex == nil && c == table.columnCount - 1
+                        ? " (if this is the label column, pass --label-column)" : ""
+                    throw DataError(
+                        path, "line \(table.lineNumbers[r]), column \(c): '\(row[c].prefix(40))' is not a number\(hint)"
+                    )
                 }
                 values.append(v)
             }
         }
         let labels = labelIndex.map { i in Labels(names: table.rows.map { $0[i] }) }
-        let matrix = Matrix(rows: table.rows.count, cols: featureColumns.count,
-                            values: try float32Values(values, cols: featureColumns.count, file: path))
+        let matrix = Matrix(
+            rows: table.rows.count, cols: featureColumns.count,
+            values: try float32Values(values, cols: featureColumns.count, file: path))
         return (matrix, labels)
     }
 }
@@ -120,17 +147,26 @@ func float32Values(_ values: [Double], cols: Int, scale: Double = 1, file: Strin
                     let f = Float(x)
                     o[j] = f
                     if f.isInfinite && x.isFinite { overflow = true }
-                    if x != 0 { nonzero = true; if f != 0 { lost = false } }
+                    if x != 0 {
+                        nonzero = true
+                        if f != 0 { lost = false }
+                    }
                 }
                 if overflow { overflowRows.append(r) } else if nonzero && lost { underflowRows.append(r) }
             }
         }
     }
     if !overflowRows.isEmpty {
-        throw DataError(file, "values outside float32's range (beyond ±3.4e38) in rows \(describeRows(overflowRows)) (0-based); embeddings are used as float32")
+        throw DataError(
+            file,
+            "values outside float32's range (beyond ±3.4e38) in rows \(describeRows(overflowRows)) (0-based); embeddings are used as float32"
+        )
     }
     if !underflowRows.isEmpty {
-        throw DataError(file, "rows \(describeRows(underflowRows)) (0-based) are nonzero but every value is below float32's smallest (1.4e-45), so they round to zero vectors")
+        throw DataError(
+            file,
+            "rows \(describeRows(underflowRows)) (0-based) are nonzero but every value is below float32's smallest (1.4e-45), so they round to zero vectors"
+        )
     }
     return out
 }
@@ -154,18 +190,24 @@ public enum LabelLoader {
 
     static func load(_ content: FileBytes.Content, file path: String, key: String? = nil) throws -> Labels {
         let bytes = content.bytes
-        guard !bytes.isEmpty else { throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty") }
+        guard !bytes.isEmpty else {
+            throw DataError(path, content.compressed ? "the decompressed content is empty" : "file is empty")
+        }
         let fileKind = kind(of: bytes, file: path)
         if !content.compressed, let container = try ArrayContainer.open(bytes, kind: fileKind, file: path) {
             return try container.labels(key: key)
         }
-        if key != nil { throw DataError(path, "--labels-key applies to .npz and safetensors files, and this is not one") }
+        if key != nil {
+            throw DataError(path, "--labels-key applies to .npz and safetensors files, and this is not one")
+        }
         switch fileKind {
         case .npy:
             return try labels(NpyArray(bytes: bytes, file: path), file: path)
         case .idx:
             let array = try IdxArray(bytes: bytes, file: path)
-            guard array.shape.count == 1 else { throw DataError(path, "IDX labels must be 1-D, got shape \(array.shape)") }
+            guard array.shape.count == 1 else {
+                throw DataError(path, "IDX labels must be 1-D, got shape \(array.shape)")
+            }
             return try wholeNumberLabels(array.values, file: path)
         case .text, .pickle, .zip, .safetensors:
             let text = try decodeText(bytes, file: path, compressed: content.compressed)
@@ -173,9 +215,14 @@ public enum LabelLoader {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             while lines.last == "" { lines.removeLast() }
-            if let blank = lines.firstIndex(of: "") { throw DataError(path, "line \(blank + 1) is empty; expected one label per line") }
+            if let blank = lines.firstIndex(of: "") {
+                throw DataError(path, "line \(blank + 1) is empty; expected one label per line")
+            }
             if let multi = lines.firstIndex(where: { $0.contains(",") || $0.contains("\t") }) {
-                throw DataError(path, "line \(multi + 1) has several fields; expected one label per line (or use --label-column on the embeddings file)")
+                throw DataError(
+                    path,
+                    "line \(multi + 1) has several fields; expected one label per line (or use --label-column on the embeddings file)"
+                )
             }
             guard !lines.isEmpty else { throw DataError(path, "file has no labels") }
             if lines.count > 1, Int64(lines[0]) == nil, lines.dropFirst().allSatisfy({ Int64($0) != nil }) {
@@ -205,7 +252,9 @@ public enum LabelLoader {
                 throw DataError(file, "label at index \(i) is \(v), expected whole numbers or strings")
             }
             guard let n = Int64(exactly: v) else {
-                throw DataError(file, "label at index \(i) is \(v), outside the 64-bit integer range (|label| < 2^63) of class numbers")
+                throw DataError(
+                    file,
+                    "label at index \(i) is \(v), outside the 64-bit integer range (|label| < 2^63) of class numbers")
             }
             integers.append(n)
         }

@@ -4,12 +4,12 @@ import Foundation
 /// 3.0 allows UTF-8 in the header). Spec: numpy/lib/format.py.
 public struct NpyArray: Sendable {
     public enum Element: Sendable, Equatable {
-        case float(bytes: Int)      // f2, f4, f8
-        case signed(bytes: Int)     // i1 … i8
-        case unsigned(bytes: Int)   // u1 … u8
-        case bool                   // b1
-        case unicode(chars: Int)    // U<n>: UTF-32 code units
-        case bytes(count: Int)      // S<n>: NUL-padded bytes
+        case float(bytes: Int)  // f2, f4, f8
+        case signed(bytes: Int)  // i1 … i8
+        case unsigned(bytes: Int)  // u1 … u8
+        case bool  // b1
+        case unicode(chars: Int)  // U<n>: UTF-32 code units
+        case bytes(count: Int)  // S<n>: NUL-padded bytes
 
         var itemSize: Int {
             switch self {
@@ -41,10 +41,16 @@ public struct NpyArray: Sendable {
         // Compared before anything is allocated: the sizes were multiplied with overflow checks.
         let available = bytes.count - layout.dataStart
         if available < layout.dataBytes {
-            throw DataError(file, "truncated: header promises \(shape) of \(layout.descr) (\(layout.dataBytes) bytes), file holds \(available)")
+            throw DataError(
+                file,
+                "truncated: header promises \(shape) of \(layout.descr) (\(layout.dataBytes) bytes), file holds \(available)"
+            )
         }
         if available > layout.dataBytes {
-            throw DataError(file, "\(available - layout.dataBytes) unexpected bytes after the data of shape \(shape); the header and the data disagree")
+            throw DataError(
+                file,
+                "\(available - layout.dataBytes) unexpected bytes after the data of shape \(shape); the header and the data disagree"
+            )
         }
         payload = Array(bytes[layout.dataStart...])
     }
@@ -57,7 +63,8 @@ public struct NpyArray: Sendable {
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
             payload.withUnsafeBytes { raw in
                 for i in 0 ..< count {
-                    out[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                    out[i] = Float(
+                        bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
                 }
             }
             initialized = count
@@ -71,8 +78,14 @@ public struct NpyArray: Sendable {
         // Decompose the C-order index, recompose in Fortran order.
         var rest = i, index = 0, step = 1
         var coords = [Int](repeating: 0, count: shape.count)
-        for d in stride(from: shape.count - 1, through: 0, by: -1) { coords[d] = rest % shape[d]; rest /= shape[d] }
-        for d in 0 ..< shape.count { index += coords[d] * step; step *= shape[d] }
+        for d in stride(from: shape.count - 1, through: 0, by: -1) {
+            coords[d] = rest % shape[d]
+            rest /= shape[d]
+        }
+        for d in 0 ..< shape.count {
+            index += coords[d] * step
+            step *= shape[d]
+        }
         return index
     }
 
@@ -103,11 +116,17 @@ public struct NpyArray: Sendable {
     }
 
     public var isNumeric: Bool {
-        switch element { case .unicode, .bytes: return false; default: return true }
+        switch element {
+        case .unicode, .bytes: return false
+        default: return true
+        }
     }
 
     public var isInteger: Bool {
-        switch element { case .signed, .unsigned, .bool: return true; default: return false }
+        switch element {
+        case .signed, .unsigned, .bool: return true
+        default: return false
+        }
     }
 
     /// All values as Double, in C order (numeric arrays only).
@@ -220,10 +239,13 @@ struct NpyLayout {
             guard bytes.count >= headerStart else { return try needMore("the file ends inside the header length") }
             headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
         default:
-            throw DataError(file, "damaged or unsupported .npy: format version \(major).\(bytes[7]) (1.0, 2.0 and 3.0 are read)")
+            throw DataError(
+                file, "damaged or unsupported .npy: format version \(major).\(bytes[7]) (1.0, 2.0 and 3.0 are read)")
         }
         guard headerLength <= maxHeaderBytes else {
-            throw DataError(file, "damaged .npy: header length \(headerLength) bytes is implausible (at most \(maxHeaderBytes) is read)")
+            throw DataError(
+                file,
+                "damaged .npy: header length \(headerLength) bytes is implausible (at most \(maxHeaderBytes) is read)")
         }
         guard headerStart + headerLength <= bytes.count else {
             return try needMore("says \(headerLength) bytes, file has \(bytes.count - headerStart)")
@@ -232,7 +254,10 @@ struct NpyLayout {
             throw DataError(file, "damaged .npy: the header is not UTF-8 text")
         }
         guard header.drop(while: { $0 == " " }).first == "{" else {
-            throw DataError(file, "damaged .npy: the header is not a Python dict: \(header.trimmingCharacters(in: .whitespacesAndNewlines).prefix(60))")
+            throw DataError(
+                file,
+                "damaged .npy: the header is not a Python dict: \(header.trimmingCharacters(in: .whitespacesAndNewlines).prefix(60))"
+            )
         }
         let fields = try NpyHeader.parse(header, file: file)
         let (element, bigEndian) = try NpyHeader.element(fields.descr, file: file)
@@ -242,29 +267,44 @@ struct NpyLayout {
         for extent in fields.shape where dataBytes > 0 {
             let (product, overflow) = dataBytes.multipliedReportingOverflow(by: extent)
             guard !overflow, product <= Int.max - dataStart else {
-                throw DataError(file, "header declares shape \(fields.shape) of \(fields.descr), more bytes than any file can hold")
+                throw DataError(
+                    file, "header declares shape \(fields.shape) of \(fields.descr), more bytes than any file can hold")
             }
             dataBytes = product
         }
         let count = dataBytes / element.itemSize
         guard count <= FileBytes.maxElements else {
-            throw DataError(file, "header declares \(count) values (shape \(fields.shape)), over the limit of \(FileBytes.maxElements) values in one array")
+            throw DataError(
+                file,
+                "header declares \(count) values (shape \(fields.shape)), over the limit of \(FileBytes.maxElements) values in one array"
+            )
         }
-        return NpyLayout(shape: fields.shape, descr: fields.descr, element: element, bigEndian: bigEndian,
-                         fortranOrder: fields.fortranOrder, dataStart: dataStart, dataBytes: dataBytes)
+        return NpyLayout(
+            shape: fields.shape, descr: fields.descr, element: element, bigEndian: bigEndian,
+            fortranOrder: fields.fortranOrder, dataStart: dataStart, dataBytes: dataBytes)
     }
 }
 
 /// The Python-literal header dict: `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`.
 enum NpyHeader {
-    struct Fields { var descr: String; var fortranOrder: Bool; var shape: [Int] }
+    struct Fields {
+        var descr: String
+        var fortranOrder: Bool
+        var shape: [Int]
+    }
 
     static func parse(_ header: String, file: String) throws -> Fields {
-        func bad(_ what: String) -> DataError { DataError(file, "malformed .npy header (\(what)): \(header.trimmingCharacters(in: .whitespacesAndNewlines).prefix(120))") }
+        func bad(_ what: String) -> DataError {
+            DataError(
+                file,
+                "malformed .npy header (\(what)): \(header.trimmingCharacters(in: .whitespacesAndNewlines).prefix(120))"
+            )
+        }
         guard let descrRange = valueStart(of: "descr", in: header) else { throw bad("no 'descr'") }
         let afterDescr = header[descrRange...]
         guard let quote = afterDescr.first, quote == "'" || quote == "\"" else {
-            throw DataError(file, "structured or object dtype in .npy header is not supported; save a plain numeric array")
+            throw DataError(
+                file, "structured or object dtype in .npy header is not supported; save a plain numeric array")
         }
         let descrBody = afterDescr.dropFirst()
         guard let close = descrBody.firstIndex(of: quote) else { throw bad("unterminated 'descr'") }
@@ -273,11 +313,19 @@ enum NpyHeader {
         guard let fortranRange = valueStart(of: "fortran_order", in: header) else { throw bad("no 'fortran_order'") }
         let fortranText = header[fortranRange...]
         let fortran: Bool
-        if fortranText.hasPrefix("True") { fortran = true } else if fortranText.hasPrefix("False") { fortran = false } else { throw bad("'fortran_order' is not True/False") }
+        if fortranText.hasPrefix("True") {
+            fortran = true
+        } else if fortranText.hasPrefix("False") {
+            fortran = false
+        } else {
+            throw bad("'fortran_order' is not True/False")
+        }
 
         guard let shapeRange = valueStart(of: "shape", in: header) else { throw bad("no 'shape'") }
         let shapeText = header[shapeRange...]
-        guard shapeText.first == "(", let end = shapeText.firstIndex(of: ")") else { throw bad("'shape' is not a tuple") }
+        guard shapeText.first == "(", let end = shapeText.firstIndex(of: ")") else {
+            throw bad("'shape' is not a tuple")
+        }
         let inner = shapeText[shapeText.index(after: shapeText.startIndex) ..< end]
         var shape = [Int]()
         for part in inner.split(separator: ",") {
@@ -311,11 +359,16 @@ enum NpyHeader {
         switch order {
         case "<", "=": rest = rest.dropFirst()
         case "|": rest = rest.dropFirst()
-        case ">": bigEndian = true; rest = rest.dropFirst()
+        case ">":
+            bigEndian = true
+            rest = rest.dropFirst()
         default: break
         }
         if rest == "O" {
-            throw DataError(file, "object dtype '\(descr)': the array holds pickled Python objects, which are not read; save a numeric or string array (numpy.save with allow_pickle=False)")
+            throw DataError(
+                file,
+                "object dtype '\(descr)': the array holds pickled Python objects, which are not read; save a numeric or string array (numpy.save with allow_pickle=False)"
+            )
         }
         // Item sizes past 2^24 (a 64-MiB string per element) are refused rather than multiplied.
         guard let kind = rest.first, let size = Int(rest.dropFirst()), size > 0, size <= 1 << 24 else {
@@ -330,7 +383,9 @@ enum NpyHeader {
         case ("U", let n) where n > 0: element = .unicode(chars: n)
         case ("S", let n) where n > 0: element = .bytes(count: n)
         default:
-            throw DataError(file, "unsupported dtype '\(descr)' (supported: float16/32/64, int8–64, uint8–64, bool, U and S strings)")
+            throw DataError(
+                file,
+                "unsupported dtype '\(descr)' (supported: float16/32/64, int8–64, uint8–64, bool, U and S strings)")
         }
         return (element, bigEndian)
     }
@@ -372,7 +427,8 @@ public enum NpyWriter {
         dict += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
         var out: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0]
         let n = dict.utf8.count
-        out.append(UInt8(n & 0xff)); out.append(UInt8(n >> 8))
+        out.append(UInt8(n & 0xff))
+        out.append(UInt8(n >> 8))
         out.append(contentsOf: dict.utf8)
         return out
     }

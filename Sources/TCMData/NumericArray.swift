@@ -61,7 +61,10 @@ struct NumericArray {
     /// Values are converted to Float32 (or Int64 for labels): the same bound as `.npy` arrays.
     private func checkCount(_ file: String) throws {
         guard count <= FileBytes.maxElements else {
-            throw DataError(file, "holds \(count) values (shape \(shape)), over the limit of \(FileBytes.maxElements) values in one array")
+            throw DataError(
+                file,
+                "holds \(count) values (shape \(shape)), over the limit of \(FileBytes.maxElements) values in one array"
+            )
         }
     }
 
@@ -69,7 +72,9 @@ struct NumericArray {
     /// Float32's range and rows that would round to zero vectors are refused; NaN and infinities
     /// pass through for `Dataset.validated` (or `apply`) to report.
     func matrix(file: String) throws -> Matrix {
-        guard shape.count == 2 else { throw DataError(file, "expected a 2-D array (samples × dimensions), got shape \(shape)") }
+        guard shape.count == 2 else {
+            throw DataError(file, "expected a 2-D array (samples × dimensions), got shape \(shape)")
+        }
         guard !shape.contains(0) else { throw DataError(file, "the array is empty (shape \(shape))") }
         try checkCount(file)
         let rows = shape[0], cols = shape[1], n = rows * cols

@@ -13,7 +13,11 @@ import Synchronization
 /// was called, and one left by a process that no longer exists (SIGKILL) is removed when the same
 /// target is next staged.
 public final class OutputTransaction {
-    private struct Staged { let temporary: String; let target: String; let slot: Int32 }
+    private struct Staged {
+        let temporary: String
+        let target: String
+        let slot: Int32
+    }
     private var staged: [Staged] = []
     private var finished = false
 
@@ -87,7 +91,8 @@ public final class OutputTransaction {
         var failure: DataError? = nil
         for entry in staged where tcm_commit_pending() == 0 {
             guard rename(entry.temporary, entry.target) == 0 else {
-                failure = DataError(entry.target, "cannot write: \(String(cString: strerror(errno))); no output was changed")
+                failure = DataError(
+                    entry.target, "cannot write: \(String(cString: strerror(errno))); no output was changed")
                 break
             }
             renamed += 1
@@ -125,14 +130,18 @@ public final class OutputTransaction {
         var info = stat()
         guard lstat(entry.target, &info) == 0 else { return nil }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw DataError(entry.target, "exists and is \(kind(info.st_mode)), not a regular file; refusing to replace it")
+            throw DataError(
+                entry.target, "exists and is \(kind(info.st_mode)), not a regular file; refusing to replace it")
         }
         let kept = entry.temporary + ".old"
         unlink(kept)
         if link(entry.target, kept) != 0 {
             do { try FileManager.default.copyItem(atPath: entry.target, toPath: kept) } catch {
                 unlink(kept)
-                throw DataError(entry.target, "cannot write: the earlier file could not be kept while it is replaced (\(String(cString: strerror(errno))))")
+                throw DataError(
+                    entry.target,
+                    "cannot write: the earlier file could not be kept while it is replaced (\(String(cString: strerror(errno))))"
+                )
             }
         }
         return (kept, registry.withLock { _ in tcm_cleanup_register(kept) })
@@ -162,7 +171,8 @@ public final class OutputTransaction {
     /// files exist or halfway through its renames; unset, this does nothing.
     private static func pauseForSignalTests(_ variable: String) {
         guard let text = ProcessInfo.processInfo.environment[variable],
-              let seconds = Double(text), seconds > 0, seconds <= 60 else { return }
+            let seconds = Double(text), seconds > 0, seconds <= 60
+        else { return }
         Thread.sleep(forTimeInterval: seconds)
     }
 
@@ -200,7 +210,9 @@ public final class OutputTransaction {
     /// when it is not a link or the link dangles.
     private static func followingLinks(_ path: String) -> String {
         var info = stat()
-        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK, let resolved = realpath(path, nil) else { return path }
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK, let resolved = realpath(path, nil) else {
+            return path
+        }
         defer { free(resolved) }
         return String(cString: resolved)
     }

@@ -42,7 +42,10 @@ public struct SafetensorsFile: Sendable {
         case tensor(Entry)
         case metadata([String: String])
         init(from decoder: any Decoder) throws {
-            if let entry = try? Entry(from: decoder) { self = .tensor(entry); return }
+            if let entry = try? Entry(from: decoder) {
+                self = .tensor(entry)
+                return
+            }
             self = .metadata(try [String: String](from: decoder))
         }
     }
@@ -68,43 +71,65 @@ public struct SafetensorsFile: Sendable {
         for (name, value) in header {
             switch value {
             case .metadata(let m):
-                guard name == "__metadata__" else { throw bad("'\(name)' is not a tensor (no dtype, shape and data_offsets)") }
+                guard name == "__metadata__" else {
+                    throw bad("'\(name)' is not a tensor (no dtype, shape and data_offsets)")
+                }
                 metadata = m
             case .tensor(let e):
                 guard name != "__metadata__" else { throw bad("__metadata__ must map strings to strings") }
                 guard let scalar = Self.scalars[e.dtype] else {
-                    throw DataError(file, "tensor '\(name)' has dtype \(e.dtype), which is not read (F64, F32, F16, BF16, I8–I64, U8–U64 and BOOL are)")
+                    throw DataError(
+                        file,
+                        "tensor '\(name)' has dtype \(e.dtype), which is not read (F64, F32, F16, BF16, I8–I64, U8–U64 and BOOL are)"
+                    )
                 }
-                guard e.shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor '\(name)' has a negative extent in shape \(e.shape)") }
+                guard e.shape.allSatisfy({ $0 >= 0 }) else {
+                    throw bad("tensor '\(name)' has a negative extent in shape \(e.shape)")
+                }
                 guard e.data_offsets.count == 2, e.data_offsets[0] >= 0, e.data_offsets[0] <= e.data_offsets[1] else {
                     throw bad("tensor '\(name)' has data_offsets \(e.data_offsets), not [begin, end] with begin ≤ end")
                 }
                 let begin = e.data_offsets[0], end = e.data_offsets[1]
                 guard end <= dataSize else {
-                    throw bad("tensor '\(name)' ends at data offset \(end), past the \(dataSize) bytes of data the file holds")
+                    throw bad(
+                        "tensor '\(name)' ends at data offset \(end), past the \(dataSize) bytes of data the file holds"
+                    )
                 }
                 var length = scalar.size
                 for extent in e.shape {
                     let (product, overflow) = length.multipliedReportingOverflow(by: extent)
-                    guard !overflow else { throw bad("tensor '\(name)' has shape \(e.shape), more bytes than any file holds") }
+                    guard !overflow else {
+                        throw bad("tensor '\(name)' has shape \(e.shape), more bytes than any file holds")
+                    }
                     length = product
                 }
                 guard length == end - begin else {
-                    throw bad("tensor '\(name)' is \(e.dtype) of shape \(e.shape) (\(length) bytes) but its data_offsets span \(end - begin) bytes")
+                    throw bad(
+                        "tensor '\(name)' is \(e.dtype) of shape \(e.shape) (\(length) bytes) but its data_offsets span \(end - begin) bytes"
+                    )
                 }
-                tensors.append(Tensor(name: name, dtype: e.dtype, shape: e.shape, range: dataStart + begin ..< dataStart + end, scalar: scalar))
+                tensors.append(
+                    Tensor(
+                        name: name, dtype: e.dtype, shape: e.shape, range: dataStart + begin ..< dataStart + end,
+                        scalar: scalar))
             }
         }
         // The data must be covered exactly once, in offset order (the reference's rule: no
         // overlapping tensors, no holes in which other content could hide).
         var covered = dataStart, previous = ""
-        for t in tensors.sorted(by: { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }) {
+        for t in tensors.sorted(by: {
+            ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound)
+        }) {
             if t.range.lowerBound < covered { throw bad("tensors '\(previous)' and '\(t.name)' overlap") }
-            if t.range.lowerBound > covered { throw bad("\(t.range.lowerBound - covered) bytes before tensor '\(t.name)' belong to no tensor") }
+            if t.range.lowerBound > covered {
+                throw bad("\(t.range.lowerBound - covered) bytes before tensor '\(t.name)' belong to no tensor")
+            }
             covered = t.range.upperBound
             previous = t.name
         }
-        guard covered == bytes.count else { throw bad("\(bytes.count - covered) bytes after the last tensor belong to no tensor") }
+        guard covered == bytes.count else {
+            throw bad("\(bytes.count - covered) bytes after the last tensor belong to no tensor")
+        }
         self.tensors = tensors.sorted { $0.name < $1.name }
         self.metadata = metadata
         self.bytes = bytes
@@ -119,15 +144,18 @@ public struct SafetensorsFile: Sendable {
     public func floats(_ name: String) -> [Float]? {
         guard let t = tensors.first(where: { $0.name == name }), t.scalar == .float32 else { return nil }
         return bytes[t.range].withUnsafeBytes { p in
-            (0 ..< t.range.count / 4).map { Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            (0 ..< t.range.count / 4).map {
+                Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+            }
         }
     }
 
     /// A decoding error's gist, one line.
     private static func reason(_ error: any Error) -> String {
         switch error {
-        case DecodingError.dataCorrupted(let c), DecodingError.typeMismatch(_, let c), DecodingError.keyNotFound(_, let c),
-             DecodingError.valueNotFound(_, let c):
+        case DecodingError.dataCorrupted(let c), DecodingError.typeMismatch(_, let c),
+            DecodingError.keyNotFound(_, let c),
+            DecodingError.valueNotFound(_, let c):
             return c.debugDescription.split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid JSON"
         default: return "invalid JSON"
         }
@@ -158,7 +186,9 @@ public enum SafetensorsWriter {
         var offset = 0
         for t in tensors {
             let shape = t.shape.map(String.init).joined(separator: ",")
-            entries.append("\(json(t.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + 4 * t.values.count)]}")
+            entries.append(
+                "\(json(t.name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + 4 * t.values.count)]}"
+            )
             offset += 4 * t.values.count
         }
         var header = Array("{\(entries.joined(separator: ","))}".utf8)

@@ -33,12 +33,18 @@ struct ZipArchive {
         var at = bytes.count - 22
         let lowest = max(0, bytes.count - 22 - 0xFFFF)
         while at >= lowest {
-            if bytes.u32(at) == 0x0605_4B50 && at + 22 + Int(bytes.u16(at + 20)) <= bytes.count { eocd = at; break }
+            if bytes.u32(at) == 0x0605_4B50 && at + 22 + Int(bytes.u16(at + 20)) <= bytes.count {
+                eocd = at
+                break
+            }
             at -= 1
         }
         guard eocd >= 0 else { throw bad("no end-of-central-directory record (truncated, or not a zip archive)") }
         if eocd >= 20 && bytes.u32(eocd - 20) == 0x0706_4B50 {
-            throw DataError(file, "ZIP64 archive (members over 4 GiB, or over 65,535 members), which is not read; inputs are at most \(describeBytes(FileBytes.maxBytes))")
+            throw DataError(
+                file,
+                "ZIP64 archive (members over 4 GiB, or over 65,535 members), which is not read; inputs are at most \(describeBytes(FileBytes.maxBytes))"
+            )
         }
         let disk = bytes.u16(eocd + 4), directoryDisk = bytes.u16(eocd + 6)
         let onDisk = Int(bytes.u16(eocd + 8)), total = Int(bytes.u16(eocd + 10))
@@ -48,17 +54,22 @@ struct ZipArchive {
         }
         guard disk == 0 && directoryDisk == 0 && onDisk == total else { throw bad("multi-disk (split) archive") }
         guard directoryOffset <= eocd && directorySize <= eocd - directoryOffset else {
-            throw bad("the central directory (offset \(directoryOffset), \(directorySize) bytes) does not fit before its end record at \(eocd)")
+            throw bad(
+                "the central directory (offset \(directoryOffset), \(directorySize) bytes) does not fit before its end record at \(eocd)"
+            )
         }
         var entries: [Entry] = []
         entries.reserveCapacity(total)
         var p = directoryOffset
         let end = directoryOffset + directorySize
         for index in 0 ..< total {
-            guard end - p >= 46, bytes.u32(p) == 0x0201_4B50 else { throw bad("central directory entry \(index) is damaged") }
+            guard end - p >= 46, bytes.u32(p) == 0x0201_4B50 else {
+                throw bad("central directory entry \(index) is damaged")
+            }
             let flags = bytes.u16(p + 8), method = bytes.u16(p + 10)
             let compressed = Int(bytes.u32(p + 20)), size = Int(bytes.u32(p + 24))
-            let nameLength = Int(bytes.u16(p + 28)), extraLength = Int(bytes.u16(p + 30)), commentLength = Int(bytes.u16(p + 32))
+            let nameLength = Int(bytes.u16(p + 28)), extraLength = Int(bytes.u16(p + 30)),
+                commentLength = Int(bytes.u16(p + 32))
             let local = Int(bytes.u32(p + 42))
             let recordLength = 46 + nameLength + extraLength + commentLength
             guard recordLength <= end - p else { throw bad("central directory entry \(index) runs past the directory") }
@@ -69,11 +80,20 @@ struct ZipArchive {
             // Bit 0: traditional PKWARE encryption; bit 6: strong encryption.
             if flags & 0x41 != 0 { throw DataError(file, "member '\(name)' is encrypted, which is not read") }
             guard method == 0 || method == 8 else {
-                throw DataError(file, "member '\(name)' uses compression method \(method); only stored (0) and deflate (8) are read")
+                throw DataError(
+                    file, "member '\(name)' uses compression method \(method); only stored (0) and deflate (8) are read"
+                )
             }
-            if method == 0 && compressed != size { throw bad("stored member '\(name)' declares \(compressed) bytes stored but \(size) bytes of content") }
-            guard local < directoryOffset else { throw bad("member '\(name)' starts at \(local), inside or past the central directory") }
-            entries.append(Entry(name: name, method: method, crc: bytes.u32(p + 16), compressedSize: compressed, size: size, localHeaderOffset: local))
+            if method == 0 && compressed != size {
+                throw bad("stored member '\(name)' declares \(compressed) bytes stored but \(size) bytes of content")
+            }
+            guard local < directoryOffset else {
+                throw bad("member '\(name)' starts at \(local), inside or past the central directory")
+            }
+            entries.append(
+                Entry(
+                    name: name, method: method, crc: bytes.u32(p + 16), compressedSize: compressed, size: size,
+                    localHeaderOffset: local))
             p += recordLength
         }
         self.entries = entries
@@ -87,7 +107,10 @@ struct ZipArchive {
         }
         let start = p + 30 + Int(bytes.u16(p + 26)) + Int(bytes.u16(p + 28))
         guard start <= bytes.count, entry.compressedSize <= bytes.count - start else {
-            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' (\(entry.compressedSize) bytes from offset \(start)) runs past the end of the file (\(bytes.count) bytes)")
+            throw DataError(
+                file,
+                "damaged .npz/zip: member '\(entry.name)' (\(entry.compressedSize) bytes from offset \(start)) runs past the end of the file (\(bytes.count) bytes)"
+            )
         }
         return start ..< start + entry.compressedSize
     }
@@ -97,11 +120,17 @@ struct ZipArchive {
     /// can produce. A size past that is a lie, refused before any allocation.
     private func plausibleRange(_ entry: Entry) throws -> Range<Int> {
         guard entry.size <= FileBytes.maxBytes else {
-            throw DataError(file, "member '\(entry.name)' declares \(entry.size) bytes, over the \(describeBytes(FileBytes.maxBytes)) input limit")
+            throw DataError(
+                file,
+                "member '\(entry.name)' declares \(entry.size) bytes, over the \(describeBytes(FileBytes.maxBytes)) input limit"
+            )
         }
         let range = try dataRange(entry)
         guard entry.method == 0 || entry.size <= 1032 * entry.compressedSize + 1024 else {
-            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' declares \(entry.size) bytes from \(entry.compressedSize) compressed, more than deflate can produce")
+            throw DataError(
+                file,
+                "damaged .npz/zip: member '\(entry.name)' declares \(entry.size) bytes from \(entry.compressedSize) compressed, more than deflate can produce"
+            )
         }
         return range
     }
@@ -116,7 +145,10 @@ struct ZipArchive {
             var out = [UInt8]()
             let produced = try inflate(range, into: &out, entry: entry, limit: entry.size)
             guard produced == entry.size else {
-                throw DataError(file, "damaged .npz/zip: member '\(entry.name)' inflates to \(produced) bytes, its directory entry declares \(entry.size)")
+                throw DataError(
+                    file,
+                    "damaged .npz/zip: member '\(entry.name)' inflates to \(produced) bytes, its directory entry declares \(entry.size)"
+                )
             }
             content = out[...]
         }
@@ -132,7 +164,10 @@ struct ZipArchive {
             return UInt32(value)
         }
         guard crc == entry.crc else {
-            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' fails its CRC-32 check (stored \(hex(entry.crc)), computed \(hex(crc)))")
+            throw DataError(
+                file,
+                "damaged .npz/zip: member '\(entry.name)' fails its CRC-32 check (stored \(hex(entry.crc)), computed \(hex(crc)))"
+            )
         }
         return content
     }
@@ -152,7 +187,9 @@ struct ZipArchive {
     /// (a declared size costs nothing until the data is there); returns the bytes produced.
     /// Producing more than `limit` is an error unless `stopAtLimit`, so a member can never
     /// yield more than it declared.
-    private func inflate(_ range: Range<Int>, into out: inout [UInt8], entry: Entry, limit: Int, stopAtLimit: Bool = false) throws -> Int {
+    private func inflate(
+        _ range: Range<Int>, into out: inout [UInt8], entry: Entry, limit: Int, stopAtLimit: Bool = false
+    ) throws -> Int {
         var stream = z_stream()
         // Negative window bits: raw deflate, no zlib or gzip wrapper (as zip stores it).
         guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -180,16 +217,24 @@ struct ZipArchive {
             }
         }
         if out.count > limit {
-            if stopAtLimit { out.removeLast(out.count - limit); return limit }
-            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' inflates past the \(entry.size) bytes its directory entry declares; stopped there")
+            if stopAtLimit {
+                out.removeLast(out.count - limit)
+                return limit
+            }
+            throw DataError(
+                file,
+                "damaged .npz/zip: member '\(entry.name)' inflates past the \(entry.size) bytes its directory entry declares; stopped there"
+            )
         }
         if stopAtLimit && out.count == limit { return limit }
         switch status {
         case Z_STREAM_END: return out.count
         case Z_OK, Z_BUF_ERROR:
-            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' is truncated (its compressed data ends early)")
+            throw DataError(
+                file, "damaged .npz/zip: member '\(entry.name)' is truncated (its compressed data ends early)")
         default:
-            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' holds corrupt deflate data (zlib status \(status))")
+            throw DataError(
+                file, "damaged .npz/zip: member '\(entry.name)' holds corrupt deflate data (zlib status \(status))")
         }
     }
 

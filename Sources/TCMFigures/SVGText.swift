@@ -12,8 +12,10 @@ public enum SVGText {
         var scalars = String.UnicodeScalarView()
         for s in text.unicodeScalars {
             let v = s.value
-            let forbidden = v < 0x20 || (v >= 0x7F && v < 0xA0) || v == 0xFFFE || v == 0xFFFF || (v >= 0xFDD0 && v <= 0xFDEF)
-                || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069)  // bidi overrides could reorder the figure's text
+            // Controls, XML's forbidden characters, and the bidi overrides (they could reorder the figure's text).
+            let forbidden =
+                v < 0x20 || (v >= 0x7F && v < 0xA0) || v == 0xFFFE || v == 0xFFFF || (v >= 0xFDD0 && v <= 0xFDEF)
+                || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069)
             scalars.append(forbidden ? "\u{FFFD}" : s)
         }
         // Cut by characters, and each character to at most `maxScalarsPerCharacter` scalars: one
@@ -62,7 +64,10 @@ public enum SVGText {
     static func value(_ x: Double, digits: Int = 4) -> String {
         if x != 0 && abs(x) < 1e-3 { return String(format: "%.2e", x) }
         var s = String(format: "%.\(digits)f", x)
-        if s.contains(".") { while s.hasSuffix("0") { s.removeLast() }; if s.hasSuffix(".") { s.removeLast() } }
+        if s.contains(".") {
+            while s.hasSuffix("0") { s.removeLast() }
+            if s.hasSuffix(".") { s.removeLast() }
+        }
         return s == "-0" ? "0" : s
     }
 }
@@ -70,7 +75,9 @@ public enum SVGText {
 /// Colours for classes: a ten-colour categorical palette (Tableau 10) while it lasts, then hues
 /// spaced by the golden angle, so neighbouring class indices never get similar colours.
 public enum ClassColours {
-    static let categorical = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"]
+    static let categorical = [
+        "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+    ]
 
     public static func colour(_ index: Int, of count: Int) -> String {
         if count <= categorical.count { return categorical[index] }
@@ -107,7 +114,10 @@ enum Ticks {
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
         var t = (lo / step).rounded(.up) * step
         var out: [Double] = []
-        while t <= hi + step * 1e-9 { out.append(abs(t) < step * 1e-9 ? 0 : t); t += step }
+        while t <= hi + step * 1e-9 {
+            out.append(abs(t) < step * 1e-9 ? 0 : t)
+            t += step
+        }
         return out
     }
 }
@@ -125,7 +135,9 @@ enum LabelPlacement {
         // Pushed past the bottom: shift the tail back up, keeping the gaps.
         if let last = placed.last, last > bottom {
             placed[placed.count - 1] = bottom
-            for i in stride(from: placed.count - 2, through: 0, by: -1) { placed[i] = min(placed[i], placed[i + 1] - gap) }
+            for i in stride(from: placed.count - 2, through: 0, by: -1) {
+                placed[i] = min(placed[i], placed[i + 1] - gap)
+            }
         }
         var out = [Double](repeating: 0, count: ys.count)
         for (k, i) in order.enumerated() { out[i] = placed[k] }

@@ -20,24 +20,30 @@ public enum GEMM {
     /// transpose of a `k×m` A (`lda ≥ m`). Likewise `op(B)` is `k×n`. With `beta == 0`, C is
     /// overwritten (NaNs already in C do not leak through). `path` picks the kernels (tests and
     /// `bench kernels` compare paths); every path gives the same bits.
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
-                             alpha: Float = 1,
-                             a: UnsafePointer<Float>, lda: Int,
-                             b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float = 0,
-                             c: UnsafeMutablePointer<Float>, ldc: Int,
-                             path: KernelPath = .current) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        path: KernelPath = .current
+    ) {
         guard m > 0, n > 0 else { return }
         if path == .avx512 {
-            return AVX512Kernels.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                       a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, nc: nc)
+            return AVX512Kernels.sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, kc: kc, nc: nc)
         }
         if k == 0 || alpha == 0 || beta != 0 { scale(c: c, m: m, n: n, ldc: ldc, by: beta) }
         guard k > 0, alpha != 0 else { return }
 
         let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc)
         let packB = UnsafeMutablePointer<Float>.allocate(capacity: nc * kc)
-        defer { packA.deallocate(); packB.deallocate() }
+        defer {
+            packA.deallocate()
+            packB.deallocate()
+        }
 
         var jc = 0
         while jc < n {
@@ -58,9 +64,10 @@ public enum GEMM {
                         var ir = 0
                         while ir < mcb {
                             let rows = min(mr, mcb - ir)
-                            microKernel(kcb: kcb, a: packA + ir * kcb, b: packB + jr * kcb,
-                                        c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
-                                        rows: rows, cols: cols, alpha: alpha, overwrite: overwrite)
+                            microKernel(
+                                kcb: kcb, a: packA + ir * kcb, b: packB + jr * kcb,
+                                c: c + (ic + ir) * ldc + jc + jr, ldc: ldc,
+                                rows: rows, cols: cols, alpha: alpha, overwrite: overwrite)
                             ir += mr
                         }
                         jr += nr
@@ -77,8 +84,9 @@ public enum GEMM {
     public static func multiplyTransposed(_ a: Matrix, _ b: Matrix) -> Matrix {
         precondition(a.cols == b.cols, "inner dimensions differ: \(a.cols) vs \(b.cols)")
         return product(a, b, m: a.rows, n: b.rows) { ap, bp, cp in
-            sgemm(transA: false, transB: true, m: a.rows, n: b.rows, k: a.cols,
-                  a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: b.rows)
+            sgemm(
+                transA: false, transB: true, m: a.rows, n: b.rows, k: a.cols,
+                a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: b.rows)
         }
     }
 
@@ -88,15 +96,18 @@ public enum GEMM {
         let kb = transB ? b.cols : b.rows, n = transB ? b.rows : b.cols
         precondition(k == kb, "inner dimensions differ: \(k) vs \(kb)")
         return product(a, b, m: m, n: n) { ap, bp, cp in
-            sgemm(transA: transA, transB: transB, m: m, n: n, k: k,
-                  a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: n)
+            sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: k,
+                a: ap, lda: a.cols, b: bp, ldb: b.cols, c: cp, ldc: n)
         }
     }
 
     /// An m×n result written by `body` (an sgemm with beta 0, which writes every element) into
     /// uninitialised storage: zero-filling it first cost ~2 % of a training step.
-    private static func product(_ a: Matrix, _ b: Matrix, m: Int, n: Int,
-                                _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> Matrix {
+    private static func product(
+        _ a: Matrix, _ b: Matrix, m: Int, n: Int,
+        _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> Matrix {
         guard m > 0, n > 0, !a.values.isEmpty, !b.values.isEmpty else { return Matrix(rows: m, cols: n) }
         let values = [Float](unsafeUninitializedCapacity: m * n) { c, count in
             a.values.withUnsafeBufferPointer { pa in
@@ -119,8 +130,10 @@ public enum GEMM {
     }
 
     /// Panels of `mr` rows of op(A), each stored k-major (`mr` values per k), zero-padded.
-    static func packPanelsOfA(_ a: UnsafePointer<Float>, lda: Int, trans: Bool, i0: Int, mcb: Int,
-                              k0: Int, kcb: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packPanelsOfA(
+        _ a: UnsafePointer<Float>, lda: Int, trans: Bool, i0: Int, mcb: Int,
+        k0: Int, kcb: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         var ir = 0
         while ir < mcb {
             let panel = dst + ir * kcb
@@ -140,8 +153,10 @@ public enum GEMM {
     }
 
     /// Panels of `nr` columns of op(B), each stored k-major (`nr` values per k), zero-padded.
-    static func packPanelsOfB(_ b: UnsafePointer<Float>, ldb: Int, trans: Bool, k0: Int, kcb: Int,
-                              j0: Int, ncb: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packPanelsOfB(
+        _ b: UnsafePointer<Float>, ldb: Int, trans: Bool, k0: Int, kcb: Int,
+        j0: Int, ncb: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         var jr = 0
         while jr < ncb {
             let panel = dst + jr * kcb
@@ -180,11 +195,14 @@ public enum GEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
+    // swift-format-ignore: a register table (one accumulator pair per line) reads better aligned.
     /// C[rows×cols] += alpha · (6×kcb panel) · (kcb×16 panel); with `overwrite`, C = that product
     /// (no read of C: the similarity tiles skip a zeroing pass and a load per element).
-    static func microKernel(kcb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float,
-                            overwrite: Bool) {
+    static func microKernel(
+        kcb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float,
+        overwrite: Bool
+    ) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
         var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
@@ -195,37 +213,55 @@ public enum GEMM {
         for _ in 0 ..< kcb {
             let b0 = load8(pb), b1 = load8(pb + 8)
             var x = SIMD8<Float>(repeating: pa[0])
-            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            c00 = c00.addingProduct(x, b0)
+            c01 = c01.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[1])
-            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            c10 = c10.addingProduct(x, b0)
+            c11 = c11.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[2])
-            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            c20 = c20.addingProduct(x, b0)
+            c21 = c21.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[3])
-            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            c30 = c30.addingProduct(x, b0)
+            c31 = c31.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[4])
-            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            c40 = c40.addingProduct(x, b0)
+            c41 = c41.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[5])
-            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            c50 = c50.addingProduct(x, b0)
+            c51 = c51.addingProduct(x, b1)
             pa += mr
             pb += nr
         }
         let s = SIMD8<Float>(repeating: alpha)
         if overwrite && rows == mr && cols == nr {
-            store8(c00 * s, to: c); store8(c01 * s, to: c + 8)
-            store8(c10 * s, to: c + ldc); store8(c11 * s, to: c + ldc + 8)
-            store8(c20 * s, to: c + 2 * ldc); store8(c21 * s, to: c + 2 * ldc + 8)
-            store8(c30 * s, to: c + 3 * ldc); store8(c31 * s, to: c + 3 * ldc + 8)
-            store8(c40 * s, to: c + 4 * ldc); store8(c41 * s, to: c + 4 * ldc + 8)
-            store8(c50 * s, to: c + 5 * ldc); store8(c51 * s, to: c + 5 * ldc + 8)
+            store8(c00 * s, to: c)
+            store8(c01 * s, to: c + 8)
+            store8(c10 * s, to: c + ldc)
+            store8(c11 * s, to: c + ldc + 8)
+            store8(c20 * s, to: c + 2 * ldc)
+            store8(c21 * s, to: c + 2 * ldc + 8)
+            store8(c30 * s, to: c + 3 * ldc)
+            store8(c31 * s, to: c + 3 * ldc + 8)
+            store8(c40 * s, to: c + 4 * ldc)
+            store8(c41 * s, to: c + 4 * ldc + 8)
+            store8(c50 * s, to: c + 5 * ldc)
+            store8(c51 * s, to: c + 5 * ldc + 8)
             return
         }
         if rows == mr && cols == nr {
-            add8(c00 * s, to: c); add8(c01 * s, to: c + 8)
-            add8(c10 * s, to: c + ldc); add8(c11 * s, to: c + ldc + 8)
-            add8(c20 * s, to: c + 2 * ldc); add8(c21 * s, to: c + 2 * ldc + 8)
-            add8(c30 * s, to: c + 3 * ldc); add8(c31 * s, to: c + 3 * ldc + 8)
-            add8(c40 * s, to: c + 4 * ldc); add8(c41 * s, to: c + 4 * ldc + 8)
-            add8(c50 * s, to: c + 5 * ldc); add8(c51 * s, to: c + 5 * ldc + 8)
+            add8(c00 * s, to: c)
+            add8(c01 * s, to: c + 8)
+            add8(c10 * s, to: c + ldc)
+            add8(c11 * s, to: c + ldc + 8)
+            add8(c20 * s, to: c + 2 * ldc)
+            add8(c21 * s, to: c + 2 * ldc + 8)
+            add8(c30 * s, to: c + 3 * ldc)
+            add8(c31 * s, to: c + 3 * ldc + 8)
+            add8(c40 * s, to: c + 4 * ldc)
+            add8(c41 * s, to: c + 4 * ldc + 8)
+            add8(c50 * s, to: c + 5 * ldc)
+            add8(c51 * s, to: c + 5 * ldc + 8)
             return
         }
         // Edge tile: spill to a small buffer, add only the valid part.

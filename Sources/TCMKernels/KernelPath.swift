@@ -32,7 +32,9 @@ public enum KernelPath: String, Sendable, CaseIterable {
     public static let current: KernelPath = (try? fromEnvironment()) ?? supported[0]
 
     /// The path `TCMSCOPE_KERNELS` asks for (the best supported when unset or empty).
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         throws(KernelPathError) -> KernelPath
     {
         guard let value = environment[environmentVariable], !value.isEmpty else { return supported[0] }
@@ -45,7 +47,9 @@ public enum KernelPath: String, Sendable, CaseIterable {
     public static let cpuModel: String = {
         var buffer = [CChar](repeating: 0, count: 64)
         let length = tcm_cpu_brand(&buffer, Int32(buffer.count))
-        if length > 0 { return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        if length > 0 {
+            return String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
         #if arch(arm64)
         return "arm64 CPU"
         #else
@@ -70,7 +74,8 @@ public enum KernelPathError: Error, CustomStringConvertible, Equatable {
         case .unknown(let value):
             return "\(KernelPath.environmentVariable)=\(value) is not a kernel path; allowed on this CPU: \(allowed)"
         case .unsupported(let path):
-            return "\(KernelPath.environmentVariable)=\(path.rawValue) is not supported by this CPU; allowed: \(allowed)"
+            return
+                "\(KernelPath.environmentVariable)=\(path.rawValue) is not supported by this CPU; allowed: \(allowed)"
         }
     }
 }

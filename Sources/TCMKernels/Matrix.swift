@@ -7,8 +7,9 @@ public struct Matrix: Sendable, Equatable {
     public var values: [Float]
 
     public init(rows: Int, cols: Int, values: [Float]) {
-        precondition(rows >= 0 && cols >= 0 && values.count == rows * cols,
-                     "Matrix(\(rows)×\(cols)) needs \(rows * cols) values, got \(values.count)")
+        precondition(
+            rows >= 0 && cols >= 0 && values.count == rows * cols,
+            "Matrix(\(rows)×\(cols)) needs \(rows * cols) values, got \(values.count)")
         self.rows = rows
         self.cols = cols
         self.values = values

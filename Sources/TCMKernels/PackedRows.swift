@@ -39,13 +39,16 @@ public struct PackedRows: @unchecked Sendable {
     }
 
     /// `C[m × cols] = A[m × d] · X[c0 ..< c0 + cols]ᵀ`, with `c0` a multiple of `columnAlignment`.
-    public func multiply(a: UnsafePointer<Float>, m: Int, lda: Int, columns c0: Int, count cols: Int,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, path: KernelPath = .current) {
+    public func multiply(
+        a: UnsafePointer<Float>, m: Int, lda: Int, columns c0: Int, count cols: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, path: KernelPath = .current
+    ) {
         precondition(c0 % Self.columnAlignment == 0 && c0 + cols <= rows)
         let d = dimension
         if path == .avx512 {
-            return AVX512Kernels.multiplyPacked(a: a, m: m, lda: lda, d: d, panels: storage + c0 * d, cols: cols,
-                                                c: c, ldc: ldc)
+            return AVX512Kernels.multiplyPacked(
+                a: a, m: m, lda: lda, d: d, panels: storage + c0 * d, cols: cols,
+                c: c, ldc: ldc)
         }
         let packA = UnsafeMutablePointer<Float>.allocate(capacity: GEMM.mc * d)
         defer { packA.deallocate() }
@@ -60,8 +63,9 @@ public struct PackedRows: @unchecked Sendable {
                 while ir < mcb {
                     let height = min(GEMM.mr, mcb - ir)
                     let target = c + (ic + ir) * ldc + jr
-                    GEMM.microKernel(kcb: d, a: packA + ir * d, b: storage + (c0 + jr) * d,
-                                     c: target, ldc: ldc, rows: height, cols: width, alpha: 1, overwrite: true)
+                    GEMM.microKernel(
+                        kcb: d, a: packA + ir * d, b: storage + (c0 + jr) * d,
+                        c: target, ldc: ldc, rows: height, cols: width, alpha: 1, overwrite: true)
                     ir += GEMM.mr
                 }
                 jr += GEMM.nr

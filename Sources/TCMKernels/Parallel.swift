@@ -66,7 +66,9 @@ public final class ProgressCounter: Sendable {
         let now = done.add(n, ordering: .relaxed).newValue
         let percent = min(100, now * 100 / total)
         let previous = lastReported.load(ordering: .relaxed)
-        if percent > previous, lastReported.compareExchange(expected: previous, desired: percent, ordering: .relaxed).exchanged {
+        if percent > previous,
+            lastReported.compareExchange(expected: previous, desired: percent, ordering: .relaxed).exchanged
+        {
             callback(Double(percent) / 100)
         }
     }

@@ -8,7 +8,10 @@ public enum RowNorms {
             for i in 0 ..< m.rows {
                 var acc = 0.0
                 let base = i * m.cols
-                for j in 0 ..< m.cols { let x = Double(v[base + j]); acc += x * x }
+                for j in 0 ..< m.cols {
+                    let x = Double(v[base + j])
+                    acc += x * x
+                }
                 out[i] = acc.squareRoot()
             }
         }

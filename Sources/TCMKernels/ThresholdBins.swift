@@ -53,8 +53,10 @@ public struct ThresholdBins: Sendable, Equatable {
     /// kept the conversion scalar at ~1 ns a value); every fold counts from them. Measured on
     /// SOP-sized data: the half-product pass went from 22–23 s to 15.5–17.5 s with this split.
     @inlinable @inline(__always)
-    public func forEachBinChunk(_ values: UnsafePointer<Float>, count n: Int,
-                                _ body: (UnsafePointer<UInt16>, Int) -> Void) {
+    public func forEachBinChunk(
+        _ values: UnsafePointer<Float>, count n: Int,
+        _ body: (UnsafePointer<UInt16>, Int) -> Void
+    ) {
         withUnsafeTemporaryAllocation(of: UInt16.self, capacity: Self.chunk) { scratch in
             let k = scratch.baseAddress!
             var j = 0
@@ -71,7 +73,8 @@ public struct ThresholdBins: Sendable, Equatable {
     /// independent increments per iteration so they do not wait on each other.
     @inlinable
     public func accumulate<Counter: FixedWidthInteger & UnsignedInteger>(
-        _ values: UnsafePointer<Float>, count n: Int, into histogram: UnsafeMutablePointer<Counter>) {
+        _ values: UnsafePointer<Float>, count n: Int, into histogram: UnsafeMutablePointer<Counter>
+    ) {
         forEachBinChunk(values, count: n) { k, m in
             var t = 0
             while t + 4 <= m {
@@ -81,7 +84,10 @@ public struct ThresholdBins: Sendable, Equatable {
                 histogram[Int(k[t + 3])] &+= 1
                 t += 4
             }
-            while t < m { histogram[Int(k[t])] &+= 1; t += 1 }
+            while t < m {
+                histogram[Int(k[t])] &+= 1
+                t += 1
+            }
         }
     }
 
@@ -90,7 +96,8 @@ public struct ThresholdBins: Sendable, Equatable {
     @inlinable
     public func accumulate<Counter: FixedWidthInteger & UnsignedInteger>(
         _ values: UnsafePointer<Float>, count n: Int,
-        into first: UnsafeMutablePointer<Counter>, and second: UnsafeMutablePointer<Counter>) {
+        into first: UnsafeMutablePointer<Counter>, and second: UnsafeMutablePointer<Counter>
+    ) {
         forEachBinChunk(values, count: n) { k, m in
             var t = 0
             while t + 2 <= m {

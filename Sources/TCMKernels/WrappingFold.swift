@@ -9,10 +9,12 @@ extension ThresholdBins {
     /// Adds each similarity's bin to two 16-bit histograms (`first` at spill index `firstBase + bin`,
     /// `second` at `secondBase + bin`), appending the index of every counter that wrapped to zero.
     @inlinable
-    public func accumulateWrapping(_ values: UnsafePointer<Float>, count n: Int,
-                                   into first: UnsafeMutablePointer<UInt16>, firstBase: Int,
-                                   and second: UnsafeMutablePointer<UInt16>, secondBase: Int,
-                                   spill: inout [Int]) {
+    public func accumulateWrapping(
+        _ values: UnsafePointer<Float>, count n: Int,
+        into first: UnsafeMutablePointer<UInt16>, firstBase: Int,
+        and second: UnsafeMutablePointer<UInt16>, secondBase: Int,
+        spill: inout [Int]
+    ) {
         forEachBinChunk(values, count: n) { k, m in
             Self.addWrapping(bins: k, count: m, into: first, base: firstBase, spill: &spill)
             Self.addWrapping(bins: k, count: m, into: second, base: secondBase, spill: &spill)
@@ -24,16 +26,22 @@ extension ThresholdBins {
     /// Adds precomputed bins (`stride` apart: a column of a tile) to one 16-bit histogram, four per
     /// iteration, appending the spill index `base + bin` of every counter that wraps to zero.
     @inlinable @inline(__always)
-    public static func addWrapping(bins: UnsafePointer<UInt16>, count n: Int, stride: Int = 1,
-                                   into histogram: UnsafeMutablePointer<UInt16>, base: Int, spill: inout [Int]) {
+    public static func addWrapping(
+        bins: UnsafePointer<UInt16>, count n: Int, stride: Int = 1,
+        into histogram: UnsafeMutablePointer<UInt16>, base: Int, spill: inout [Int]
+    ) {
         var p = bins
         var j = 0
         while j + 4 <= n {
             let a = Int(p[0]), b = Int(p[stride]), c = Int(p[2 * stride]), d = Int(p[3 * stride])
-            let x = histogram[a] &+ 1; histogram[a] = x
-            let y = histogram[b] &+ 1; histogram[b] = y
-            let z = histogram[c] &+ 1; histogram[c] = z
-            let w = histogram[d] &+ 1; histogram[d] = w
+            let x = histogram[a] &+ 1
+            histogram[a] = x
+            let y = histogram[b] &+ 1
+            histogram[b] = y
+            let z = histogram[c] &+ 1
+            histogram[c] = z
+            let w = histogram[d] &+ 1
+            histogram[d] = w
             if x == 0 || y == 0 || z == 0 || w == 0 {
                 // Each increment that gave 0 is one wrap of that counter (repeated bins included:
                 // each increment reads what the one before it stored).

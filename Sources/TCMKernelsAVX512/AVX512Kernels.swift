@@ -19,16 +19,21 @@ public enum AVX512Kernels {
     /// `C[m×n] = alpha · op(A) · op(B) + beta · C`, row-major, with B packed in `kc`-deep blocks of
     /// at most `nc` columns (the AVX2 path's blocking, for identical rounding).
     @inline(never)
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, kc: Int, nc: Int) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, kc: Int, nc: Int
+    ) {
         guard m > 0, n > 0 else { return }
         if k == 0 || alpha == 0 || beta != 0 { scale(c: c, m: m, n: n, ldc: ldc, by: beta) }
         guard k > 0, alpha != 0 else { return }
 
         let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * kc + 16)
         let packB = UnsafeMutablePointer<Float>.allocate(capacity: (nc + 16) * kc)
-        defer { packA.deallocate(); packB.deallocate() }
+        defer {
+            packA.deallocate()
+            packB.deallocate()
+        }
 
         var jc = 0
         while jc < n {
@@ -42,9 +47,11 @@ public enum AVX512Kernels {
                 var ic = 0
                 while ic < m {
                     let mcb = min(mc, m - ic)
-                    packPanelsOfA(a, lda: lda, trans: transA, i0: ic, mcb: mcb, rowsLeft: m - ic, k0: pc, kcb: kcb, into: packA)
-                    blockTimesPanels(packA: packA, mcb: mcb, kcb: kcb, panels: packB, cols: ncb,
-                                     c: c + ic * ldc + jc, ldc: ldc, alpha: alpha, overwrite: overwrite)
+                    packPanelsOfA(
+                        a, lda: lda, trans: transA, i0: ic, mcb: mcb, rowsLeft: m - ic, k0: pc, kcb: kcb, into: packA)
+                    blockTimesPanels(
+                        packA: packA, mcb: mcb, kcb: kcb, panels: packB, cols: ncb,
+                        c: c + ic * ldc + jc, ldc: ldc, alpha: alpha, overwrite: overwrite)
                     ic += mc
                 }
                 pc += kc
@@ -56,9 +63,11 @@ public enum AVX512Kernels {
     /// `C[m × cols] = A[m × d] · Xᵀ` where `panels` points at sixteen-wide panels of X rows, each
     /// stored dimension-major (TCMKernels.PackedRows), starting at the first column wanted.
     @inline(never)
-    public static func multiplyPacked(a: UnsafePointer<Float>, m: Int, lda: Int, d: Int,
-                                      panels: UnsafePointer<Float>, cols: Int,
-                                      c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func multiplyPacked(
+        a: UnsafePointer<Float>, m: Int, lda: Int, d: Int,
+        panels: UnsafePointer<Float>, cols: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         guard m > 0, cols > 0 else { return }
         guard d > 0 else { return scale(c: c, m: m, n: cols, ldc: ldc, by: 0) }
         let packA = UnsafeMutablePointer<Float>.allocate(capacity: mc * d + 16)
@@ -67,8 +76,9 @@ public enum AVX512Kernels {
         while ic < m {
             let mcb = min(mc, m - ic)
             packPanelsOfA(a, lda: lda, trans: false, i0: ic, mcb: mcb, rowsLeft: m - ic, k0: 0, kcb: d, into: packA)
-            blockTimesPanels(packA: packA, mcb: mcb, kcb: d, panels: panels, cols: cols,
-                             c: c + ic * ldc, ldc: ldc, alpha: 1, overwrite: true)
+            blockTimesPanels(
+                packA: packA, mcb: mcb, kcb: d, panels: panels, cols: cols,
+                c: c + ic * ldc, ldc: ldc, alpha: 1, overwrite: true)
             ic += mc
         }
     }
@@ -76,8 +86,10 @@ public enum AVX512Kernels {
     /// One packed A block against `cols` columns of sixteen-wide B panels: 32 columns at a time,
     /// a last 16 with the narrower tile.
     @inline(__always)
-    static func blockTimesPanels(packA: UnsafePointer<Float>, mcb: Int, kcb: Int, panels: UnsafePointer<Float>,
-                                 cols: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, overwrite: Bool) {
+    static func blockTimesPanels(
+        packA: UnsafePointer<Float>, mcb: Int, kcb: Int, panels: UnsafePointer<Float>,
+        cols: Int, c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, overwrite: Bool
+    ) {
         let panelStride = 16 * kcb
         var jr = 0
         while jr < cols {
@@ -88,11 +100,13 @@ public enum AVX512Kernels {
                 let rows = min(mr, mcb - ir)
                 let a = packA + ir * kcb, target = c + ir * ldc + jr
                 if width > 16 {
-                    kernel14x32(kcb: kcb, a: a, b: b, panelStride: panelStride, c: target, ldc: ldc,
-                                rows: rows, cols: width, alpha: alpha, overwrite: overwrite)
+                    kernel14x32(
+                        kcb: kcb, a: a, b: b, panelStride: panelStride, c: target, ldc: ldc,
+                        rows: rows, cols: width, alpha: alpha, overwrite: overwrite)
                 } else {
-                    kernel14x16(kcb: kcb, a: a, b: b, panelStride: panelStride, c: target, ldc: ldc,
-                                rows: rows, cols: width, alpha: alpha, overwrite: overwrite)
+                    kernel14x16(
+                        kcb: kcb, a: a, b: b, panelStride: panelStride, c: target, ldc: ldc,
+                        rows: rows, cols: width, alpha: alpha, overwrite: overwrite)
                 }
                 ir += mr
             }
@@ -112,8 +126,10 @@ public enum AVX512Kernels {
 
     /// Panels of `mr` rows of op(A), each stored k-major (`mr` values per k), zero-padded.
     /// `rowsLeft` (rows of op(A) from `i0` to its end, ≥ `mcb`) lets the transposes read past the block.
-    static func packPanelsOfA(_ a: UnsafePointer<Float>, lda: Int, trans: Bool, i0: Int, mcb: Int, rowsLeft: Int,
-                              k0: Int, kcb: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packPanelsOfA(
+        _ a: UnsafePointer<Float>, lda: Int, trans: Bool, i0: Int, mcb: Int, rowsLeft: Int,
+        k0: Int, kcb: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         var ir = 0
         while ir < mcb {
             let panel = dst + ir * kcb
@@ -147,8 +163,10 @@ public enum AVX512Kernels {
     }
 
     /// Panels of 16 columns of op(B), each stored k-major, zero-padded to a whole panel.
-    static func packPanelsOfB(_ b: UnsafePointer<Float>, ldb: Int, trans: Bool, k0: Int, kcb: Int,
-                              j0: Int, ncb: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packPanelsOfB(
+        _ b: UnsafePointer<Float>, ldb: Int, trans: Bool, k0: Int, kcb: Int,
+        j0: Int, ncb: Int, into dst: UnsafeMutablePointer<Float>
+    ) {
         var jr = 0
         while jr < ncb {
             let panel = dst + jr * kcb

@@ -18,8 +18,9 @@ public struct ConfidenceInterval: Codable, Sendable, Equatable {
     /// The percentile interval of `values` (any order; non-finite values are dropped).
     public init(percentileOf values: [Double], level: Double) {
         let sorted = values.filter(\.isFinite).sorted()
-        self.init(level: level, low: Bootstrap.quantile(sorted, (1 - level) / 2),
-                  high: Bootstrap.quantile(sorted, (1 + level) / 2), replicates: sorted.count)
+        self.init(
+            level: level, low: Bootstrap.quantile(sorted, (1 - level) / 2),
+            high: Bootstrap.quantile(sorted, (1 + level) / 2), replicates: sorted.count)
     }
 }
 
@@ -55,8 +56,10 @@ public enum Bootstrap {
     }
 
     /// Runs `body(replicate, weights)` for every replicate, split over `threads`.
-    public static func replicates(count: Int, classes: Int, seed: UInt64, threads: Int = defaultThreadCount,
-                                  _ body: @Sendable (Int, [Double]) -> Double) -> [Double] {
+    public static func replicates(
+        count: Int, classes: Int, seed: UInt64, threads: Int = defaultThreadCount,
+        _ body: @Sendable (Int, [Double]) -> Double
+    ) -> [Double] {
         let seeds = replicateSeeds(seed: seed, count: count)
         let out = SharedBuffer<Double>(count: count)
         parallelForEach(count: count, threads: threads) { r in
@@ -107,8 +110,11 @@ public struct WeightedOPIS: Sendable {
     /// The report's curves and grid.
     public init(report: ThresholdReport) {
         let t = report.settings.thresholds
-        self.init(curves: report.curves, gridWeights: ThresholdGrid.trapezoidWeights(points: t.count, collapsed: t.first == t.last),
-                  epsilon: report.settings.epsilon, ranking: OPISOptions.Ranking(rawValue: report.settings.ranking) ?? .perThreshold)
+        self.init(
+            curves: report.curves,
+            gridWeights: ThresholdGrid.trapezoidWeights(points: t.count, collapsed: t.first == t.last),
+            epsilon: report.settings.epsilon,
+            ranking: OPISOptions.Ranking(rawValue: report.settings.ranking) ?? .perThreshold)
     }
 
     /// Σ_c w_c avg_range[(U_c − Ū_w)²] / Σ_c w_c, with Ū_w = Σ_c w_c U_c / Σ_c w_c. Summed in the
@@ -136,7 +142,10 @@ public struct WeightedOPIS: Sendable {
                     for j in 0 ..< classes where w[j] != 0 {
                         let row = u.baseAddress! + j * k
                         var t = 0.0
-                        for i in 0 ..< k { let dev = row[i] - m[i]; t += a[i] * dev * dev }
+                        for i in 0 ..< k {
+                            let dev = row[i] - m[i]
+                            t += a[i] * dev * dev
+                        }
                         sum += w[j] * t
                     }
                 }
@@ -162,7 +171,10 @@ public struct WeightedOPIS: Sendable {
                     var left = Double(m), low = 0.0, p = 0
                     while left > 0 && p < c {
                         let j = Int(ranked[p]), take = min(w[j], left)
-                        if take > 0 { low += take * u[j * k + i]; left -= take }
+                        if take > 0 {
+                            low += take * u[j * k + i]
+                            left -= take
+                        }
                         p += 1
                     }
                     left = Double(m)
@@ -170,7 +182,10 @@ public struct WeightedOPIS: Sendable {
                     p = c - 1
                     while left > 0 && p >= 0 {
                         let j = Int(ranked[p]), take = min(w[j], left)
-                        if take > 0 { high += take * u[j * k + i]; left -= take }
+                        if take > 0 {
+                            high += take * u[j * k + i]
+                            left -= take
+                        }
                         p -= 1
                     }
                     let gap = (high - low) / Double(m)
@@ -226,7 +241,8 @@ public struct WeightedRates: Sendable {
         let edges = Array(start ... end)
         var wp = [Double](repeating: 0, count: windowCount * included.count), wn = wp
         for (j, c) in included.enumerated() {
-            let p = counts.positives[c].countsAtOrAbove(ascending: edges), n = counts.negatives[c].countsAtOrAbove(ascending: edges)
+            let p = counts.positives[c].countsAtOrAbove(ascending: edges),
+                n = counts.negatives[c].countsAtOrAbove(ascending: edges)
             for e in 0 ..< windowCount {
                 wp[e * included.count + j] = Double(p[e])
                 wn[e * included.count + j] = Double(n[e])
@@ -263,7 +279,10 @@ public struct WeightedRates: Sendable {
     /// Global (FAR, TPR) at the operating threshold.
     public func rates(weights w: [Double]) -> (far: Double, tpr: Double) {
         let n = dot(w, negatives) + fixedNegatives, p = dot(w, positives)
-        return (n > 0 ? (dot(w, acceptedNegatives) + fixedAcceptedNegatives) / n : 0, p > 0 ? dot(w, acceptedPositives) / p : 0)
+        return (
+            n > 0 ? (dot(w, acceptedNegatives) + fixedAcceptedNegatives) / n : 0,
+            p > 0 ? dot(w, acceptedPositives) / p : 0
+        )
     }
 
     /// The EER (mean of FAR and FRR where they are closest), searched in the window; `clamped`
@@ -325,9 +344,11 @@ public struct BootstrapSummary: Codable, Sendable, Equatable {
         "percentile bootstrap over classes (cluster bootstrap): the classes in OPIS drawn with replacement, calibration range and grid fixed at the full sample's"
 
     /// Intervals of the report's figures from `replicates` class resamplings.
-    public static func compute(report: ThresholdReport, counts: PairCounts, retrieval: RetrievalReport?,
-                               replicates: Int, seed: UInt64, level: Double, threads: Int = defaultThreadCount,
-                               clock: () -> Double = { 0 }) -> BootstrapSummary {
+    public static func compute(
+        report: ThresholdReport, counts: PairCounts, retrieval: RetrievalReport?,
+        replicates: Int, seed: UInt64, level: Double, threads: Int = defaultThreadCount,
+        clock: () -> Double = { 0 }
+    ) -> BootstrapSummary {
         let started = clock()
         let curves = WeightedOPIS(report: report)
         let rates = WeightedRates(counts: counts, report: report, retrieval: retrieval)
@@ -339,8 +360,10 @@ public struct BootstrapSummary: Codable, Sendable, Equatable {
         parallelForEach(count: replicates, threads: threads) { r in
             let w = Bootstrap.draw(classes: c, seed: seeds[r])
             let g = rates.rates(weights: w), eer = rates.equalErrorRate(weights: w)
-            let row: [Double] = [curves.opis(weights: w), curves.epsilonOPIS(weights: w), g.far, g.tpr, eer.rate,
-                                 eer.clamped ? 1 : 0, rates.recallAt1(weights: w) ?? .nan]
+            let row: [Double] = [
+                curves.opis(weights: w), curves.epsilonOPIS(weights: w), g.far, g.tpr, eer.rate,
+                eer.clamped ? 1 : 0, rates.recallAt1(weights: w) ?? .nan,
+            ]
             for f in 0 ..< fields { out.initialize(r * fields + f, to: row[f]) }
         }
         let all = out.moveToArray()
@@ -375,8 +398,10 @@ public struct PairedBootstrap: Codable, Sendable, Equatable {
 
     /// Paired replicates of Δ OPIS from two models' curves of the same shared classes (row j of
     /// `a` and `b` is the same class).
-    public static func compute(a: WeightedOPIS, b: WeightedOPIS, replicates: Int, seed: UInt64, level: Double,
-                               threads: Int = defaultThreadCount) -> PairedBootstrap {
+    public static func compute(
+        a: WeightedOPIS, b: WeightedOPIS, replicates: Int, seed: UInt64, level: Double,
+        threads: Int = defaultThreadCount
+    ) -> PairedBootstrap {
         precondition(a.classes == b.classes)
         let ones = [Double](repeating: 1, count: a.classes)
         let observed = b.opis(weights: ones) - a.opis(weights: ones)
@@ -384,8 +409,9 @@ public struct PairedBootstrap: Codable, Sendable, Equatable {
             b.opis(weights: w) - a.opis(weights: w)
         }
         let notWorse = deltas.filter { $0 <= 0 }.count
-        return PairedBootstrap(seed: seed, replicates: replicates, level: level, sharedClasses: a.classes, opisChange: observed,
-                               opisChangeInterval: ConfidenceInterval(percentileOf: deltas, level: level),
-                               pValueWorse: Double(1 + notWorse) / Double(replicates + 1))
+        return PairedBootstrap(
+            seed: seed, replicates: replicates, level: level, sharedClasses: a.classes, opisChange: observed,
+            opisChangeInterval: ConfidenceInterval(percentileOf: deltas, level: level),
+            pValueWorse: Double(1 + notWorse) / Double(replicates + 1))
     }
 }

@@ -23,26 +23,44 @@ public struct CountFileHeader: Sendable, Equatable {
     /// Shards whose work this file holds (one for a part, all for a merged file), ascending.
     public var shards: [Int]
 
-    public init(samples: Int, dimension: Int, classNames: [String], classSizes: [Int], labelsHash: UInt64, embeddingsHash: UInt64,
-                embeddingsPath: String, labelsDescription: String, droppedZeroVectorRows: [Int], binsPerUnit: Int,
-                retrievalKs: [Int]?, layout: ShardLayout, shardCount: Int, shards: [Int]) {
-        self.samples = samples; self.dimension = dimension; self.classNames = classNames; self.classSizes = classSizes
-        self.labelsHash = labelsHash; self.embeddingsHash = embeddingsHash; self.embeddingsPath = embeddingsPath
-        self.labelsDescription = labelsDescription; self.droppedZeroVectorRows = droppedZeroVectorRows
-        self.binsPerUnit = binsPerUnit; self.retrievalKs = retrievalKs; self.layout = layout
-        self.shardCount = shardCount; self.shards = shards
+    public init(
+        samples: Int, dimension: Int, classNames: [String], classSizes: [Int], labelsHash: UInt64,
+        embeddingsHash: UInt64,
+        embeddingsPath: String, labelsDescription: String, droppedZeroVectorRows: [Int], binsPerUnit: Int,
+        retrievalKs: [Int]?, layout: ShardLayout, shardCount: Int, shards: [Int]
+    ) {
+        self.samples = samples
+        self.dimension = dimension
+        self.classNames = classNames
+        self.classSizes = classSizes
+        self.labelsHash = labelsHash
+        self.embeddingsHash = embeddingsHash
+        self.embeddingsPath = embeddingsPath
+        self.labelsDescription = labelsDescription
+        self.droppedZeroVectorRows = droppedZeroVectorRows
+        self.binsPerUnit = binsPerUnit
+        self.retrievalKs = retrievalKs
+        self.layout = layout
+        self.shardCount = shardCount
+        self.shards = shards
     }
 
     /// The first field in which `other` describes another data set or other settings, if any.
     func foreignField(_ other: CountFileHeader) -> String? {
-        if samples != other.samples || dimension != other.dimension { return "data set size \(other.samples) × \(other.dimension), not \(samples) × \(dimension)" }
+        if samples != other.samples || dimension != other.dimension {
+            return "data set size \(other.samples) × \(other.dimension), not \(samples) × \(dimension)"
+        }
         if classSizes != other.classSizes || classNames != other.classNames { return "other classes (names or sizes)" }
         if labelsHash != other.labelsHash { return "other labels (labels hash differs)" }
         if embeddingsHash != other.embeddingsHash { return "other embeddings (embeddings hash differs)" }
         if droppedZeroVectorRows != other.droppedZeroVectorRows { return "other dropped zero-vector rows" }
-        if binsPerUnit != other.binsPerUnit { return "other bin axis (\(other.binsPerUnit) bins per unit, not \(binsPerUnit))" }
+        if binsPerUnit != other.binsPerUnit {
+            return "other bin axis (\(other.binsPerUnit) bins per unit, not \(binsPerUnit))"
+        }
         if retrievalKs != other.retrievalKs { return "other retrieval settings (--k / --no-retrieval)" }
-        if layout != other.layout || shardCount != other.shardCount { return "another split (\(other.shardCount) shards of \(other.layout), not \(shardCount) of \(layout))" }
+        if layout != other.layout || shardCount != other.shardCount {
+            return "another split (\(other.shardCount) shards of \(other.layout), not \(shardCount) of \(layout))"
+        }
         return nil
     }
 }
@@ -70,11 +88,15 @@ public struct CountFile: Sendable {
         var w = ByteWriter()
         w.raw(magic)
         w.u16(version)
-        w.varint(header.samples); w.varint(header.dimension); w.varint(header.classNames.count)
+        w.varint(header.samples)
+        w.varint(header.dimension)
+        w.varint(header.classNames.count)
         for name in header.classNames { w.string(name) }
         for size in header.classSizes { w.varint(size) }
-        w.u64(header.labelsHash); w.u64(header.embeddingsHash)
-        w.string(header.embeddingsPath); w.string(header.labelsDescription)
+        w.u64(header.labelsHash)
+        w.u64(header.embeddingsHash)
+        w.string(header.embeddingsPath)
+        w.string(header.labelsDescription)
         w.varint(header.droppedZeroVectorRows.count)
         for row in header.droppedZeroVectorRows { w.varint(row) }
         w.varint(header.binsPerUnit)
@@ -97,10 +119,13 @@ public struct CountFile: Sendable {
                 switch q {
                 case .none: w.u8(0)
                 case .keys(let keys):
-                    w.u8(1); w.varint(keys.count)
+                    w.u8(1)
+                    w.varint(keys.count)
                     for k in keys { w.u64(k) }
                 case .outcome(let o):
-                    w.u8(2); w.varint(o.hits); w.varint(o.relevant)
+                    w.u8(2)
+                    w.varint(o.hits)
+                    w.varint(o.relevant)
                     w.varint(o.firstHit == Int.max ? 0 : o.firstHit + 1)
                     w.u64(o.precisionSum.bitPattern)
                 }
@@ -120,7 +145,9 @@ public struct CountFile: Sendable {
         }
         var r = ByteReader(bytes[Self.magic.count ..< bytes.count - 4], file: path)
         let version = try r.u16("version")
-        guard version == Self.version else { throw DataError(path, "count file version \(version); this tcmscope reads version \(Self.version)") }
+        guard version == Self.version else {
+            throw DataError(path, "count file version \(version); this tcmscope reads version \(Self.version)")
+        }
         var tail = ByteReader(bytes[(bytes.count - 4)...], file: path)
         let stored = try tail.u32("checksum")
         guard Checksum.crc32(bytes[..<(bytes.count - 4)]) == stored else {
@@ -162,10 +189,11 @@ public struct CountFile: Sendable {
             guard s > (shards.last ?? -1) else { throw r.fail("shard indices not ascending") }
             shards.append(s)
         }
-        header = CountFileHeader(samples: samples, dimension: dimension, classNames: names, classSizes: sizes,
-                                 labelsHash: labelsHash, embeddingsHash: embeddingsHash, embeddingsPath: embeddingsPath,
-                                 labelsDescription: labels, droppedZeroVectorRows: dropped, binsPerUnit: binsPerUnit,
-                                 retrievalKs: hasRetrieval == 1 ? ks : nil, layout: layout, shardCount: shardCount, shards: shards)
+        header = CountFileHeader(
+            samples: samples, dimension: dimension, classNames: names, classSizes: sizes,
+            labelsHash: labelsHash, embeddingsHash: embeddingsHash, embeddingsPath: embeddingsPath,
+            labelsDescription: labels, droppedZeroVectorRows: dropped, binsPerUnit: binsPerUnit,
+            retrievalKs: hasRetrieval == 1 ? ks : nil, layout: layout, shardCount: shardCount, shards: shards)
         var blocks = [Range<Int>]()
         blocks.reserveCapacity(classes)
         for _ in 0 ..< classes {
@@ -195,12 +223,18 @@ public struct CountFile: Sendable {
                     }
                     queries.append(.keys(keys))
                 case 2:
-                    let hits = try r.int("hits", min: 0, max: samples), relevant = try r.int("relevant", min: 0, max: samples)
+                    let hits = try r.int("hits", min: 0, max: samples),
+                        relevant = try r.int("relevant", min: 0, max: samples)
                     let firstHit = try r.int("first hit", min: 0, max: samples)
                     let sum = Double(bitPattern: try r.u64("precision sum"))
-                    guard hits <= relevant, sum.isFinite, sum >= 0, sum <= Double(relevant) else { throw r.fail("impossible query outcome") }
-                    queries.append(.outcome(QueryOutcome(hits: hits, relevant: relevant,
-                                                         firstHit: firstHit == 0 ? Int.max : firstHit - 1, precisionSum: sum)))
+                    guard hits <= relevant, sum.isFinite, sum >= 0, sum <= Double(relevant) else {
+                        throw r.fail("impossible query outcome")
+                    }
+                    queries.append(
+                        .outcome(
+                            QueryOutcome(
+                                hits: hits, relevant: relevant,
+                                firstHit: firstHit == 0 ? Int.max : firstHit - 1, precisionSum: sum)))
                 case let tag: throw r.fail("unknown query tag \(tag)")
                 }
             }

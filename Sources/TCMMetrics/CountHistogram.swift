@@ -10,7 +10,7 @@ import TCMKernels
 public struct CountHistogram: Sendable {
     enum Storage: Sendable {
         case empty
-        case sparse([UInt16])       // sorted bins, one entry per pair
+        case sparse([UInt16])  // sorted bins, one entry per pair
         case dense8([UInt8])
         case dense16([UInt16])
         case dense32([UInt32])
@@ -33,12 +33,20 @@ public struct CountHistogram: Sendable {
         while lo < hi && counts[lo] == 0 { lo += 1 }
         while hi > lo && counts[hi - 1] == 0 { hi -= 1 }
         var sum = 0, largest: UInt64 = 0
-        for k in lo ..< hi { sum += Int(counts[k]); largest = max(largest, UInt64(counts[k])) }
+        for k in lo ..< hi {
+            sum += Int(counts[k])
+            largest = max(largest, UInt64(counts[k]))
+        }
         total = sum
         first = lo
-        guard sum > 0 else { storage = .empty; blockSuffix = []; return }
+        guard sum > 0 else {
+            storage = .empty
+            blockSuffix = []
+            return
+        }
         let span = hi - lo
-        let denseBytes = largest <= UInt64(UInt8.max) ? 1 : largest <= UInt64(UInt16.max) ? 2 : largest <= UInt64(UInt32.max) ? 4 : 8
+        let denseBytes =
+            largest <= UInt64(UInt8.max) ? 1 : largest <= UInt64(UInt16.max) ? 2 : largest <= UInt64(UInt32.max) ? 4 : 8
         if sum * 2 < span * denseBytes && counts.count <= Int(UInt16.max) + 1 {
             var bins = [UInt16]()
             bins.reserveCapacity(sum)

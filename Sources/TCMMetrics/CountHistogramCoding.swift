@@ -12,18 +12,23 @@ extension CountHistogram {
         var out: [UInt8] = []
         func dense<T: FixedWidthInteger & UnsignedInteger>(_ c: [T]) {
             out.reserveCapacity(c.count + 8)
-            appendVarint(UInt64(first), to: &out); appendVarint(UInt64(c.count), to: &out)
+            appendVarint(UInt64(first), to: &out)
+            appendVarint(UInt64(c.count), to: &out)
             for v in c { appendVarint(UInt64(v), to: &out) }
         }
         switch storage {
         case .empty: out = [0, 0]
         case .sparse(let bins):
             let lo = Int(bins.first!), hi = Int(bins.last!)
-            appendVarint(UInt64(lo), to: &out); appendVarint(UInt64(hi - lo + 1), to: &out)
+            appendVarint(UInt64(lo), to: &out)
+            appendVarint(UInt64(hi - lo + 1), to: &out)
             var i = 0
             for k in lo ... hi {
                 var run: UInt64 = 0
-                while i < bins.count && Int(bins[i]) == k { run += 1; i += 1 }
+                while i < bins.count && Int(bins[i]) == k {
+                    run += 1
+                    i += 1
+                }
                 appendVarint(run, to: &out)
             }
         case .dense8(let c): dense(c)
@@ -46,6 +51,9 @@ extension CountHistogram {
 @inline(__always)
 func appendVarint(_ value: UInt64, to out: inout [UInt8]) {
     var v = value
-    while v >= 0x80 { out.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
+    while v >= 0x80 {
+        out.append(UInt8(v & 0x7F) | 0x80)
+        v >>= 7
+    }
     out.append(UInt8(v))
 }

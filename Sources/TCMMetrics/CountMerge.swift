@@ -33,8 +33,11 @@ public struct MergedCounts: Sendable {
         var header = self.header
         header.shards = Array(0 ..< header.shardCount)
         let queries = outcomes?.map { QueryPartial.outcome($0) } ?? []
-        return CountFile.encode(header: header, partial: PartialCounts(layout: header.layout, positives: counts.positives,
-                                                                        negatives: counts.negatives, queries: queries))
+        return CountFile.encode(
+            header: header,
+            partial: PartialCounts(
+                layout: header.layout, positives: counts.positives,
+                negatives: counts.negatives, queries: queries))
     }
 
     /// Merges parts: all of one data set and split, each shard exactly once. A missing,
@@ -48,16 +51,22 @@ public struct MergedCounts: Sendable {
                 throw DataError(file.path, "foreign count file: \(why) than \(first.path)")
             }
             for s in file.header.shards {
-                if let other = holder[s] { throw DataError(file.path, "duplicate: shard \(s)/\(header.shardCount) is also in \(other)") }
+                if let other = holder[s] {
+                    throw DataError(file.path, "duplicate: shard \(s)/\(header.shardCount) is also in \(other)")
+                }
                 holder[s] = file.path
             }
         }
         if let missing = holder.firstIndex(where: { $0 == nil }) {
             let count = holder.filter { $0 == nil }.count
-            throw DataError(first.path, "missing shard \(missing)/\(header.shardCount) (\(count) of \(header.shardCount) shards not given; all parts of one run are needed)")
+            throw DataError(
+                first.path,
+                "missing shard \(missing)/\(header.shardCount) (\(count) of \(header.shardCount) shards not given; all parts of one run are needed)"
+            )
         }
         let classes = header.classNames.count, nb = 2 * header.binsPerUnit + 1
-        let positives = SharedBuffer<CountHistogram>(count: classes), negatives = SharedBuffer<CountHistogram>(count: classes)
+        let positives = SharedBuffer<CountHistogram>(count: classes),
+            negatives = SharedBuffer<CountHistogram>(count: classes)
         let problems = SharedBuffer<DataError?>(count: classes)
         let parts = files
         // Class by class (in parallel): decode every part's histograms into one full-length
@@ -73,35 +82,52 @@ public struct MergedCounts: Sendable {
                     try CountHistogram.decodeAdding(&r, into: full, bins: nb)
                     try CountHistogram.decodeAdding(&r, into: full + nb, bins: nb)
                     guard r.isAtEnd else { throw r.fail("class \(c)'s histogram block has bytes left over") }
-                } catch let e as DataError { problem = problem ?? e } catch { problem = problem ?? DataError(file.path, "\(error)") }
+                } catch let e as DataError { problem = problem ?? e } catch {
+                    problem = problem ?? DataError(file.path, "\(error)")
+                }
             }
             let nc = UInt64(header.classSizes[c]), n = UInt64(header.samples)
             if problem == nil {
                 // Totals with overflow checks: a crafted part could wrap a sum onto the expected value.
                 var pos: UInt64 = 0, neg: UInt64 = 0, overflow = false
                 for k in 0 ..< nb {
-                    let (p, o1) = pos.addingReportingOverflow(full[k]), (q, o2) = neg.addingReportingOverflow(full[nb + k])
-                    pos = p; neg = q; overflow = overflow || o1 || o2
+                    let (p, o1) = pos.addingReportingOverflow(full[k]),
+                        (q, o2) = neg.addingReportingOverflow(full[nb + k])
+                    pos = p
+                    neg = q
+                    overflow = overflow || o1 || o2
                 }
                 if overflow {
-                    problem = DataError(parts[0].path, "counts for class \(c) sum past 64 bits (expected \(nc * (nc - 1)) positive and \(nc * (n - nc)) negative pairs): a part is corrupt or crafted")
+                    problem = DataError(
+                        parts[0].path,
+                        "counts for class \(c) sum past 64 bits (expected \(nc * (nc - 1)) positive and \(nc * (n - nc)) negative pairs): a part is corrupt or crafted"
+                    )
                 } else if pos != nc * (nc - 1) || neg != nc * (n - nc) {
-                    problem = DataError(parts[0].path, "counts do not add up for class \(c) (\(pos) positive and \(neg) negative pairs, expected \(nc * (nc - 1)) and \(nc * (n - nc))): a part is corrupt or from another run")
+                    problem = DataError(
+                        parts[0].path,
+                        "counts do not add up for class \(c) (\(pos) positive and \(neg) negative pairs, expected \(nc * (nc - 1)) and \(nc * (n - nc))): a part is corrupt or from another run"
+                    )
                 }
             }
             problems.initialize(c, to: problem)
             // Compacted only once the totals are known to be right (each bin then fits an Int).
-            positives.initialize(c, to: problem == nil ? CountHistogram(counts: UnsafeBufferPointer(start: full, count: nb)) : .none)
-            negatives.initialize(c, to: problem == nil ? CountHistogram(counts: UnsafeBufferPointer(start: full + nb, count: nb)) : .none)
+            positives.initialize(
+                c, to: problem == nil ? CountHistogram(counts: UnsafeBufferPointer(start: full, count: nb)) : .none)
+            negatives.initialize(
+                c, to: problem == nil ? CountHistogram(counts: UnsafeBufferPointer(start: full + nb, count: nb)) : .none
+            )
         }
         let errors = problems.moveToArray()
         let pos = positives.moveToArray(), neg = negatives.moveToArray()
         if let problem = errors.compactMap({ $0 }).first { throw problem }
-        let counts = PairCounts(bins: ThresholdBins(binsPerUnit: header.binsPerUnit), classNames: header.classNames,
-                                classSizes: header.classSizes, positives: pos, negatives: neg)
+        let counts = PairCounts(
+            bins: ThresholdBins(binsPerUnit: header.binsPerUnit), classNames: header.classNames,
+            classSizes: header.classSizes, positives: pos, negatives: neg)
         var merged = header
         merged.shards = Array(0 ..< header.shardCount)
-        return MergedCounts(header: merged, counts: counts, outcomes: try header.retrievalKs.map { try outcomes(files, header: header, kmax: $0.max()!) })
+        return MergedCounts(
+            header: merged, counts: counts,
+            outcomes: try header.retrievalKs.map { try outcomes(files, header: header, kmax: $0.max()!) })
     }
 
     /// Each query's outcome: the one part that ranked it whole, or the `need` smallest keys of
@@ -125,23 +151,37 @@ public struct MergedCounts: Sendable {
                     case .none: break
                     case .keys(let k): keys += k
                     case .outcome(let o):
-                        guard o.relevant == max(size - 1, 0) || (size == 1 && o.relevant == 0) else { throw DataError(file.path, "corrupt count file: query \(q) of class \(c) has \(o.relevant) relevant items, not \(size - 1)") }
+                        guard o.relevant == max(size - 1, 0) || (size == 1 && o.relevant == 0) else {
+                            throw DataError(
+                                file.path,
+                                "corrupt count file: query \(q) of class \(c) has \(o.relevant) relevant items, not \(size - 1)"
+                            )
+                        }
                         whole = o
                     }
                 }
-                if let whole { out[q] = whole; continue }
+                if let whole {
+                    out[q] = whole
+                    continue
+                }
                 guard need > 0 else { continue }
                 keys.sort()
                 guard keys.count >= need else {
-                    throw DataError(files[0].path, "query \(q) has \(keys.count) neighbours in all parts together, needs \(need): a part is corrupt or from another run")
+                    throw DataError(
+                        files[0].path,
+                        "query \(q) has \(keys.count) neighbours in all parts together, needs \(need): a part is corrupt or from another run"
+                    )
                 }
                 // Each pair is in one tile, so no neighbour can come twice (a part's lists copied
                 // into another would inflate MAP@R).
                 seen.removeAll(keepingCapacity: true)
                 for key in keys where !seen.insert(UInt32(truncatingIfNeeded: key)).inserted {
-                    throw DataError(files[0].path, "corrupt count file: query \(q) lists neighbour \(key & 0xFFFF_FFFF) twice across the parts")
+                    throw DataError(
+                        files[0].path,
+                        "corrupt count file: query \(q) lists neighbour \(key & 0xFFFF_FFFF) twice across the parts")
                 }
-                out[q] = QueryOutcome(ranked: keys.prefix(need).lazy.map { Int($0 & 0xFFFF_FFFF) }, classLo: classLo, classHi: classHi)
+                out[q] = QueryOutcome(
+                    ranked: keys.prefix(need).lazy.map { Int($0 & 0xFFFF_FFFF) }, classLo: classLo, classHi: classHi)
             }
             classLo = classHi
         }
@@ -170,10 +210,14 @@ struct ExpectedPartials {
 
     init(header: CountFileHeader, files: [CountFile], kmax: Int) throws {
         let planning = ClassLayout(planningSizes: header.classSizes, names: header.classNames)
-        assignment = ShardAssignment.make(layout: planning, shards: header.shardCount, retrievalKs: header.retrievalKs,
-                                          bins: ThresholdBins(binsPerUnit: header.binsPerUnit))
+        assignment = ShardAssignment.make(
+            layout: planning, shards: header.shardCount, retrievalKs: header.retrievalKs,
+            bins: ThresholdBins(binsPerUnit: header.binsPerUnit))
         guard assignment.layout == header.layout else {
-            throw DataError(files[0].path, "corrupt count file: it says the work was split as \(header.layout), but this data set's split is \(assignment.layout)")
+            throw DataError(
+                files[0].path,
+                "corrupt count file: it says the work was split as \(header.layout), but this data set's split is \(assignment.layout)"
+            )
         }
         classStart = planning.classStart
         shardCount = header.shardCount
@@ -187,7 +231,9 @@ struct ExpectedPartials {
         if assignment.layout == .classRuns {
             ownerOfClass = [Int](repeating: 0, count: header.classSizes.count)
             for run in 0 ..< assignment.owner.count {
-                for c in assignment.bounds[run] ..< assignment.bounds[run + 1] { ownerOfClass[c] = Int(assignment.owner[run]) }
+                for c in assignment.bounds[run] ..< assignment.bounds[run + 1] {
+                    ownerOfClass[c] = Int(assignment.owner[run])
+                }
             }
         }
         if assignment.layout == .tiles {
@@ -200,7 +246,13 @@ struct ExpectedPartials {
                 var cand = [Int](repeating: 0, count: g), diagonal = [Bool](repeating: false, count: g)
                 for a in 0 ..< g {
                     for b in a ..< g where h[Int(assignment.owner[a * g + b])] {
-                        if a == b { cand[a] += rows[a]; diagonal[a] = true } else { cand[a] += rows[b]; cand[b] += rows[a] }
+                        if a == b {
+                            cand[a] += rows[a]
+                            diagonal[a] = true
+                        } else {
+                            cand[a] += rows[b]
+                            cand[b] += rows[a]
+                        }
                     }
                 }
                 candidates.append(cand)
@@ -247,7 +299,9 @@ struct ExpectedPartials {
             case .outcome: throw refuse("has a final outcome in a part of a tiled split")
             case .none: if wanted > 0 { throw refuse("has no neighbours where its part computed \(computed) pairs") }
             case .keys(let keys):
-                guard keys.count == wanted else { throw refuse("lists \(keys.count) neighbours, its part computed \(wanted)") }
+                guard keys.count == wanted else {
+                    throw refuse("lists \(keys.count) neighbours, its part computed \(wanted)")
+                }
                 for key in keys {
                     let j = Int(key & 0xFFFF_FFFF)
                     let h = groupOfClass[classOfRow(j)]

@@ -25,7 +25,10 @@ enum HalfRoundsPass {
         var rows = 0
         for c in 0 ..< layout.classCount {
             rows += layout.size(of: c)
-            if rows >= target { bounds.append(c + 1); rows = 0 }
+            if rows >= target {
+                bounds.append(c + 1)
+                rows = 0
+            }
         }
         if bounds.last! != layout.classCount { bounds.append(layout.classCount) }
         return bounds
@@ -62,7 +65,13 @@ enum HalfRoundsPass {
         while !left.isEmpty {
             var round: [(Int, Int)] = [], rest: [(Int, Int)] = []
             for (a, b) in left {
-                if busy[a] != r && busy[b] != r { busy[a] = r; busy[b] = r; round.append((a, b)) } else { rest.append((a, b)) }
+                if busy[a] != r && busy[b] != r {
+                    busy[a] = r
+                    busy[b] = r
+                    round.append((a, b))
+                } else {
+                    rest.append((a, b))
+                }
             }
             out.append(round)
             left = rest
@@ -74,11 +83,11 @@ enum HalfRoundsPass {
     /// Memory of the shared negative histograms.
     static func histogramBytes(classes: Int, bins: ThresholdBins) -> Int { classes * bins.count * 2 }
 
-
     static func run<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling,
         heaps: NeighbourHeaps?, selection: TileSelection? = nil,
-        progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        progress: (@Sendable (Double) -> Void)?
+    ) -> ([CountHistogram], [CountHistogram]) {
         let nb = bins.count, classes = layout.classCount
         let workers = max(1, tiling.threads)
         let bounds = selection?.bounds ?? groups(layout: layout, workers: workers, rowBlock: tiling.rowBlock)
@@ -96,8 +105,9 @@ enum HalfRoundsPass {
         let spills = SharedBuffer<[Int]>(count: workers)
         for w in 0 ..< workers { spills.initialize(w, to: []) }
         let positives = SharedBuffer<CountHistogram>(count: classes)
-        foldAllTiles(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-                     selection: selection, histogram: histogram, spills: spills, positives: positives, progress: progress)
+        foldAllTiles(
+            Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
+            selection: selection, histogram: histogram, spills: spills, positives: positives, progress: progress)
         // A shard that does not own a group's diagonal tile has none of its classes' positives.
         if let selection {
             for g in 0 ..< bounds.count - 1 where !selection.owns(g, g) {
@@ -137,19 +147,25 @@ enum HalfRoundsPass {
     /// The rounds of tiles. The packed operand lives only here, so it is freed before compaction.
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
-        bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>, spills: SharedBuffer<[Int]>,
-        positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?) {
+        bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>,
+        spills: SharedBuffer<[Int]>,
+        positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?
+    ) {
         let n = layout.sampleCount
         let packed = PackedRows(layout.unitRows)
         let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
         for round in selection.map({ ownRounds($0) }) ?? rounds(groups: bounds.count - 1) {
             parallelForEach(count: round.count, threads: tiling.threads) { worker, item in
                 let (g, h) = round[item]
-                let tile = Tile(layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
-                                negatives: histogram.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
-                                columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
+                let tile = Tile(
+                    layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
+                    negatives: histogram.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
+                    columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
                 if g == h {
-                    tile.diagonal(Counter.self, classes: bounds[g] ..< bounds[g + 1], spill: &spills.base[worker], counter: counter) { c, pos in
+                    tile.diagonal(
+                        Counter.self, classes: bounds[g] ..< bounds[g + 1], spill: &spills.base[worker],
+                        counter: counter
+                    ) { c, pos in
                         positives.initialize(c, to: CountHistogram(counts: pos))
                     }
                 } else {
@@ -178,10 +194,13 @@ enum HalfRoundsPass {
                 while r0 < rows.upperBound {
                     let count = min(tiling.rowBlock, rows.upperBound - r0)
                     // Panel-aligned start; columns left of the tile (or of the diagonal) are skipped.
-                    var c0 = (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / PackedRows.columnAlignment * PackedRows.columnAlignment
+                    var c0 =
+                        (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / PackedRows.columnAlignment
+                        * PackedRows.columnAlignment
                     while c0 < columns.upperBound {
                         let cols = min(width, columns.upperBound - c0)
-                        packed.multiply(a: x.baseAddress! + r0 * d, m: count, lda: d, columns: c0, count: cols, c: block, ldc: cols)
+                        packed.multiply(
+                            a: x.baseAddress! + r0 * d, m: count, lda: d, columns: c0, count: cols, c: block, ldc: cols)
                         body(block, cols, c0, r0, count)
                         c0 += cols
                     }
@@ -205,15 +224,17 @@ enum HalfRoundsPass {
                 for r in 0 ..< count {
                     let a = r0 + r
                     while layout.classStart[ca + 1] <= a { ca += 1 }
-                    ThresholdBins.addWrapping(bins: binned + r * ldc + (j0 - c0), count: j1 - j0, into: negatives[ca],
-                                              base: ca * bins.count, spill: &spill)
+                    ThresholdBins.addWrapping(
+                        bins: binned + r * ldc + (j0 - c0), count: j1 - j0, into: negatives[ca],
+                        base: ca * bins.count, spill: &spill)
                 }
                 // Column by column (down the rows of the block): one class's columns are adjacent.
                 var cb = layout.classOfRow(j0)
                 for j in j0 ..< j1 {
                     while layout.classStart[cb + 1] <= j { cb += 1 }
-                    ThresholdBins.addWrapping(bins: binned + (j - c0), count: count, stride: ldc, into: negatives[cb],
-                                              base: cb * bins.count, spill: &spill)
+                    ThresholdBins.addWrapping(
+                        bins: binned + (j - c0), count: count, stride: ldc, into: negatives[cb],
+                        base: cb * bins.count, spill: &spill)
                 }
                 if let heaps {
                     for r in 0 ..< count { offer(block + r * ldc - c0, query: r0 + r, from: j0, to: j1, heaps: heaps) }
@@ -224,7 +245,8 @@ enum HalfRoundsPass {
 
         func diagonal<Counter: FixedWidthInteger & UnsignedInteger>(
             _: Counter.Type, classes: Range<Int>, spill: inout [Int], counter: ProgressCounter,
-            emit: (Int, UnsafeBufferPointer<Counter>) -> Void) {
+            emit: (Int, UnsafeBufferPointer<Counter>) -> Void
+        ) {
             let nb = bins.count
             let own = UnsafeMutableBufferPointer<Counter>.allocate(capacity: classes.count * nb)
             own.initialize(repeating: 0)
@@ -245,10 +267,12 @@ enum HalfRoundsPass {
                         while layout.classStart[cb + 1] <= j { cb += 1 }
                         let end = min(layout.classStart[cb + 1], j1)
                         if cb == ca {
-                            bins.accumulate(row + j, count: end - j, into: own.baseAddress! + (ca - classes.lowerBound) * nb)
+                            bins.accumulate(
+                                row + j, count: end - j, into: own.baseAddress! + (ca - classes.lowerBound) * nb)
                         } else {
-                            bins.accumulateWrapping(row + j, count: end - j, into: negatives[ca], firstBase: ca * nb,
-                                                    and: negatives[cb], secondBase: cb * nb, spill: &spill)
+                            bins.accumulateWrapping(
+                                row + j, count: end - j, into: negatives[ca], firstBase: ca * nb,
+                                and: negatives[cb], secondBase: cb * nb, spill: &spill)
                         }
                         j = end
                     }
@@ -278,7 +302,10 @@ enum HalfRoundsPass {
                 }
                 j += 8
             }
-            while j < j1 { offerPair(row[j], a, j, heaps); j += 1 }
+            while j < j1 {
+                offerPair(row[j], a, j, heaps)
+                j += 1
+            }
         }
 
         @inline(__always)

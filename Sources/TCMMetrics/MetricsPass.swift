@@ -24,8 +24,10 @@ public enum MetricsPass {
         public var retrieval: RetrievalMode?
     }
 
-    public static func plan(layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
-                            retrievalKs: [Int]?) -> Plan {
+    public static func plan(
+        layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
+        retrievalKs: [Int]?
+    ) -> Plan {
         guard let ks = retrievalKs else {
             return Plan(strategy: PairCounts.strategy(for: layout, bins: bins, tiling: tiling), retrieval: nil)
         }
@@ -43,25 +45,33 @@ public enum MetricsPass {
             largestNeed = max(largestNeed, need)
         }
         // A heap is worth it while most candidates fail one comparison: need ≤ N/32, as in `Retrieval.nearest`.
-        let heapsPay = largestNeed * 32 <= n
+        let heapsPay =
+            largestNeed * 32 <= n
             && NeighbourHeaps.bytes(capacities: heapKeys, queries: n) <= tiling.heapMemoryLimit
             && PairCounts.halfRoundsFits(layout: layout, bins: bins, tiling: tiling)
         return Plan(strategy: heapsPay ? .halfRounds : .classOwned, retrieval: heapsPay ? .sharedTiles : .fullRows)
     }
 
     /// Counts (and retrieval at `retrievalKs`, `nil` for none) in one pass.
-    public static func compute(layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
-                               retrievalKs: [Int]?, progress: (@Sendable (Double) -> Void)? = nil)
-        -> (counts: PairCounts, retrieval: RetrievalReport?) {
+    public static func compute(
+        layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
+        retrievalKs: [Int]?, progress: (@Sendable (Double) -> Void)? = nil
+    )
+        -> (counts: PairCounts, retrieval: RetrievalReport?)
+    {
         if layout.sampleCount < 1 << 16 {
-            return compute(UInt32.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, progress: progress)
+            return compute(
+                UInt32.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, progress: progress)
         }
-        return compute(UInt64.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, progress: progress)
+        return compute(
+            UInt64.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, progress: progress)
     }
 
     /// Counts and retrieval at `ks`, in one pass.
-    public static func countsAndRetrieval(layout: ClassLayout, tiling: PairCounts.Tiling = .init(), ks: [Int],
-                                          progress: (@Sendable (Double) -> Void)? = nil) -> (counts: PairCounts, retrieval: RetrievalReport) {
+    public static func countsAndRetrieval(
+        layout: ClassLayout, tiling: PairCounts.Tiling = .init(), ks: [Int],
+        progress: (@Sendable (Double) -> Void)? = nil
+    ) -> (counts: PairCounts, retrieval: RetrievalReport) {
         let (counts, retrieval) = compute(layout: layout, tiling: tiling, retrievalKs: ks, progress: progress)
         guard let retrieval else { preconditionFailure("a pass asked for retrieval returns it") }
         return (counts, retrieval)
@@ -69,10 +79,13 @@ public enum MetricsPass {
 
     static func compute<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, retrievalKs: [Int]?,
-        progress: (@Sendable (Double) -> Void)?) -> (counts: PairCounts, retrieval: RetrievalReport?) {
+        progress: (@Sendable (Double) -> Void)?
+    ) -> (counts: PairCounts, retrieval: RetrievalReport?) {
         let plan = plan(layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs)
         guard let ks = retrievalKs, let mode = plan.retrieval else {
-            return (PairCounts.compute(Counter.self, layout: layout, bins: bins, tiling: tiling, progress: progress), nil)
+            return (
+                PairCounts.compute(Counter.self, layout: layout, bins: bins, tiling: tiling, progress: progress), nil
+            )
         }
         var forced = tiling
         forced.strategy = plan.strategy
@@ -81,7 +94,8 @@ public enum MetricsPass {
         let retrieval: RetrievalReport
         switch mode {
         case .separate:
-            let counts = PairCounts.compute(Counter.self, layout: layout, bins: bins, tiling: forced, progress: progress)
+            let counts = PairCounts.compute(
+                Counter.self, layout: layout, bins: bins, tiling: forced, progress: progress)
             return (counts, Retrieval.compute(layout: layout, ks: ks, threads: tiling.threads))
         case .sharedTiles:
             var capacities = [Int](repeating: 0, count: n)
@@ -91,8 +105,9 @@ public enum MetricsPass {
             }
             let heaps = NeighbourHeaps(capacities: capacities)
             defer { heaps.deallocate() }
-            (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, bins: bins, tiling: forced,
-                                            heaps: heaps, progress: progress)
+            (pos, neg) = HalfRoundsPass.run(
+                Counter.self, layout: layout, bins: bins, tiling: forced,
+                heaps: heaps, progress: progress)
             retrieval = report(heaps: heaps, layout: layout, ks: ks, threads: tiling.threads)
         case .fullRows:
             let packed = PackedRows(layout.unitRows)
@@ -100,14 +115,18 @@ public enum MetricsPass {
             forced.columnBlock = (n + 15) / 16 * 16
             forced.rowBlock = max(1, min(tiling.rowBlock, (32 << 20) / (4 * max(n, 1))))
             let outcomes = SharedBuffer<QueryOutcome>(count: n)
-            (pos, neg) = PairCounts.classOwnedPass(Counter.self, layout: layout, packed: packed, bins: bins, tiling: forced,
-                                                   progress: progress) { tile, r0, rows in
-                Retrieval.scoreRows(tile: tile, ldc: n, firstRow: r0, rows: rows, layout: layout, kmax: kmax, into: outcomes)
+            (pos, neg) = PairCounts.classOwnedPass(
+                Counter.self, layout: layout, packed: packed, bins: bins, tiling: forced,
+                progress: progress
+            ) { tile, r0, rows in
+                Retrieval.scoreRows(
+                    tile: tile, ldc: n, firstRow: r0, rows: rows, layout: layout, kmax: kmax, into: outcomes)
             }
             retrieval = Retrieval.report(outcomes, ks: ks, count: n)
         }
-        let counts = PairCounts(bins: bins, classNames: layout.classNames,
-                                classSizes: (0 ..< layout.classCount).map(layout.size(of:)), positives: pos, negatives: neg)
+        let counts = PairCounts(
+            bins: bins, classNames: layout.classNames,
+            classSizes: (0 ..< layout.classCount).map(layout.size(of:)), positives: pos, negatives: neg)
         return (counts, retrieval)
     }
 
@@ -121,7 +140,10 @@ public enum MetricsPass {
             for q in b * block ..< min(n, (b + 1) * block) {
                 while layout.classStart[cls + 1] <= q { cls += 1 }
                 let lo = layout.classStart[cls], hi = layout.classStart[cls + 1]
-                if hi - lo <= 1 { outcomes.initialize(q, to: .skipped); continue }
+                if hi - lo <= 1 {
+                    outcomes.initialize(q, to: .skipped)
+                    continue
+                }
                 let ranked = heaps.ranked(q).lazy.map { Int($0 & 0xFFFF_FFFF) }
                 outcomes.initialize(q, to: QueryOutcome(ranked: ranked, classLo: lo, classHi: hi))
             }

@@ -33,7 +33,10 @@ struct NeighbourHeaps: @unchecked Sendable {
     }
 
     func deallocate() {
-        offsets.deallocate(); sizes.deallocate(); keys.deallocate(); worst.deallocate()
+        offsets.deallocate()
+        sizes.deallocate()
+        keys.deallocate()
+        worst.deallocate()
     }
 
     /// Offers item `index` at similarity `value` to query `q` (call only when `value >= worst[q]`).

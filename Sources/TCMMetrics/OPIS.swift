@@ -19,14 +19,17 @@ public struct ThresholdAnalyzer: Sendable {
     /// U_c at bin edge `edge`.
     public func utility(_ c: Int, edge: Int, spec: UtilitySpec) -> Double {
         let p = counts.positives[c], n = counts.negatives[c]
-        return spec.utility(acceptedPositives: p.countAtOrAbove(edge), positives: p.total,
-                            acceptedNegatives: n.countAtOrAbove(edge), negatives: n.total)
+        return spec.utility(
+            acceptedPositives: p.countAtOrAbove(edge), positives: p.total,
+            acceptedNegatives: n.countAtOrAbove(edge), negatives: n.total)
     }
 
     /// Global (FAR, TPR) at bin edge `edge`, over all pairs of all classes.
     public func globalRates(edge: Int) -> (far: Double, tpr: Double) {
-        let far = counts.totalNegatives > 0 ? Double(counts.globalNegativeAtOrAbove[edge]) / Double(counts.totalNegatives) : 0
-        let tpr = counts.totalPositives > 0 ? Double(counts.globalPositiveAtOrAbove[edge]) / Double(counts.totalPositives) : 0
+        let far =
+            counts.totalNegatives > 0 ? Double(counts.globalNegativeAtOrAbove[edge]) / Double(counts.totalNegatives) : 0
+        let tpr =
+            counts.totalPositives > 0 ? Double(counts.globalPositiveAtOrAbove[edge]) / Double(counts.totalPositives) : 0
         return (far, tpr)
     }
 
@@ -37,7 +40,9 @@ public struct ThresholdAnalyzer: Sendable {
 
     /// Utility curves of the classes with positives on a grid: `[class][grid point]`.
     /// Classes are split over `threads` (it pays from a few hundred classes on).
-    public func curves(grid: ThresholdGrid, spec: UtilitySpec, threads: Int = defaultThreadCount) -> (classes: [Int], values: [[Double]]) {
+    public func curves(
+        grid: ThresholdGrid, spec: UtilitySpec, threads: Int = defaultThreadCount
+    ) -> (classes: [Int], values: [[Double]]) {
         let included = classesWithPositives
         let chunk = 256
         let chunks = (included.count + chunk - 1) / chunk
@@ -45,11 +50,15 @@ public struct ThresholdAnalyzer: Sendable {
         parallelForEach(count: chunks, threads: threads) { part in
             for j in part * chunk ..< min(included.count, (part + 1) * chunk) {
                 let p = counts.positives[included[j]], n = counts.negatives[included[j]]
-                let accepted = p.countsAtOrAbove(ascending: grid.edges), falseAccepts = n.countsAtOrAbove(ascending: grid.edges)
-                out.initialize(j, to: grid.edges.indices.map {
-                    spec.utility(acceptedPositives: accepted[$0], positives: p.total,
-                                 acceptedNegatives: falseAccepts[$0], negatives: n.total)
-                })
+                let accepted = p.countsAtOrAbove(ascending: grid.edges),
+                    falseAccepts = n.countsAtOrAbove(ascending: grid.edges)
+                out.initialize(
+                    j,
+                    to: grid.edges.indices.map {
+                        spec.utility(
+                            acceptedPositives: accepted[$0], positives: p.total,
+                            acceptedNegatives: falseAccepts[$0], negatives: n.total)
+                    })
             }
         }
         return (included, out.moveToArray())
@@ -71,7 +80,11 @@ public struct ThresholdAnalyzer: Sendable {
         var averages = [Double](repeating: 0, count: classCount)
         for (j, row) in u.enumerated() {
             var t = 0.0, a = 0.0
-            for i in 0 ..< k { let dev = row[i] - mean[i]; t += w[i] * dev * dev; a += w[i] * row[i] }
+            for i in 0 ..< k {
+                let dev = row[i] - mean[i]
+                t += w[i] * dev * dev
+                a += w[i] * row[i]
+            }
             terms[j] = t
             averages[j] = a
         }
@@ -80,16 +93,21 @@ public struct ThresholdAnalyzer: Sendable {
         let m = Self.groupSize(epsilon: options.epsilon, classes: classCount)
         let epsilonOPIS = Self.epsilonOPIS(u, weights: w, groupSize: m, ranking: options.ranking, averages: averages)
 
-        let operatingEdge = options.operatingThreshold.map { counts.bins.edge(nearest: $0) } ?? (grid.lowEdge + grid.highEdge) / 2
+        let operatingEdge =
+            options.operatingThreshold.map { counts.bins.edge(nearest: $0) } ?? (grid.lowEdge + grid.highEdge) / 2
         var termOf = [Int: Double](), averageOf = [Int: Double]()
-        for (j, c) in included.enumerated() { termOf[c] = terms[j]; averageOf[c] = averages[j] }
+        for (j, c) in included.enumerated() {
+            termOf[c] = terms[j]
+            averageOf[c] = averages[j]
+        }
         let rows = (0 ..< counts.classCount).map { c -> ClassSummary in
             let rates = classRates(c, edge: operatingEdge)
-            return ClassSummary(name: counts.classNames[c], size: counts.classSizes[c], inOPIS: termOf[c] != nil,
-                                opisTerm: termOf[c], meanUtility: averageOf[c],
-                                utility: utility(c, edge: operatingEdge, spec: options.utility),
-                                tpr: rates.tpr, far: rates.far, frr: 1 - rates.tpr,
-                                positivePairs: counts.positives[c].total, negativePairs: counts.negatives[c].total)
+            return ClassSummary(
+                name: counts.classNames[c], size: counts.classSizes[c], inOPIS: termOf[c] != nil,
+                opisTerm: termOf[c], meanUtility: averageOf[c],
+                utility: utility(c, edge: operatingEdge, spec: options.utility),
+                tpr: rates.tpr, far: rates.far, frr: 1 - rates.tpr,
+                positivePairs: counts.positives[c].total, negativePairs: counts.negatives[c].total)
         }
         let operating = globalRates(edge: operatingEdge)
         let settings = ReportSettings(
@@ -101,13 +119,17 @@ public struct ThresholdAnalyzer: Sendable {
             operatingThreshold: counts.bins.threshold(atEdge: operatingEdge),
             similarity: "cosine of L2-normalised embeddings; a pair is accepted when s ≥ t")
         let eer = equalErrorRate()
-        let global = GlobalSummary(positivePairs: counts.totalPositives, negativePairs: counts.totalNegatives,
-                                   far: operating.far, tpr: operating.tpr,
-                                   eer: eer.rate, eerThreshold: eer.threshold,
-                                   tarAtFAR: options.tarAtFAR.map(tar(atFAR:)))
-        return ThresholdReport(settings: settings, opis: opis, epsilonOPIS: epsilonOPIS, classesInOPIS: classCount,
-                               excludedClasses: (0 ..< counts.classCount).filter { counts.classSizes[$0] < 2 }.map { counts.classNames[$0] },
-                               global: global, classes: rows, curves: u, curveClasses: included)
+        let global = GlobalSummary(
+            positivePairs: counts.totalPositives, negativePairs: counts.totalNegatives,
+            far: operating.far, tpr: operating.tpr,
+            eer: eer.rate, eerThreshold: eer.threshold,
+            tarAtFAR: options.tarAtFAR.map(tar(atFAR:)))
+        return ThresholdReport(
+            settings: settings, opis: opis, epsilonOPIS: epsilonOPIS, classesInOPIS: classCount,
+            excludedClasses: (0 ..< counts.classCount).filter { counts.classSizes[$0] < 2 }.map {
+                counts.classNames[$0]
+            },
+            global: global, classes: rows, curves: u, curveClasses: included)
     }
 
     /// m = max(1, ⌈ε·C⌉), guarded against ε·C landing a rounding error above a whole number.
@@ -116,8 +138,10 @@ public struct ThresholdAnalyzer: Sendable {
     }
 
     /// avg_range[(U_high − U_low)²] with groups of `groupSize` best and worst classes.
-    public static func epsilonOPIS(_ u: [[Double]], weights: [Double], groupSize m: Int,
-                                   ranking: OPISOptions.Ranking, averages: [Double]) -> Double {
+    public static func epsilonOPIS(
+        _ u: [[Double]], weights: [Double], groupSize m: Int,
+        ranking: OPISOptions.Ranking, averages: [Double]
+    ) -> Double {
         guard !u.isEmpty else { return 0 }
         let k = weights.count, classes = u.count
         if ranking == .rangeAverage {
@@ -174,27 +198,36 @@ extension ThresholdAnalyzer {
     public func report(_ report: ThresholdReport, movedTo edge: Int, spec: UtilitySpec) -> ThresholdReport {
         let rows = report.classes.enumerated().map { c, row -> ClassSummary in
             let rates = classRates(c, edge: edge)
-            return ClassSummary(name: row.name, size: row.size, inOPIS: row.inOPIS, opisTerm: row.opisTerm, meanUtility: row.meanUtility,
-                                utility: utility(c, edge: edge, spec: spec), tpr: rates.tpr, far: rates.far, frr: 1 - rates.tpr,
-                                positivePairs: row.positivePairs, negativePairs: row.negativePairs)
+            return ClassSummary(
+                name: row.name, size: row.size, inOPIS: row.inOPIS, opisTerm: row.opisTerm,
+                meanUtility: row.meanUtility,
+                utility: utility(c, edge: edge, spec: spec), tpr: rates.tpr, far: rates.far, frr: 1 - rates.tpr,
+                positivePairs: row.positivePairs, negativePairs: row.negativePairs)
         }
         let rates = globalRates(edge: edge)
         let g = report.global, s = report.settings
-        let global = GlobalSummary(positivePairs: g.positivePairs, negativePairs: g.negativePairs, far: rates.far, tpr: rates.tpr,
-                                   eer: g.eer, eerThreshold: g.eerThreshold, tarAtFAR: g.tarAtFAR)
+        let global = GlobalSummary(
+            positivePairs: g.positivePairs, negativePairs: g.negativePairs, far: rates.far, tpr: rates.tpr,
+            eer: g.eer, eerThreshold: g.eerThreshold, tarAtFAR: g.tarAtFAR)
         let settings = ReportSettings(
-            thresholdResolution: s.thresholdResolution, rangeSpec: s.rangeSpec, rangeLow: s.rangeLow, rangeHigh: s.rangeHigh,
-            globalFARAtLow: s.globalFARAtLow, globalFARAtHigh: s.globalFARAtHigh, points: s.points, thresholds: s.thresholds,
-            utility: s.utility, beta: s.beta, epsilon: s.epsilon, classesPerGroup: s.classesPerGroup, ranking: s.ranking,
+            thresholdResolution: s.thresholdResolution, rangeSpec: s.rangeSpec, rangeLow: s.rangeLow,
+            rangeHigh: s.rangeHigh,
+            globalFARAtLow: s.globalFARAtLow, globalFARAtHigh: s.globalFARAtHigh, points: s.points,
+            thresholds: s.thresholds,
+            utility: s.utility, beta: s.beta, epsilon: s.epsilon, classesPerGroup: s.classesPerGroup,
+            ranking: s.ranking,
             operatingThreshold: counts.bins.threshold(atEdge: edge), similarity: s.similarity)
-        return ThresholdReport(settings: settings, opis: report.opis, epsilonOPIS: report.epsilonOPIS, classesInOPIS: report.classesInOPIS,
-                               excludedClasses: report.excludedClasses, global: global, classes: rows,
-                               curves: report.curves, curveClasses: report.curveClasses)
+        return ThresholdReport(
+            settings: settings, opis: report.opis, epsilonOPIS: report.epsilonOPIS, classesInOPIS: report.classesInOPIS,
+            excludedClasses: report.excludedClasses, global: global, classes: rows,
+            curves: report.curves, curveClasses: report.curveClasses)
     }
 
     /// Ū(t) at ascending bin edges: the mean utility of the classes with positives. Batched
     /// per class (one sweep of its histogram), classes split over `threads`.
-    public func meanUtility(ascendingEdges edges: [Int], spec: UtilitySpec, threads: Int = defaultThreadCount) -> [Double] {
+    public func meanUtility(
+        ascendingEdges edges: [Int], spec: UtilitySpec, threads: Int = defaultThreadCount
+    ) -> [Double] {
         let included = classesWithPositives
         guard !included.isEmpty, !edges.isEmpty else { return [Double](repeating: 0, count: edges.count) }
         let parts = max(1, min(threads, included.count / 64))
@@ -206,7 +239,9 @@ extension ThresholdAnalyzer {
                 let p = counts.positives[included[j]], n = counts.negatives[included[j]]
                 let accepted = p.countsAtOrAbove(ascending: edges), falseAccepts = n.countsAtOrAbove(ascending: edges)
                 for i in edges.indices {
-                    sum[i] += spec.utility(acceptedPositives: accepted[i], positives: p.total, acceptedNegatives: falseAccepts[i], negatives: n.total)
+                    sum[i] += spec.utility(
+                        acceptedPositives: accepted[i], positives: p.total, acceptedNegatives: falseAccepts[i],
+                        negatives: n.total)
                 }
                 j += parts
             }

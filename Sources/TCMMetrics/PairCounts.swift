@@ -52,13 +52,18 @@ public struct PairCounts: Sendable {
         public init() {}
 
         // i9-avx512: the panel width comes from PackedRows (same on every kernel path).
-        var columns: Int { let w = PackedRows.columnAlignment; return max(w, columnBlock / w * w) }
+        var columns: Int {
+            let w = PackedRows.columnAlignment
+            return max(w, columnBlock / w * w)
+        }
     }
 
     /// Runs the pass.
     /// - Parameter progress: called with the fraction done (from worker threads).
-    public static func compute(layout: ClassLayout, bins: ThresholdBins = .standard, tiling: Tiling = Tiling(),
-                               progress: (@Sendable (Double) -> Void)? = nil) -> PairCounts {
+    public static func compute(
+        layout: ClassLayout, bins: ThresholdBins = .standard, tiling: Tiling = Tiling(),
+        progress: (@Sendable (Double) -> Void)? = nil
+    ) -> PairCounts {
         // A bin of one class can hold at most n_c · N pairs: 32-bit counters suffice below 65,536 samples.
         if layout.sampleCount < 1 << 16 {
             return compute(UInt32.self, layout: layout, bins: bins, tiling: tiling, progress: progress)
@@ -71,7 +76,9 @@ public struct PairCounts: Sendable {
         if let s = tiling.strategy { return s }
         let counterBytes = layout.sampleCount < 1 << 16 ? 4 : 8
         let workers = max(1, tiling.threads)
-        if workers * layout.classCount * 2 * bins.count * counterBytes <= tiling.symmetricMemoryLimit { return .symmetric }
+        if workers * layout.classCount * 2 * bins.count * counterBytes <= tiling.symmetricMemoryLimit {
+            return .symmetric
+        }
         return halfRoundsFits(layout: layout, bins: bins, tiling: tiling) ? .halfRounds : .classOwned
     }
 
@@ -85,25 +92,33 @@ public struct PairCounts: Sendable {
 
     static func compute<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: Tiling,
-        progress: (@Sendable (Double) -> Void)?) -> PairCounts {
+        progress: (@Sendable (Double) -> Void)?
+    ) -> PairCounts {
         let (pos, neg): ([CountHistogram], [CountHistogram])
         switch strategy(for: layout, bins: bins, tiling: tiling) {
         case .symmetric:
-            (pos, neg) = symmetricPass(Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling, progress: progress)
+            (pos, neg) = symmetricPass(
+                Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling,
+                progress: progress)
         case .classOwned:
-            (pos, neg) = classOwnedPass(Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling,
-                                        progress: progress)
+            (pos, neg) = classOwnedPass(
+                Counter.self, layout: layout, packed: PackedRows(layout.unitRows), bins: bins, tiling: tiling,
+                progress: progress)
         case .halfRounds:
-            (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, bins: bins, tiling: tiling,
-                                            heaps: nil, progress: progress)
+            (pos, neg) = HalfRoundsPass.run(
+                Counter.self, layout: layout, bins: bins, tiling: tiling,
+                heaps: nil, progress: progress)
         }
-        return PairCounts(bins: bins, classNames: layout.classNames, classSizes: (0 ..< layout.classCount).map(layout.size(of:)),
-                          positives: pos, negatives: neg)
+        return PairCounts(
+            bins: bins, classNames: layout.classNames, classSizes: (0 ..< layout.classCount).map(layout.size(of:)),
+            positives: pos, negatives: neg)
     }
 
     /// Builds counts straight from histograms (tests and synthetic inputs).
-    public init(bins: ThresholdBins, classNames: [String], classSizes: [Int],
-                positives: [CountHistogram], negatives: [CountHistogram]) {
+    public init(
+        bins: ThresholdBins, classNames: [String], classSizes: [Int],
+        positives: [CountHistogram], negatives: [CountHistogram]
+    ) {
         self.bins = bins
         self.classNames = classNames
         self.classSizes = classSizes
@@ -127,7 +142,8 @@ public struct PairCounts: Sendable {
     /// negative to each.
     static func symmetricPass<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: Tiling,
-        progress: (@Sendable (Double) -> Void)?) -> ([CountHistogram], [CountHistogram]) {
+        progress: (@Sendable (Double) -> Void)?
+    ) -> ([CountHistogram], [CountHistogram]) {
         let n = layout.sampleCount, d = layout.unitRows.cols, nb = bins.count, classes = layout.classCount
         let blocks = (n + tiling.rowBlock - 1) / tiling.rowBlock
         let workers = max(1, min(tiling.threads, blocks))
@@ -147,7 +163,8 @@ public struct PairCounts: Sendable {
                 var c0 = r0 / PackedRows.columnAlignment * PackedRows.columnAlignment  // i9-avx512: panel boundary
                 while c0 < n {
                     let cols = min(columnsPerTile, n - c0), c1 = c0 + cols
-                    packed.multiply(a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: c0, count: cols, c: tile, ldc: cols)
+                    packed.multiply(
+                        a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: c0, count: cols, c: tile, ldc: cols)
                     var ca = layout.classOfRow(r0)
                     for r in 0 ..< rows {
                         let a = r0 + r
@@ -163,7 +180,8 @@ public struct PairCounts: Sendable {
                             if cb == ca {
                                 bins.accumulate(row + j, count: end - j, into: own)
                             } else {
-                                bins.accumulate(row + j, count: end - j, into: own + nb, and: histograms + cb * 2 * nb + nb)
+                                bins.accumulate(
+                                    row + j, count: end - j, into: own + nb, and: histograms + cb * 2 * nb + nb)
                             }
                             j = end
                         }
@@ -198,7 +216,8 @@ public struct PairCounts: Sendable {
     static func classOwnedPass<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: Tiling,
         progress: (@Sendable (Double) -> Void)?,
-        fullRows: (@Sendable (UnsafePointer<Float>, Int, Int) -> Void)? = nil) -> ([CountHistogram], [CountHistogram]) {
+        fullRows: (@Sendable (UnsafePointer<Float>, Int, Int) -> Void)? = nil
+    ) -> ([CountHistogram], [CountHistogram]) {
         let classes = layout.classCount
         var items: [Range<Int>] = []
         var c = 0
@@ -216,8 +235,10 @@ public struct PairCounts: Sendable {
         let counter = ProgressCounter(total: layout.sampleCount, callback: progress)
         let work = items
         parallelForEach(count: work.count, threads: tiling.threads) { index in
-            foldClasses(Counter.self, work[index], layout: layout, packed: packed, bins: bins, tiling: tiling,
-                        counter: counter, fullRows: fullRows) { cls, pos, neg in
+            foldClasses(
+                Counter.self, work[index], layout: layout, packed: packed, bins: bins, tiling: tiling,
+                counter: counter, fullRows: fullRows
+            ) { cls, pos, neg in
                 positives.initialize(cls, to: CountHistogram(counts: pos))
                 negatives.initialize(cls, to: CountHistogram(counts: neg))
             }
@@ -229,14 +250,18 @@ public struct PairCounts: Sendable {
         _: Counter.Type, _ classRange: Range<Int>, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins,
         tiling: Tiling, counter: ProgressCounter,
         fullRows: ((UnsafePointer<Float>, Int, Int) -> Void)? = nil,
-        emit: (Int, UnsafeBufferPointer<Counter>, UnsafeBufferPointer<Counter>) -> Void) {
+        emit: (Int, UnsafeBufferPointer<Counter>, UnsafeBufferPointer<Counter>) -> Void
+    ) {
         let n = layout.sampleCount, d = layout.unitRows.cols, nb = bins.count
         let rowStart = layout.classStart[classRange.lowerBound], rowEnd = layout.classStart[classRange.upperBound]
         let scratch = UnsafeMutableBufferPointer<Counter>.allocate(capacity: classRange.count * 2 * nb)
         scratch.initialize(repeating: 0)
         let columnsPerTile = tiling.columns
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * columnsPerTile)
-        defer { scratch.deallocate(); tile.deallocate() }
+        defer {
+            scratch.deallocate()
+            tile.deallocate()
+        }
 
         layout.unitRows.values.withUnsafeBufferPointer { x in
             let base = x.baseAddress!
@@ -276,8 +301,9 @@ public struct PairCounts: Sendable {
         }
         for cls in classRange {
             let local = (cls - classRange.lowerBound) * 2 * nb
-            emit(cls, UnsafeBufferPointer(rebasing: scratch[local ..< local + nb]),
-                 UnsafeBufferPointer(rebasing: scratch[local + nb ..< local + 2 * nb]))
+            emit(
+                cls, UnsafeBufferPointer(rebasing: scratch[local ..< local + nb]),
+                UnsafeBufferPointer(rebasing: scratch[local + nb ..< local + 2 * nb]))
         }
     }
 }

@@ -18,7 +18,11 @@ enum RadixSort {
                 for i in 0 ..< n { c[Int((source[i] >> s) & 0xFF)] += 1 }
                 if c[Int((source[0] >> s) & 0xFF)] == n { return }  // one value: order unchanged
                 var total = 0
-                for b in 0 ..< 256 { let x = c[b]; c[b] = total; total += x }
+                for b in 0 ..< 256 {
+                    let x = c[b]
+                    c[b] = total
+                    total += x
+                }
                 for i in 0 ..< n {
                     let b = Int((source[i] >> s) & 0xFF)
                     target[c[b]] = source[i]

@@ -36,8 +36,10 @@ public enum Retrieval {
     /// One tiled pass: for each block of query rows, the similarity row against all items, a
     /// selection of the `max(k_max, R)` nearest, and the hits among them. Ties are broken by
     /// input order, so results are deterministic.
-    public static func compute(layout: ClassLayout, ks: [Int] = [1, 2, 4, 8], threads: Int = defaultThreadCount,
-                               progress: (@Sendable (Double) -> Void)? = nil) -> RetrievalReport {
+    public static func compute(
+        layout: ClassLayout, ks: [Int] = [1, 2, 4, 8], threads: Int = defaultThreadCount,
+        progress: (@Sendable (Double) -> Void)? = nil
+    ) -> RetrievalReport {
         let n = layout.sampleCount, d = layout.unitRows.cols
         let kmax = ks.max() ?? 1
         let blockRows = reductionBlock
@@ -70,8 +72,10 @@ public enum Retrieval {
 
     /// Ranks and scores full similarity rows `firstRow ..< firstRow + rows` (row r of `tile` holds
     /// query `firstRow + r` against all `n` items).
-    static func scoreRows(tile: UnsafePointer<Float>, ldc: Int, firstRow r0: Int, rows: Int, layout: ClassLayout,
-                          kmax: Int, into outcomes: SharedBuffer<QueryOutcome>) {
+    static func scoreRows(
+        tile: UnsafePointer<Float>, ldc: Int, firstRow r0: Int, rows: Int, layout: ClassLayout,
+        kmax: Int, into outcomes: SharedBuffer<QueryOutcome>
+    ) {
         let n = layout.sampleCount
         var cls = layout.classOfRow(r0)
         for r in 0 ..< rows {
@@ -79,7 +83,10 @@ public enum Retrieval {
             while layout.classStart[cls + 1] <= a { cls += 1 }
             let classLo = layout.classStart[cls], classHi = layout.classStart[cls + 1]
             let need = need(classSize: classHi - classLo, kmax: kmax, samples: n)
-            if need == 0 { outcomes.initialize(a, to: .skipped); continue }
+            if need == 0 {
+                outcomes.initialize(a, to: .skipped)
+                continue
+            }
             let ranked = nearest(row: tile + r * ldc, count: n, excluding: a, need: need)
             outcomes.initialize(a, to: QueryOutcome(ranked: ranked, classLo: classLo, classHi: classHi))
         }
@@ -109,10 +116,11 @@ public enum Retrieval {
         }
         let queries = Int(total[ks.count + 2])
         let denominator = Double(max(queries, 1))
-        return RetrievalReport(recallAtK: ks.enumerated().map { .init(k: $1, recall: total[$0] / denominator) },
-                               rPrecision: total[ks.count] / denominator, mapAtR: total[ks.count + 1] / denominator,
-                               queries: queries, skippedQueries: n - queries,
-                               hitAt1: all.map { $0.relevant > 0 && $0.firstHit == 0 })
+        return RetrievalReport(
+            recallAtK: ks.enumerated().map { .init(k: $1, recall: total[$0] / denominator) },
+            rPrecision: total[ks.count] / denominator, mapAtR: total[ks.count + 1] / denominator,
+            queries: queries, skippedQueries: n - queries,
+            hitAt1: all.map { $0.relevant > 0 && $0.firstHit == 0 })
     }
 
     /// Column indices of the `need` largest entries of `row` (excluding `excluding`), best first,
@@ -141,7 +149,9 @@ public enum Retrieval {
         heap.withUnsafeMutableBufferPointer { h in
             let base = h.baseAddress!
             // Heapify (max at the root).
-            for i in stride(from: need / 2 - 1, through: 0, by: -1) { KeyHeap.siftDown(base, count: need, from: i, placing: h[i]) }
+            for i in stride(from: need / 2 - 1, through: 0, by: -1) {
+                KeyHeap.siftDown(base, count: need, from: i, placing: h[i])
+            }
             var worst = row[Int(h[0] & 0xFFFF_FFFF)]
             var c = j
             while c < n {
@@ -156,7 +166,11 @@ public enum Retrieval {
                         if any((a .>= w) .| (b .>= w)) { break }
                         c += 16
                     }
-                    while c + 8 <= n && !any(raw.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self) .>= SIMD8<Float>(repeating: worst)) { c += 8 }
+                    while c + 8 <= n
+                        && !any(
+                            raw.loadUnaligned(fromByteOffset: 4 * c, as: SIMD8<Float>.self)
+                                .>= SIMD8<Float>(repeating: worst))
+                    { c += 8 }
                     if c >= n { break }
                 }
                 // Equal values need the exact key: a later column loses a tie, but +0 beats -0.
@@ -189,7 +203,10 @@ public enum Retrieval {
         /// The highest cut with at least `target` counts at or above it.
         func cut(_ histogram: UnsafeMutableBufferPointer<Int32>, _ target: Double) -> Int {
             var c = buckets - 1, above = Double(histogram[c])
-            while above < target && c > 0 { c -= 1; above += Double(histogram[c]) }
+            while above < target && c > 0 {
+                c -= 1
+                above += Double(histogram[c])
+            }
             return c
         }
         let histogram = UnsafeMutableBufferPointer<Int32>.allocate(capacity: buckets)
@@ -201,8 +218,9 @@ public enum Retrieval {
             histogram[bucket(row[j])] &+= 1
             sampled += 1
         }
-        var keys = candidates(row: row, count: n, excluding: self_,
-                              cut: cut(histogram, Double(need) * Double(sampled) / Double(n - 1) * 1.1 + 4), scale: scale)
+        var keys = candidates(
+            row: row, count: n, excluding: self_,
+            cut: cut(histogram, Double(need) * Double(sampled) / Double(n - 1) * 1.1 + 4), scale: scale)
         if keys.count < need {
             histogram.update(repeating: 0)
             for j in 0 ..< n where j != self_ { histogram[bucket(row[j])] &+= 1 }
@@ -215,7 +233,9 @@ public enum Retrieval {
     /// Keys of the items in buckets ≥ `cut`, in column order; eight columns at a time are skipped
     /// when none reaches the cut. bucket(s) ≥ cut ⇔ (s + 1)·scale ≥ cut (the same float
     /// expression; cut 0 takes all).
-    static func candidates(row: UnsafePointer<Float>, count n: Int, excluding self_: Int, cut: Int, scale: Float) -> [UInt64] {
+    static func candidates(
+        row: UnsafePointer<Float>, count n: Int, excluding self_: Int, cut: Int, scale: Float
+    ) -> [UInt64] {
         let floor = cut == 0 ? -Float.infinity : Float(cut)
         var keys: [UInt64] = []
         let raw = UnsafeRawPointer(row)
@@ -228,7 +248,9 @@ public enum Retrieval {
             }
             let end = min(j + 8, n)
             while j < end {
-                if j != self_ && (row[j] + 1) * scale >= floor { keys.append((UInt64(descendingKey(row[j])) << 32) | UInt64(j)) }
+                if j != self_ && (row[j] + 1) * scale >= floor {
+                    keys.append((UInt64(descendingKey(row[j])) << 32) | UInt64(j))
+                }
                 j += 1
             }
         }
@@ -284,7 +306,10 @@ enum Selection {
         // The m-th smallest, then everything strictly below it plus enough copies of it.
         let cut = kthSmallest(&values, k: m)
         var sum = 0.0, below = 0
-        for v in values where v < cut { sum += v; below += 1 }
+        for v in values where v < cut {
+            sum += v
+            below += 1
+        }
         return (sum + Double(m - below) * cut) / Double(m)
     }
 
@@ -293,7 +318,10 @@ enum Selection {
         if m >= v.count { return v.reduce(0, +) / Double(v.count) }
         let cut = kthSmallest(v, k: m)
         var sum = 0.0, below = 0
-        for x in v where x < cut { sum += x; below += 1 }
+        for x in v where x < cut {
+            sum += x
+            below += 1
+        }
         return (sum + Double(m - below) * cut) / Double(m)
     }
 
@@ -302,7 +330,10 @@ enum Selection {
         if m >= v.count { return v.reduce(0, +) / Double(v.count) }
         let cut = kthSmallest(v, k: v.count - m + 1)
         var sum = 0.0, above = 0
-        for x in v where x > cut { sum += x; above += 1 }
+        for x in v where x > cut {
+            sum += x
+            above += 1
+        }
         return (sum + Double(m - above) * cut) / Double(m)
     }
 
@@ -325,7 +356,11 @@ enum Selection {
                 while i <= j {
                     while v[i] < pivot { i += 1 }
                     while v[j] > pivot { j -= 1 }
-                    if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+                    if i <= j {
+                        v.swapAt(i, j)
+                        i += 1
+                        j -= 1
+                    }
                 }
                 if target <= j { hi = j } else if target >= i { lo = i } else { return v[target] }
             }

@@ -23,18 +23,25 @@ public struct PartialCounts: Sendable {
 
 extension MetricsPass {
     /// Shard `shard`'s part of `compute`: its pairs' counts and its retrieval partials.
-    public static func computeShard(layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
-                                    retrievalKs: [Int]?, shard: ShardSpec,
-                                    progress: (@Sendable (Double) -> Void)? = nil) -> PartialCounts {
+    public static func computeShard(
+        layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
+        retrievalKs: [Int]?, shard: ShardSpec,
+        progress: (@Sendable (Double) -> Void)? = nil
+    ) -> PartialCounts {
         if layout.sampleCount < 1 << 16 {
-            return computeShard(UInt32.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, shard: shard, progress: progress)
+            return computeShard(
+                UInt32.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, shard: shard,
+                progress: progress)
         }
-        return computeShard(UInt64.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, shard: shard, progress: progress)
+        return computeShard(
+            UInt64.self, layout: layout, bins: bins, tiling: tiling, retrievalKs: retrievalKs, shard: shard,
+            progress: progress)
     }
 
     static func computeShard<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, retrievalKs: [Int]?,
-        shard: ShardSpec, progress: (@Sendable (Double) -> Void)?) -> PartialCounts {
+        shard: ShardSpec, progress: (@Sendable (Double) -> Void)?
+    ) -> PartialCounts {
         let assignment = ShardAssignment.make(layout: layout, shards: shard.count, retrievalKs: retrievalKs, bins: bins)
         let n = layout.sampleCount, kmax = retrievalKs?.max() ?? 1
         switch assignment.layout {
@@ -49,12 +56,14 @@ extension MetricsPass {
                 heaps = NeighbourHeaps(capacities: capacities)
             }
             defer { heaps?.deallocate() }
-            let (pos, neg) = HalfRoundsPass.run(Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps,
-                                                selection: assignment.tileSelection(shard: shard.index),
-                                                progress: progress.map { p in { @Sendable f in p(min(1, f * Double(shard.count))) } })
-            let queries: [QueryPartial] = heaps.map { h in
-                (0 ..< n).map { q in h.sizes[q] == 0 ? .none : .keys(Array(h.ranked(q))) }
-            } ?? []
+            let (pos, neg) = HalfRoundsPass.run(
+                Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps,
+                selection: assignment.tileSelection(shard: shard.index),
+                progress: progress.map { p in { @Sendable f in p(min(1, f * Double(shard.count))) } })
+            let queries: [QueryPartial] =
+                heaps.map { h in
+                    (0 ..< n).map { q in h.sizes[q] == 0 ? .none : .keys(Array(h.ranked(q))) }
+                } ?? []
             return PartialCounts(layout: .tiles, positives: pos, negatives: neg, queries: queries)
         case .classRuns:
             let runs = assignment.runs(of: shard.index)
@@ -68,17 +77,26 @@ extension MetricsPass {
             let rowTiling = forced
             let positives = SharedBuffer<CountHistogram>(count: layout.classCount)
             let negatives = SharedBuffer<CountHistogram>(count: layout.classCount)
-            for c in 0 ..< layout.classCount { positives.initialize(c, to: .none); negatives.initialize(c, to: .none) }
+            for c in 0 ..< layout.classCount {
+                positives.initialize(c, to: .none)
+                negatives.initialize(c, to: .none)
+            }
             let outcomes = SharedBuffer<QueryOutcome>(count: retrievalKs == nil ? 0 : n)
             for q in 0 ..< outcomes.count { outcomes.initialize(q, to: .skipped) }
             let ownRows = runs.reduce(0) { $0 + layout.classStart[$1.upperBound] - layout.classStart[$1.lowerBound] }
             let counter = ProgressCounter(total: max(ownRows, 1), callback: progress)
-            let scoring: (@Sendable (UnsafePointer<Float>, Int, Int) -> Void)? = retrievalKs == nil ? nil : { @Sendable (tile: UnsafePointer<Float>, r0: Int, rows: Int) in
-                Retrieval.scoreRows(tile: tile, ldc: n, firstRow: r0, rows: rows, layout: layout, kmax: kmax, into: outcomes)
-            }
+            let scoring: (@Sendable (UnsafePointer<Float>, Int, Int) -> Void)? =
+                retrievalKs == nil
+                ? nil
+                : { @Sendable (tile: UnsafePointer<Float>, r0: Int, rows: Int) in
+                    Retrieval.scoreRows(
+                        tile: tile, ldc: n, firstRow: r0, rows: rows, layout: layout, kmax: kmax, into: outcomes)
+                }
             parallelForEach(count: runs.count, threads: tiling.threads) { i in
-                PairCounts.foldClasses(Counter.self, runs[i], layout: layout, packed: packed, bins: bins, tiling: rowTiling,
-                                       counter: counter, fullRows: scoring) { cls, pos, neg in
+                PairCounts.foldClasses(
+                    Counter.self, runs[i], layout: layout, packed: packed, bins: bins, tiling: rowTiling,
+                    counter: counter, fullRows: scoring
+                ) { cls, pos, neg in
                     positives.base[cls] = CountHistogram(counts: pos)
                     negatives.base[cls] = CountHistogram(counts: neg)
                 }
@@ -88,10 +106,14 @@ extension MetricsPass {
                 let all = outcomes.moveToArray()
                 queries = [QueryPartial](repeating: .none, count: n)
                 for run in runs {
-                    for q in layout.classStart[run.lowerBound] ..< layout.classStart[run.upperBound] { queries[q] = .outcome(all[q]) }
+                    for q in layout.classStart[run.lowerBound] ..< layout.classStart[run.upperBound] {
+                        queries[q] = .outcome(all[q])
+                    }
                 }
             }
-            return PartialCounts(layout: .classRuns, positives: positives.moveToArray(), negatives: negatives.moveToArray(), queries: queries)
+            return PartialCounts(
+                layout: .classRuns, positives: positives.moveToArray(), negatives: negatives.moveToArray(),
+                queries: queries)
         }
     }
 }

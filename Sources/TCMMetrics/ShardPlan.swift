@@ -46,7 +46,9 @@ struct ShardAssignment: Sendable {
     /// `tiles`: owner of tile (g, h) at `g * groups + h` (−1 below the diagonal). `classRuns`: owner of each run.
     let owner: [Int32]
 
-    static func make(layout classes: ClassLayout, shards: Int, retrievalKs: [Int]?, bins: ThresholdBins = .standard) -> ShardAssignment {
+    static func make(
+        layout classes: ClassLayout, shards: Int, retrievalKs: [Int]?, bins: ThresholdBins = .standard
+    ) -> ShardAssignment {
         let kind = Self.kind(layout: classes, retrievalKs: retrievalKs, bins: bins)
         switch kind {
         case .tiles:
@@ -75,11 +77,15 @@ struct ShardAssignment: Sendable {
             var bounds = [0], c = 0
             while c < classes.classCount {
                 var end = c + 1
-                while end < classes.classCount && classes.classStart[end] - classes.classStart[c] < rowBlock { end += 1 }
+                while end < classes.classCount && classes.classStart[end] - classes.classStart[c] < rowBlock {
+                    end += 1
+                }
                 bounds.append(end)
                 c = end
             }
-            let costs = (0 ..< bounds.count - 1).map { (classes.classStart[bounds[$0 + 1]] - classes.classStart[bounds[$0]], $0) }
+            let costs = (0 ..< bounds.count - 1).map {
+                (classes.classStart[bounds[$0 + 1]] - classes.classStart[bounds[$0]], $0)
+            }
             var owner = [Int32](repeating: -1, count: costs.count)
             for (item, shard) in balance(costs, shards: shards) { owner[item] = Int32(shard) }
             return ShardAssignment(layout: .classRuns, bounds: bounds, owner: owner)
@@ -100,7 +106,9 @@ struct ShardAssignment: Sendable {
         let sorted = items.sorted { $0.cost != $1.cost ? $0.cost > $1.cost : $0.item < $1.item }
         // A binary min-heap of (load, shard).
         var heap = (0 ..< shards).map { (load: 0, shard: $0) }
-        func less(_ a: (load: Int, shard: Int), _ b: (load: Int, shard: Int)) -> Bool { a.load != b.load ? a.load < b.load : a.shard < b.shard }
+        func less(_ a: (load: Int, shard: Int), _ b: (load: Int, shard: Int)) -> Bool {
+            a.load != b.load ? a.load < b.load : a.shard < b.shard
+        }
         var out: [(item: Int, shard: Int)] = []
         out.reserveCapacity(sorted.count)
         for (cost, item) in sorted {

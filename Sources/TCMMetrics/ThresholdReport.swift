@@ -110,8 +110,10 @@ public struct ThresholdReport: Sendable, Codable, Equatable {
         curveClasses = []
     }
 
-    init(settings: ReportSettings, opis: Double, epsilonOPIS: Double, classesInOPIS: Int, excludedClasses: [String],
-         global: GlobalSummary, classes: [ClassSummary], curves: [[Double]], curveClasses: [Int]) {
+    init(
+        settings: ReportSettings, opis: Double, epsilonOPIS: Double, classesInOPIS: Int, excludedClasses: [String],
+        global: GlobalSummary, classes: [ClassSummary], curves: [[Double]], curveClasses: [Int]
+    ) {
         self.settings = settings
         self.opis = opis
         self.epsilonOPIS = epsilonOPIS

@@ -15,8 +15,10 @@ public final class BackgroundProjection: Sendable {
     private let control = JobControl()
 
     /// Starts at once; the first snapshot arrives after `options.publishEvery` iterations.
-    public init(unitRows: Matrix, options: TSNEOptions, initial: [Float]? = nil,
-                queue: DispatchQueue = .global(qos: .userInitiated), wake: Wakeup? = nil) {
+    public init(
+        unitRows: Matrix, options: TSNEOptions, initial: [Float]? = nil,
+        queue: DispatchQueue = .global(qos: .userInitiated), wake: Wakeup? = nil
+    ) {
         latest = Mailbox(wake: wake)
         // The job keeps itself alive until the run ends, even if the caller lets go of it.
         queue.async { [self] in

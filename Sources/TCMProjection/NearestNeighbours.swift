@@ -13,7 +13,10 @@ public struct NeighbourLists: Sendable {
     /// Throws `ProjectionError.invalidOption` unless 1 ≤ k < N.
     public init(unitRows x: Matrix, k: Int, threads: Int = defaultThreadCount) throws {
         let n = x.rows, d = x.cols
-        guard k >= 1 && k < n else { throw ProjectionError.invalidOption("nearest neighbours need 1 ≤ k < \(n) (the number of points), got k = \(k)") }
+        guard k >= 1 && k < n else {
+            throw ProjectionError.invalidOption(
+                "nearest neighbours need 1 ≤ k < \(n) (the number of points), got k = \(k)")
+        }
         let threads = max(1, threads)
         self.k = k
         let packed = PackedRows(x)
@@ -61,7 +64,11 @@ func selectLargest(_ items: UnsafeMutableBufferPointer<Int32>, k: Int, key: (Int
         while i <= j {
             while key(items[i]) > pivot { i += 1 }
             while key(items[j]) < pivot { j -= 1 }
-            if i <= j { items.swapAt(i, j); i += 1; j -= 1 }
+            if i <= j {
+                items.swapAt(i, j)
+                i += 1
+                j -= 1
+            }
         }
         if target <= j { hi = j } else if target >= i { lo = i } else { return }
     }

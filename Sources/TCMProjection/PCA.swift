@@ -68,10 +68,12 @@ public struct PCA: Sendable {
         let width = min(d, k + 8)
         // A deterministic, generic start: columns of a fixed pseudo-random matrix.
         var state: UInt64 = 0x5EED
-        var q = (0 ..< width).map { _ in (0 ..< d).map { _ -> Double in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Double(state >> 11) / Double(1 << 53) - 0.5
-        } }
+        var q = (0 ..< width).map { _ in
+            (0 ..< d).map { _ -> Double in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Double(state >> 11) / Double(1 << 53) - 0.5
+            }
+        }
         orthonormalise(&q)
         var previous = [Double](repeating: .infinity, count: k)
         var ritzValues: [Double] = [], ritzVectors: [[Double]] = []
@@ -86,7 +88,9 @@ public struct PCA: Sendable {
                 for (c, qc) in zip(coefficients, q) { for r in 0 ..< d { v[r] += c * qc[r] } }
                 return v
             }
-            let converged = (0 ..< k).allSatisfy { abs(ritzValues[$0] - previous[$0]) <= 1e-12 * max(1, abs(ritzValues[0])) }
+            let converged = (0 ..< k).allSatisfy {
+                abs(ritzValues[$0] - previous[$0]) <= 1e-12 * max(1, abs(ritzValues[0]))
+            }
             previous = Array(ritzValues.prefix(k))
             if converged { break }
             orthonormalise(&z)

@@ -18,11 +18,14 @@ public enum ProjectionError: Error, Equatable, Sendable, CustomStringConvertible
 
     public var description: String {
         switch self {
-        case .tooFewPoints(let method, let needed, let got): return "\(method) needs at least \(needed) points, got \(got)"
+        case .tooFewPoints(let method, let needed, let got):
+            return "\(method) needs at least \(needed) points, got \(got)"
         case .invalidOption(let problem): return problem
         case .invalidWarmStart(let problem): return "warm-start layout: \(problem)"
         case .nonFiniteInput: return "the rows to project hold NaN or infinite values"
-        case .diverged(let iteration): return "t-SNE diverged at iteration \(iteration) (the layout became NaN or infinite); lower the learning rate"
+        case .diverged(let iteration):
+            return
+                "t-SNE diverged at iteration \(iteration) (the layout became NaN or infinite); lower the learning rate"
         case .invalidNeighbourCount(let k, let points, let maximum):
             return "trustworthiness needs 1 ≤ k ≤ \(maximum) for \(points) points, got k = \(k)"
         }

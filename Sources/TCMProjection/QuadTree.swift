@@ -1,21 +1,26 @@
 /// A Barnes–Hut quadtree over 2-D points, rebuilt every t-SNE iteration. Nodes live in flat
 /// arrays (no per-node objects), children of a node are four consecutive slots.
 struct QuadTree {
-    var centreX: [Double] = []   // cell centre
+    var centreX: [Double] = []  // cell centre
     var centreY: [Double] = []
     var halfWidth: [Double] = []
-    var massX: [Double] = []     // sum of member coordinates (centre of mass = mass / count)
+    var massX: [Double] = []  // sum of member coordinates (centre of mass = mass / count)
     var massY: [Double] = []
     var count: [Int32] = []
     var firstChild: [Int32] = []  // -1 for a leaf
-    var point: [Int32] = []       // the single member of a leaf holding one point, else -1
+    var point: [Int32] = []  // the single member of a leaf holding one point, else -1
 
     static let maxDepth = 40
 
     init(x: [Double], y: [Double]) {
         let n = x.count
         var minX = Double.infinity, maxX = -Double.infinity, minY = Double.infinity, maxY = -Double.infinity
-        for i in 0 ..< n { minX = min(minX, x[i]); maxX = max(maxX, x[i]); minY = min(minY, y[i]); maxY = max(maxY, y[i]) }
+        for i in 0 ..< n {
+            minX = min(minX, x[i])
+            maxX = max(maxX, x[i])
+            minY = min(minY, y[i])
+            maxY = max(maxY, y[i])
+        }
         let half = max(maxX - minX, maxY - minY) / 2 * (1 + 1e-9) + 1e-12
         reserve(4 * n + 8)
         addNode(cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, half: half)
@@ -23,14 +28,25 @@ struct QuadTree {
     }
 
     private mutating func reserve(_ n: Int) {
-        centreX.reserveCapacity(n); centreY.reserveCapacity(n); halfWidth.reserveCapacity(n)
-        massX.reserveCapacity(n); massY.reserveCapacity(n); count.reserveCapacity(n)
-        firstChild.reserveCapacity(n); point.reserveCapacity(n)
+        centreX.reserveCapacity(n)
+        centreY.reserveCapacity(n)
+        halfWidth.reserveCapacity(n)
+        massX.reserveCapacity(n)
+        massY.reserveCapacity(n)
+        count.reserveCapacity(n)
+        firstChild.reserveCapacity(n)
+        point.reserveCapacity(n)
     }
 
     private mutating func addNode(cx: Double, cy: Double, half: Double) {
-        centreX.append(cx); centreY.append(cy); halfWidth.append(half)
-        massX.append(0); massY.append(0); count.append(0); firstChild.append(-1); point.append(-1)
+        centreX.append(cx)
+        centreY.append(cy)
+        halfWidth.append(half)
+        massX.append(0)
+        massY.append(0)
+        count.append(0)
+        firstChild.append(-1)
+        point.append(-1)
     }
 
     private func quadrant(_ node: Int, _ px: Double, _ py: Double) -> Int {
@@ -49,18 +65,32 @@ struct QuadTree {
     private mutating func insert(_ i: Int32, _ px: Double, _ py: Double, x: [Double], y: [Double]) {
         var node = 0, depth = 0
         while true {
-            massX[node] += px; massY[node] += py; count[node] += 1
+            massX[node] += px
+            massY[node] += py
+            count[node] += 1
             if firstChild[node] < 0 {
-                if count[node] == 1 { point[node] = i; return }
+                if count[node] == 1 {
+                    point[node] = i
+                    return
+                }
                 // A leaf that already holds points: split it, unless they coincide or we are deep.
                 let existing = point[node]
-                if depth >= QuadTree.maxDepth || existing < 0 { point[node] = -1; return }
+                if depth >= QuadTree.maxDepth || existing < 0 {
+                    point[node] = -1
+                    return
+                }
                 let ex = x[Int(existing)], ey = y[Int(existing)]
-                if ex == px && ey == py { point[node] = -1; return }
+                if ex == px && ey == py {
+                    point[node] = -1
+                    return
+                }
                 split(node)
                 point[node] = -1
                 let child = Int(firstChild[node]) + quadrant(node, ex, ey)
-                massX[child] += ex; massY[child] += ey; count[child] = 1; point[child] = existing
+                massX[child] += ex
+                massY[child] += ey
+                count[child] = 1
+                point[child] = existing
             }
             node = Int(firstChild[node]) + quadrant(node, px, py)
             depth += 1
@@ -82,15 +112,18 @@ struct QuadTree {
     func summaries() -> [Summary] {
         (0 ..< count.count).map { n in
             let c = max(Double(count[n]), 1)
-            return Summary(x: Float(massX[n] / c), y: Float(massY[n] / c), widthSquared: Float(4 * halfWidth[n] * halfWidth[n]),
-                           count: count[n], firstChild: firstChild[n], point: point[n])
+            return Summary(
+                x: Float(massX[n] / c), y: Float(massY[n] / c), widthSquared: Float(4 * halfWidth[n] * halfWidth[n]),
+                count: count[n], firstChild: firstChild[n], point: point[n])
         }
     }
 
     /// Repulsive terms for point i: Σ_j w_ij² (y_i − y_j) and Σ_j w_ij, w = 1/(1 + d²),
     /// summarising a cell by its centre of mass when width/distance < θ.
-    static func repulsion(of i: Int, px: Float, py: Float, thetaSquared: Float,
-                          nodes: UnsafeBufferPointer<Summary>, stack: UnsafeMutablePointer<Int32>) -> (fx: Double, fy: Double, z: Double) {
+    static func repulsion(
+        of i: Int, px: Float, py: Float, thetaSquared: Float,
+        nodes: UnsafeBufferPointer<Summary>, stack: UnsafeMutablePointer<Int32>
+    ) -> (fx: Double, fy: Double, z: Double) {
         var fx: Float = 0, fy: Float = 0, z: Float = 0
         var top = 1
         stack[0] = 0

@@ -14,11 +14,16 @@ public enum StratifiedSample {
         let exact = members.map { Double($0.count) * Double(limit) / Double(n) }
         var quota = exact.enumerated().map { c, x in members[c].isEmpty ? 0 : max(1, Int(x)) }
         var remaining = limit - quota.reduce(0, +)
-        let byRemainder = exact.indices.sorted { exact[$0] - exact[$0].rounded(.down) > exact[$1] - exact[$1].rounded(.down) }
+        let byRemainder = exact.indices.sorted {
+            exact[$0] - exact[$0].rounded(.down) > exact[$1] - exact[$1].rounded(.down)
+        }
         var cursor = 0
         while remaining > 0 && cursor < byRemainder.count * 2 {
             let c = byRemainder[cursor % byRemainder.count]
-            if quota[c] < members[c].count { quota[c] += 1; remaining -= 1 }
+            if quota[c] < members[c].count {
+                quota[c] += 1
+                remaining -= 1
+            }
             cursor += 1
         }
         var generator = SeededGenerator(seed: seed)

@@ -23,12 +23,16 @@ public struct TSNEOptions: Sendable, Equatable {
 
     /// The first option outside its domain, phrased for a user, or nil.
     public var problem: String? {
-        guard perplexity.isFinite && perplexity >= 1 else { return "t-SNE perplexity must be a finite number ≥ 1, got \(perplexity)" }
+        guard perplexity.isFinite && perplexity >= 1 else {
+            return "t-SNE perplexity must be a finite number ≥ 1, got \(perplexity)"
+        }
         guard iterations >= 0 else { return "t-SNE iterations must be 0 or more, got \(iterations)" }
         if let learningRate, !(learningRate.isFinite && learningRate > 0) {
             return "t-SNE learning rate must be a positive finite number, got \(learningRate)"
         }
-        guard earlyExaggeration.isFinite && earlyExaggeration > 0 else { return "t-SNE early exaggeration must be a positive finite number" }
+        guard earlyExaggeration.isFinite && earlyExaggeration > 0 else {
+            return "t-SNE early exaggeration must be a positive finite number"
+        }
         guard earlyExaggerationIterations >= 0 else { return "t-SNE early-exaggeration iterations must be 0 or more" }
         guard theta.isFinite && theta >= 0 else { return "t-SNE theta must be a finite number ≥ 0, got \(theta)" }
         guard threads >= 1 else { return "t-SNE threads must be at least 1, got \(threads)" }
@@ -65,10 +69,14 @@ public enum TSNE {
     /// P from the exact `3·perplexity` nearest neighbours; σ of each point by bisection to the
     /// target perplexity (natural-log entropy, as scikit-learn does). Needs 2 rows or more and a
     /// positive finite perplexity.
-    public static func affinities(unitRows x: Matrix, perplexity: Double, threads: Int = defaultThreadCount) throws -> Affinities {
+    public static func affinities(
+        unitRows x: Matrix, perplexity: Double, threads: Int = defaultThreadCount
+    ) throws -> Affinities {
         let n = x.rows
         guard n >= 2 else { throw ProjectionError.tooFewPoints(method: "t-SNE affinities", needed: 2, got: n) }
-        guard perplexity.isFinite && perplexity > 0 else { throw ProjectionError.invalidOption("perplexity must be a positive finite number, got \(perplexity)") }
+        guard perplexity.isFinite && perplexity > 0 else {
+            throw ProjectionError.invalidOption("perplexity must be a positive finite number, got \(perplexity)")
+        }
         let k = min(n - 1, Int(min(3 * perplexity + 1, Double(n))))
         let neighbours = try NeighbourLists(unitRows: x, k: k, threads: max(1, threads))
         let conditional = SharedBuffer<Double>(count: n * k)
@@ -84,14 +92,26 @@ public enum TSNE {
                 var beta = 1.0, lo = -Double.infinity, hi = Double.infinity
                 for _ in 0 ..< 100 {
                     var sum = 0.0
-                    for j in 0 ..< k { p[j] = exp(-d[j] * beta); sum += p[j] }
+                    for j in 0 ..< k {
+                        p[j] = exp(-d[j] * beta)
+                        sum += p[j]
+                    }
                     if sum == 0 { sum = 1e-300 }
                     var weighted = 0.0
-                    for j in 0 ..< k { p[j] /= sum; weighted += d[j] * p[j] }
+                    for j in 0 ..< k {
+                        p[j] /= sum
+                        weighted += d[j] * p[j]
+                    }
                     let entropy = log(sum) + beta * weighted
                     let gap = entropy - target
                     if abs(gap) < 1e-5 { break }
-                    if gap > 0 { lo = beta; beta = hi.isFinite ? (beta + hi) / 2 : beta * 2 } else { hi = beta; beta = lo.isFinite ? (beta + lo) / 2 : beta / 2 }
+                    if gap > 0 {
+                        lo = beta
+                        beta = hi.isFinite ? (beta + hi) / 2 : beta * 2
+                    } else {
+                        hi = beta
+                        beta = lo.isFinite ? (beta + lo) / 2 : beta / 2
+                    }
                 }
                 for j in 0 ..< k { conditional.initialize(i * k + j, to: p[j]) }
             }
@@ -110,7 +130,10 @@ public enum TSNE {
         // to run, and t-SNE amplifies a last-bit difference into a different layout.
         var rowStart = [0], columns: [Int32] = [], values: [Double] = []
         for r in rows {
-            for (j, v) in r.sorted(by: { $0.key < $1.key }) { columns.append(j); values.append(v) }
+            for (j, v) in r.sorted(by: { $0.key < $1.key }) {
+                columns.append(j)
+                values.append(v)
+            }
             rowStart.append(columns.count)
         }
         let total = values.reduce(0, +)
@@ -141,18 +164,23 @@ public enum TSNE {
     /// - Parameters:
     ///   - initial: a previous layout to start from (warm start); otherwise the PCA start.
     ///   - publish: receives a snapshot every `publishEvery` iterations and at the end.
-    public static func run(unitRows x: Matrix, options: TSNEOptions, initial: [Float]? = nil,
-                           cancel: JobControl? = nil,
-                           publish: ((ProjectionSnapshot) -> Void)? = nil) throws -> [Float]? {
+    public static func run(
+        unitRows x: Matrix, options: TSNEOptions, initial: [Float]? = nil,
+        cancel: JobControl? = nil,
+        publish: ((ProjectionSnapshot) -> Void)? = nil
+    ) throws -> [Float]? {
         let n = x.rows
         guard n >= 3 else { throw ProjectionError.tooFewPoints(method: "t-SNE", needed: 3, got: n) }
         if let problem = options.problem { throw ProjectionError.invalidOption(problem) }
         guard x.values.allSatisfy(\.isFinite) else { throw ProjectionError.nonFiniteInput }
         if let initial {
             guard initial.count == 2 * n else {
-                throw ProjectionError.invalidWarmStart("\(initial.count) values (\(initial.count / 2) points), expected \(2 * n) (\(n) points × 2)")
+                throw ProjectionError.invalidWarmStart(
+                    "\(initial.count) values (\(initial.count / 2) points), expected \(2 * n) (\(n) points × 2)")
             }
-            guard initial.allSatisfy(\.isFinite) else { throw ProjectionError.invalidWarmStart("holds NaN or infinite coordinates") }
+            guard initial.allSatisfy(\.isFinite) else {
+                throw ProjectionError.invalidWarmStart("holds NaN or infinite coordinates")
+            }
         }
         let perplexity = min(options.perplexity, Double(n - 1) / 3)
         let p = try affinities(unitRows: x, perplexity: perplexity, threads: options.threads)
@@ -173,8 +201,9 @@ public enum TSNE {
             let exploring = iteration < options.earlyExaggerationIterations
             let exaggeration = exploring ? options.earlyExaggeration : 1
             let momentum = exploring ? 0.5 : 0.8
-            computeGradient(p: p, y: y, exaggeration: exaggeration, theta: options.theta, threads: options.threads,
-                            chunks: chunks, chunk: chunk, into: &gradient)
+            computeGradient(
+                p: p, y: y, exaggeration: exaggeration, theta: options.theta, threads: options.threads,
+                chunks: chunks, chunk: chunk, into: &gradient)
             for i in 0 ..< 2 * n {
                 let g = gradient[i]
                 gains[i] = (update[i] * g < 0) ? gains[i] + 0.2 : max(gains[i] * 0.8, 0.01)
@@ -186,7 +215,8 @@ public enum TSNE {
             // anywhere makes it non-finite.
             guard y.reduce(0, +).isFinite else { throw ProjectionError.diverged(iteration: done) }
             if let publish, done % max(1, options.publishEvery) == 0 || done == options.iterations {
-                publish(ProjectionSnapshot(iteration: done, totalIterations: options.iterations, layout: y.map(Float.init)))
+                publish(
+                    ProjectionSnapshot(iteration: done, totalIterations: options.iterations, layout: y.map(Float.init)))
             }
         }
         return y.map(Float.init)
@@ -214,8 +244,10 @@ public enum TSNE {
 
     /// ∂KL/∂y = 4 [ Σ_j exag·P_ij w_ij (y_i − y_j) − Σ_j w_ij² (y_i − y_j) / Z ], with w = 1/(1+d²),
     /// Z = Σ_{k≠l} w_kl; the repulsive sums by Barnes–Hut.
-    static func computeGradient(p: Affinities, y: [Double], exaggeration: Double, theta: Double, threads: Int,
-                                chunks: Int, chunk: Int, into gradient: inout [Double]) {
+    static func computeGradient(
+        p: Affinities, y: [Double], exaggeration: Double, theta: Double, threads: Int,
+        chunks: Int, chunk: Int, into gradient: inout [Double]
+    ) {
         let n = y.count / 2
         let xs = (0 ..< n).map { y[2 * $0] }, ys = (0 ..< n).map { y[2 * $0 + 1] }
         let summaries = QuadTree(x: xs, y: ys).summaries()
@@ -238,13 +270,17 @@ public enum TSNE {
                     let j = Int(p.columns[e])
                     let dx = px - xs[j], dy = py - ys[j]
                     let w = p.values[e] * exaggeration / (1 + dx * dx + dy * dy)
-                    ax += w * dx; ay += w * dy
+                    ax += w * dx
+                    ay += w * dy
                 }
-                attractive.initialize(2 * i, to: ax); attractive.initialize(2 * i + 1, to: ay)
+                attractive.initialize(2 * i, to: ax)
+                attractive.initialize(2 * i + 1, to: ay)
                 let r = summaries.withUnsafeBufferPointer {
-                    QuadTree.repulsion(of: i, px: Float(px), py: Float(py), thetaSquared: Float(thetaSquared), nodes: $0, stack: stack)
+                    QuadTree.repulsion(
+                        of: i, px: Float(px), py: Float(py), thetaSquared: Float(thetaSquared), nodes: $0, stack: stack)
                 }
-                repulsive.initialize(2 * i, to: r.fx); repulsive.initialize(2 * i + 1, to: r.fy)
+                repulsive.initialize(2 * i, to: r.fx)
+                repulsive.initialize(2 * i + 1, to: r.fy)
                 z += r.z
             }
             partialZ.initialize(c, to: z)

@@ -14,13 +14,20 @@ public enum Trustworthiness {
     public static func maximumK(points n: Int) -> Int { n >= 2 ? (2 * n - 2) / 3 : 0 }
 
     /// Throws `ProjectionError` for a layout that is not N × 2 or finite, or k outside 1…`maximumK`.
-    public static func score(unitRows x: Matrix, layout: [Float], k: Int = 10, threads: Int = defaultThreadCount) throws -> Double {
+    public static func score(
+        unitRows x: Matrix, layout: [Float], k: Int = 10, threads: Int = defaultThreadCount
+    ) throws -> Double {
         let n = x.rows, d = x.cols
         guard layout.count == 2 * n else {
-            throw ProjectionError.invalidOption("trustworthiness needs a layout of \(n) points × 2, got \(layout.count) values")
+            throw ProjectionError.invalidOption(
+                "trustworthiness needs a layout of \(n) points × 2, got \(layout.count) values")
         }
-        guard k >= 1 && k <= maximumK(points: n) else { throw ProjectionError.invalidNeighbourCount(k: k, points: n, maximum: maximumK(points: n)) }
-        guard layout.allSatisfy(\.isFinite) && x.values.allSatisfy(\.isFinite) else { throw ProjectionError.nonFiniteInput }
+        guard k >= 1 && k <= maximumK(points: n) else {
+            throw ProjectionError.invalidNeighbourCount(k: k, points: n, maximum: maximumK(points: n))
+        }
+        guard layout.allSatisfy(\.isFinite) && x.values.allSatisfy(\.isFinite) else {
+            throw ProjectionError.nonFiniteInput
+        }
         let threads = max(1, threads)
         let packed = PackedRows(x)
         let block = 64, blocks = (n + block - 1) / block

@@ -6,7 +6,8 @@ import TCMMetrics
 
 /// The choices the spec leaves open: range, grid, utility, ε, ranking, operating threshold.
 struct AnalysisOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Calibration range by global FAR at its ends (default 1e-1:1e-2).", valueName: "far:far"))
+    @Option(
+        help: ArgumentHelp("Calibration range by global FAR at its ends (default 1e-1:1e-2).", valueName: "far:far"))
     var farRange: NumberPair?
 
     @Option(help: ArgumentHelp("Calibration range as cosine similarities.", valueName: "lo:hi"))
@@ -27,7 +28,9 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: "ε-OPIS ranking of the classes: at each threshold, or by their average over the range.")
     var ranking: OPISOptions.Ranking = .perThreshold
 
-    @Option(help: Bounds.threshold.help("Operating threshold for the at-threshold columns (default: centre of the range).", valueName: "t"))
+    @Option(
+        help: Bounds.threshold.help(
+            "Operating threshold for the at-threshold columns (default: centre of the range).", valueName: "t"))
     var threshold: Double?
 
     func check() throws {
@@ -43,7 +46,9 @@ struct AnalysisOptions: ParsableArguments {
         var o = OPISOptions()
         if let farRange {
             let (a, b) = (farRange.first, farRange.second)
-            guard a > 0, a <= 1, b > 0, b <= 1, a != b else { throw ValidationError("--far-range values must be distinct FARs in (0, 1], e.g. 1e-1:1e-2") }
+            guard a > 0, a <= 1, b > 0, b <= 1, a != b else {
+                throw ValidationError("--far-range values must be distinct FARs in (0, 1], e.g. 1e-1:1e-2")
+            }
             o.range = .far(farAtLow: max(a, b), farAtHigh: min(a, b))
         }
         if let range {

@@ -13,11 +13,14 @@ struct AnalysisRun {
     /// Reads the data set and regroups it by class. The loaded matrix is dropped once regrouped
     /// (124 MB on SOP-sized sets): the pass needs only the layout (and, for a count file, the data
     /// set's fingerprint, computed only when asked).
-    static func load(embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false) throws
+    static func load(
+        embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false
+    ) throws
         -> (layout: ClassLayout, input: AnalysisDocument.Input, fingerprint: (labels: UInt64, embeddings: UInt64)?)
     {
         let dataset = try Dataset.load(
-            embeddings: embeddings, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
+            embeddings: embeddings, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors
+        )
         let summary = AnalysisDocument.Input(
             embeddings: embeddings,
             labels: labels ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddings) (same file)",
@@ -26,15 +29,20 @@ struct AnalysisRun {
         return (ClassLayout(dataset: dataset), summary, fingerprint ? dataset.fingerprint : nil)
     }
 
-    static func compute(embeddings: String, labels: String?, input: InputOptions, options: OPISOptions,
-                        retrievalKs: [Int]?, threads: Int?, progressLabel: String) throws -> AnalysisRun {
+    static func compute(
+        embeddings: String, labels: String?, input: InputOptions, options: OPISOptions,
+        retrievalKs: [Int]?, threads: Int?, progressLabel: String
+    ) throws -> AnalysisRun {
         let (layout, summary, _) = try load(embeddings: embeddings, labels: labels, input: input)
         var tiling = PairCounts.Tiling()
         if let threads { tiling.threads = threads }
         // One pass: the pair counts and, when asked, the neighbours from the same tiles.
         let bar = ProgressBar(progressLabel)
-        let (counts, retrieval) = MetricsPass.compute(layout: layout, tiling: tiling, retrievalKs: retrievalKs, progress: bar.callback)
+        let (counts, retrieval) = MetricsPass.compute(
+            layout: layout, tiling: tiling, retrievalKs: retrievalKs, progress: bar.callback)
         bar.finish()
-        return AnalysisRun(input: summary, counts: counts, report: ThresholdAnalyzer(counts: counts).report(options), retrieval: retrieval)
+        return AnalysisRun(
+            input: summary, counts: counts, report: ThresholdAnalyzer(counts: counts).report(options),
+            retrieval: retrieval)
     }
 }

@@ -10,21 +10,22 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Report OPIS, ε-OPIS, per-class rates and retrieval metrics for embeddings and labels.",
         discussion: """
-        With no files, analyses the bundled baseline: a contrastive-loss MLP's 128-D embeddings of \
-        the MNIST test set (sample-data/baseline). \
-        EMBEDDINGS: .npy (N×D), .npz or safetensors (--embeddings-key), CSV/TSV/whitespace text, \
-        or MNIST IDX (.gz). LABELS: .npy, .npz/safetensors (--labels-key), IDX, or text with one \
-        label per line; or use --label-column for a CSV/TSV; omit it when the .npz/safetensors \
-        holds the labels too.
-        """
+            With no files, analyses the bundled baseline: a contrastive-loss MLP's 128-D embeddings of \
+            the MNIST test set (sample-data/baseline). \
+            EMBEDDINGS: .npy (N×D), .npz or safetensors (--embeddings-key), CSV/TSV/whitespace text, \
+            or MNIST IDX (.gz). LABELS: .npy, .npz/safetensors (--labels-key), IDX, or text with one \
+            label per line; or use --label-column for a CSV/TSV; omit it when the .npz/safetensors \
+            holds the labels too.
+            """
     )
 
     @OptionGroup var data: DataSetArguments
     var input: InputOptions { data.input }
     @OptionGroup var analysis: AnalysisOptions
 
-    @Option(name: .customLong("recall-k"), parsing: .upToNextOption,
-            help: Bounds.recallK.help("Recall@k values to report (at most \(Bounds.recallKCount.high)).", valueName: "k"))
+    @Option(
+        name: .customLong("recall-k"), parsing: .upToNextOption,
+        help: Bounds.recallK.help("Recall@k values to report (at most \(Bounds.recallKCount.high)).", valueName: "k"))
     var recallKs: [Int] = [1, 2, 4, 8]
 
     // The spelling before the CLI's names were unified, kept as a hidden alias for one release
@@ -74,17 +75,21 @@ struct Analyze: ParsableCommand {
         let options = try analysis.options()
         let ks = noRetrieval ? nil : recallKs
         let gateFile = labelPath ?? embeddingPath
-        func document(_ input: AnalysisDocument.Input, _ counts: PairCounts, _ retrieval: RetrievalReport?) -> AnalysisDocument {
+        func document(
+            _ input: AnalysisDocument.Input, _ counts: PairCounts, _ retrieval: RetrievalReport?
+        ) -> AnalysisDocument {
             let report = ThresholdAnalyzer(counts: counts).report(options)
             // Intervals from the per-class quantities just computed: no second pair pass.
             let intervals = bootstrap.bootstrap.map {
-                BootstrapSummary.compute(report: report, counts: counts, retrieval: retrieval, options: bootstrap,
-                                         replicates: $0, threads: threads)
+                BootstrapSummary.compute(
+                    report: report, counts: counts, retrieval: retrieval, options: bootstrap,
+                    replicates: $0, threads: threads)
             }
             return AnalysisDocument(
                 input: input, report: report, retrieval: retrieval,
                 seconds: Date().timeIntervalSince(started),
-                classFRRAtFAR: options.tarAtFAR.map { ClassFRRAtFAR(counts: counts, targetFAR: $0) }, bootstrap: intervals)
+                classFRRAtFAR: options.tarAtFAR.map { ClassFRRAtFAR(counts: counts, targetFAR: $0) },
+                bootstrap: intervals)
         }
 
         if let countsOut = sharding.countsOut {
@@ -96,28 +101,35 @@ struct Analyze: ParsableCommand {
             if let threads { tiling.threads = threads }
             let spec = shard ?? ShardSpec(index: 0, count: 1)
             let bar = ProgressBar("pair pass, shard \(spec)")
-            let partial = MetricsPass.computeShard(layout: layout, tiling: tiling, retrievalKs: ks, shard: spec, progress: bar.callback)
+            let partial = MetricsPass.computeShard(
+                layout: layout, tiling: tiling, retrievalKs: ks, shard: spec, progress: bar.callback)
             bar.finish()
-            let header = CountFileHeader(input: inputSummary, fingerprint: fingerprint!, layout: layout, retrievalKs: ks,
-                                         split: partial.layout, shard: spec)
+            let header = CountFileHeader(
+                input: inputSummary, fingerprint: fingerprint!, layout: layout, retrievalKs: ks,
+                split: partial.layout, shard: spec)
             let bytes = CountFile.encode(header: header, partial: partial)
             if shard != nil {
                 let transaction = OutputTransaction()
                 try transaction.stage(bytes, to: countsOut)
                 try transaction.commit()
-                print("shard \(spec) (\(partial.layout)): \(bytes.count) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+                print(
+                    "shard \(spec) (\(partial.layout)): \(bytes.count) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s"
+                )
                 return
             }
             let merged = try MergedCounts.merge([CountFile(bytes: bytes, path: countsOut)], threads: tiling.threads)
-            try reportOptions.emit(document(inputSummary, merged.counts, merged.retrieval()), counts: merged.counts,
-                                   utility: options.utility, gateFile: gateFile, extra: [(bytes, countsOut)])
+            try reportOptions.emit(
+                document(inputSummary, merged.counts, merged.retrieval()), counts: merged.counts,
+                utility: options.utility, gateFile: gateFile, extra: [(bytes, countsOut)])
             return
         }
 
-        let run = try AnalysisRun.compute(embeddings: embeddingPath, labels: labelPath, input: input, options: options,
-                                          retrievalKs: ks, threads: threads,
-                                          progressLabel: noRetrieval ? "pair pass" : "pair pass + retrieval")
-        try reportOptions.emit(document(run.input, run.counts, run.retrieval), counts: run.counts,
-                               utility: options.utility, gateFile: gateFile)
+        let run = try AnalysisRun.compute(
+            embeddings: embeddingPath, labels: labelPath, input: input, options: options,
+            retrievalKs: ks, threads: threads,
+            progressLabel: noRetrieval ? "pair pass" : "pair pass + retrieval")
+        try reportOptions.emit(
+            document(run.input, run.counts, run.retrieval), counts: run.counts,
+            utility: options.utility, gateFile: gateFile)
     }
 }

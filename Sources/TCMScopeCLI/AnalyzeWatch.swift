@@ -15,16 +15,24 @@ struct WatchOptions: ParsableArguments {
             """, valueName: "dir"))
     var watch: String?
 
-    @Option(help: ArgumentHelp("With --watch: where each snapshot's report (NAME-STEP.json) and timeline.csv go.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp(
+            "With --watch: where each snapshot's report (NAME-STEP.json) and timeline.csv go.", valueName: "dir"))
     var outDir: String?
 
     @Flag(help: "With --watch: analyse the snapshots complete now, then exit (2 if any was skipped).")
     var once = false
 
-    @Option(help: Bounds.idleExit.help("With --watch: exit after this many seconds without a new snapshot (default: never).", valueName: "seconds"))
+    @Option(
+        help: Bounds.idleExit.help(
+            "With --watch: exit after this many seconds without a new snapshot (default: never).", valueName: "seconds")
+    )
     var idleExit: Double?
 
-    @Option(help: Bounds.settle.help("With --watch: a file is complete once its size and time are unchanged this long (for writers that do not rename).", valueName: "ms"))
+    @Option(
+        help: Bounds.settle.help(
+            "With --watch: a file is complete once its size and time are unchanged this long (for writers that do not rename).",
+            valueName: "ms"))
     var settleMs = 500
 
     var active: Bool { watch != nil }
@@ -33,12 +41,20 @@ struct WatchOptions: ParsableArguments {
         try Bounds.idleExit.check(idleExit)
         try Bounds.settle.check(settleMs)
         guard let watch else {
-            if outDir != nil || once || idleExit != nil { throw ValidationError("--out-dir, --once and --idle-exit go with --watch DIR") }
+            if outDir != nil || once || idleExit != nil {
+                throw ValidationError("--out-dir, --once and --idle-exit go with --watch DIR")
+            }
             return
         }
-        if hasFiles { throw ValidationError("--watch \(watch) reads its snapshots from the folder: give no EMBEDDINGS/LABELS") }
+        if hasFiles {
+            throw ValidationError("--watch \(watch) reads its snapshots from the folder: give no EMBEDDINGS/LABELS")
+        }
         if outDir == nil { throw ValidationError("--watch needs --out-dir DIR for the reports") }
-        if asksForReport { throw ValidationError("--watch writes a report per snapshot to --out-dir: drop --out/--curves/--plot/--json/--csv and the gates") }
+        if asksForReport {
+            throw ValidationError(
+                "--watch writes a report per snapshot to --out-dir: drop --out/--curves/--plot/--json/--csv and the gates"
+            )
+        }
     }
 }
 

@@ -26,9 +26,13 @@ struct BootstrapOptions: ParsableArguments {
 
 extension BootstrapSummary {
     /// Intervals of a report's figures, timed.
-    static func compute(report: ThresholdReport, counts: PairCounts, retrieval: RetrievalReport?, options: BootstrapOptions,
-                        replicates: Int, threads: Int?) -> BootstrapSummary {
-        compute(report: report, counts: counts, retrieval: retrieval, replicates: replicates, seed: options.seed,
-                level: options.ciLevel, threads: threads ?? defaultThreadCount, clock: { Date().timeIntervalSinceReferenceDate })
+    static func compute(
+        report: ThresholdReport, counts: PairCounts, retrieval: RetrievalReport?, options: BootstrapOptions,
+        replicates: Int, threads: Int?
+    ) -> BootstrapSummary {
+        compute(
+            report: report, counts: counts, retrieval: retrieval, replicates: replicates, seed: options.seed,
+            level: options.ciLevel, threads: threads ?? defaultThreadCount,
+            clock: { Date().timeIntervalSinceReferenceDate })
     }
 }

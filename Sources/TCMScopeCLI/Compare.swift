@@ -9,26 +9,31 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare two models: OPIS, ε-OPIS, R@1, MAP@R and each class's OPIS term and FRR at a common FAR.",
         discussion: """
-        Either A.emb B.emb LABELS (two embeddings files of the same rows, analysed with the same \
-        options as analyze; or A.emb B.emb --label-column for CSV/TSV), or A.json B.json (two \
-        `analyze --out` reports, refused if their settings differ). Changes are B − A: a \
-        positive change in OPIS, an OPIS term or an FRR means B is worse. Classes are listed \
-        worse first. FRR is each model's at its own threshold where the global FAR reaches --far. \
-        With --bootstrap (1000 replicates by default when --fail-if-worse is given, embeddings \
-        files only), a paired bootstrap over the classes both models share gives the interval of \
-        Δ OPIS = B − A and a one-sided p-value for "B is worse"; the gate then trips only when \
-        Δ > delta and p < --significance. Two JSON reports carry no per-class curves: there the \
-        gate is Δ > delta alone.
-        """
+            Either A.emb B.emb LABELS (two embeddings files of the same rows, analysed with the same \
+            options as analyze; or A.emb B.emb --label-column for CSV/TSV), or A.json B.json (two \
+            `analyze --out` reports, refused if their settings differ). Changes are B − A: a \
+            positive change in OPIS, an OPIS term or an FRR means B is worse. Classes are listed \
+            worse first. FRR is each model's at its own threshold where the global FAR reaches --far. \
+            With --bootstrap (1000 replicates by default when --fail-if-worse is given, embeddings \
+            files only), a paired bootstrap over the classes both models share gives the interval of \
+            Δ OPIS = B − A and a one-sided p-value for "B is worse"; the gate then trips only when \
+            Δ > delta and p < --significance. Two JSON reports carry no per-class curves: there the \
+            gate is Δ > delta alone.
+            """
     )
 
-    @Argument(help: ArgumentHelp("A B [LABELS]: two embeddings files and their labels, or two JSON reports.", valueName: "files"))
+    @Argument(
+        help: ArgumentHelp(
+            "A B [LABELS]: two embeddings files and their labels, or two JSON reports.", valueName: "files"))
     var files: [String] = []
 
     @OptionGroup var input: InputOptions
     @OptionGroup var analysis: AnalysisOptions
 
-    @Option(help: Bounds.commonFAR.help("Global FAR at which each model's per-class FRR is compared (with JSON reports: one of their TAR@FAR targets).", valueName: "far"))
+    @Option(
+        help: Bounds.commonFAR.help(
+            "Global FAR at which each model's per-class FRR is compared (with JSON reports: one of their TAR@FAR targets).",
+            valueName: "far"))
     var far = 1e-2
 
     @Flag(help: "Print the comparison as JSON on stdout.")
@@ -37,15 +42,22 @@ struct Compare: ParsableCommand {
     @Flag(help: "Print the per-class comparison as CSV on stdout.")
     var csv = false
 
-    @Option(name: .customLong("out"), help: ArgumentHelp("Also write the JSON comparison to this file.", valueName: "file"))
+    @Option(
+        name: .customLong("out"), help: ArgumentHelp("Also write the JSON comparison to this file.", valueName: "file"))
     var output: String?
 
-    @Option(help: Bounds.failIfWorse.help("Exit with status 1 when B's OPIS exceeds A's by more than this and the paired bootstrap finds B worse at --significance (a CI regression gate).", valueName: "delta"))
+    @Option(
+        help: Bounds.failIfWorse.help(
+            "Exit with status 1 when B's OPIS exceeds A's by more than this and the paired bootstrap finds B worse at --significance (a CI regression gate).",
+            valueName: "delta"))
     var failIfWorse: Double?
 
     @OptionGroup var bootstrapOptions: BootstrapOptions
 
-    @Option(help: Bounds.significance.help("α of the paired bootstrap test: --fail-if-worse trips only when its p-value is below it.", valueName: "alpha"))
+    @Option(
+        help: Bounds.significance.help(
+            "α of the paired bootstrap test: --fail-if-worse trips only when its p-value is below it.",
+            valueName: "alpha"))
     var significance = 0.05
 
     @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
@@ -57,7 +69,8 @@ struct Compare: ParsableCommand {
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
         guard files.count == 2 || files.count == 3 else {
-            throw ValidationError("compare takes A B LABELS (embeddings) or A.json B.json (reports), got \(files.count) file(s)")
+            throw ValidationError(
+                "compare takes A B LABELS (embeddings) or A.json B.json (reports), got \(files.count) file(s)")
         }
         try input.checkLabelSource(labelsFile: files.count == 3 ? files[2] : nil)
         try Bounds.commonFAR.check(far)
@@ -75,31 +88,50 @@ struct Compare: ParsableCommand {
         let document: ComparisonDocument
         switch (reports[0], reports[1]) {
         case (true, true):
-            guard files.count == 2 else { throw DataError(files[2], "two JSON reports are compared without a labels file") }
+            guard files.count == 2 else {
+                throw DataError(files[2], "two JSON reports are compared without a labels file")
+            }
             document = try compareReports(files[0], files[1])
         case (false, false):
             // Without LABELS the labels come from each file (.npz / safetensors holding both, a CSV
             // column); the loader names the file when it has none.
             document = try compareEmbeddings(files[0], files[1], labels: files.count == 3 ? files[2] : nil)
-        case (true, false): throw DataError(files[1], "is not a JSON report but \(files[0]) is: give two reports or two embeddings files")
-        case (false, true): throw DataError(files[1], "is a JSON report but \(files[0]) is not: give two reports or two embeddings files")
+        case (true, false):
+            throw DataError(
+                files[1], "is not a JSON report but \(files[0]) is: give two reports or two embeddings files")
+        case (false, true):
+            throw DataError(
+                files[1], "is a JSON report but \(files[0]) is not: give two reports or two embeddings files")
         }
         if let output {
             let transaction = OutputTransaction()
             try transaction.stage(document.json(), to: output)
             try transaction.commit()
         }
-        if json { print(document.json()) } else if csv { print(document.csv(), terminator: "") } else { print(document.text(), terminator: "") }
+        if json {
+            print(document.json())
+        } else if csv {
+            print(document.csv(), terminator: "")
+        } else {
+            print(document.text(), terminator: "")
+        }
         guard let delta = failIfWorse, document.change.opis > delta else { return }
-        let worse = "OPIS of B \(format(document.b.opis)) exceeds A's \(format(document.a.opis)) by \(format(document.change.opis))"
+        let worse =
+            "OPIS of B \(format(document.b.opis)) exceeds A's \(format(document.a.opis)) by \(format(document.change.opis))"
         guard let test = document.bootstrap else {
             throw GateFailure(message: "\(worse), more than --fail-if-worse \(format(delta))")
         }
-        let evidence = "\(String(format: "%g", test.level * 100))% CI of B − A [\(format(test.opisChangeInterval.low)), \(format(test.opisChangeInterval.high))], p = \(format(test.pValueWorse))"
+        let evidence =
+            "\(String(format: "%g", test.level * 100))% CI of B − A [\(format(test.opisChangeInterval.low)), \(format(test.opisChangeInterval.high))], p = \(format(test.pValueWorse))"
         if test.pValueWorse < significance {  // with Δ > delta: `PairedBootstrap.trips`
-            throw GateFailure(message: "\(worse), more than --fail-if-worse \(format(delta)), and significantly (\(evidence) < α \(format(significance)), \(test.replicates) paired class resamples)")
+            throw GateFailure(
+                message:
+                    "\(worse), more than --fail-if-worse \(format(delta)), and significantly (\(evidence) < α \(format(significance)), \(test.replicates) paired class resamples)"
+            )
         }
-        Terminal.printError("tcmscope: \(worse), more than --fail-if-worse \(format(delta)), but not significantly (\(evidence) ≥ α \(format(significance))): the gate passes")
+        Terminal.printError(
+            "tcmscope: \(worse), more than --fail-if-worse \(format(delta)), but not significantly (\(evidence) ≥ α \(format(significance))): the gate passes"
+        )
     }
 
     /// An `analyze --out` report starts with `{`; no embeddings format does. Only the first
@@ -118,16 +150,26 @@ struct Compare: ParsableCommand {
     func compareEmbeddings(_ a: String, _ b: String, labels: String?) throws -> ComparisonDocument {
         let options = try analysis.options()
         func model(_ path: String, _ name: String) throws -> (ComparisonDocument.Model, ThresholdReport) {
-            let run = try AnalysisRun.compute(embeddings: path, labels: labels, input: input, options: options, retrievalKs: [1],
-                                              threads: threads, progressLabel: "model \(name): pair pass + retrieval")
+            let run = try AnalysisRun.compute(
+                embeddings: path, labels: labels, input: input, options: options, retrievalKs: [1],
+                threads: threads, progressLabel: "model \(name): pair pass + retrieval")
             guard run.report.classesInOPIS > 0 || failIfWorse == nil else {
-                throw DataError(labels ?? path, "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
+                throw DataError(
+                    labels ?? path,
+                    "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
             }
-            return (.init(source: path, report: run.report, retrieval: run.retrieval, frrAtFAR: ClassFRRAtFAR(counts: run.counts, targetFAR: far)), run.report)
+            return (
+                .init(
+                    source: path, report: run.report, retrieval: run.retrieval,
+                    frrAtFAR: ClassFRRAtFAR(counts: run.counts, targetFAR: far)), run.report
+            )
         }
         let (first, reportA) = try model(a, "A"), (second, reportB) = try model(b, "B")
         guard first.report.classes.map(\.size) == second.report.classes.map(\.size) else {
-            throw DataError(b, "holds \(second.report.classes.map(\.size).reduce(0, +)) usable rows, \(a) \(first.report.classes.map(\.size).reduce(0, +)): compare needs the same rows")
+            throw DataError(
+                b,
+                "holds \(second.report.classes.map(\.size).reduce(0, +)) usable rows, \(a) \(first.report.classes.map(\.size).reduce(0, +)): compare needs the same rows"
+            )
         }
         // Labels read from each file (no LABELS given) must name the same classes.
         guard first.report.classes.map(\.name) == second.report.classes.map(\.name) else {
@@ -142,7 +184,8 @@ struct Compare: ParsableCommand {
     }
 
     /// The paired bootstrap of Δ OPIS over the classes in OPIS in both reports (matched by name).
-    func pairedTest(_ a: ThresholdReport, _ b: ThresholdReport, replicates: Int, file: String) throws -> PairedBootstrap {
+    func pairedTest(_ a: ThresholdReport, _ b: ThresholdReport, replicates: Int, file: String) throws -> PairedBootstrap
+    {
         var rowInB: [String: Int] = [:]
         for (row, c) in b.curveClasses.enumerated() { rowInB[b.classes[c].name] = row }
         var curvesA: [[Double]] = [], curvesB: [[Double]] = []
@@ -151,20 +194,29 @@ struct Compare: ParsableCommand {
             curvesA.append(a.curves[row])
             curvesB.append(b.curves[other])
         }
-        guard !curvesA.isEmpty else { throw DataError(file, "shares no class with two samples with A, so the paired bootstrap has nothing to resample") }
+        guard !curvesA.isEmpty else {
+            throw DataError(
+                file, "shares no class with two samples with A, so the paired bootstrap has nothing to resample")
+        }
         func weighted(_ r: ThresholdReport, _ curves: [[Double]]) -> WeightedOPIS {
             let t = r.settings.thresholds
-            return WeightedOPIS(curves: curves, gridWeights: ThresholdGrid.trapezoidWeights(points: t.count, collapsed: t.first == t.last),
-                                epsilon: r.settings.epsilon, ranking: OPISOptions.Ranking(rawValue: r.settings.ranking) ?? .perThreshold)
+            return WeightedOPIS(
+                curves: curves,
+                gridWeights: ThresholdGrid.trapezoidWeights(points: t.count, collapsed: t.first == t.last),
+                epsilon: r.settings.epsilon, ranking: OPISOptions.Ranking(rawValue: r.settings.ranking) ?? .perThreshold
+            )
         }
-        return PairedBootstrap.compute(a: weighted(a, curvesA), b: weighted(b, curvesB), replicates: replicates,
-                                       seed: bootstrapOptions.seed, level: bootstrapOptions.ciLevel, threads: threads ?? defaultThreadCount)
+        return PairedBootstrap.compute(
+            a: weighted(a, curvesA), b: weighted(b, curvesB), replicates: replicates,
+            seed: bootstrapOptions.seed, level: bootstrapOptions.ciLevel, threads: threads ?? defaultThreadCount)
     }
 
     func compareReports(_ a: String, _ b: String) throws -> ComparisonDocument {
         func load(_ path: String) throws -> AnalysisDocument {
             let document: AnalysisDocument
-            do { document = try JSONDecoder().decode(AnalysisDocument.self, from: Data(FileBytes.read(path))) } catch let error as DataError {
+            do {
+                document = try JSONDecoder().decode(AnalysisDocument.self, from: Data(FileBytes.read(path)))
+            } catch let error as DataError {
                 throw error
             } catch {
                 throw DataError(path, "is not an analyze --out JSON report")
@@ -173,23 +225,34 @@ struct Compare: ParsableCommand {
             return document
         }
         if bootstrapOptions.bootstrap != nil {
-            throw DataError(b, "JSON reports carry no per-class utility curves, so the paired bootstrap (--bootstrap) needs the embeddings files: compare A B LABELS")
+            throw DataError(
+                b,
+                "JSON reports carry no per-class utility curves, so the paired bootstrap (--bootstrap) needs the embeddings files: compare A B LABELS"
+            )
         }
         let first = try load(a), second = try load(b)
         let differences = ComparisonDocument.settingDifferences(first.report.settings, second.report.settings)
         guard differences.isEmpty else {
-            throw DataError(b, "analysed with other settings than \(a) (\(differences.joined(separator: "; "))): rerun analyze with the same options")
+            throw DataError(
+                b,
+                "analysed with other settings than \(a) (\(differences.joined(separator: "; "))): rerun analyze with the same options"
+            )
         }
         func model(_ path: String, _ d: AnalysisDocument) throws -> ComparisonDocument.Model {
             guard failIfWorse == nil || d.report.classesInOPIS > 0 else {
-                throw DataError(path, "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
+                throw DataError(
+                    path,
+                    "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
             }
             var rates: ClassFRRAtFAR? = nil
             if let all = d.classFRRAtFAR {
                 rates = all.first { abs($0.targetFAR - far) <= 1e-12 * far }
                 guard let found = rates, found.frr.count == d.report.classes.count else {
                     if rates != nil { throw DataError(path, "per-class FRR does not match its classes") }
-                    throw DataError(path, "has per-class FRR at FAR \(all.map { String(format: "%g", $0.targetFAR) }.joined(separator: ", ")) only, not --far \(String(format: "%g", far))")
+                    throw DataError(
+                        path,
+                        "has per-class FRR at FAR \(all.map { String(format: "%g", $0.targetFAR) }.joined(separator: ", ")) only, not --far \(String(format: "%g", far))"
+                    )
                 }
             }
             return .init(source: path, report: d.report, retrieval: d.retrieval, frrAtFAR: rates)

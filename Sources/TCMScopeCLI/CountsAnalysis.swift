@@ -14,7 +14,9 @@ extension InitialAnalysis {
         let files = try paths.map { try CountFile(bytes: FileBytes.read($0), path: $0) }
         let merged = try MergedCounts.merge(files)
         guard let retrieval = merged.retrieval(ks: [1]) else {
-            throw DataError(paths[0], "analysed with --no-retrieval: the dashboard needs the retrieval partials (analyze again without it)")
+            throw DataError(
+                paths[0],
+                "analysed with --no-retrieval: the dashboard needs the retrieval partials (analyze again without it)")
         }
         return (InitialAnalysis(counts: merged.counts, retrieval: retrieval, pca: []), merged.header)
     }

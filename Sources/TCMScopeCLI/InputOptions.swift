@@ -18,17 +18,25 @@ struct InputOptions: ParsableArguments {
 /// How to read an embeddings file and find its arrays (every command that reads embeddings).
 struct FileOptions: ParsableArguments {
     // Unconditional parsing: "-1" is a value here, not an option.
-    @Option(parsing: .unconditional,
-            help: ArgumentHelp("CSV/TSV column holding the labels: header name or 0-based index (-1 = last).", valueName: "column"))
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "CSV/TSV column holding the labels: header name or 0-based index (-1 = last).", valueName: "column"))
     var labelColumn: String?
 
     @Flag(inversion: .prefixedNo, help: "Whether CSV/TSV files start with a header row (default: detect).")
     var header: Bool? = nil
 
-    @Option(help: ArgumentHelp("Array of a .npz/safetensors file holding the embeddings (default: embeddings, emb, features, x…, else the only 2-D array).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Array of a .npz/safetensors file holding the embeddings (default: embeddings, emb, features, x…, else the only 2-D array).",
+            valueName: "name"))
     var embeddingsKey: String?
 
-    @Option(help: ArgumentHelp("Array holding the labels, in the LABELS file or else the embeddings file (default: labels, y, targets…, else the only 1-D array).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "Array holding the labels, in the LABELS file or else the embeddings file (default: labels, y, targets…, else the only 1-D array).",
+            valueName: "name"))
     var labelsKey: String?
 
     var loaderOptions: EmbeddingLoader.Options {

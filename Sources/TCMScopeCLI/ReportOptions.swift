@@ -15,7 +15,8 @@ struct ReportOptions: ParsableArguments {
 
     @Option(
         name: .customLong("out"),
-        help: ArgumentHelp("Also write the JSON report to this file (with --curves, --plot: all or none).", valueName: "file"))
+        help: ArgumentHelp(
+            "Also write the JSON report to this file (with --curves, --plot: all or none).", valueName: "file"))
     var outNew: String?
 
     // The spelling before the CLI's names were unified, kept as a hidden alias for one release.
@@ -24,7 +25,9 @@ struct ReportOptions: ParsableArguments {
     /// The JSON report's file, by either spelling.
     var output: String? { outNew ?? outputOldSpelling }
 
-    @Option(help: ArgumentHelp("Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
     var curves: String?
 
     @Option(
@@ -33,21 +36,29 @@ struct ReportOptions: ParsableArguments {
             valueName: "file.svg"))
     var plot: String?
 
-    @Option(help: Bounds.failAboveOpis.help("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x"))
+    @Option(
+        help: Bounds.failAboveOpis.help("Exit with status 1 when OPIS is above this value (a CI gate).", valueName: "x")
+    )
     var failAboveOpis: Double?
 
-    @Option(help: Bounds.failAboveEpsilonOpis.help("Exit with status 1 when ε-OPIS is above this value.", valueName: "x"))
+    @Option(
+        help: Bounds.failAboveEpsilonOpis.help("Exit with status 1 when ε-OPIS is above this value.", valueName: "x"))
     var failAboveEpsilonOpis: Double?
 
     func check() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
-        if outNew != nil && outputOldSpelling != nil { throw ValidationError("give --out once (--output is its old spelling)") }
+        if outNew != nil && outputOldSpelling != nil {
+            throw ValidationError("give --out once (--output is its old spelling)")
+        }
         try Bounds.failAboveOpis.check(failAboveOpis)
         try Bounds.failAboveEpsilonOpis.check(failAboveEpsilonOpis)
     }
 
     /// Whether any option asks for a report (a shard has none to give).
-    var asksForReport: Bool { json || csv || output != nil || curves != nil || plot != nil || failAboveOpis != nil || failAboveEpsilonOpis != nil }
+    var asksForReport: Bool {
+        json || csv || output != nil || curves != nil || plot != nil || failAboveOpis != nil
+            || failAboveEpsilonOpis != nil
+    }
 
     var targets: [String] { [output, curves, plot].compactMap { $0 } }
 
@@ -63,24 +74,34 @@ struct ReportOptions: ParsableArguments {
         let gated = failAboveOpis != nil || failAboveEpsilonOpis != nil
         if gated && report.classesInOPIS == 0 {
             // OPIS of no class is 0, which would pass any gate: a gate on it proves nothing.
-            throw DataError(gateFile, "no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked")
+            throw DataError(
+                gateFile,
+                "no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked")
         }
         // Every file or none: a failure writing one leaves the others as they were.
         let transaction = OutputTransaction()
         if let output { try transaction.stage(document.json(), to: output) }
         if let curves { try transaction.stage(ReportFormat.curvesCSV(report, counts: counts), to: curves) }
         if let plot {
-            try transaction.stage(CurvesFigure.svg(CurvesFigureData(report: report, counts: counts, spec: utility)), to: plot)
+            try transaction.stage(
+                CurvesFigure.svg(CurvesFigureData(report: report, counts: counts, spec: utility)), to: plot)
         }
         for file in extra { try transaction.stage(file.bytes, to: file.path) }
         try transaction.commit()
-        if json { print(document.json()) } else if csv { print(ReportFormat.classCSV(report), terminator: "") } else { print(ReportFormat.text(document), terminator: "") }
+        if json {
+            print(document.json())
+        } else if csv {
+            print(ReportFormat.classCSV(report), terminator: "")
+        } else {
+            print(ReportFormat.text(document), terminator: "")
+        }
 
         if let limit = failAboveOpis, report.opis > limit {
             throw GateFailure(message: "OPIS \(format(report.opis)) is above --fail-above-opis \(format(limit))")
         }
         if let limit = failAboveEpsilonOpis, report.epsilonOPIS > limit {
-            throw GateFailure(message: "ε-OPIS \(format(report.epsilonOPIS)) is above --fail-above-epsilon-opis \(format(limit))")
+            throw GateFailure(
+                message: "ε-OPIS \(format(report.epsilonOPIS)) is above --fail-above-epsilon-opis \(format(limit))")
         }
     }
 }

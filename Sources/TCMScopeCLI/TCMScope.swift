@@ -11,14 +11,17 @@ public struct TCMScope: ParsableCommand {
         commandName: "tcmscope",
         abstract: "Threshold consistency (OPIS, ε-OPIS) of deep-metric-learning embeddings.",
         discussion: """
-        Points at embeddings and labels (.npy, .npz, safetensors, CSV/TSV, MNIST IDX) and reports how far each class's \
-        utility-vs-threshold curve strays from the overall one across a calibration range. \
-        Definitions: docs/definitions.md.
+            Points at embeddings and labels (.npy, .npz, safetensors, CSV/TSV, MNIST IDX) and reports how far each class's \
+            utility-vs-threshold curve strays from the overall one across a calibration range. \
+            Definitions: docs/definitions.md.
 
-        Exit status: \(ExitStatus.table)
-        """,
+            Exit status: \(ExitStatus.table)
+            """,
         version: TCMScope.version,
-        subcommands: [Dash.self, Analyze.self, Merge.self, Compare.self, Project.self, Train.self, Apply.self, Export.self, Bench.self],
+        subcommands: [
+            Dash.self, Analyze.self, Merge.self, Compare.self, Project.self, Train.self, Apply.self, Export.self,
+            Bench.self,
+        ],
         defaultSubcommand: Dash.self
     )
 
@@ -56,7 +59,10 @@ public struct TCMScope: ParsableCommand {
             return ExitStatus.gateTripped
         } catch {
             let code = exitStatus(forOther: error)
-            if code == 0 { print(fullMessage(for: error)); return 0 }
+            if code == 0 {
+                print(fullMessage(for: error))
+                return 0
+            }
             // A usage error is one line too (ArgumentParser's own adds the usage and a hint).
             let line = message(for: error).split(whereSeparator: \.isNewline).joined(separator: " ")
             Terminal.printError("tcmscope: error: \(escapingControlCharacters(line)) (see --help)")
@@ -128,7 +134,8 @@ final class ProgressBar: Sendable {
             let width = 30
             let filled = Int(fraction * Double(width))
             let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
-            FileHandle.standardError.write(Data("\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))% \(label)".utf8))
+            FileHandle.standardError.write(
+                Data("\r[\(bar)] \(String(format: "%3d", Int(fraction * 100)))% \(label)".utf8))
         }
     }
 

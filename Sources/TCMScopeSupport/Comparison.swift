@@ -61,18 +61,21 @@ public struct ComparisonDocument: Codable, Equatable {
 
     public init(a: Model, b: Model, commonFAR: Double) {
         func side(_ m: Model) -> Side {
-            Side(source: m.source, opis: m.report.opis, epsilonOPIS: m.report.epsilonOPIS,
-                 recallAt1: m.retrieval?.recallAtK.first { $0.k == 1 }?.recall, mapAtR: m.retrieval?.mapAtR,
-                 thresholdAtFAR: m.frrAtFAR?.threshold)
+            Side(
+                source: m.source, opis: m.report.opis, epsilonOPIS: m.report.epsilonOPIS,
+                recallAt1: m.retrieval?.recallAtK.first { $0.k == 1 }?.recall, mapAtR: m.retrieval?.mapAtR,
+                thresholdAtFAR: m.frrAtFAR?.threshold)
         }
         func difference(_ x: Double?, _ y: Double?) -> Double? { x.flatMap { x in y.map { $0 - x } } }
         self.a = side(a)
         self.b = side(b)
-        change = Change(opis: b.report.opis - a.report.opis, epsilonOPIS: b.report.epsilonOPIS - a.report.epsilonOPIS,
-                        recallAt1: difference(self.a.recallAt1, self.b.recallAt1), mapAtR: difference(self.a.mapAtR, self.b.mapAtR))
+        change = Change(
+            opis: b.report.opis - a.report.opis, epsilonOPIS: b.report.epsilonOPIS - a.report.epsilonOPIS,
+            recallAt1: difference(self.a.recallAt1, self.b.recallAt1), mapAtR: difference(self.a.mapAtR, self.b.mapAtR))
         self.commonFAR = commonFAR
         let s = a.report.settings
-        settings = "\(s.rangeSpec); \(s.points) thresholds; utility \(s.utility), β = \(s.beta); ε = \(s.epsilon), ranking \(s.ranking)"
+        settings =
+            "\(s.rangeSpec); \(s.points) thresholds; utility \(s.utility), β = \(s.beta); ε = \(s.epsilon), ranking \(s.ranking)"
         var indexInB: [String: Int] = [:]
         for (i, c) in b.report.classes.enumerated() { indexInB[c.name] = i }
         let namesInA = Set(a.report.classes.map(\.name))
@@ -81,8 +84,11 @@ public struct ComparisonDocument: Codable, Equatable {
             guard let j = indexInB[ca.name] else { continue }
             let cb = b.report.classes[j]
             let frrA = a.frrAtFAR?.frr[i], frrB = b.frrAtFAR?.frr[j]
-            rows.append(ClassRow(name: ca.name, opisTermA: ca.opisTerm, opisTermB: cb.opisTerm, opisTermChange: difference(ca.opisTerm, cb.opisTerm),
-                                 frrA: frrA, frrB: frrB, frrChange: difference(frrA, frrB)))
+            rows.append(
+                ClassRow(
+                    name: ca.name, opisTermA: ca.opisTerm, opisTermB: cb.opisTerm,
+                    opisTermChange: difference(ca.opisTerm, cb.opisTerm),
+                    frrA: frrA, frrB: frrB, frrChange: difference(frrA, frrB)))
         }
         // Worse first; rows without a change (a class left out of OPIS in either) last, by name.
         rows.sort { x, y in
@@ -102,8 +108,10 @@ public struct ComparisonDocument: Codable, Equatable {
     public static func settingDifferences(_ a: ReportSettings, _ b: ReportSettings) -> [String] {
         let pairs: [(String, String, String)] = [
             ("range", a.rangeSpec, b.rangeSpec), ("points", "\(a.points)", "\(b.points)"),
-            ("utility", a.utility, b.utility), ("beta", "\(a.beta)", "\(b.beta)"), ("epsilon", "\(a.epsilon)", "\(b.epsilon)"),
-            ("ranking", a.ranking, b.ranking), ("threshold resolution", "\(a.thresholdResolution)", "\(b.thresholdResolution)"),
+            ("utility", a.utility, b.utility), ("beta", "\(a.beta)", "\(b.beta)"),
+            ("epsilon", "\(a.epsilon)", "\(b.epsilon)"),
+            ("ranking", a.ranking, b.ranking),
+            ("threshold resolution", "\(a.thresholdResolution)", "\(b.thresholdResolution)"),
         ]
         return pairs.filter { $0.1 != $0.2 }.map { "\($0.0) \($0.1) vs \($0.2)" }
     }
@@ -114,7 +122,10 @@ public struct ComparisonDocument: Codable, Equatable {
         var out = "class,opis_term_a,opis_term_b,opis_term_change,frr_a,frr_b,frr_change\n"
         func field(_ x: Double?) -> String { x.map { "\($0)" } ?? "" }
         for r in classes {
-            out += CSVWriter.row([r.name, field(r.opisTermA), field(r.opisTermB), field(r.opisTermChange), field(r.frrA), field(r.frrB), field(r.frrChange)])
+            out += CSVWriter.row([
+                r.name, field(r.opisTermA), field(r.opisTermB), field(r.opisTermChange), field(r.frrA), field(r.frrB),
+                field(r.frrChange),
+            ])
         }
         return out
     }
@@ -128,7 +139,9 @@ public struct ComparisonDocument: Codable, Equatable {
             out += t + "\n"
         }
         let safe = escapingControlCharacters
-        func pad(_ text: String, _ width: Int = 12) -> String { text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0) }
+        func pad(_ text: String, _ width: Int = 12) -> String {
+            text.padding(toLength: max(width, text.count + 1), withPad: " ", startingAt: 0)
+        }
         func cell(_ x: Double?, _ digits: Int = 5) -> String { pad(x.map { format($0, digits) } ?? "-") }
         func signed(_ x: Double?, _ digits: Int = 5) -> String {
             guard let x else { return pad("-") }
@@ -138,29 +151,43 @@ public struct ComparisonDocument: Codable, Equatable {
         line("  A  \(safe(a.source))")
         line("  B  \(safe(b.source))")
         line("  settings  \(settings)")
-        line("  FRR at global FAR \(String(format: "%g", commonFAR))" + (a.thresholdAtFAR.map { "  (A at t = \(format($0)), B at t = \(format(b.thresholdAtFAR ?? .nan)))" } ?? ""))
+        line(
+            "  FRR at global FAR \(String(format: "%g", commonFAR))"
+                + (a.thresholdAtFAR.map { "  (A at t = \(format($0)), B at t = \(format(b.thresholdAtFAR ?? .nan)))" }
+                    ?? ""))
         line()
         line("  " + pad("", 12) + pad("A") + pad("B") + "change")
-        line("  " + pad("OPIS") + cell(a.opis) + cell(b.opis) + signed(change.opis)
-             + (bootstrap.map { "  \(String(format: "%g", $0.level * 100))% CI [\(format($0.opisChangeInterval.low, 5)), \(format($0.opisChangeInterval.high, 5))], one-sided p (B worse) = \(format($0.pValueWorse, 4))" } ?? ""))
+        line(
+            "  " + pad("OPIS") + cell(a.opis) + cell(b.opis) + signed(change.opis)
+                + (bootstrap.map {
+                    "  \(String(format: "%g", $0.level * 100))% CI [\(format($0.opisChangeInterval.low, 5)), \(format($0.opisChangeInterval.high, 5))], one-sided p (B worse) = \(format($0.pValueWorse, 4))"
+                } ?? ""))
         line("  " + pad("ε-OPIS") + cell(a.epsilonOPIS) + cell(b.epsilonOPIS) + signed(change.epsilonOPIS))
         line("  " + pad("R@1") + cell(a.recallAt1, 4) + cell(b.recallAt1, 4) + signed(change.recallAt1, 4))
         line("  " + pad("MAP@R") + cell(a.mapAtR, 4) + cell(b.mapAtR, 4) + signed(change.mapAtR, 4))
         if let t = bootstrap {
-            line("  paired bootstrap: \(t.replicates) resamples of the \(t.sharedClasses) shared classes (seed \(t.seed)); p = (1 + #{Δ* ≤ 0}) / (B + 1)"
-                 + (significance.map { ", α = \(String(format: "%g", $0))" } ?? ""))
+            line(
+                "  paired bootstrap: \(t.replicates) resamples of the \(t.sharedClasses) shared classes (seed \(t.seed)); p = (1 + #{Δ* ≤ 0}) / (B + 1)"
+                    + (significance.map { ", α = \(String(format: "%g", $0))" } ?? ""))
         }
         line()
-        line("  " + pad("class", 18) + pad("OPIS term A") + pad("OPIS term B") + pad("change") + pad("FRR A") + pad("FRR B") + "change")
+        line(
+            "  " + pad("class", 18) + pad("OPIS term A") + pad("OPIS term B") + pad("change") + pad("FRR A")
+                + pad("FRR B") + "change")
         for r in classes.prefix(limit) {
             let escaped = safe(r.name)
             let name = escaped.count > 16 ? String(escaped.prefix(15)) + "…" : escaped
-            line("  " + pad(name, 18) + cell(r.opisTermA) + cell(r.opisTermB) + signed(r.opisTermChange)
-                 + cell(r.frrA, 4) + cell(r.frrB, 4) + signed(r.frrChange, 4))
+            line(
+                "  " + pad(name, 18) + cell(r.opisTermA) + cell(r.opisTermB) + signed(r.opisTermChange)
+                    + cell(r.frrA, 4) + cell(r.frrB, 4) + signed(r.frrChange, 4))
         }
         if classes.count > limit { line("  … \(classes.count - limit) more classes (--csv for all)") }
-        if !onlyInA.isEmpty { line("  only in A: \(onlyInA.count) class(es): \(onlyInA.prefix(10).map(safe).joined(separator: ", "))") }
-        if !onlyInB.isEmpty { line("  only in B: \(onlyInB.count) class(es): \(onlyInB.prefix(10).map(safe).joined(separator: ", "))") }
+        if !onlyInA.isEmpty {
+            line("  only in A: \(onlyInA.count) class(es): \(onlyInA.prefix(10).map(safe).joined(separator: ", "))")
+        }
+        if !onlyInB.isEmpty {
+            line("  only in B: \(onlyInB.count) class(es): \(onlyInB.prefix(10).map(safe).joined(separator: ", "))")
+        }
         return out
     }
 }

@@ -20,7 +20,9 @@ public enum HeldOutSplit {
 
     /// Rows for training and for evaluation: a shuffled `evalFraction` of the samples, or of the
     /// classes (at least 2) for open-world evaluation.
-    public static func rows(of labels: Labels, by kind: Kind, evalFraction: Double, seed: UInt64) -> (train: [Int], eval: [Int]) {
+    public static func rows(
+        of labels: Labels, by kind: Kind, evalFraction: Double, seed: UInt64
+    ) -> (train: [Int], eval: [Int]) {
         var generator = TrainingRandom(seed: seed &+ 0xD474)
         let count = labels.count
         var isEval = [Bool](repeating: false, count: count)

@@ -12,7 +12,9 @@ public struct AnalysisDocument: Codable, Sendable {
         public let classes: Int
         public let droppedZeroVectorRows: [Int]
 
-        public init(embeddings: String, labels: String, samples: Int, dimension: Int, classes: Int, droppedZeroVectorRows: [Int]) {
+        public init(
+            embeddings: String, labels: String, samples: Int, dimension: Int, classes: Int, droppedZeroVectorRows: [Int]
+        ) {
             self.embeddings = embeddings
             self.labels = labels
             self.samples = samples
@@ -31,8 +33,10 @@ public struct AnalysisDocument: Codable, Sendable {
     /// Percentile intervals from `analyze --bootstrap` (absent otherwise, and in older reports).
     public var bootstrap: BootstrapSummary? = nil
 
-    public init(input: Input, report: ThresholdReport, retrieval: RetrievalReport?, seconds: Double,
-                classFRRAtFAR: [ClassFRRAtFAR]? = nil, bootstrap: BootstrapSummary? = nil) {
+    public init(
+        input: Input, report: ThresholdReport, retrieval: RetrievalReport?, seconds: Double,
+        classFRRAtFAR: [ClassFRRAtFAR]? = nil, bootstrap: BootstrapSummary? = nil
+    ) {
         self.input = input
         self.report = report
         self.retrieval = retrieval
@@ -68,7 +72,8 @@ public struct ClassFRRAtFAR: Codable, Equatable, Sendable {
 public func prettyJSON(_ value: some Encodable) -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+        positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: try! encoder.encode(value), as: UTF8.self)
 }
 
@@ -81,11 +86,19 @@ public enum ReportFormat {
         line("TCMScope threshold analysis")
         // File and class names come from the user's data: escaped, so none can steer the terminal.
         let safe = escapingControlCharacters
-        line("  embeddings  \(safe(d.input.embeddings))  (\(d.input.samples) × \(d.input.dimension), \(d.input.classes) classes)")
+        line(
+            "  embeddings  \(safe(d.input.embeddings))  (\(d.input.samples) × \(d.input.dimension), \(d.input.classes) classes)"
+        )
         line("  labels      \(safe(d.input.labels))")
-        if !d.input.droppedZeroVectorRows.isEmpty { line("  dropped     \(d.input.droppedZeroVectorRows.count) zero vectors") }
-        line("  range       [\(format(s.rangeLow)), \(format(s.rangeHigh))]  (\(s.rangeSpec); global FAR \(format(s.globalFARAtLow)) → \(format(s.globalFARAtHigh)))")
-        line("  grid        \(s.points) thresholds, resolution \(s.thresholdResolution); utility \(s.utility), β = \(s.beta)")
+        if !d.input.droppedZeroVectorRows.isEmpty {
+            line("  dropped     \(d.input.droppedZeroVectorRows.count) zero vectors")
+        }
+        line(
+            "  range       [\(format(s.rangeLow)), \(format(s.rangeHigh))]  (\(s.rangeSpec); global FAR \(format(s.globalFARAtLow)) → \(format(s.globalFARAtHigh)))"
+        )
+        line(
+            "  grid        \(s.points) thresholds, resolution \(s.thresholdResolution); utility \(s.utility), β = \(s.beta)"
+        )
         line("  ε-OPIS      ε = \(s.epsilon), m = \(s.classesPerGroup) class(es) per group, ranking \(s.ranking)")
         line()
         let ci = d.bootstrap
@@ -93,25 +106,37 @@ public enum ReportFormat {
             i.map { "[\(format($0.low, digits)), \(format($0.high, digits))]" } ?? "-"
         }
         let level = ci.map { String(format: "%g%%", $0.level * 100) } ?? ""
-        line("  OPIS        \(format(r.opis, 5))" + (ci.map { "  \(level) CI \(interval($0.opis, 5))" } ?? "")
-             + "   (\(r.classesInOPIS) classes; lower is better)")
-        line("  ε-OPIS      \(format(r.epsilonOPIS, 5))" + (ci.map { "  \(level) CI \(interval($0.epsilonOPIS, 5))" } ?? ""))
+        line(
+            "  OPIS        \(format(r.opis, 5))" + (ci.map { "  \(level) CI \(interval($0.opis, 5))" } ?? "")
+                + "   (\(r.classesInOPIS) classes; lower is better)")
+        line(
+            "  ε-OPIS      \(format(r.epsilonOPIS, 5))"
+                + (ci.map { "  \(level) CI \(interval($0.epsilonOPIS, 5))" } ?? ""))
         if let ci {
-            line("  bootstrap   \(ci.replicates) class resamples (seed \(ci.seed), percentile, range fixed): FAR \(interval(ci.far))  TPR \(interval(ci.tpr))  EER \(interval(ci.eer))"
-                 + (ci.recallAt1.map { "  R@1 \(interval($0))" } ?? "")
-                 + ((ci.eerWindowClamped ?? 0) > 0 ? "  (\(ci.eerWindowClamped!) EER replicates at the search window's edge)" : ""))
+            line(
+                "  bootstrap   \(ci.replicates) class resamples (seed \(ci.seed), percentile, range fixed): FAR \(interval(ci.far))  TPR \(interval(ci.tpr))  EER \(interval(ci.eer))"
+                    + (ci.recallAt1.map { "  R@1 \(interval($0))" } ?? "")
+                    + ((ci.eerWindowClamped ?? 0) > 0
+                        ? "  (\(ci.eerWindowClamped!) EER replicates at the search window's edge)" : ""))
         }
         if !r.excludedClasses.isEmpty {
-            line("  left out    \(r.excludedClasses.count) one-sample class(es): \(r.excludedClasses.prefix(10).map(safe).joined(separator: ", "))\(r.excludedClasses.count > 10 ? ", …" : "")")
+            line(
+                "  left out    \(r.excludedClasses.count) one-sample class(es): \(r.excludedClasses.prefix(10).map(safe).joined(separator: ", "))\(r.excludedClasses.count > 10 ? ", …" : "")"
+            )
         }
         let g = r.global
         line("  at t = \(format(s.operatingThreshold))  global FAR \(format(g.far)), TPR \(format(g.tpr))")
         line("  EER         \(format(g.eer)) at t = \(format(g.eerThreshold))")
-        line("  TAR@FAR     " + g.tarAtFAR.map { "FAR \(String(format: "%g", $0.targetFAR)): \(format($0.tar)) (t=\(format($0.threshold)))" }.joined(separator: "  "))
+        line(
+            "  TAR@FAR     "
+                + g.tarAtFAR.map {
+                    "FAR \(String(format: "%g", $0.targetFAR)): \(format($0.tar)) (t=\(format($0.threshold)))"
+                }.joined(separator: "  "))
         if let q = d.retrieval {
-            line("  retrieval   " + q.recallAtK.map { "R@\($0.k) \(format($0.recall))" }.joined(separator: "  ")
-                 + "  R-Prec \(format(q.rPrecision))  MAP@R \(format(q.mapAtR))"
-                 + (q.skippedQueries > 0 ? "  (\(q.skippedQueries) one-sample queries skipped)" : ""))
+            line(
+                "  retrieval   " + q.recallAtK.map { "R@\($0.k) \(format($0.recall))" }.joined(separator: "  ")
+                    + "  R-Prec \(format(q.rPrecision))  MAP@R \(format(q.mapAtR))"
+                    + (q.skippedQueries > 0 ? "  (\(q.skippedQueries) one-sample queries skipped)" : ""))
         }
         line()
         let sorted = r.classes.sorted { ($0.opisTerm ?? -1) > ($1.opisTerm ?? -1) }
@@ -120,10 +145,12 @@ public enum ReportFormat {
         for c in shown {
             let escaped = safe(c.name)
             let name = escaped.count > 16 ? String(escaped.prefix(15)) + "…" : escaped
-            line("  " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                 + String(format: "%7d", c.size) + "  " + format(c.utility) + "  " + format(c.tpr)
-                 + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + format(c.frr)
-                 + "  " + (c.meanUtility.map { format($0) } ?? "  -   ") + "  " + (c.opisTerm.map { format($0, 5) } ?? "left out"))
+            line(
+                "  " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(format: "%7d", c.size) + "  " + format(c.utility) + "  " + format(c.tpr)
+                    + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + format(c.frr)
+                    + "  " + (c.meanUtility.map { format($0) } ?? "  -   ") + "  "
+                    + (c.opisTerm.map { format($0, 5) } ?? "left out"))
         }
         if sorted.count > shown.count { line("  … \(sorted.count - shown.count) more classes (--csv for all)") }
         line(String(format: "  (%.2f s)", d.seconds))
@@ -133,9 +160,11 @@ public enum ReportFormat {
     public static func classCSV(_ r: ThresholdReport) -> String {
         var out = "class,n,in_opis,opis_term,mean_utility,utility,tpr,far,frr,positive_pairs,negative_pairs\n"
         for c in r.classes {
-            out += CSVWriter.row([c.name, "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
-                                  c.meanUtility.map { "\($0)" } ?? "", "\(c.utility)", "\(c.tpr)", "\(c.far)", "\(c.frr)",
-                                  "\(c.positivePairs)", "\(c.negativePairs)"])
+            out += CSVWriter.row([
+                c.name, "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
+                c.meanUtility.map { "\($0)" } ?? "", "\(c.utility)", "\(c.tpr)", "\(c.far)", "\(c.frr)",
+                "\(c.positivePairs)", "\(c.negativePairs)",
+            ])
         }
         return out
     }

@@ -8,27 +8,36 @@ import TCMMetrics
 extension AnalysisDocument {
     /// Throws a `DataError(file, …)` for the first impossible value.
     public func validate(file: String) throws {
-        func refuse(_ what: String) -> DataError { DataError(file, "impossible report: \(what) (damaged or edited; rerun analyze)") }
+        func refuse(_ what: String) -> DataError {
+            DataError(file, "impossible report: \(what) (damaged or edited; rerun analyze)")
+        }
         // Rates and utilities are in [0, 1]; averages of them may round a few ulps past either end.
         func rate(_ value: Double, _ name: String) throws {
-            guard value.isFinite && value >= -1e-9 && value <= 1 + 1e-9 else { throw refuse("\(name) \(value) is not in [0, 1]") }
+            guard value.isFinite && value >= -1e-9 && value <= 1 + 1e-9 else {
+                throw refuse("\(name) \(value) is not in [0, 1]")
+            }
         }
         let r = report, s = r.settings
         try rate(r.opis, "opis")
         try rate(r.epsilonOPIS, "epsilonOPIS")
         // Settings: the grid and range as analyze builds them. Thresholds are bin edges of the
         // cosine axis: −1 up to one bin past 1 (the edge that accepts no pair).
-        guard s.thresholdResolution.isFinite && s.thresholdResolution >= 1.0 / 30_000 && s.thresholdResolution <= 1 else {
+        guard s.thresholdResolution.isFinite && s.thresholdResolution >= 1.0 / 30_000 && s.thresholdResolution <= 1
+        else {
             throw refuse("settings.thresholdResolution \(s.thresholdResolution)")
         }
         let highest = 1 + s.thresholdResolution * (1 + 1e-9)
         func similarity(_ value: Double, _ name: String) throws {
-            guard value.isFinite && value >= -1 && value <= highest else { throw refuse("\(name) \(value) is not a threshold in [−1, \(highest)]") }
+            guard value.isFinite && value >= -1 && value <= highest else {
+                throw refuse("\(name) \(value) is not a threshold in [−1, \(highest)]")
+            }
         }
         try similarity(s.rangeLow, "settings.rangeLow")
         try similarity(s.rangeHigh, "settings.rangeHigh")
         try similarity(s.operatingThreshold, "settings.operatingThreshold")
-        guard s.rangeLow <= s.rangeHigh else { throw refuse("settings.rangeLow \(s.rangeLow) is above rangeHigh \(s.rangeHigh)") }
+        guard s.rangeLow <= s.rangeHigh else {
+            throw refuse("settings.rangeLow \(s.rangeLow) is above rangeHigh \(s.rangeHigh)")
+        }
         try rate(s.globalFARAtLow, "settings.globalFARAtLow")
         try rate(s.globalFARAtHigh, "settings.globalFARAtHigh")
         guard s.points >= 1 && s.points <= 1 << 20 && s.thresholds.count == s.points else {
@@ -40,17 +49,25 @@ extension AnalysisDocument {
         }
         // Classes: sizes, pair counts that follow from them, rates, and the OPIS terms.
         let n = r.classes.reduce(0) { $0 &+ max($1.size, 0) }
-        guard !r.classes.isEmpty, r.classes.allSatisfy({ $0.size >= 1 && $0.size <= Int(Int32.max) }), n <= Int(Int32.max) else {
+        guard !r.classes.isEmpty, r.classes.allSatisfy({ $0.size >= 1 && $0.size <= Int(Int32.max) }),
+            n <= Int(Int32.max)
+        else {
             throw refuse("class sizes are not between 1 and 2^31 − 1 (or there are no classes)")
         }
-        guard input.classes == r.classes.count, input.samples == n + input.droppedZeroVectorRows.count || input.samples == n else {
-            throw refuse("input says \(input.samples) samples in \(input.classes) classes, the rows hold \(n) in \(r.classes.count)")
+        guard input.classes == r.classes.count,
+            input.samples == n + input.droppedZeroVectorRows.count || input.samples == n
+        else {
+            throw refuse(
+                "input says \(input.samples) samples in \(input.classes) classes, the rows hold \(n) in \(r.classes.count)"
+            )
         }
         var positives: UInt64 = 0, negatives: UInt64 = 0, inOPIS = 0, termSum = 0.0
         for c in r.classes {
             let size = c.size, name = "class '\(c.name)'"
             guard c.positivePairs == size * (size - 1), c.negativePairs == size * (n - size) else {
-                throw refuse("\(name) has \(c.positivePairs) positive and \(c.negativePairs) negative pairs, its size \(size) of \(n) gives \(size * (size - 1)) and \(size * (n - size))")
+                throw refuse(
+                    "\(name) has \(c.positivePairs) positive and \(c.negativePairs) negative pairs, its size \(size) of \(n) gives \(size * (size - 1)) and \(size * (n - size))"
+                )
             }
             positives += UInt64(c.positivePairs)
             negatives += UInt64(c.negativePairs)
@@ -60,7 +77,9 @@ extension AnalysisDocument {
             guard abs(c.frr - (1 - c.tpr)) <= 1e-9 else { throw refuse("\(name) frr \(c.frr) is not 1 − tpr \(c.tpr)") }
             if let mean = c.meanUtility { try rate(mean, "\(name) meanUtility") }
             if c.inOPIS {
-                guard let term = c.opisTerm, size >= 2 else { throw refuse("\(name) is in OPIS without a term, or with one sample") }
+                guard let term = c.opisTerm, size >= 2 else {
+                    throw refuse("\(name) is in OPIS without a term, or with one sample")
+                }
                 try rate(term, "\(name) opisTerm")
                 inOPIS += 1
                 termSum += term
@@ -68,7 +87,9 @@ extension AnalysisDocument {
                 throw refuse("\(name) has an OPIS term but is not in OPIS")
             }
         }
-        guard r.classesInOPIS == inOPIS else { throw refuse("classesInOPIS \(r.classesInOPIS), but \(inOPIS) class rows are in OPIS") }
+        guard r.classesInOPIS == inOPIS else {
+            throw refuse("classesInOPIS \(r.classesInOPIS), but \(inOPIS) class rows are in OPIS")
+        }
         // OPIS is the mean of the per-class terms (docs/definitions.md).
         let mean = inOPIS > 0 ? termSum / Double(inOPIS) : 0
         guard abs(r.opis - mean) <= 1e-9 + 1e-6 * mean else {
@@ -76,9 +97,13 @@ extension AnalysisDocument {
         }
         let g = r.global
         guard g.positivePairs == positives && g.negativePairs == negatives else {
-            throw refuse("global pair counts \(g.positivePairs)/\(g.negativePairs) are not the classes' sums \(positives)/\(negatives)")
+            throw refuse(
+                "global pair counts \(g.positivePairs)/\(g.negativePairs) are not the classes' sums \(positives)/\(negatives)"
+            )
         }
-        for (value, field) in [(g.far, "global far"), (g.tpr, "global tpr"), (g.eer, "global eer")] { try rate(value, field) }
+        for (value, field) in [(g.far, "global far"), (g.tpr, "global tpr"), (g.eer, "global eer")] {
+            try rate(value, field)
+        }
         try similarity(g.eerThreshold, "global eerThreshold")
         for p in g.tarAtFAR {
             try rate(p.targetFAR, "tarAtFAR targetFAR")
@@ -87,8 +112,12 @@ extension AnalysisDocument {
             try similarity(p.threshold, "tarAtFAR threshold")
         }
         if let retrieval {
-            guard retrieval.queries >= 0 && retrieval.queries <= n, retrieval.skippedQueries >= 0 && retrieval.skippedQueries <= n else {
-                throw refuse("retrieval counts \(retrieval.queries) queries and \(retrieval.skippedQueries) skipped of \(n) rows")
+            guard retrieval.queries >= 0 && retrieval.queries <= n,
+                retrieval.skippedQueries >= 0 && retrieval.skippedQueries <= n
+            else {
+                throw refuse(
+                    "retrieval counts \(retrieval.queries) queries and \(retrieval.skippedQueries) skipped of \(n) rows"
+                )
             }
             try rate(retrieval.rPrecision, "retrieval rPrecision")
             try rate(retrieval.mapAtR, "retrieval mapAtR")
@@ -101,7 +130,9 @@ extension AnalysisDocument {
             try rate(rates.targetFAR, "classFRRAtFAR targetFAR")
             try rate(rates.far, "classFRRAtFAR far")
             try similarity(rates.threshold, "classFRRAtFAR threshold")
-            guard rates.frr.count == r.classes.count else { throw refuse("classFRRAtFAR holds \(rates.frr.count) rates for \(r.classes.count) classes") }
+            guard rates.frr.count == r.classes.count else {
+                throw refuse("classFRRAtFAR holds \(rates.frr.count) rates for \(r.classes.count) classes")
+            }
             for value in rates.frr { try rate(value, "classFRRAtFAR frr") }
         }
         guard seconds.isFinite && seconds >= 0 else { throw refuse("seconds \(seconds)") }

@@ -17,11 +17,15 @@ public enum SampleData {
     public static func repositoryFile(_ relative: String) throws -> String {
         var candidates = [FileManager.default.currentDirectoryPath]
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0 ..< 6 { candidates.append(dir.path); dir = dir.deletingLastPathComponent() }
+        for _ in 0 ..< 6 {
+            candidates.append(dir.path)
+            dir = dir.deletingLastPathComponent()
+        }
         for base in candidates {
             let p = base + "/" + relative
             if FileManager.default.fileExists(atPath: p) { return p }
         }
-        throw DataError(relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
+        throw DataError(
+            relative, "bundled sample not found; run from the TCMScope checkout or give EMBEDDINGS and LABELS")
     }
 }

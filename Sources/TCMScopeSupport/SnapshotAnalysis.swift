@@ -44,17 +44,21 @@ public enum SnapshotAnalysis {
         let dataset = try Dataset.load(embeddings: snapshot.embeddings, labels: snapshot.labels)
         if let reference {
             guard dataset.dimension == reference.dimension else {
-                throw DataError(snapshot.embeddings, "has \(dataset.dimension)-D rows, the run's first snapshot \(reference.dimension)-D: skipped")
+                throw DataError(
+                    snapshot.embeddings,
+                    "has \(dataset.dimension)-D rows, the run's first snapshot \(reference.dimension)-D: skipped")
             }
             guard dataset.labels == reference.labels else {
                 throw DataError(
                     snapshot.labels ?? snapshot.embeddings,
-                    "holds other rows than the run's first snapshot (\(dataset.count) rows in \(dataset.labels.classCount) classes, not \(reference.labels.count) in \(reference.labels.classCount)): skipped")
+                    "holds other rows than the run's first snapshot (\(dataset.count) rows in \(dataset.labels.classCount) classes, not \(reference.labels.count) in \(reference.labels.classCount)): skipped"
+                )
             }
         }
         var tiling = PairCounts.Tiling()
         tiling.threads = threads
-        let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: ClassLayout(dataset: dataset), tiling: tiling, ks: [1])
+        let (counts, retrieval) = MetricsPass.countsAndRetrieval(
+            layout: ClassLayout(dataset: dataset), tiling: tiling, ks: [1])
         let report = ThresholdAnalyzer(counts: counts).report(options)
         let point = SnapshotPoint(
             name: snapshot.name, step: snapshot.step, opis: report.opis, epsilonOPIS: report.epsilonOPIS,

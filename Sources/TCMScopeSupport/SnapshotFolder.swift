@@ -16,7 +16,9 @@ public struct Snapshot: Sendable, Equatable, Comparable {
     /// "NAME-STEP" of a file name, with the role the file plays; nil for names that are not snapshots.
     static func parse(_ file: String) -> (stem: String, name: String, step: Int, role: Role)? {
         // Writers' temporary files: hidden, or with a temporary suffix.
-        if file.hasPrefix(".") || file.hasSuffix(".tmp") || file.hasSuffix(".part") || file.hasSuffix(".partial") { return nil }
+        if file.hasPrefix(".") || file.hasSuffix(".tmp") || file.hasSuffix(".part") || file.hasSuffix(".partial") {
+            return nil
+        }
         let roles: [(String, Role)] = [
             (".embeddings.npy", .embeddings), (".labels.npy", .labels), (".npz", .both), (".safetensors", .both),
         ]
@@ -25,7 +27,9 @@ public struct Snapshot: Sendable, Equatable, Comparable {
         guard let dash = stem.lastIndex(of: "-"), dash != stem.startIndex else { return nil }
         let digits = stem[stem.index(after: dash)...]
         // At most 18 digits: the step always fits an Int.
-        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy(\.isASCIIDigit), let step = Int(digits) else { return nil }
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy(\.isASCIIDigit), let step = Int(digits) else {
+            return nil
+        }
         return (stem, String(stem[..<dash]), step, role)
     }
 
@@ -66,9 +70,12 @@ public final class SnapshotFolder: @unchecked Sendable {
     /// folder itself cannot be read (missing, not a directory).
     public func poll(now: ContinuousClock.Instant = .now) throws -> [Snapshot] {
         var info = stat()
-        guard stat(directory, &info) == 0 else { throw DataError(directory, "cannot watch: \(String(cString: strerror(errno)))") }
+        guard stat(directory, &info) == 0 else {
+            throw DataError(directory, "cannot watch: \(String(cString: strerror(errno)))")
+        }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { throw DataError(directory, "cannot watch: not a directory") }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).prefix(Self.maxNamesPerPoll)
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).prefix(
+            Self.maxNamesPerPoll)
         let present = Set(names)
         // Deleted files are forgotten (a snapshot rewritten under the same name is read again).
         pending = pending.filter { present.contains($0.key) }
@@ -106,7 +113,8 @@ public final class SnapshotFolder: @unchecked Sendable {
             } else if let emb = e.embeddings, let lab = e.labels {
                 delivered.formUnion([emb, lab])
                 out.append(
-                    Snapshot(name: e.name, step: e.step, embeddings: directory + "/" + emb, labels: directory + "/" + lab))
+                    Snapshot(
+                        name: e.name, step: e.step, embeddings: directory + "/" + emb, labels: directory + "/" + lab))
             }
         }
         for file in complete { pending.removeValue(forKey: file) }

@@ -18,9 +18,13 @@ public enum SyntheticData {
         for i in 0 ..< n {
             let c = i % classes
             labels[i] = Int32(c)
-            for j in 0 ..< dimension { values[i * dimension + j] = centres[c * dimension + j] + spreads[c] * gaussian() }
+            for j in 0 ..< dimension {
+                values[i * dimension + j] = centres[c * dimension + j] + spreads[c] * gaussian()
+            }
         }
-        return (Matrix(rows: n, cols: dimension, values: values),
-                Labels(classOf: labels, classNames: (0 ..< classes).map(String.init)))
+        return (
+            Matrix(rows: n, cols: dimension, values: values),
+            Labels(classOf: labels, classNames: (0 ..< classes).map(String.init))
+        )
     }
 }

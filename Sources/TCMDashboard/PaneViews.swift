@@ -1,0 +1,78 @@
+import TCMCells
+import TCMMetrics
+
+// What each pane draws, built from the state by one property each (ratatui's widgets render
+// their own data): a widget reads its view, never the whole `DashboardState`, so its inputs are
+// visible in one place and a widget test needs only the view. The curves pane's view is in
+// CurvesView.swift; the fine-tuning pane still reads the state (its A/B and watch forms are next).
+
+/// The calibration range pane: the range's ends, the threshold, and the curves' window (the bar
+/// shares their axis).
+struct RangeView {
+    var frame: Style
+    var editsByFAR: Bool
+    var range: RangeEnds
+    var threshold: Double
+    var window: (low: Double, high: Double)
+}
+
+/// The metrics pane: the report's figures at the threshold, or both A/B runs'.
+struct MetricsView {
+    var report: ThresholdReport
+    var retrieval: RetrievalReport?
+    var threshold: Double
+    var reportIsStale: Bool
+    var ab: ABComparison?
+}
+
+/// The class table: rows in `order`, from `firstRow`; in an A/B, both runs' terms.
+struct TableView {
+    var frame: Style
+    var sortedByTerm: Bool
+    var classes: [ClassSummary]
+    var order: [Int]
+    var focusedRow: Int
+    /// Both runs' reports, once both exist.
+    var abReports: (a: ThresholdReport, b: ThresholdReport)?
+
+    /// The first row on screen: the focused row is kept in the middle.
+    func firstRow(visibleRows: Int) -> Int {
+        max(0, min(focusedRow - visibleRows / 2, classes.count - visibleRows))
+    }
+}
+
+/// The projection pane: 2-D points (x0, y0, x1, y1, …) with a class each.
+struct ProjectionView {
+    var title: String
+    var frame: Style
+    var points: [Float]
+    var labels: [Int32]
+    var focusedClass: Int?
+    var canvasMode: Canvas.Mode
+}
+
+extension DashboardState {
+    var rangeView: RangeView {
+        RangeView(
+            frame: Widgets.frame(self, .range), editsByFAR: rangeInFAR, range: range, threshold: threshold, window: view
+        )
+    }
+
+    var metricsView: MetricsView {
+        MetricsView(report: report, retrieval: retrieval, threshold: threshold, reportIsStale: reportIsStale, ab: ab)
+    }
+
+    var tableView: TableView {
+        TableView(
+            frame: Widgets.frame(self, .table), sortedByTerm: sortByOPISTerm, classes: report.classes,
+            order: classOrder,
+            focusedRow: focusedRow,
+            abReports: ab.flatMap { ab in ab[.base].report.flatMap { a in ab[.tcm].report.map { (a, $0) } } })
+    }
+
+    var projectionView: ProjectionView {
+        ProjectionView(
+            title: "\(Pane.projection.title)  \(projectionStatus)", frame: Widgets.frame(self, .projection),
+            points: projection, labels: projectionLabels, focusedClass: focusedClass, canvasMode: canvasMode)
+    }
+}
