@@ -165,7 +165,8 @@ import TCMTerminal
         #expect(text.contains("Run ") && text.contains("run-300"), "\(text)")
         #expect(text.contains("skipped 1"), "\(text)")
         // The OPIS sparkline has a cell per snapshot.
-        let opisLine = try #require((0 ..< frame.height).map { frame.line($0) }.first { $0.contains("OPIS    ") && $0.contains("█") })
+        let lines = (0 ..< frame.height).map { frame.line($0) }
+        let opisLine = try #require(lines.first { $0.contains("OPIS    ") && $0.contains("█") })
         #expect(opisLine.filter { "▁▂▃▄▅▆▇█".contains($0) }.count == 4, "\(opisLine)")
         app.watcher.stop()
     }
