@@ -91,6 +91,8 @@ public struct DashboardState: Sendable {
     public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
     /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
     public var ab: ABComparison?
+    /// OPIS's interval and the report it was made for (`IntervalState.swift`).
+    var interval: (key: IntervalKey, summary: BootstrapSummary)?
     /// The watched training run (`dash --watch DIR`): its timeline replaces the fine-tuning pane.
     public var run: RunTimeline?
     public var status = ""

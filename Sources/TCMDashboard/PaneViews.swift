@@ -23,6 +23,8 @@ struct MetricsView {
     var threshold: Double
     var reportIsStale: Bool
     var ab: ABComparison?
+    /// OPIS's and ε-OPIS's bootstrap interval, once made for this report.
+    var interval: BootstrapSummary?
 }
 
 /// The class table: rows in `order`, from `firstRow`; in an A/B, both runs' terms.
@@ -59,7 +61,9 @@ extension DashboardState {
     }
 
     var metricsView: MetricsView {
-        MetricsView(report: report, retrieval: retrieval, threshold: threshold, reportIsStale: reportIsStale, ab: ab)
+        MetricsView(
+            report: report, retrieval: retrieval, threshold: threshold, reportIsStale: reportIsStale, ab: ab,
+            interval: currentInterval)
     }
 
     var tableView: TableView {

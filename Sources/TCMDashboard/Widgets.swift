@@ -140,11 +140,15 @@ enum Widgets {
         let r = v.report
         let rows: [(String, String, Color)] = [
             (
-                "OPIS", Format.number(r.opis, 5) + (v.reportIsStale ? "  (updating…)" : ""),
+                "OPIS",
+                Format.number(r.opis, 5)
+                    + (v.reportIsStale ? "  (updating…)" : v.interval.map { "  \(Self.interval($0.opis))" } ?? ""),
                 v.reportIsStale ? Palette.axis : r.opis < 1e-3 ? Palette.good : Palette.bad
             ),
             (
-                "ε-OPIS", Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))",
+                "ε-OPIS",
+                Format.number(r.epsilonOPIS, 5)
+                    + (v.interval.map { "  \(Self.interval($0.epsilonOPIS))" } ?? "  (m=\(r.settings.classesPerGroup))"),
                 v.reportIsStale ? Palette.axis : .terminalDefault
             ),
             (
@@ -164,6 +168,11 @@ enum Widgets {
                 row.1, x: inner.x + 17, y: inner.y + i, style: Style(foreground: row.2, bold: i == 0),
                 limit: inner.width - 17)
         }
+    }
+
+    /// "95% [low, high]": a bootstrap interval, short enough for the metrics pane.
+    static func interval(_ ci: ConfidenceInterval) -> String {
+        "\(Int((ci.level * 100).rounded()))% [\(Format.number(ci.low, 3)), \(Format.number(ci.high, 3))]"
     }
 
     /// Both A/B runs' OPIS, ε-OPIS and R@1, and B − A (negative OPIS change: TCM helped).

@@ -94,3 +94,36 @@ final class ReportController: Sendable {
         return changed
     }
 }
+
+/// OPIS's interval for the report on screen (`DashboardState.pendingInterval`): the class
+/// bootstrap on a Dispatch queue, one at a time, started after the report itself is there.
+final class IntervalController: Sendable {
+    private let results: Mailbox<(BootstrapSummary, IntervalKey)>
+    private let busy = Atomic<Bool>(false)
+    private let wake: Wakeup
+
+    init(wake: Wakeup) {
+        results = Mailbox(wake: wake)
+        self.wake = wake
+    }
+
+    var isBusy: Bool { busy.load(ordering: .acquiring) }
+
+    /// Installs a finished interval and starts the next one needed; true if the screen changed.
+    func update(_ state: inout DashboardState) -> Bool {
+        var changed = false
+        if let (summary, key) = results.take() { changed = state.install(summary, for: key) }
+        if let request = state.pendingInterval, !busy.load(ordering: .acquiring) {
+            busy.store(true, ordering: .releasing)
+            DispatchQueue.global(qos: .utility).async { [self] in
+                let summary = BootstrapSummary.compute(
+                    report: request.report, counts: request.counts, retrieval: nil,
+                    replicates: DashboardState.intervalReplicates, seed: 1, level: 0.95, threads: 1)
+                results.put((summary, request.key))
+                busy.store(false, ordering: .releasing)
+                wake.signal()
+            }
+        }
+        return changed
+    }
+}

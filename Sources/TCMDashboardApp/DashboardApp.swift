@@ -39,6 +39,7 @@ public final class DashboardApp: LoopScreen {
     let saver: SaveController
     let abRuns: ABController
     let watcher: WatchController
+    let intervals: IntervalController
 
     /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
     /// loading screen instead, see `LoadingScreenLoop`).
@@ -69,6 +70,7 @@ public final class DashboardApp: LoopScreen {
         saver = SaveController(directory: saveDirectory)
         abRuns = ABController(wake: wake)
         watcher = WatchController(wake: wake)
+        intervals = IntervalController(wake: wake)
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = LossChoice.name(loss, distance)
         state.lossChoices = LossChoice.names
@@ -127,7 +129,7 @@ public final class DashboardApp: LoopScreen {
     }
 
     /// Every background job, for the deadline and the quit (see `DashboardJob`).
-    var jobs: [any DashboardJob] { [analysis, reports, projection, trainer, abRuns, watcher] }
+    var jobs: [any DashboardJob] { [analysis, reports, intervals, projection, trainer, abRuns, watcher] }
 
     public func render(into buffer: inout CellBuffer) { Dashboard.render(state, into: &buffer) }
 
@@ -190,6 +192,7 @@ public final class DashboardApp: LoopScreen {
                 utility: state.options.utility, original: original)
         }
         changed = reports.update(&state) || changed
+        changed = intervals.update(&state) || changed
         if let a = analysis.take() {
             if let original = a.baseline { state.baseline = ThresholdAnalyzer(counts: original) }
             if state.baseline == nil { state.baseline = state.analyzer }

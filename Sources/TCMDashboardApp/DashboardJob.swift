@@ -20,6 +20,11 @@ extension ReportController: DashboardJob {
     func stopForQuit() {}
 }
 
+extension IntervalController: DashboardJob {
+    var isWorking: Bool { isBusy }
+    func stopForQuit() {}
+}
+
 extension ProjectionController: DashboardJob {
     var isWorking: Bool { job != nil }
     func stopForQuit() { cancel() }
