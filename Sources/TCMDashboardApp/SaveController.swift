@@ -3,6 +3,7 @@ import TCMDashboard
 import TCMData
 import TCMFigures
 import TCMKernels
+import TCMMetrics
 import TCMScopeSupport
 import TCMTraining
 
@@ -75,6 +76,21 @@ extension SaveController {
         return ComparisonDocument(a: a, b: b, commonFAR: commonFAR)
     }
 
+    /// Both runs as `compare RUN… --plot` draws them: Recall@1 against OPIS with the class
+    /// bootstrap's 95 % intervals (200 replicates, seed 1, as the Metrics pane).
+    static func runsFigure(_ ab: ABComparison) -> String {
+        let points = ABSide.allCases.compactMap { side -> RunFigurePoint? in
+            guard let analyzer = ab[side].analyzer, let report = ab[side].report else { return nil }
+            let ci = BootstrapSummary.compute(
+                report: report, counts: analyzer.counts, retrieval: ab[side].retrieval,
+                replicates: DashboardState.intervalReplicates, seed: 1, level: 0.95, threads: 1)
+            return RunFigurePoint(
+                name: ab.name(side), opis: report.opis, opisInterval: (ci.opis.low, ci.opis.high),
+                recallAt1: ab[side].recallAt1 ?? .nan, recallInterval: ci.recallAt1.map { ($0.low, $0.high) })
+        }
+        return RunsFigure.svg(points, title: "A/B: Recall@1 against OPIS", level: 0.95)
+    }
+
     /// s during an A/B: each run's report, curves and (once ended) checkpoint under `ab/A` and
     /// `ab/B`, and the comparison as text and JSON, all or none.
     func saveAB(_ ab: ABComparison, checkpoints: [TrainingState?]) -> String {
@@ -95,6 +111,7 @@ extension SaveController {
             }
             try files.stage(comparison.text(), to: root + "/comparison.txt")
             try files.stage(comparison.json(), to: root + "/comparison.json")
+            try files.stage(Self.runsFigure(ab), to: root + "/runs.svg")
             try files.commit()
             return "saved A/B to \(root)/"
         } catch {

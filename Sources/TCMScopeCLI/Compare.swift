@@ -63,16 +63,38 @@ struct Compare: ParsableCommand {
     @Option(help: Bounds.threads.help("Compute threads (default: all cores)."))
     var threads: Int?
 
+    @Option(
+        name: .customLong("labels"),
+        help: ArgumentHelp(
+            "Labels of every embeddings file of a many-run comparison (compare A B C … --labels L).", valueName: "file")
+    )
+    var labelsForRuns: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "With three or more runs: write Recall@1 against OPIS, with intervals, as SVG.", valueName: "file"))
+    var plot: String?
+
     /// Replicates of the paired test: as given, else 1000 when a gate is asked for, else none.
     var pairedReplicates: Int? { bootstrapOptions.bootstrap ?? (failIfWorse != nil ? 1000 : nil) }
 
     func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
-        guard files.count == 2 || files.count == 3 else {
+        guard files.count >= 2 else {
             throw ValidationError(
-                "compare takes A B LABELS (embeddings) or A.json B.json (reports), got \(files.count) file(s)")
+                "compare takes A B [LABELS] (embeddings), A.json B.json (reports), or three or more runs, got \(files.count) file(s)"
+            )
         }
-        try input.checkLabelSource(labelsFile: files.count == 3 ? files[2] : nil)
+        if comparesRuns {
+            if failIfWorse != nil { throw ValidationError("--fail-if-worse compares two models: give A and B") }
+            if csv {
+                throw ValidationError("--csv is the per-class table of two models; many runs print a table or --json")
+            }
+            try input.checkLabelSource(labelsFile: labelsForRuns, named: "--labels")
+        } else {
+            if plot != nil { throw ValidationError("--plot draws three or more runs") }
+            try input.checkLabelSource(labelsFile: files.count == 3 ? files[2] : nil)
+        }
         try Bounds.commonFAR.check(far)
         try Bounds.failIfWorse.check(failIfWorse)
         try Bounds.threads.check(threads)
@@ -82,8 +104,17 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        try OutputTransaction.check([output].compactMap { $0 })
+        try OutputTransaction.check([output, plot].compactMap { $0 })
         OutputTransaction.removeTemporariesOnSignals()
+        if comparesRuns {
+            let comparison = try compareRuns()
+            let transaction = OutputTransaction()
+            if let output { try transaction.stage(comparison.json(), to: output) }
+            if let plot { try transaction.stage(comparison.svg(), to: plot) }
+            try transaction.commit()
+            print(json ? comparison.json() : comparison.text(), terminator: json ? "\n" : "")
+            return
+        }
         let reports = files.prefix(2).map(Self.isJSONReport)
         let document: ComparisonDocument
         switch (reports[0], reports[1]) {
@@ -212,18 +243,7 @@ struct Compare: ParsableCommand {
     }
 
     func compareReports(_ a: String, _ b: String) throws -> ComparisonDocument {
-        func load(_ path: String) throws -> AnalysisDocument {
-            let document: AnalysisDocument
-            do {
-                document = try JSONDecoder().decode(AnalysisDocument.self, from: Data(FileBytes.read(path)))
-            } catch let error as DataError {
-                throw error
-            } catch {
-                throw DataError(path, "is not an analyze --out JSON report")
-            }
-            try document.validate(file: path)
-            return document
-        }
+        func load(_ path: String) throws -> AnalysisDocument { try Self.loadReport(path) }
         if bootstrapOptions.bootstrap != nil {
             throw DataError(
                 b,

@@ -97,6 +97,10 @@ import TCMScopeSupport
         #expect(text == comparison.text())
         #expect(FileManager.default.fileExists(atPath: saved + "/B/checkpoint.tcms"))
         #expect(app.state.status.hasPrefix("saved A/B"), "\(app.state.status)")
+        // Both runs in compare's accuracy-versus-consistency figure, each with its OPIS interval.
+        let svg = try String(contentsOfFile: saved + "/runs.svg", encoding: .utf8)
+        #expect(svg.components(separatedBy: "<g class=\"run\"").count == 3)
+        #expect(svg.components(separatedBy: "class=\"opis-interval\"").count == 3)
     }
 
     @Test func abIsRefusedWhileARunIsGoingAndFlipNeedsAnAB() throws {
