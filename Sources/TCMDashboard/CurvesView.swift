@@ -34,6 +34,9 @@ extension DashboardState {
         // An A/B names the run instead of the pane (two panes side by side have room for little).
         let title =
             ab.map { "U(t), \(report.settings.utility)  [\($0.name($0.shown))]" }
+            ?? secondRun.flatMap { _ in
+                run.flatMap { r in r.current.map { "U(t), \(report.settings.utility)  [\($0.name)-\($0.step)]  \(r.directory)" } }
+            }
             ?? "\(Pane.curves.title)  U(t), \(report.settings.utility)"
         return CurvesView(
             title: title, frame: Widgets.frame(self, .curves), analyzer: analyzer, ghost: ghost,

@@ -30,6 +30,16 @@ public enum Dashboard {
             style: Style(foreground: Palette.titleText, background: Palette.titleBar, bold: true))
         Widgets.footer(s, &buffer, layout.footer.y)
         if let r = layout.panes[.curves] { Widgets.curves(s.curvesView, &buffer, r) }
+        if let r = layout.otherCurves, s.ab == nil, let second = s.secondRun {
+            if let view = s.secondRunCurvesView() {
+                Widgets.curves(view, &buffer, r)
+            } else {
+                buffer.box(r, title: "[\(second.directory)]", style: Style(foreground: Palette.axis))
+                buffer.write(
+                    "waiting for its first snapshot", x: r.x + 2, y: r.y + 2, style: Style(foreground: Palette.axis),
+                    limit: r.width - 4)
+            }
+        }
         if let r = layout.otherCurves, let ab = s.ab {
             let other = ab.shown.other
             if let view = s.curvesView(of: other) {
@@ -44,7 +54,11 @@ public enum Dashboard {
         }
         if let r = layout.panes[.range] { Widgets.range(s.rangeView, &buffer, r) }
         if let r = layout.panes[.training] {
-            if let run = s.run { Widgets.run(s, run, &buffer, r) } else { Widgets.training(s, &buffer, r) }
+            if let run = s.run {
+                Widgets.run(s, [run] + (s.secondRun.map { [$0] } ?? []), &buffer, r)
+            } else {
+                Widgets.training(s, &buffer, r)
+            }
         }
         if let r = layout.metrics { Widgets.metrics(s.metricsView, &buffer, r) }
         if let r = layout.panes[.table] { Widgets.table(s.tableView, &buffer, r) }

@@ -95,6 +95,8 @@ public struct DashboardState: Sendable {
     var interval: (key: IntervalKey, summary: BootstrapSummary)?
     /// The watched training run (`dash --watch DIR`): its timeline replaces the fine-tuning pane.
     public var run: RunTimeline?
+    /// A second watched run (`dash --watch A --watch B`), drawn beside the first like the A/B screen.
+    public var secondRun: RunTimeline?
     public var status = ""
 
     /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
@@ -309,7 +311,7 @@ public struct DashboardState: Sendable {
 
     /// The panes' places on a screen of this size (split while an A/B run is on).
     public func layout(width: Int, height: Int) -> DashboardLayout? {
-        DashboardLayout(width: width, height: height, expanded: expanded, split: ab != nil)
+        DashboardLayout(width: width, height: height, expanded: expanded, split: ab != nil || secondRun != nil)
     }
 
     /// A mouse click at a screen cell: on the curves or the range bar it sets the operating

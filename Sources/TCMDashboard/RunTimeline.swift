@@ -1,3 +1,4 @@
+import TCMCells
 import TCMMetrics
 
 /// One snapshot of a watched training run as the dashboard keeps it: its figures always, its
@@ -96,23 +97,41 @@ public struct RunTimeline: Sendable {
 }
 
 extension DashboardState {
-    /// A snapshot arrived from the watched folder: on screen at once when the newest was shown.
-    public mutating func addSnapshot(_ point: RunPoint, _ snapshot: WatchedSnapshot) {
+    /// A snapshot arrived from a watched folder (`second`: the second one): on screen at once
+    /// when that run's newest was shown.
+    public mutating func addSnapshot(_ point: RunPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
+        if second {
+            secondRun?.add(point, snapshot)
+            return
+        }
         guard run != nil else { return }
         if run!.add(point, snapshot) { showSelectedSnapshot() }
     }
 
-    /// `,` / `.`: an older or newer snapshot of the window.
+    /// `,` / `.`: an older or newer snapshot of the window (of both runs when two are watched).
     mutating func moveSnapshot(_ delta: Int) {
         guard run != nil else {
             status = "no watched run: start with dash --watch DIR"
             return
         }
+        let movedSecond = secondRun?.move(delta) ?? false
         if run!.move(delta) {
             showSelectedSnapshot()
-        } else {
+        } else if !movedSecond {
             status = delta < 0 ? "oldest snapshot with curves (the window keeps \(run!.capacity))" : "newest snapshot"
         }
+    }
+
+    /// The second watched run's curves pane: its shown snapshot, the one before as the ghost.
+    func secondRunCurvesView() -> CurvesView? {
+        guard let second = secondRun, let current = second.current else { return nil }
+        var view = curvesView
+        view.title = "U(t), \(report.settings.utility)  [\(current.name)-\(current.step)]  \(second.directory)"
+        view.frame = Style(foreground: Palette.axis)
+        view.analyzer = ThresholdAnalyzer(counts: current.counts)
+        view.ghost = second.previous.map { ThresholdAnalyzer(counts: $0.counts) }
+        view.meanCurve = current.meanCurve
+        return view
     }
 
     /// The selected snapshot's curves, with the one before it as the ghost.

@@ -39,6 +39,8 @@ public final class DashboardApp: LoopScreen {
     let saver: SaveController
     let abRuns: ABController
     let watcher: WatchController
+    /// The second watched folder's job (`--watch A --watch B`).
+    let secondWatcher: WatchController
     let intervals: IntervalController
 
     /// Analyses the dataset on this thread first (tests and benchmarks; the dashboard shows a
@@ -70,6 +72,7 @@ public final class DashboardApp: LoopScreen {
         saver = SaveController(directory: saveDirectory)
         abRuns = ABController(wake: wake)
         watcher = WatchController(wake: wake)
+        secondWatcher = WatchController(wake: wake)
         intervals = IntervalController(wake: wake)
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = LossChoice.name(loss, distance)
@@ -129,7 +132,9 @@ public final class DashboardApp: LoopScreen {
     }
 
     /// Every background job, for the deadline and the quit (see `DashboardJob`).
-    var jobs: [any DashboardJob] { [analysis, reports, intervals, projection, trainer, abRuns, watcher] }
+    var jobs: [any DashboardJob] {
+        [analysis, reports, intervals, projection, trainer, abRuns, watcher, secondWatcher]
+    }
 
     public func render(into buffer: inout CellBuffer) { Dashboard.render(state, into: &buffer) }
 
@@ -323,16 +328,30 @@ extension DashboardApp {
         watcher.start(folder, reference: reference, options: state.options)
     }
 
-    /// The watch job's results, in order; true when the screen changed.
-    func takeSnapshots() -> Bool {
-        let results = watcher.takeAll()
-        for result in results { apply(result) }
-        return !results.isEmpty
+    /// `--watch A --watch B`: the second run, drawn beside the first (its own rows and timeline).
+    public func watchSecond(
+        _ folder: SnapshotFolder, analysed: [AnalysedSnapshot], reference: SnapshotReference
+    ) {
+        state.secondRun = RunTimeline(directory: folder.directory)
+        for a in analysed { apply(WatchController.result(a, utility: state.options.utility), second: true) }
+        secondWatcher.start(folder, reference: reference, options: state.options)
     }
 
-    private func apply(_ result: WatchController.Result) {
+    /// The watch jobs' results, in order; true when the screen changed.
+    func takeSnapshots() -> Bool {
+        let first = watcher.takeAll(), second = secondWatcher.takeAll()
+        for result in first { apply(result) }
+        for result in second { apply(result, second: true) }
+        return !first.isEmpty || !second.isEmpty
+    }
+
+    private func apply(_ result: WatchController.Result, second: Bool = false) {
         switch result {
         case .analysed(let point, let snapshot, let embeddings, let labels, let pca):
+            if second {
+                state.addSnapshot(point, snapshot, second: true)
+                return
+            }
             let wasFollowing = state.run?.following ?? true
             state.addSnapshot(point, snapshot)
             // The projection follows the newest snapshot while the newest is shown.
@@ -342,7 +361,7 @@ extension DashboardApp {
                 project(initial: useTSNE ? state.projection : nil, pca: pca)
             }
         case .skipped(let message):
-            state.run?.skip(message)
+            if second { state.secondRun?.skip(message) } else { state.run?.skip(message) }
             state.status = "skipped: \(message)"
         }
     }

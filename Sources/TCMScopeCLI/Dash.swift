@@ -65,7 +65,7 @@ struct Dash: ParsableCommand {
     }
 
     func run() throws {
-        if watching.watch != nil { return try DashWatch.run(watching, blocks: blocks, saveDirectory: saveDirectory) }
+        if !watching.watch.isEmpty { return try DashWatch.run(watching, blocks: blocks, saveDirectory: saveDirectory) }
         if !counts.isEmpty { return try runOnCounts() }
         let bundled = data.bundled
         let (dataset, embeddingPath, _) = try data.load()

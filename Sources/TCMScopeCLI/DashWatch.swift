@@ -9,16 +9,18 @@ import TCMProjection
 import TCMScopeSupport
 import TCMTerminal
 
-/// `dash --watch DIR`: the dashboard following a folder of snapshots a training loop writes.
+/// `dash --watch DIR [--watch DIR2]`: the dashboard following one or two folders of snapshots a
+/// training loop writes.
 struct DashWatchOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             """
             Follow a training run: DIR receives snapshots (NAME-STEP.npz or .safetensors with embeddings and labels, \
             or NAME-STEP.embeddings.npy + .labels.npy; see examples/write_snapshot.py); each complete one becomes a \
-            point of the Run pane's timeline and its curves are shown (, and . move between snapshots).
+            point of the Run pane's timeline and its curves are shown (, and . move between snapshots). Give \
+            --watch twice to follow two runs side by side (e.g. without and with TCM).
             """, valueName: "dir"))
-    var watch: String?
+    var watch: [String] = []
 
     @Option(
         help: Bounds.settle.help(
@@ -27,19 +29,20 @@ struct DashWatchOptions: ParsableArguments {
 
     func check(hasFiles: Bool, hasCounts: Bool) throws {
         try Bounds.settle.check(settleMs)
-        guard let watch else { return }
+        guard let first = watch.first else { return }
+        if watch.count > 2 { throw ValidationError("--watch follows one or two runs, got \(watch.count)") }
         if hasFiles || hasCounts {
             throw ValidationError(
-                "--watch \(watch) reads its snapshots from the folder: give no EMB/LABELS or --counts")
+                "--watch \(first) reads its snapshots from the folder: give no EMB/LABELS or --counts")
         }
     }
 }
 
 enum DashWatch {
-    /// Waits (before the terminal is taken) for the first snapshot that analyses, then runs the
-    /// dashboard on it with the folder polled in the background.
+    /// Waits (before the terminal is taken) for each folder's first snapshot that analyses, then
+    /// runs the dashboard on them with the folders polled in the background.
     static func run(_ w: DashWatchOptions, blocks: Bool, saveDirectory: String) throws {
-        let directory = w.watch!
+        let directory = w.watch[0]
         // No terminal: say so now, not after the first snapshot arrives.
         guard isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 else {
             throw DataError(
@@ -47,37 +50,44 @@ enum DashWatch {
                 "stdin/stdout: not a terminal; the dashboard needs one (use `tcmscope analyze --watch \(directory) --out-dir DIR` for reports)"
             )
         }
-        let folder = SnapshotFolder(directory: directory, settle: .milliseconds(w.settleMs))
-        Terminal.printError(
-            "tcmscope: waiting for a complete snapshot in \(escapingControlCharacters(directory)) (Ctrl-C stops)")
         let options = OPISOptions()
-        var first: (AnalysedSnapshot, SnapshotReference)?
-        var more: [AnalysedSnapshot] = []
-        while first == nil {
-            for snapshot in try folder.poll() {
-                do {
-                    let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: first?.1)
-                    if first == nil { first = (a, ref) } else { more.append(a) }
-                } catch let e as DataError {
-                    Terminal.printError("tcmscope: skipped: \(e.description)")
+        var runs: [(folder: SnapshotFolder, analysed: [AnalysedSnapshot], reference: SnapshotReference)] = []
+        for dir in w.watch {
+            let folder = SnapshotFolder(directory: dir, settle: .milliseconds(w.settleMs))
+            Terminal.printError(
+                "tcmscope: waiting for a complete snapshot in \(escapingControlCharacters(dir)) (Ctrl-C stops)")
+            var analysed: [AnalysedSnapshot] = []
+            var reference: SnapshotReference?
+            while analysed.isEmpty {
+                for snapshot in try folder.poll() {
+                    do {
+                        let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: reference)
+                        reference = ref
+                        analysed.append(a)
+                    } catch let e as DataError {
+                        Terminal.printError("tcmscope: skipped: \(e.description)")
+                    }
                 }
+                if analysed.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
             }
-            if first == nil { Thread.sleep(forTimeInterval: 0.2) }
+            runs.append((folder, analysed, reference!))
         }
-        let (a, reference) = first!
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {
             throw DataError("terminal", e.description)
         }
         defer { terminal.close() }
-        let unit = RowNorms.normalized(a.embeddings)
+        let first = runs[0].analysed[0]
+        let unit = RowNorms.normalized(first.embeddings)
         let initial = InitialAnalysis(
-            counts: a.counts, retrieval: a.retrieval, pca: PCA(fitting: unit, components: 2).transform(unit).values)
+            counts: first.counts, retrieval: first.retrieval,
+            pca: PCA(fitting: unit, components: 2).transform(unit).values)
         let app = DashboardApp(
-            dataset: nil, analysis: initial, title: (directory as NSString).lastPathComponent, bundled: false,
-            loss: .contrastive, epochs: 1, saveDirectory: saveDirectory)
+            dataset: nil, analysis: initial, title: w.watch.map { ($0 as NSString).lastPathComponent }.joined(separator: " vs "),
+            bundled: false, loss: .contrastive, epochs: 1, saveDirectory: saveDirectory)
         if blocks { app.state.canvasMode = .blocks }
-        app.watch(folder, first: a, more: more, reference: reference)
+        app.watch(runs[0].folder, first: first, more: Array(runs[0].analysed.dropFirst()), reference: runs[0].reference)
+        if runs.count == 2 { app.watchSecond(runs[1].folder, analysed: runs[1].analysed, reference: runs[1].reference) }
         app.run(terminal)
     }
 }
