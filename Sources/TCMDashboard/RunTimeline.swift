@@ -9,13 +9,18 @@ public struct WatchedSnapshot: Sendable {
     public let counts: PairCounts
     public let retrieval: RetrievalReport
     public let meanCurve: [Double]
+    /// The PCA layout of its rows (x0, y0, …): the projection follows the snapshot on screen.
+    public let pca: [Float]
 
-    public init(name: String, step: Int, counts: PairCounts, retrieval: RetrievalReport, meanCurve: [Double]) {
+    public init(
+        name: String, step: Int, counts: PairCounts, retrieval: RetrievalReport, meanCurve: [Double], pca: [Float] = []
+    ) {
         self.name = name
         self.step = step
         self.counts = counts
         self.retrieval = retrieval
         self.meanCurve = meanCurve
+        self.pca = pca
     }
 }
 
@@ -64,22 +69,32 @@ public struct RunTimeline: Sendable {
     /// The snapshot before the one shown: the curves' ghost.
     public var previous: WatchedSnapshot? { selected > 0 && selected - 1 < window.count ? window[selected - 1] : nil }
 
-    /// Adds a snapshot in step order; returns true when the shown snapshot changed.
+    /// Adds a snapshot in step order (one of the same name and step, rewritten, replaces it);
+    /// returns true when the snapshot on screen changed: the newest while following, or the one
+    /// shown when it left the window or was replaced.
     @discardableResult
     public mutating func add(_ point: RunPoint, _ snapshot: WatchedSnapshot) -> Bool {
         let follow = window.isEmpty || following
+        let shown = current.map { ($0.step, $0.name) }
+        points.removeAll { $0.name == point.name && $0.step == point.step }
         let at = points.firstIndex { ($0.step, $0.name) > (point.step, point.name) } ?? points.count
         points.insert(point, at: at)
+        window.removeAll { $0.name == snapshot.name && $0.step == snapshot.step }
         let slot = window.firstIndex { ($0.step, $0.name) > (snapshot.step, snapshot.name) } ?? window.count
         window.insert(snapshot, at: slot)
-        if !follow && slot <= selected { selected += 1 }
-        if window.count > capacity {
-            let drop = window.count - capacity
-            window.removeFirst(drop)
-            selected = max(0, selected - drop)
+        if window.count > capacity { window.removeFirst(window.count - capacity) }
+        if follow {
+            selected = window.count - 1
+            return true
         }
-        if follow { selected = window.count - 1 }
-        return follow
+        // Not following: keep the shown snapshot selected while it is in the window; if it left
+        // (or was rewritten), the oldest kept one is shown instead.
+        if let shown, let i = window.firstIndex(where: { ($0.step, $0.name) == shown }) {
+            selected = i
+            return shown == (snapshot.step, snapshot.name)
+        }
+        selected = 0
+        return true
     }
 
     public mutating func skip(_ message: String) {
@@ -140,6 +155,10 @@ extension DashboardState {
         baseline = run.previous.map { ThresholdAnalyzer(counts: $0.counts) }
         showBaseline = baseline != nil
         replace(counts: current.counts, retrieval: current.retrieval, meanCurve: current.meanCurve)
+        if !current.pca.isEmpty && current.pca.count == projection.count {
+            projection = current.pca
+            projectionStatus = "PCA"
+        }
         status =
             "\(current.name)-\(current.step): snapshot \(run.selected + 1) of \(run.window.count) in the window"
             + (run.following ? " (following)" : "")

@@ -352,10 +352,9 @@ extension DashboardApp {
                 state.addSnapshot(point, snapshot, second: true)
                 return
             }
-            let wasFollowing = state.run?.following ?? true
             state.addSnapshot(point, snapshot)
-            // The projection follows the newest snapshot while the newest is shown.
-            if wasFollowing {
+            // The rows of the snapshot on screen, for t-SNE (`m`); its PCA is set with its curves.
+            if let current = state.run?.current, current.step == point.step && current.name == point.name {
                 evalEmbeddings = embeddings
                 evalLabels = labels
                 project(initial: useTSNE ? state.projection : nil, pca: pca)
@@ -363,6 +362,8 @@ extension DashboardApp {
         case .skipped(let message):
             if second { state.secondRun?.skip(message) } else { state.run?.skip(message) }
             state.status = "skipped: \(message)"
+        case .folderProblem(let message):
+            state.status = message
         }
     }
 }

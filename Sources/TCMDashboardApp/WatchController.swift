@@ -17,6 +17,8 @@ final class WatchController: Sendable {
     enum Result: Sendable {
         case analysed(RunPoint, WatchedSnapshot, embeddings: Matrix, labels: Labels, pca: [Float])
         case skipped(String)
+        /// The folder cannot be read (a status line, not a skipped snapshot).
+        case folderProblem(String)
     }
 
     private let results = Mutex<[Result]>([])
@@ -36,12 +38,19 @@ final class WatchController: Sendable {
         running.store(true, ordering: .releasing)
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             var reference = reference
+            var folderProblem: String?
             while !stopped.load(ordering: .acquiring) {
                 let snapshots: [Snapshot]
-                do { snapshots = try folder.poll() } catch let e as DataError {
-                    put(.skipped(e.description))
+                do {
+                    snapshots = try folder.poll()
+                    folderProblem = nil
+                } catch {
+                    // The folder itself (moved away, not a directory): said once, not per poll.
+                    let message = (error as? DataError)?.description ?? "\(error)"
+                    if message != folderProblem { put(.folderProblem(message)) }
+                    folderProblem = message
                     snapshots = []
-                } catch { snapshots = [] }
+                }
                 for snapshot in snapshots where !stopped.load(ordering: .acquiring) {
                     do {
                         let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: reference)
@@ -71,7 +80,7 @@ final class WatchController: Sendable {
             ),
             WatchedSnapshot(
                 name: p.name, step: p.step, counts: a.counts, retrieval: a.retrieval,
-                meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: a.counts), utility)),
+                meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: a.counts), utility), pca: pca),
             embeddings: a.embeddings, labels: a.labels, pca: pca)
     }
 

@@ -55,9 +55,17 @@ struct Analyze: ParsableCommand {
         try reportOptions.check()
         try analysis.check()
         try sharding.check()
+        let files = input.files
+        let ignored: [(Bool, String)] = [
+            (noRetrieval, "--no-retrieval"), (recallKs != [1, 2, 4, 8], "--recall-k"),
+            (input.dropZeroVectors, "--drop-zero-vectors"), (files.labelColumn != nil, "--label-column"),
+            (files.header != nil, "--header/--no-header"), (files.embeddingsKey != nil, "--embeddings-key"),
+            (files.labelsKey != nil, "--labels-key"),
+        ]
         try watching.check(
             hasFiles: !data.bundled,
-            asksForReport: reportOptions.asksForReport || sharding.countsOut != nil || bootstrap.bootstrap != nil)
+            asksForReport: reportOptions.asksForReport || sharding.countsOut != nil || bootstrap.bootstrap != nil,
+            ignored: ignored.filter(\.0).map(\.1))
         try bootstrap.check()
         if sharding.shard != nil && (reportOptions.asksForReport || bootstrap.bootstrap != nil) {
             throw ValidationError("--shard writes partial counts only: the report options belong to `tcmscope merge`")

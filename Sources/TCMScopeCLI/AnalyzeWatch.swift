@@ -37,7 +37,8 @@ struct WatchOptions: ParsableArguments {
 
     var active: Bool { watch != nil }
 
-    func check(hasFiles: Bool, asksForReport: Bool) throws {
+    /// `ignored`: options of a plain analyze that a watch would not apply, named for the refusal.
+    func check(hasFiles: Bool, asksForReport: Bool, ignored: [String] = []) throws {
         try Bounds.idleExit.check(idleExit)
         try Bounds.settle.check(settleMs)
         guard let watch else {
@@ -55,6 +56,10 @@ struct WatchOptions: ParsableArguments {
                 "--watch writes a report per snapshot to --out-dir: drop --out/--curves/--plot/--json/--csv and the gates"
             )
         }
+        if let flag = ignored.first {
+            throw ValidationError(
+                "--watch reads snapshots as examples/write_snapshot.py writes them (embeddings and labels, Recall@1): \(flag) does not apply")
+        }
     }
 }
 
@@ -63,6 +68,12 @@ enum AnalyzeWatch {
     /// signal ends the run (each output is written whole, so an interrupt never leaves half a file).
     static func run(_ w: WatchOptions, options: OPISOptions, threads: Int?) throws {
         let directory = w.watch!, out = w.outDir!
+        // A line per snapshot as it comes, flushed: also into a pipe or a log (tail -f, tee, CI),
+        // and kept when a signal ends the watch.
+        func line(_ text: String) {
+            print(text)
+            fflush(nil)
+        }
         var info = stat()
         guard stat(out, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw DataError(out, "--out-dir must be an existing directory")
@@ -73,17 +84,22 @@ enum AnalyzeWatch {
         var skipped = 0
         let started = ContinuousClock.now
         var lastNew = started, quietPolls = 0
-        print("watching \(escapingControlCharacters(directory)) (reports to \(escapingControlCharacters(out)))")
+        line("watching \(escapingControlCharacters(directory)) (reports to \(escapingControlCharacters(out)))")
         while true {
-            let snapshots = try folder.poll()
+            let snapshots: [Snapshot]
+            do { snapshots = try folder.poll() } catch {
+                line("\(timeline.points.count) snapshot(s) analysed, \(skipped) skipped")
+                throw error
+            }
             for snapshot in snapshots {
                 do {
                     let (analysed, reference) = try SnapshotAnalysis.analyse(
                         snapshot, options: options, reference: timeline.reference, threads: threads ?? 1)
+                    // Written first: a snapshot whose report cannot be written is not in the timeline.
+                    try write(analysed, points: SnapshotTimeline.adding(analysed.point, to: timeline.points), to: out)
                     timeline.add(analysed, reference: reference)
-                    try write(analysed, timeline: timeline, to: out)
                     let p = analysed.point
-                    print(
+                    line(
                         "step \(p.step)  OPIS \(format(p.opis, 6))  ε-OPIS \(format(p.epsilonOPIS, 6))  R@1 \(format(p.recallAt1))  EER \(format(p.eer))  (\(escapingControlCharacters(p.name))-\(p.step))"
                     )
                 } catch let error as DataError {
@@ -97,22 +113,33 @@ enum AnalyzeWatch {
             quietPolls = snapshots.isEmpty ? quietPolls + 1 : 0
             // --once: two quiet polls a settle period apart (every file complete now was read).
             if w.once && quietPolls >= 2 && now - started >= .milliseconds(w.settleMs) { break }
-            if let idle = w.idleExit, now - lastNew >= .milliseconds(Int(idle * 1000)) { break }
+            // The idle clock starts once a first look has had its settle time.
+            let idleFrom = max(lastNew, started + .milliseconds(w.settleMs))
+            if let idle = w.idleExit, now - idleFrom >= .milliseconds(Int(idle * 1000)) { break }
             Thread.sleep(forTimeInterval: min(0.25, max(0.02, Double(w.settleMs) / 2000)))
         }
-        print("\(timeline.points.count) snapshot(s) analysed, \(skipped) skipped")
+        line("\(timeline.points.count) snapshot(s) analysed, \(skipped) skipped")
         if w.once && skipped > 0 {
             throw DataError(directory, "\(skipped) snapshot(s) could not be analysed (see the lines above)")
         }
     }
 
-    /// NAME-STEP.json and the whole timeline.csv, in one transaction.
-    static func write(_ a: AnalysedSnapshot, timeline: SnapshotTimeline, to out: String) throws {
+    /// NAME-STEP.json and the whole timeline.csv, in one transaction. The report's name comes
+    /// from a file name someone else wrote, so a link at either target is refused, never
+    /// written through (it could point anywhere).
+    static func write(_ a: AnalysedSnapshot, points: [SnapshotPoint], to out: String) throws {
+        let report = out + "/\(a.point.name)-\(a.point.step).json", csvPath = out + "/timeline.csv"
+        for target in [report, csvPath] {
+            var st = stat()
+            if lstat(target, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+                throw DataError(target, "exists and is not a regular file (a link, a directory…); refusing to write it")
+            }
+        }
         let document = AnalysisDocument(
             input: a.input, report: a.report, retrieval: a.retrieval, seconds: 0,
             classFRRAtFAR: nil)
         var csv = CSVWriter.row(["name", "step", "opis", "epsilon_opis", "recall_at_1", "eer", "samples", "classes"])
-        for p in timeline.points {
+        for p in points {
             csv += CSVWriter.row([
                 p.name, "\(p.step)", "\(p.opis)", "\(p.epsilonOPIS)", "\(p.recallAt1)", "\(p.eer)", "\(p.samples)",
                 "\(p.classes)",
@@ -120,8 +147,8 @@ enum AnalyzeWatch {
         }
         let transaction = OutputTransaction()
         // The report's name comes from the snapshot's file name, which holds no "/".
-        try transaction.stage(document.json(), to: out + "/\(a.point.name)-\(a.point.step).json")
-        try transaction.stage(csv, to: out + "/timeline.csv")
+        try transaction.stage(document.json(), to: report)
+        try transaction.stage(csv, to: csvPath)
         try transaction.commit()
     }
 }

@@ -84,11 +84,19 @@ public struct SnapshotTimeline: Sendable {
 
     public init() {}
 
-    /// Records a snapshot's point in step order.
+    /// Records a snapshot's point in step order; a snapshot of the same name and step (rewritten)
+    /// replaces the earlier point.
     public mutating func add(_ a: AnalysedSnapshot, reference: SnapshotReference) {
         self.reference = self.reference ?? reference
-        let at = points.firstIndex { ($0.step, $0.name) > (a.point.step, a.point.name) } ?? points.count
-        points.insert(a.point, at: at)
+        points = Self.adding(a.point, to: points)
+    }
+
+    /// `points` with `point` in step order, replacing one of the same name and step.
+    public static func adding(_ point: SnapshotPoint, to points: [SnapshotPoint]) -> [SnapshotPoint] {
+        var points = points.filter { !($0.name == point.name && $0.step == point.step) }
+        let at = points.firstIndex { ($0.step, $0.name) > (point.step, point.name) } ?? points.count
+        points.insert(point, at: at)
+        return points
     }
 
     public mutating func skip(_ message: String) {

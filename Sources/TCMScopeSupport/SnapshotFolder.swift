@@ -43,11 +43,12 @@ extension Character {
 /// A folder a training loop writes snapshots into, polled for the complete ones.
 ///
 /// A file counts as complete once it is a regular file whose size and modification time have not
-/// changed for `settle` (a writer that renames a finished temporary file passes at the second
-/// look; one that writes in place must pause for that long). Hidden and `*.tmp`/`*.part` names are
+/// changed for `settle`: by its modification time (a file last written that long ago is complete
+/// at first sight), or by two looks that far apart (a writer that renames a finished temporary
+/// file passes at once; one that writes in place must pause for that long). Hidden and `*.tmp`/`*.part` names are
 /// never read. Each snapshot is returned once, in step order among those that became complete
-/// together; a deleted file is forgotten; a folder of thousands of snapshots costs one directory
-/// listing and a `stat` per new file per poll.
+/// together; a deleted file is forgotten, a rewritten one is read again; a poll costs one directory
+/// listing and an `lstat` per snapshot file.
 ///
 /// Not thread-safe: one owner at a time (the dashboard hands it from the wait for the first
 /// snapshot to its watch job, which is then its only user).
@@ -56,68 +57,100 @@ public final class SnapshotFolder: @unchecked Sendable {
     public let settle: Duration
     /// Seen but not yet complete: size, modification time, and when that was first seen.
     private var pending: [String: (size: Int64, modified: timespec, since: ContinuousClock.Instant)] = [:]
-    private var complete: Set<String> = []
+    /// Complete, with the size and time they had: a change means the file was rewritten.
+    private var complete: [String: (size: Int64, modified: timespec)] = [:]
     private var delivered: Set<String> = []
-    /// At most this many names are looked at per poll (a folder of millions stays responsive).
-    public static let maxNamesPerPoll = 100_000
+    /// At most this many snapshot files are looked at per poll (names that are not snapshots are
+    /// skipped first, so a folder with millions of other files still finds its snapshots).
+    public static let maxSnapshotsPerPoll = 100_000
 
     public init(directory: String, settle: Duration = .milliseconds(500)) {
         self.directory = directory
         self.settle = settle
     }
 
-    /// Snapshots that became complete since the last call, in step order. Throws only when the
-    /// folder itself cannot be read (missing, not a directory).
+    private static func same(_ a: timespec, _ b: timespec) -> Bool { a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec }
+
+    /// Snapshots that became complete since the last call, in step order; one per name and step
+    /// (a file holding both arrays wins over a pair of `.npy` files). Throws only when the folder
+    /// itself cannot be read (missing, not a directory).
     public func poll(now: ContinuousClock.Instant = .now) throws -> [Snapshot] {
         var info = stat()
         guard stat(directory, &info) == 0 else {
             throw DataError(directory, "cannot watch: \(String(cString: strerror(errno)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { throw DataError(directory, "cannot watch: not a directory") }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).prefix(
-            Self.maxNamesPerPoll)
+        let names = Array(
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).lazy.filter {
+                Snapshot.parse($0) != nil
+            }.prefix(Self.maxSnapshotsPerPoll))
         let present = Set(names)
-        // Deleted files are forgotten (a snapshot rewritten under the same name is read again).
+        // Deleted files are forgotten.
         pending = pending.filter { present.contains($0.key) }
-        complete.formIntersection(present)
+        complete = complete.filter { present.contains($0.key) }
         delivered.formIntersection(present)
-        for file in names where Snapshot.parse(file) != nil && !complete.contains(file) {
+        var wallNow = timespec()
+        clock_gettime(CLOCK_REALTIME, &wallNow)
+        let settleSeconds = Double(settle.components.seconds) + Double(settle.components.attoseconds) / 1e18
+        for file in names {
             var st = stat()
-            guard lstat(directory + "/" + file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard lstat(directory + "/" + file, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+                complete.removeValue(forKey: file)
+                continue
+            }
             let size = Int64(st.st_size), modified = st.st_mtim
-            if let seen = pending[file], seen.size == size, seen.modified.tv_sec == modified.tv_sec,
-                seen.modified.tv_nsec == modified.tv_nsec
-            {
-                if now - seen.since >= settle && size > 0 { complete.insert(file) }
+            if let done = complete[file] {
+                // A snapshot rewritten under the same name is read again once it settles.
+                guard done.size != size || !Self.same(done.modified, modified) else { continue }
+                complete.removeValue(forKey: file)
+                delivered.remove(file)
+            }
+            // Unchanged for the settle time, by two looks or by its own modification time.
+            let age = Double(wallNow.tv_sec - modified.tv_sec) + Double(wallNow.tv_nsec - modified.tv_nsec) / 1e9
+            if let seen = pending[file], seen.size == size, Self.same(seen.modified, modified) {
+                if size > 0 && (now - seen.since >= settle || age >= settleSeconds) {
+                    complete[file] = (size, modified)
+                    pending.removeValue(forKey: file)
+                }
+            } else if size > 0 && age >= settleSeconds && pending[file] == nil {
+                complete[file] = (size, modified)
             } else {
                 pending[file] = (size, modified, now)
             }
         }
-        // Group complete files into snapshots: one file holding both, or both halves of a pair.
-        var stems: [String: (name: String, step: Int, embeddings: String?, labels: String?, both: String?)] = [:]
-        for file in complete where !delivered.contains(file) {
+        // Group complete files into snapshots by name and step: one file holding both, or both
+        // halves of a pair.
+        struct Key: Hashable {
+            let name: String
+            let step: Int
+        }
+        var groups: [Key: (embeddings: String?, labels: String?, both: [String])] = [:]
+        for file in complete.keys where !delivered.contains(file) {
             guard let p = Snapshot.parse(file) else { continue }
-            var entry = stems[p.stem] ?? (p.name, p.step, nil, nil, nil)
+            let key = Key(name: p.name, step: p.step)
+            var entry = groups[key] ?? (nil, nil, [])
             switch p.role {
             case .embeddings: entry.embeddings = file
             case .labels: entry.labels = file
-            case .both: entry.both = file
+            case .both: entry.both.append(file)
             }
-            stems[p.stem] = entry
+            groups[key] = entry
         }
         var out: [Snapshot] = []
-        for (_, e) in stems {
-            if let both = e.both {
-                delivered.insert(both)
-                out.append(Snapshot(name: e.name, step: e.step, embeddings: directory + "/" + both, labels: nil))
+        for (key, e) in groups {
+            if let both = e.both.sorted().first {
+                // Every file of this name and step is taken: one snapshot, not one per spelling.
+                delivered.formUnion(e.both)
+                delivered.formUnion([e.embeddings, e.labels].compactMap { $0 })
+                out.append(Snapshot(name: key.name, step: key.step, embeddings: directory + "/" + both, labels: nil))
             } else if let emb = e.embeddings, let lab = e.labels {
                 delivered.formUnion([emb, lab])
                 out.append(
                     Snapshot(
-                        name: e.name, step: e.step, embeddings: directory + "/" + emb, labels: directory + "/" + lab))
+                        name: key.name, step: key.step, embeddings: directory + "/" + emb,
+                        labels: directory + "/" + lab))
             }
         }
-        for file in complete { pending.removeValue(forKey: file) }
         return out.sorted()
     }
 }

@@ -62,7 +62,9 @@ import TCMTerminal
     @Test func onlyCompleteSnapshotsAreDeliveredOnceInStepOrder() throws {
         let dir = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let folder = SnapshotFolder(directory: dir, settle: .milliseconds(50))
+        // A settle time longer than the test: completeness comes from the looks' instants here,
+        // never from the files' (fresh) modification times.
+        let folder = SnapshotFolder(directory: dir, settle: .seconds(30))
         let t0 = ContinuousClock.now
         Self.writeSnapshot(dir, step: 300)
         Self.writeSnapshot(dir, step: 100)
@@ -75,19 +77,40 @@ import TCMTerminal
         handle.seekToEndOfFile()
         handle.write(Data([2, 3]))
         try handle.close()
-        let second = try folder.poll(now: t0 + .milliseconds(100))
+        let second = try folder.poll(now: t0 + .seconds(31))
         #expect(second.map(\.step) == [100, 300], "\(second)")
         #expect(second.allSatisfy { $0.labels != nil })
         // The growing file changed between the looks: complete only after a quiet settle period.
-        #expect(try folder.poll(now: t0 + .milliseconds(120)).isEmpty)
-        let later = try folder.poll(now: t0 + .milliseconds(300))
+        #expect(try folder.poll(now: t0 + .seconds(32)).isEmpty)
+        let later = try folder.poll(now: t0 + .seconds(62))
         #expect(later.map(\.name) == ["grow"], "\(later)")
-        #expect(try folder.poll(now: t0 + .milliseconds(500)).isEmpty, "each is delivered once")
-        // Deleting files is harmless; a folder that goes away is one error line.
+        #expect(try folder.poll(now: t0 + .seconds(70)).isEmpty, "each is delivered once")
+        // Rewritten under the same name: read again once it settles.
+        _ = FileManager.default.createFile(atPath: dir + "/grow-1.npz", contents: Data([9, 9, 9, 9]))
+        #expect(try folder.poll(now: t0 + .seconds(71)).isEmpty)
+        #expect(try folder.poll(now: t0 + .seconds(102)).map(\.name) == ["grow"])
+        // Two spellings of one name and step (g-7, g-007) are one snapshot.
+        _ = FileManager.default.createFile(atPath: dir + "/g-7.npz", contents: Data([1]))
+        _ = FileManager.default.createFile(atPath: dir + "/g-007.npz", contents: Data([1]))
+        #expect(try folder.poll(now: t0 + .seconds(103)).isEmpty)
+        #expect(try folder.poll(now: t0 + .seconds(134)).map { "\($0.name)-\($0.step)" } == ["g-7"])
+        // Deleting files is harmless; a folder that goes away is one error.
         try FileManager.default.removeItem(atPath: dir + "/run-100.labels.npy")
-        #expect(try folder.poll(now: t0 + .milliseconds(600)).isEmpty)
+        #expect(try folder.poll(now: t0 + .seconds(140)).isEmpty)
         try FileManager.default.removeItem(atPath: dir)
         #expect(throws: DataError.self) { try folder.poll() }
+    }
+
+    @Test func aFileLastWrittenLongAgoIsCompleteAtFirstSight() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        Self.writeSnapshot(dir, step: 5)
+        // Its modification time an hour ago: nothing to wait for.
+        for suffix in ["embeddings.npy", "labels.npy"] {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: "\(dir)/run-5.\(suffix)")
+        }
+        #expect(try SnapshotFolder(directory: dir, settle: .seconds(30)).poll().map(\.step) == [5])
     }
 
     @Test func theTimelineKeepsEveryPointAndABoundedWindowOfCurves() throws {
@@ -118,6 +141,31 @@ import TCMTerminal
         // Thousands of snapshots: the window stays at its capacity.
         for step in 100 ..< 2100 { add(step) }
         #expect(run.points.count == 2007 && run.window.count == 3)
+    }
+
+    /// Not following, the snapshot on screen stays selected as new ones arrive; when it leaves
+    /// the window, the oldest kept one is shown and the add says so.
+    @Test func theShownSnapshotSurvivesTheWindowSliding() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        Self.writeSnapshot(dir, step: 1)
+        let (a, _) = try SnapshotAnalysis.analyse(
+            Snapshot(name: "r", step: 1, embeddings: dir + "/run-1.embeddings.npy", labels: dir + "/run-1.labels.npy"),
+            options: OPISOptions(), reference: nil)
+        var run = RunTimeline(directory: dir, capacity: 3)
+        func add(_ step: Int) -> Bool {
+            run.add(
+                RunPoint(name: "r", step: step, opis: 0, epsilonOPIS: 0, recallAt1: 1, eer: 0),
+                WatchedSnapshot(name: "r", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: []))
+        }
+        for step in 1 ... 3 { _ = add(step) }
+        #expect(run.move(-1) && run.current?.step == 2)
+        #expect(!add(4), "the shown snapshot (2) is still in the window: nothing to redraw")
+        #expect(run.current?.step == 2)
+        #expect(add(5), "2 left the window: the oldest kept is shown")
+        #expect(run.current?.step == 3 && run.window.map(\.step) == [3, 4, 5])
+        // A rewrite of the shown snapshot replaces it (one point, one window entry).
+        #expect(add(3) && run.points.filter { $0.step == 3 }.count == 1 && run.window.count == 3)
     }
 
     /// A writer thread puts snapshots into the folder while the UI loop runs on the test backend:

@@ -51,6 +51,55 @@ import TCMData
         #expect(compared.status == 0, "\(compared.stderr)")
     }
 
+    /// The red team's cases: a link planted in --out-dir is refused (never written through), a
+    /// report that cannot be written keeps its snapshot out of the timeline, --idle-exit shorter
+    /// than --settle-ms still reads files written long ago, and lines reach a log at once.
+    @Test func hostileOutDirsAndTimings() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let snaps = dir + "/snaps", out = dir + "/out"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Self.writeRun(snaps, steps: 3)
+        write(Array("precious".utf8), dir + "/victim.txt")
+        try FileManager.default.createSymbolicLink(
+            atPath: out + "/demo-100.json", withDestinationPath: dir + "/victim.txt")
+        try FileManager.default.createDirectory(atPath: out + "/demo-200.json", withIntermediateDirectories: true)
+        // Written a minute ago: complete at first sight, so a short --idle-exit still reads them.
+        for step in [100, 200, 300] {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-60)], ofItemAtPath: snaps + "/demo-\(step).npz")
+        }
+        let run = try tcmscope([
+            "analyze", "--watch", snaps, "--out-dir", out, "--idle-exit", "0.2", "--settle-ms", "5000",
+        ])
+        #expect(run.stdout.contains("1 snapshot(s) analysed, 2 skipped"), "\(run.stdout) \(run.stderr)")
+        #expect(try String(contentsOfFile: dir + "/victim.txt", encoding: .utf8) == "precious")
+        #expect(run.stderr.contains("demo-100.json: exists and is not a regular file"), "\(run.stderr)")
+        let csv = parseCSV(try String(contentsOfFile: out + "/timeline.csv", encoding: .utf8))
+        #expect(csv.dropFirst().map { $0[1] } == ["300"], "only the snapshot whose report was written")
+        // Lines reach a log file while the watch runs (flushed per snapshot).
+        let log = dir + "/watch.log"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binaryPath())
+        process.arguments = ["analyze", "--watch", snaps, "--out-dir", dir + "/out2", "--settle-ms", "50"]
+        try FileManager.default.createDirectory(atPath: dir + "/out2", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        var text = ""
+        while Date() < deadline {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if text.contains("step 300") { break }
+            usleep(50_000)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(text.contains("step 100") && text.contains("step 300"), "\(text)")
+        #expect(process.terminationStatus == 143)
+    }
+
     @Test func watchFlagsAreCheckedLikeAnyOther() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -64,6 +113,16 @@ import TCMData
             (["analyze", "--watch", dir, "--out-dir", dir + "/none", "--once"], 2, "existing directory"),
             (["analyze", "--watch", dir + "/none", "--out-dir", dir, "--once"], 2, "cannot watch"),
             (["dash", e, l, "--watch", dir], 64, "give no EMB"),
+            (["dash", "--watch", dir, "--watch", dir, "--watch", dir], 64, "one or two runs"),
+            (
+                ["analyze", "--watch", dir, "--out-dir", dir, "--drop-zero-vectors"], 64,
+                "--drop-zero-vectors does not apply"
+            ),
+            (["analyze", "--watch", dir, "--out-dir", dir, "--recall-k", "5"], 64, "--recall-k does not apply"),
+            (
+                ["analyze", "--watch", dir, "--out-dir", dir, "--embeddings-key", "x"], 64,
+                "--embeddings-key does not apply"
+            ),
             (["dash", "--watch", dir], 2, "not a terminal"),
         ]
         for (arguments, status, mention) in cases {
