@@ -35,7 +35,9 @@ extension DashboardState {
         let title =
             ab.map { "U(t), \(report.settings.utility)  [\($0.name($0.shown))]" }
             ?? secondRun.flatMap { _ in
-                run.flatMap { r in r.current.map { "U(t), \(report.settings.utility)  [\($0.name)-\($0.step)]  \(r.directory)" } }
+                run.flatMap { r in
+                    r.current.map { "U(t), \(report.settings.utility)  [\($0.name)-\($0.step)]  \(r.directory)" }
+                }
             }
             ?? "\(Pane.curves.title)  U(t), \(report.settings.utility)"
         return CurvesView(

@@ -58,7 +58,8 @@ struct WatchOptions: ParsableArguments {
         }
         if let flag = ignored.first {
             throw ValidationError(
-                "--watch reads snapshots as examples/write_snapshot.py writes them (embeddings and labels, Recall@1): \(flag) does not apply")
+                "--watch reads snapshots as examples/write_snapshot.py writes them (embeddings and labels, Recall@1): \(flag) does not apply"
+            )
         }
     }
 }

@@ -83,7 +83,8 @@ enum DashWatch {
             counts: first.counts, retrieval: first.retrieval,
             pca: PCA(fitting: unit, components: 2).transform(unit).values)
         let app = DashboardApp(
-            dataset: nil, analysis: initial, title: w.watch.map { ($0 as NSString).lastPathComponent }.joined(separator: " vs "),
+            dataset: nil, analysis: initial,
+            title: w.watch.map { ($0 as NSString).lastPathComponent }.joined(separator: " vs "),
             bundled: false, loss: .contrastive, epochs: 1, saveDirectory: saveDirectory)
         if blocks { app.state.canvasMode = .blocks }
         app.watch(runs[0].folder, first: first, more: Array(runs[0].analysed.dropFirst()), reference: runs[0].reference)
