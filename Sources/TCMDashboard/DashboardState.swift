@@ -48,6 +48,11 @@ public struct TrainingStatus: Sendable, Equatable {
     public var samplesPerSecond = 0.0
     public var lossHistory: [Double] = []
     public var opisHistory: [Double] = []
+    /// The TCM margins m⁺, m⁻ of the run's latest step (nil without TCM), and whether they are
+    /// chosen from the data (`--tcm-margins auto`, re-estimated as the run goes).
+    public var positiveMargin: Double? = nil
+    public var negativeMargin: Double? = nil
+    public var marginsAuto = false
     public var message = ""
     public init() {}
 }

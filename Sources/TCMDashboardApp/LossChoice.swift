@@ -23,4 +23,14 @@ public enum LossChoice {
         let kind = TrainingConfig.LossSpec.Kind(rawValue: kindName) ?? .contrastive
         return TrainingConfig.LossSpec(kind: kind, distance: euclidean ? .euclidean : .cosine)
     }
+
+    /// The TCM the dashboard's fine-tuning (t) and A/B (A) use for `loss` unless `dash
+    /// --tcm-margins` says otherwise: margins chosen from the data (`TCMMarginRule`), which lowered
+    /// OPIS against no TCM for every loss in README's MNIST experiment, where the fixed defaults
+    /// (m⁺ 0.9, m⁻ 0.5) did not for circle or multi-similarity.
+    public static func tcm(for loss: TrainingConfig.LossSpec) -> TCMRegularizer {
+        var tcm = TCMRegularizer()
+        tcm.auto = TCMAutoMargins()
+        return tcm
+    }
 }

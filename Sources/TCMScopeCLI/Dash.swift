@@ -36,6 +36,11 @@ struct Dash: ParsableCommand {
             "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); n offers both."
     )
     var distance: PairDistance = .cosine
+    @Option(
+        help: ArgumentHelp(
+            "TCM margins of fine-tuning (t, and B of A/B): m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto (chosen from the training rows, docs/definitions.md). Default: auto, the margins that lowered OPIS for every loss on MNIST (README).",
+            valueName: "m+:m-|auto"))
+    var tcmMargins: TCMMarginsArgument?
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
     @Option(
         name: .customLong("eval-every"),
@@ -50,6 +55,7 @@ struct Dash: ParsableCommand {
 
     mutating func validate() throws {
         try Bounds.epochs.check(epochs)
+        try tcmMargins?.check(Bounds.tcmMargin)
         if let old = evaluateEveryOldSpelling {
             try Bounds.evaluateEvery.named("--evaluate-every").check(old)
             evaluateEvery = old
@@ -79,6 +85,7 @@ struct Dash: ParsableCommand {
             bundled: bundled,
             loss: loss, distance: distance, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
+        app.tcm = tcmMargins?.regularizer(weights: NumberPair(argument: "1:1")!, every: TCMAutoMargins().every)
         app.run(terminal)
     }
 
@@ -109,6 +116,7 @@ struct Dash: ParsableCommand {
             dataset: dataset, analysis: analysis, title: title, bundled: false, loss: loss, distance: distance,
             epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
+        app.tcm = tcmMargins?.regularizer(weights: NumberPair(argument: "1:1")!, every: TCMAutoMargins().every)
         app.run(terminal)
     }
 }
