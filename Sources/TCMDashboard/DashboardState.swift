@@ -88,6 +88,8 @@ public struct DashboardState: Sendable {
     public var trainingDescription = ""
     /// The base losses `l` cycles through (in the fine-tuning pane), as the app names them.
     public var lossChoices: [String] = []
+    /// How each loss's TCM margins are named in the pane ("margins auto", "margins 0.9:0.5"), by loss name.
+    public var tcmMarginsNames: [String: String] = [:]
     public var training = TrainingStatus()
     /// What a mouse drag in progress moves, and the threshold window it started on (kept until
     /// the button is released, so the axis does not shift under the pointer).

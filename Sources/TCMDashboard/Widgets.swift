@@ -303,7 +303,7 @@ enum Widgets {
         guard inner.height >= 1 else { return }
         if !t.running && t.step == 0 {
             let lines = [
-                "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" : " (no TCM)")   \(t.message)",
+                "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" + (s.tcmMarginsNames[s.lossName].map { " (\($0))" } ?? "") : " (no TCM)")   \(t.message)",
                 "T  TCM on/off     n  next base loss     A  A/B: without and with TCM",
                 s.trainingDescription,
             ]

@@ -21,7 +21,17 @@ public final class DashboardApp: LoopScreen {
     let epochs: Int
     /// `dash --tcm-margins`: the TCM of t and of A's run B; nil: the margins that work for the
     /// chosen loss (`LossChoice.tcm(for:)`).
-    public var tcm: TCMRegularizer?
+    public var tcm: TCMRegularizer? {
+        didSet { state.tcmMarginsNames = Self.marginsNames(tcm) }
+    }
+
+    /// How the pane names each loss's TCM margins: `tcm`'s, or the loss's default.
+    static func marginsNames(_ tcm: TCMRegularizer?) -> [String: String] {
+        Dictionary(
+            uniqueKeysWithValues: LossChoice.names.map { name in
+                (name, LossChoice.marginsName(tcm ?? LossChoice.tcm(for: LossChoice.spec(name))))
+            })
+    }
     /// Steps between evaluations: each embeds the evaluation set and refreshes the curves.
     let evaluateEvery: Int
     /// The rows on screen: all of them at first, the evaluated rows once fine-tuning reports.
@@ -73,6 +83,7 @@ public final class DashboardApp: LoopScreen {
         state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
         state.lossName = LossChoice.name(loss, distance)
         state.lossChoices = LossChoice.names
+        state.tcmMarginsNames = Self.marginsNames(nil)
         guard let dataset else {
             state.trainingDescription = "fine-tuning \(Self.needsEmbeddings)"
             state.projectionStatus = Self.needsEmbeddings

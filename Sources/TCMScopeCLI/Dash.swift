@@ -38,7 +38,7 @@ struct Dash: ParsableCommand {
     var distance: PairDistance = .cosine
     @Option(
         help: ArgumentHelp(
-            "TCM margins of fine-tuning (t, and B of A/B): m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto (chosen from the training rows, docs/definitions.md). Default: auto, the margins that lowered OPIS for every loss on MNIST (README).",
+            "TCM margins of fine-tuning (t, and B of A/B): m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto (from the calibration range of the training rows' pairs, docs/definitions.md). Default: per loss, whichever gave the lower OPIS on MNIST (README): auto for contrastive, multi-similarity and circle, 0.9:0.5 for the others.",
             valueName: "m+:m-|auto"))
     var tcmMargins: TCMMarginsArgument?
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3

@@ -28,7 +28,7 @@ struct Train: ParsableCommand {
     @Option(help: "Triplet mining.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
     @Option(help: Bounds.xbm.help("Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).", valueName: "size")) var xbm: Int?
-    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto: the calibration range on the training rows' pairs, m⁻ where their global FAR is 1e-1 and m⁺ where it is 1e-2 (docs/definitions.md), re-estimated every --tcm-auto-every steps.", valueName: "m+:m-|auto")) var tcmMargins = TCMMarginsArgument(argument: "0.9:0.5")!
+    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto: from the calibration range [lo, hi] (global FAR 1e-1 to 1e-2) of the training rows' pairs, m⁻ = (lo + hi)/2 and m⁺ = (hi + 1)/2 (docs/definitions.md), re-estimated every --tcm-auto-every steps.", valueName: "m+:m-|auto")) var tcmMargins = TCMMarginsArgument(argument: "0.9:0.5")!
     @Option(help: Bounds.tcmAutoEvery.help("Steps between estimates of --tcm-margins auto (the first is before step 0).")) var tcmAutoEvery = 50
     @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-")) var tcmWeights = NumberPair(argument: "1:1")!
     @Option(help: Bounds.epochs.help("Epochs.")) var epochs = 2

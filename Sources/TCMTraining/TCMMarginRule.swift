@@ -17,8 +17,7 @@ public struct TCMMargins: Sendable, Codable, Equatable {
 /// use live in the regulariser itself (`positiveMargin`, `negativeMargin`), so a checkpoint holds
 /// the last estimate and a resumed run continues with it.
 public struct TCMAutoMargins: Sendable, Codable, Equatable {
-    /// The calibration range, as global FARs: m⁻ is its low end (where the FAR is `farAtLow`),
-    /// m⁺ its high end (where the FAR is `farAtHigh`). Default: the analysis' range, 1e-1 to 1e-2.
+    /// The calibration range, as global FARs at its ends (default: the analysis' range, 1e-1 to 1e-2).
     public var farAtLow = 0.1
     public var farAtHigh = 0.01
     /// Steps between estimates; the first is made before step 0.
@@ -36,17 +35,19 @@ public struct TCMAutoMargins: Sendable, Codable, Equatable {
 }
 
 /// The rule of `--tcm-margins auto` (docs/definitions.md, "TCM margins from the data"): the
-/// margins are the calibration range measured on the training rows' pairs. On the analysis' axis
-/// (bin edges 1e-4 apart), with FAR(t) = #{negative pairs s ≥ t} / #negative pairs,
+/// calibration range `[lo, hi]` measured on the training rows' negative pairs, on the analysis'
+/// axis (bin edges 1e-4 apart), with FAR(t) = #{negative pairs s ≥ t} / #negative pairs:
 ///
-///     m⁻ = lo = the smallest edge t with FAR(t) ≤ farAtLow   (default 1e-1)
-///     m⁺ = hi = the smallest edge t with FAR(t) ≤ farAtHigh  (default 1e-2)
+///     lo = the smallest edge t with FAR(t) ≤ farAtLow   (default 1e-1)
+///     hi = the smallest edge t with FAR(t) ≤ farAtHigh  (default 1e-2)
+///     m⁻ = (lo + hi) / 2      the centre of the range (the default operating threshold)
+///     m⁺ = (hi + 1) / 2       halfway from the range's top to 1
 ///
-/// so TCM pushes down the negatives a threshold inside the range would accept, and pulls up the
-/// positives one inside the range would reject: the pairs that make the per-class utilities differ
-/// across the range. Both ends come from the negatives: a margin taken from the positives' own
-/// quantile moves up as TCM pulls them up and never stops pulling (measured: it drives every
-/// similarity towards 1). Pure: the same counts give the same margins.
+/// TCM then pushes below the range's centre the negatives a threshold there would accept, and
+/// pulls every positive that is not well clear of the whole range. Both margins come from the
+/// negatives: a margin taken from the positives' own quantile rises as TCM pulls them up and never
+/// stops pulling (measured: it drives every similarity towards 1). Pure: the same counts give the
+/// same margins.
 public enum TCMMarginRule {
     /// Margins from cumulative counts (`atOrAbove[k]` = pairs with s ≥ edge k for every edge k of
     /// `bins`; `PairCounts.globalNegativeAtOrAbove` has one more entry, 0, which is not read); nil
@@ -67,8 +68,9 @@ public enum TCMMarginRule {
             }
             return min(lo, bins.count - 1)
         }
-        let low = edge(far: max(range.farAtLow, range.farAtHigh)), high = edge(far: min(range.farAtLow, range.farAtHigh))
-        return TCMMargins(positive: bins.threshold(atEdge: high), negative: bins.threshold(atEdge: low))
+        let lo = bins.threshold(atEdge: edge(far: max(range.farAtLow, range.farAtHigh)))
+        let hi = bins.threshold(atEdge: edge(far: min(range.farAtLow, range.farAtHigh)))
+        return TCMMargins(positive: (hi + 1) / 2, negative: (lo + hi) / 2)
     }
 
     /// Margins from the global counts of an analysis.
