@@ -48,6 +48,11 @@ public struct TrainingStatus: Sendable, Equatable {
     public var samplesPerSecond = 0.0
     public var lossHistory: [Double] = []
     public var opisHistory: [Double] = []
+    /// The TCM margins m⁺, m⁻ of the run's latest step (nil without TCM), and whether they are
+    /// chosen from the data (`--tcm-margins auto`, re-estimated as the run goes).
+    public var positiveMargin: Double? = nil
+    public var negativeMargin: Double? = nil
+    public var marginsAuto = false
     public var message = ""
     public init() {}
 }
@@ -85,6 +90,8 @@ public struct DashboardState: Sendable {
     public var trainingDescription = ""
     /// The base losses `n` cycles through (in the fine-tuning pane), as the app names them.
     public var lossChoices: [String] = []
+    /// How each loss's TCM margins are named in the pane ("margins auto", "margins 0.9:0.5"), by loss name.
+    public var tcmMarginsNames: [String: String] = [:]
     public var training = TrainingStatus()
     /// What a mouse drag in progress moves, and the threshold window it started on (kept until
     /// the button is released, so the axis does not shift under the pointer).

@@ -306,7 +306,7 @@ enum Widgets {
         guard inner.height >= 1 else { return }
         if !t.running && t.step == 0 {
             let lines = [
-                "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" : " (no TCM)")   \(t.message)",
+                "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" + (s.tcmMarginsNames[s.lossName].map { " (\($0))" } ?? "") : " (no TCM)")   \(t.message)",
                 "T  TCM on/off     n  next base loss     A  A/B: without and with TCM",
                 s.trainingDescription,
             ]
@@ -325,7 +325,7 @@ enum Widgets {
             ? String(format: "%.1fk", t.samplesPerSecond / 1000) : String(Int(t.samplesPerSecond))
         let tcm = s.useTCM || t.tcmLoss > 0 ? " tcm \(Format.number(t.tcmLoss, 3))" : ""
         buffer.write(
-            "\(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(tcm) \(rate)/s \(t.message)",
+            "\(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(tcm)\(marginsText(t)) \(rate)/s \(t.message)",
             x: inner.x, y: inner.y, style: Style(foreground: Palette.accent), limit: inner.width)
         if inner.height >= 2 {
             buffer.write(
@@ -352,7 +352,7 @@ enum Widgets {
             let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
             let opis = ab[side].report.map { " OPIS \(Format.number($0.opis, 5))" } ?? ""
             buffer.write(
-                "\(side.letter) \(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(opis) \(t.message)",
+                "\(side.letter) \(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(opis)\(marginsText(t)) \(t.message)",
                 x: inner.x, y: inner.y + i, style: Style(foreground: side == .tcm ? Palette.good : Palette.accent),
                 limit: inner.width)
         }
@@ -365,6 +365,12 @@ enum Widgets {
                 y: inner.y + 2 + i, style: Style(foreground: side == .tcm ? Palette.good : Palette.accent),
                 limit: inner.width)
         }
+    }
+
+    /// " m⁺ 0.825 m⁻ -0.018 auto": the TCM margins of the run's latest step (empty without TCM).
+    static func marginsText(_ t: TrainingStatus) -> String {
+        guard let p = t.positiveMargin, let n = t.negativeMargin else { return "" }
+        return " m⁺ \(Format.number(p, 3)) m⁻ \(Format.number(n, 3))\(t.marginsAuto ? " auto" : "")"
     }
 
     /// ▁▂▃▄▅▆▇█ of the last `width` values, scaled to the range of `scale` (their own by default).

@@ -24,11 +24,12 @@ final class ABController {
     /// The state each run ended in, once it has (A first).
     var finalStates: [TrainingState?] { trainers.map(\.finalState) }
 
-    /// Starts both runs: `config` with TCM off for A and on for B.
+    /// Starts both runs: `config` with TCM off for A and on for B (with `config`'s TCM, or by
+    /// default the margins that work for its loss, `LossChoice.tcm(for:)`).
     func start(config: TrainingConfig, dataset: Dataset, adapter: TrainingController.AdapterRows?) {
         var base = config, withTCM = config
         base.tcm = nil
-        withTCM.tcm = config.tcm ?? TCMRegularizer()
+        withTCM.tcm = config.tcm ?? LossChoice.tcm(for: config.loss)
         TrainingController.startTogether(
             [(trainers[0], base), (trainers[1], withTCM)], dataset: dataset, adapter: adapter, wake: wake)
     }

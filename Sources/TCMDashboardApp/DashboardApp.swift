@@ -19,6 +19,19 @@ public final class DashboardApp: LoopScreen {
     let dataset: Dataset?
     let bundled: Bool
     let epochs: Int
+    /// `dash --tcm-margins`: the TCM of t and of A's run B; nil: the margins that work for the
+    /// chosen loss (`LossChoice.tcm(for:)`).
+    public var tcm: TCMRegularizer? {
+        didSet { state.tcmMarginsNames = Self.marginsNames(tcm) }
+    }
+
+    /// How the pane names each loss's TCM margins: `tcm`'s, or the loss's default.
+    static func marginsNames(_ tcm: TCMRegularizer?) -> [String: String] {
+        Dictionary(
+            uniqueKeysWithValues: LossChoice.names.map { name in
+                (name, LossChoice.marginsName(tcm ?? LossChoice.tcm(for: LossChoice.spec(name))))
+            })
+    }
     /// Steps between evaluations: each embeds the evaluation set and refreshes the curves.
     let evaluateEvery: Int
     /// The rows on screen: all of them at first, the evaluated rows once fine-tuning reports.
@@ -78,6 +91,7 @@ public final class DashboardApp: LoopScreen {
         state.lossName = LossChoice.name(loss, distance)
         state.lossChoices = LossChoice.names
         state.saveDirectory = saveDirectory
+        state.tcmMarginsNames = Self.marginsNames(nil)
         guard let dataset else {
             state.trainingDescription = "fine-tuning \(Self.needsEmbeddings)"
             state.projectionStatus = Self.needsEmbeddings
@@ -225,6 +239,7 @@ public final class DashboardApp: LoopScreen {
         state.training = TrainingStatus()
         state.training.running = true
         state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
+        state.training.marginsAuto = config.tcm?.auto != nil
         trainer.start(config: config, dataset: dataset, adapter: adapter.rows)
         state.status = "fine-tuning: \(state.lossName)\(state.useTCM ? " + TCM" : "")"
     }
@@ -233,6 +248,7 @@ public final class DashboardApp: LoopScreen {
     public func startAB() {
         guard let (dataset, config, adapter) = prepareRun("A/B fine-tuning", tcm: true) else { return }
         state.beginAB(lossName: state.lossName)
+        state.ab![.tcm].training.marginsAuto = (config.tcm ?? LossChoice.tcm(for: config.loss)).auto != nil
         abRuns.start(config: config, dataset: dataset, adapter: adapter.rows)
     }
 
@@ -265,7 +281,12 @@ public final class DashboardApp: LoopScreen {
     func trainingConfig(tcm: Bool) -> TrainingConfig {
         var config = TrainingConfig()
         config.loss = LossChoice.spec(state.lossName)
-        config.tcm = tcm ? TCMRegularizer() : nil
+        config.tcm = tcm ? (self.tcm ?? LossChoice.tcm(for: config.loss)) : nil
+        // Auto margins follow the calibration range on screen when it is given as FARs.
+        if case .far(let low, let high) = state.options.range, config.tcm?.auto != nil {
+            config.tcm!.auto!.farAtLow = low
+            config.tcm!.auto!.farAtHigh = high
+        }
         config.epochs = epochs
         config.evaluateEvery = evaluateEvery
         return config

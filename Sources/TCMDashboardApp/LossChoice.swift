@@ -23,4 +23,24 @@ public enum LossChoice {
         let kind = TrainingConfig.LossSpec.Kind(rawValue: kindName) ?? .contrastive
         return TrainingConfig.LossSpec(kind: kind, distance: euclidean ? .euclidean : .cosine)
     }
+
+    /// The TCM the dashboard's fine-tuning (t) and A/B (A) use for `loss` unless `dash
+    /// --tcm-margins` says otherwise: the margins that gave the lower OPIS in README's MNIST
+    /// experiment ("TCM margins from the data", 3 seeds, 2 and 10 epochs). Margins from the data
+    /// (`TCMMarginRule`) for contrastive (both distances), multi-similarity and circle, where they
+    /// beat the fixed 0.9 / 0.5 at both lengths; the fixed 0.9 / 0.5 for triplet and lifted
+    /// structure, where they were as low or lower at 10 epochs, and for proxy-anchor (not measured).
+    public static func tcm(for loss: TrainingConfig.LossSpec) -> TCMRegularizer {
+        var tcm = TCMRegularizer()
+        if autoMarginKinds.contains(loss.kind) { tcm.auto = TCMAutoMargins() }
+        return tcm
+    }
+
+    /// The losses whose default TCM margins come from the data (see `tcm(for:)`).
+    public static let autoMarginKinds: [TrainingConfig.LossSpec.Kind] = [.contrastive, .multiSimilarity, .circle]
+
+    /// How the fine-tuning pane names the margins `tcm` uses: "margins auto" or "margins 0.9:0.5".
+    public static func marginsName(_ tcm: TCMRegularizer) -> String {
+        tcm.auto != nil ? "margins auto" : "margins \(tcm.positiveMargin):\(tcm.negativeMargin)"
+    }
 }

@@ -118,6 +118,8 @@ final class TrainingController {
             training.step = s.step
             training.totalSteps = s.totalSteps
             training.paused = job.control.isPaused
+            training.positiveMargin = s.tcmMargins?.positive
+            training.negativeMargin = s.tcmMargins?.negative
             if s.baseLoss.isFinite {
                 training.loss = s.baseLoss
                 training.tcmLoss = s.tcmLoss

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import TCMScopeSupport
+import TCMTraining
 
 /// Two numbers written a:b — a calibration range's ends, TCM margins or weights. Parsing is
 /// strict and the same for every option: exactly two finite numbers around one colon, so
@@ -35,4 +37,43 @@ struct WidthList: ExpressibleByArgument, Equatable, Sendable {
     }
 
     var defaultValueDescription: String { text }
+}
+
+/// TCM margins as `--tcm-margins` takes them: m⁺:m⁻ (a `NumberPair`), or `auto` (chosen from the
+/// training rows' similarities, `TCMMarginRule`).
+enum TCMMarginsArgument: ExpressibleByArgument, Equatable, Sendable {
+    case fixed(NumberPair)
+    case auto
+
+    init?(argument: String) {
+        if argument == "auto" {
+            self = .auto
+        } else if let pair = NumberPair(argument: argument) {
+            self = .fixed(pair)
+        } else {
+            return nil
+        }
+    }
+
+    var defaultValueDescription: String {
+        switch self {
+        case .auto: return "auto"
+        case .fixed(let pair): return pair.text
+        }
+    }
+
+    /// The regulariser these margins and `weights` make (auto: re-estimated every `every` steps).
+    func regularizer(weights: NumberPair, every: Int) -> TCMRegularizer {
+        var tcm = TCMRegularizer(positiveWeight: weights.first, negativeWeight: weights.second)
+        switch self {
+        case .auto: tcm.auto = TCMAutoMargins(every: every)
+        case .fixed(let pair): (tcm.positiveMargin, tcm.negativeMargin) = (pair.first, pair.second)
+        }
+        return tcm
+    }
+
+    /// Checks fixed margins against `bound` (auto has none).
+    func check(_ bound: FlagBound<Double>) throws {
+        if case .fixed(let pair) = self { try bound.check([pair.first, pair.second]) }
+    }
 }

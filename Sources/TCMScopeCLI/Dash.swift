@@ -37,6 +37,11 @@ struct Dash: ParsableCommand {
             "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); n offers both."
     )
     var distance: PairDistance = .cosine
+    @Option(
+        help: ArgumentHelp(
+            "TCM margins of fine-tuning (t, and B of A/B): m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto (from the calibration range of the training rows' pairs, docs/definitions.md). Default: per loss, whichever gave the lower OPIS on MNIST (README): auto for contrastive, multi-similarity and circle, 0.9:0.5 for the others.",
+            valueName: "m+:m-|auto"))
+    var tcmMargins: TCMMarginsArgument?
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
     @Option(
         name: .customLong("eval-every"),
@@ -52,6 +57,7 @@ struct Dash: ParsableCommand {
     mutating func validate() throws {
         try watching.check(hasFiles: !data.bundled, hasCounts: !counts.isEmpty)
         try Bounds.epochs.check(epochs)
+        try tcmMargins?.check(Bounds.tcmMargin)
         if let old = evaluateEveryOldSpelling {
             try Bounds.evaluateEvery.named("--evaluate-every").check(old)
             evaluateEvery = old
@@ -82,6 +88,7 @@ struct Dash: ParsableCommand {
             bundled: bundled,
             loss: loss, distance: distance, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
+        app.tcm = tcmMargins?.regularizer(weights: NumberPair(argument: "1:1")!, every: TCMAutoMargins().every)
         app.run(terminal)
     }
 
@@ -112,6 +119,7 @@ struct Dash: ParsableCommand {
             dataset: dataset, analysis: analysis, title: title, bundled: false, loss: loss, distance: distance,
             epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
         if blocks { app.state.canvasMode = .blocks }
+        app.tcm = tcmMargins?.regularizer(weights: NumberPair(argument: "1:1")!, every: TCMAutoMargins().every)
         app.run(terminal)
     }
 }

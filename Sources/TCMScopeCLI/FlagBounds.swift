@@ -53,6 +53,7 @@ enum Bounds {
     static let evalFraction = FlagBound(flag: "--eval-fraction", low: 0.0, high: 1, lowExclusive: true, highExclusive: true)
     static let tcmMargin = FlagBound(flag: "--tcm-margins", low: -1.0, high: 1)
     static let tcmWeight = FlagBound(flag: "--tcm-weights", low: 0.0, high: 1000)
+    static let tcmAutoEvery = FlagBound(flag: "--tcm-auto-every", low: 1, high: 1_000_000)
 
     // apply.
     static let blockRows = FlagBound(flag: "--block-rows", low: 1, high: 65_536)

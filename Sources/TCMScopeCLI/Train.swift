@@ -28,7 +28,8 @@ struct Train: ParsableCommand {
     @Option(help: "Triplet mining.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
     @Option(help: Bounds.xbm.help("Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).", valueName: "size")) var xbm: Int?
-    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range).", valueName: "m+:m-")) var tcmMargins = NumberPair(argument: "0.9:0.5")!
+    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto: from the calibration range [lo, hi] (global FAR 1e-1 to 1e-2) of the training rows' pairs, m⁻ = (lo + hi)/2 and m⁺ = (hi + 1)/2 (docs/definitions.md), re-estimated every --tcm-auto-every steps.", valueName: "m+:m-|auto")) var tcmMargins = TCMMarginsArgument(argument: "0.9:0.5")!
+    @Option(help: Bounds.tcmAutoEvery.help("Steps between estimates of --tcm-margins auto (the first is before step 0).")) var tcmAutoEvery = 50
     @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-")) var tcmWeights = NumberPair(argument: "1:1")!
     @Option(help: Bounds.epochs.help("Epochs.")) var epochs = 2
     @Option(help: Bounds.classesPerBatch.help("Classes per batch (at most the data's classes).")) var classesPerBatch = 8
@@ -74,7 +75,8 @@ struct Train: ParsableCommand {
             try Bounds.xbmEntries.check(xbm * batch)  // ≤ 2^16 · 2^13, no overflow
         }
         _ = try parsedWidths()
-        try Bounds.tcmMargin.check([tcmMargins.first, tcmMargins.second])
+        try tcmMargins.check(Bounds.tcmMargin)
+        try Bounds.tcmAutoEvery.check(tcmAutoEvery)
         try Bounds.tcmWeight.check([tcmWeights.first, tcmWeights.second])
     }
 
@@ -115,10 +117,7 @@ struct Train: ParsableCommand {
         config.widths = [trainingData.trainInputs.cols] + (try parsedWidths())
         config.loss = TrainingConfig.LossSpec(kind: loss, distance: distance)
         config.loss.tripletMining = mining
-        if tcm {
-            let (mp, mn) = (tcmMargins.first, tcmMargins.second), (lp, ln) = (tcmWeights.first, tcmWeights.second)
-            config.tcm = TCMRegularizer(positiveMargin: mp, negativeMargin: mn, positiveWeight: lp, negativeWeight: ln)
-        }
+        if tcm { config.tcm = tcmMargins.regularizer(weights: tcmWeights, every: tcmAutoEvery) }
         config.crossBatchMemory = xbm
         config.optimizer.kind = optimizer
         config.optimizer.learningRate = lr
@@ -212,6 +211,7 @@ struct Train: ParsableCommand {
             if let e = s.evaluation {
                 object["opis"] = e.opis; object["epsilon_opis"] = e.epsilonOPIS; object["recall_at_1"] = e.recallAt1; object["map_at_r"] = e.mapAtR
             }
+            if let m = s.tcmMargins { object["tcm_margins"] = [m.positive, m.negative] }
             // Losses exist once a step has run (not in the evaluation before the first step).
             if s.baseLoss.isFinite {
                 object["loss"] = s.baseLoss; object["samples_per_second"] = s.samplesPerSecond
@@ -225,6 +225,7 @@ struct Train: ParsableCommand {
             let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
             var line = "\r[\(bar)] step \(s.step)/\(s.totalSteps)"
             if s.baseLoss.isFinite { line += String(format: " loss %.4f", s.baseLoss) + (tcm ? String(format: " tcm %.4f", s.tcmLoss) : "") }
+            if let m = s.tcmMargins { line += String(format: " m %.3f:%.3f", m.positive, m.negative) }
             if s.samplesPerSecond > 0 { line += String(format: " %.0f samples/s", s.samplesPerSecond) }
             if let e = last { line += String(format: " | OPIS %.5f R@1 %.4f", e.opis, e.recallAt1) }
             FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))

@@ -18,9 +18,13 @@ public enum Checkpoint {
         var proxyShape: [Int]?
         var proxyOptimizerStep: Int?
 
-        /// 2 for a Euclidean-distance loss, 1 otherwise: a reader that knows only format 1 would
-        /// take a Euclidean checkpoint for a cosine one, so it must refuse it instead.
-        static func format(of config: TrainingConfig) -> Int { config.loss.distance == .euclidean ? 2 : 1 }
+        /// 3 for TCM with margins from the data (`auto`), else 2 for a Euclidean-distance loss,
+        /// else 1: a reader that knows only format 1 would take a Euclidean checkpoint for a
+        /// cosine one, and one that knows only 1 and 2 would resume an auto-margin run with its
+        /// last margins fixed, so each must refuse the newer file instead.
+        static func format(of config: TrainingConfig) -> Int {
+            config.tcm?.auto != nil ? 3 : config.loss.distance == .euclidean ? 2 : 1
+        }
     }
 
     static let magic = Array("TCMSCKPT".utf8)
@@ -121,10 +125,11 @@ public enum Checkpoint {
 
     /// Checks every header field on its own, before any size derived from it is used.
     static func validate(_ header: Header, fail: (String) -> DataError) throws {
-        guard header.format == 1 || header.format == 2 else { throw fail("checkpoint format \(header.format) is not supported (expected 1 or 2)") }
+        guard (1 ... 3).contains(header.format) else { throw fail("checkpoint format \(header.format) is not supported (expected 1, 2 or 3)") }
         let expectedFormat = Header.format(of: header.config)
         guard header.format == expectedFormat else {
-            throw fail("checkpoint format \(header.format) is not supported for a \(header.config.loss.distance.rawValue)-distance loss (expected \(expectedFormat))")
+            let what = header.config.tcm?.auto != nil ? "TCM with auto margins" : "a \(header.config.loss.distance.rawValue)-distance loss"
+            throw fail("checkpoint format \(header.format) is not supported for \(what) (expected \(expectedFormat))")
         }
         if let problem = header.config.problem { throw fail("checkpoint configuration: \(problem)") }
         let widths = header.config.widths

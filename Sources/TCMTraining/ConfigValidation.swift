@@ -18,6 +18,8 @@ public enum TrainingLimits {
     public static let epochs = 1_000_000
     /// Steps of one run (and the step a checkpoint may record).
     public static let steps = 1 << 40
+    /// Training rows one estimate of the auto TCM margins embeds (all their pairs are counted).
+    public static let marginSampleRows = 1 << 16
     /// Classes (proxy-anchor proxies).
     public static let classes = 1 << 24
 }
@@ -53,6 +55,15 @@ extension TrainingConfig {
         if let problem = loss.problem { return problem }
         if let tcm, ![tcm.positiveMargin, tcm.negativeMargin, tcm.positiveWeight, tcm.negativeWeight].allSatisfy(\.isFinite) {
             return "TCM margins and weights must be finite"
+        }
+        if let auto = tcm?.auto {
+            guard [auto.farAtLow, auto.farAtHigh].allSatisfy({ $0 > 0 && $0 < 1 }) else {
+                return "TCM auto margins: the range's FARs must be in (0, 1), got \(auto.farAtLow) and \(auto.farAtHigh)"
+            }
+            guard auto.every >= 1 && auto.every <= TrainingLimits.steps else { return "TCM auto margins: every must be 1 or more steps, got \(auto.every)" }
+            guard auto.sampleRows >= 2 && auto.sampleRows <= TrainingLimits.marginSampleRows else {
+                return "TCM auto margins: sample rows must be between 2 and \(TrainingLimits.marginSampleRows), got \(auto.sampleRows)"
+            }
         }
         return nil
     }

@@ -29,6 +29,8 @@ public struct TrainingSnapshot: Sendable {
     public let baseLoss: Double
     public let tcmLoss: Double
     public let samplesPerSecond: Double
+    /// The TCM margins the last step used (nil without TCM); with `auto`, the latest estimate.
+    public var tcmMargins: TCMMargins? = nil
     /// Present on the snapshot right after an evaluation.
     public let evaluation: Evaluation?
     public let evalEmbeddings: Matrix?
@@ -182,7 +184,7 @@ public enum Trainer {
         // Everything is checked before the first step: a refusal costs nothing and says why.
         try config.validate()
         try checkFits(state, data)
-        let objective = config.objective
+        var objective = config.objective
         let stepsPerEpoch = max(1, data.trainInputs.rows / config.batchSize)
         let totalSteps = totalSteps(config, trainRows: data.trainInputs.rows)
         guard state.step >= 0 else { throw TrainingError.invalidConfiguration("step \(state.step) is negative") }
@@ -193,6 +195,25 @@ public enum Trainer {
                                            samplesPerClass: config.samplesPerClass, seed: config.seed &+ 0x5A17)
         for _ in 0 ..< state.step { _ = sampler.nextBatch() }
 
+        // Auto TCM margins: re-estimated from the same seeded training rows before every
+        // `auto.every`-th step (step 0 included), so a resumed run re-estimates where an
+        // uninterrupted one would and otherwise keeps the checkpoint's last estimate.
+        let marginRows = config.tcm?.auto.map {
+            TCMMarginRule.sampleRows(data.trainInputs.rows, count: $0.sampleRows, seed: config.seed)
+        }
+        var estimatedAt = -1
+        func updateMargins() {
+            guard let auto = state.config.tcm?.auto, let rows = marginRows, state.step % auto.every == 0,
+                state.step != estimatedAt,
+                let m = TCMMarginRule.estimate(model: state.model, inputs: data.trainInputs, labels: data.trainLabels,
+                                               rows: rows, range: auto.range)
+            else { return }
+            estimatedAt = state.step
+            state.config.tcm!.positiveMargin = m.positive
+            state.config.tcm!.negativeMargin = m.negative
+            objective = state.config.objective
+        }
+
         var lastPublish = Date(), samplesSincePublish = 0
         var lastLosses = (Double.nan, Double.nan)
         // An evaluation snapshot also carries the latest losses and throughput, so a UI that
@@ -200,15 +221,20 @@ public enum Trainer {
         func evaluate() -> TrainingSnapshot {
             let epoch = Double(state.step) / Double(stepsPerEpoch)
             let throughput = Double(samplesSincePublish) / max(Date().timeIntervalSince(lastPublish), 1e-9)
-            let (evaluation, embeddings) = Evaluation.run(model: state.model, inputs: data.evalInputs, labels: data.evalLabels,
+            var (evaluation, embeddings) = Evaluation.run(model: state.model, inputs: data.evalInputs, labels: data.evalLabels,
                                                          step: state.step, epoch: epoch)
+            evaluation.tcmPositiveMargin = state.config.tcm?.positiveMargin
+            evaluation.tcmNegativeMargin = state.config.tcm?.negativeMargin
             return TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: epoch, baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
-                                    samplesPerSecond: throughput, evaluation: evaluation, evalEmbeddings: embeddings)
+                                    samplesPerSecond: throughput, tcmMargins: state.config.tcm?.margins,
+                                    evaluation: evaluation, evalEmbeddings: embeddings)
         }
+        updateMargins()  // so that the first evaluation shows the margins of the first step
         if state.step == 0 { publish(evaluate()) }
         while state.step < totalSteps {
             control?.waitWhilePaused { lastPublish = Date(); samplesSincePublish = 0 }
             if control?.isCancelled == true { return state }
+            updateMargins()
             lastLosses = try step(&state, objective: objective, inputs: data.trainInputs, labels: data.trainLabels,
                                   indices: sampler.nextBatch())
             samplesSincePublish += config.batchSize
@@ -224,7 +250,7 @@ public enum Trainer {
                 publish(TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: Double(state.step) / Double(stepsPerEpoch),
                                          baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
                                          samplesPerSecond: Double(samplesSincePublish) / now.timeIntervalSince(lastPublish),
-                                         evaluation: nil, evalEmbeddings: nil))
+                                         tcmMargins: state.config.tcm?.margins, evaluation: nil, evalEmbeddings: nil))
                 lastPublish = now
                 samplesSincePublish = 0
             }

@@ -77,6 +77,16 @@ import TCMScopeSupport
         #expect(last.contains(Format.number(opisA, 5)) && last.contains(Format.number(opisB, 5)))
         #expect(last.contains("[A contrastive]") && last.contains("[B contrastive + TCM]"))
         #expect(backend.frames.count > 3)
+        // B used the TCM that works for the loss (`LossChoice.tcm`: margins from the data, on the
+        // range on screen), and the Fine-tuning pane shows the margins of its last step.
+        let tcmB = try #require(endB.config.tcm)
+        #expect(tcmB.auto != nil && tcmB.auto == LossChoice.tcm(for: endB.config.loss).auto)
+        #expect(ab[.tcm].training.marginsAuto && ab[.base].training.positiveMargin == nil)
+        #expect(ab[.tcm].training.positiveMargin == tcmB.positiveMargin)
+        #expect(ab[.tcm].training.negativeMargin == tcmB.negativeMargin)
+        #expect(
+            last.contains(
+                "m⁺ \(Format.number(tcmB.positiveMargin, 3)) m⁻ \(Format.number(tcmB.negativeMargin, 3)) auto"))
 
         // s saved both reports and the comparison compare would print.
         let saved = dir + "/saved/ab"

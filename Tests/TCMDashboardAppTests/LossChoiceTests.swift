@@ -23,4 +23,20 @@ import TCMTraining
         // A loss that has no Euclidean form is named plainly even when asked for one.
         #expect(LossChoice.name(.multiSimilarity, .euclidean) == "multi-similarity")
     }
+
+    /// t and A train with the TCM margins that gave the lower OPIS for the loss in README's MNIST
+    /// experiment: from the data for contrastive (both distances), multi-similarity and circle, the
+    /// fixed 0.9 / 0.5 for triplet, lifted structure and (not measured) proxy-anchor.
+    @Test func tcmDefaultsToTheMarginsThatWorkForTheLoss() {
+        for name in LossChoice.names {
+            let spec = LossChoice.spec(name)
+            let tcm = LossChoice.tcm(for: spec)
+            let auto = [.contrastive, .multiSimilarity, .circle].contains(spec.kind)
+            #expect((tcm.auto != nil) == auto, "\(name)")
+            #expect(tcm.positiveWeight == 1 && tcm.negativeWeight == 1)
+            if !auto { #expect(tcm.positiveMargin == 0.9 && tcm.negativeMargin == 0.5, "\(name)") }
+            #expect(LossChoice.marginsName(tcm) == (auto ? "margins auto" : "margins 0.9:0.5"))
+        }
+        #expect(LossChoice.tcm(for: LossChoice.spec("contrastive (euclidean)")).auto == TCMAutoMargins())
+    }
 }

@@ -22,7 +22,7 @@ import TCMMetrics
 
     /// The screens, each from the idle sample state.
     static let scenes: [String: @Sendable (inout DashboardState) -> Void] = [
-        "idle": { _ in },
+        "idle": { s in s.tcmMarginsNames = ["contrastive": "margins auto"] },
         "help": { s in _ = s.handle(.character("?")) },
         "expanded": { s in _ = s.handle(.character("e")) },
         "blocks": { s in _ = s.handle(.character("b")) },
@@ -42,6 +42,10 @@ import TCMMetrics
             s.ab![side].training.opisHistory = losses.map { $0 * (side == .tcm ? 1e-3 : 2e-3) }
             s.ab![side].training.message = ""
         }
+        // B's TCM margins from the data, as its last step used them.
+        s.ab![.tcm].training.positiveMargin = 0.6812
+        s.ab![.tcm].training.negativeMargin = 0.1847
+        s.ab![.tcm].training.marginsAuto = true
     }
 
     /// The frame as text, a separator, the style legend and one letter per cell.

@@ -21,7 +21,8 @@ import Testing
         let (e, l) = smallEmbeddings(dir)
         for (args, flag) in [
             (["analyze", e, l, "--range", "1:x:2"], "--range <lo:hi>"),
-            (["train", "--out", dir + "/t", "--tcm-margins", "1:x:2"], "--tcm-margins <m+:m->"),
+            (["train", "--out", dir + "/t", "--tcm-margins", "1:x:2"], "--tcm-margins <m+:m-|auto>"),
+            (["train", "--out", dir + "/t", "--tcm-margins", "Auto"], "--tcm-margins <m+:m-|auto>"),
             (["train", "--out", dir + "/t", "--widths", "256,,128"], "--widths <w,w>"),
         ] {
             let run = try tcmscope(args)

@@ -111,6 +111,7 @@ import TCMData
             (["--eval-fraction", "1"], "--eval-fraction", "1.0", "(0.0, 1.0)"),
             (["--tcm-margins", "0.9:5"], "--tcm-margins", "5.0", "[-1.0, 1.0]"),
             (["--tcm-weights", "1:1e9"], "--tcm-weights", "1000000000.0", "[0.0, 1000.0]"),
+            (["--tcm-auto-every", "0"], "--tcm-auto-every", "0", "[1, 1000000]"),
         ]
         for (args, flag, value, range) in cases {
             try expectRefused(["train", "--out", dir + "/run"] + args, flag, value, range, earlier: metrics)
@@ -124,6 +125,7 @@ import TCMData
         write(Array("earlier".utf8), marker)
         let cases: [([String], String, String, String)] = [
             (["dash", "--epochs", "1000000000"], "--epochs", "1000000000", "[1, 10000]"),
+            (["dash", "--tcm-margins", "2:0.5"], "--tcm-margins", "2.0", "[-1.0, 1.0]"),
             (["dash", "--evaluate-every", "10000000000"], "--evaluate-every", "10000000000", "[1, 1000000]"),
             (["bench", "--n", "1000000000"], "--n", "1000000000", "[10, 200000]"),
             (["bench", "--threads", "1000000000000000"], "--threads", "1000000000000000", "[1, 256]"),

@@ -10,6 +10,11 @@ public struct TCMRegularizer: SimilarityLoss, Equatable, Codable {
     public var negativeMargin = 0.5
     public var positiveWeight = 1.0
     public var negativeWeight = 1.0
+    /// `--tcm-margins auto`: the margins above are the latest estimate of `TCMMarginRule`, made
+    /// by the trainer every `auto.every` steps. nil (and in checkpoints written before it
+    /// existed): the margins are fixed.
+    public var auto: TCMAutoMargins? = nil
+    public var margins: TCMMargins { TCMMargins(positive: positiveMargin, negative: negativeMargin) }
     public var name: String { "tcm" }
     public init(positiveMargin: Double = 0.9, negativeMargin: Double = 0.5, positiveWeight: Double = 1, negativeWeight: Double = 1) {
         self.positiveMargin = positiveMargin
