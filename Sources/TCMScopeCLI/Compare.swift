@@ -18,7 +18,9 @@ struct Compare: ParsableCommand {
             files only), a paired bootstrap over the classes both models share gives the interval of \
             Δ OPIS = B − A and a one-sided p-value for "B is worse"; the gate then trips only when \
             Δ > delta and p < --significance. Two JSON reports carry no per-class curves: there the \
-            gate is Δ > delta alone.
+            gate is Δ > delta alone. Three or more runs (analyze reports, or embeddings files of the \
+            same rows with --labels) print a table of OPIS, ε-OPIS and R@1 with their bootstrap \
+            intervals, and --plot draws R@1 against OPIS.
             """
     )
 
