@@ -99,10 +99,11 @@ public final class DashboardApp: LoopScreen {
             evalLabels = Labels(classOf: [], classNames: [])
             return
         }
+        let cadence = evaluateEvery > 0 ? "\(evaluateEvery) steps" : "epoch"
         state.trainingDescription =
             bundled
-            ? "bundled checkpoint → MNIST train (60k); test-set curves every \(evaluateEvery) steps"
-            : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(evaluateEvery) steps"
+            ? "bundled checkpoint → MNIST train (60k); test-set curves every \(cadence)"
+            : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(cadence)"
         evalEmbeddings = dataset.embeddings
         evalLabels = dataset.labels
         project(initial: nil, pca: initial.pca.isEmpty ? nil : initial.pca)

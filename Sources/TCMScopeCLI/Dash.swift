@@ -30,24 +30,12 @@ struct Dash: ParsableCommand {
     var counts: [String] = []
     @OptionGroup(title: "Watching a training run") var watching: DashWatchOptions
     @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
-    @Option(help: "Base loss for fine-tuning (t, and A for A/B); n picks another.")
-    var loss: TrainingConfig.LossSpec.Kind = .contrastive
-    @Option(
-        help:
-            "Pair measure of contrastive, triplet and lifted-structure for fine-tuning: cosine or euclidean (pytorch-metric-learning's default); n offers both."
-    )
-    var distance: PairDistance = .cosine
-    @Option(
-        help: ArgumentHelp(
-            "TCM margins of fine-tuning (t, and B of A/B): m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto (from the calibration range of the training rows' pairs, docs/definitions.md). Default: per loss, whichever gave the lower OPIS on MNIST (README): auto for contrastive, multi-similarity and circle, 0.9:0.5 for the others.",
-            valueName: "m+:m-|auto"))
-    var tcmMargins: TCMMarginsArgument?
+    @OptionGroup(title: "Fine-tuning (shared with train)") var fineTuning: FineTuningOptions
+    var loss: TrainingConfig.LossSpec.Kind { fineTuning.loss }
+    var distance: PairDistance { fineTuning.distance }
+    var tcmMargins: TCMMarginsArgument? { fineTuning.tcmMargins }
+    var evaluateEvery: Int { fineTuning.evalEvery ?? 100 }
     @Option(help: Bounds.epochs.help("Fine-tuning epochs.")) var epochs = 3
-    @Option(
-        name: .customLong("eval-every"),
-        help: Bounds.evaluateEvery.help(
-            "Steps between evaluations during fine-tuning (each refreshes curves, metrics and projection)."))
-    var evaluateEvery = 100
     @Option(name: .customLong("out"), help: ArgumentHelp("Directory for s (save).", valueName: "dir"))
     var saveDirectory = "tcmscope-saved"
     // The spellings before the CLI's names were unified, kept as hidden aliases for one release.
@@ -57,17 +45,12 @@ struct Dash: ParsableCommand {
     mutating func validate() throws {
         try watching.check(hasFiles: !data.bundled, hasCounts: !counts.isEmpty)
         try Bounds.epochs.check(epochs)
-        try tcmMargins?.check(Bounds.tcmMargin)
         if let old = evaluateEveryOldSpelling {
-            try Bounds.evaluateEvery.named("--evaluate-every").check(old)
-            evaluateEvery = old
+            try Bounds.evalEvery.named("--evaluate-every").check(old)
+            fineTuning.evalEvery = old
         }
         if let old = saveDirectoryOldSpelling { saveDirectory = old }
-        try Bounds.evaluateEvery.check(evaluateEvery)
-        if distance == .euclidean && !TrainingConfig.LossSpec.distanceKinds.contains(loss) {
-            let kinds = TrainingConfig.LossSpec.distanceKinds.map(\.rawValue).joined(separator: ", ")
-            throw ValidationError("--distance euclidean applies to \(kinds), not \(loss.rawValue)")
-        }
+        try fineTuning.check()
     }
 
     func run() throws {

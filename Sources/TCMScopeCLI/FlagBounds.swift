@@ -59,5 +59,4 @@ enum Bounds {
     static let blockRows = FlagBound(flag: "--block-rows", low: 1, high: 65_536)
 
     // dash.
-    static let evaluateEvery = FlagBound(flag: "--eval-every", low: 1, high: 1_000_000)
 }

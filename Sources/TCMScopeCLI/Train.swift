@@ -22,13 +22,14 @@ struct Train: ParsableCommand {
     @Option(help: "mnist, or an embeddings file (frozen features to adapt).") var data = "mnist"
     @Option(help: "Labels file for --data EMB.") var labels: String?
     @OptionGroup var input: InputOptions
-    @Option(help: "Base loss.") var loss: TrainingConfig.LossSpec.Kind = .contrastive
-    @Option(help: "Pair measure of contrastive, triplet and lifted-structure: cosine (similarity; m⁺ 1, m⁻ 0) or euclidean (pytorch-metric-learning's default LpDistance of normalised embeddings; contrastive m⁺ 0, m⁻ 1).")
-    var distance: PairDistance = .cosine
+    @OptionGroup(title: "Fine-tuning (shared with dash)") var fineTuning: FineTuningOptions
+    var loss: TrainingConfig.LossSpec.Kind { fineTuning.loss }
+    var distance: PairDistance { fineTuning.distance }
+    var tcmMargins: TCMMarginsArgument { fineTuning.tcmMargins ?? TCMMarginsArgument(argument: "0.9:0.5")! }
+    var evalEvery: Int { fineTuning.evalEvery ?? 0 }
     @Option(help: "Triplet mining.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
     @Option(help: Bounds.xbm.help("Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).", valueName: "size")) var xbm: Int?
-    @Option(help: ArgumentHelp("TCM margins m⁺:m⁻, each in \(Bounds.tcmMargin.range), or auto: from the calibration range [lo, hi] (global FAR 1e-1 to 1e-2) of the training rows' pairs, m⁻ = (lo + hi)/2 and m⁺ = (hi + 1)/2 (docs/definitions.md), re-estimated every --tcm-auto-every steps.", valueName: "m+:m-|auto")) var tcmMargins = TCMMarginsArgument(argument: "0.9:0.5")!
     @Option(help: Bounds.tcmAutoEvery.help("Steps between estimates of --tcm-margins auto (the first is before step 0).")) var tcmAutoEvery = 50
     @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-")) var tcmWeights = NumberPair(argument: "1:1")!
     @Option(help: Bounds.epochs.help("Epochs.")) var epochs = 2
@@ -41,7 +42,6 @@ struct Train: ParsableCommand {
     @Option(help: Bounds.weightDecay.help("Weight decay (L2, PyTorch semantics).")) var weightDecay: Float = 0
     @Option(help: ArgumentHelp("Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \(Bounds.width.range).", valueName: "w,w")) var widths = WidthList(argument: "256,128")!
     @Option(help: "Seed (model, sampler, split).") var seed: UInt64 = 1
-    @Option(help: Bounds.evalEvery.help("Evaluate every N steps (default 0: every epoch).")) var evalEvery = 0
     @Option(help: "Hold out samples, or whole classes (open-world), of user embeddings.") var split: SplitKind = .sample
     @Option(help: Bounds.evalFraction.help("Share of user embeddings held out for evaluation.")) var evalFraction = 0.2
     @Option(help: ArgumentHelp("Continue from this checkpoint (its config wins, except --epochs).", valueName: "file")) var resume: String?
@@ -63,11 +63,8 @@ struct Train: ParsableCommand {
         try Bounds.batch.check(batch)
         try Bounds.learningRateTrain.check(lr)
         try Bounds.weightDecay.check(weightDecay)
-        try Bounds.evalEvery.check(evalEvery)
+        try fineTuning.check()
         try Bounds.evalFraction.check(evalFraction)
-        if distance == .euclidean && !TrainingConfig.LossSpec.distanceKinds.contains(loss) {
-            throw ValidationError("--distance euclidean applies to contrastive, triplet and lifted-structure, not \(loss.rawValue)")
-        }
         if xbm != nil && loss == .proxyAnchor { throw ValidationError("--xbm applies to pair losses, not proxy-anchor") }
         if let xbm {
             try Bounds.xbm.check(xbm)
@@ -75,7 +72,6 @@ struct Train: ParsableCommand {
             try Bounds.xbmEntries.check(xbm * batch)  // ≤ 2^16 · 2^13, no overflow
         }
         _ = try parsedWidths()
-        try tcmMargins.check(Bounds.tcmMargin)
         try Bounds.tcmAutoEvery.check(tcmAutoEvery)
         try Bounds.tcmWeight.check([tcmWeights.first, tcmWeights.second])
     }
