@@ -50,7 +50,8 @@ enum Bounds {
     static let learningRateTrain = FlagBound(flag: "--learning-rate", low: Float(0), high: 10, lowExclusive: true)
     static let weightDecay = FlagBound(flag: "--weight-decay", low: Float(0), high: 1)
     static let evalEvery = FlagBound(flag: "--eval-every", low: 0, high: 1_000_000)
-    static let evalFraction = FlagBound(flag: "--eval-fraction", low: 0.0, high: 1, lowExclusive: true, highExclusive: true)
+    static let evalFraction = FlagBound(
+        flag: "--eval-fraction", low: 0.0, high: 1, lowExclusive: true, highExclusive: true)
     static let tcmMargin = FlagBound(flag: "--tcm-margins", low: -1.0, high: 1)
     static let tcmWeight = FlagBound(flag: "--tcm-weights", low: 0.0, high: 1000)
     static let tcmAutoEvery = FlagBound(flag: "--tcm-auto-every", low: 1, high: 1_000_000)

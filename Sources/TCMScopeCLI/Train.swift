@@ -9,14 +9,14 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train an MLP embedder (or an adapter on frozen embeddings) with a DML loss, optionally + TCM.",
         discussion: """
-        --data mnist trains on the bundled MNIST training set (pixels / 255) and evaluates on its \
-        test set. --data EMB (with LABELS or --label-column) trains an adapter on frozen embeddings, \
-        evaluated on a seeded held-out split (by sample, or by class for open-world evaluation). \
-        Writes DIR/checkpoint.tcms, DIR/eval-embeddings.npy, DIR/eval-labels.npy, DIR/metrics.json \
-        (every evaluation) and DIR/metrics-stepN.json, all together when the run ends: a run that \
-        fails or diverges (exit 3) leaves an earlier run's files in DIR as they were. \
-        `tcmscope analyze DIR/eval-embeddings.npy DIR/eval-labels.npy` reads them.
-        """
+            --data mnist trains on the bundled MNIST training set (pixels / 255) and evaluates on its \
+            test set. --data EMB (with LABELS or --label-column) trains an adapter on frozen embeddings, \
+            evaluated on a seeded held-out split (by sample, or by class for open-world evaluation). \
+            Writes DIR/checkpoint.tcms, DIR/eval-embeddings.npy, DIR/eval-labels.npy, DIR/metrics.json \
+            (every evaluation) and DIR/metrics-stepN.json, all together when the run ends: a run that \
+            fails or diverges (exit 3) leaves an earlier run's files in DIR as they were. \
+            `tcmscope analyze DIR/eval-embeddings.npy DIR/eval-labels.npy` reads them.
+            """
     )
 
     @Option(help: "mnist, or an embeddings file (frozen features to adapt).") var data = "mnist"
@@ -29,22 +29,37 @@ struct Train: ParsableCommand {
     var evalEvery: Int { fineTuning.evalEvery ?? 0 }
     @Option(help: "Triplet mining.") var mining: TripletMarginLoss.Mining = .all
     @Flag(help: "Add the TCM regulariser.") var tcm = false
-    @Option(help: Bounds.xbm.help("Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).", valueName: "size")) var xbm: Int?
-    @Option(help: Bounds.tcmAutoEvery.help("Steps between estimates of --tcm-margins auto (the first is before step 0).")) var tcmAutoEvery = 50
-    @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-")) var tcmWeights = NumberPair(argument: "1:1")!
+    @Option(
+        help: Bounds.xbm.help(
+            "Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).",
+            valueName: "size")) var xbm: Int?
+    @Option(
+        help: Bounds.tcmAutoEvery.help("Steps between estimates of --tcm-margins auto (the first is before step 0)."))
+    var tcmAutoEvery = 50
+    @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-"))
+    var tcmWeights = NumberPair(argument: "1:1")!
     @Option(help: Bounds.epochs.help("Epochs.")) var epochs = 2
-    @Option(help: Bounds.classesPerBatch.help("Classes per batch (at most the data's classes).")) var classesPerBatch = 8
-    @Option(help: Bounds.samplesPerClass.help("Samples per class in a batch; the batch (classes × samples) is at most \(Bounds.batch.high) rows.")) var samplesPerClass = 32
-    @Option(name: .customLong("learning-rate"), help: Bounds.learningRateTrain.help("Learning rate.")) var lr: Float = 1e-3
+    @Option(help: Bounds.classesPerBatch.help("Classes per batch (at most the data's classes).")) var classesPerBatch =
+        8
+    @Option(
+        help: Bounds.samplesPerClass.help(
+            "Samples per class in a batch; the batch (classes × samples) is at most \(Bounds.batch.high) rows."))
+    var samplesPerClass = 32
+    @Option(name: .customLong("learning-rate"), help: Bounds.learningRateTrain.help("Learning rate.")) var lr: Float =
+        1e-3
     // The spelling before the CLI's names were unified, kept as a hidden alias for one release.
     @Option(name: .customLong("lr"), help: .hidden) var lrOldSpelling: Float?
     @Option(help: "Optimiser (sgd: momentum 0.9).") var optimizer: OptimizerSpec.Kind = .adam
     @Option(help: Bounds.weightDecay.help("Weight decay (L2, PyTorch semantics).")) var weightDecay: Float = 0
-    @Option(help: ArgumentHelp("Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \(Bounds.width.range).", valueName: "w,w")) var widths = WidthList(argument: "256,128")!
+    @Option(
+        help: ArgumentHelp(
+            "Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \(Bounds.width.range).",
+            valueName: "w,w")) var widths = WidthList(argument: "256,128")!
     @Option(help: "Seed (model, sampler, split).") var seed: UInt64 = 1
     @Option(help: "Hold out samples, or whole classes (open-world), of user embeddings.") var split: SplitKind = .sample
     @Option(help: Bounds.evalFraction.help("Share of user embeddings held out for evaluation.")) var evalFraction = 0.2
-    @Option(help: ArgumentHelp("Continue from this checkpoint (its config wins, except --epochs).", valueName: "file")) var resume: String?
+    @Option(help: ArgumentHelp("Continue from this checkpoint (its config wins, except --epochs).", valueName: "file"))
+    var resume: String?
     @Option(help: ArgumentHelp("Output directory (created).", valueName: "dir")) var out: String
     @Flag(help: "Progress as JSON lines on stdout (the default when stdout is not a terminal).") var json = false
 
@@ -65,7 +80,9 @@ struct Train: ParsableCommand {
         try Bounds.weightDecay.check(weightDecay)
         try fineTuning.check()
         try Bounds.evalFraction.check(evalFraction)
-        if xbm != nil && loss == .proxyAnchor { throw ValidationError("--xbm applies to pair losses, not proxy-anchor") }
+        if xbm != nil && loss == .proxyAnchor {
+            throw ValidationError("--xbm applies to pair losses, not proxy-anchor")
+        }
         if let xbm {
             try Bounds.xbm.check(xbm)
             if xbm < batch { throw ValidationError("--xbm \(xbm) must hold at least one batch (\(batch))") }
@@ -93,11 +110,14 @@ struct Train: ParsableCommand {
     func checkOutputDirectory() throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw DataError(out, "exists and is not a directory; --out takes a directory") }
+            guard isDirectory.boolValue else {
+                throw DataError(out, "exists and is not a directory; --out takes a directory")
+            }
             try OutputTransaction.check(fixedTargets)
         } else {
             let parent = URL(fileURLWithPath: out).deletingLastPathComponent().path
-            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue
+            else {
                 throw DataError(out, "cannot create the output directory: \(parent) is not a directory")
             }
         }
@@ -130,7 +150,10 @@ struct Train: ParsableCommand {
             state = resumed
             state.config.epochs = epochs
             guard state.config.widths.first == trainingData.trainInputs.cols else {
-                throw DataError(resume, "checkpoint takes \(state.config.widths[0])-D inputs, the data has \(trainingData.trainInputs.cols)")
+                throw DataError(
+                    resume,
+                    "checkpoint takes \(state.config.widths[0])-D inputs, the data has \(trainingData.trainInputs.cols)"
+                )
             }
             try Checkpoint.checkResumable(state, trainRows: trainingData.trainInputs.rows, file: resume)
         }
@@ -171,19 +194,26 @@ struct Train: ParsableCommand {
         for (step, json) in stepMetrics { try transaction.stage(json, to: out + "/metrics-step\(step).json") }
         try transaction.stage(Checkpoint.encode(final), to: out + "/checkpoint.tcms")
         if let e = lastEmbeddings {
-            try transaction.stage(NpyWriter.bytes(floats: e.values, shape: [e.rows, e.cols]), to: out + "/eval-embeddings.npy")
-            try transaction.stage(NpyWriter.bytes(strings: trainingData.evalLabels.classOf.map { trainingData.evalLabels.classNames[Int($0)] }),
-                                  to: out + "/eval-labels.npy")
+            try transaction.stage(
+                NpyWriter.bytes(floats: e.values, shape: [e.rows, e.cols]), to: out + "/eval-embeddings.npy")
+            try transaction.stage(
+                NpyWriter.bytes(
+                    strings: trainingData.evalLabels.classOf.map { trainingData.evalLabels.classNames[Int($0)] }),
+                to: out + "/eval-labels.npy")
         }
-        let summary = RunSummary(config: final.config, steps: final.step, seconds: Date().timeIntervalSince(started),
-                                 medianSamplesPerSecond: throughput.sorted().dropFirst(throughput.count / 2).first ?? 0,
-                                 evaluations: evaluations)
+        let summary = RunSummary(
+            config: final.config, steps: final.step, seconds: Date().timeIntervalSince(started),
+            medianSamplesPerSecond: throughput.sorted().dropFirst(throughput.count / 2).first ?? 0,
+            evaluations: evaluations)
         try transaction.stage(encode(summary), to: out + "/metrics.json")
         try transaction.commit()
         if let last = evaluations.last {
-            print(String(format: "trained %d steps in %.1f s (%.0f samples/s): OPIS %.5f, ε-OPIS %.5f, R@1 %.4f, MAP@R %.4f; outputs in %@",
-                         final.step, summary.seconds, summary.medianSamplesPerSecond, last.opis, last.epsilonOPIS,
-                         last.recallAt1, last.mapAtR, out as NSString))
+            print(
+                String(
+                    format:
+                        "trained %d steps in %.1f s (%.0f samples/s): OPIS %.5f, ε-OPIS %.5f, R@1 %.4f, MAP@R %.4f; outputs in %@",
+                    final.step, summary.seconds, summary.medianSamplesPerSecond, last.opis, last.epsilonOPIS,
+                    last.recallAt1, last.mapAtR, out as NSString))
         }
     }
 
@@ -205,12 +235,16 @@ struct Train: ParsableCommand {
         if jsonLines {
             var object: [String: Any] = ["step": s.step, "total_steps": s.totalSteps, "epoch": s.epoch]
             if let e = s.evaluation {
-                object["opis"] = e.opis; object["epsilon_opis"] = e.epsilonOPIS; object["recall_at_1"] = e.recallAt1; object["map_at_r"] = e.mapAtR
+                object["opis"] = e.opis
+                object["epsilon_opis"] = e.epsilonOPIS
+                object["recall_at_1"] = e.recallAt1
+                object["map_at_r"] = e.mapAtR
             }
             if let m = s.tcmMargins { object["tcm_margins"] = [m.positive, m.negative] }
             // Losses exist once a step has run (not in the evaluation before the first step).
             if s.baseLoss.isFinite {
-                object["loss"] = s.baseLoss; object["samples_per_second"] = s.samplesPerSecond
+                object["loss"] = s.baseLoss
+                object["samples_per_second"] = s.samplesPerSecond
                 if s.tcmLoss.isFinite { object["tcm_loss"] = s.tcmLoss }
             }
             if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
@@ -220,7 +254,9 @@ struct Train: ParsableCommand {
             let width = 24, filled = Int(Double(width) * Double(s.step) / Double(max(1, s.totalSteps)))
             let bar = String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled)
             var line = "\r[\(bar)] step \(s.step)/\(s.totalSteps)"
-            if s.baseLoss.isFinite { line += String(format: " loss %.4f", s.baseLoss) + (tcm ? String(format: " tcm %.4f", s.tcmLoss) : "") }
+            if s.baseLoss.isFinite {
+                line += String(format: " loss %.4f", s.baseLoss) + (tcm ? String(format: " tcm %.4f", s.tcmLoss) : "")
+            }
             if let m = s.tcmMargins { line += String(format: " m %.3f:%.3f", m.positive, m.negative) }
             if s.samplesPerSecond > 0 { line += String(format: " %.0f samples/s", s.samplesPerSecond) }
             if let e = last { line += String(format: " | OPIS %.5f R@1 %.4f", e.opis, e.recallAt1) }
@@ -233,19 +269,29 @@ struct Train: ParsableCommand {
             let mnist = try TrainingData.bundledMNIST()
             let classes = Set(mnist.trainLabels).count
             guard classes >= classesPerBatch else {
-                throw DataError("mnist", "the training set has \(classes) classes, fewer than --classes-per-batch \(classesPerBatch)")
+                throw DataError(
+                    "mnist",
+                    "the training set has \(classes) classes, fewer than --classes-per-batch \(classesPerBatch)")
             }
             return mnist
         }
-        let dataset = try Dataset.load(embeddings: data, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
-        let (trainRows, evalRows) = HeldOutSplit.rows(of: dataset.labels, by: split, evalFraction: evalFraction, seed: seed)
+        let dataset = try Dataset.load(
+            embeddings: data, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors)
+        let (trainRows, evalRows) = HeldOutSplit.rows(
+            of: dataset.labels, by: split, evalFraction: evalFraction, seed: seed)
         let trainLabels = dataset.labels.subset(trainRows), evalLabels = dataset.labels.subset(evalRows)
         guard trainLabels.classCount >= classesPerBatch else {
-            throw DataError(data, "the training split has \(trainLabels.classCount) classes, fewer than --classes-per-batch \(classesPerBatch)")
+            throw DataError(
+                data,
+                "the training split has \(trainLabels.classCount) classes, fewer than --classes-per-batch \(classesPerBatch)"
+            )
         }
-        guard evalLabels.classCount >= 2 else { throw DataError(data, "the evaluation split has fewer than 2 classes; raise --eval-fraction") }
-        return TrainingData(trainInputs: dataset.embeddings.gatherRows(trainRows), trainLabels: trainLabels.classOf,
-                            evalInputs: dataset.embeddings.gatherRows(evalRows), evalLabels: evalLabels)
+        guard evalLabels.classCount >= 2 else {
+            throw DataError(data, "the evaluation split has fewer than 2 classes; raise --eval-fraction")
+        }
+        return TrainingData(
+            trainInputs: dataset.embeddings.gatherRows(trainRows), trainLabels: trainLabels.classOf,
+            evalInputs: dataset.embeddings.gatherRows(evalRows), evalLabels: evalLabels)
     }
 }
 

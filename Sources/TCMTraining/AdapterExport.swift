@@ -10,8 +10,11 @@ public enum AdapterExport {
     /// The tensors, named and shaped as `nn.Sequential(Linear, ReLU, …, Linear).state_dict()`.
     public static func tensors(_ model: MLP) -> [SafetensorsWriter.Tensor] {
         model.layers.enumerated().flatMap { l, layer in
-            [SafetensorsWriter.Tensor(name: "\(2 * l).weight", shape: [layer.weight.rows, layer.weight.cols], values: layer.weight.values),
-             SafetensorsWriter.Tensor(name: "\(2 * l).bias", shape: [layer.bias.count], values: layer.bias)]
+            [
+                SafetensorsWriter.Tensor(
+                    name: "\(2 * l).weight", shape: [layer.weight.rows, layer.weight.cols], values: layer.weight.values),
+                SafetensorsWriter.Tensor(name: "\(2 * l).bias", shape: [layer.bias.count], values: layer.bias),
+            ]
         }
     }
 

@@ -36,9 +36,11 @@ public enum Checkpoint {
     /// The bytes of a checkpoint file holding `state`.
     public static func encode(_ state: TrainingState) throws -> [UInt8] {
         let params = state.model.layers.flatMap { [$0.weight.values, $0.bias] }
-        let header = Header(format: Header.format(of: state.config), config: state.config, step: state.step, optimizerStep: state.optimizer.step,
-                            tensorSizes: params.map(\.count), optimizerSlots: state.optimizer.second.isEmpty ? 1 : 2,
-                            proxyShape: state.proxies.map { [$0.rows, $0.cols] }, proxyOptimizerStep: state.proxyOptimizer?.step)
+        let header = Header(
+            format: Header.format(of: state.config), config: state.config, step: state.step,
+            optimizerStep: state.optimizer.step,
+            tensorSizes: params.map(\.count), optimizerSlots: state.optimizer.second.isEmpty ? 1 : 2,
+            proxyShape: state.proxies.map { [$0.rows, $0.cols] }, proxyOptimizerStep: state.proxyOptimizer?.step)
         let json = try JSONEncoder().encode(header)
         var bytes = magic
         withUnsafeBytes(of: UInt32(json.count).littleEndian) { bytes += $0 }
@@ -67,7 +69,9 @@ public enum Checkpoint {
     /// value must be finite. Any problem is one `DataError(file, …)`; nothing traps.
     public static func decode(_ bytes: [UInt8], file: String) throws -> TrainingState {
         func fail(_ problem: String) -> DataError { DataError(file, problem) }
-        guard bytes.count >= 12, Array(bytes[0 ..< 8]) == magic else { throw fail("not a TCMScope checkpoint (bad magic)") }
+        guard bytes.count >= 12, Array(bytes[0 ..< 8]) == magic else {
+            throw fail("not a TCMScope checkpoint (bad magic)")
+        }
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
         guard length <= bytes.count - 12 else { throw fail("truncated checkpoint header") }
         let header: Header
@@ -88,7 +92,11 @@ public enum Checkpoint {
         func tensor(_ n: Int) -> [Float] {
             defer { offset += 4 * n }
             return bytes.withUnsafeBytes { raw in
-                (0 ..< n).map { i in Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self))) }
+                (0 ..< n).map { i in
+                    Float(
+                        bitPattern: UInt32(
+                            littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)))
+                }
             }
         }
         var layers: [MLP.Layer] = []
@@ -98,22 +106,28 @@ public enum Checkpoint {
         }
         let first = header.tensorSizes.map { tensor($0) }
         let second = header.optimizerSlots == 2 ? header.tensorSizes.map { tensor($0) } : []
-        var state = TrainingState(config: header.config, model: MLP(layers: layers),
-                                  optimizer: OptimizerState(step: header.optimizerStep, first: first, second: second), step: header.step)
+        var state = TrainingState(
+            config: header.config, model: MLP(layers: layers),
+            optimizer: OptimizerState(step: header.optimizerStep, first: first, second: second), step: header.step)
         if let shape = header.proxyShape {
             state.proxies = Matrix(rows: shape[0], cols: shape[1], values: tensor(proxyCount))
             let m = [tensor(proxyCount)], v = header.optimizerSlots == 2 ? [tensor(proxyCount)] : []
             state.proxyOptimizer = OptimizerState(step: header.proxyOptimizerStep ?? 0, first: m, second: v)
         }
-        let tensors = layers.flatMap { [$0.weight.values, $0.bias] } + first + second
+        let tensors =
+            layers.flatMap { [$0.weight.values, $0.bias] } + first + second
             + [state.proxies?.values ?? []] + (state.proxyOptimizer.map { $0.first + $0.second } ?? [])
-        guard tensors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else { throw fail("checkpoint holds NaN or infinite values") }
+        guard tensors.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+            throw fail("checkpoint holds NaN or infinite values")
+        }
         // Finite is not enough: weights of 3e38 overflow to infinity in the first product. Trained
         // weights stay many orders of magnitude below this bound (the bundled baseline's: below 1).
         for (l, layer) in layers.enumerated() {
             let largest = (layer.weight.values + layer.bias).lazy.map(abs).max() ?? 0
             guard largest <= maxWeightMagnitude else {
-                throw fail("checkpoint layer \(l + 1) holds a weight of magnitude \(largest), over \(maxWeightMagnitude): not a trained model (damaged or crafted)")
+                throw fail(
+                    "checkpoint layer \(l + 1) holds a weight of magnitude \(largest), over \(maxWeightMagnitude): not a trained model (damaged or crafted)"
+                )
             }
         }
         // Adam's second moments are running means of squares: a negative one is corrupt.
@@ -125,10 +139,14 @@ public enum Checkpoint {
 
     /// Checks every header field on its own, before any size derived from it is used.
     static func validate(_ header: Header, fail: (String) -> DataError) throws {
-        guard (1 ... 3).contains(header.format) else { throw fail("checkpoint format \(header.format) is not supported (expected 1, 2 or 3)") }
+        guard (1 ... 3).contains(header.format) else {
+            throw fail("checkpoint format \(header.format) is not supported (expected 1, 2 or 3)")
+        }
         let expectedFormat = Header.format(of: header.config)
         guard header.format == expectedFormat else {
-            let what = header.config.tcm?.auto != nil ? "TCM with auto margins" : "a \(header.config.loss.distance.rawValue)-distance loss"
+            let what =
+                header.config.tcm?.auto != nil
+                ? "TCM with auto margins" : "a \(header.config.loss.distance.rawValue)-distance loss"
             throw fail("checkpoint format \(header.format) is not supported for \(what) (expected \(expectedFormat))")
         }
         if let problem = header.config.problem { throw fail("checkpoint configuration: \(problem)") }
@@ -144,15 +162,23 @@ public enum Checkpoint {
             throw fail("checkpoint tensor sizes do not match its widths \(widths)")
         }
         guard header.optimizerSlots == (header.config.optimizer.kind == .adam ? 2 : 1) else {
-            throw fail("checkpoint has \(header.optimizerSlots) optimizer slots, \(header.config.optimizer.kind.rawValue) has \(header.config.optimizer.kind == .adam ? 2 : 1)")
+            throw fail(
+                "checkpoint has \(header.optimizerSlots) optimizer slots, \(header.config.optimizer.kind.rawValue) has \(header.config.optimizer.kind == .adam ? 2 : 1)"
+            )
         }
         if let shape = header.proxyShape {
-            guard header.config.loss.kind == .proxyAnchor else { throw fail("checkpoint has proxies but its loss is \(header.config.loss.kind.rawValue)") }
-            guard shape.count == 2, shape[0] >= 1, shape[0] <= TrainingLimits.classes, shape[1] == widths[widths.count - 1] else {
+            guard header.config.loss.kind == .proxyAnchor else {
+                throw fail("checkpoint has proxies but its loss is \(header.config.loss.kind.rawValue)")
+            }
+            guard shape.count == 2, shape[0] >= 1, shape[0] <= TrainingLimits.classes,
+                shape[1] == widths[widths.count - 1]
+            else {
                 throw fail("checkpoint proxy shape \(shape) is not [classes, \(widths[widths.count - 1])]")
             }
             let proxyStep = header.proxyOptimizerStep ?? 0
-            guard proxyStep >= 0 && proxyStep <= TrainingLimits.steps else { throw fail("checkpoint proxy optimizer step \(proxyStep) is out of range") }
+            guard proxyStep >= 0 && proxyStep <= TrainingLimits.steps else {
+                throw fail("checkpoint proxy optimizer step \(proxyStep) is out of range")
+            }
         } else if header.proxyOptimizerStep != nil {
             throw fail("checkpoint has a proxy optimizer step but no proxies")
         }
@@ -163,7 +189,10 @@ public enum Checkpoint {
     public static func checkResumable(_ state: TrainingState, trainRows: Int, file: String) throws {
         let total = Trainer.totalSteps(state.config, trainRows: trainRows)
         guard state.step < total else {
-            throw DataError(file, "checkpoint is at step \(state.step), already at or past this run's \(total) steps (\(state.config.epochs) epochs); pass more --epochs to continue it")
+            throw DataError(
+                file,
+                "checkpoint is at step \(state.step), already at or past this run's \(total) steps (\(state.config.epochs) epochs); pass more --epochs to continue it"
+            )
         }
     }
 }

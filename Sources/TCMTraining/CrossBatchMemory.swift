@@ -38,6 +38,9 @@ public struct CrossBatchMemory: Sendable, Equatable {
 
     /// The filled part of the memory (slots 0 ..< filled: the ring fills from slot 0).
     public var contents: (embeddings: Matrix, labels: [Int32]) {
-        (Matrix(rows: filled, cols: dimension, values: Array(embeddings[0 ..< filled * dimension])), Array(labels[0 ..< filled]))
+        (
+            Matrix(rows: filled, cols: dimension, values: Array(embeddings[0 ..< filled * dimension])),
+            Array(labels[0 ..< filled])
+        )
     }
 }

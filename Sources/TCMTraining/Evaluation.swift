@@ -19,8 +19,10 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public var tcmPositiveMargin: Double? = nil
     public var tcmNegativeMargin: Double? = nil
 
-    public init(step: Int, epoch: Double, opis: Double, epsilonOPIS: Double, recallAt1: Double, mapAtR: Double,
-                rangeLow: Double, rangeHigh: Double) {
+    public init(
+        step: Int, epoch: Double, opis: Double, epsilonOPIS: Double, recallAt1: Double, mapAtR: Double,
+        rangeLow: Double, rangeHigh: Double
+    ) {
         self.step = step
         self.epoch = epoch
         self.opis = opis
@@ -35,7 +37,8 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public static let strictRange = RangeSpec.far(farAtLow: 1e-2, farAtHigh: 1e-4)
 
     /// Embeds `inputs` and scores them (default OPIS settings: FAR 1e-1…1e-2, 101 points).
-    public static func run(model: MLP, inputs: Matrix, labels: Labels, step: Int, epoch: Double) -> (Evaluation, Matrix) {
+    public static func run(model: MLP, inputs: Matrix, labels: Labels, step: Int, epoch: Double) -> (Evaluation, Matrix)
+    {
         let embeddings = model.embed(inputs)
         let layout = ClassLayout(embeddings: embeddings, labels: labels)
         let (counts, retrieval) = MetricsPass.countsAndRetrieval(layout: layout, ks: [1])
@@ -44,9 +47,10 @@ public struct Evaluation: Sendable, Codable, Equatable {
         var strictOptions = OPISOptions()
         strictOptions.range = strictRange
         let strict = analyzer.report(strictOptions)
-        var evaluation = Evaluation(step: step, epoch: epoch, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
-                                    recallAt1: retrieval.recallAtK[0].recall, mapAtR: retrieval.mapAtR,
-                                    rangeLow: report.settings.rangeLow, rangeHigh: report.settings.rangeHigh)
+        var evaluation = Evaluation(
+            step: step, epoch: epoch, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
+            recallAt1: retrieval.recallAtK[0].recall, mapAtR: retrieval.mapAtR,
+            rangeLow: report.settings.rangeLow, rangeHigh: report.settings.rangeHigh)
         evaluation.opisStrictRange = strict.opis
         evaluation.epsilonOPISStrictRange = strict.epsilonOPIS
         return (evaluation, embeddings)

@@ -7,8 +7,8 @@ import TCMKernels
 /// and biases), drawn from a seeded generator: the same seed gives the same model everywhere.
 public struct MLP: Sendable, Equatable {
     public struct Layer: Sendable, Equatable {
-        public var weight: Matrix   // out × in
-        public var bias: [Float]    // out
+        public var weight: Matrix  // out × in
+        public var bias: [Float]  // out
     }
 
     public var layers: [Layer]
@@ -107,12 +107,12 @@ public struct MLP: Sendable, Equatable {
         var weightGrads = [Matrix](), biasGrads = [[Float]]()
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let input = trace.inputs[l]
-            weightGrads.append(GEMM.multiply(dz, transA: true, input))       // out × in
+            weightGrads.append(GEMM.multiply(dz, transA: true, input))  // out × in
             var db = [Float](repeating: 0, count: dz.cols)
             for i in 0 ..< dz.rows { for j in 0 ..< dz.cols { db[j] += dz[i, j] } }
             biasGrads.append(db)
             if l > 0 {
-                var dh = GEMM.multiply(dz, layers[l].weight)                 // B × in
+                var dh = GEMM.multiply(dz, layers[l].weight)  // B × in
                 // ReLU: the input of layer l is the ReLU output of layer l−1.
                 for k in 0 ..< dh.values.count where input.values[k] <= 0 { dh.values[k] = 0 }
                 dz = dh

@@ -12,15 +12,19 @@ public struct MPerClassSampler: Sendable {
     /// below 1 × 1, or fewer distinct classes than `classesPerBatch`.
     public init(labels: [Int32], classesPerBatch: Int, samplesPerClass: Int, seed: UInt64) throws {
         guard classesPerBatch >= 1 && samplesPerClass >= 1 else {
-            throw TrainingError.unsuitableData("a batch needs at least 1 class of at least 1 sample, got \(classesPerBatch) × \(samplesPerClass)")
+            throw TrainingError.unsuitableData(
+                "a batch needs at least 1 class of at least 1 sample, got \(classesPerBatch) × \(samplesPerClass)")
         }
-        guard labels.allSatisfy({ $0 >= 0 }) else { throw TrainingError.unsuitableData("class indices must not be negative") }
+        guard labels.allSatisfy({ $0 >= 0 }) else {
+            throw TrainingError.unsuitableData("class indices must not be negative")
+        }
         let classCount = Int(labels.max() ?? -1) + 1
         var members = [[Int]](repeating: [], count: classCount)
         for (i, c) in labels.enumerated() { members[Int(c)].append(i) }
         self.members = members.filter { !$0.isEmpty }
         guard self.members.count >= classesPerBatch else {
-            throw TrainingError.unsuitableData("a batch takes \(classesPerBatch) classes, the training rows have \(self.members.count)")
+            throw TrainingError.unsuitableData(
+                "a batch takes \(classesPerBatch) classes, the training rows have \(self.members.count)")
         }
         self.classesPerBatch = classesPerBatch
         self.samplesPerClass = samplesPerClass

@@ -19,7 +19,7 @@ public struct OptimizerSpec: Sendable, Equatable, Codable {
 /// (weight₀, bias₀, weight₁, …). Saved in checkpoints so that training can continue.
 public struct OptimizerState: Sendable, Equatable {
     public var step: Int = 0
-    public var first: [[Float]]   // Adam m, or the SGD momentum buffer
+    public var first: [[Float]]  // Adam m, or the SGD momentum buffer
     public var second: [[Float]]  // Adam v (empty for SGD)
 
     public init(for model: MLP, spec: OptimizerSpec) {
@@ -40,25 +40,39 @@ public struct OptimizerState: Sendable, Equatable {
 
 public enum Optimizer {
     /// One update of every model parameter in place.
-    public static func apply(_ gradients: MLP.Gradients, to model: inout MLP, state: inout OptimizerState, spec: OptimizerSpec) {
+    public static func apply(
+        _ gradients: MLP.Gradients, to model: inout MLP, state: inout OptimizerState, spec: OptimizerSpec
+    ) {
         state.step += 1
         for l in model.layers.indices {
-            update(&model.layers[l].weight.values, gradients.weight[l].values, slot: 2 * l, state: &state, spec: spec, learningRate: spec.learningRate)
-            update(&model.layers[l].bias, gradients.bias[l], slot: 2 * l + 1, state: &state, spec: spec, learningRate: spec.learningRate)
+            update(
+                &model.layers[l].weight.values, gradients.weight[l].values, slot: 2 * l, state: &state, spec: spec,
+                learningRate: spec.learningRate)
+            update(
+                &model.layers[l].bias, gradients.bias[l], slot: 2 * l + 1, state: &state, spec: spec,
+                learningRate: spec.learningRate)
         }
     }
 
     /// The Adam update, eight lanes at a time (the scalar loop did not vectorise: it cannot tell
     /// that p, m, v and g do not overlap). The same operations in the same order per element as
     /// the scalar tail, so results do not depend on where a tensor's length ends.
-    static func adam(p: UnsafeMutableBufferPointer<Float>, m: UnsafeMutableBufferPointer<Float>,
-                     v: UnsafeMutableBufferPointer<Float>, g: UnsafeBufferPointer<Float>,
-                     spec: OptimizerSpec, step: Float, correction2: Float) {
-        precondition(m.count == p.count && v.count == p.count && g.count == p.count, "optimizer state does not match the parameters")
-        guard let pp = p.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress, let gp = g.baseAddress else { return }
+    static func adam(
+        p: UnsafeMutableBufferPointer<Float>, m: UnsafeMutableBufferPointer<Float>,
+        v: UnsafeMutableBufferPointer<Float>, g: UnsafeBufferPointer<Float>,
+        spec: OptimizerSpec, step: Float, correction2: Float
+    ) {
+        precondition(
+            m.count == p.count && v.count == p.count && g.count == p.count,
+            "optimizer state does not match the parameters")
+        guard let pp = p.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress, let gp = g.baseAddress else {
+            return
+        }
         typealias V = SIMD8<Float>
         func load(_ x: UnsafePointer<Float>) -> V { UnsafeRawPointer(x).loadUnaligned(as: V.self) }
-        func store(_ value: V, _ x: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(x).storeBytes(of: value, as: V.self) }
+        func store(_ value: V, _ x: UnsafeMutablePointer<Float>) {
+            UnsafeMutableRawPointer(x).storeBytes(of: value, as: V.self)
+        }
         let decay = V(repeating: spec.weightDecay), b1 = V(repeating: spec.beta1), b2 = V(repeating: spec.beta2)
         let oneMinusB1 = V(repeating: 1 - spec.beta1), oneMinusB2 = V(repeating: 1 - spec.beta2)
         let stepV = V(repeating: step), c2 = V(repeating: correction2), eps = V(repeating: spec.epsilon)
@@ -83,8 +97,10 @@ public enum Optimizer {
     }
 
     /// One update of a single tensor (slot `slot` of `state`, whose step the caller advanced).
-    public static func update(_ parameters: inout [Float], _ g: [Float], slot: Int, state: inout OptimizerState,
-                              spec: OptimizerSpec, learningRate: Float) {
+    public static func update(
+        _ parameters: inout [Float], _ g: [Float], slot: Int, state: inout OptimizerState,
+        spec: OptimizerSpec, learningRate: Float
+    ) {
         let t = Float(state.step)
         let correction1 = 1 - pow(spec.beta1, t), correction2 = 1 - pow(spec.beta2, t)
         parameters.withUnsafeMutableBufferPointer { p in
@@ -99,7 +115,9 @@ public enum Optimizer {
                 case .adam:
                     state.second[slot].withUnsafeMutableBufferPointer { v in
                         g.withUnsafeBufferPointer { gb in
-                            adam(p: p, m: m, v: v, g: gb, spec: spec, step: learningRate / correction1, correction2: correction2)
+                            adam(
+                                p: p, m: m, v: v, g: gb, spec: spec, step: learningRate / correction1,
+                                correction2: correction2)
                         }
                     }
                 }

@@ -84,8 +84,7 @@ public enum TCMMarginRule {
     public static func margins(
         positives: [Double], negatives: [Double], range: (farAtLow: Double, farAtHigh: Double) = (0.1, 0.01),
         bins: ThresholdBins = .standard
-    ) -> TCMMargins?
-    {
+    ) -> TCMMargins? {
         func atOrAbove(_ values: [Double]) -> [UInt64] {
             var counts = [UInt64](repeating: 0, count: bins.count)
             for v in values { counts[bins.bin(of: Float(v))] += 1 }

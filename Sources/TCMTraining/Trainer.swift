@@ -50,7 +50,8 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
         case .invalidConfiguration(let problem): return "training configuration: \(problem)"
         case .unsuitableData(let problem): return "training data: \(problem)"
         case .nothingToDo(let step, let total):
-            return "the run is at step \(step), already at or past its \(total) steps; ask for more epochs to continue it"
+            return
+                "the run is at step \(step), already at or past its \(total) steps; ask for more epochs to continue it"
         }
     }
 }
@@ -85,8 +86,10 @@ public struct TrainingState: Sendable, Equatable {
 
 public enum Trainer {
     /// One optimisation step on the batch `indices`; returns (base loss, TCM loss).
-    public static func step(_ state: inout TrainingState, objective: Objective, inputs: Matrix, labels: [Int32],
-                            indices: [Int]) throws -> (Double, Double) {
+    public static func step(
+        _ state: inout TrainingState, objective: Objective, inputs: Matrix, labels: [Int32],
+        indices: [Int]
+    ) throws -> (Double, Double) {
         let x = inputs.gatherRows(indices)
         let trace = state.model.forward(x)
         let e = trace.embeddings
@@ -97,7 +100,8 @@ public enum Trainer {
         if case .proxies(let proxyLoss) = objective.base {
             if state.proxies == nil {
                 let classes = Int(labels.max() ?? 0) + 1
-                state.proxies = ProxyAnchorLoss.initialProxies(classes: classes, dimension: e.cols, seed: state.config.seed)
+                state.proxies = ProxyAnchorLoss.initialProxies(
+                    classes: classes, dimension: e.cols, seed: state.config.seed)
                 state.proxyOptimizer = OptimizerState(shapes: [classes * e.cols], spec: state.config.optimizer)
             }
             let result = proxyLoss.evaluate(embeddings: e, labels: batchLabels, proxies: state.proxies!)
@@ -111,16 +115,18 @@ public enum Trainer {
             }
             if base.isFinite {
                 state.proxyOptimizer!.step += 1
-                Optimizer.update(&state.proxies!.values, result.proxies.values, slot: 0, state: &state.proxyOptimizer!,
-                                 spec: state.config.optimizer,
-                                 learningRate: state.config.optimizer.learningRate * state.config.loss.proxyLearningRateScale)
+                Optimizer.update(
+                    &state.proxies!.values, result.proxies.values, slot: 0, state: &state.proxyOptimizer!,
+                    spec: state.config.optimizer,
+                    learningRate: state.config.optimizer.learningRate * state.config.loss.proxyLearningRateScale)
             }
         } else if state.memory != nil {
             // The base loss against the memory (batch enqueued first), TCM on the batch itself.
             let slots = state.memory!.enqueue(e, labels: batchLabels)
             let (bank, bankLabels) = state.memory!.contents
-            let cross = SimilarityBatch(similarities: GEMM.multiplyTransposed(e, bank).values.map(Double.init),
-                                        rowLabels: batchLabels, columnLabels: bankLabels, selfColumn: slots)
+            let cross = SimilarityBatch(
+                similarities: GEMM.multiplyTransposed(e, bank).values.map(Double.init),
+                rowLabels: batchLabels, columnLabels: bankLabels, selfColumn: slots)
             var g = [Double](repeating: 0, count: cross.rows * cross.columns)
             base = objective.pairLoss!.evaluate(cross, gradient: &g)
             de = GEMM.multiply(Matrix(rows: cross.rows, cols: cross.columns, values: g.map(Float.init)), bank)
@@ -159,17 +165,23 @@ public enum Trainer {
     static func checkFits(_ state: TrainingState, _ data: TrainingData) throws {
         let widths = state.config.widths
         guard state.model.widths == widths else {
-            throw TrainingError.unsuitableData("the model's widths \(state.model.widths) differ from the configuration's \(widths)")
+            throw TrainingError.unsuitableData(
+                "the model's widths \(state.model.widths) differ from the configuration's \(widths)")
         }
         guard data.trainInputs.rows >= 1 else { throw TrainingError.unsuitableData("no training rows") }
         guard data.trainInputs.cols == widths[0] && data.evalInputs.cols == widths[0] else {
-            throw TrainingError.unsuitableData("the model takes \(widths[0])-D inputs, the data has \(data.trainInputs.cols)")
+            throw TrainingError.unsuitableData(
+                "the model takes \(widths[0])-D inputs, the data has \(data.trainInputs.cols)")
         }
-        guard data.evalLabels.classCount >= 2 else { throw TrainingError.unsuitableData("the evaluation rows have fewer than 2 classes") }
+        guard data.evalLabels.classCount >= 2 else {
+            throw TrainingError.unsuitableData("the evaluation rows have fewer than 2 classes")
+        }
         if let proxies = state.proxies {
             let classes = Int(data.trainLabels.max() ?? 0) + 1
             guard proxies.rows >= classes && proxies.cols == widths[widths.count - 1] else {
-                throw TrainingError.unsuitableData("the state's \(proxies.rows) × \(proxies.cols) proxies do not fit \(classes) classes of \(widths[widths.count - 1])-D embeddings")
+                throw TrainingError.unsuitableData(
+                    "the state's \(proxies.rows) × \(proxies.cols) proxies do not fit \(classes) classes of \(widths[widths.count - 1])-D embeddings"
+                )
             }
         }
     }
@@ -177,8 +189,10 @@ public enum Trainer {
     /// Trains until `config.epochs` are done, publishing snapshots; returns the final state, or
     /// the state reached when cancelled. Evaluates at the start (step 0 of a new run) and then
     /// every `evaluateEvery` steps (default: every epoch) and at the end.
-    public static func run(_ initial: TrainingState, data: TrainingData, control: JobControl? = nil,
-                           publish: (TrainingSnapshot) -> Void) throws -> TrainingState {
+    public static func run(
+        _ initial: TrainingState, data: TrainingData, control: JobControl? = nil,
+        publish: (TrainingSnapshot) -> Void
+    ) throws -> TrainingState {
         var state = initial
         let config = state.config
         // Everything is checked before the first step: a refusal costs nothing and says why.
@@ -191,8 +205,9 @@ public enum Trainer {
         guard state.step < totalSteps else { throw TrainingError.nothingToDo(step: state.step, totalSteps: totalSteps) }
         let evaluateEvery = config.evaluateEvery > 0 ? config.evaluateEvery : stepsPerEpoch
         // The sampler's stream depends on the seed and the step, so a resumed run continues it.
-        var sampler = try MPerClassSampler(labels: data.trainLabels, classesPerBatch: config.classesPerBatch,
-                                           samplesPerClass: config.samplesPerClass, seed: config.seed &+ 0x5A17)
+        var sampler = try MPerClassSampler(
+            labels: data.trainLabels, classesPerBatch: config.classesPerBatch,
+            samplesPerClass: config.samplesPerClass, seed: config.seed &+ 0x5A17)
         for _ in 0 ..< state.step { _ = sampler.nextBatch() }
 
         // Auto TCM margins: re-estimated from the same seeded training rows before every
@@ -205,8 +220,9 @@ public enum Trainer {
         func updateMargins() {
             guard let auto = state.config.tcm?.auto, let rows = marginRows, state.step % auto.every == 0,
                 state.step != estimatedAt,
-                let m = TCMMarginRule.estimate(model: state.model, inputs: data.trainInputs, labels: data.trainLabels,
-                                               rows: rows, range: auto.range)
+                let m = TCMMarginRule.estimate(
+                    model: state.model, inputs: data.trainInputs, labels: data.trainLabels,
+                    rows: rows, range: auto.range)
             else { return }
             estimatedAt = state.step
             state.config.tcm!.positiveMargin = m.positive
@@ -221,22 +237,28 @@ public enum Trainer {
         func evaluate() -> TrainingSnapshot {
             let epoch = Double(state.step) / Double(stepsPerEpoch)
             let throughput = Double(samplesSincePublish) / max(Date().timeIntervalSince(lastPublish), 1e-9)
-            var (evaluation, embeddings) = Evaluation.run(model: state.model, inputs: data.evalInputs, labels: data.evalLabels,
-                                                         step: state.step, epoch: epoch)
+            var (evaluation, embeddings) = Evaluation.run(
+                model: state.model, inputs: data.evalInputs, labels: data.evalLabels,
+                step: state.step, epoch: epoch)
             evaluation.tcmPositiveMargin = state.config.tcm?.positiveMargin
             evaluation.tcmNegativeMargin = state.config.tcm?.negativeMargin
-            return TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: epoch, baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
-                                    samplesPerSecond: throughput, tcmMargins: state.config.tcm?.margins,
-                                    evaluation: evaluation, evalEmbeddings: embeddings)
+            return TrainingSnapshot(
+                step: state.step, totalSteps: totalSteps, epoch: epoch, baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
+                samplesPerSecond: throughput, tcmMargins: state.config.tcm?.margins,
+                evaluation: evaluation, evalEmbeddings: embeddings)
         }
         updateMargins()  // so that the first evaluation shows the margins of the first step
         if state.step == 0 { publish(evaluate()) }
         while state.step < totalSteps {
-            control?.waitWhilePaused { lastPublish = Date(); samplesSincePublish = 0 }
+            control?.waitWhilePaused {
+                lastPublish = Date()
+                samplesSincePublish = 0
+            }
             if control?.isCancelled == true { return state }
             updateMargins()
-            lastLosses = try step(&state, objective: objective, inputs: data.trainInputs, labels: data.trainLabels,
-                                  indices: sampler.nextBatch())
+            lastLosses = try step(
+                &state, objective: objective, inputs: data.trainInputs, labels: data.trainLabels,
+                indices: sampler.nextBatch())
             samplesSincePublish += config.batchSize
             if state.step % evaluateEvery == 0 || state.step == totalSteps {
                 publish(evaluate())
@@ -247,10 +269,12 @@ public enum Trainer {
             }
             let now = Date()
             if now.timeIntervalSince(lastPublish) >= config.publishInterval {
-                publish(TrainingSnapshot(step: state.step, totalSteps: totalSteps, epoch: Double(state.step) / Double(stepsPerEpoch),
-                                         baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
-                                         samplesPerSecond: Double(samplesSincePublish) / now.timeIntervalSince(lastPublish),
-                                         tcmMargins: state.config.tcm?.margins, evaluation: nil, evalEmbeddings: nil))
+                publish(
+                    TrainingSnapshot(
+                        step: state.step, totalSteps: totalSteps, epoch: Double(state.step) / Double(stepsPerEpoch),
+                        baseLoss: lastLosses.0, tcmLoss: lastLosses.1,
+                        samplesPerSecond: Double(samplesSincePublish) / now.timeIntervalSince(lastPublish),
+                        tcmMargins: state.config.tcm?.margins, evaluation: nil, evalEmbeddings: nil))
                 lastPublish = now
                 samplesSincePublish = 0
             }
@@ -271,7 +295,10 @@ public final class BackgroundTraining: Sendable {
     private let outcomeBox = Mutex<Outcome>(.running)
     public let control = JobControl()
 
-    public init(_ state: TrainingState, data: TrainingData, queue: DispatchQueue = .global(qos: .userInitiated), wake: Wakeup? = nil) {
+    public init(
+        _ state: TrainingState, data: TrainingData, queue: DispatchQueue = .global(qos: .userInitiated),
+        wake: Wakeup? = nil
+    ) {
         latest = Mailbox(wake: wake)
         latestEvaluation = Mailbox(wake: wake)
         queue.async { [self] in

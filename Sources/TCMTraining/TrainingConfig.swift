@@ -3,13 +3,14 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// The base loss and its parameters (pytorch-metric-learning's defaults).
     public struct LossSpec: Sendable, Codable, Equatable {
         public enum Kind: String, Sendable, Codable, CaseIterable {
-            case contrastive, triplet, multiSimilarity = "multi-similarity", circle, liftedStructure = "lifted-structure", proxyAnchor = "proxy-anchor"
+            case contrastive, triplet, multiSimilarity = "multi-similarity", circle, liftedStructure =
+                "lifted-structure", proxyAnchor = "proxy-anchor"
         }
         public var kind: Kind = .contrastive
         /// What contrastive, triplet and lifted-structure measure pairs with; the other losses
         /// are defined on cosine similarity only. Margins are in this distance's own units.
         public var distance = PairDistance.cosine
-        public var contrastiveMargins = [1.0, 0.0]          // m⁺, m⁻
+        public var contrastiveMargins = [1.0, 0.0]  // m⁺, m⁻
         public var tripletMargin = 0.05
         public var tripletMining = TripletMarginLoss.Mining.all
         public var circleM = 0.4
@@ -33,14 +34,17 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
             let d = LossSpec()
             kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? d.kind
             distance = try c.decodeIfPresent(PairDistance.self, forKey: .distance) ?? d.distance
-            contrastiveMargins = try c.decodeIfPresent([Double].self, forKey: .contrastiveMargins) ?? d.contrastiveMargins
+            contrastiveMargins =
+                try c.decodeIfPresent([Double].self, forKey: .contrastiveMargins) ?? d.contrastiveMargins
             tripletMargin = try c.decodeIfPresent(Double.self, forKey: .tripletMargin) ?? d.tripletMargin
-            tripletMining = try c.decodeIfPresent(TripletMarginLoss.Mining.self, forKey: .tripletMining) ?? d.tripletMining
+            tripletMining =
+                try c.decodeIfPresent(TripletMarginLoss.Mining.self, forKey: .tripletMining) ?? d.tripletMining
             circleM = try c.decodeIfPresent(Double.self, forKey: .circleM) ?? d.circleM
             circleGamma = try c.decodeIfPresent(Double.self, forKey: .circleGamma) ?? d.circleGamma
             proxyAnchorMargin = try c.decodeIfPresent(Double.self, forKey: .proxyAnchorMargin) ?? d.proxyAnchorMargin
             proxyAnchorAlpha = try c.decodeIfPresent(Double.self, forKey: .proxyAnchorAlpha) ?? d.proxyAnchorAlpha
-            proxyLearningRateScale = try c.decodeIfPresent(Float.self, forKey: .proxyLearningRateScale) ?? d.proxyLearningRateScale
+            proxyLearningRateScale =
+                try c.decodeIfPresent(Float.self, forKey: .proxyLearningRateScale) ?? d.proxyLearningRateScale
         }
 
         public var proxyAnchorMargin = 0.1
@@ -49,7 +53,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         public var proxyLearningRateScale: Float = 100
 
         public func makeObjective(tcm: TCMRegularizer?) -> Objective {
-            if kind == .proxyAnchor { return Objective(proxyAnchor: ProxyAnchorLoss(margin: proxyAnchorMargin, alpha: proxyAnchorAlpha), tcm: tcm) }
+            if kind == .proxyAnchor {
+                return Objective(
+                    proxyAnchor: ProxyAnchorLoss(margin: proxyAnchorMargin, alpha: proxyAnchorAlpha), tcm: tcm)
+            }
             return Objective(base: make(), tcm: tcm)
         }
 
@@ -59,9 +66,15 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
             // takes PML's LpDistance defaults m⁺ = 0, m⁻ = 1.
             switch kind {
             case .contrastive:
-                return EuclideanDistanceLoss(onNegatedDistance: ContrastiveLoss(positiveMargin: -contrastiveMargins[0], negativeMargin: -contrastiveMargins[1]))
-            case .triplet: return EuclideanDistanceLoss(onNegatedDistance: TripletMarginLoss(margin: tripletMargin, mining: tripletMining))
-            case .liftedStructure: return EuclideanDistanceLoss(onNegatedDistance: LiftedStructureLoss(positiveMargin: 0, negativeMargin: -1))
+                return EuclideanDistanceLoss(
+                    onNegatedDistance: ContrastiveLoss(
+                        positiveMargin: -contrastiveMargins[0], negativeMargin: -contrastiveMargins[1]))
+            case .triplet:
+                return EuclideanDistanceLoss(
+                    onNegatedDistance: TripletMarginLoss(margin: tripletMargin, mining: tripletMining))
+            case .liftedStructure:
+                return EuclideanDistanceLoss(
+                    onNegatedDistance: LiftedStructureLoss(positiveMargin: 0, negativeMargin: -1))
             default: preconditionFailure("\(kind.rawValue) has no Euclidean form; LossSpec.problem refuses it")
             }
         }
@@ -69,7 +82,8 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
         private func makeOnSimilarity() -> any SimilarityLoss {
             switch kind {
             case .proxyAnchor: preconditionFailure("proxy-anchor is not a pair loss; use makeObjective")
-            case .contrastive: return ContrastiveLoss(positiveMargin: contrastiveMargins[0], negativeMargin: contrastiveMargins[1])
+            case .contrastive:
+                return ContrastiveLoss(positiveMargin: contrastiveMargins[0], negativeMargin: contrastiveMargins[1])
             case .triplet: return TripletMarginLoss(margin: tripletMargin, mining: tripletMining)
             case .multiSimilarity: return MultiSimilarityLoss()
             case .circle: return CircleLoss(m: circleM, gamma: circleGamma)

@@ -317,8 +317,8 @@ import TCMScopeSupport
         for (args, message) in [
             (["dash", "--epochs", "0"], "tcmscope: error: --epochs 0 is out of range; allowed: [1, 10000]"),
             (
-                ["dash", "--evaluate-every", "0"],
-                "tcmscope: error: --evaluate-every 0 is out of range; allowed: [1, 1000000]"
+                ["dash", "--evaluate-every", "2000000"],
+                "tcmscope: error: --evaluate-every 2000000 is out of range; allowed: [0, 1000000]"
             ),
             (
                 ["dash", "e.npy", "l.npy", "--label-column", "0"],

@@ -47,9 +47,10 @@ public struct CircleLoss: SimilarityLoss {
             }
             let (lp, wp) = logsumexp(pLogits), (ln, wn) = logsumexp(nLogits)
             let x = lp + ln
-            losses[i] = x > 30 ? x : log1p(exp(x))        // softplus
-            let sigmoid = 1 / (1 + exp(-x))                // d softplus / dx
-            derivatives[i] = pLogits.indices.map { (pLogits[$0].0, sigmoid * wp[$0] * pLogits[$0].2) }
+            losses[i] = x > 30 ? x : log1p(exp(x))  // softplus
+            let sigmoid = 1 / (1 + exp(-x))  // d softplus / dx
+            derivatives[i] =
+                pLogits.indices.map { (pLogits[$0].0, sigmoid * wp[$0] * pLogits[$0].2) }
                 + nLogits.indices.map { (nLogits[$0].0, sigmoid * wn[$0] * nLogits[$0].2) }
         }
         var reducer = NonZeroMean()

@@ -13,17 +13,25 @@ public struct ContrastiveLoss: SimilarityLoss {
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
         var pos = NonZeroMean(), neg = NonZeroMean()
-        for i in 0 ..< batch.rows { for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
-            if batch.same(i, j) { pos.add(positiveMargin - batch.s(i, j)) } else { neg.add(batch.s(i, j) - negativeMargin) }
-        } }
-        for i in 0 ..< batch.rows { for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
-            let s = batch.s(i, j)
-            if batch.same(i, j) {
-                if positiveMargin - s > 0 { gradient[batch.index(i, j)] -= pos.weight }
-            } else if s - negativeMargin > 0 {
-                gradient[batch.index(i, j)] += neg.weight
+        for i in 0 ..< batch.rows {
+            for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
+                if batch.same(i, j) {
+                    pos.add(positiveMargin - batch.s(i, j))
+                } else {
+                    neg.add(batch.s(i, j) - negativeMargin)
+                }
             }
-        } }
+        }
+        for i in 0 ..< batch.rows {
+            for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
+                let s = batch.s(i, j)
+                if batch.same(i, j) {
+                    if positiveMargin - s > 0 { gradient[batch.index(i, j)] -= pos.weight }
+                } else if s - negativeMargin > 0 {
+                    gradient[batch.index(i, j)] += neg.weight
+                }
+            }
+        }
         return pos.value + neg.value
     }
 }

@@ -27,8 +27,9 @@ public struct EuclideanDistanceLoss: SimilarityLoss {
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
         let distances = batch.similarities.map(Self.distance(similarity:))
-        let negated = SimilarityBatch(similarities: distances.map { -$0 }, rowLabels: batch.labels,
-                                      columnLabels: batch.columnLabels, selfColumn: batch.selfColumn)
+        let negated = SimilarityBatch(
+            similarities: distances.map { -$0 }, rowLabels: batch.labels,
+            columnLabels: batch.columnLabels, selfColumn: batch.selfColumn)
         var inner = [Double](repeating: 0, count: distances.count)
         let value = base.evaluate(negated, gradient: &inner)
         for k in inner.indices where inner[k] != 0 && distances[k] > 0 {

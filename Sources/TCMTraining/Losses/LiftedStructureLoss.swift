@@ -22,7 +22,9 @@ public struct LiftedStructureLoss: SimilarityLoss {
         // Z_i = Σ over i's negatives of e^{s_in − m⁻} (similarities are in [−1, 1]: no overflow).
         var z = [Double](repeating: 0, count: batch.rows)
         for i in 0 ..< batch.rows {
-            for j in 0 ..< batch.columns where !batch.isSelf(i, j) && !batch.same(i, j) { z[i] += exp(batch.s(i, j) - negativeMargin) }
+            for j in 0 ..< batch.columns where !batch.isSelf(i, j) && !batch.same(i, j) {
+                z[i] += exp(batch.s(i, j) - negativeMargin)
+            }
         }
         // A positive pair's partner p is a reference column; its own row (when the references are
         // the batch) gives Z_p. Under a memory, p has no row: only a's negatives enter.

@@ -16,7 +16,11 @@ public struct MultiSimilarityLoss: SimilarityLoss {
     public var mine = true
     public var name: String { "multi-similarity" }
     public init(alpha: Double = 2, beta: Double = 50, base: Double = 0.5, epsilon: Double = 0.1, mine: Bool = true) {
-        self.alpha = alpha; self.beta = beta; self.base = base; self.epsilon = epsilon; self.mine = mine
+        self.alpha = alpha
+        self.beta = beta
+        self.base = base
+        self.epsilon = epsilon
+        self.mine = mine
     }
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
@@ -25,7 +29,11 @@ public struct MultiSimilarityLoss: SimilarityLoss {
         for i in 0 ..< b {
             var hardestNegative = -Double.infinity, easiestPositive = Double.infinity
             for j in 0 ..< batch.columns where !batch.isSelf(i, j) {
-                if batch.same(i, j) { easiestPositive = min(easiestPositive, batch.s(i, j)) } else { hardestNegative = max(hardestNegative, batch.s(i, j)) }
+                if batch.same(i, j) {
+                    easiestPositive = min(easiestPositive, batch.s(i, j))
+                } else {
+                    hardestNegative = max(hardestNegative, batch.s(i, j))
+                }
             }
             var positives: [Int] = [], negatives: [Int] = []
             for j in 0 ..< batch.columns where !batch.isSelf(i, j) {

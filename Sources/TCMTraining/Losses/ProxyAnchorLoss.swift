@@ -21,10 +21,13 @@ public struct ProxyAnchorLoss: Sendable {
     public static func initialProxies(classes: Int, dimension: Int, seed: UInt64) -> Matrix {
         var g = TrainingRandom(seed: seed &+ 0x9A0C)
         let std = (2 / Double(classes)).squareRoot()
-        return Matrix(rows: classes, cols: dimension, values: (0 ..< classes * dimension).map { _ in
-            let u = max(Double(g.next() >> 11) / Double(1 << 53), 1e-300), v = Double(g.next() >> 11) / Double(1 << 53)
-            return Float(std * (-2 * log(u)).squareRoot() * cos(2 * .pi * v))
-        })
+        return Matrix(
+            rows: classes, cols: dimension,
+            values: (0 ..< classes * dimension).map { _ in
+                let u = max(Double(g.next() >> 11) / Double(1 << 53), 1e-300),
+                    v = Double(g.next() >> 11) / Double(1 << 53)
+                return Float(std * (-2 * log(u)).squareRoot() * cos(2 * .pi * v))
+            })
     }
 
     /// The loss and ∂L/∂cos from the B × C cosine matrix (row-major) and the batch's class indices.
@@ -37,7 +40,11 @@ public struct ProxyAnchorLoss: Sendable {
             var pos: [(Int, Double)] = [], neg: [(Int, Double)] = []
             for i in 0 ..< b {
                 let x = cosines[i * classes + c]
-                if labels[i] == Int32(c) { pos.append((i, -alpha * (x - margin))) } else { neg.append((i, alpha * (x + margin))) }
+                if labels[i] == Int32(c) {
+                    pos.append((i, -alpha * (x - margin)))
+                } else {
+                    neg.append((i, alpha * (x + margin)))
+                }
             }
             func logOnePlusSum(_ v: [(Int, Double)]) -> (Double, [Double]) {
                 let m = max(0, v.map(\.1).max() ?? 0)
@@ -61,13 +68,15 @@ public struct ProxyAnchorLoss: Sendable {
     }
 
     /// The loss and gradients with respect to the (normalised) embeddings and the raw proxies.
-    public func evaluate(embeddings e: Matrix, labels: [Int32], proxies: Matrix) -> (loss: Double, embeddings: Matrix, proxies: Matrix) {
+    public func evaluate(
+        embeddings e: Matrix, labels: [Int32], proxies: Matrix
+    ) -> (loss: Double, embeddings: Matrix, proxies: Matrix) {
         let unit = RowNorms.normalized(proxies)
         let cos = GEMM.multiplyTransposed(e, unit)
         let (loss, g) = evaluate(cosines: cos.values.map(Double.init), labels: labels, classes: proxies.rows)
         let gm = Matrix(rows: e.rows, cols: proxies.rows, values: g.map(Float.init))
-        let de = GEMM.multiply(gm, unit)                      // B × D
-        let dUnit = GEMM.multiply(gm, transA: true, e)        // C × D
+        let de = GEMM.multiply(gm, unit)  // B × D
+        let dUnit = GEMM.multiply(gm, transA: true, e)  // C × D
         // Through the proxies' normalisation: dp = (du − u⟨du, u⟩) / ‖p‖.
         let norms = RowNorms.norms(proxies)
         var dp = dUnit

@@ -13,7 +13,8 @@ public struct SimilarityBatch: Sendable {
 
     /// The square case: every sample against every other.
     public init(similarities: [Double], labels: [Int32]) {
-        self.init(similarities: similarities, rowLabels: labels, columnLabels: labels, selfColumn: Array(labels.indices))
+        self.init(
+            similarities: similarities, rowLabels: labels, columnLabels: labels, selfColumn: Array(labels.indices))
     }
 
     public init(similarities: [Double], rowLabels: [Int32], columnLabels: [Int32], selfColumn: [Int]) {
@@ -46,7 +47,12 @@ public protocol SimilarityLoss: Sendable {
 struct NonZeroMean {
     var sum = 0.0
     var count = 0
-    mutating func add(_ value: Double) { if value > 0 { sum += value; count += 1 } }
+    mutating func add(_ value: Double) {
+        if value > 0 {
+            sum += value
+            count += 1
+        }
+    }
     var value: Double { count > 0 ? sum / Double(count) : 0 }
     /// The weight each non-zero term's gradient gets.
     var weight: Double { count > 0 ? 1 / Double(count) : 0 }

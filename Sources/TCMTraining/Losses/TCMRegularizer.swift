@@ -16,7 +16,10 @@ public struct TCMRegularizer: SimilarityLoss, Equatable, Codable {
     public var auto: TCMAutoMargins? = nil
     public var margins: TCMMargins { TCMMargins(positive: positiveMargin, negative: negativeMargin) }
     public var name: String { "tcm" }
-    public init(positiveMargin: Double = 0.9, negativeMargin: Double = 0.5, positiveWeight: Double = 1, negativeWeight: Double = 1) {
+    public init(
+        positiveMargin: Double = 0.9, negativeMargin: Double = 0.5, positiveWeight: Double = 1,
+        negativeWeight: Double = 1
+    ) {
         self.positiveMargin = positiveMargin
         self.negativeMargin = negativeMargin
         self.positiveWeight = positiveWeight
@@ -34,9 +37,13 @@ public struct TCMRegularizer: SimilarityLoss, Equatable, Codable {
                     for j in 0 ..< batch.columns where j != own {
                         let k = i * batch.columns + j, v = s[k]
                         if columnLabels[j] == label {
-                            if v <= positiveMargin { positiveSum += positiveMargin - v; positives.append(k) }
+                            if v <= positiveMargin {
+                                positiveSum += positiveMargin - v
+                                positives.append(k)
+                            }
                         } else if v >= negativeMargin {
-                            negativeSum += v - negativeMargin; negatives.append(k)
+                            negativeSum += v - negativeMargin
+                            negatives.append(k)
                         }
                     }
                 }

@@ -25,7 +25,11 @@ public struct TripletMarginLoss: SimilarityLoss {
         for a in 0 ..< batch.rows {
             var negatives: [(Double, Int)] = [], positives: [(Double, Int)] = []
             for j in 0 ..< batch.columns where !batch.isSelf(a, j) {
-                if batch.same(a, j) { positives.append((batch.s(a, j), j)) } else { negatives.append((batch.s(a, j), j)) }
+                if batch.same(a, j) {
+                    positives.append((batch.s(a, j), j))
+                } else {
+                    negatives.append((batch.s(a, j), j))
+                }
             }
             negatives.sort { $0.0 < $1.0 }
             positives.sort { $0.0 < $1.0 }
@@ -75,22 +79,34 @@ public struct TripletMarginLoss: SimilarityLoss {
 
     private func lowerBound(_ v: [(Double, Int)], _ x: Double) -> Int {
         var lo = 0, hi = v.count
-        while lo < hi { let m = (lo + hi) / 2; if v[m].0 < x { lo = m + 1 } else { hi = m } }
+        while lo < hi {
+            let m = (lo + hi) / 2
+            if v[m].0 < x { lo = m + 1 } else { hi = m }
+        }
         return lo
     }
     private func upperBound(_ v: [(Double, Int)], _ x: Double) -> Int {
         var lo = 0, hi = v.count
-        while lo < hi { let m = (lo + hi) / 2; if v[m].0 <= x { lo = m + 1 } else { hi = m } }
+        while lo < hi {
+            let m = (lo + hi) / 2
+            if v[m].0 <= x { lo = m + 1 } else { hi = m }
+        }
         return lo
     }
     private func lowerBoundValues(_ v: [Double], _ x: Double) -> Int {
         var lo = 0, hi = v.count
-        while lo < hi { let m = (lo + hi) / 2; if v[m] < x { lo = m + 1 } else { hi = m } }
+        while lo < hi {
+            let m = (lo + hi) / 2
+            if v[m] < x { lo = m + 1 } else { hi = m }
+        }
         return lo
     }
     private func upperBoundValues(_ v: [Double], _ x: Double) -> Int {
         var lo = 0, hi = v.count
-        while lo < hi { let m = (lo + hi) / 2; if v[m] <= x { lo = m + 1 } else { hi = m } }
+        while lo < hi {
+            let m = (lo + hi) / 2
+            if v[m] <= x { lo = m + 1 } else { hi = m }
+        }
         return lo
     }
 }
