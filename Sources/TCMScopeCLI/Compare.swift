@@ -20,7 +20,8 @@ struct Compare: ParsableCommand {
             Δ > delta and p < --significance. Two JSON reports carry no per-class curves: there the \
             gate is Δ > delta alone. Three or more runs (analyze reports, or embeddings files of the \
             same rows with --labels) print a table of OPIS, ε-OPIS and R@1 with their bootstrap \
-            intervals, and --plot draws R@1 against OPIS.
+            intervals, and --plot draws R@1 against OPIS. Two count files (analyze --counts-out, \
+            merge --counts-out) compare like their embeddings, paired test included, without a pair pass.
             """
     )
 
@@ -119,6 +120,23 @@ struct Compare: ParsableCommand {
         }
         let reports = files.prefix(2).map(Self.isJSONReport)
         let document: ComparisonDocument
+        let countFiles = files.prefix(2).map(Self.isCountFile)
+        if countFiles.contains(true) {
+            guard countFiles == [true, true], files.count == 2 else {
+                throw DataError(
+                    files[countFiles[0] ? min(1, files.count - 1) : 0],
+                    "give two count files (each a merged or whole-pass count file of one model), or two embeddings files"
+                )
+            }
+            document = try compareCounts(files[0], files[1])
+        } else {
+            document = try compareByKind(reports)
+        }
+        try finish(document)
+    }
+
+    func compareByKind(_ reports: [Bool]) throws -> ComparisonDocument {
+        let document: ComparisonDocument
         switch (reports[0], reports[1]) {
         case (true, true):
             guard files.count == 2 else {
@@ -136,6 +154,11 @@ struct Compare: ParsableCommand {
             throw DataError(
                 files[1], "is a JSON report but \(files[0]) is not: give two reports or two embeddings files")
         }
+        return document
+    }
+
+    /// Writes, prints and gates a two-model comparison.
+    func finish(_ document: ComparisonDocument) throws {
         if let output {
             let transaction = OutputTransaction()
             try transaction.stage(document.json(), to: output)
@@ -178,6 +201,48 @@ struct Compare: ParsableCommand {
         var head = [UInt8](repeating: 0, count: 64)
         let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 64) }
         return head.prefix(max(0, n)).first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
+    }
+
+    /// A count file (analyze --counts-out, merge --counts-out) starts with the TCMCOUNT magic.
+    static func isCountFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: CountFile.magic.count)
+        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, CountFile.magic.count) }
+        return n == CountFile.magic.count && head == CountFile.magic
+    }
+
+    /// Two models' count files (each every shard of one analysis): the per-class histograms give
+    /// the curves, so the paired bootstrap works as from embeddings, without a pair pass.
+    func compareCounts(_ a: String, _ b: String) throws -> ComparisonDocument {
+        let options = try analysis.options()
+        func model(_ path: String) throws -> (ComparisonDocument.Model, ThresholdReport, [String]) {
+            let merged = try MergedCounts.merge([CountFile(bytes: FileBytes.read(path), path: path)])
+            let report = ThresholdAnalyzer(counts: merged.counts).report(options)
+            let retrieval = merged.header.retrievalKs.flatMap { $0.contains(1) ? merged.retrieval(ks: [1]) : nil }
+            return (
+                .init(
+                    source: path, report: report, retrieval: retrieval,
+                    frrAtFAR: ClassFRRAtFAR(counts: merged.counts, targetFAR: far)), report, merged.header.classNames
+            )
+        }
+        let (first, reportA, namesA) = try model(a), (second, reportB, namesB) = try model(b)
+        guard namesA == namesB, first.report.classes.map(\.size) == second.report.classes.map(\.size) else {
+            throw DataError(b, "counts other classes or rows than \(a): compare needs the same rows and labels")
+        }
+        if failIfWorse != nil && reportA.classesInOPIS == 0 {
+            throw DataError(
+                a, "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
+        }
+        var document = ComparisonDocument(a: first, b: second, commonFAR: far)
+        if let replicates = pairedReplicates {
+            document.bootstrap = try pairedTest(reportA, reportB, replicates: replicates, file: b)
+            document.significance = significance
+        }
+        return document
     }
 
     func compareEmbeddings(_ a: String, _ b: String, labels: String?) throws -> ComparisonDocument {

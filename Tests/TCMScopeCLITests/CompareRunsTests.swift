@@ -81,6 +81,35 @@ import TCMData
         #expect(text.stdout.contains("comparison of 3 runs") && text.stdout.contains("run2"))
     }
 
+    /// Issue 20: two models' count files (the per-class data of a sharded analysis) give the same
+    /// comparison and the same paired test as their embeddings, without a pair pass.
+    @Test func countFilesCompareLikeTheirEmbeddings() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (a, b, l) = CompareTests.twoModels(dir)
+        for (e, name) in [(a, "a"), (b, "b")] {
+            let run = try tcmscope(["analyze", e, l, "--counts-out", dir + "/\(name).tcmc"])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        func comparison(_ arguments: [String]) throws -> [String: Any] {
+            let run = try tcmscope(["compare"] + arguments + ["--bootstrap", "400", "--json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        }
+        let fromCounts = try comparison([dir + "/a.tcmc", dir + "/b.tcmc"])
+        let fromEmbeddings = try comparison([a, b, l])
+        #expect(fromCounts["change"] as? [String: Double] == fromEmbeddings["change"] as? [String: Double])
+        let testA = try #require(fromCounts["bootstrap"] as? [String: Any])
+        let testB = try #require(fromEmbeddings["bootstrap"] as? [String: Any])
+        #expect(testA["pValueWorse"] as? Double == testB["pValueWorse"] as? Double)
+        #expect(
+            (testA["opisChangeInterval"] as? [String: Any])?["low"] as? Double
+                == (testB["opisChangeInterval"] as? [String: Any])?["low"] as? Double)
+        // A count file with an embeddings file: one line, exit 2.
+        let mixed = try tcmscope(["compare", dir + "/a.tcmc", b])
+        #expect(mixed.status == 2 && mixed.stderr.contains("give two count files"), "\(mixed.stderr)")
+    }
+
     @Test func manyRunRefusals() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
