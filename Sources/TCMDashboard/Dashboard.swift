@@ -57,7 +57,7 @@ public enum Dashboard {
             if let run = s.run {
                 Widgets.run(s, [run] + (s.secondRun.map { [$0] } ?? []), &buffer, r)
             } else {
-                Widgets.training(s, &buffer, r)
+                Widgets.training(s.trainingView, &buffer, r)
             }
         }
         if let r = layout.metrics { Widgets.metrics(s.metricsView, &buffer, r) }

@@ -4,7 +4,7 @@ import TCMMetrics
 // What each pane draws, built from the state by one property each (ratatui's widgets render
 // their own data): a widget reads its view, never the whole `DashboardState`, so its inputs are
 // visible in one place and a widget test needs only the view. The curves pane's view is in
-// CurvesView.swift; the fine-tuning pane still reads the state (its A/B and watch forms are next).
+// CurvesView.swift; the watched runs' pane reads `RunTimeline` values.
 
 /// The calibration range pane: the range's ends, the threshold, and the curves' window (the bar
 /// shares their axis).
@@ -43,6 +43,18 @@ struct TableView {
     }
 }
 
+/// The fine-tuning pane: the run's status, or both A/B runs'.
+struct TrainingView {
+    var frame: Style
+    var training: TrainingStatus
+    var lossName: String
+    var useTCM: Bool
+    /// The TCM margins `t` would use for each loss ("auto", "0.9:0.5").
+    var marginsNames: [String: String]
+    var description: String
+    var ab: ABComparison?
+}
+
 /// The projection pane: 2-D points (x0, y0, x1, y1, …) with a class each.
 struct ProjectionView {
     var title: String
@@ -72,6 +84,12 @@ extension DashboardState {
             order: classOrder,
             focusedRow: focusedRow,
             abReports: ab.flatMap { ab in ab[.base].report.flatMap { a in ab[.tcm].report.map { (a, $0) } } })
+    }
+
+    var trainingView: TrainingView {
+        TrainingView(
+            frame: Widgets.frame(self, .training), training: training, lossName: lossName, useTCM: useTCM,
+            marginsNames: tcmMarginsNames, description: trainingDescription, ab: ab)
     }
 
     var projectionView: ProjectionView {

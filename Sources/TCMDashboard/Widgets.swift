@@ -292,23 +292,23 @@ enum Widgets {
 
     // MARK: Training
 
-    static func training(_ s: DashboardState, _ buffer: inout CellBuffer, _ rect: Rect) {
-        if let ab = s.ab {
-            abTraining(s, ab, &buffer, rect)
+    static func training(_ v: TrainingView, _ buffer: inout CellBuffer, _ rect: Rect) {
+        if let ab = v.ab {
+            abTraining(v, ab, &buffer, rect)
             return
         }
-        let t = s.training
+        let t = v.training
         let state = t.running ? (t.paused ? "paused" : "running") : "idle"
         buffer.box(
-            rect, title: "\(Pane.training.title)  \(s.lossName)\(s.useTCM ? " + TCM" : "")  [\(state)]",
-            style: frame(s, .training))
+            rect, title: "\(Pane.training.title)  \(v.lossName)\(v.useTCM ? " + TCM" : "")  [\(state)]",
+            style: v.frame)
         let inner = rect.inset(1)
         guard inner.height >= 1 else { return }
         if !t.running && t.step == 0 {
             let lines = [
-                "t  fine-tune: \(s.lossName)\(s.useTCM ? " + TCM" + (s.tcmMarginsNames[s.lossName].map { " (\($0))" } ?? "") : " (no TCM)")   \(t.message)",
+                "t  fine-tune: \(v.lossName)\(v.useTCM ? " + TCM" + (v.marginsNames[v.lossName].map { " (\($0))" } ?? "") : " (no TCM)")   \(t.message)",
                 "T  TCM on/off     n  next base loss     A  A/B: without and with TCM",
-                s.trainingDescription,
+                v.description,
             ]
             for (i, line) in lines.enumerated() where i < inner.height {
                 buffer.write(
@@ -323,7 +323,7 @@ enum Widgets {
         let rate =
             t.samplesPerSecond >= 1000
             ? String(format: "%.1fk", t.samplesPerSecond / 1000) : String(Int(t.samplesPerSecond))
-        let tcm = s.useTCM || t.tcmLoss > 0 ? " tcm \(Format.number(t.tcmLoss, 3))" : ""
+        let tcm = v.useTCM || t.tcmLoss > 0 ? " tcm \(Format.number(t.tcmLoss, 3))" : ""
         buffer.write(
             "\(bar) \(t.step)/\(t.totalSteps) loss \(Format.number(t.loss, 3))\(tcm)\(marginsText(t)) \(rate)/s \(t.message)",
             x: inner.x, y: inner.y, style: Style(foreground: Palette.accent), limit: inner.width)
@@ -340,10 +340,10 @@ enum Widgets {
     }
 
     /// An A/B run: one progress line per run, then both OPIS trajectories on one scale.
-    static func abTraining(_ s: DashboardState, _ ab: ABComparison, _ buffer: inout CellBuffer, _ rect: Rect) {
+    static func abTraining(_ v: TrainingView, _ ab: ABComparison, _ buffer: inout CellBuffer, _ rect: Rect) {
         let state = ab.running ? (ab.runs.allSatisfy { $0.training.paused } ? "paused" : "running") : "done"
         buffer.box(
-            rect, title: "\(Pane.training.title)  A/B: \(ab.lossName) vs + TCM  [\(state)]", style: frame(s, .training))
+            rect, title: "\(Pane.training.title)  A/B: \(ab.lossName) vs + TCM  [\(state)]", style: v.frame)
         let inner = rect.inset(1)
         let width = max(6, min(16, inner.width / 8))
         for (i, side) in ABSide.allCases.enumerated() where i < inner.height {

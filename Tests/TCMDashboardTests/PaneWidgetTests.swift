@@ -64,4 +64,24 @@ import TCMMetrics
         Widgets.projection(view, &buffer, Rect(x: 0, y: 0, width: 30, height: 10))
         #expect(buffer.line(1).contains("computing…"))
     }
+
+    @Test func trainingSaysWhatTWouldDoThenShowsTheRun() {
+        var view = sampleState().trainingView
+        view.lossName = "circle"
+        view.useTCM = true
+        view.marginsNames = ["circle": "auto"]
+        view.description = "adapter on your rows"
+        var buffer = CellBuffer(width: 80, height: 5)
+        Widgets.training(view, &buffer, Rect(x: 0, y: 0, width: 80, height: 5))
+        #expect(buffer.line(0).contains("circle + TCM") && buffer.line(0).contains("[idle]"))
+        #expect(
+            buffer.line(1).contains("t  fine-tune: circle + TCM (auto)")
+                && Self.text(buffer).contains("adapter on your rows"))
+        view.training.running = true
+        view.training.step = 50
+        view.training.totalSteps = 100
+        buffer = CellBuffer(width: 80, height: 5)
+        Widgets.training(view, &buffer, Rect(x: 0, y: 0, width: 80, height: 5))
+        #expect(buffer.line(0).contains("[running]") && buffer.line(1).contains("50/100"), "\(Self.text(buffer))")
+    }
 }
