@@ -27,8 +27,10 @@ public struct NpyArray: Sendable {
     public let fortranOrder: Bool
     let payload: [UInt8]
 
-    /// Number of elements; the header's shape was checked to fit the file, so this cannot overflow.
-    public var count: Int { shape.reduce(1, *) }
+    /// Number of elements. A zero extent makes the array empty whatever the other extents say
+    /// (they are not bounded then, so their product could overflow); otherwise the header's
+    /// shape was checked to fit the file, so the product cannot overflow.
+    public var count: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }
 
     /// Parses `.npy` bytes; `file` names the source in errors.
     public init(bytes: [UInt8], file: String) throws {

@@ -29,7 +29,8 @@ struct NumericArray {
     var bigEndian = false
     var fortranOrder = false
 
-    var count: Int { shape.reduce(1, *) }
+    /// Zero when an extent is zero (the others are then unbounded: their product could overflow).
+    var count: Int { shape.contains(0) ? 0 : shape.reduce(1, *) }
 
     /// The value at storage position `i` as Double (exact for every type but 64-bit integers
     /// past 2^53, which only labels use, and those go through `integer(at:)`).

@@ -128,4 +128,19 @@ import Testing
             _ = try NpyArray(bytes: noShape, file: "s.npy")
         }
     }
+
+    /// The npy fuzz target's finding (Fuzz/corpus/npy/finding_zero_extent_overflow): a zero extent
+    /// makes the array empty, so the other extents are never bounded, and their product used to
+    /// trap in `count`. Now the count is 0 and the loaders say the array is empty.
+    @Test func aZeroExtentBesideHugeOnesCountsZero() throws {
+        let header = "{'descr': '<f4', 'fortran_order': False, 'shape': (42949672994,6729994,67296, 0,296), }"
+        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+        let padded = header + String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        bytes += [UInt8(padded.utf8.count & 0xFF), UInt8(padded.utf8.count >> 8)] + Array(padded.utf8)
+        let array = try NpyArray(bytes: bytes, file: "z.npy")
+        #expect(array.count == 0 && array.doubles().isEmpty)
+        expectDataError(file: "z.npy", containing: "2-D array") {
+            _ = try EmbeddingLoader.load(bytes: bytes, file: "z.npy")
+        }
+    }
 }
