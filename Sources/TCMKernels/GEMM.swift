@@ -195,14 +195,13 @@ public enum GEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
-    // swift-format-ignore: a register table (one accumulator pair per line) reads better aligned.
     /// C[rows×cols] += alpha · (6×kcb panel) · (kcb×16 panel); with `overwrite`, C = that product
     /// (no read of C: the similarity tiles skip a zeroing pass and a load per element).
-    static func microKernel(
-        kcb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float,
-        overwrite: Bool
-    ) {
+    // swift-format-ignore
+    // (A register table: one accumulator pair per line reads better aligned than wrapped.)
+    static func microKernel(kcb: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                            c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, cols: Int, alpha: Float,
+                            overwrite: Bool) {
         var c00 = SIMD8<Float>(), c01 = SIMD8<Float>()
         var c10 = SIMD8<Float>(), c11 = SIMD8<Float>()
         var c20 = SIMD8<Float>(), c21 = SIMD8<Float>()
@@ -213,55 +212,37 @@ public enum GEMM {
         for _ in 0 ..< kcb {
             let b0 = load8(pb), b1 = load8(pb + 8)
             var x = SIMD8<Float>(repeating: pa[0])
-            c00 = c00.addingProduct(x, b0)
-            c01 = c01.addingProduct(x, b1)
+            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[1])
-            c10 = c10.addingProduct(x, b0)
-            c11 = c11.addingProduct(x, b1)
+            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[2])
-            c20 = c20.addingProduct(x, b0)
-            c21 = c21.addingProduct(x, b1)
+            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[3])
-            c30 = c30.addingProduct(x, b0)
-            c31 = c31.addingProduct(x, b1)
+            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[4])
-            c40 = c40.addingProduct(x, b0)
-            c41 = c41.addingProduct(x, b1)
+            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
             x = SIMD8<Float>(repeating: pa[5])
-            c50 = c50.addingProduct(x, b0)
-            c51 = c51.addingProduct(x, b1)
+            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
             pa += mr
             pb += nr
         }
         let s = SIMD8<Float>(repeating: alpha)
         if overwrite && rows == mr && cols == nr {
-            store8(c00 * s, to: c)
-            store8(c01 * s, to: c + 8)
-            store8(c10 * s, to: c + ldc)
-            store8(c11 * s, to: c + ldc + 8)
-            store8(c20 * s, to: c + 2 * ldc)
-            store8(c21 * s, to: c + 2 * ldc + 8)
-            store8(c30 * s, to: c + 3 * ldc)
-            store8(c31 * s, to: c + 3 * ldc + 8)
-            store8(c40 * s, to: c + 4 * ldc)
-            store8(c41 * s, to: c + 4 * ldc + 8)
-            store8(c50 * s, to: c + 5 * ldc)
-            store8(c51 * s, to: c + 5 * ldc + 8)
+            store8(c00 * s, to: c); store8(c01 * s, to: c + 8)
+            store8(c10 * s, to: c + ldc); store8(c11 * s, to: c + ldc + 8)
+            store8(c20 * s, to: c + 2 * ldc); store8(c21 * s, to: c + 2 * ldc + 8)
+            store8(c30 * s, to: c + 3 * ldc); store8(c31 * s, to: c + 3 * ldc + 8)
+            store8(c40 * s, to: c + 4 * ldc); store8(c41 * s, to: c + 4 * ldc + 8)
+            store8(c50 * s, to: c + 5 * ldc); store8(c51 * s, to: c + 5 * ldc + 8)
             return
         }
         if rows == mr && cols == nr {
-            add8(c00 * s, to: c)
-            add8(c01 * s, to: c + 8)
-            add8(c10 * s, to: c + ldc)
-            add8(c11 * s, to: c + ldc + 8)
-            add8(c20 * s, to: c + 2 * ldc)
-            add8(c21 * s, to: c + 2 * ldc + 8)
-            add8(c30 * s, to: c + 3 * ldc)
-            add8(c31 * s, to: c + 3 * ldc + 8)
-            add8(c40 * s, to: c + 4 * ldc)
-            add8(c41 * s, to: c + 4 * ldc + 8)
-            add8(c50 * s, to: c + 5 * ldc)
-            add8(c51 * s, to: c + 5 * ldc + 8)
+            add8(c00 * s, to: c); add8(c01 * s, to: c + 8)
+            add8(c10 * s, to: c + ldc); add8(c11 * s, to: c + ldc + 8)
+            add8(c20 * s, to: c + 2 * ldc); add8(c21 * s, to: c + 2 * ldc + 8)
+            add8(c30 * s, to: c + 3 * ldc); add8(c31 * s, to: c + 3 * ldc + 8)
+            add8(c40 * s, to: c + 4 * ldc); add8(c41 * s, to: c + 4 * ldc + 8)
+            add8(c50 * s, to: c + 5 * ldc); add8(c51 * s, to: c + 5 * ldc + 8)
             return
         }
         // Edge tile: spill to a small buffer, add only the valid part.
