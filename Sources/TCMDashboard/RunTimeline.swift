@@ -24,32 +24,13 @@ public struct WatchedSnapshot: Sendable {
     }
 }
 
-/// A snapshot's figures, for the timeline's sparklines.
-public struct RunPoint: Sendable, Equatable {
-    public let name: String
-    public let step: Int
-    public let opis: Double
-    public let epsilonOPIS: Double
-    public let recallAt1: Double
-    public let eer: Double
-
-    public init(name: String, step: Int, opis: Double, epsilonOPIS: Double, recallAt1: Double, eer: Double) {
-        self.name = name
-        self.step = step
-        self.opis = opis
-        self.epsilonOPIS = epsilonOPIS
-        self.recallAt1 = recallAt1
-        self.eer = eer
-    }
-}
-
 /// The dashboard's view of a watched folder (`dash --watch DIR`): every snapshot's point, the
 /// curves of the newest `capacity` snapshots, which one is shown, and what was skipped. Memory is
 /// bounded by the window: a folder of thousands of snapshots keeps thousands of points only.
 public struct RunTimeline: Sendable {
     public let directory: String
     public let capacity: Int
-    public private(set) var points: [RunPoint] = []
+    public private(set) var points: [SnapshotPoint] = []
     /// Oldest first; `window.last` is the newest snapshot.
     public private(set) var window: [WatchedSnapshot] = []
     /// Index into `window` of the snapshot on screen.
@@ -73,12 +54,10 @@ public struct RunTimeline: Sendable {
     /// returns true when the snapshot on screen changed: the newest while following, or the one
     /// shown when it left the window or was replaced.
     @discardableResult
-    public mutating func add(_ point: RunPoint, _ snapshot: WatchedSnapshot) -> Bool {
+    public mutating func add(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot) -> Bool {
         let follow = window.isEmpty || following
         let shown = current.map { ($0.step, $0.name) }
-        points.removeAll { $0.name == point.name && $0.step == point.step }
-        let at = points.firstIndex { ($0.step, $0.name) > (point.step, point.name) } ?? points.count
-        points.insert(point, at: at)
+        points = SnapshotPoint.adding(point, to: points)
         window.removeAll { $0.name == snapshot.name && $0.step == snapshot.step }
         let slot = window.firstIndex { ($0.step, $0.name) > (snapshot.step, snapshot.name) } ?? window.count
         window.insert(snapshot, at: slot)
@@ -114,7 +93,7 @@ public struct RunTimeline: Sendable {
 extension DashboardState {
     /// A snapshot arrived from a watched folder (`second`: the second one): on screen at once
     /// when that run's newest was shown.
-    public mutating func addSnapshot(_ point: RunPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
+    public mutating func addSnapshot(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
         if second {
             secondRun?.add(point, snapshot)
             return

@@ -1,4 +1,5 @@
 import TCMCells
+import TCMMetrics
 
 extension Widgets {
     /// The watched runs' pane (in the fine-tuning pane's place): one sparkline per figure and run
@@ -18,7 +19,7 @@ extension Widgets {
         guard inner.height >= 1, inner.width >= 20, !runs.isEmpty else { return }
         let label = runs.count == 1 ? 8 : 10, valueWidth = 11
         let sparkWidth = max(4, inner.width - label - valueWidth - 1)
-        let figures: [(String, (RunPoint) -> Double, Int)] =
+        let figures: [(String, (SnapshotPoint) -> Double, Int)] =
             runs.count == 1
             ? [
                 ("OPIS", { $0.opis }, 5), ("ε-OPIS", { $0.epsilonOPIS }, 5), ("R@1", { $0.recallAt1 }, 4),

@@ -15,7 +15,7 @@ import TCMScopeSupport
 final class WatchController: Sendable {
     /// One result for the UI: a snapshot analysed, or one skipped.
     enum Result: Sendable {
-        case analysed(RunPoint, WatchedSnapshot, embeddings: Matrix, labels: Labels, pca: [Float])
+        case analysed(SnapshotPoint, WatchedSnapshot, embeddings: Matrix, labels: Labels, pca: [Float])
         case skipped(String)
         /// The folder cannot be read (a status line, not a skipped snapshot).
         case folderProblem(String)
@@ -75,9 +75,7 @@ final class WatchController: Sendable {
         let unit = RowNorms.normalized(a.embeddings)
         let pca = PCA(fitting: unit, components: 2).transform(unit).values
         return .analysed(
-            RunPoint(
-                name: p.name, step: p.step, opis: p.opis, epsilonOPIS: p.epsilonOPIS, recallAt1: p.recallAt1, eer: p.eer
-            ),
+            p,
             WatchedSnapshot(
                 name: p.name, step: p.step, counts: a.counts, retrieval: a.retrieval,
                 meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: a.counts), utility), pca: pca),

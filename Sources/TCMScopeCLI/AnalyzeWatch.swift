@@ -97,7 +97,7 @@ enum AnalyzeWatch {
                     let (analysed, reference) = try SnapshotAnalysis.analyse(
                         snapshot, options: options, reference: timeline.reference, threads: threads ?? 1)
                     // Written first: a snapshot whose report cannot be written is not in the timeline.
-                    try write(analysed, points: SnapshotTimeline.adding(analysed.point, to: timeline.points), to: out)
+                    try write(analysed, points: SnapshotPoint.adding(analysed.point, to: timeline.points), to: out)
                     timeline.add(analysed, reference: reference)
                     let p = analysed.point
                     line(

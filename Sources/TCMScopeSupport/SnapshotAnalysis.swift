@@ -3,18 +3,6 @@ import TCMData
 import TCMKernels
 import TCMMetrics
 
-/// A snapshot's figures: one point of a watched run's timeline.
-public struct SnapshotPoint: Sendable, Codable, Equatable {
-    public let name: String
-    public let step: Int
-    public let opis: Double
-    public let epsilonOPIS: Double
-    public let recallAt1: Double
-    public let eer: Double
-    public let samples: Int
-    public let classes: Int
-}
-
 /// A snapshot analysed: its point, and the counts and report the curves are drawn from.
 public struct AnalysedSnapshot: Sendable {
     public let snapshot: Snapshot
@@ -88,15 +76,7 @@ public struct SnapshotTimeline: Sendable {
     /// replaces the earlier point.
     public mutating func add(_ a: AnalysedSnapshot, reference: SnapshotReference) {
         self.reference = self.reference ?? reference
-        points = Self.adding(a.point, to: points)
-    }
-
-    /// `points` with `point` in step order, replacing one of the same name and step.
-    public static func adding(_ point: SnapshotPoint, to points: [SnapshotPoint]) -> [SnapshotPoint] {
-        var points = points.filter { !($0.name == point.name && $0.step == point.step) }
-        let at = points.firstIndex { ($0.step, $0.name) > (point.step, point.name) } ?? points.count
-        points.insert(point, at: at)
-        return points
+        points = SnapshotPoint.adding(a.point, to: points)
     }
 
     public mutating func skip(_ message: String) {

@@ -123,7 +123,9 @@ import TCMTerminal
             options: OPISOptions(), reference: nil)
         var run = RunTimeline(directory: dir, capacity: 3)
         func add(_ step: Int) {
-            let point = RunPoint(name: "run", step: step, opis: Double(step), epsilonOPIS: 0, recallAt1: 1, eer: 0)
+            let point = SnapshotPoint(
+                name: "run", step: step, opis: Double(step), epsilonOPIS: 0, recallAt1: 1, eer: 0, samples: 36,
+                classes: 3)
             run.add(
                 point, WatchedSnapshot(name: "run", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: [])
             )
@@ -155,7 +157,8 @@ import TCMTerminal
         var run = RunTimeline(directory: dir, capacity: 3)
         func add(_ step: Int) -> Bool {
             run.add(
-                RunPoint(name: "r", step: step, opis: 0, epsilonOPIS: 0, recallAt1: 1, eer: 0),
+                SnapshotPoint(
+                    name: "r", step: step, opis: 0, epsilonOPIS: 0, recallAt1: 1, eer: 0, samples: 36, classes: 3),
                 WatchedSnapshot(name: "r", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: []))
         }
         for step in 1 ... 3 { _ = add(step) }
