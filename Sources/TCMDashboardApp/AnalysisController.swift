@@ -60,70 +60,86 @@ final class AnalysisController: Sendable {
     func take() -> Analysis? { results.take() }
 }
 
-/// Reports for a changed range on many classes, made off the UI thread one at a time (newest
-/// request wins; `DashboardState.install` refuses a report whose range moved on meanwhile).
-final class ReportController: Sendable {
-    private let results: Mailbox<(ThresholdReport, ReportRequest)>
+/// A computation for the state on screen, made off the UI thread one at a time: the newest
+/// finished result waits in a mailbox with the request it answers (the state refuses one whose
+/// request is no longer current), and the next request starts only when none is running.
+final class OneAtATime<Request: Sendable, Result: Sendable>: Sendable {
+    private let results: Mailbox<(Result, Request)>
     private let busy = Atomic<Bool>(false)
     private let wake: Wakeup
+    private let qos: DispatchQoS.QoSClass
+    private let compute: @Sendable (Request) -> Result
 
-    init(wake: Wakeup) {
+    init(wake: Wakeup, qos: DispatchQoS.QoSClass, compute: @escaping @Sendable (Request) -> Result) {
         results = Mailbox(wake: wake)
         self.wake = wake
+        self.qos = qos
+        self.compute = compute
+    }
+
+    /// True while a computation runs.
+    var isBusy: Bool { busy.load(ordering: .acquiring) }
+
+    /// The newest finished result and its request, if not yet taken.
+    func take() -> (Result, Request)? { results.take() }
+
+    /// Starts `request` on a Dispatch queue unless a computation already runs.
+    func start(_ request: Request?) {
+        guard let request, !busy.load(ordering: .acquiring) else { return }
+        busy.store(true, ordering: .releasing)
+        DispatchQueue.global(qos: qos).async { [self] in
+            results.put((compute(request), request))
+            // Wake again once idle: a request that came meanwhile gets started.
+            busy.store(false, ordering: .releasing)
+            wake.signal()
+        }
+    }
+}
+
+/// Reports for a changed range on many classes (newest request wins; `DashboardState.install`
+/// refuses a report whose range moved on meanwhile).
+final class ReportController: Sendable {
+    private let job: OneAtATime<ReportRequest, ThresholdReport>
+
+    init(wake: Wakeup) {
+        job = OneAtATime(wake: wake, qos: .userInteractive) { $0.analyzer.report($0.options) }
     }
 
     /// True while a report is being made.
-    var isBusy: Bool { busy.load(ordering: .acquiring) }
+    var isBusy: Bool { job.isBusy }
 
-    /// Starts the state's pending report unless one is being made; true if anything changed.
+    /// Installs a finished report and starts the state's pending one; true if anything changed.
     func update(_ state: inout DashboardState) -> Bool {
         var changed = false
-        if let (report, request) = results.take() {
+        if let (report, request) = job.take() {
             state.install(report, for: request)
             changed = true
         }
-        if let request = state.pendingReport, !busy.load(ordering: .acquiring) {
-            busy.store(true, ordering: .releasing)
-            DispatchQueue.global(qos: .userInteractive).async { [self] in
-                results.put((request.analyzer.report(request.options), request))
-                // Wake again once idle: a range that moved meanwhile gets its report started.
-                busy.store(false, ordering: .releasing)
-                wake.signal()
-            }
-        }
+        job.start(state.pendingReport)
         return changed
     }
 }
 
 /// OPIS's interval for the report on screen (`DashboardState.pendingInterval`): the class
-/// bootstrap on a Dispatch queue, one at a time, started after the report itself is there.
+/// bootstrap, started after the report itself is there.
 final class IntervalController: Sendable {
-    private let results: Mailbox<(BootstrapSummary, IntervalKey)>
-    private let busy = Atomic<Bool>(false)
-    private let wake: Wakeup
+    private let worker: OneAtATime<IntervalRequest, BootstrapSummary>
 
     init(wake: Wakeup) {
-        results = Mailbox(wake: wake)
-        self.wake = wake
+        worker = OneAtATime(wake: wake, qos: .utility) { request in
+            BootstrapSummary.compute(
+                report: request.report, counts: request.counts, retrieval: nil,
+                replicates: DashboardState.intervalReplicates, seed: 1, level: 0.95, threads: 1)
+        }
     }
 
-    var isBusy: Bool { busy.load(ordering: .acquiring) }
+    var isBusy: Bool { worker.isBusy }
 
     /// Installs a finished interval and starts the next one needed; true if the screen changed.
     func update(_ state: inout DashboardState) -> Bool {
         var changed = false
-        if let (summary, key) = results.take() { changed = state.install(summary, for: key) }
-        if let request = state.pendingInterval, !busy.load(ordering: .acquiring) {
-            busy.store(true, ordering: .releasing)
-            DispatchQueue.global(qos: .utility).async { [self] in
-                let summary = BootstrapSummary.compute(
-                    report: request.report, counts: request.counts, retrieval: nil,
-                    replicates: DashboardState.intervalReplicates, seed: 1, level: 0.95, threads: 1)
-                results.put((summary, request.key))
-                busy.store(false, ordering: .releasing)
-                wake.signal()
-            }
-        }
+        if let (summary, request) = worker.take() { changed = state.install(summary, for: request.key) }
+        worker.start(state.pendingInterval)
         return changed
     }
 }
