@@ -30,26 +30,20 @@ public enum Dashboard {
             style: Style(foreground: Palette.titleText, background: Palette.titleBar, bold: true))
         Widgets.footer(s, &buffer, layout.footer.y)
         if let r = layout.panes[.curves] { Widgets.curves(s.curvesView, &buffer, r) }
-        if let r = layout.otherCurves, s.ab == nil, let second = s.secondRun {
-            if let view = s.secondRunCurvesView() {
+        // The split's second curves pane: the other A/B run, or the second watched run; until it
+        // has curves, say whose will come (never the shown run's curves again).
+        if let r = layout.otherCurves {
+            let second: (view: CurvesView?, title: String, waiting: String)? =
+                s.ab.map { ab in
+                    (s.curvesView(of: ab.shown.other), ab.name(ab.shown.other), "curves after its first evaluation")
+                }
+                ?? s.secondRun.map { (s.secondRunCurvesView(), $0.directory, "waiting for its first snapshot") }
+            if let view = second?.view {
                 Widgets.curves(view, &buffer, r)
-            } else {
-                buffer.box(r, title: "[\(second.directory)]", style: Style(foreground: Palette.axis))
+            } else if let second {
+                buffer.box(r, title: "[\(second.title)]", style: Style(foreground: Palette.axis))
                 buffer.write(
-                    "waiting for its first snapshot", x: r.x + 2, y: r.y + 2, style: Style(foreground: Palette.axis),
-                    limit: r.width - 4)
-            }
-        }
-        if let r = layout.otherCurves, let ab = s.ab {
-            let other = ab.shown.other
-            if let view = s.curvesView(of: other) {
-                Widgets.curves(view, &buffer, r)
-            } else {
-                // Not the shown run's curves again: say whose curves will come.
-                buffer.box(r, title: "[\(ab.name(other))]", style: Style(foreground: Palette.axis))
-                buffer.write(
-                    "curves after its first evaluation", x: r.x + 2, y: r.y + 2, style: Style(foreground: Palette.axis),
-                    limit: r.width - 4)
+                    second.waiting, x: r.x + 2, y: r.y + 2, style: Style(foreground: Palette.axis), limit: r.width - 4)
             }
         }
         if let r = layout.panes[.range] { Widgets.range(s.rangeView, &buffer, r) }
