@@ -19,50 +19,49 @@ public struct Dataset: Sendable {
         embeddings: Matrix, labels: Labels, embeddingFile: String, labelFile: String,
         dropZeroVectors: Bool = false
     ) throws -> Dataset {
-        guard embeddings.rows > 0 else { throw DataError(embeddingFile, "has no rows") }
-        guard embeddings.cols > 0 else { throw DataError(embeddingFile, "rows have no columns (dimension 0)") }
-        guard embeddings.rows == labels.count else {
-            let where_ = embeddingFile == labelFile ? embeddingFile : "\(embeddingFile) and \(labelFile)"
-            throw DataError(where_, "\(embeddings.rows) embeddings but \(labels.count) labels; counts must match")
-        }
-        var nonFinite: [Int] = []
-        var zeros: [Int] = []
+        try requireCounts(
+            rows: embeddings.rows, cols: embeddings.cols, labels: labels, embeddingFile: embeddingFile,
+            labelFile: labelFile)
+        var screen = RowScreen()
         embeddings.values.withUnsafeBufferPointer { v in
             for i in 0 ..< embeddings.rows {
-                var allZero = true, finite = true
-                for j in 0 ..< embeddings.cols {
-                    let x = v[i * embeddings.cols + j]
-                    if !x.isFinite {
-                        finite = false
-                        break
-                    }
-                    if x != 0 { allZero = false }
-                }
-                if !finite { nonFinite.append(i) } else if allZero { zeros.append(i) }
+                screen.screen(
+                    UnsafeBufferPointer(rebasing: v[i * embeddings.cols ..< (i + 1) * embeddings.cols]), row: i)
             }
         }
-        if !nonFinite.isEmpty {
-            throw DataError(embeddingFile, "NaN or infinite values in rows \(describeRows(nonFinite)) (0-based)")
-        }
+        let zeros = try screen.check(file: embeddingFile, dropZeroVectors: dropZeroVectors)
         var matrix = embeddings, finalLabels = labels
         if !zeros.isEmpty {
-            guard dropZeroVectors else {
-                throw DataError(
-                    embeddingFile,
-                    "zero vectors (no direction, no cosine similarity) in rows \(describeRows(zeros)) (0-based); pass --drop-zero-vectors to leave them out"
-                )
-            }
             let zeroSet = Set(zeros)
             let keep = (0 ..< embeddings.rows).filter { !zeroSet.contains($0) }
             guard !keep.isEmpty else { throw DataError(embeddingFile, "every row is a zero vector") }
             matrix = embeddings.gatherRows(keep)
             finalLabels = labels.subset(keep)
         }
-        guard finalLabels.classCount >= 2 else {
-            throw DataError(
-                labelFile, "only \(finalLabels.classCount) class; threshold consistency needs at least 2 classes")
-        }
+        try requireClasses(finalLabels, labelFile: labelFile)
         return Dataset(embeddings: matrix, labels: finalLabels, droppedZeroRows: zeros)
+    }
+
+    /// Rows and columns present, one label per row.
+    public static func requireCounts(
+        rows: Int, cols: Int, labels: Labels, embeddingFile: String, labelFile: String
+    )
+        throws
+    {
+        guard rows > 0 else { throw DataError(embeddingFile, "has no rows") }
+        guard cols > 0 else { throw DataError(embeddingFile, "rows have no columns (dimension 0)") }
+        guard rows == labels.count else {
+            let where_ = embeddingFile == labelFile ? embeddingFile : "\(embeddingFile) and \(labelFile)"
+            throw DataError(where_, "\(rows) embeddings but \(labels.count) labels; counts must match")
+        }
+    }
+
+    /// Threshold consistency compares classes: at least two.
+    public static func requireClasses(_ labels: Labels, labelFile: String) throws {
+        guard labels.classCount >= 2 else {
+            throw DataError(
+                labelFile, "only \(labels.classCount) class; threshold consistency needs at least 2 classes")
+        }
     }
 
     /// Loads embeddings and labels (from a second file, or from a column of the first) and validates them.
@@ -97,10 +96,48 @@ extension Dataset {
     /// input order) and of the embeddings (each Float's bit pattern, row-major, input order): the
     /// fingerprint a count file carries, so that parts of different data sets never merge.
     public var fingerprint: (labels: UInt64, embeddings: UInt64) {
-        let labels = labels.classOf.map { UInt32(bitPattern: $0).littleEndian }.withUnsafeBytes {
-            Checksum.fnv1a64(words: $0)
+        (Self.fingerprint(of: labels), embeddings.values.withUnsafeBytes { Checksum.fnv1a64(words: $0) })
+    }
+
+    /// The labels' half of `fingerprint`.
+    public static func fingerprint(of labels: Labels) -> UInt64 {
+        labels.classOf.map { UInt32(bitPattern: $0).littleEndian }.withUnsafeBytes { Checksum.fnv1a64(words: $0) }
+    }
+}
+
+/// The per-row checks of `Dataset.validated`, fed one row at a time, so that a row stream
+/// (`NpyRowFile`) runs the same checks, with the same messages, without holding the matrix.
+public struct RowScreen: Sendable {
+    private var nonFinite: [Int] = []
+    private var zeros: [Int] = []
+
+    public init() {}
+
+    /// Records whether row `row` holds NaN or an infinity, or is all zeros.
+    public mutating func screen(_ values: UnsafeBufferPointer<Float>, row: Int) {
+        var allZero = true
+        for x in values {
+            if !x.isFinite {
+                nonFinite.append(row)
+                return
+            }
+            if x != 0 { allZero = false }
         }
-        let embeddings = embeddings.values.withUnsafeBytes { Checksum.fnv1a64(words: $0) }
-        return (labels, embeddings)
+        if allZero { zeros.append(row) }
+    }
+
+    /// Throws for rows with NaN or infinities, and for zero vectors unless they are to be
+    /// dropped; returns the zero rows (to drop).
+    public func check(file: String, dropZeroVectors: Bool) throws -> [Int] {
+        if !nonFinite.isEmpty {
+            throw DataError(file, "NaN or infinite values in rows \(describeRows(nonFinite)) (0-based)")
+        }
+        if !zeros.isEmpty && !dropZeroVectors {
+            throw DataError(
+                file,
+                "zero vectors (no direction, no cosine similarity) in rows \(describeRows(zeros)) (0-based); pass --drop-zero-vectors to leave them out"
+            )
+        }
+        return zeros
     }
 }

@@ -53,16 +53,8 @@ public enum FileBytes {
 
     /// The whole of a regular file, refusing anything else before opening it.
     static func readRegularFile(_ path: String, maxBytes: Int = maxBytes) throws -> [UInt8] {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw openError(path, errno) }
-        try requireRegularFile(info, path)
-        // O_NONBLOCK: should the path be swapped for a FIFO between stat and open, open returns at once.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw openError(path, errno) }
+        let (fd, size) = try openRegularFile(path)
         defer { close(fd) }
-        guard fstat(fd, &info) == 0 else { throw openError(path, errno) }
-        try requireRegularFile(info, path)
-        let size = Int(info.st_size)
         guard size <= maxBytes else {
             throw DataError(path, "file is \(size) bytes, over the \(describeBytes(maxBytes)) limit for an input file")
         }
@@ -79,6 +71,27 @@ public enum FileBytes {
         }
         if done < size { bytes.removeSubrange(done...) }
         return bytes
+    }
+
+    /// Opens a regular file for reading, refusing anything else before opening it (see the
+    /// type's doc): its descriptor, which the caller closes, and its size.
+    static func openRegularFile(_ path: String) throws -> (fd: Int32, size: Int) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw openError(path, errno) }
+        try requireRegularFile(info, path)
+        // O_NONBLOCK: should the path be swapped for a FIFO between stat and open, open returns at once.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw openError(path, errno) }
+        guard fstat(fd, &info) == 0 else {
+            let error = openError(path, errno)
+            close(fd)
+            throw error
+        }
+        do { try requireRegularFile(info, path) } catch {
+            close(fd)
+            throw error
+        }
+        return (fd, Int(info.st_size))
     }
 
     private static func requireRegularFile(_ info: stat, _ path: String) throws {

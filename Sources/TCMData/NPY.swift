@@ -41,19 +41,7 @@ public struct NpyArray: Sendable {
         element = layout.element
         bigEndian = layout.bigEndian
         // Compared before anything is allocated: the sizes were multiplied with overflow checks.
-        let available = bytes.count - layout.dataStart
-        if available < layout.dataBytes {
-            throw DataError(
-                file,
-                "truncated: header promises \(shape) of \(layout.descr) (\(layout.dataBytes) bytes), file holds \(available)"
-            )
-        }
-        if available > layout.dataBytes {
-            throw DataError(
-                file,
-                "\(available - layout.dataBytes) unexpected bytes after the data of shape \(shape); the header and the data disagree"
-            )
-        }
+        try layout.requireData(available: bytes.count - layout.dataStart, file: file)
         payload = Array(bytes[layout.dataStart...])
     }
 
@@ -216,10 +204,29 @@ struct NpyLayout {
     var dataBytes: Int
     var totalBytes: Int { dataStart + dataBytes }
 
+    /// The data after the header must be exactly what the header declares.
+    func requireData(available: Int, file: String) throws {
+        if available < dataBytes {
+            throw DataError(
+                file, "truncated: header promises \(shape) of \(descr) (\(dataBytes) bytes), file holds \(available)")
+        }
+        if available > dataBytes {
+            throw DataError(
+                file,
+                "\(available - dataBytes) unexpected bytes after the data of shape \(shape); the header and the data disagree"
+            )
+        }
+    }
+
     /// Parses the preamble and header at the start of `bytes`. With `complete == false` (bytes
     /// still arriving) it returns nil while the header is incomplete; with `complete == true`
     /// a short header is an error.
-    static func parse(prefix bytes: [UInt8], file: String, complete: Bool) throws -> NpyLayout? {
+    /// `maxElements`: the most values the array may declare; the readers that convert a whole
+    /// array through Float64 in memory keep `FileBytes.maxElements`, the row stream (which holds
+    /// one chunk at a time) passes `Int.max` and checks the declared size against the file's.
+    static func parse(
+        prefix bytes: [UInt8], file: String, complete: Bool, maxElements: Int = FileBytes.maxElements
+    ) throws -> NpyLayout? {
         let known = min(bytes.count, magic.count)
         guard bytes[0 ..< known].elementsEqual(magic[0 ..< known]) else {
             throw DataError(file, "not a .npy file (missing the \\x93NUMPY magic)")
@@ -275,10 +282,10 @@ struct NpyLayout {
             dataBytes = product
         }
         let count = dataBytes / element.itemSize
-        guard count <= FileBytes.maxElements else {
+        guard count <= maxElements else {
             throw DataError(
                 file,
-                "header declares \(count) values (shape \(fields.shape)), over the limit of \(FileBytes.maxElements) values in one array"
+                "header declares \(count) values (shape \(fields.shape)), over the limit of \(maxElements) values in one array"
             )
         }
         return NpyLayout(

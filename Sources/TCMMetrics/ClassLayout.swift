@@ -23,6 +23,72 @@ public struct ClassLayout: Sendable {
     }
 
     public init(embeddings: Matrix, labels: Labels) {
+        let (start, order) = Self.classOrder(labels)
+        self.order = order
+        classStart = start
+        classNames = labels.classNames
+        // Gathered and normalised in one step: one copy of the rows, not two.
+        let d = embeddings.cols
+        var unit = Matrix(rows: order.count, cols: d)
+        embeddings.values.withUnsafeBufferPointer { v in
+            unit.values.withUnsafeMutableBufferPointer { u in
+                for (k, i) in order.enumerated() {
+                    RowNorms.normalize(v.baseAddress! + i * d, count: d, into: u.baseAddress! + k * d)
+                }
+            }
+        }
+        unitRows = unit
+    }
+
+    /// The layout straight from a `.npy` row stream and its labels, without the input-order
+    /// matrix: each chunk of rows is screened (`RowScreen`: NaN, infinities, zero vectors, as
+    /// `Dataset.validated` does, with its messages), normalised and written to its class
+    /// position. Peak memory is the class-ordered rows plus one chunk, against three copies of
+    /// the data through `Dataset`; the result is the same, bit for bit (tests compare them).
+    ///
+    /// Zero vectors are refused here; to drop them, load a `Dataset`. With `fingerprint`, also
+    /// `Checksum.fnv1a64` of the rows in input order (what `Dataset.fingerprint` gives).
+    public static func streaming(
+        _ file: NpyRowFile, labels: Labels, labelFile: String, fingerprint: Bool = false
+    ) throws -> (layout: ClassLayout, embeddingsHash: UInt64?) {
+        try Dataset.requireCounts(
+            rows: file.rows, cols: file.cols, labels: labels, embeddingFile: file.path, labelFile: labelFile)
+        let (start, order) = Self.classOrder(labels)
+        var position = [Int](repeating: 0, count: order.count)
+        for (k, i) in order.enumerated() { position[i] = k }
+        let d = file.cols
+        var screen = RowScreen()
+        // The hash of no words is the seed; each chunk (whole 8-byte words but the last) continues it.
+        var hash = Checksum.fnv1a64(words: UnsafeRawBufferPointer(start: nil, count: 0))
+        let values = try [Float](unsafeUninitializedCapacity: file.rows * d) { unit, initialized in
+            // Float is trivial: on a throw the buffer is discarded whatever it holds.
+            initialized = file.rows * d
+            try file.forEachChunk { first, count, chunk in
+                if fingerprint { hash = Checksum.fnv1a64(words: UnsafeRawBufferPointer(chunk), seed: hash) }
+                for r in 0 ..< count {
+                    let row = chunk.baseAddress! + r * d
+                    screen.screen(UnsafeBufferPointer(start: row, count: d), row: first + r)
+                    RowNorms.normalize(row, count: d, into: unit.baseAddress! + position[first + r] * d)
+                }
+            }
+        }
+        _ = try screen.check(file: file.path, dropZeroVectors: false)
+        try Dataset.requireClasses(labels, labelFile: labelFile)
+        let layout = ClassLayout(
+            unitRows: Matrix(rows: file.rows, cols: d, values: values), order: order, classStart: start,
+            classNames: labels.classNames)
+        return (layout, fingerprint ? hash : nil)
+    }
+
+    private init(unitRows: Matrix, order: [Int], classStart: [Int], classNames: [String]) {
+        self.unitRows = unitRows
+        self.order = order
+        self.classStart = classStart
+        self.classNames = classNames
+    }
+
+    /// Class starts, and the input row of each class-ordered position (stable within a class).
+    private static func classOrder(_ labels: Labels) -> (start: [Int], order: [Int]) {
         let sizes = labels.classSizes
         var start = [Int](repeating: 0, count: sizes.count + 1)
         for c in 0 ..< sizes.count { start[c + 1] = start[c] + sizes[c] }
@@ -32,10 +98,7 @@ public struct ClassLayout: Sendable {
             order[cursor[Int(c)]] = i
             cursor[Int(c)] += 1
         }
-        self.order = order
-        classStart = start
-        classNames = labels.classNames
-        unitRows = RowNorms.normalized(embeddings.gatherRows(order))
+        return (start, order)
     }
 
     /// The class blocks of `sizes` without any rows (`unitRows` has no columns, `order` is empty):

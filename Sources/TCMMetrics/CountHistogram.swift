@@ -29,46 +29,56 @@ public struct CountHistogram: Sendable {
 
     /// Compacts a full-length histogram.
     public init<Counter: FixedWidthInteger & UnsignedInteger>(counts: UnsafeBufferPointer<Counter>) {
-        var lo = 0, hi = counts.count
-        while lo < hi && counts[lo] == 0 { lo += 1 }
-        while hi > lo && counts[hi - 1] == 0 { hi -= 1 }
+        self.init(counts: counts, offset: 0, length: counts.count)
+    }
+
+    /// Compacts a histogram of `length` bins of which only bins `offset ..< offset + span.count`
+    /// may be nonzero, given as `span`: the same result as the full-length histogram, without
+    /// reading (or first widening) the zeros around the span.
+    public init<Counter: FixedWidthInteger & UnsignedInteger>(
+        counts span: UnsafeBufferPointer<Counter>, offset: Int, length: Int
+    ) {
+        var lo = 0, hi = span.count
+        while lo < hi && span[lo] == 0 { lo += 1 }
+        while hi > lo && span[hi - 1] == 0 { hi -= 1 }
         var sum = 0, largest: UInt64 = 0
         for k in lo ..< hi {
-            sum += Int(counts[k])
-            largest = max(largest, UInt64(counts[k]))
+            sum += Int(span[k])
+            largest = max(largest, UInt64(span[k]))
         }
         total = sum
-        first = lo
+        // An all-zero histogram starts past its last bin, as the full-length scan leaves it.
+        first = sum > 0 ? offset + lo : length
         guard sum > 0 else {
             storage = .empty
             blockSuffix = []
             return
         }
-        let span = hi - lo
+        let width = hi - lo
         let denseBytes =
             largest <= UInt64(UInt8.max) ? 1 : largest <= UInt64(UInt16.max) ? 2 : largest <= UInt64(UInt32.max) ? 4 : 8
-        if sum * 2 < span * denseBytes && counts.count <= Int(UInt16.max) + 1 {
+        if sum * 2 < width * denseBytes && length <= Int(UInt16.max) + 1 {
             var bins = [UInt16]()
             bins.reserveCapacity(sum)
-            for k in lo ..< hi where counts[k] > 0 {
-                for _ in 0 ..< Int(counts[k]) { bins.append(UInt16(k)) }
+            for k in lo ..< hi where span[k] > 0 {
+                for _ in 0 ..< Int(span[k]) { bins.append(UInt16(offset + k)) }
             }
             storage = .sparse(bins)
             blockSuffix = []
             return
         }
-        let slice = UnsafeBufferPointer(rebasing: counts[lo ..< hi])
+        let slice = UnsafeBufferPointer(rebasing: span[lo ..< hi])
         switch denseBytes {
         case 1: storage = .dense8(slice.map { UInt8($0) })
         case 2: storage = .dense16(slice.map { UInt16($0) })
         case 4: storage = .dense32(slice.map { UInt32($0) })
         default: storage = .dense64(slice.map { UInt64($0) })
         }
-        let blocks = (span + Self.block - 1) / Self.block
+        let blocks = (width + Self.block - 1) / Self.block
         var suffix = [Int](repeating: 0, count: blocks + 1)
         for b in stride(from: blocks - 1, through: 0, by: -1) {
             var s = 0
-            for k in (lo + b * Self.block) ..< min(hi, lo + (b + 1) * Self.block) { s += Int(counts[k]) }
+            for k in (lo + b * Self.block) ..< min(hi, lo + (b + 1) * Self.block) { s += Int(span[k]) }
             suffix[b] = suffix[b + 1] + s
         }
         blockSuffix = suffix

@@ -97,8 +97,9 @@ enum HalfRoundsPass {
         let histogram = SharedBuffer<UnsafeMutablePointer<UInt16>>(count: classes)
         for g in 0 ..< bounds.count - 1 {
             let size = (bounds[g + 1] - bounds[g]) * nb
-            let block = UnsafeMutablePointer<UInt16>.allocate(capacity: max(size, 1))
-            block.initialize(repeating: 0, count: size)
+            // Untouched bins stay unbacked zero pages: a data set's negatives fill a band of the
+            // bins, and a shard counts into its tiles' classes only.
+            let block = ZeroPages.allocate(UInt16.self, count: size)
             blocks.initialize(g, to: block)
             for c in bounds[g] ..< bounds[g + 1] { histogram.initialize(c, to: block + (c - bounds[g]) * nb) }
         }
@@ -126,22 +127,58 @@ enum HalfRoundsPass {
         }
         let sortedWraps = wraps, wrapsOfClass = wrapStart
         let compacted = SharedBuffer<CountHistogram>(count: classes)
+        // A shard's groups that none of its tiles touch have all-zero negatives: one compacted
+        // zero histogram serves them all, instead of a scan of every bin of every class.
+        let untouched = selection.map { Self.untouchedGroups($0) } ?? []
+        let zeros = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: nb)
+        zeros.initialize(repeating: 0)
+        let noNegatives = CountHistogram(counts: UnsafeBufferPointer(zeros))
+        zeros.deallocate()
         for g in 0 ..< bounds.count - 1 {
             let first = bounds[g]
+            if untouched.contains(g) {
+                for c in first ..< bounds[g + 1] { compacted.initialize(c, to: noNegatives) }
+                ZeroPages.deallocate(blocks.base[g], count: (bounds[g + 1] - first) * nb)
+                continue
+            }
             parallelForEach(count: bounds[g + 1] - first, threads: workers) { i in
                 let c = first + i
-                let wide = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: nb)
-                defer { wide.deallocate() }
+                // Only the span between the first and last counted bin is widened: a data set's
+                // negatives fill a band of the bins.
                 let narrow = histogram.base[c]
-                for k in 0 ..< nb { wide[k] = UInt64(narrow[k]) }
-                for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] { wide[sortedWraps[w] - c * nb] += 1 << 16 }
-                compacted.initialize(c, to: CountHistogram(counts: UnsafeBufferPointer(wide)))
+                var lo = 0, hi = nb
+                while lo < hi && narrow[lo] == 0 { lo += 1 }
+                while hi > lo && narrow[hi - 1] == 0 { hi -= 1 }
+                for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] {
+                    lo = min(lo, sortedWraps[w] - c * nb)
+                    hi = max(hi, sortedWraps[w] - c * nb + 1)
+                }
+                let wide = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(hi - lo, 1))
+                defer { wide.deallocate() }
+                for k in lo ..< hi { wide[k - lo] = UInt64(narrow[k]) }
+                for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] { wide[sortedWraps[w] - c * nb - lo] += 1 << 16 }
+                compacted.initialize(
+                    c,
+                    to: CountHistogram(
+                        counts: UnsafeBufferPointer(rebasing: wide[0 ..< max(hi - lo, 0)]), offset: lo, length: nb))
             }
-            blocks.base[g].deallocate()
+            ZeroPages.deallocate(blocks.base[g], count: (bounds[g + 1] - bounds[g]) * nb)
         }
         blocks.base.deallocate()
         histogram.base.deallocate()
         return (positives.moveToArray(), compacted.moveToArray())
+    }
+
+    /// Groups in none of the selection's tiles.
+    static func untouchedGroups(_ selection: TileSelection) -> Set<Int> {
+        var touched = Set<Int>()
+        for a in 0 ..< selection.groups {
+            for b in a ..< selection.groups where selection.owns(a, b) {
+                touched.insert(a)
+                touched.insert(b)
+            }
+        }
+        return Set(0 ..< selection.groups).subtracting(touched)
     }
 
     /// The rounds of tiles. The packed operand lives only here, so it is freed before compaction.
@@ -248,9 +285,10 @@ enum HalfRoundsPass {
             emit: (Int, UnsafeBufferPointer<Counter>) -> Void
         ) {
             let nb = bins.count
-            let own = UnsafeMutableBufferPointer<Counter>.allocate(capacity: classes.count * nb)
-            own.initialize(repeating: 0)
-            defer { own.deallocate() }
+            // Positive similarities fill a band of the bins: the rest stay unbacked zero pages.
+            let own = UnsafeMutableBufferPointer(
+                start: ZeroPages.allocate(Counter.self, count: classes.count * nb), count: classes.count * nb)
+            defer { ZeroPages.deallocate(own.baseAddress!, count: own.count) }
             blocks(upperOnly: true) { block, ldc, c0, r0, count in
                 let j1 = c0 + ldc
                 var ca = layout.classOfRow(r0)
@@ -282,7 +320,9 @@ enum HalfRoundsPass {
             }
             for c in classes {
                 let pos = own.baseAddress! + (c - classes.lowerBound) * nb
-                for k in 0 ..< nb { pos[k] &*= 2 }  // both orders of each unordered positive pair
+                // Both orders of each unordered positive pair (zeros are only read: a write would
+                // back their page).
+                for k in 0 ..< nb where pos[k] != 0 { pos[k] &*= 2 }
                 emit(c, UnsafeBufferPointer(start: pos, count: nb))
             }
         }

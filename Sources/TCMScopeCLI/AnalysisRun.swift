@@ -10,14 +10,28 @@ struct AnalysisRun {
     let report: ThresholdReport
     let retrieval: RetrievalReport?
 
-    /// Reads the data set and regroups it by class. The loaded matrix is dropped once regrouped
-    /// (124 MB on SOP-sized sets): the pass needs only the layout (and, for a count file, the data
-    /// set's fingerprint, computed only when asked).
+    /// Reads the data set and regroups it by class: the pass needs only the layout (and, for a
+    /// count file, the data set's fingerprint, computed only when asked). A float32 `.npy` with
+    /// a labels file is read as a row stream straight into the layout (`NpyRowFile`: no size
+    /// ceiling, one copy of the rows at the peak); anything else through a `Dataset`, whose
+    /// input-order matrix is dropped once regrouped.
     static func load(
         embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false
     ) throws
         -> (layout: ClassLayout, input: AnalysisDocument.Input, fingerprint: (labels: UInt64, embeddings: UInt64)?)
     {
+        let options = input.loaderOptions
+        if let labels, options.labelColumn == nil, options.embeddingsKey == nil, !input.dropZeroVectors,
+            let rows = try NpyRowFile.open(embeddings)
+        {
+            let classes = try LabelLoader.load(labels, key: options.labelsKey)
+            let (layout, hash) = try ClassLayout.streaming(
+                rows, labels: classes, labelFile: labels, fingerprint: fingerprint)
+            let summary = AnalysisDocument.Input(
+                embeddings: embeddings, labels: labels, samples: rows.rows, dimension: rows.cols,
+                classes: classes.classCount, droppedZeroVectorRows: [])
+            return (layout, summary, hash.map { (Dataset.fingerprint(of: classes), $0) })
+        }
         let dataset = try Dataset.load(
             embeddings: embeddings, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors
         )

@@ -42,6 +42,30 @@ import TCMData
         ("large classes", [150, 90, 2, 170, 60, 1, 120]),
     ]
 
+    /// A float32 `.npy` with a labels file is read as a row stream (`NpyRowFile`); with
+    /// `--drop-zero-vectors` (and no zero rows) the same files go through `Dataset`: the same
+    /// report and the same count file (fingerprint included), byte for byte.
+    @Test(arguments: [0, 1])
+    func rowStreamAndWholeFileRouteAgree(shape: Int) throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (e, l) = Self.dataset(dir, sizes: Self.shapes[shape].sizes, dimension: 13, seed: UInt64(60 + shape))
+        let streamed = try tcmscope(["analyze", e, l, "--json", "--counts-out", dir + "/a.tcmc"])
+        let whole = try tcmscope(["analyze", e, l, "--json", "--counts-out", dir + "/b.tcmc", "--drop-zero-vectors"])
+        #expect(streamed.status == 0 && whole.status == 0, "\(streamed.stderr) \(whole.stderr)")
+        #expect(Self.withoutTiming(streamed.stdout) == Self.withoutTiming(whole.stdout))
+        let a = FileManager.default.contents(atPath: dir + "/a.tcmc"),
+            b = FileManager.default.contents(atPath: dir + "/b.tcmc")
+        #expect(a != nil && a == b)
+        let part = try tcmscope(["analyze", e, l, "--shard", "1/3", "--counts-out", dir + "/p.tcmc"])
+        let wholePart = try tcmscope(
+            ["analyze", e, l, "--shard", "1/3", "--counts-out", dir + "/q.tcmc", "--drop-zero-vectors"])
+        #expect(part.status == 0 && wholePart.status == 0)
+        #expect(
+            FileManager.default.contents(atPath: dir + "/p.tcmc")
+                == FileManager.default.contents(atPath: dir + "/q.tcmc"))
+    }
+
     @Test(arguments: [0, 1])
     func mergedPartsReportLikeOneAnalysis(shape: Int) throws {
         let dir = temporaryDirectory()
