@@ -1,6 +1,6 @@
 """Synthetic embedding sets of real sizes for `tcmscope bench scale --config NAME`, from fixed seeds.
 
-    python3 Benchmarks/make_synthetic.py sop|inat|10k|tiny DIR
+    python3 Benchmarks/make_synthetic.py sop|inat|10k|1m|tiny DIR
 
 writes DIR/NAME_e.npy (float32, N x D) and DIR/NAME_l.npy (int64 labels). Same seed, same bytes.
 
@@ -9,6 +9,7 @@ writes DIR/NAME_e.npy (float32, N x D) and DIR/NAME_l.npy (int64 labels). Same s
 - inat: 136,093 x 512, the iNaturalist-2018 test size: 2,600 classes of 2-106 samples cut to
         136,093 rows (about 2,500 classes remain). The same recipe, seed 8.
 - 10k:  10,000 x 128, 10 classes of 1,000, seed 1 (the size of the bundled MNIST baseline).
+- 1m:   1,000,000 x 128, 1,000 classes of 1,000, seed 9 (issue 21's "runs on one machine" size).
 - tiny: 200 x 8, 4 classes, seed 3 (a smoke test of the benchmark's plumbing).
 """
 import os
@@ -46,6 +47,7 @@ CONFIGS = {
     "sop": sop,
     "inat": lambda: clustered(8, 2600, 136093, 512, 2, 107),
     "10k": lambda: clustered(1, 10, 10000, 128, 1000, 1001),
+    "1m": lambda: clustered(9, 1000, 1000000, 128, 1000, 1001),
     "tiny": lambda: clustered(3, 4, 200, 8, 50, 51),
 }
 
