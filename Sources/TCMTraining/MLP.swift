@@ -50,25 +50,25 @@ public struct MLP: Sendable, Equatable {
         for (l, layer) in layers.enumerated() {
             inputs.append(h)
             var z = GEMM.multiply(h, layer.weight, transB: true)
-            let out = layer.weight.rows
+            let rows = z.rows, out = layer.weight.rows, relu = l != layers.count - 1
             z.values.withUnsafeMutableBufferPointer { v in
-                for i in 0 ..< z.rows {
-                    for j in 0 ..< out {
-                        let value = v[i * out + j] + layer.bias[j]
-                        v[i * out + j] = l == layers.count - 1 ? value : max(value, 0)
-                    }
+                layer.bias.withUnsafeBufferPointer { b in
+                    guard let vp = v.baseAddress, let bp = b.baseAddress else { return }
+                    Elementwise.addBias(z: vp, rows: rows, cols: out, bias: bp, relu: relu)
                 }
             }
             h = z
         }
+        // Each row over max(its norm, 1e-12), the norm summed in column order (Elementwise).
         var norms = [Float](repeating: 0, count: h.rows)
-        var e = h
-        for i in 0 ..< h.rows {
-            var s: Float = 0
-            for j in 0 ..< h.cols { s += h[i, j] * h[i, j] }
-            let norm = max(s.squareRoot(), 1e-12)
-            norms[i] = norm
-            for j in 0 ..< h.cols { e[i, j] = h[i, j] / norm }
+        var e = Matrix(rows: h.rows, cols: h.cols)
+        h.values.withUnsafeBufferPointer { hv in
+            e.values.withUnsafeMutableBufferPointer { ev in
+                norms.withUnsafeMutableBufferPointer { nv in
+                    guard let hp = hv.baseAddress, let ep = ev.baseAddress, let np = nv.baseAddress else { return }
+                    Elementwise.normalizeRows(h: hp, rows: h.rows, cols: h.cols, floor: 1e-12, e: ep, norms: np)
+                }
+            }
         }
         return Trace(inputs: inputs, lastPreActivation: h, norms: norms, embeddings: e)
     }
@@ -97,24 +97,41 @@ public struct MLP: Sendable, Equatable {
     /// not computed (nothing upstream needs it), which saves the largest product.
     public func backward(_ trace: Trace, embeddingGradient de: Matrix) -> Gradients {
         // Through the normalisation: dz = (de − e·⟨de, e⟩) / ‖z‖.
-        var dz = de
-        let e = trace.embeddings
-        for i in 0 ..< de.rows {
-            var dot: Float = 0
-            for j in 0 ..< de.cols { dot += de[i, j] * e[i, j] }
-            for j in 0 ..< de.cols { dz[i, j] = (de[i, j] - e[i, j] * dot) / trace.norms[i] }
+        var dz = Matrix(rows: de.rows, cols: de.cols)
+        de.values.withUnsafeBufferPointer { dv in
+            trace.embeddings.values.withUnsafeBufferPointer { ev in
+                trace.norms.withUnsafeBufferPointer { nv in
+                    dz.values.withUnsafeMutableBufferPointer { zv in
+                        guard let dp = dv.baseAddress, let ep = ev.baseAddress, let np = nv.baseAddress,
+                            let zp = zv.baseAddress
+                        else { return }
+                        Elementwise.normalizeRowsBackward(
+                            de: dp, e: ep, norms: np, rows: de.rows, cols: de.cols, dz: zp)
+                    }
+                }
+            }
         }
         var weightGrads = [Matrix](), biasGrads = [[Float]]()
         for l in stride(from: layers.count - 1, through: 0, by: -1) {
             let input = trace.inputs[l]
             weightGrads.append(GEMM.multiply(dz, transA: true, input))  // out × in
             var db = [Float](repeating: 0, count: dz.cols)
-            for i in 0 ..< dz.rows { for j in 0 ..< dz.cols { db[j] += dz[i, j] } }
+            dz.values.withUnsafeBufferPointer { zv in
+                db.withUnsafeMutableBufferPointer { bv in
+                    guard let zp = zv.baseAddress, let bp = bv.baseAddress else { return }
+                    Elementwise.columnSums(x: zp, rows: dz.rows, cols: dz.cols, out: bp)
+                }
+            }
             biasGrads.append(db)
             if l > 0 {
                 var dh = GEMM.multiply(dz, layers[l].weight)  // B × in
                 // ReLU: the input of layer l is the ReLU output of layer l−1.
-                for k in 0 ..< dh.values.count where input.values[k] <= 0 { dh.values[k] = 0 }
+                dh.values.withUnsafeMutableBufferPointer { hv in
+                    input.values.withUnsafeBufferPointer { iv in
+                        guard let hp = hv.baseAddress, let ip = iv.baseAddress else { return }
+                        Elementwise.reluMask(x: hp, input: ip, count: min(hv.count, iv.count))
+                    }
+                }
                 dz = dh
             }
         }

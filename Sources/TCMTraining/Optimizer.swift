@@ -1,4 +1,5 @@
 import Foundation
+import TCMKernels
 
 /// Optimisers with PyTorch's update rules, so hyper-parameters carry over.
 public struct OptimizerSpec: Sendable, Equatable, Codable {
@@ -54,9 +55,9 @@ public enum Optimizer {
         }
     }
 
-    /// The Adam update, eight lanes at a time (the scalar loop did not vectorise: it cannot tell
-    /// that p, m, v and g do not overlap). The same operations in the same order per element as
-    /// the scalar tail, so results do not depend on where a tensor's length ends.
+    /// The Adam update on the kernel path's vectors (TCMKernels.Elementwise.adam: the same
+    /// operations in the same order per element on every path and in the tails, so results do not
+    /// depend on the path or on where a tensor's length ends).
     static func adam(
         p: UnsafeMutableBufferPointer<Float>, m: UnsafeMutableBufferPointer<Float>,
         v: UnsafeMutableBufferPointer<Float>, g: UnsafeBufferPointer<Float>,
@@ -68,32 +69,9 @@ public enum Optimizer {
         guard let pp = p.baseAddress, let mp = m.baseAddress, let vp = v.baseAddress, let gp = g.baseAddress else {
             return
         }
-        typealias V = SIMD8<Float>
-        func load(_ x: UnsafePointer<Float>) -> V { UnsafeRawPointer(x).loadUnaligned(as: V.self) }
-        func store(_ value: V, _ x: UnsafeMutablePointer<Float>) {
-            UnsafeMutableRawPointer(x).storeBytes(of: value, as: V.self)
-        }
-        let decay = V(repeating: spec.weightDecay), b1 = V(repeating: spec.beta1), b2 = V(repeating: spec.beta2)
-        let oneMinusB1 = V(repeating: 1 - spec.beta1), oneMinusB2 = V(repeating: 1 - spec.beta2)
-        let stepV = V(repeating: step), c2 = V(repeating: correction2), eps = V(repeating: spec.epsilon)
-        var i = 0
-        while i + 8 <= p.count {
-            let param = load(pp + i)
-            let grad = load(gp + i) + decay * param
-            let first = b1 * load(mp + i) + oneMinusB1 * grad
-            let second = b2 * load(vp + i) + oneMinusB2 * grad * grad
-            store(first, mp + i)
-            store(second, vp + i)
-            store(param - stepV * first / ((second / c2).squareRoot() + eps), pp + i)
-            i += 8
-        }
-        while i < p.count {
-            let grad = gp[i] + spec.weightDecay * pp[i]
-            mp[i] = spec.beta1 * mp[i] + (1 - spec.beta1) * grad
-            vp[i] = spec.beta2 * vp[i] + (1 - spec.beta2) * grad * grad
-            pp[i] -= step * mp[i] / ((vp[i] / correction2).squareRoot() + spec.epsilon)
-            i += 1
-        }
+        Elementwise.adam(
+            p: pp, m: mp, v: vp, g: gp, count: p.count, decay: spec.weightDecay, beta1: spec.beta1,
+            beta2: spec.beta2, step: step, correction2: correction2, epsilon: spec.epsilon)
     }
 
     /// One update of a single tensor (slot `slot` of `state`, whose step the caller advanced).

@@ -38,14 +38,33 @@ public struct Objective: Sendable {
 public enum SimilarityAlgebra {
     /// S = E·Eᵀ in Double (one GEMM in Float, then widened).
     public static func similarities(_ e: Matrix) -> [Double] {
-        GEMM.multiplyTransposed(e, e).values.map(Double.init)
+        Elementwise.widened(GEMM.multiplyTransposed(e, e).values)
     }
 
     /// ∂L/∂E = (G + Gᵀ)·E for L a function of S = E·Eᵀ with ∂L/∂S = G (B×B).
     public static func embeddingGradient(_ e: Matrix, _ g: [Double]) -> Matrix {
         let b = e.rows
+        precondition(g.count == b * b, "∂L/∂S is not B × B")
         var symmetric = Matrix(rows: b, cols: b)
-        for i in 0 ..< b { for j in 0 ..< b { symmetric.values[i * b + j] = Float(g[i * b + j] + g[j * b + i]) } }
+        // G + Gᵀ is symmetric (and g[ij] + g[ji] is the same sum either way round), so each pair is
+        // added once and written to both places; in 32 × 32 tiles, so the column walk of g stays in
+        // cache (a whole column is 256 rows 2 KB apart, all in the same few L1 sets).
+        let tile = 32
+        symmetric.values.withUnsafeMutableBufferPointer { out in
+            g.withUnsafeBufferPointer { gv in
+                for i0 in stride(from: 0, to: b, by: tile) {
+                    for j0 in stride(from: i0, to: b, by: tile) {
+                        for i in i0 ..< min(i0 + tile, b) {
+                            for j in max(j0, i) ..< min(j0 + tile, b) {
+                                let value = Float(gv[i * b + j] + gv[j * b + i])
+                                out[i * b + j] = value
+                                out[j * b + i] = value
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return GEMM.multiply(symmetric, e)
     }
 }

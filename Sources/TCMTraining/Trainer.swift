@@ -146,7 +146,7 @@ public enum Trainer {
         }
         let gradients = state.model.backward(trace, embeddingGradient: de)
         Optimizer.apply(gradients, to: &state.model, state: &state.optimizer, spec: state.config.optimizer)
-        if state.model.layers.contains(where: { !$0.weight.values.allSatisfy(\.isFinite) }) {
+        if state.model.layers.contains(where: { !Elementwise.allFinite($0.weight.values) }) {
             throw TrainingError.diverged(step: state.step + 1, what: "weights became NaN or infinite")
         }
         state.step += 1

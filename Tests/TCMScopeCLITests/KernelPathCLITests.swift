@@ -51,6 +51,62 @@ import TCMKernels
         }
     }
 
+    /// A training run (contrastive + TCM, Adam with weight decay, odd widths so every vector tail
+    /// runs) under every supported path: the same checkpoint, evaluation embeddings and metrics, bit
+    /// for bit (the training step's elementwise kernels differ by path: TCMKernels.Elementwise).
+    @Test func everySupportedPathTrainsTheSameModel() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (e, l) = try Self.writeData(dir)
+        var runs: [KernelPath: [String: [UInt8]]] = [:]
+        for path in KernelPath.supported {
+            let out = dir + "/run-" + path.rawValue
+            let run = try tcmscope(
+                [
+                    "train", "--data", e, "--labels", l, "--widths", "19,13", "--classes-per-batch", "5",
+                    "--samples-per-class", "7", "--epochs", "8", "--tcm", "--weight-decay", "0.01", "--eval-every",
+                    "20",
+                    "--out", out,
+                ], environment: ["TCMSCOPE_KERNELS": path.rawValue])
+            #expect(run.status == 0, "\(path): \(run.stderr)")
+            var files: [String: [UInt8]] = [:]
+            for name in try FileManager.default.contentsOfDirectory(atPath: out) {
+                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: out + "/" + name)))
+                files[name] = name.hasSuffix(".json") || name.hasSuffix(".tcms") ? try Self.withoutTimes(bytes) : bytes
+            }
+            #expect(files.keys.contains("checkpoint.tcms") && files.keys.contains("eval-embeddings.npy"))
+            #expect(files.keys.filter { $0.hasPrefix("metrics-step") }.count >= 3, "\(files.keys.sorted())")
+            runs[path] = files
+        }
+        let reference = try #require(runs[KernelPath.supported[0]])
+        for (path, files) in runs {
+            #expect(files.keys.sorted() == reference.keys.sorted(), "\(path)")
+            for (name, bytes) in files {
+                let same = bytes == reference[name]  // (not inside #expect, which would print every byte)
+                #expect(same, "\(path): \(name) differs from \(KernelPath.supported[0])'s")
+            }
+        }
+    }
+
+    /// A metrics file with its wall-clock fields removed and its keys sorted, or a checkpoint's JSON
+    /// header likewise (key order is not fixed) followed by its tensors as they are.
+    static func withoutTimes(_ bytes: [UInt8]) throws -> [UInt8] {
+        func canonical(_ json: ArraySlice<UInt8>) throws -> [UInt8] {
+            func strip(_ value: Any) -> Any {
+                if let object = value as? [String: Any] {
+                    return object.filter { !["seconds", "medianSamplesPerSecond"].contains($0.key) }.mapValues(strip)
+                }
+                if let array = value as? [Any] { return array.map(strip) }
+                return value
+            }
+            let object = try JSONSerialization.jsonObject(with: Data(json))
+            return Array(try JSONSerialization.data(withJSONObject: strip(object), options: [.sortedKeys]))
+        }
+        guard bytes.starts(with: Array("TCMSCKPT".utf8)) else { return try canonical(bytes[...]) }
+        let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        return try canonical(bytes[12 ..< 12 + length]) + bytes[(12 + length)...]
+    }
+
     @Test func aBadValueIsRefusedWithExitTwo() throws {
         let run = try tcmscope(
             ["analyze", "--no-retrieval"], in: packageRoot, environment: ["TCMSCOPE_KERNELS": "sse9"])

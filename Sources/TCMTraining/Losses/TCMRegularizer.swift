@@ -1,3 +1,5 @@
+import TCMKernels
+
 /// The threshold-consistent margin regulariser (Zhang et al., ICLR 2024), exactly as
 /// docs/definitions.md and the spec state it:
 ///
@@ -27,32 +29,58 @@ public struct TCMRegularizer: SimilarityLoss, Equatable, Codable {
     }
 
     public func evaluate(_ batch: SimilarityBatch, gradient: inout [Double]) -> Double {
-        // One pass collects the violating entries; the gradient then touches only those.
-        var positiveSum = 0.0, negativeSum = 0.0
-        var positives: [Int] = [], negatives: [Int] = []
-        batch.similarities.withUnsafeBufferPointer { s in
-            for i in 0 ..< batch.rows {
-                let own = batch.selfColumn[i], label = batch.labels[i]
-                batch.columnLabels.withUnsafeBufferPointer { columnLabels in
-                    for j in 0 ..< batch.columns where j != own {
-                        let k = i * batch.columns + j, v = s[k]
-                        if columnLabels[j] == label {
-                            if v <= positiveMargin {
-                                positiveSum += positiveMargin - v
-                                positives.append(k)
-                            }
-                        } else if v >= negativeMargin {
-                            negativeSum += v - negativeMargin
-                            negatives.append(k)
+        let rows = batch.rows, columns = batch.columns
+        guard rows > 0, columns > 0 else { return 0 }
+        precondition(gradient.count == rows * columns, "gradient is not rows × columns")
+        // One pass sums the violating entries (compacted per row without a branch on the value,
+        // then added in column order: the order of a pair-by-pair walk); the gradient pass then
+        // subtracts / adds the weights where a pair violates, on the kernel path's vectors.
+        var positiveSum = 0.0, negativeSum = 0.0, positiveCount = 0, negativeCount = 0
+        let labels = batch.columnLabels.map(Double.init)
+        let positives = UnsafeMutablePointer<Double>.allocate(capacity: columns)
+        let negatives = UnsafeMutablePointer<Double>.allocate(capacity: columns)
+        defer {
+            positives.deallocate()
+            negatives.deallocate()
+        }
+        batch.similarities.withUnsafeBufferPointer { sv in
+            batch.columnLabels.withUnsafeBufferPointer { cv in
+                let s = sv.baseAddress!, c = cv.baseAddress!
+                for i in 0 ..< rows {
+                    let row = s + i * columns, own = batch.selfColumn[i], label = batch.labels[i]
+                    var p = 0, n = 0
+                    for j in 0 ..< columns where j != own {
+                        let v = row[j]
+                        if c[j] == label {
+                            positives[p] = positiveMargin - v
+                            p &+= bit(v <= positiveMargin)
+                        } else {
+                            negatives[n] = v - negativeMargin
+                            n &+= bit(v >= negativeMargin)
                         }
+                    }
+                    for k in 0 ..< p { positiveSum += positives[k] }
+                    for k in 0 ..< n { negativeSum += negatives[k] }
+                    positiveCount += p
+                    negativeCount += n
+                }
+            }
+        }
+        let pw = positiveCount == 0 ? 0 : positiveWeight / Double(positiveCount)
+        let nw = negativeCount == 0 ? 0 : negativeWeight / Double(negativeCount)
+        batch.similarities.withUnsafeBufferPointer { sv in
+            labels.withUnsafeBufferPointer { lv in
+                gradient.withUnsafeMutableBufferPointer { gv in
+                    let s = sv.baseAddress!, l = lv.baseAddress!, g = gv.baseAddress!
+                    for i in 0 ..< rows {
+                        Elementwise.marginRowGradient(
+                            s: s + i * columns, labels: l, columns: columns, label: Double(batch.labels[i]),
+                            own: batch.selfColumn[i], positiveMargin: positiveMargin, negativeMargin: negativeMargin,
+                            inclusive: true, positiveWeight: pw, negativeWeight: nw, g: g + i * columns)
                     }
                 }
             }
         }
-        let pw = positives.isEmpty ? 0 : positiveWeight / Double(positives.count)
-        let nw = negatives.isEmpty ? 0 : negativeWeight / Double(negatives.count)
-        for k in positives { gradient[k] -= pw }
-        for k in negatives { gradient[k] += nw }
         return pw * positiveSum + nw * negativeSum
     }
 }
