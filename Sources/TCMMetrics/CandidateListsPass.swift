@@ -112,13 +112,17 @@ enum CandidateListsPass {
         let floors = SharedBuffer<Float>(count: n), capacities = SharedBuffer<Int>(count: n)
         let rowBlock = max(1, tiling.rowBlock), blocks = (n + rowBlock - 1) / rowBlock
         let margin = tiling.candidateMargin, slack = tiling.candidateCapacity
-        let sampleColumns = columns
         parallelForEach(count: blocks, threads: tiling.threads) { b in
-            let r0 = b * rowBlock, rows = min(rowBlock, n - r0), m = sampleColumns.count
+            let r0 = b * rowBlock, rows = min(rowBlock, n - r0), m = columns.count
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * m)
-            let histogram = UnsafeMutableBufferPointer<Int32>.allocate(capacity: SelectionScratch.buckets)
+            // Buckets of `Retrieval.outcomeBySelection` (x = 1 falls in one past the last: merged below),
+            // computed in C (vectorised).
+            let buckets = ThresholdBins(binsPerUnit: SelectionScratch.buckets / 2)
+            let binned = UnsafeMutablePointer<UInt16>.allocate(capacity: m)
+            let histogram = UnsafeMutableBufferPointer<Int32>.allocate(capacity: buckets.count)
             defer {
                 tile.deallocate()
+                binned.deallocate()
                 histogram.deallocate()
             }
             layout.unitRows.values.withUnsafeBufferPointer { x in
@@ -136,14 +140,16 @@ enum CandidateListsPass {
                     continue
                 }
                 histogram.update(repeating: 0)
-                var sampled = 0
-                for t in 0 ..< m where sampleColumns[t] != q {
-                    let x = tile[r * m + t]
-                    histogram[min(max(Int((x + 1) * scale), 0), SelectionScratch.buckets - 1)] &+= 1
-                    sampled += 1
+                buckets.bins(of: tile + r * m, count: m, into: binned)
+                for t in 0 ..< m { histogram[Int(binned[t])] &+= 1 }
+                var sampled = m
+                if q % step == 0 && q / step < m {  // the query itself was sampled
+                    histogram[Int(binned[q / step])] &-= 1
+                    sampled -= 1
                 }
                 let target = Double(need) * Double(sampled) / Double(n - 1) * margin + 4
-                var c = SelectionScratch.buckets - 1, above = Double(histogram[c])
+                var c = SelectionScratch.buckets - 1
+                var above = Double(histogram[c]) + Double(histogram[c + 1])
                 while above < target && c > 0 {
                     c -= 1
                     above += Double(histogram[c])
@@ -164,9 +170,14 @@ enum CandidateListsPass {
     ) -> ([CountHistogram], [CountHistogram]) {
         let n = layout.sampleCount, d = layout.unitRows.cols, nb = bins.count, classes = layout.classCount
         let workers = max(1, tiling.threads)
-        // At least four tiles per worker and round (G/2 tiles a round), groups of at least a row block.
-        let groups = max(1, min(8 * workers, n / max(1, tiling.rowBlock)))
-        let bounds = (0 ... groups).map { $0 * n / groups }
+        // About 8 groups per worker (G/2 tiles a round), each a whole number of row blocks (which
+        // are whole panels at the default 96 rows): fewer part-filled tiles of the kernel.
+        let rowBlock = max(1, tiling.rowBlock)
+        let wanted = max(1, min(8 * workers, n / rowBlock))
+        let groupRows = (n + wanted - 1) / wanted
+        let rounded = (groupRows + rowBlock - 1) / rowBlock * rowBlock
+        let groups = (n + rounded - 1) / rounded
+        let bounds = (0 ... groups).map { min(n, $0 * rounded) }
         let perWorker = classes * 2 * nb
         let scratch = SharedBuffer<Counter>(count: workers * perWorker)
         scratch.base.initialize(repeating: 0, count: workers * perWorker)
