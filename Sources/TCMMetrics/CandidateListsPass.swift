@@ -29,42 +29,64 @@ import Darwin
 enum CandidateListsPass {
     static let scale = Float(SelectionScratch.buckets / 2)
 
-    /// Every query's candidates as keys, in one allocation, each list with its own capacity.
+    /// Every query's candidates, in two lists of one allocation each: same-class items by their
+    /// similarity alone (4 bytes: `Retrieval.outcome(same:…)` needs no index for them, the class
+    /// range settles ties with other items) and the others as full keys (8 bytes, capacity from
+    /// the sample; past it the list has overflowed and is only counted). Halving the bytes of
+    /// the ~1,000 same-class candidates a query halves most of the lists' memory traffic.
     struct Lists: @unchecked Sendable {
         let count: Int
-        let offsets: UnsafeMutablePointer<Int>
-        /// Items offered; past the capacity the list has overflowed (only counted).
-        let sizes: UnsafeMutablePointer<Int>
-        let keys: UnsafeMutablePointer<UInt64>
+        let sameOffsets: UnsafeMutablePointer<Int>, sameSizes: UnsafeMutablePointer<Int>
+        let same: UnsafeMutablePointer<UInt32>
+        let otherOffsets: UnsafeMutablePointer<Int>, otherSizes: UnsafeMutablePointer<Int>
+        let others: UnsafeMutablePointer<UInt64>
         /// A similarity x is a candidate of q when (x + 1) · scale ≥ floors[q] (+∞: needs none).
         let floors: UnsafeMutablePointer<Float>
 
-        init(floors f: [Float], capacities: [Int]) {
+        init(floors f: [Float], sameCapacities: [Int], otherCapacities: [Int]) {
             count = f.count
-            offsets = .allocate(capacity: count + 1)
-            sizes = .allocate(capacity: max(count, 1))
+            sameOffsets = .allocate(capacity: count + 1)
+            otherOffsets = .allocate(capacity: count + 1)
+            sameSizes = .allocate(capacity: max(count, 1))
+            otherSizes = .allocate(capacity: max(count, 1))
             floors = .allocate(capacity: max(count, 1))
-            offsets[0] = 0
-            for q in 0 ..< count { offsets[q + 1] = offsets[q] + capacities[q] }
-            keys = .allocate(capacity: max(offsets[count], 1))
-            sizes.initialize(repeating: 0, count: max(count, 1))
+            sameOffsets[0] = 0
+            otherOffsets[0] = 0
+            for q in 0 ..< count {
+                sameOffsets[q + 1] = sameOffsets[q] + sameCapacities[q]
+                otherOffsets[q + 1] = otherOffsets[q] + otherCapacities[q]
+            }
+            same = .allocate(capacity: max(sameOffsets[count], 1))
+            others = .allocate(capacity: max(otherOffsets[count], 1))
+            sameSizes.initialize(repeating: 0, count: max(count, 1))
+            otherSizes.initialize(repeating: 0, count: max(count, 1))
             f.withUnsafeBufferPointer { floors.initialize(from: $0.baseAddress!, count: count) }
         }
 
         func deallocate() {
-            offsets.deallocate()
-            sizes.deallocate()
-            keys.deallocate()
+            sameOffsets.deallocate()
+            otherOffsets.deallocate()
+            sameSizes.deallocate()
+            otherSizes.deallocate()
+            same.deallocate()
+            others.deallocate()
             floors.deallocate()
         }
 
+        /// Offers item `index` at similarity `value` to query `q` (`sameClass`: of q's class).
         @inline(__always)
-        func append(_ q: Int, value: Float, index: Int) {
-            let size = sizes[q]
-            if offsets[q] + size < offsets[q + 1] {
-                keys[offsets[q] + size] = (UInt64(descendingKey(value)) << 32) | UInt64(index)
+        func append(_ q: Int, value: Float, index: Int, sameClass: Bool) {
+            if sameClass {
+                // At most class size − 1 of them: the capacity.
+                same[sameOffsets[q] + sameSizes[q]] = descendingKey(value)
+                sameSizes[q] += 1
+                return
             }
-            sizes[q] = size + 1
+            let size = otherSizes[q]
+            if otherOffsets[q] + size < otherOffsets[q + 1] {
+                others[otherOffsets[q] + size] = (UInt64(descendingKey(value)) << 32) | UInt64(index)
+            }
+            otherSizes[q] = size + 1
         }
     }
 
@@ -109,7 +131,8 @@ enum CandidateListsPass {
             for k in 0 ..< d { sample[t * d + k] = layout.unitRows.values[j * d + k] }
         }
         let packedSample = PackedRows(Matrix(rows: columns.count, cols: d, values: sample))
-        let floors = SharedBuffer<Float>(count: n), capacities = SharedBuffer<Int>(count: n)
+        let floors = SharedBuffer<Float>(count: n), sameCapacities = SharedBuffer<Int>(count: n)
+        let otherCapacities = SharedBuffer<Int>(count: n)
         let rowBlock = max(1, tiling.rowBlock), blocks = (n + rowBlock - 1) / rowBlock
         let margin = tiling.candidateMargin, slack = tiling.candidateCapacity
         parallelForEach(count: blocks, threads: tiling.threads) { b in
@@ -134,9 +157,11 @@ enum CandidateListsPass {
                 let q = r0 + r
                 while layout.classStart[cls + 1] <= q { cls += 1 }
                 let need = Retrieval.need(classSize: layout.size(of: cls), kmax: kmax, samples: n)
+                let lo = layout.classStart[cls], hi = layout.classStart[cls + 1]
+                sameCapacities.initialize(q, to: hi - lo - 1)
                 if need == 0 {
                     floors.initialize(q, to: .infinity)
-                    capacities.initialize(q, to: 0)
+                    otherCapacities.initialize(q, to: 0)
                     continue
                 }
                 histogram.update(repeating: 0)
@@ -155,11 +180,15 @@ enum CandidateListsPass {
                     above += Double(histogram[c])
                 }
                 floors.initialize(q, to: c == 0 ? -.infinity : Float(c))
-                let expected = above * Double(n - 1) / Double(max(sampled, 1))
-                capacities.initialize(q, to: min(n - 1, Int(expected * slack) + 32))
+                var othersAbove = 0
+                for t in 0 ..< m where Int(binned[t]) >= c && (t * step < lo || t * step >= hi) { othersAbove += 1 }
+                let expected = Double(othersAbove) * Double(n - 1) / Double(max(sampled, 1))
+                otherCapacities.initialize(q, to: min(n - 1, Int(expected * slack) + 32))
             }
         }
-        return Lists(floors: floors.moveToArray(), capacities: capacities.moveToArray())
+        return Lists(
+            floors: floors.moveToArray(), sameCapacities: sameCapacities.moveToArray(),
+            otherCapacities: otherCapacities.moveToArray())
     }
 
     /// Step 2: the upper triangle in tiles of group pairs; counts into per-worker histograms,
@@ -220,17 +249,19 @@ enum CandidateListsPass {
                                     row, a: a, ca: ca, from: j0, to: c1, histograms: histograms, layout: layout,
                                     bins: bins)
                                 // a's candidates, then a as a candidate of each column's query.
+                                // (j > a, so j is of a's class exactly when it is below the class's end.)
+                                let classEnd = layout.classStart[ca + 1]
                                 let own = ColumnsAtLeast.gather(
                                     row + j0, count: c1 - j0, scale: scale, floor: lists.floors[a], into: found)
                                 for t in 0 ..< own {
                                     let j = j0 + Int(found[t])
-                                    lists.append(a, value: row[j], index: j)
+                                    lists.append(a, value: row[j], index: j, sameClass: j < classEnd)
                                 }
                                 let theirs = ColumnsAtLeast.gather(
                                     row + j0, count: c1 - j0, scale: scale, floors: lists.floors + j0, into: found)
                                 for t in 0 ..< theirs {
                                     let j = j0 + Int(found[t])
-                                    lists.append(j, value: row[j], index: a)
+                                    lists.append(j, value: row[j], index: a, sameClass: j < classEnd)
                                 }
                             }
                             c0 = c1
@@ -287,13 +318,13 @@ enum CandidateListsPass {
                 outcomes.initialize(q, to: .skipped)
                 continue
             }
-            let size = lists.sizes[q], capacity = lists.offsets[q + 1] - lists.offsets[q]
-            if size >= need && size <= capacity {
+            let r = lists.sameSizes[q], o = lists.otherSizes[q]
+            if r + o >= need && o <= lists.otherOffsets[q + 1] - lists.otherOffsets[q] {
                 outcomes.initialize(
                     q,
                     to: Retrieval.outcome(
-                        keys: lists.keys + lists.offsets[q], size, need: need, classLo: lo, classHi: hi,
-                        scratch: scratch))
+                        same: lists.same + lists.sameOffsets[q], r, others: lists.others + lists.otherOffsets[q], o,
+                        need: need, classLo: lo, classHi: hi, scratch: scratch))
                 continue
             }
             if wholeRow == nil { wholeRow = .allocate(capacity: n) }

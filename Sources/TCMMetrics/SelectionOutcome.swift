@@ -8,8 +8,9 @@ struct SelectionScratch {
     let histogram: UnsafeMutablePointer<Int32>
     /// Candidate columns (`count + 8`: the gathering stores eight lanes at a time).
     let columns: UnsafeMutablePointer<Int32>
-    /// Candidate keys; the other-class ones among them.
+    /// Candidate keys; the same-class ones among them by similarity alone, and the others.
     let keys: UnsafeMutablePointer<UInt64>
+    let same: UnsafeMutablePointer<UInt32>
     let others: UnsafeMutablePointer<UInt64>
     /// `before[p]`: same-class items with exactly p other items nearer than themselves.
     let before: UnsafeMutablePointer<Int>
@@ -19,6 +20,7 @@ struct SelectionScratch {
         histogram = .allocate(capacity: Self.buckets)
         columns = .allocate(capacity: n + 8)
         keys = .allocate(capacity: max(n, 1))
+        same = .allocate(capacity: max(n, 1))
         others = .allocate(capacity: max(n, 1))
         before = .allocate(capacity: n + 1)
     }
@@ -27,6 +29,7 @@ struct SelectionScratch {
         histogram.deallocate()
         columns.deallocate()
         keys.deallocate()
+        same.deallocate()
         others.deallocate()
         before.deallocate()
     }
@@ -100,28 +103,42 @@ extension Retrieval {
         scratch s: SelectionScratch
     ) -> QueryOutcome {
         precondition(m >= need)
-        // Same-class items stay in `keys`, the others go to `s.others`.
         var r = 0, o = 0
         for t in 0 ..< m {
             let key = keys[t], j = Int(key & 0xFFFF_FFFF)
             if j >= classLo && j < classHi {
-                keys[r] = key
+                s.same[r] = UInt32(truncatingIfNeeded: key >> 32)
                 r += 1
             } else {
                 s.others[o] = key
                 o += 1
             }
         }
+        return outcome(same: s.same, r, others: s.others, o, need: need, classLo: classLo, classHi: classHi, scratch: s)
+    }
+
+    /// The same from the candidates split by class: the `r` same-class ones by their similarity's
+    /// key alone (`descendingKey`) and the `o` others as full keys (reordered).
+    ///
+    /// A same-class item needs no index: against another same-class item its order does not
+    /// matter (both count alike), and against another item j of equal similarity the index order
+    /// is settled by the class range, j < classLo ⇔ j comes first. So it compares as the key
+    /// (similarity, classLo).
+    static func outcome(
+        same: UnsafePointer<UInt32>, _ r: Int, others: UnsafeMutablePointer<UInt64>, _ o: Int, need: Int,
+        classLo: Int, classHi: Int, scratch s: SelectionScratch
+    ) -> QueryOutcome {
+        precondition(r + o >= need)
         // before[p]: same-class items with p other items nearer (o + 1 entries).
         let before = s.before
         before.initialize(repeating: 0, count: o + 1)
         if o == 0 {
             before[0] = r
         } else {
-            sortKeys(UnsafeMutableBufferPointer(start: s.others, count: o))
-            let nearestOther = s.others[0]
+            sortKeys(UnsafeMutableBufferPointer(start: others, count: o))
+            let nearestOther = others[0]
             for i in 0 ..< r {
-                let key = keys[i]
+                let key = (UInt64(same[i]) << 32) | UInt64(classLo)
                 if key < nearestOther {
                     before[0] += 1
                     continue
@@ -130,7 +147,7 @@ extension Retrieval {
                 var lo = 1, hi = o
                 while lo < hi {
                     let mid = (lo + hi) >> 1
-                    if s.others[mid] < key { lo = mid + 1 } else { hi = mid }
+                    if others[mid] < key { lo = mid + 1 } else { hi = mid }
                 }
                 before[lo] += 1
             }
