@@ -136,20 +136,39 @@ extension Retrieval {
             before[0] = r
         } else {
             sortKeys(UnsafeMutableBufferPointer(start: others, count: o))
+            // Those nearer than every other item have p = 0; the rest are gathered as keys.
             let nearestOther = others[0]
+            var later = 0
             for i in 0 ..< r {
                 let key = (UInt64(same[i]) << 32) | UInt64(classLo)
                 if key < nearestOther {
                     before[0] += 1
-                    continue
+                } else {
+                    s.keys[later] = key
+                    later += 1
                 }
-                // Others nearer than `key`: the first index whose key is larger (keys are distinct).
-                var lo = 1, hi = o
-                while lo < hi {
-                    let mid = (lo + hi) >> 1
-                    if others[mid] < key { lo = mid + 1 } else { hi = mid }
+            }
+            if later * 8 <= o || o <= 4 {
+                for i in 0 ..< later {
+                    // Others nearer than `key`: the first index whose key is larger (keys are distinct).
+                    let key = s.keys[i]
+                    var lo = 1, hi = o
+                    while lo < hi {
+                        let mid = (lo + hi) >> 1
+                        if others[mid] < key { lo = mid + 1 } else { hi = mid }
+                    }
+                    before[lo] += 1
                 }
-                before[lo] += 1
+            } else {
+                // Many of both (classes that overlap): sort these too (one low word: the radix sort
+                // on the high word is the key order) and walk both lists once.
+                RadixSort.sortByHighWord(UnsafeMutableBufferPointer(start: s.keys, count: later))
+                var p = 1
+                for i in 0 ..< later {
+                    let key = s.keys[i]
+                    while p < o && others[p] < key { p += 1 }
+                    before[p] += 1
+                }
             }
         }
         // Ranks in order, summed as `QueryOutcome(ranked:)` sums them over the `need` nearest.
