@@ -53,10 +53,11 @@ public struct PairCounts: Sendable {
         /// Forces how retrieval rides on the pass (tests); `nil` lets `MetricsPass.plan` choose.
         var retrievalMode: MetricsPass.RetrievalMode? = nil
         /// Candidate lists (`CandidateListsPass`): the cut keeps about this many times a query's
-        /// need in its sample, and a list holds this many times what the sample predicts (+ 32).
-        /// Tests lower them to make lists fall short or overflow.
+        /// need in its sample, and the other-class list holds this many times what the sample
+        /// predicts with 4 standard deviations to spare (+ 32). Tests lower them to make lists
+        /// fall short or overflow.
         var candidateMargin = 1.1
-        var candidateCapacity = 1.3
+        var candidateCapacity = 1.0
         public init() {}
 
         // i9-avx512: the panel width comes from PackedRows (same on every kernel path).
