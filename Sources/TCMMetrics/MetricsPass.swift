@@ -9,14 +9,18 @@ import TCMKernels
 ///   the bounded heaps of both a and b, so every pair is computed once. Used when every query
 ///   needs few neighbours (k_max and class sizes small against N: SOP, iNaturalist, faces) and
 ///   the heaps fit `Tiling.heapMemoryLimit`.
+/// - `candidateLists`: for large classes (a query keeps hundreds of neighbours, too many for
+///   heaps), the upper triangle again (`CandidateListsPass`): each similarity is appended to the
+///   candidate lists of both ends when it reaches their cut (sampled first), and each query is
+///   ranked from its list. Used while the lists fit `Tiling.heapMemoryLimit` and the symmetric
+///   pass's per-worker histograms fit theirs.
 /// - `fullRows`: the class-owned pass computes whole rows (both triangles, one full product)
-///   and ranks each row as it is folded. Used for large classes, where a query keeps hundreds
-///   of neighbours and selection on a whole row beats heap churn.
+///   and ranks each row as it is folded: large classes beyond those bounds.
 /// - `separate`: only when a test forces the symmetric strategy: retrieval runs its own pass.
 /// Every mode ranks with the same keys and sums the same way, so the digits match exactly.
 public enum MetricsPass {
     public enum RetrievalMode: String, Sendable, CaseIterable {
-        case sharedTiles, fullRows, separate
+        case sharedTiles, candidateLists, fullRows, separate
     }
 
     public struct Plan: Sendable, Equatable {
@@ -31,13 +35,20 @@ public enum MetricsPass {
         guard let ks = retrievalKs else {
             return Plan(strategy: PairCounts.strategy(for: layout, bins: bins, tiling: tiling), retrieval: nil)
         }
+        let n = layout.sampleCount, kmax = ks.max() ?? 1
+        switch tiling.retrievalMode {
+        case .candidateLists?: return Plan(strategy: .symmetric, retrieval: .candidateLists)
+        case .fullRows?: return Plan(strategy: .classOwned, retrieval: .fullRows)
+        case .sharedTiles?: return Plan(strategy: .halfRounds, retrieval: .sharedTiles)
+        case .separate?: return Plan(strategy: .symmetric, retrieval: .separate)
+        case nil: break
+        }
         switch tiling.strategy {
         case .symmetric?: return Plan(strategy: .symmetric, retrieval: .separate)
         case .classOwned?: return Plan(strategy: .classOwned, retrieval: .fullRows)
         case .halfRounds?: return Plan(strategy: .halfRounds, retrieval: .sharedTiles)
         case nil: break
         }
-        let n = layout.sampleCount, kmax = ks.max() ?? 1
         var heapKeys = 0, largestNeed = 0
         for c in 0 ..< layout.classCount {
             let need = Retrieval.need(classSize: layout.size(of: c), kmax: kmax, samples: n)
@@ -49,7 +60,15 @@ public enum MetricsPass {
             largestNeed * 32 <= n
             && NeighbourHeaps.bytes(capacities: heapKeys, queries: n) <= tiling.heapMemoryLimit
             && PairCounts.halfRoundsFits(layout: layout, bins: bins, tiling: tiling)
-        return Plan(strategy: heapsPay ? .halfRounds : .classOwned, retrieval: heapsPay ? .sharedTiles : .fullRows)
+        if heapsPay { return Plan(strategy: .halfRounds, retrieval: .sharedTiles) }
+        var free = tiling
+        free.strategy = nil
+        if CandidateListsPass.bytes(layout: layout, kmax: kmax) <= tiling.heapMemoryLimit
+            && PairCounts.strategy(for: layout, bins: bins, tiling: free) == .symmetric
+        {
+            return Plan(strategy: .symmetric, retrieval: .candidateLists)
+        }
+        return Plan(strategy: .classOwned, retrieval: .fullRows)
     }
 
     /// Counts (and retrieval at `retrievalKs`, `nil` for none) in one pass.
@@ -109,6 +128,11 @@ public enum MetricsPass {
                 Counter.self, layout: layout, bins: bins, tiling: forced,
                 heaps: heaps, progress: progress)
             retrieval = report(heaps: heaps, layout: layout, ks: ks, threads: tiling.threads)
+        case .candidateLists:
+            let outcomes: SharedBuffer<QueryOutcome>
+            (pos, neg, outcomes) = CandidateListsPass.run(
+                Counter.self, layout: layout, bins: bins, tiling: forced, kmax: kmax, progress: progress)
+            retrieval = Retrieval.report(outcomes, ks: ks, count: n)
         case .fullRows:
             let packed = PackedRows(layout.unitRows)
             // Whole rows per tile, at most ~32 MB of them per worker.

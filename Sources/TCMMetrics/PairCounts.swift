@@ -47,8 +47,17 @@ public struct PairCounts: Sendable {
         public var symmetricMemoryLimit = 128 << 20
         /// Bound on `halfRounds`' shared histograms; above it, many classes go `classOwned`.
         public var halfRoundsMemoryLimit = 512 << 20
-        /// Bound on the retrieval heaps of the fused pass; above it retrieval reads full rows.
+        /// Bound on the retrieval heaps of the fused pass, and on the candidate lists of large
+        /// classes; above it retrieval reads full rows.
         public var heapMemoryLimit = 256 << 20
+        /// Forces how retrieval rides on the pass (tests); `nil` lets `MetricsPass.plan` choose.
+        var retrievalMode: MetricsPass.RetrievalMode? = nil
+        /// Candidate lists (`CandidateListsPass`): the cut keeps about this many times a query's
+        /// need in its sample, and the other-class list holds this many times what the sample
+        /// predicts with 4 standard deviations to spare (+ 32). Tests lower them to make lists
+        /// fall short or overflow.
+        var candidateMargin = 1.1
+        var candidateCapacity = 1.0
         public init() {}
 
         // i9-avx512: the panel width comes from PackedRows (same on every kernel path).
@@ -191,7 +200,15 @@ public struct PairCounts: Sendable {
             }
             counter.advance(by: rows * (n - r0))
         }
-        // Sum the workers' histograms into worker 0's, then compact each class.
+        return sumAndCompact(scratch, workers: workers, classes: classes, bins: bins)
+    }
+
+    /// Sums the workers' histograms ([class][unordered positives | negatives][bin] each) into worker
+    /// 0's, doubles the positives (both orders of each pair), compacts each class, frees `scratch`.
+    static func sumAndCompact<Counter: FixedWidthInteger & UnsignedInteger>(
+        _ scratch: SharedBuffer<Counter>, workers: Int, classes: Int, bins: ThresholdBins
+    ) -> ([CountHistogram], [CountHistogram]) {
+        let nb = bins.count, perWorker = classes * 2 * nb
         let total = scratch.base
         for w in 1 ..< workers {
             let other = scratch.base + w * perWorker

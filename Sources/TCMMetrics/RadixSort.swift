@@ -2,21 +2,34 @@
 ///
 /// The retrieval keys are (similarity key << 32 | column) gathered in column order, so a stable
 /// sort on the high word is the full key order. Four byte passes, each skipped when every key
-/// shares that byte (common: similarities of one query share their top bits).
+/// shares that byte (common: similarities of one query share their top bits); up to 48 keys, a
+/// stable insertion instead (no scratch, no count table).
 enum RadixSort {
     static func sortByHighWord(_ keys: UnsafeMutableBufferPointer<UInt64>) {
         let n = keys.count
         guard n > 1, let base = keys.baseAddress else { return }
+        if n <= 48 {
+            // Short lists (a query's other-class candidates): insertion, stable on the high word.
+            for i in 1 ..< n {
+                let key = base[i], high = key >> 32
+                var p = i
+                while p > 0 && base[p - 1] >> 32 > high {
+                    base[p] = base[p - 1]
+                    p -= 1
+                }
+                base[p] = key
+            }
+            return
+        }
         let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
         defer { scratch.deallocate() }
         var source = base, target = scratch
-        var counts = [Int](repeating: 0, count: 256)
-        for shift in stride(from: 32, to: 64, by: 8) {
-            let s = UInt64(shift)
-            counts.withUnsafeMutableBufferPointer { c in
-                c.update(repeating: 0)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { c in
+            for shift in stride(from: 32, to: 64, by: 8) {
+                let s = UInt64(shift)
+                c.initialize(repeating: 0)
                 for i in 0 ..< n { c[Int((source[i] >> s) & 0xFF)] += 1 }
-                if c[Int((source[0] >> s) & 0xFF)] == n { return }  // one value: order unchanged
+                if c[Int((source[0] >> s) & 0xFF)] == n { continue }  // one value: order unchanged
                 var total = 0
                 for b in 0 ..< 256 {
                     let x = c[b]

@@ -77,6 +77,8 @@ public enum Retrieval {
         kmax: Int, into outcomes: SharedBuffer<QueryOutcome>
     ) {
         let n = layout.sampleCount
+        var scratch: SelectionScratch?
+        defer { scratch?.deallocate() }
         var cls = layout.classOfRow(r0)
         for r in 0 ..< rows {
             let a = r0 + r
@@ -85,6 +87,16 @@ public enum Retrieval {
             let need = need(classSize: classHi - classLo, kmax: kmax, samples: n)
             if need == 0 {
                 outcomes.initialize(a, to: .skipped)
+                continue
+            }
+            // Large needs (as `nearest` decides): the ranks without sorting the class's own items.
+            if need * 32 > n {
+                if scratch == nil { scratch = SelectionScratch(count: n) }
+                outcomes.initialize(
+                    a,
+                    to: outcomeBySelection(
+                        row: tile + r * ldc, count: n, excluding: a, need: need, classLo: classLo, classHi: classHi,
+                        scratch: scratch!))
                 continue
             }
             let ranked = nearest(row: tile + r * ldc, count: n, excluding: a, need: need)

@@ -96,7 +96,8 @@ struct ShardAssignment: Sendable {
     /// classes); whole class rows where it computes whole rows.
     static func kind(layout: ClassLayout, retrievalKs: [Int]?, bins: ThresholdBins) -> ShardLayout {
         let plan = MetricsPass.plan(layout: layout, bins: bins, retrievalKs: retrievalKs)
-        if plan.strategy == .classOwned { return .classRuns }
+        // Candidate lists rank whole queries as whole rows do: shards keep whole class rows there.
+        if plan.strategy == .classOwned || plan.retrieval == .candidateLists { return .classRuns }
         return PairCounts.halfRoundsFits(layout: layout, bins: bins, tiling: .init()) ? .tiles : .classRuns
     }
 

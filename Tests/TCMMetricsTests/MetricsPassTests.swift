@@ -121,22 +121,30 @@ import TCMTestSupport
         }
     }
 
-    @Test func planPicksSharedTilesForSmallClassesAndFullRowsForLargeOnes() {
+    @Test func planPicksSharedTilesForSmallClassesAndCandidateListsForLargeOnes() {
         let small = Self.manySmallClasses(seed: 5)
         // 240 rows, at most 5 neighbours a query: 5 · 32 ≤ 240.
         #expect(
             MetricsPass.plan(layout: small, retrievalKs: [1, 2, 4])
                 == .init(strategy: .halfRounds, retrieval: .sharedTiles))
-        #expect(MetricsPass.plan(layout: small, retrievalKs: [1, 2, 4, 8]).retrieval == .fullRows)
+        #expect(MetricsPass.plan(layout: small, retrievalKs: [1, 2, 4, 8]).retrieval == .candidateLists)
         #expect(MetricsPass.plan(layout: small, retrievalKs: nil).retrieval == nil)
         let (m, labels) = clusteredData(sizes: [200, 150, 120], dimension: 5, seed: 6)
         let large = ClassLayout(embeddings: m, labels: labels)
-        #expect(MetricsPass.plan(layout: large, retrievalKs: [1]) == .init(strategy: .classOwned, retrieval: .fullRows))
+        #expect(
+            MetricsPass.plan(layout: large, retrievalKs: [1]) == .init(strategy: .symmetric, retrieval: .candidateLists)
+        )
         #expect(MetricsPass.plan(layout: large, retrievalKs: nil) == .init(strategy: .symmetric, retrieval: nil))
-        // Heaps over their budget fall back to whole rows.
+        // Heaps and candidate lists over their budget, or per-worker histograms over theirs: whole rows.
         var tight = PairCounts.Tiling()
         tight.heapMemoryLimit = 100
         #expect(MetricsPass.plan(layout: small, tiling: tight, retrievalKs: [1]).retrieval == .fullRows)
+        #expect(
+            MetricsPass.plan(layout: large, tiling: tight, retrievalKs: [1])
+                == .init(strategy: .classOwned, retrieval: .fullRows))
+        var fewHistograms = PairCounts.Tiling()
+        fewHistograms.symmetricMemoryLimit = 100
+        #expect(MetricsPass.plan(layout: large, tiling: fewHistograms, retrievalKs: [1]).retrieval == .fullRows)
     }
 
     @Test func keysDecodeToTheirSimilarity() {

@@ -1,0 +1,387 @@
+import Synchronization
+import TCMData
+import TCMKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Counts and retrieval for large classes from the half product: each unordered pair's
+/// similarity is computed once and feeds the counts and the candidate lists of both its ends.
+///
+/// A query of a class of 1,000 in 10,000 rows keeps its ~1,000 nearest; bounded heaps churn at
+/// that size, so the class-owned pass used to compute whole rows (the full product, ordered pairs
+/// folded) just to rank them. Here instead:
+/// 1. every query's similarities to a strided sample of ~1,000 columns set its cut (as
+///    `Retrieval.outcomeBySelection` guesses it from its row, with the same margin) and the
+///    capacity of its list;
+/// 2. the upper triangle runs in tiles of row groups (g, h), handed out so that no two running
+///    tiles share a group (`TileSchedule`: each list has one writer at a time);
+///    a tile folds its pairs into per-worker histograms as the symmetric pass does, and appends
+///    s(a, b) to a's list when it reaches a's cut and to b's when it reaches b's;
+/// 3. each query is ranked from its list (`Retrieval.outcome(keys:…)`, order-independent).
+///    A list that overflowed its capacity or holds fewer than `need` items (the sample misled)
+///    falls back to the query's whole row, computed alone, and `outcomeBySelection`.
+/// The similarities are the same bits in every tile shape and in either order of the pair
+/// (the kernels sum the same products in the same order), so the report is the one the
+/// class-owned pass gives, digit for digit.
+enum CandidateListsPass {
+    static let scale = Float(SelectionScratch.buckets / 2)
+
+    /// Every query's candidates, in two lists of one allocation each: same-class items by their
+    /// similarity alone (4 bytes: `Retrieval.outcome(same:…)` needs no index for them, the class
+    /// range settles ties with other items) and the others as full keys (8 bytes, capacity from
+    /// the sample; past it the list has overflowed and is only counted). Halving the bytes of
+    /// the ~1,000 same-class candidates a query halves most of the lists' memory traffic.
+    struct Lists: @unchecked Sendable {
+        let count: Int
+        let sameOffsets: UnsafeMutablePointer<Int>, sameSizes: UnsafeMutablePointer<Int>
+        let same: UnsafeMutablePointer<UInt32>
+        let otherOffsets: UnsafeMutablePointer<Int>, otherSizes: UnsafeMutablePointer<Int>
+        let others: UnsafeMutablePointer<UInt64>
+        /// A similarity x is a candidate of q when (x + 1) · scale ≥ floors[q] (+∞: needs none).
+        let floors: UnsafeMutablePointer<Float>
+
+        init(floors f: [Float], sameCapacities: [Int], otherCapacities: [Int]) {
+            count = f.count
+            sameOffsets = .allocate(capacity: count + 1)
+            otherOffsets = .allocate(capacity: count + 1)
+            sameSizes = .allocate(capacity: max(count, 1))
+            otherSizes = .allocate(capacity: max(count, 1))
+            floors = .allocate(capacity: max(count, 1))
+            sameOffsets[0] = 0
+            otherOffsets[0] = 0
+            for q in 0 ..< count {
+                sameOffsets[q + 1] = sameOffsets[q] + sameCapacities[q]
+                otherOffsets[q + 1] = otherOffsets[q] + otherCapacities[q]
+            }
+            same = .allocate(capacity: max(sameOffsets[count], 1))
+            others = .allocate(capacity: max(otherOffsets[count], 1))
+            sameSizes.initialize(repeating: 0, count: max(count, 1))
+            otherSizes.initialize(repeating: 0, count: max(count, 1))
+            f.withUnsafeBufferPointer { floors.initialize(from: $0.baseAddress!, count: count) }
+        }
+
+        func deallocate() {
+            sameOffsets.deallocate()
+            otherOffsets.deallocate()
+            sameSizes.deallocate()
+            otherSizes.deallocate()
+            same.deallocate()
+            others.deallocate()
+            floors.deallocate()
+        }
+
+        /// Offers item `index` at similarity `value` to query `q` (`sameClass`: of q's class).
+        @inline(__always)
+        func append(_ q: Int, value: Float, index: Int, sameClass: Bool) {
+            if sameClass {
+                // At most class size − 1 of them: the capacity.
+                same[sameOffsets[q] + sameSizes[q]] = descendingKey(value)
+                sameSizes[q] += 1
+                return
+            }
+            let size = otherSizes[q]
+            if otherOffsets[q] + size < otherOffsets[q + 1] {
+                others[otherOffsets[q] + size] = (UInt64(descendingKey(value)) << 32) | UInt64(index)
+            }
+            otherSizes[q] = size + 1
+        }
+    }
+
+    /// An upper estimate of the lists' bytes before sampling (for the plan), as if every candidate took
+    /// 8 bytes: 1.5 × need + 40 a query.
+    static func bytes(layout: ClassLayout, kmax: Int) -> Int {
+        let n = layout.sampleCount
+        var keys = 0
+        for c in 0 ..< layout.classCount {
+            let need = Retrieval.need(classSize: layout.size(of: c), kmax: kmax, samples: n)
+            keys += layout.size(of: c) * min(n, Int(Double(need) * 1.5) + 40)
+        }
+        return keys * 8 + n * 24
+    }
+
+    static func run<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, kmax: Int,
+        progress: (@Sendable (Double) -> Void)?
+    ) -> (positives: [CountHistogram], negatives: [CountHistogram], outcomes: SharedBuffer<QueryOutcome>) {
+        let n = layout.sampleCount
+        let packed = PackedRows(layout.unitRows)
+        let lists = sampledLists(layout: layout, tiling: tiling, kmax: kmax)
+        defer { lists.deallocate() }
+        let (pos, neg) = foldTiles(
+            Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, lists: lists, progress: progress)
+        let outcomes = SharedBuffer<QueryOutcome>(count: n)
+        let block = Retrieval.reductionBlock
+        parallelForEach(count: (n + block - 1) / block, threads: tiling.threads) { b in
+            rank(
+                queries: b * block ..< min(n, (b + 1) * block), layout: layout, packed: packed, lists: lists,
+                kmax: kmax, into: outcomes)
+        }
+        return (pos, neg, outcomes)
+    }
+
+    /// Step 1: each query's cut and list capacity from its similarities to a strided sample of columns.
+    static func sampledLists(layout: ClassLayout, tiling: PairCounts.Tiling, kmax: Int) -> Lists {
+        let n = layout.sampleCount, d = layout.unitRows.cols
+        let step = max(1, n / 1024)
+        let columns = Array(stride(from: 0, to: n, by: step))
+        var sample = [Float](repeating: 0, count: columns.count * d)
+        for (t, j) in columns.enumerated() {
+            for k in 0 ..< d { sample[t * d + k] = layout.unitRows.values[j * d + k] }
+        }
+        let packedSample = PackedRows(Matrix(rows: columns.count, cols: d, values: sample))
+        let floors = SharedBuffer<Float>(count: n), sameCapacities = SharedBuffer<Int>(count: n)
+        let otherCapacities = SharedBuffer<Int>(count: n)
+        let rowBlock = max(1, tiling.rowBlock), blocks = (n + rowBlock - 1) / rowBlock
+        let margin = tiling.candidateMargin, slack = tiling.candidateCapacity
+        parallelForEach(count: blocks, threads: tiling.threads) { b in
+            let r0 = b * rowBlock, rows = min(rowBlock, n - r0), m = columns.count
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * m)
+            // Buckets of `Retrieval.outcomeBySelection` (x = 1 falls in one past the last: merged below),
+            // computed in C (vectorised).
+            let buckets = ThresholdBins(binsPerUnit: SelectionScratch.buckets / 2)
+            let binned = UnsafeMutablePointer<UInt16>.allocate(capacity: m)
+            let histogram = UnsafeMutableBufferPointer<Int32>.allocate(capacity: buckets.count)
+            defer {
+                tile.deallocate()
+                binned.deallocate()
+                histogram.deallocate()
+            }
+            layout.unitRows.values.withUnsafeBufferPointer { x in
+                packedSample.multiply(
+                    a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: 0, count: m, c: tile, ldc: m)
+            }
+            var cls = layout.classOfRow(r0)
+            for r in 0 ..< rows {
+                let q = r0 + r
+                while layout.classStart[cls + 1] <= q { cls += 1 }
+                let need = Retrieval.need(classSize: layout.size(of: cls), kmax: kmax, samples: n)
+                let lo = layout.classStart[cls], hi = layout.classStart[cls + 1]
+                sameCapacities.initialize(q, to: hi - lo - 1)
+                if need == 0 {
+                    floors.initialize(q, to: .infinity)
+                    otherCapacities.initialize(q, to: 0)
+                    continue
+                }
+                histogram.update(repeating: 0)
+                buckets.bins(of: tile + r * m, count: m, into: binned)
+                for t in 0 ..< m { histogram[Int(binned[t])] &+= 1 }
+                var sampled = m
+                if q % step == 0 && q / step < m {  // the query itself was sampled
+                    histogram[Int(binned[q / step])] &-= 1
+                    sampled -= 1
+                }
+                let target = Double(need) * Double(sampled) / Double(n - 1) * margin + 4
+                var c = SelectionScratch.buckets - 1
+                var above = Double(histogram[c]) + Double(histogram[c + 1])
+                while above < target && c > 0 {
+                    c -= 1
+                    above += Double(histogram[c])
+                }
+                floors.initialize(q, to: c == 0 ? -.infinity : Float(c))
+                var othersAbove = 0
+                for t in 0 ..< m where Int(binned[t]) >= c && (t * step < lo || t * step >= hi) { othersAbove += 1 }
+                // Other-class items are few, so their sampled count is noisy: room for 4 standard
+                // deviations of it (1.3 × the estimate overflowed for 1.6 % of the 10k set's queries).
+                let k = Double(othersAbove), perSample = Double(n - 1) / Double(max(sampled, 1))
+                let room = (k + 4 * k.squareRoot() + 4) * perSample * slack
+                otherCapacities.initialize(q, to: min(n - 1, Int(room) + 32))
+            }
+        }
+        return Lists(
+            floors: floors.moveToArray(), sameCapacities: sameCapacities.moveToArray(),
+            otherCapacities: otherCapacities.moveToArray())
+    }
+
+    /// Step 2: the upper triangle in tiles of group pairs; counts into per-worker histograms,
+    /// candidates into the lists of both ends.
+    static func foldTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
+        _: Counter.Type, layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: PairCounts.Tiling,
+        lists: Lists, progress: (@Sendable (Double) -> Void)?
+    ) -> ([CountHistogram], [CountHistogram]) {
+        let n = layout.sampleCount, d = layout.unitRows.cols, nb = bins.count, classes = layout.classCount
+        let workers = max(1, tiling.threads)
+        // About 8 groups per worker (G/2 tiles a round), each a whole number of row blocks (which
+        // are whole panels at the default 96 rows): fewer part-filled tiles of the kernel.
+        let rowBlock = max(1, tiling.rowBlock)
+        let wanted = max(1, min(8 * workers, n / rowBlock))
+        let groupRows = (n + wanted - 1) / wanted
+        let rounded = (groupRows + rowBlock - 1) / rowBlock * rowBlock
+        let groups = (n + rounded - 1) / rounded
+        let bounds = (0 ... groups).map { min(n, $0 * rounded) }
+        let perWorker = classes * 2 * nb
+        let scratch = SharedBuffer<Counter>(count: workers * perWorker)
+        scratch.base.initialize(repeating: 0, count: workers * perWorker)
+        let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
+        let width = tiling.columns
+        let schedule = TileSchedule(groups: groups)
+        parallelForEach(count: workers, threads: workers) { worker, _ in
+            let histograms = scratch.base + worker * perWorker
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * width)
+            let found = UnsafeMutablePointer<Int32>.allocate(capacity: width + 8)
+            defer {
+                tile.deallocate()
+                found.deallocate()
+            }
+            while let (g, h) = schedule.next() {
+                defer { schedule.finish(g, h) }
+                let columnsLo = bounds[h], columnsHi = bounds[h + 1]
+                var r0 = bounds[g]
+                layout.unitRows.values.withUnsafeBufferPointer { x in
+                    while r0 < bounds[g + 1] {
+                        let rows = min(tiling.rowBlock, bounds[g + 1] - r0)
+                        var c0 =
+                            (g == h ? max(columnsLo, r0) : columnsLo) / PackedRows.columnAlignment
+                            * PackedRows.columnAlignment
+                        var done = 0
+                        while c0 < columnsHi {
+                            let cols = min(width, columnsHi - c0), c1 = c0 + cols
+                            packed.multiply(
+                                a: x.baseAddress! + r0 * d, m: rows, lda: d, columns: c0, count: cols, c: tile,
+                                ldc: cols)
+                            var ca = layout.classOfRow(r0)
+                            for r in 0 ..< rows {
+                                let a = r0 + r
+                                while layout.classStart[ca + 1] <= a { ca += 1 }
+                                let j0 = max(c0, columnsLo, g == h ? a + 1 : 0)
+                                if j0 >= c1 { continue }
+                                done += c1 - j0
+                                let row = tile + r * cols - c0
+                                fold(
+                                    row, a: a, ca: ca, from: j0, to: c1, histograms: histograms, layout: layout,
+                                    bins: bins)
+                                // a's candidates, then a as a candidate of each column's query.
+                                // (j > a, so j is of a's class exactly when it is below the class's end.)
+                                let classEnd = layout.classStart[ca + 1]
+                                let own = ColumnsAtLeast.gather(
+                                    row + j0, count: c1 - j0, scale: scale, floor: lists.floors[a], into: found)
+                                for t in 0 ..< own {
+                                    let j = j0 + Int(found[t])
+                                    lists.append(a, value: row[j], index: j, sameClass: j < classEnd)
+                                }
+                                let theirs = ColumnsAtLeast.gather(
+                                    row + j0, count: c1 - j0, scale: scale, floors: lists.floors + j0, into: found)
+                                for t in 0 ..< theirs {
+                                    let j = j0 + Int(found[t])
+                                    lists.append(j, value: row[j], index: a, sameClass: j < classEnd)
+                                }
+                            }
+                            c0 = c1
+                        }
+                        counter.advance(by: done)
+                        r0 += rows
+                    }
+                }
+            }
+        }
+        return PairCounts.sumAndCompact(scratch, workers: workers, classes: classes, bins: bins)
+    }
+
+    /// Folds s(a, j), j in `j0 ..< j1` (all j > a), as the symmetric pass does: a pair of one
+    /// class adds to its unordered positives, a pair of two classes one negative to each.
+    @inline(__always)
+    static func fold<Counter: FixedWidthInteger & UnsignedInteger>(
+        _ row: UnsafePointer<Float>, a: Int, ca: Int, from j0: Int, to j1: Int,
+        histograms: UnsafeMutablePointer<Counter>, layout: ClassLayout, bins: ThresholdBins
+    ) {
+        let nb = bins.count
+        let own = histograms + ca * 2 * nb
+        var j = j0, cb = j0 < layout.classStart[ca + 1] ? ca : layout.classOfRow(j0)
+        while j < j1 {
+            while layout.classStart[cb + 1] <= j { cb += 1 }
+            let end = min(layout.classStart[cb + 1], j1)
+            if cb == ca {
+                bins.accumulate(row + j, count: end - j, into: own)
+            } else {
+                bins.accumulate(row + j, count: end - j, into: own + nb, and: histograms + cb * 2 * nb + nb)
+            }
+            j = end
+        }
+    }
+
+    /// Step 3: each query's outcome from its list, or from its whole row when the list cannot say.
+    static func rank(
+        queries: Range<Int>, layout: ClassLayout, packed: PackedRows, lists: Lists, kmax: Int,
+        into outcomes: SharedBuffer<QueryOutcome>
+    ) {
+        let n = layout.sampleCount, d = layout.unitRows.cols
+        let scratch = SelectionScratch(count: n)
+        var wholeRow: UnsafeMutablePointer<Float>?
+        defer {
+            scratch.deallocate()
+            wholeRow?.deallocate()
+        }
+        var cls = layout.classOfRow(queries.lowerBound)
+        for q in queries {
+            while layout.classStart[cls + 1] <= q { cls += 1 }
+            let lo = layout.classStart[cls], hi = layout.classStart[cls + 1]
+            let need = Retrieval.need(classSize: hi - lo, kmax: kmax, samples: n)
+            if need == 0 {
+                outcomes.initialize(q, to: .skipped)
+                continue
+            }
+            let r = lists.sameSizes[q], o = lists.otherSizes[q]
+            if r + o >= need && o <= lists.otherOffsets[q + 1] - lists.otherOffsets[q] {
+                outcomes.initialize(
+                    q,
+                    to: Retrieval.outcome(
+                        same: lists.same + lists.sameOffsets[q], r, others: lists.others + lists.otherOffsets[q], o,
+                        need: need, classLo: lo, classHi: hi, scratch: scratch))
+                continue
+            }
+            if wholeRow == nil { wholeRow = .allocate(capacity: n) }
+            layout.unitRows.values.withUnsafeBufferPointer { x in
+                packed.multiply(a: x.baseAddress! + q * d, m: 1, lda: d, columns: 0, count: n, c: wholeRow!, ldc: n)
+            }
+            outcomes.initialize(
+                q,
+                to: Retrieval.outcomeBySelection(
+                    row: wholeRow!, count: n, excluding: q, need: need, classLo: lo, classHi: hi, scratch: scratch))
+        }
+    }
+}
+
+/// Hands out the tiles (g, h), g ≤ h, of `groups` row groups so that no two running tiles share
+/// a group, without waiting for rounds to end (on a shared machine, one delayed worker held up
+/// each round): a worker takes the first pending tile whose groups are both free. The order of
+/// tiles varies from run to run; what the tiles produce does not depend on it (integer counts,
+/// candidate lists ranked by their keys).
+final class TileSchedule: Sendable {
+    private struct State {
+        var pending: [(Int, Int)]
+        var busy: [Bool]
+    }
+    private let state: Mutex<State>
+
+    init(groups: Int) {
+        state = Mutex(
+            State(
+                pending: HalfRoundsPass.rounds(groups: groups).flatMap { $0 },
+                busy: .init(repeating: false, count: groups)))
+    }
+
+    /// The next tile, waiting while every pending tile shares a group with a running one; `nil` when none is left.
+    func next() -> (Int, Int)? {
+        while true {
+            let taken: (Int, Int)?? = state.withLock { s in
+                if s.pending.isEmpty { return .some(nil) }
+                guard let i = s.pending.firstIndex(where: { !s.busy[$0.0] && !s.busy[$0.1] }) else { return nil }
+                let (g, h) = s.pending.remove(at: i)
+                s.busy[g] = true
+                s.busy[h] = true
+                return .some((g, h))
+            }
+            if let taken { return taken }
+            sched_yield()
+        }
+    }
+
+    func finish(_ g: Int, _ h: Int) {
+        state.withLock { s in
+            s.busy[g] = false
+            s.busy[h] = false
+        }
+    }
+}
