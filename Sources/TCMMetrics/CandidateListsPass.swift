@@ -1,4 +1,3 @@
-import Synchronization
 import TCMData
 import TCMKernels
 #if canImport(Glibc)
@@ -348,29 +347,40 @@ enum CandidateListsPass {
 /// each round): a worker takes the first pending tile whose groups are both free. The order of
 /// tiles varies from run to run; what the tiles produce does not depend on it (integer counts,
 /// candidate lists ranked by their keys).
-final class TileSchedule: Sendable {
-    private struct State {
-        var pending: [(Int, Int)]
-        var busy: [Bool]
-    }
-    private let state: Mutex<State>
+final class TileSchedule: @unchecked Sendable {
+    // A pthread mutex, not `Synchronization.Mutex`: on Linux the latter locks with futex calls
+    // ThreadSanitizer does not see, so the groups' hand-over between tiles looked like races to
+    // it (CI runs this pass under TSan). `pending` and `busy` are touched only under `lock`.
+    private var pending: [(Int, Int)]
+    private var busy: [Bool]
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     init(groups: Int) {
-        state = Mutex(
-            State(
-                pending: HalfRoundsPass.rounds(groups: groups).flatMap { $0 },
-                busy: .init(repeating: false, count: groups)))
+        pending = HalfRoundsPass.rounds(groups: groups).flatMap { $0 }
+        busy = .init(repeating: false, count: groups)
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return body()
     }
 
     /// The next tile, waiting while every pending tile shares a group with a running one; `nil` when none is left.
     func next() -> (Int, Int)? {
         while true {
-            let taken: (Int, Int)?? = state.withLock { s in
-                if s.pending.isEmpty { return .some(nil) }
-                guard let i = s.pending.firstIndex(where: { !s.busy[$0.0] && !s.busy[$0.1] }) else { return nil }
-                let (g, h) = s.pending.remove(at: i)
-                s.busy[g] = true
-                s.busy[h] = true
+            let taken: (Int, Int)?? = locked {
+                if pending.isEmpty { return .some(nil) }
+                guard let i = pending.firstIndex(where: { !busy[$0.0] && !busy[$0.1] }) else { return nil }
+                let (g, h) = pending.remove(at: i)
+                busy[g] = true
+                busy[h] = true
                 return .some((g, h))
             }
             if let taken { return taken }
@@ -379,9 +389,9 @@ final class TileSchedule: Sendable {
     }
 
     func finish(_ g: Int, _ h: Int) {
-        state.withLock { s in
-            s.busy[g] = false
-            s.busy[h] = false
+        locked {
+            busy[g] = false
+            busy[h] = false
         }
     }
 }
