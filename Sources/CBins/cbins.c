@@ -11,3 +11,31 @@ void tcm_threshold_bins(const float *values, long count, float scale, int top, u
         bins[j] = (uint16_t)(int)x;
     }
 }
+
+void tcm_bin_range(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest, uint16_t *highest) {
+    uint16_t lo = UINT16_MAX, hi = 0;
+    for (long r = 0; r < rows; r++) {
+        const uint16_t *row = bins + r * stride;
+        for (long j = 0; j < cols; j++) {
+            lo = row[j] < lo ? row[j] : lo;
+            hi = row[j] > hi ? row[j] : hi;
+        }
+    }
+    *lowest = lo;
+    *highest = hi;
+}
+
+void tcm_column_bin_ranges(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest,
+                           uint16_t *highest) {
+    for (long j = 0; j < cols; j++) {
+        lowest[j] = UINT16_MAX;
+        highest[j] = 0;
+    }
+    for (long r = 0; r < rows; r++) {
+        const uint16_t *row = bins + r * stride;
+        for (long j = 0; j < cols; j++) {
+            lowest[j] = row[j] < lowest[j] ? row[j] : lowest[j];
+            highest[j] = row[j] > highest[j] ? row[j] : highest[j];
+        }
+    }
+}

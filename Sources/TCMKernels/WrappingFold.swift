@@ -6,23 +6,6 @@
 /// spread over thousands of bins), so each wrap is recorded as one entry in `spill` and added back
 /// as 65,536 when the pass ends: exact counts at half the memory.
 extension ThresholdBins {
-    /// Adds each similarity's bin to two 16-bit histograms (`first` at spill index `firstBase + bin`,
-    /// `second` at `secondBase + bin`), appending the index of every counter that wrapped to zero.
-    @inlinable
-    public func accumulateWrapping(
-        _ values: UnsafePointer<Float>, count n: Int,
-        into first: UnsafeMutablePointer<UInt16>, firstBase: Int,
-        and second: UnsafeMutablePointer<UInt16>, secondBase: Int,
-        spill: inout [Int]
-    ) {
-        forEachBinChunk(values, count: n) { k, m in
-            Self.addWrapping(bins: k, count: m, into: first, base: firstBase, spill: &spill)
-            Self.addWrapping(bins: k, count: m, into: second, base: secondBase, spill: &spill)
-        }
-    }
-}
-
-extension ThresholdBins {
     /// Adds precomputed bins (`stride` apart: a column of a tile) to one 16-bit histogram, four per
     /// iteration, appending the spill index `base + bin` of every counter that wraps to zero.
     @inlinable @inline(__always)

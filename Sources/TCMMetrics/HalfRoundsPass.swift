@@ -1,3 +1,4 @@
+import CBins
 import TCMData
 import TCMKernels
 
@@ -10,7 +11,7 @@ import TCMKernels
 /// worker owns the negative histograms of its classes and the heaps of its rows outright: one
 /// shared copy of each, no locks, no per-worker copies. Positive pairs all sit in the diagonal
 /// tiles and are compacted there. Negatives stay in 16-bit counters for the whole pass
-/// (`ThresholdBins.accumulateWrapping`): 2 bytes × classes × bins, the bound the caller checks.
+/// (`ThresholdBins.addWrapping`): 2 bytes × classes × bins, the bound the caller checks.
 enum HalfRoundsPass {
     /// Groups of whole classes: `bounds[g] ..< bounds[g + 1]` are class indices.
     static func groups(layout: ClassLayout, workers: Int, rowBlock: Int) -> [Int] {
@@ -106,9 +107,12 @@ enum HalfRoundsPass {
         let spills = SharedBuffer<[Int]>(count: workers)
         for w in 0 ..< workers { spills.initialize(w, to: []) }
         let positives = SharedBuffer<CountHistogram>(count: classes)
+        let spans = HistogramSpans(count: classes)
+        defer { spans.deallocate() }
         foldAllTiles(
             Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-            selection: selection, histogram: histogram, spills: spills, positives: positives, progress: progress)
+            selection: selection, histogram: histogram, spans: spans, spills: spills, positives: positives,
+            progress: progress)
         // A shard that does not own a group's diagonal tile has none of its classes' positives.
         if let selection {
             for g in 0 ..< bounds.count - 1 where !selection.owns(g, g) {
@@ -144,9 +148,11 @@ enum HalfRoundsPass {
             parallelForEach(count: bounds[g + 1] - first, threads: workers) { i in
                 let c = first + i
                 // Only the span between the first and last counted bin is widened: a data set's
-                // negatives fill a band of the bins.
+                // negatives fill a band of the bins. Nothing outside the fold's span was counted
+                // (and its pages were never touched: reading them would fault in zero pages).
                 let narrow = histogram.base[c]
-                var lo = 0, hi = nb
+                let span = spans.span(c)
+                var lo = span.isEmpty ? nb : span.lowerBound, hi = span.isEmpty ? nb : span.upperBound
                 while lo < hi && narrow[lo] == 0 { lo += 1 }
                 while hi > lo && narrow[hi - 1] == 0 { hi -= 1 }
                 for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] {
@@ -185,7 +191,7 @@ enum HalfRoundsPass {
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
         bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>,
-        spills: SharedBuffer<[Int]>,
+        spans: HistogramSpans, spills: SharedBuffer<[Int]>,
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?
     ) {
         let n = layout.sampleCount, nb = bins.count
@@ -207,7 +213,8 @@ enum HalfRoundsPass {
                 let (g, h) = round[item]
                 let tile = Tile(
                     layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
-                    negatives: histogram.base, rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
+                    negatives: histogram.base, spans: spans,
+                    rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
                     columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
                 if g == h {
                     tile.diagonal(
@@ -227,8 +234,9 @@ enum HalfRoundsPass {
     struct Tile {
         let layout: ClassLayout, packed: PackedRows, bins: ThresholdBins, tiling: PairCounts.Tiling
         let heaps: NeighbourHeaps?
-        /// `negatives[c]`: class c's 16-bit negative histogram.
+        /// `negatives[c]`: class c's 16-bit negative histogram (zero pages, made writable through `spans`).
         let negatives: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>
+        let spans: HistogramSpans
         let rows: Range<Int>, columns: Range<Int>
 
         /// Walks the similarity blocks of the tile: `body(block, ldc, c0, firstRow, rowCount)`,
@@ -263,7 +271,13 @@ enum HalfRoundsPass {
         /// classes and spent its time in cache misses).
         func offDiagonal(spill: inout [Int], counter: ProgressCounter) {
             let binned = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.rowBlock * tiling.columns)
-            defer { binned.deallocate() }
+            let columnLowest = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.columns)
+            let columnHighest = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.columns)
+            defer {
+                binned.deallocate()
+                columnLowest.deallocate()
+                columnHighest.deallocate()
+            }
             blocks(upperOnly: false) { block, ldc, c0, r0, count in
                 let j0 = max(c0, columns.lowerBound), j1 = c0 + ldc
                 // Each similarity's bin once (vectorised), then one sweep per end of the pair.
@@ -272,14 +286,26 @@ enum HalfRoundsPass {
                 for r in 0 ..< count {
                     let a = r0 + r
                     while layout.classStart[ca + 1] <= a { ca += 1 }
+                    let row = binned + r * ldc + (j0 - c0)
+                    let (lowest, highest) = ThresholdBins.range(of: row, count: j1 - j0)
+                    spans.prepare(ca, lowest: lowest, highest: highest, histogram: negatives[ca])
                     ThresholdBins.addWrapping(
-                        bins: binned + r * ldc + (j0 - c0), count: j1 - j0, into: negatives[ca],
-                        base: ca * bins.count, spill: &spill)
+                        bins: row, count: j1 - j0, into: negatives[ca], base: ca * bins.count, spill: &spill)
                 }
                 // Column by column (down the rows of the block): one class's columns are adjacent.
+                tcm_column_bin_ranges(binned + (j0 - c0), count, j1 - j0, ldc, columnLowest, columnHighest)
                 var cb = layout.classOfRow(j0)
                 for j in j0 ..< j1 {
                     while layout.classStart[cb + 1] <= j { cb += 1 }
+                    if j == j0 || j == layout.classStart[cb] {
+                        // The class's columns in this block: their range, before any is counted.
+                        var lowest = UInt16.max, highest: UInt16 = 0
+                        for t in j - j0 ..< min(layout.classStart[cb + 1], j1) - j0 {
+                            lowest = min(lowest, columnLowest[t])
+                            highest = max(highest, columnHighest[t])
+                        }
+                        spans.prepare(cb, lowest: Int(lowest), highest: Int(highest), histogram: negatives[cb])
+                    }
                     ThresholdBins.addWrapping(
                         bins: binned + (j - c0), count: count, stride: ldc, into: negatives[cb],
                         base: cb * bins.count, spill: &spill)
@@ -318,9 +344,16 @@ enum HalfRoundsPass {
                             bins.accumulate(
                                 row + j, count: end - j, into: own + (ca - classes.lowerBound) * nb)
                         } else {
-                            bins.accumulateWrapping(
-                                row + j, count: end - j, into: negatives[ca], firstBase: ca * nb,
-                                and: negatives[cb], secondBase: cb * nb, spill: &spill)
+                            // Each bin once, for both ends of the pair.
+                            bins.forEachBinChunk(row + j, count: end - j) { k, m in
+                                let (lowest, highest) = ThresholdBins.range(of: k, count: m)
+                                spans.prepare(ca, lowest: lowest, highest: highest, histogram: negatives[ca])
+                                spans.prepare(cb, lowest: lowest, highest: highest, histogram: negatives[cb])
+                                ThresholdBins.addWrapping(
+                                    bins: k, count: m, into: negatives[ca], base: ca * nb, spill: &spill)
+                                ThresholdBins.addWrapping(
+                                    bins: k, count: m, into: negatives[cb], base: cb * nb, spill: &spill)
+                            }
                         }
                         j = end
                     }

@@ -8,6 +8,16 @@
 /// `Int(Float)` keeps scalar.
 void tcm_threshold_bins(const float *values, long count, float scale, int top, uint16_t *bins);
 
+/// The lowest and highest of the bins of a `rows` × `cols` block whose rows are `stride` apart
+/// (rows, cols ≥ 1): a vectorised min/max, so that a fold can make a histogram's pages writable
+/// before it counts into them (see `HistogramSpans`).
+void tcm_bin_range(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest, uint16_t *highest);
+
+/// The same per column: lowest[j] and highest[j] of column j < cols over the block's rows (rows ≥ 1),
+/// a row at a time so that it vectorises across the columns.
+void tcm_column_bin_ranges(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest,
+                           uint16_t *highest);
+
 /// Writes the columns j < count with (row[j] + 1) * scale >= floor (in float, as written) to
 /// `out`, ascending, and returns how many. `out` must hold count + 8 entries (the vector path
 /// stores 8 lanes at a time past the last kept one). Retrieval's candidate gathering for large
