@@ -32,9 +32,12 @@ enum NpzRowFile {
             var layout: NpyLayout? = nil
             if !byName && entry.name.hasSuffix(".npy") {
                 guard entry.method == 0 else { return nil }
-                let range = try directory.dataRange(entry, read: file.readExactly)
-                let head = try file.readExactly(at: range.lowerBound, count: min(range.count, 4096))
-                layout = try? NpyLayout.parse(prefix: head, file: file.path, complete: false)
+                // As there, a member whose header cannot be read is listed without a shape.
+                if let range = try? directory.dataRange(entry, read: file.readExactly),
+                    let head = try? file.readExactly(at: range.lowerBound, count: min(range.count, 4096))
+                {
+                    layout = try? NpyLayout.parse(prefix: head, file: file.path, complete: false)
+                }
             }
             members.append(ArrayContainer.Member(name: name, shape: layout?.shape, type: layout?.descr ?? ""))
         }
