@@ -10,7 +10,8 @@ let simdFlags: [String] = ["-Xcc", "-mavx2", "-Xcc", "-mfma", "-Xcc", "-mf16c"]
 let cSimdFlags: [String] = ["-mavx2", "-mfma", "-mf16c"]
 // Only TCMKernelsAVX512 gets these, and its code runs only after cpuid said the CPU and OS
 // support AVX-512 (TCMKernels.KernelPath): the binary still runs on AVX2-only machines.
-let avx512Flags: [String] = simdFlags + ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512dq"]
+let avx512Flags: [String] =
+    simdFlags + ["-Xcc", "-mavx512f", "-Xcc", "-mavx512vl", "-Xcc", "-mavx512bw", "-Xcc", "-mavx512dq"]
 #else
 let simdFlags: [String] = []
 let cSimdFlags: [String] = []
@@ -33,19 +34,23 @@ let package = Package(
         .library(name: "TCMMetrics", targets: ["TCMMetrics"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // zlib, for reading the gzip-compressed MNIST IDX files without a download or a decompress step.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         // Files in and out: .npy, CSV/TSV, IDX(.gz), label files, atomic writers. No numerics.
-        .target(name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels", "TCMText"], swiftSettings: kernelSettings),
+        .target(
+            name: "TCMData", dependencies: ["CZlib", "CTempCleanup", "TCMKernels", "TCMText"],
+            swiftSettings: kernelSettings),
         // Text for a terminal: escaping users' text for one-line messages, the unsafe-scalar test, the number formatter.
         .target(name: "TCMText"),
         // Unlinks a run's temporary output files from a signal handler (C: async-signal-safe).
         .target(name: "CTempCleanup"),
         // SIMD matrix products and the fused similarity → histogram kernel; picks the kernel path.
-        .target(name: "TCMKernels", dependencies: ["CBins", "CCPUFeatures", "TCMKernelsAVX512"], swiftSettings: kernelSettings),
+        .target(
+            name: "TCMKernels", dependencies: ["CBins", "CCPUFeatures", "TCMKernelsAVX512"],
+            swiftSettings: kernelSettings),
         // cpuid + xgetbv: which kernel paths this CPU and OS support, and the CPU's name.
         .target(name: "CCPUFeatures"),
         // The similarity → bin conversion, vectorised by clang (optimised even in debug builds).
@@ -58,9 +63,12 @@ let package = Package(
         // Pair histograms, utility curves, OPIS, ε-OPIS, calibration ranges, retrieval metrics.
         .target(name: "TCMMetrics", dependencies: ["TCMData", "TCMKernels"], swiftSettings: kernelSettings),
         // Training: MLP embedder, losses on the similarity matrix (+ TCM), optimisers, sampler, trainer.
-        .target(name: "TCMTraining", dependencies: ["TCMData", "TCMJobs", "TCMKernels", "TCMMetrics"], swiftSettings: kernelSettings),
+        .target(
+            name: "TCMTraining", dependencies: ["TCMData", "TCMJobs", "TCMKernels", "TCMMetrics"],
+            swiftSettings: kernelSettings),
         // 2-D layouts of embeddings: PCA, Barnes–Hut t-SNE, trustworthiness, stratified subsampling.
-        .target(name: "TCMProjection", dependencies: ["TCMData", "TCMJobs", "TCMKernels"], swiftSettings: kernelSettings),
+        .target(
+            name: "TCMProjection", dependencies: ["TCMData", "TCMJobs", "TCMKernels"], swiftSettings: kernelSettings),
         // Figures for reports: utility curves and 2-D layouts as self-contained SVG strings.
         .target(name: "TCMFigures", dependencies: ["TCMMetrics"]),
         // The terminal's cells as values: CellBuffer, Style, Color, Rect, Key, the dot Canvas. What widgets
@@ -75,29 +83,40 @@ let package = Package(
         .target(name: "TCMTerminal", dependencies: ["CNcurses", "CTerminalGuard", "TCMCells", "TCMJobs"]),
         // What the CLI and the dashboard app share: the bundled sample, report formats, the held-out split.
         // ... and every flag's bounds (FlagBounds) and the seeded synthetic data set of tests and benchmarks.
-        .target(name: "TCMScopeSupport", dependencies: [
-            "TCMData", "TCMKernels", "TCMMetrics", "TCMTraining", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "TCMScopeSupport",
+            dependencies: [
+                "TCMData", "TCMKernels", "TCMMetrics", "TCMTraining",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // `tcmscope bench`: every benchmark (pair pass, kernels, scale configurations, t-SNE, training, dashboard
         // frames) and the one launcher of their Python peers (PythonPeer); a subcommand, in its own module.
-        .target(name: "TCMBench", dependencies: [
-            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMDashboardApp", "TCMTerminal",
-            "TCMScopeSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "TCMBench",
+            dependencies: [
+                "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard",
+                "TCMDashboardApp", "TCMTerminal",
+                "TCMScopeSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // The dashboard's UI loop (EventLoop) and its background jobs, one controller each:
         // analysis, projection (t-SNE), fine-tuning, saving; the loading screen's loop.
-        .target(name: "TCMDashboardApp", dependencies: [
-            "TCMData", "TCMFigures", "TCMJobs", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
-            "TCMScopeSupport",
-        ]),
+        .target(
+            name: "TCMDashboardApp",
+            dependencies: [
+                "TCMData", "TCMFigures", "TCMJobs", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining",
+                "TCMDashboard", "TCMTerminal",
+                "TCMScopeSupport",
+            ]),
         // The subcommands; a library so tests can drive them without a subprocess.
-        .target(name: "TCMScopeCLI", dependencies: [
-            "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
-            "TCMScopeSupport", "TCMDashboardApp", "TCMBench", "TCMFigures", "TCMText",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .target(
+            name: "TCMScopeCLI",
+            dependencies: [
+                "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection", "TCMTraining", "TCMDashboard", "TCMTerminal",
+                "TCMScopeSupport", "TCMDashboardApp", "TCMBench", "TCMFigures", "TCMText",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "tcmscope", dependencies: ["TCMScopeCLI"]),
-        .testTarget(name: "TCMDataTests", dependencies: ["TCMData"], exclude: ["Fixtures"]),
+        .testTarget(name: "TCMDataTests", dependencies: ["TCMData", "TCMTestSupport"], exclude: ["Fixtures"]),
         // What the test targets share (swift-numerics' _TestSupport): the tests' draws from the one SplitMix64.
         .target(name: "TCMTestSupport", dependencies: ["TCMKernels"], path: "Tests/TCMTestSupport"),
         .testTarget(name: "TCMKernelsTests", dependencies: ["TCMKernels", "TCMTestSupport"]),
@@ -110,15 +129,21 @@ let package = Package(
         .testTarget(name: "TCMTerminalTests", dependencies: ["TCMTerminal", "TCMCells"]),
         .testTarget(name: "TCMProjectionTests", dependencies: ["TCMProjection", "TCMData", "TCMJobs", "TCMKernels"]),
         .testTarget(name: "TCMJobsTests", dependencies: ["TCMJobs"]),
-        .testTarget(name: "TCMDashboardAppTests", dependencies: [
-            "TCMDashboardApp", "TCMDashboard", "TCMTerminal", "TCMJobs", "TCMData", "TCMKernels", "TCMMetrics", "TCMProjection",
-            "TCMScopeSupport", "TCMTraining",
-        ]),
-        .testTarget(name: "TCMScopeCLITests", dependencies: [
-            "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMDashboardApp", "TCMCells", "TCMData", "TCMKernels", "TCMMetrics",
-            "TCMTraining", "tcmscope",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], exclude: ["HelpSnapshots"]),
+        .testTarget(
+            name: "TCMDashboardAppTests",
+            dependencies: [
+                "TCMDashboardApp", "TCMDashboard", "TCMTerminal", "TCMJobs", "TCMData", "TCMKernels", "TCMMetrics",
+                "TCMProjection",
+                "TCMScopeSupport", "TCMTraining",
+            ]),
+        .testTarget(
+            name: "TCMScopeCLITests",
+            dependencies: [
+                "TCMScopeCLI", "TCMBench", "TCMScopeSupport", "TCMDashboardApp", "TCMCells", "TCMData", "TCMKernels",
+                "TCMMetrics",
+                "TCMTraining", "TCMTestSupport", "tcmscope",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], exclude: ["HelpSnapshots"]),
     ],
     swiftLanguageModes: [.v6]
 )

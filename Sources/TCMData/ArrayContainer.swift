@@ -32,12 +32,7 @@ struct ArrayContainer {
     /// `requireLabels`, it must).
     func embeddings(key: String?, labelsKey: String?, wantLabels: Bool, requireLabels: Bool) throws -> (Matrix, Labels?)
     {
-        guard
-            let name = try choose(
-                key, flag: "--embeddings-key", names: Self.embeddingNames, rank: 2, role: "embeddings")
-        else {
-            throw DataError(file, "no 2-D array to use as embeddings (\(listing)); name one with --embeddings-key")
-        }
+        let name = try Self.embeddingsName(key, members: members, file: file)
         // Labels are chosen before the embeddings are converted, so a missing array costs nothing.
         var labelName: String? = nil
         if wantLabels {
@@ -61,7 +56,27 @@ struct ArrayContainer {
         return try labelArray(name)
     }
 
-    private var listing: String {
+    /// The array holding the embeddings: shared with the row streams (`FloatRowFile`), so that
+    /// both routes choose the same array and refuse a choice with the same message.
+    static func embeddingsName(_ key: String?, members: [Member], file: String) throws -> String {
+        guard
+            let name = try choose(
+                key, flag: "--embeddings-key", names: embeddingNames, rank: 2, role: "embeddings", members: members,
+                file: file)
+        else {
+            throw DataError(
+                file, "no 2-D array to use as embeddings (\(listing(members))); name one with --embeddings-key")
+        }
+        return name
+    }
+
+    private var listing: String { Self.listing(members) }
+
+    private func choose(_ key: String?, flag: String, names: [String], rank: Int, role: String) throws -> String? {
+        try Self.choose(key, flag: flag, names: names, rank: rank, role: role, members: members, file: file)
+    }
+
+    private static func listing(_ members: [Member]) -> String {
         members.isEmpty
             ? "it holds no arrays"
             : "it holds "
@@ -70,10 +85,12 @@ struct ArrayContainer {
                 }.joined(separator: ", ") + (members.count > 12 ? ", … (\(members.count) in all)" : "")
     }
 
-    private func choose(_ key: String?, flag: String, names: [String], rank: Int, role: String) throws -> String? {
+    private static func choose(
+        _ key: String?, flag: String, names: [String], rank: Int, role: String, members: [Member], file: String
+    ) throws -> String? {
         if let key {
             guard members.contains(where: { $0.name == key }) else {
-                throw DataError(file, "\(flag) '\(key)': no such array (\(listing))")
+                throw DataError(file, "\(flag) '\(key)': no such array (\(listing(members)))")
             }
             return key
         }

@@ -106,7 +106,7 @@ extension Dataset {
 }
 
 /// The per-row checks of `Dataset.validated`, fed one row at a time, so that a row stream
-/// (`NpyRowFile`) runs the same checks, with the same messages, without holding the matrix.
+/// (`FloatRowFile`) runs the same checks, with the same messages, without holding the matrix.
 public struct RowScreen: Sendable {
     private var nonFinite: [Int] = []
     private var zeros: [Int] = []

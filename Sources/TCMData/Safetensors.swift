@@ -51,20 +51,44 @@ public struct SafetensorsFile: Sendable {
     }
 
     public init(bytes: [UInt8], file: String) throws {
+        (tensors, metadata) = try Self.parseHeader(bytes, fileSize: bytes.count, file: file)
+        self.bytes = bytes
+    }
+
+    /// The header length the first 8 bytes declare, once it is within the format's limit and the
+    /// file's `fileSize` bytes; `prefix` holds the file's first bytes (at least 8 when it has them).
+    static func headerLength(_ prefix: [UInt8], fileSize: Int, file: String) throws -> Int {
         func bad(_ problem: String) -> DataError { DataError(file, "damaged safetensors: \(problem)") }
-        guard bytes.count >= 8 else { throw bad("\(bytes.count) bytes, shorter than the 8-byte header length") }
+        guard fileSize >= 8, prefix.count >= 8 else {
+            throw bad("\(fileSize) bytes, shorter than the 8-byte header length")
+        }
         var declared: UInt64 = 0
-        for b in (0 ..< 8).reversed() { declared = declared << 8 | UInt64(bytes[b]) }
+        for b in (0 ..< 8).reversed() { declared = declared << 8 | UInt64(prefix[b]) }
         guard declared <= UInt64(Self.maxHeaderBytes) else {
             throw bad("header length \(declared) bytes is over the format's \(Self.maxHeaderBytes)-byte limit")
         }
         let headerLength = Int(declared)
-        guard headerLength <= bytes.count - 8 else {
-            throw bad("header length \(headerLength) bytes runs past the end of the file (\(bytes.count) bytes)")
+        guard headerLength <= fileSize - 8 else {
+            throw bad("header length \(headerLength) bytes runs past the end of the file (\(fileSize) bytes)")
         }
-        let dataStart = 8 + headerLength, dataSize = bytes.count - dataStart
+        return headerLength
+    }
+
+    /// The tensors (in name order) and metadata of a file of `fileSize` bytes whose first bytes,
+    /// through the end of the header at least, are `prefix`: every check above, against the real
+    /// size, without the data (a row stream reads only this much before its rows).
+    static func parseHeader(
+        _ prefix: [UInt8], fileSize: Int, file: String
+    ) throws -> (
+        tensors: [Tensor], metadata: [String: String]
+    ) {
+        func bad(_ problem: String) -> DataError { DataError(file, "damaged safetensors: \(problem)") }
+        let headerLength = try headerLength(prefix, fileSize: fileSize, file: file)
+        guard prefix.count >= 8 + headerLength else { throw bad("the header ends early (the file shrank)") }
+        let dataStart = 8 + headerLength, dataSize = fileSize - dataStart
         let header: [String: HeaderValue]
-        do { header = try JSONDecoder().decode([String: HeaderValue].self, from: Data(bytes[8 ..< dataStart])) } catch {
+        do { header = try JSONDecoder().decode([String: HeaderValue].self, from: Data(prefix[8 ..< dataStart])) } catch
+        {
             throw bad("the header is not a JSON object of tensors (\(Self.reason(error)))")
         }
         var tensors: [Tensor] = [], metadata: [String: String] = [:]
@@ -127,12 +151,10 @@ public struct SafetensorsFile: Sendable {
             covered = t.range.upperBound
             previous = t.name
         }
-        guard covered == bytes.count else {
-            throw bad("\(bytes.count - covered) bytes after the last tensor belong to no tensor")
+        guard covered == fileSize else {
+            throw bad("\(fileSize - covered) bytes after the last tensor belong to no tensor")
         }
-        self.tensors = tensors.sorted { $0.name < $1.name }
-        self.metadata = metadata
-        self.bytes = bytes
+        return (tensors.sorted { $0.name < $1.name }, metadata)
     }
 
     /// The tensor's values, unconverted.

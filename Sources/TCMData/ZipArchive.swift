@@ -3,116 +3,27 @@ import CZlib
 /// The members of a zip archive, as `numpy.savez` (stored) and `numpy.savez_compressed`
 /// (deflated) write them, read from bytes in memory as untrusted input.
 ///
-/// Only what `.npz` needs: one disk, members stored or deflated, sizes from the central directory
-/// (numpy's local headers carry ZIP64 extras with 0xFFFFFFFF sizes, so those are not trusted).
-/// Refused with one message: no end-of-directory record, a central directory that does not fit
-/// the file, an archive that needs ZIP64 (a member over 4 GiB, which is past the input limit
-/// anyway), encrypted members, other compression methods, a member whose data runs past the
+/// Only what `.npz` needs: the directory (`ZipDirectory`, ZIP64 included), members stored or
+/// deflated. Refused with one message: what `ZipDirectory` refuses, a member over the 4 GiB input
+/// limit (a stored one is streamed instead, `NpzRowFile`), a member whose data runs past the
 /// file, that inflates to another size than declared, or whose CRC-32 does not match.
 struct ZipArchive {
-    struct Entry {
-        let name: String
-        let method: UInt16
-        let crc: UInt32
-        let compressedSize: Int
-        let size: Int
-        let localHeaderOffset: Int
-    }
+    typealias Entry = ZipDirectory.Entry
 
     let file: String
-    let entries: [Entry]
+    let directory: ZipDirectory
+    var entries: [Entry] { directory.entries }
     private let bytes: [UInt8]
 
     init(bytes: [UInt8], file: String) throws {
         self.bytes = bytes
         self.file = file
-        func bad(_ problem: String) -> DataError { DataError(file, "damaged .npz/zip: \(problem)") }
-        // The end-of-central-directory record is 22 bytes plus a comment of at most 65,535.
-        guard bytes.count >= 22 else { throw bad("too short for a zip archive (\(bytes.count) bytes)") }
-        var eocd = -1
-        var at = bytes.count - 22
-        let lowest = max(0, bytes.count - 22 - 0xFFFF)
-        while at >= lowest {
-            if bytes.u32(at) == 0x0605_4B50 && at + 22 + Int(bytes.u16(at + 20)) <= bytes.count {
-                eocd = at
-                break
-            }
-            at -= 1
-        }
-        guard eocd >= 0 else { throw bad("no end-of-central-directory record (truncated, or not a zip archive)") }
-        if eocd >= 20 && bytes.u32(eocd - 20) == 0x0706_4B50 {
-            throw DataError(
-                file,
-                "ZIP64 archive (members over 4 GiB, or over 65,535 members), which is not read; inputs are at most \(describeBytes(FileBytes.maxBytes))"
-            )
-        }
-        let disk = bytes.u16(eocd + 4), directoryDisk = bytes.u16(eocd + 6)
-        let onDisk = Int(bytes.u16(eocd + 8)), total = Int(bytes.u16(eocd + 10))
-        let directorySize = Int(bytes.u32(eocd + 12)), directoryOffset = Int(bytes.u32(eocd + 16))
-        if total == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
-            throw DataError(file, "ZIP64 archive (its end record defers to a ZIP64 record), which is not read")
-        }
-        guard disk == 0 && directoryDisk == 0 && onDisk == total else { throw bad("multi-disk (split) archive") }
-        guard directoryOffset <= eocd && directorySize <= eocd - directoryOffset else {
-            throw bad(
-                "the central directory (offset \(directoryOffset), \(directorySize) bytes) does not fit before its end record at \(eocd)"
-            )
-        }
-        var entries: [Entry] = []
-        entries.reserveCapacity(total)
-        var p = directoryOffset
-        let end = directoryOffset + directorySize
-        for index in 0 ..< total {
-            guard end - p >= 46, bytes.u32(p) == 0x0201_4B50 else {
-                throw bad("central directory entry \(index) is damaged")
-            }
-            let flags = bytes.u16(p + 8), method = bytes.u16(p + 10)
-            let compressed = Int(bytes.u32(p + 20)), size = Int(bytes.u32(p + 24))
-            let nameLength = Int(bytes.u16(p + 28)), extraLength = Int(bytes.u16(p + 30)),
-                commentLength = Int(bytes.u16(p + 32))
-            let local = Int(bytes.u32(p + 42))
-            let recordLength = 46 + nameLength + extraLength + commentLength
-            guard recordLength <= end - p else { throw bad("central directory entry \(index) runs past the directory") }
-            let name = String(decoding: bytes[p + 46 ..< p + 46 + nameLength], as: UTF8.self)
-            if compressed == 0xFFFF_FFFF || size == 0xFFFF_FFFF || local == 0xFFFF_FFFF {
-                throw DataError(file, "member '\(name)' needs ZIP64 (over 4 GiB), which is not read")
-            }
-            // Bit 0: traditional PKWARE encryption; bit 6: strong encryption.
-            if flags & 0x41 != 0 { throw DataError(file, "member '\(name)' is encrypted, which is not read") }
-            guard method == 0 || method == 8 else {
-                throw DataError(
-                    file, "member '\(name)' uses compression method \(method); only stored (0) and deflate (8) are read"
-                )
-            }
-            if method == 0 && compressed != size {
-                throw bad("stored member '\(name)' declares \(compressed) bytes stored but \(size) bytes of content")
-            }
-            guard local < directoryOffset else {
-                throw bad("member '\(name)' starts at \(local), inside or past the central directory")
-            }
-            entries.append(
-                Entry(
-                    name: name, method: method, crc: bytes.u32(p + 16), compressedSize: compressed, size: size,
-                    localHeaderOffset: local))
-            p += recordLength
-        }
-        self.entries = entries
+        directory = try ZipDirectory(size: bytes.count, file: file) { Array(bytes[$0 ..< $0 + $1]) }
     }
 
     /// Where the member's stored or compressed bytes lie in the file.
     private func dataRange(_ entry: Entry) throws -> Range<Int> {
-        let p = entry.localHeaderOffset
-        guard bytes.count - p >= 30, bytes.u32(p) == 0x0403_4B50 else {
-            throw DataError(file, "damaged .npz/zip: member '\(entry.name)' has no local header at offset \(p)")
-        }
-        let start = p + 30 + Int(bytes.u16(p + 26)) + Int(bytes.u16(p + 28))
-        guard start <= bytes.count, entry.compressedSize <= bytes.count - start else {
-            throw DataError(
-                file,
-                "damaged .npz/zip: member '\(entry.name)' (\(entry.compressedSize) bytes from offset \(start)) runs past the end of the file (\(bytes.count) bytes)"
-            )
-        }
-        return start ..< start + entry.compressedSize
+        try directory.dataRange(entry) { Array(bytes[$0 ..< $0 + $1]) }
     }
 
     /// `dataRange`, once the declared size is one the member could have: within the input limit
@@ -153,15 +64,7 @@ struct ZipArchive {
             content = out[...]
         }
         let crc = content.withUnsafeBytes { raw -> UInt32 in
-            var value = crc32(0, nil, 0)
-            var offset = 0
-            // zlib takes 32-bit lengths: feed it in 1 GiB pieces.
-            while offset < raw.count {
-                let n = min(raw.count - offset, 1 << 30)
-                value = crc32(value, raw.baseAddress!.assumingMemoryBound(to: Bytef.self) + offset, uInt(n))
-                offset += n
-            }
-            return UInt32(value)
+            UInt32(crc32Continuing(crc32(0, nil, 0), raw))
         }
         guard crc == entry.crc else {
             throw DataError(
@@ -237,12 +140,4 @@ struct ZipArchive {
                 file, "damaged .npz/zip: member '\(entry.name)' holds corrupt deflate data (zlib status \(status))")
         }
     }
-
-    private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }
-}
-
-extension Array where Element == UInt8 {
-    /// Little-endian fields; callers have checked that the bytes are there.
-    func u16(_ at: Int) -> UInt16 { UInt16(self[at]) | UInt16(self[at + 1]) << 8 }
-    func u32(_ at: Int) -> UInt32 { UInt32(u16(at)) | UInt32(u16(at + 2)) << 16 }
 }

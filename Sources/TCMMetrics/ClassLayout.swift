@@ -40,7 +40,8 @@ public struct ClassLayout: Sendable {
         unitRows = unit
     }
 
-    /// The layout straight from a `.npy` row stream and its labels, without the input-order
+    /// The layout straight from a row stream (`FloatRowFile`: a float32 `.npy`, safetensors tensor
+    /// or stored `.npz` member) and its labels, without the input-order
     /// matrix: each chunk of rows is screened (`RowScreen`: NaN, infinities, zero vectors, as
     /// `Dataset.validated` does, with its messages), normalised and written to its class
     /// position. Peak memory is the class-ordered rows plus one chunk, against three copies of
@@ -49,7 +50,7 @@ public struct ClassLayout: Sendable {
     /// Zero vectors are refused here; to drop them, load a `Dataset`. With `fingerprint`, also
     /// `Checksum.fnv1a64` of the rows in input order (what `Dataset.fingerprint` gives).
     public static func streaming(
-        _ file: NpyRowFile, labels: Labels, labelFile: String, fingerprint: Bool = false
+        _ file: FloatRowFile, labels: Labels, labelFile: String, fingerprint: Bool = false
     ) throws -> (layout: ClassLayout, embeddingsHash: UInt64?) {
         try Dataset.requireCounts(
             rows: file.rows, cols: file.cols, labels: labels, embeddingFile: file.path, labelFile: labelFile)

@@ -11,18 +11,19 @@ struct AnalysisRun {
     let retrieval: RetrievalReport?
 
     /// Reads the data set and regroups it by class: the pass needs only the layout (and, for a
-    /// count file, the data set's fingerprint, computed only when asked). A float32 `.npy` with
-    /// a labels file is read as a row stream straight into the layout (`NpyRowFile`: no size
-    /// ceiling, one copy of the rows at the peak); anything else through a `Dataset`, whose
-    /// input-order matrix is dropped once regrouped.
+    /// count file, the data set's fingerprint, computed only when asked). Float32 rows with a
+    /// labels file — a `.npy`, a safetensors tensor or a stored `.npz` member — are read as a row
+    /// stream straight into the layout (`FloatRowFile`: no size ceiling, one copy of the rows at
+    /// the peak); anything else through a `Dataset`, whose input-order matrix is dropped once
+    /// regrouped.
     static func load(
         embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false
     ) throws
         -> (layout: ClassLayout, input: AnalysisDocument.Input, fingerprint: (labels: UInt64, embeddings: UInt64)?)
     {
         let options = input.loaderOptions
-        if let labels, options.labelColumn == nil, options.embeddingsKey == nil, !input.dropZeroVectors,
-            let rows = try NpyRowFile.open(embeddings)
+        if let labels, options.labelColumn == nil, !input.dropZeroVectors,
+            let rows = try FloatRowFile.open(embeddings, embeddingsKey: options.embeddingsKey)
         {
             let classes = try LabelLoader.load(labels, key: options.labelsKey)
             let (layout, hash) = try ClassLayout.streaming(

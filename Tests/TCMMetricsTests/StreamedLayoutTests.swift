@@ -6,7 +6,7 @@ import Testing
 
 @testable import TCMMetrics
 
-/// The row stream (`NpyRowFile` → `ClassLayout.streaming`) against the whole-file route
+/// The row streams (`FloatRowFile` → `ClassLayout.streaming`) against the whole-file route
 /// (`Dataset.load` → `ClassLayout(dataset:)`): the same rows, bit for bit, the same fingerprint,
 /// and the same one-line errors, across chunk boundaries.
 @Suite struct StreamedLayoutTests {
@@ -45,6 +45,43 @@ import Testing
             #expect(streamed.classNames == whole.classNames)
             #expect(hash == dataset.fingerprint.embeddings)
             #expect(Dataset.fingerprint(of: labels) == dataset.fingerprint.labels)
+        }
+    }
+
+    /// The same rows as a safetensors tensor and as a stored `.npz` member (classic and ZIP64):
+    /// streamed from their offsets, the layout and fingerprint equal the whole-file route's for
+    /// the same file, and the plain `.npy`'s.
+    @Test(arguments: [(37, 5, 3), (301, 7, 11), (96, 129, 5)])
+    func containerStreamsMatchTheWholeFileRoute(rows: Int, cols: Int, classes: Int) throws {
+        let (dir, e, l) = files(rows: rows, cols: cols, classes: classes, seed: UInt64(rows + cols))
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let npy = [UInt8](FileManager.default.contents(atPath: e)!)
+        let values = try EmbeddingLoader.load(e).0.values
+        let containers: [(String, [UInt8])] = [
+            (
+                "e.safetensors",
+                SafetensorsWriter.bytes([.init(name: "embeddings", shape: [rows, cols], values: values)])
+            ),
+            ("e.npz", StoredZip.bytes([.init(name: "embeddings.npy", content: npy)])),
+            ("e64.npz", StoredZip.bytes([.init(name: "embeddings.npy", content: npy)], zip64: true)),
+        ]
+        let reference = ClassLayout(dataset: try Dataset.load(embeddings: e, labels: l))
+        let labels = try LabelLoader.load(l)
+        for (name, bytes) in containers {
+            let path = dir + "/" + name
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+            let dataset = try Dataset.load(embeddings: path, labels: l)
+            let whole = ClassLayout(dataset: dataset)
+            #expect(whole.unitRows.values.map(\.bitPattern) == reference.unitRows.values.map(\.bitPattern))
+            for chunk in [1, 4 * cols * 3 + 5, 8 << 20] {
+                var file = try #require(try FloatRowFile.open(path), "\(name)")
+                file.chunkBytes = chunk
+                let (streamed, hash) = try ClassLayout.streaming(file, labels: labels, labelFile: l, fingerprint: true)
+                #expect(streamed.unitRows.values.map(\.bitPattern) == whole.unitRows.values.map(\.bitPattern))
+                #expect(streamed.order == whole.order && streamed.classStart == whole.classStart)
+                #expect(streamed.classNames == whole.classNames)
+                #expect(hash == dataset.fingerprint.embeddings, "\(name), chunks of \(chunk) bytes")
+            }
         }
     }
 
