@@ -62,14 +62,11 @@ struct ShardAssignment: Sendable {
             }
             let g = bounds.count - 1
             func rows(_ i: Int) -> Int { classes.classStart[bounds[i + 1]] - classes.classStart[bounds[i]] }
-            var costs: [(cost: Int, item: Int)] = []
-            for a in 0 ..< g {
-                for b in a ..< g {
-                    costs.append((a == b ? rows(a) * (rows(a) + 1) / 2 : rows(a) * rows(b), a * g + b))
-                }
-            }
+            func cost(_ a: Int, _ b: Int) -> Int { a == b ? rows(a) * (rows(a) + 1) / 2 : rows(a) * rows(b) }
             var owner = [Int32](repeating: -1, count: g * g)
-            for (item, shard) in balance(costs, shards: shards) { owner[item] = Int32(shard) }
+            for (item, shard) in blockSplit(groups: g, rows: rows, cost: cost, shards: shards) {
+                owner[item] = Int32(shard)
+            }
             return ShardAssignment(layout: .tiles, bounds: bounds, owner: owner)
         case .classRuns:
             // Runs of whole classes of at least one row block, as the class-owned pass makes them.
@@ -101,15 +98,82 @@ struct ShardAssignment: Sendable {
         return PairCounts.halfRoundsFits(layout: layout, bins: bins, tiling: .init()) ? .tiles : .classRuns
     }
 
+    /// Tile (a, b), a ≤ b, of `groups` groups, to shards, so that each shard's tiles touch few
+    /// groups: a shard counts negatives into (and zeroes, compacts and writes) the histograms of
+    /// every class its tiles touch, so with tiles spread one by one over 8 shards every shard
+    /// touched every class, and the histogram work and the count file were the single pass's size
+    /// in each shard.
+    ///
+    /// The groups are cut into P parts of about equal rows, P = ⌊√(2·shards)⌋, and the tiles into
+    /// the P(P + 1)/2 blocks part × part. Of N rows, an off-diagonal block holds (N/P)² pairs and a
+    /// shard's share is N²/(2·shards): one share when P² = 2·shards (8 shards: 4 parts, 6
+    /// off-diagonal blocks of one share, 4 diagonal ones of half). Blocks go whole, largest first, to
+    /// the least loaded shard while they fit in its share (+1/64); of a block that does not fit, the
+    /// shard takes the rows of tiles that do (whole rows, so they touch few groups) and leaves the
+    /// rest, tile by tile, to `balance` from the loads so far. Each of 8 shards then touches about
+    /// half the classes.
+    static func blockSplit(
+        groups g: Int, rows: (Int) -> Int, cost: (Int, Int) -> Int, shards: Int
+    ) -> [(item: Int, shard: Int)] {
+        let total = (0 ..< g).reduce(0) { sum, a in (a ..< g).reduce(sum) { $0 + cost(a, $1) } }
+        let share = (total + shards - 1) / shards
+        let fits = share + share / 64
+        // Parts: a group starts the next part when its middle row is past that part's start.
+        let parts = max(1, min(g, Int(Double(2 * shards).squareRoot())))
+        let rowsTotal = (0 ..< g).reduce(0) { $0 + rows($1) }
+        var partStart = [0], before = 0
+        for a in 0 ..< g {
+            let next = partStart.count
+            if next < parts && a > partStart[next - 1] && before + rows(a) / 2 >= rowsTotal * next / parts {
+                partStart.append(a)
+            }
+            before += rows(a)
+        }
+        partStart.append(g)
+        let p = partStart.count - 1
+        var blocks: [(cost: Int, item: Int)] = []
+        for x in 0 ..< p {
+            for y in x ..< p {
+                var c = 0
+                for a in partStart[x] ..< partStart[x + 1] {
+                    for b in max(a, partStart[y]) ..< partStart[y + 1] { c += cost(a, b) }
+                }
+                blocks.append((c, x * p + y))
+            }
+        }
+        blocks.sort { $0.cost != $1.cost ? $0.cost > $1.cost : $0.item < $1.item }
+        var load = [Int](repeating: 0, count: shards)
+        var out: [(item: Int, shard: Int)] = [], rest: [(cost: Int, item: Int)] = []
+        for block in blocks {
+            let x = block.item / p, y = block.item % p
+            let shard = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
+            let whole = load[shard] + block.cost <= fits
+            for a in partStart[x] ..< partStart[x + 1] {
+                let row = max(a, partStart[y]) ..< partStart[y + 1]
+                let rowCost = row.reduce(0) { $0 + cost(a, $1) }
+                if whole || load[shard] + rowCost <= share {
+                    for b in row { out.append((a * g + b, shard)) }
+                    load[shard] += rowCost
+                } else {
+                    for b in row { rest.append((cost(a, b), a * g + b)) }
+                }
+            }
+        }
+        return out + balance(rest, shards: shards, loads: load)
+    }
+
     /// Longest processing time first: items by cost (descending, then by item), each to the least
     /// loaded shard (lowest index on ties). Deterministic, and within 4/3 of the best split.
-    static func balance(_ items: [(cost: Int, item: Int)], shards: Int) -> [(item: Int, shard: Int)] {
+    /// Shards start from `loads` (zero when nil).
+    static func balance(
+        _ items: [(cost: Int, item: Int)], shards: Int, loads: [Int]? = nil
+    ) -> [(item: Int, shard: Int)] {
         let sorted = items.sorted { $0.cost != $1.cost ? $0.cost > $1.cost : $0.item < $1.item }
-        // A binary min-heap of (load, shard).
-        var heap = (0 ..< shards).map { (load: 0, shard: $0) }
         func less(_ a: (load: Int, shard: Int), _ b: (load: Int, shard: Int)) -> Bool {
             a.load != b.load ? a.load < b.load : a.shard < b.shard
         }
+        // A binary min-heap of (load, shard): an ascending array is one.
+        var heap = (0 ..< shards).map { (load: loads?[$0] ?? 0, shard: $0) }.sorted(by: less)
         var out: [(item: Int, shard: Int)] = []
         out.reserveCapacity(sorted.count)
         for (cost, item) in sorted {

@@ -98,6 +98,35 @@ import TCMKernels
         }
     }
 
+    /// With 8 shards, the tiles go in blocks of 4 parts of the groups: every shard's tiles touch
+    /// about half the groups, at most 3/4 (a tile-by-tile split touched all of them in every shard), and the
+    /// shards stay within 1/32 of an even split.
+    @Test func eightShardsTouchAboutHalfTheGroups() {
+        let (m, labels) = clusteredData(sizes: (0 ..< 3000).map { 2 + $0 % 5 }, dimension: 4, seed: 6)
+        let layout = ClassLayout(embeddings: m, labels: labels)
+        let a = ShardAssignment.make(layout: layout, shards: 8, retrievalKs: nil)
+        #expect(a.layout == .tiles)
+        let g = a.bounds.count - 1
+        #expect(g >= 32)
+        func rows(_ i: Int) -> Int { layout.classStart[a.bounds[i + 1]] - layout.classStart[a.bounds[i]] }
+        var load = [Int](repeating: 0, count: 8)
+        for x in 0 ..< g {
+            for y in x ..< g {
+                load[Int(a.owner[x * g + y])] += x == y ? rows(x) * (rows(x) + 1) / 2 : rows(x) * rows(y)
+            }
+        }
+        let even = Double(layout.sampleCount * (layout.sampleCount + 1) / 2) / 8
+        #expect(Double(load.max()!) <= even * (1 + 1.0 / 32))
+        var touchedTotal = 0
+        for shard in 0 ..< 8 {
+            let touched = g - HalfRoundsPass.untouchedGroups(a.tileSelection(shard: shard)).count
+            touchedTotal += touched
+            #expect(touched >= g / 2 && touched <= g * 3 / 4, "shard \(shard) touches \(touched) of \(g) groups")
+        }
+        // 7 of the 8 touch half (the one that takes the blocks' leftover tiles, ~2/3).
+        #expect(touchedTotal <= 8 * g * 9 / 16)
+    }
+
     @Test func missingDuplicatedForeignAndCorruptPartsAreRefused() throws {
         let layout = Self.smallClasses(seed: 4)
         let parts = try Self.parts(layout, ks: [1, 4], shards: 3)
