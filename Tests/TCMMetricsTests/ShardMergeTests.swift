@@ -127,6 +127,22 @@ import TCMKernels
         #expect(touchedTotal <= 8 * g * 9 / 16)
     }
 
+    /// A version-1 part (the tile-by-tile split) holds other pairs than a version-2 part of the
+    /// same index: it is refused by name, with what to do, never merged.
+    @Test func partsOfTheEarlierSplitAreRefused() throws {
+        let parts = try Self.parts(Self.smallClasses(seed: 4), ks: [1, 4], shards: 3)
+        var bytes = parts[1].bytes
+        #expect(bytes[8] == UInt8(CountFile.version) && CountFile.version == 2)
+        bytes[8] = 1
+        do {
+            _ = try CountFile(bytes: bytes, path: "old-1.tcmc")
+            Issue.record("a version-1 count file was read")
+        } catch let error as DataError {
+            #expect(error.file == "old-1.tcmc")
+            #expect(error.problem.contains("version 1") && error.problem.contains("run every shard"))
+        }
+    }
+
     @Test func missingDuplicatedForeignAndCorruptPartsAreRefused() throws {
         let layout = Self.smallClasses(seed: 4)
         let parts = try Self.parts(layout, ks: [1, 4], shards: 3)
