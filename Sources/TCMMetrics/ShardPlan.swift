@@ -142,53 +142,43 @@ struct ShardAssignment: Sendable {
             }
         }
         blocks.sort { $0.cost != $1.cost ? $0.cost > $1.cost : $0.item < $1.item }
-        var load = [Int](repeating: 0, count: shards)
+        var loads = ShardLoads(shards: shards)
         var out: [(item: Int, shard: Int)] = [], rest: [(cost: Int, item: Int)] = []
         for block in blocks {
             let x = block.item / p, y = block.item % p
-            let shard = load.indices.min { load[$0] != load[$1] ? load[$0] < load[$1] : $0 < $1 }!
-            let whole = load[shard] + block.cost <= fits
+            let (shard, load) = loads.least
+            let whole = load + block.cost <= fits
+            var taken = 0
             for a in partStart[x] ..< partStart[x + 1] {
                 let row = max(a, partStart[y]) ..< partStart[y + 1]
                 let rowCost = row.reduce(0) { $0 + cost(a, $1) }
-                if whole || load[shard] + rowCost <= share {
+                if whole || load + taken + rowCost <= share {
                     for b in row { out.append((a * g + b, shard)) }
-                    load[shard] += rowCost
+                    taken += rowCost
                 } else {
                     for b in row { rest.append((cost(a, b), a * g + b)) }
                 }
             }
+            loads.addToLeast(taken)
         }
-        return out + balance(rest, shards: shards, loads: load)
+        return out + balance(rest, loads: &loads)
     }
 
     /// Longest processing time first: items by cost (descending, then by item), each to the least
     /// loaded shard (lowest index on ties). Deterministic, and within 4/3 of the best split.
-    /// Shards start from `loads` (zero when nil).
-    static func balance(
-        _ items: [(cost: Int, item: Int)], shards: Int, loads: [Int]? = nil
-    ) -> [(item: Int, shard: Int)] {
+    static func balance(_ items: [(cost: Int, item: Int)], shards: Int) -> [(item: Int, shard: Int)] {
+        var loads = ShardLoads(shards: shards)
+        return balance(items, loads: &loads)
+    }
+
+    /// `balance` from the loads so far.
+    static func balance(_ items: [(cost: Int, item: Int)], loads: inout ShardLoads) -> [(item: Int, shard: Int)] {
         let sorted = items.sorted { $0.cost != $1.cost ? $0.cost > $1.cost : $0.item < $1.item }
-        func less(_ a: (load: Int, shard: Int), _ b: (load: Int, shard: Int)) -> Bool {
-            a.load != b.load ? a.load < b.load : a.shard < b.shard
-        }
-        // A binary min-heap of (load, shard): an ascending array is one.
-        var heap = (0 ..< shards).map { (load: loads?[$0] ?? 0, shard: $0) }.sorted(by: less)
         var out: [(item: Int, shard: Int)] = []
         out.reserveCapacity(sorted.count)
         for (cost, item) in sorted {
-            out.append((item, heap[0].shard))
-            heap[0].load += cost
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < shards && less(heap[l], heap[m]) { m = l }
-                if r < shards && less(heap[r], heap[m]) { m = r }
-                if m == i { break }
-                heap.swapAt(i, m)
-                i = m
-            }
+            out.append((item, loads.least.shard))
+            loads.addToLeast(cost)
         }
         return out
     }
@@ -198,5 +188,34 @@ struct ShardAssignment: Sendable {
     /// `classRuns`: the class ranges shard `shard` owns.
     func runs(of shard: Int) -> [Range<Int>] {
         (0 ..< owner.count).filter { owner[$0] == Int32(shard) }.map { bounds[$0] ..< bounds[$0 + 1] }
+    }
+}
+
+/// The shards' loads as a binary min-heap of (load, shard), least load first, lowest index on
+/// ties: the least-loaded shard in O(1), an update in O(log shards) (up to 65,536 shards).
+struct ShardLoads {
+    private var heap: [(load: Int, shard: Int)]
+
+    /// All shards at zero: in index order, which is a heap.
+    init(shards: Int) { heap = (0 ..< shards).map { (0, $0) } }
+
+    var least: (shard: Int, load: Int) { (heap[0].shard, heap[0].load) }
+
+    mutating func addToLeast(_ cost: Int) {
+        heap[0].load += cost
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && Self.less(heap[l], heap[m]) { m = l }
+            if r < heap.count && Self.less(heap[r], heap[m]) { m = r }
+            if m == i { return }
+            heap.swapAt(i, m)
+            i = m
+        }
+    }
+
+    private static func less(_ a: (load: Int, shard: Int), _ b: (load: Int, shard: Int)) -> Bool {
+        a.load != b.load ? a.load < b.load : a.shard < b.shard
     }
 }
