@@ -55,20 +55,20 @@ enum CandidateListsPass {
                 sameOffsets[q + 1] = sameOffsets[q] + sameCapacities[q]
                 otherOffsets[q + 1] = otherOffsets[q] + otherCapacities[q]
             }
-            same = .allocate(capacity: max(sameOffsets[count], 1))
-            others = .allocate(capacity: max(otherOffsets[count], 1))
+            same = ZeroPages.allocate(UInt32.self, count: max(sameOffsets[count], 1), hugePages: true)
+            others = ZeroPages.allocate(UInt64.self, count: max(otherOffsets[count], 1), hugePages: true)
             sameSizes.initialize(repeating: 0, count: max(count, 1))
             otherSizes.initialize(repeating: 0, count: max(count, 1))
             f.withUnsafeBufferPointer { floors.initialize(from: $0.baseAddress!, count: count) }
         }
 
         func deallocate() {
+            ZeroPages.deallocate(same, count: max(sameOffsets[count], 1))
+            ZeroPages.deallocate(others, count: max(otherOffsets[count], 1))
             sameOffsets.deallocate()
             otherOffsets.deallocate()
             sameSizes.deallocate()
             otherSizes.deallocate()
-            same.deallocate()
-            others.deallocate()
             floors.deallocate()
         }
 
