@@ -22,8 +22,10 @@ public enum ZeroPages {
         // Fails only without address space, where `allocate` would trap as well.
         precondition(raw != nil && raw != MAP_FAILED, "out of address space for \(bytes) bytes of counts")
         #if os(Linux)
-        // Advice only: where it is refused (no THP), the pages are ordinary ones.
-        if hugePages && bytes >= 2 << 20 { _ = madvise(raw, bytes, 14 /* MADV_HUGEPAGE */) }
+        // Advice only: where it is refused (no THP), the pages are ordinary ones. Sparse counts
+        // say the opposite, so that a system with transparent huge pages `always` does not back
+        // 2 MiB (or an mTHP size) around each counted bin.
+        _ = madvise(raw, bytes, hugePages && bytes >= 2 << 20 ? MADV_HUGEPAGE : MADV_NOHUGEPAGE)
         #endif
         return raw!.bindMemory(to: T.self, capacity: count)
     }

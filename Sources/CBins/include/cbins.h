@@ -9,8 +9,9 @@
 void tcm_threshold_bins(const float *values, long count, float scale, int top, uint16_t *bins);
 
 /// The lowest and highest of the bins of a `rows` × `cols` block whose rows are `stride` apart
-/// (rows, cols ≥ 1): a vectorised min/max, so that a fold can make a histogram's pages writable
-/// before it counts into them (see `HistogramSpans`).
+/// (an empty block, rows or cols 0, gives lowest 65,535 > highest 0: nothing to prepare): a
+/// vectorised min/max, so that a fold can make a histogram's pages writable before it counts into
+/// them (see `HistogramSpans`).
 void tcm_bin_range(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest, uint16_t *highest);
 
 /// The same per column: lowest[j] and highest[j] of column j < cols over the block's rows (rows ≥ 1),
