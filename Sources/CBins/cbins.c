@@ -1,4 +1,7 @@
 #include "cbins.h"
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 void tcm_threshold_bins(const float *values, long count, float scale, int top, uint16_t *bins) {
     const float ceiling = (float)top;
@@ -38,4 +41,31 @@ void tcm_column_bin_ranges(const uint16_t *bins, long rows, long cols, long stri
             highest[j] = row[j] > highest[j] ? row[j] : highest[j];
         }
     }
+}
+
+long tcm_bins_at_least(const uint16_t *bins, long count, uint16_t least) {
+    long n = 0, j = 0;
+#if defined(__AVX2__)
+    if (least == 0) return count;
+    if (least > 32767) {
+        for (; j < count; j++) n += bins[j] >= least;
+        return n;
+    }
+    // Bins below 32,768 compare as signed 16-bit lanes; the lane counts are summed every 2^15 rows.
+    const __m256i below = _mm256_set1_epi16((short)(least - 1));
+    while (j + 16 <= count) {
+        __m256i lanes = _mm256_setzero_si256();
+        for (long stop = j + 16 * 32767 < count ? j + 16 * 32767 : count; j + 16 <= stop; j += 16) {
+            __m256i b = _mm256_loadu_si256((const __m256i *)(bins + j));
+            lanes = _mm256_sub_epi16(lanes, _mm256_cmpgt_epi16(b, below));
+        }
+        __m256i wide = _mm256_madd_epi16(lanes, _mm256_set1_epi16(1));
+        __m128i half = _mm_add_epi32(_mm256_castsi256_si128(wide), _mm256_extracti128_si256(wide, 1));
+        half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0x4e));
+        half = _mm_add_epi32(half, _mm_shuffle_epi32(half, 0xb1));
+        n += (unsigned)_mm_cvtsi128_si32(half);
+    }
+#endif
+    for (; j < count; j++) n += bins[j] >= least;
+    return n;
 }

@@ -107,6 +107,37 @@ long tcm_columns_reaching(const float *row, long count, float scale, const float
     return kept;
 }
 
+long tcm_columns_both(const float *row, long count, float scale, float floor, const float *floors, int32_t *own,
+                      int32_t *theirs, long *theirCount) {
+    const __m256 one = _mm256_set1_ps(1.0f), s = _mm256_set1_ps(scale), f = _mm256_set1_ps(floor);
+    long kept = 0, given = 0, j = 0;
+    for (; j + 8 <= count; j += 8) {
+        __m256 x = _mm256_mul_ps(_mm256_add_ps(_mm256_loadu_ps(row + j), one), s);
+        int mine = _mm256_movemask_ps(_mm256_cmp_ps(x, f, _CMP_GE_OQ));
+        int yours = _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_loadu_ps(floors + j), _CMP_GE_OQ));
+        const __m256i base = _mm256_set1_epi32((int)j);
+        if (mine) {
+            __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mine]));
+            _mm256_storeu_si256((__m256i *)(own + kept), _mm256_add_epi32(lanes, base));
+            kept += __builtin_popcount((unsigned)mine);
+        }
+        if (yours) {
+            __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[yours]));
+            _mm256_storeu_si256((__m256i *)(theirs + given), _mm256_add_epi32(lanes, base));
+            given += __builtin_popcount((unsigned)yours);
+        }
+    }
+    for (; j < count; j++) {
+        float x = (row[j] + 1.0f) * scale;
+        own[kept] = (int32_t)j;
+        kept += x >= floor;
+        theirs[given] = (int32_t)j;
+        given += x >= floors[j];
+    }
+    *theirCount = given;
+    return kept;
+}
+
 #else
 
 long tcm_columns_at_least(const float *row, long count, float scale, float floor, int32_t *out) {
@@ -127,4 +158,51 @@ long tcm_columns_reaching(const float *row, long count, float scale, const float
     return kept;
 }
 
+long tcm_columns_both(const float *row, long count, float scale, float floor, const float *floors, int32_t *own,
+                      int32_t *theirs, long *theirCount) {
+    long kept = 0, given = 0;
+    for (long j = 0; j < count; j++) {
+        float x = (row[j] + 1.0f) * scale;
+        own[kept] = (int32_t)j;
+        kept += x >= floor;
+        theirs[given] = (int32_t)j;
+        given += x >= floors[j];
+    }
+    *theirCount = given;
+    return kept;
+}
+
 #endif
+
+long tcm_keys_at_least(const uint32_t *high, long count, uint32_t low, uint64_t bound, uint64_t *out) {
+    // (high << 32 | low) >= bound  <=>  high >= bound's high word, plus one when low is below its low word.
+    uint64_t least = (bound >> 32) + ((uint64_t)low < (bound & 0xffffffffull) ? 1 : 0);
+    if (least > 0xffffffffull) return 0;
+    const uint32_t t = (uint32_t)least;
+    long kept = 0, j = 0;
+#if defined(__AVX2__)
+    const __m256i tv = _mm256_set1_epi32((int)t);
+    for (; j + 8 <= count; j += 8) {
+        __m256i x = _mm256_loadu_si256((const __m256i *)(high + j));
+        int mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_max_epu32(x, tv), x)));
+        while (mask) {
+            int b = __builtin_ctz((unsigned)mask);
+            out[kept++] = ((uint64_t)high[j + b] << 32) | low;
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; j < count; j++) {
+        if (high[j] >= t) out[kept++] = ((uint64_t)high[j] << 32) | low;
+    }
+    return kept;
+}
+
+void tcm_count_nearer(const uint64_t *others, long count, const uint64_t *keys, long keyCount, long *before) {
+    for (long i = 0; i < keyCount; i++) {
+        const uint64_t key = keys[i];
+        long p = 0;
+        for (long j = 0; j < count; j++) p += others[j] < key;
+        before[p] += 1;
+    }
+}

@@ -12,6 +12,19 @@ public enum ColumnsAtLeast {
         tcm_columns_at_least(row, count, scale, floor, out)
     }
 
+    /// Both from one pass over the row: the columns at or above `floor` to `own` (their count
+    /// returned first) and those at or above their own `floors[j]` to `theirs` (count second).
+    /// Each output must hold `count + 8`.
+    @inline(__always)
+    public static func gather(
+        _ row: UnsafePointer<Float>, count: Int, scale: Float, floor: Float, floors: UnsafePointer<Float>,
+        own: UnsafeMutablePointer<Int32>, theirs: UnsafeMutablePointer<Int32>
+    ) -> (own: Int, theirs: Int) {
+        var given = 0
+        let kept = tcm_columns_both(row, count, scale, floor, floors, own, theirs, &given)
+        return (kept, given)
+    }
+
     /// The same with one floor per column: the columns j with `(row[j] + 1) * scale >= floors[j]`.
     @inline(__always)
     public static func gather(
@@ -19,5 +32,27 @@ public enum ColumnsAtLeast {
         into out: UnsafeMutablePointer<Int32>
     ) -> Int {
         tcm_columns_reaching(row, count, scale, floors, out)
+    }
+}
+
+/// The retrieval keys (similarity key << 32 | column) of one class's items at or beyond a bound.
+public enum KeysAtLeast {
+    /// Writes the keys `high[j] << 32 | low`, j < `count`, that are ≥ `bound` to `out` in order of
+    /// j and returns how many (`out` must hold `count`). In C, eight at a time.
+    @inline(__always)
+    public static func gather(
+        _ high: UnsafePointer<UInt32>, count: Int, low: UInt32, bound: UInt64, into out: UnsafeMutablePointer<UInt64>
+    ) -> Int {
+        tcm_keys_at_least(high, count, low, bound, out)
+    }
+
+    /// For each of `keyCount` keys, p = the number of the `count` others below it; adds one to
+    /// `before[p]` (which must hold count + 1). For a few others (the count is vectorised).
+    @inline(__always)
+    public static func countNearer(
+        _ others: UnsafePointer<UInt64>, count: Int, keys: UnsafePointer<UInt64>, keyCount: Int,
+        into before: UnsafeMutablePointer<Int>
+    ) {
+        tcm_count_nearer(others, count, keys, keyCount, before)
     }
 }

@@ -47,6 +47,12 @@ public struct ThresholdBins: Sendable, Equatable {
         tcm_threshold_bins(values, n, Float(binsPerUnit), Int32(count - 1), out)
     }
 
+    /// How many of `n` bins are at least `least` (vectorised in C); every bin must be below 32,768.
+    @inlinable
+    public static func count(_ bins: UnsafePointer<UInt16>, count n: Int, atLeast least: Int) -> Int {
+        tcm_bins_at_least(bins, n, UInt16(clamping: least))
+    }
+
     /// Calls `body(bins, m)` for the bins of consecutive chunks of at most `chunk` similarities.
     ///
     /// The bins are computed by `tcm_threshold_bins` (C, vectorised: Swift's checked `Int(Float)`

@@ -138,15 +138,13 @@ enum CandidateListsPass {
         parallelForEach(count: blocks, threads: tiling.threads) { b in
             let r0 = b * rowBlock, rows = min(rowBlock, n - r0), m = columns.count
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * m)
-            // Buckets of `Retrieval.outcomeBySelection` (x = 1 falls in one past the last: merged below),
-            // computed in C (vectorised).
+            // Buckets of `Retrieval.outcomeBySelection` (x = 1 falls in one past the last), computed
+            // in C (vectorised).
             let buckets = ThresholdBins(binsPerUnit: SelectionScratch.buckets / 2)
             let binned = UnsafeMutablePointer<UInt16>.allocate(capacity: m)
-            let histogram = UnsafeMutableBufferPointer<Int32>.allocate(capacity: buckets.count)
             defer {
                 tile.deallocate()
                 binned.deallocate()
-                histogram.deallocate()
             }
             layout.unitRows.values.withUnsafeBufferPointer { x in
                 packedSample.multiply(
@@ -164,24 +162,33 @@ enum CandidateListsPass {
                     otherCapacities.initialize(q, to: 0)
                     continue
                 }
-                histogram.update(repeating: 0)
                 buckets.bins(of: tile + r * m, count: m, into: binned)
-                for t in 0 ..< m { histogram[Int(binned[t])] &+= 1 }
-                var sampled = m
-                if q % step == 0 && q / step < m {  // the query itself was sampled
-                    histogram[Int(binned[q / step])] &-= 1
-                    sampled -= 1
-                }
+                let selfSampled = q % step == 0 && q / step < m
+                let selfBin = selfSampled ? Int(binned[q / step]) : -1
+                let sampled = selfSampled ? m - 1 : m
                 let target = Double(need) * Double(sampled) / Double(n - 1) * margin + 4
-                var c = SelectionScratch.buckets - 1
-                var above = Double(histogram[c]) + Double(histogram[c + 1])
-                while above < target && c > 0 {
-                    c -= 1
-                    above += Double(histogram[c])
+                // The highest cut c < 2,048 with at least `target` sampled similarities (the query's
+                // own left out) in buckets ≥ c, or 0 if none (`outcomeBySelection`'s rule; the
+                // bucket of x = 1 counts with the last). The count falls as c rises, so bisect it,
+                // counting sixteen buckets a step in C (a histogram of 2,049 buckets a query, filled
+                // and walked, was two thirds of this step).
+                func above(_ c: Int) -> Int {
+                    ThresholdBins.count(binned, count: m, atLeast: c) - (selfBin >= c ? 1 : 0)
                 }
+                var c = 0, high = SelectionScratch.buckets - 1
+                while c < high {
+                    let mid = (c + high + 1) / 2
+                    if Double(above(mid)) >= target { c = mid } else { high = mid - 1 }
+                }
+                let aboveCut = above(c)
                 floors.initialize(q, to: c == 0 ? -.infinity : Float(c))
-                var othersAbove = 0
-                for t in 0 ..< m where Int(binned[t]) >= c && (t * step < lo || t * step >= hi) { othersAbove += 1 }
+                // Sampled other-class items at or above the cut: all of them less the class's own
+                // (a contiguous range of the strided sample, which holds the query if sampled).
+                let tLo = min(m, (lo + step - 1) / step), tHi = min(m, (hi + step - 1) / step)
+                var ownAbove = 0
+                for t in tLo ..< tHi where Int(binned[t]) >= c { ownAbove += 1 }
+                if selfSampled && Int(binned[q / step]) >= c { ownAbove -= 1 }
+                let othersAbove = aboveCut - ownAbove
                 // Other-class items are few, so their sampled count is noisy: room for 4 standard
                 // deviations of it (1.3 × the estimate overflowed for 1.6 % of the 10k set's queries).
                 let k = Double(othersAbove), perSample = Double(n - 1) / Double(max(sampled, 1))
@@ -220,9 +227,11 @@ enum CandidateListsPass {
             let histograms = scratch.base + worker * perWorker
             let tile = UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * width)
             let found = UnsafeMutablePointer<Int32>.allocate(capacity: width + 8)
+            let foundTheirs = UnsafeMutablePointer<Int32>.allocate(capacity: width + 8)
             defer {
                 tile.deallocate()
                 found.deallocate()
+                foundTheirs.deallocate()
             }
             while let (g, h) = schedule.next() {
                 defer { schedule.finish(g, h) }
@@ -254,16 +263,15 @@ enum CandidateListsPass {
                                 // a's candidates, then a as a candidate of each column's query.
                                 // (j > a, so j is of a's class exactly when it is below the class's end.)
                                 let classEnd = layout.classStart[ca + 1]
-                                let own = ColumnsAtLeast.gather(
-                                    row + j0, count: c1 - j0, scale: scale, floor: lists.floors[a], into: found)
+                                let (own, theirs) = ColumnsAtLeast.gather(
+                                    row + j0, count: c1 - j0, scale: scale, floor: lists.floors[a],
+                                    floors: lists.floors + j0, own: found, theirs: foundTheirs)
                                 for t in 0 ..< own {
                                     let j = j0 + Int(found[t])
                                     lists.append(a, value: row[j], index: j, sameClass: j < classEnd)
                                 }
-                                let theirs = ColumnsAtLeast.gather(
-                                    row + j0, count: c1 - j0, scale: scale, floors: lists.floors + j0, into: found)
                                 for t in 0 ..< theirs {
-                                    let j = j0 + Int(found[t])
+                                    let j = j0 + Int(foundTheirs[t])
                                     lists.append(j, value: row[j], index: a, sameClass: j < classEnd)
                                 }
                             }

@@ -148,6 +148,41 @@ import TCMTestSupport
         }
     }
 
+    /// Ranking from candidates split by class, in each of its ways of placing the same-class
+    /// items among the others: a few others among the nearest (counted), many others and few
+    /// same-class items after the nearest other (bisected), many of both (merged), and every
+    /// item among the nearest (none left out by the cut); with ties on a coarse grid. Checked
+    /// against the full sort of the row, to the bit.
+    @Test(arguments: [(20, 5, 0), (300, 40, 2), (400, 400, 1), (60, 3, 200), (2, 700, 0)])
+    func outcomeFromCandidatesEqualsTheFullSort(sameCount: Int, interleaved: Int, farOthers: Int) {
+        var rng = SplitMix64(state: UInt64(sameCount * 7 + interleaved))
+        for rounded in [false, true] {
+            // The query's class at the front, then the others; the query is item 0.
+            var row: [Float] = [1]
+            for _ in 0 ..< sameCount { row.append(0.2 + 0.8 * Float(rng.unitDouble())) }
+            for _ in 0 ..< interleaved { row.append(0.2 + 0.8 * Float(rng.unitDouble())) }
+            for _ in 0 ..< farOthers { row.append(-0.5 + 0.6 * Float(rng.unitDouble())) }
+            if rounded { row = row.map { ($0 * 16).rounded() / 16 } }
+            let n = row.count, lo = 0, hi = sameCount + 1
+            let key = { (j: Int) in (UInt64(descendingKey(row[j])) << 32) | UInt64(j) }
+            let full = (1 ..< n).sorted { key($0) < key($1) }
+            let scratch = SelectionScratch(count: n)
+            defer { scratch.deallocate() }
+            for need in Set([1, 2, sameCount / 2 + 1, sameCount, sameCount + interleaved / 2, n - 1])
+            where need <= n - 1 {
+                let expected = QueryOutcome(ranked: full.prefix(need), classLo: lo, classHi: hi)
+                // Every item but the query, in column order (as the lists hold them), then ranked.
+                for (t, j) in (1 ..< n).enumerated() { scratch.keys[t] = key(j) }
+                let got = Retrieval.outcome(
+                    keys: scratch.keys, n - 1, need: need, classLo: lo, classHi: hi, scratch: scratch)
+                #expect(
+                    got.hits == expected.hits && got.firstHit == expected.firstHit
+                        && got.precisionSum.bitPattern == expected.precisionSum.bitPattern,
+                    "same \(sameCount) interleaved \(interleaved) far \(farOthers) need \(need) rounded \(rounded)")
+            }
+        }
+    }
+
     /// Keys in any order (as candidate lists fill) sort as the full key order, equal high words included.
     @Test func sortKeysOrdersAnyInput() {
         var rng = SplitMix64(state: 8)

@@ -19,6 +19,11 @@ void tcm_bin_range(const uint16_t *bins, long rows, long cols, long stride, uint
 void tcm_column_bin_ranges(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest,
                            uint16_t *highest);
 
+/// How many of bins[j], j < count, are >= least; every bin must be below 32,768 (they are
+/// compared as signed 16-bit lanes, sixteen at a time). Retrieval's cut from a query's sample,
+/// found by bisection: cheaper than filling a 2,049-bucket histogram a query.
+long tcm_bins_at_least(const uint16_t *bins, long count, uint16_t least);
+
 /// Writes the columns j < count with (row[j] + 1) * scale >= floor (in float, as written) to
 /// `out`, ascending, and returns how many. `out` must hold count + 8 entries (the vector path
 /// stores 8 lanes at a time past the last kept one). Retrieval's candidate gathering for large
@@ -28,5 +33,23 @@ long tcm_columns_at_least(const float *row, long count, float scale, float floor
 
 /// The same with one floor per column: the columns j with (row[j] + 1) * scale >= floors[j].
 long tcm_columns_reaching(const float *row, long count, float scale, const float *floors, int32_t *out);
+
+/// Both at once, from one pass over the row: the columns with (row[j] + 1) * scale >= floor to
+/// `own` (their count returned) and those >= floors[j] to `theirs` (their count in *theirCount);
+/// each output must hold count + 8. Retrieval's candidate lists, which take each similarity of
+/// the half product for both its ends.
+long tcm_columns_both(const float *row, long count, float scale, float floor, const float *floors, int32_t *own,
+                      int32_t *theirs, long *theirCount);
+
+/// Writes the keys (high[j] << 32 | low), j < count, that are >= bound to `out`, in order of j,
+/// and returns how many (`out` must hold count entries). Retrieval's same-class items that some
+/// other-class item is nearer than: a scalar Swift loop over a query's ~1,000 of them was half of
+/// ranking it from its candidate list.
+long tcm_keys_at_least(const uint32_t *high, long count, uint32_t low, uint64_t bound, uint64_t *out);
+
+/// For each of the `keyCount` keys, p = how many of the `count` others are below it; adds one to
+/// before[p]. Retrieval's same-class items against the few other-class items among a query's
+/// nearest: clang vectorises the count (a Swift loop stayed scalar, with a mispredicted branch a pair).
+void tcm_count_nearer(const uint64_t *others, long count, const uint64_t *keys, long keyCount, long *before);
 
 #endif
