@@ -25,6 +25,7 @@ public struct ByteWriter {
         bytes.append(contentsOf: u)
     }
     public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
+    public mutating func raw(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
     /// Appends the CRC-32 (zlib's) of everything written so far.
     public mutating func appendChecksum() { u32(Checksum.crc32(bytes[...])) }
 }
