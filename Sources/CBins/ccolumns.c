@@ -89,24 +89,6 @@ long tcm_columns_at_least(const float *row, long count, float scale, float floor
     return kept;
 }
 
-long tcm_columns_reaching(const float *row, long count, float scale, const float *floors, int32_t *out) {
-    const __m256 one = _mm256_set1_ps(1.0f), s = _mm256_set1_ps(scale);
-    long kept = 0, j = 0;
-    for (; j + 8 <= count; j += 8) {
-        __m256 x = _mm256_mul_ps(_mm256_add_ps(_mm256_loadu_ps(row + j), one), s);
-        int mask = _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_loadu_ps(floors + j), _CMP_GE_OQ));
-        if (mask == 0) continue;
-        __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mask]));
-        _mm256_storeu_si256((__m256i *)(out + kept), _mm256_add_epi32(lanes, _mm256_set1_epi32((int)j)));
-        kept += __builtin_popcount((unsigned)mask);
-    }
-    for (; j < count; j++) {
-        out[kept] = (int32_t)j;
-        kept += (row[j] + 1.0f) * scale >= floors[j];
-    }
-    return kept;
-}
-
 long tcm_columns_both(const float *row, long count, float scale, float floor, const float *floors, int32_t *own,
                       int32_t *theirs, long *theirCount) {
     const __m256 one = _mm256_set1_ps(1.0f), s = _mm256_set1_ps(scale), f = _mm256_set1_ps(floor);
@@ -145,15 +127,6 @@ long tcm_columns_at_least(const float *row, long count, float scale, float floor
     for (long j = 0; j < count; j++) {
         out[kept] = (int32_t)j;
         kept += (row[j] + 1.0f) * scale >= floor;
-    }
-    return kept;
-}
-
-long tcm_columns_reaching(const float *row, long count, float scale, const float *floors, int32_t *out) {
-    long kept = 0;
-    for (long j = 0; j < count; j++) {
-        out[kept] = (int32_t)j;
-        kept += (row[j] + 1.0f) * scale >= floors[j];
     }
     return kept;
 }

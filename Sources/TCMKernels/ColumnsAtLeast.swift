@@ -24,15 +24,6 @@ public enum ColumnsAtLeast {
         let kept = tcm_columns_both(row, count, scale, floor, floors, own, theirs, &given)
         return (kept, given)
     }
-
-    /// The same with one floor per column: the columns j with `(row[j] + 1) * scale >= floors[j]`.
-    @inline(__always)
-    public static func gather(
-        _ row: UnsafePointer<Float>, count: Int, scale: Float, floors: UnsafePointer<Float>,
-        into out: UnsafeMutablePointer<Int32>
-    ) -> Int {
-        tcm_columns_reaching(row, count, scale, floors, out)
-    }
 }
 
 /// The retrieval keys (similarity key << 32 | column) of one class's items at or beyond a bound.

@@ -31,9 +31,6 @@ long tcm_bins_at_least(const uint16_t *bins, long count, uint16_t least);
 /// appending to an array took a fifth of a 10k × 128 analysis.
 long tcm_columns_at_least(const float *row, long count, float scale, float floor, int32_t *out);
 
-/// The same with one floor per column: the columns j with (row[j] + 1) * scale >= floors[j].
-long tcm_columns_reaching(const float *row, long count, float scale, const float *floors, int32_t *out);
-
 /// Both at once, from one pass over the row: the columns with (row[j] + 1) * scale >= floor to
 /// `own` (their count returned) and those >= floors[j] to `theirs` (their count in *theirCount);
 /// each output must hold count + 8. Retrieval's candidate lists, which take each similarity of
