@@ -47,16 +47,15 @@ long tcm_bins_at_least(const uint16_t *bins, long count, uint16_t least) {
     long n = 0, j = 0;
 #if defined(__AVX2__)
     if (least == 0) return count;
-    if (least > 32767) {
-        for (; j < count; j++) n += bins[j] >= least;
-        return n;
-    }
-    // Bins below 32,768 compare as signed 16-bit lanes; the lane counts are summed every 2^15 rows.
-    const __m256i below = _mm256_set1_epi16((short)(least - 1));
+    // AVX2 compares 16-bit lanes as signed: flipping the top bit of both sides maps unsigned order
+    // onto signed order, so every bin value (not only those below 32,768) counts right. The lane
+    // counts are summed every 2^15 - 1 rounds, before they can wrap.
+    const __m256i flip = _mm256_set1_epi16((short)0x8000);
+    const __m256i below = _mm256_set1_epi16((short)((uint16_t)(least - 1) ^ 0x8000u));
     while (j + 16 <= count) {
         __m256i lanes = _mm256_setzero_si256();
         for (long stop = j + 16 * 32767 < count ? j + 16 * 32767 : count; j + 16 <= stop; j += 16) {
-            __m256i b = _mm256_loadu_si256((const __m256i *)(bins + j));
+            __m256i b = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(bins + j)), flip);
             lanes = _mm256_sub_epi16(lanes, _mm256_cmpgt_epi16(b, below));
         }
         __m256i wide = _mm256_madd_epi16(lanes, _mm256_set1_epi16(1));

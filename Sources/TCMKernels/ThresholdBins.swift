@@ -47,7 +47,7 @@ public struct ThresholdBins: Sendable, Equatable {
         tcm_threshold_bins(values, n, Float(binsPerUnit), Int32(count - 1), out)
     }
 
-    /// How many of `n` bins are at least `least` (vectorised in C); every bin must be below 32,768.
+    /// How many of `n` bins are at least `least` (vectorised in C).
     @inlinable
     public static func count(_ bins: UnsafePointer<UInt16>, count n: Int, atLeast least: Int) -> Int {
         tcm_bins_at_least(bins, n, UInt16(clamping: least))

@@ -89,6 +89,16 @@ import TCMTestSupport
                 #expect(got == expected, "n \(n) least \(least)")
             }
         }
+        // Bins across the whole 16-bit range (an axis of up to 60,001 bins): the signed lane
+        // compare must not count bins of 32,768 and above as low.
+        let wide = (0 ..< 4_099).map { _ in UInt16(truncatingIfNeeded: rng.next()) }
+        for least in [1, 32_767, 32_768, 32_769, 50_000, 65_535, 65_536] {
+            let expected = wide.filter { Int($0) >= least }.count
+            let got = wide.withUnsafeBufferPointer {
+                ThresholdBins.count($0.baseAddress!, count: wide.count, atLeast: least)
+            }
+            #expect(got == expected, "wide, least \(least)")
+        }
         // All at the top (every lane counts every step).
         let full = [UInt16](repeating: 2048, count: 16 * 32_767 * 2 + 3)
         #expect(

@@ -19,8 +19,8 @@ void tcm_bin_range(const uint16_t *bins, long rows, long cols, long stride, uint
 void tcm_column_bin_ranges(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest,
                            uint16_t *highest);
 
-/// How many of bins[j], j < count, are >= least; every bin must be below 32,768 (they are
-/// compared as signed 16-bit lanes, sixteen at a time). Retrieval's cut from a query's sample,
+/// How many of bins[j], j < count, are >= least, sixteen lanes at a time (any uint16 values).
+/// Retrieval's cut from a query's sample,
 /// found by bisection: cheaper than filling a 2,049-bucket histogram a query.
 long tcm_bins_at_least(const uint16_t *bins, long count, uint16_t least);
 
