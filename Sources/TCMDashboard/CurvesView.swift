@@ -22,6 +22,11 @@ struct CurvesView {
     var threshold: Double
     var utility: UtilitySpec
     var canvasMode: Canvas.Mode
+    /// The palette slot of each class, when it is not the class's index: a second watched run
+    /// colours a class as the first run does.
+    var colorIndex: [Int]? = nil
+
+    func color(_ c: Int) -> Color { Palette.classColor(colorIndex.map { $0[c] } ?? c) }
 
     var bins: ThresholdBins { analyzer.counts.bins }
 

@@ -11,10 +11,17 @@ public struct WatchedSnapshot: Sendable {
     public let meanCurve: [Double]
     /// The PCA layout of its rows (x0, y0, …): the projection follows the snapshot on screen.
     public let pca: [Float]
+    /// Its classes as its own analysis found them (a second run may hold other classes than the
+    /// first: its curves pane draws from these, never from the first run's list).
+    public let classes: [ClassSummary]
+
+    public var key: SnapshotKey { SnapshotKey(step: step, name: name) }
 
     public init(
-        name: String, step: Int, counts: PairCounts, retrieval: RetrievalReport, meanCurve: [Double], pca: [Float] = []
+        name: String, step: Int, counts: PairCounts, retrieval: RetrievalReport, meanCurve: [Double], pca: [Float] = [],
+        classes: [ClassSummary]
     ) {
+        self.classes = classes
         self.name = name
         self.step = step
         self.counts = counts
@@ -56,10 +63,10 @@ public struct RunTimeline: Sendable {
     @discardableResult
     public mutating func add(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot) -> Bool {
         let follow = window.isEmpty || following
-        let shown = current.map { ($0.step, $0.name) }
+        let shown = current?.key, key = snapshot.key
         points = SnapshotPoint.adding(point, to: points)
-        window.removeAll { $0.name == snapshot.name && $0.step == snapshot.step }
-        let slot = window.firstIndex { ($0.step, $0.name) > (snapshot.step, snapshot.name) } ?? window.count
+        window.removeAll { $0.key == key }
+        let slot = window.firstIndex { $0.key > key } ?? window.count
         window.insert(snapshot, at: slot)
         if window.count > capacity { window.removeFirst(window.count - capacity) }
         if follow {
@@ -68,9 +75,9 @@ public struct RunTimeline: Sendable {
         }
         // Not following: keep the shown snapshot selected while it is in the window; if it left
         // (or was rewritten), the oldest kept one is shown instead.
-        if let shown, let i = window.firstIndex(where: { ($0.step, $0.name) == shown }) {
+        if let shown, let i = window.firstIndex(where: { $0.key == shown }) {
             selected = i
-            return shown == (snapshot.step, snapshot.name)
+            return shown == key
         }
         selected = 0
         return true
@@ -125,6 +132,22 @@ extension DashboardState {
         view.analyzer = ThresholdAnalyzer(counts: current.counts)
         view.ghost = second.previous.map { ThresholdAnalyzer(counts: $0.counts) }
         view.meanCurve = current.meanCurve
+        // Its own classes (it may hold fewer or more than the first run), in the table's order;
+        // a class the first run also has keeps that run's colour and focus.
+        let classes = current.classes
+        view.classes = classes
+        let indices = Array(classes.indices)
+        view.order =
+            sortByOPISTerm ? indices.sorted { (classes[$0].opisTerm ?? -1) > (classes[$1].opisTerm ?? -1) } : indices
+        var firstRunIndex: [String: Int] = [:]
+        for (i, c) in report.classes.enumerated() { firstRunIndex[c.name] = i }
+        var extra = report.classes.count
+        view.colorIndex = classes.map { c in
+            if let i = firstRunIndex[c.name] { return i }
+            defer { extra += 1 }
+            return extra
+        }
+        view.focusedClass = focusedClass.flatMap { f in classes.firstIndex { $0.name == report.classes[f].name } }
         return view
     }
 

@@ -51,9 +51,9 @@ enum Widgets {
         if let ghost = v.ghost {
             for c in drawn where c < ghost.counts.classCount { draw(ghost, c, color: Palette.ghost) }
         }
-        for c in drawn.reversed() where c != v.focusedClass { draw(v.analyzer, c, color: Palette.classColor(c)) }
+        for c in drawn.reversed() where c != v.focusedClass { draw(v.analyzer, c, color: v.color(c)) }
         if let f = v.focusedClass, v.classes[f].inOPIS {
-            draw(v.analyzer, f, color: Palette.classColor(f), bold: true)
+            draw(v.analyzer, f, color: v.color(f), bold: true)
         }
         // The mean curve Ū(t), emphasised.
         var previous: Int? = nil
@@ -88,7 +88,7 @@ enum Widgets {
             let name = "■\(v.classes[c].name.prefix(8)) "
             if x + name.count >= legendRow.maxX { break }
             buffer.write(
-                name, x: x, y: legendRow.y, style: Style(foreground: Palette.classColor(c), bold: c == v.focusedClass))
+                name, x: x, y: legendRow.y, style: Style(foreground: v.color(c), bold: c == v.focusedClass))
             x += name.unicodeScalars.count
         }
     }

@@ -341,22 +341,23 @@ public final class DashboardApp: LoopScreen {
 
 extension DashboardApp {
     /// `dash --watch DIR`: the timeline replaces the fine-tuning pane, `first` (analysed before
-    /// the first frame) is on screen, and `folder` is polled in the background from now on.
+    /// the first frame) is on screen, and the watch job reads `backlog` (the folder's other
+    /// snapshots of that time), then polls `folder` in the background.
     public func watch(
-        _ folder: SnapshotFolder, first: AnalysedSnapshot, more: [AnalysedSnapshot] = [], reference: SnapshotReference
+        _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
     ) {
         state.run = RunTimeline(directory: folder.directory)
-        for a in [first] + more { apply(WatchController.result(a, utility: state.options.utility)) }
-        watcher.start(folder, reference: reference, options: state.options)
+        apply(WatchController.result(first, utility: state.options.utility))
+        watcher.start(folder, reference: reference, options: state.options, backlog: backlog)
     }
 
-    /// `--watch A --watch B`: the second run, drawn beside the first (its own rows and timeline).
+    /// `--watch A --watch B`: the second run, drawn beside the first (its own rows, classes and timeline).
     public func watchSecond(
-        _ folder: SnapshotFolder, analysed: [AnalysedSnapshot], reference: SnapshotReference
+        _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
     ) {
         state.secondRun = RunTimeline(directory: folder.directory)
-        for a in analysed { apply(WatchController.result(a, utility: state.options.utility), second: true) }
-        secondWatcher.start(folder, reference: reference, options: state.options)
+        apply(WatchController.result(first, utility: state.options.utility), second: true)
+        secondWatcher.start(folder, reference: reference, options: state.options, backlog: backlog)
     }
 
     /// The watch jobs' results, in order; true when the screen changed.
@@ -376,7 +377,7 @@ extension DashboardApp {
             }
             state.addSnapshot(point, snapshot)
             // The rows of the snapshot on screen, for t-SNE (`m`); its PCA is set with its curves.
-            if let current = state.run?.current, current.step == point.step && current.name == point.name {
+            if let current = state.run?.current, current.key == point.key {
                 evalEmbeddings = embeddings
                 evalLabels = labels
                 project(initial: useTSNE ? state.projection : nil, pca: pca)
@@ -386,6 +387,12 @@ extension DashboardApp {
             state.status = "skipped: \(message)"
         case .folderProblem(let message):
             state.status = message
+        case .backlog(let done, let total):
+            let run = second ? state.secondRun?.directory : state.run?.directory
+            state.status =
+                done < total
+                ? "reading the snapshots already in \(run ?? "the folder"): \(done) of \(total)"
+                : "read the \(total) snapshot(s) already in \(run ?? "the folder")"
         }
     }
 }

@@ -19,6 +19,9 @@ final class WatchController: Sendable {
         case skipped(String)
         /// The folder cannot be read (a status line, not a skipped snapshot).
         case folderProblem(String)
+        /// Snapshots already in the folder when the watch began, read in the background after the
+        /// first: how many of them are done.
+        case backlog(done: Int, of: Int)
     }
 
     private let results = Mutex<[Result]>([])
@@ -30,15 +33,22 @@ final class WatchController: Sendable {
 
     var isRunning: Bool { running.load(ordering: .acquiring) }
 
-    /// Starts polling `folder` (which already delivered what came before) every `interval`.
+    /// Starts polling `folder` (which already delivered what came before) every `interval`, after
+    /// reading `backlog`: snapshots the folder delivered before the first frame, analysed here one
+    /// at a time so that the first frame waits for one snapshot, not for all of them, and only the
+    /// window's curves are ever held.
     func start(
-        _ folder: SnapshotFolder, reference: SnapshotReference, options: OPISOptions,
+        _ folder: SnapshotFolder, reference: SnapshotReference, options: OPISOptions, backlog: [Snapshot] = [],
         interval: Duration = .milliseconds(250)
     ) {
         running.store(true, ordering: .releasing)
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             var reference = reference
             var folderProblem: String?
+            for (i, snapshot) in backlog.enumerated() where !stopped.load(ordering: .acquiring) {
+                analyse(snapshot, options: options, reference: &reference)
+                put(.backlog(done: i + 1, of: backlog.count))
+            }
             while !stopped.load(ordering: .acquiring) {
                 let snapshots: [Snapshot]
                 do {
@@ -51,22 +61,27 @@ final class WatchController: Sendable {
                     folderProblem = message
                     snapshots = []
                 }
+                for refusal in folder.takeRefusals() { put(.skipped(refusal.description)) }
                 for snapshot in snapshots where !stopped.load(ordering: .acquiring) {
-                    do {
-                        let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: reference)
-                        reference = ref
-                        put(Self.result(a, utility: options.utility))
-                    } catch let e as DataError {
-                        put(.skipped(e.description))
-                    } catch {
-                        put(.skipped("\(snapshot.embeddings): \(error)"))
-                    }
+                    analyse(snapshot, options: options, reference: &reference)
                 }
                 Thread.sleep(
                     forTimeInterval: Double(interval.components.attoseconds) / 1e18
                         + Double(interval.components.seconds))
             }
             running.store(false, ordering: .releasing)
+        }
+    }
+
+    private func analyse(_ snapshot: Snapshot, options: OPISOptions, reference: inout SnapshotReference) {
+        do {
+            let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: reference)
+            reference = ref
+            put(Self.result(a, utility: options.utility))
+        } catch let e as DataError {
+            put(.skipped(e.description))
+        } catch {
+            put(.skipped("\(snapshot.embeddings): \(error)"))
         }
     }
 
@@ -78,7 +93,8 @@ final class WatchController: Sendable {
             p,
             WatchedSnapshot(
                 name: p.name, step: p.step, counts: a.counts, retrieval: a.retrieval,
-                meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: a.counts), utility), pca: pca),
+                meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: a.counts), utility), pca: pca,
+                classes: a.report.classes),
             embeddings: a.embeddings, labels: a.labels, pca: pca)
     }
 

@@ -37,7 +37,7 @@ public final class OutputTransaction {
         let existing = try OutputTransaction.checkTarget(target)
         let url = URL(fileURLWithPath: target)
         let directory = url.deletingLastPathComponent().path
-        let prefix = "." + url.lastPathComponent + OutputTransaction.marker
+        let prefix = OutputTransaction.temporaryPrefix(for: url.lastPathComponent)
         OutputTransaction.removeAbandoned(in: directory, prefix: prefix)
         let temporary = directory + "/" + prefix + "\(getpid())"
         if let earlier = staged.firstIndex(where: { $0.target == target }) { discard(staged.remove(at: earlier)) }
@@ -166,6 +166,30 @@ public final class OutputTransaction {
     /// What marks a temporary file of ours: `.NAME` + marker + PID.
     public static let marker = ".tcmscope-tmp-"
 
+    /// The longest file name Linux file systems take (NAME_MAX).
+    static let longestName = 255
+
+    /// `.NAME` + marker, the temporary's name before the PID. A target's name may be as long as the
+    /// file system allows, and the temporary adds up to 29 bytes (dot, marker, a 10-digit PID,
+    /// `.old`): past that, NAME is cut at a character boundary and a hash of the whole name
+    /// follows, so a legal target is never refused for its temporary's name, and two long names
+    /// sharing a beginning still get two temporaries.
+    public static func temporaryPrefix(for name: String) -> String {
+        let added = 1 + marker.utf8.count + 10 + ".old".utf8.count
+        guard name.utf8.count + added > longestName else { return "." + name + marker }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits: stable across runs and builds
+        for byte in name.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+        }
+        let suffix = "~" + String(hash, radix: 16).leftPaddedWithZeros(to: 16)
+        var kept = ""
+        for scalar in name.unicodeScalars {
+            if kept.utf8.count + String(scalar).utf8.count + suffix.utf8.count + added > longestName { break }
+            kept.unicodeScalars.append(scalar)
+        }
+        return "." + kept + suffix + marker
+    }
+
     /// The tests of signal clean-up set TCMSCOPE_TEST_PAUSE_BEFORE_COMMIT or
     /// TCMSCOPE_TEST_PAUSE_BETWEEN_RENAMES (seconds, at most 60) to hold a run while its temporary
     /// files exist or halfway through its renames; unset, this does nothing.
@@ -252,5 +276,11 @@ public final class OutputTransaction {
             guard let pid = pid_t(rest), pid > 0, pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
+    }
+}
+
+extension String {
+    fileprivate func leftPaddedWithZeros(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

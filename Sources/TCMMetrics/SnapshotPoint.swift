@@ -24,12 +24,32 @@ public struct SnapshotPoint: Sendable, Codable, Equatable {
         self.classes = classes
     }
 
+    public var key: SnapshotKey { SnapshotKey(step: step, name: name) }
+
     /// `points` with `point` in step order, replacing one of the same name and step (a snapshot
     /// rewritten under its name).
     public static func adding(_ point: SnapshotPoint, to points: [SnapshotPoint]) -> [SnapshotPoint] {
-        var points = points.filter { !($0.name == point.name && $0.step == point.step) }
-        let at = points.firstIndex { ($0.step, $0.name) > (point.step, point.name) } ?? points.count
+        let key = point.key
+        var points = points.filter { $0.key != key }
+        let at = points.firstIndex { $0.key > key } ?? points.count
         points.insert(point, at: at)
         return points
+    }
+}
+
+/// A snapshot's identity: its step, then its name's bytes. Not the name as a Swift `String`, whose
+/// equality is canonical equivalence: two files `café-5.npz` (U+00E9, and `e` + U+0301) are two
+/// snapshots, and their points must not replace each other.
+public struct SnapshotKey: Hashable, Comparable, Sendable {
+    public let step: Int
+    public let name: [UInt8]
+
+    public init(step: Int, name: String) {
+        self.step = step
+        self.name = Array(name.utf8)
+    }
+
+    public static func < (a: SnapshotKey, b: SnapshotKey) -> Bool {
+        a.step != b.step ? a.step < b.step : a.name.lexicographicallyPrecedes(b.name)
     }
 }

@@ -92,6 +92,11 @@ enum AnalyzeWatch {
                 line("\(timeline.points.count) snapshot(s) analysed, \(skipped) skipped")
                 throw error
             }
+            for refusal in folder.takeRefusals() {
+                skipped += 1
+                timeline.skip(refusal.description)
+                Terminal.printError("tcmscope: skipped: \(refusal.description)")
+            }
             for snapshot in snapshots {
                 do {
                     let (analysed, reference) = try SnapshotAnalysis.analyse(

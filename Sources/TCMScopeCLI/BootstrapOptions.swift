@@ -12,15 +12,31 @@ struct BootstrapOptions: ParsableArguments {
             valueName: "B"))
     var bootstrap: Int?
 
-    @Option(help: "Seed of the bootstrap's class draws (the same seed gives the same intervals).")
-    var seed: UInt64 = 1
+    @Option(
+        name: .customLong("seed"),
+        help: ArgumentHelp(
+            "Seed of the bootstrap's class draws (the same seed gives the same intervals; default: 1).",
+            valueName: "seed"))
+    var seedOption: UInt64?
 
-    @Option(help: Bounds.ciLevel.help("Confidence level of the bootstrap intervals.", valueName: "level"))
-    var ciLevel = 0.95
+    @Option(
+        name: .customLong("ci-level"),
+        help: Bounds.ciLevel.help("Confidence level of the bootstrap intervals (default: 0.95).", valueName: "level"))
+    var ciLevelOption: Double?
 
-    func check() throws {
+    var seed: UInt64 { seedOption ?? 1 }
+    var ciLevel: Double { ciLevelOption ?? 0.95 }
+
+    /// `bootstrapRuns`: whether a bootstrap runs without --bootstrap (compare's gate, many runs
+    /// from embeddings); where none runs, --seed and --ci-level would be accepted and ignored.
+    func check(bootstrapRuns: Bool = false) throws {
         try Bounds.bootstrap.check(bootstrap)
-        try Bounds.ciLevel.check(ciLevel)
+        try Bounds.ciLevel.check(ciLevelOption)
+        if bootstrap == nil && !bootstrapRuns {
+            if let flag = [(seedOption != nil, "--seed"), (ciLevelOption != nil, "--ci-level")].first(where: \.0)?.1 {
+                throw ValidationError("\(flag) applies to the bootstrap: add --bootstrap B, or drop \(flag)")
+            }
+        }
     }
 }
 

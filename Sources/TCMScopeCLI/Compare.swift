@@ -94,6 +94,19 @@ struct Compare: ParsableCommand {
                 throw ValidationError("--csv is the per-class table of two models; many runs print a table or --json")
             }
             try input.checkLabelSource(labelsFile: labelsForRuns, named: "--labels")
+            if files.allSatisfy(Self.isJSONReport) {
+                // Reports carry their rows' figures and their own intervals: nothing to label or resample.
+                let given = [
+                    (labelsForRuns != nil, "--labels"), (bootstrapOptions.bootstrap != nil, "--bootstrap"),
+                    (bootstrapOptions.seedOption != nil, "--seed"),
+                    (bootstrapOptions.ciLevelOption != nil, "--ci-level"),
+                ]
+                if let flag = given.first(where: \.0)?.1 {
+                    throw ValidationError(
+                        "\(flag) does not apply to JSON reports, which carry their own figures and intervals (analyze --bootstrap B): drop it"
+                    )
+                }
+            }
         } else {
             if plot != nil { throw ValidationError("--plot draws three or more runs") }
             try input.checkLabelSource(labelsFile: files.count == 3 ? files[2] : nil)
@@ -102,7 +115,9 @@ struct Compare: ParsableCommand {
         try Bounds.failIfWorse.check(failIfWorse)
         try Bounds.threads.check(threads)
         try Bounds.significance.check(significance)
-        try bootstrapOptions.check()
+        // Many runs from embeddings get intervals (1000 replicates unless --bootstrap says); two
+        // models get the paired test with --fail-if-worse.
+        try bootstrapOptions.check(bootstrapRuns: comparesRuns || failIfWorse != nil)
         try analysis.check()
     }
 

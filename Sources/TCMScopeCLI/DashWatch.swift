@@ -51,33 +51,39 @@ enum DashWatch {
             )
         }
         let options = OPISOptions()
-        var runs: [(folder: SnapshotFolder, analysed: [AnalysedSnapshot], reference: SnapshotReference)] = []
+        // Each folder waits for its first snapshot that analyses; the others already there are the
+        // watch job's backlog, read behind the first frame (with progress in the status line).
+        var runs:
+            [(folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot], reference: SnapshotReference)] =
+                []
         for dir in w.watch {
             let folder = SnapshotFolder(directory: dir, settle: .milliseconds(w.settleMs))
             Terminal.printError(
                 "tcmscope: waiting for a complete snapshot in \(escapingControlCharacters(dir)) (Ctrl-C stops)")
-            var analysed: [AnalysedSnapshot] = []
-            var reference: SnapshotReference?
-            while analysed.isEmpty {
-                for snapshot in try folder.poll() {
+            var found: (AnalysedSnapshot, [Snapshot], SnapshotReference)?
+            while found == nil {
+                var snapshots = try folder.poll()[...]
+                for refusal in folder.takeRefusals() {
+                    Terminal.printError("tcmscope: skipped: \(refusal.description)")
+                }
+                while found == nil, let snapshot = snapshots.popFirst() {
                     do {
-                        let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: reference)
-                        reference = ref
-                        analysed.append(a)
+                        let (a, reference) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: nil)
+                        found = (a, Array(snapshots), reference)
                     } catch let e as DataError {
                         Terminal.printError("tcmscope: skipped: \(e.description)")
                     }
                 }
-                if analysed.isEmpty { Thread.sleep(forTimeInterval: 0.2) }
+                if found == nil { Thread.sleep(forTimeInterval: 0.2) }
             }
-            runs.append((folder, analysed, reference!))
+            runs.append((folder, found!.0, found!.1, found!.2))
         }
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {
             throw DataError("terminal", e.description)
         }
         defer { terminal.close() }
-        let first = runs[0].analysed[0]
+        let first = runs[0].first
         let unit = RowNorms.normalized(first.embeddings)
         let initial = InitialAnalysis(
             counts: first.counts, retrieval: first.retrieval,
@@ -87,8 +93,11 @@ enum DashWatch {
             title: w.watch.map { ($0 as NSString).lastPathComponent }.joined(separator: " vs "),
             bundled: false, loss: .contrastive, epochs: 1, saveDirectory: saveDirectory)
         if blocks { app.state.canvasMode = .blocks }
-        app.watch(runs[0].folder, first: first, more: Array(runs[0].analysed.dropFirst()), reference: runs[0].reference)
-        if runs.count == 2 { app.watchSecond(runs[1].folder, analysed: runs[1].analysed, reference: runs[1].reference) }
+        app.watch(runs[0].folder, first: first, backlog: runs[0].backlog, reference: runs[0].reference)
+        if runs.count == 2 {
+            app.watchSecond(
+                runs[1].folder, first: runs[1].first, backlog: runs[1].backlog, reference: runs[1].reference)
+        }
         app.run(terminal)
     }
 }

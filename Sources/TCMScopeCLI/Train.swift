@@ -34,8 +34,11 @@ struct Train: ParsableCommand {
             "Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).",
             valueName: "size")) var xbm: Int?
     @Option(
-        help: Bounds.tcmAutoEvery.help("Steps between estimates of --tcm-margins auto (the first is before step 0)."))
-    var tcmAutoEvery = 50
+        name: .customLong("tcm-auto-every"),
+        help: Bounds.tcmAutoEvery.help(
+            "Steps between estimates of --tcm-margins auto (the first is before step 0; default: 50)."))
+    var tcmAutoEveryOption: Int?
+    var tcmAutoEvery: Int { tcmAutoEveryOption ?? 50 }
     @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-"))
     var tcmWeights = NumberPair(argument: "1:1")!
     @Option(help: Bounds.epochs.help("Epochs.")) var epochs = 2
@@ -89,7 +92,15 @@ struct Train: ParsableCommand {
             try Bounds.xbmEntries.check(xbm * batch)  // ≤ 2^16 · 2^13, no overflow
         }
         _ = try parsedWidths()
-        try Bounds.tcmAutoEvery.check(tcmAutoEvery)
+        try Bounds.tcmAutoEvery.check(tcmAutoEveryOption)
+        // Options of TCM that would be accepted and then do nothing are refused.
+        if fineTuning.tcmMargins != nil && !tcm {
+            throw ValidationError("--tcm-margins sets the TCM regulariser's margins: add --tcm, or drop it")
+        }
+        if tcmAutoEveryOption != nil && fineTuning.tcmMargins != .auto {
+            throw ValidationError(
+                "--tcm-auto-every is the cadence of --tcm-margins auto: add --tcm --tcm-margins auto, or drop it")
+        }
         try Bounds.tcmWeight.check([tcmWeights.first, tcmWeights.second])
     }
 

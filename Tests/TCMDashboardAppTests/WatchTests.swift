@@ -127,7 +127,10 @@ import TCMTerminal
                 name: "run", step: step, opis: Double(step), epsilonOPIS: 0, recallAt1: 1, eer: 0, samples: 36,
                 classes: 3)
             run.add(
-                point, WatchedSnapshot(name: "run", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: [])
+                point,
+                WatchedSnapshot(
+                    name: "run", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: [],
+                    classes: a.report.classes)
             )
         }
         for step in [10, 20, 30, 40, 50] { add(step) }
@@ -159,7 +162,9 @@ import TCMTerminal
             run.add(
                 SnapshotPoint(
                     name: "r", step: step, opis: 0, epsilonOPIS: 0, recallAt1: 1, eer: 0, samples: 36, classes: 3),
-                WatchedSnapshot(name: "r", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: []))
+                WatchedSnapshot(
+                    name: "r", step: step, counts: a.counts, retrieval: a.retrieval, meanCurve: [],
+                    classes: a.report.classes))
         }
         for step in 1 ... 3 { _ = add(step) }
         #expect(run.move(-1) && run.current?.step == 2)

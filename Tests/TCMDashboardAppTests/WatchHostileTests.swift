@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import TCMDashboard
+import TCMData
+import TCMMetrics
+@testable import TCMDashboardApp
+@testable import TCMScopeSupport
+
+/// Issue 31's watch-mode causes: two runs of other class sets on one screen, names that are one
+/// Swift `String` but two files, and names that look like snapshots but cannot be taken.
+@Suite struct WatchHostileTests {
+    /// Creates a file whose name is given as bytes (which need not be UTF-8).
+    static func create(_ dir: String, nameBytes: [UInt8], contents: [UInt8] = [1, 2, 3]) {
+        let path = Array(dir.utf8) + [UInt8(ascii: "/")] + nameBytes + [0]
+        let fd = path.withUnsafeBufferPointer { p in
+            p.baseAddress!.withMemoryRebound(to: CChar.self, capacity: p.count) {
+                open($0, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            }
+        }
+        precondition(fd >= 0, "cannot create a test file: \(String(cString: strerror(errno)))")
+        _ = contents.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+    }
+
+    /// `café-5.npz` in NFC and in NFD are two files: two snapshots, each delivered once, and the
+    /// folder then stays quiet (one key for both made every poll take one for a rewrite of the other).
+    @Test func namesEqualUnderNormalisationAreTwoSnapshotsDeliveredOnce() throws {
+        let dir = WatchTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let nfc = Array("caf\u{E9}-5.npz".utf8), nfd = Array("cafe\u{301}-5.npz".utf8)
+        #expect("caf\u{E9}-5.npz" == "cafe\u{301}-5.npz", "Swift String equality is canonical equivalence")
+        Self.create(dir, nameBytes: nfc, contents: [1])
+        Self.create(dir, nameBytes: nfd, contents: [1, 2])
+        let folder = SnapshotFolder(directory: dir, settle: .seconds(30))
+        let t0 = ContinuousClock.now
+        #expect(try folder.poll(now: t0).isEmpty)
+        let delivered = try folder.poll(now: t0 + .seconds(31))
+        #expect(delivered.count == 2, "\(delivered)")
+        #expect(Set(delivered.map { Array(URL(fileURLWithPath: $0.embeddings).lastPathComponent.utf8) }) == [nfc, nfd])
+        for k in 1 ... 5 {
+            #expect(try folder.poll(now: t0 + .seconds(31 + 40 * k)).isEmpty, "poll \(k) re-delivered a snapshot")
+        }
+        #expect(folder.takeRefusals().isEmpty)
+        // Their points are two points, not one replacing the other.
+        let points = delivered.reduce(into: [SnapshotPoint]()) { points, s in
+            points = SnapshotPoint.adding(
+                SnapshotPoint(
+                    name: s.name, step: s.step, opis: 0, epsilonOPIS: 0, recallAt1: 1, eer: 0, samples: 2, classes: 1),
+                to: points)
+        }
+        #expect(points.count == 2)
+    }
+
+    /// A name that looks like a snapshot but cannot be one (not UTF-8; a step of 19 digits) is one
+    /// "skipped" refusal, said once while the file is there, and again if it comes back.
+    @Test func snapshotLikeNamesThatCannotBeTakenAreRefusedOnce() throws {
+        let dir = WatchTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        Self.create(dir, nameBytes: Array("run".utf8) + [0xFF] + Array("-5.npz".utf8))
+        Self.create(dir, nameBytes: Array("run-1234567890123456789.npz".utf8))
+        // Not snapshot-like: never mentioned.
+        Self.create(dir, nameBytes: Array("notes".utf8) + [0xFE] + Array(".txt".utf8))
+        Self.create(dir, nameBytes: Array("model.npz".utf8))
+        let folder = SnapshotFolder(directory: dir, settle: .seconds(30))
+        #expect(try folder.poll().isEmpty)
+        let refusals = folder.takeRefusals().map(\.description).sorted()
+        #expect(refusals.count == 2, "\(refusals)")
+        #expect(refusals.contains { $0.contains("run\\xFF-5.npz") && $0.contains("not valid UTF-8") }, "\(refusals)")
+        #expect(refusals.contains { $0.contains("run-1234567890123456789.npz") && $0.contains("19 digits") })
+        _ = try folder.poll()
+        #expect(folder.takeRefusals().isEmpty, "said once")
+        try FileManager.default.removeItem(atPath: dir + "/run-1234567890123456789.npz")
+        _ = try folder.poll()
+        Self.create(dir, nameBytes: Array("run-1234567890123456789.npz".utf8))
+        _ = try folder.poll()
+        #expect(folder.takeRefusals().count == 1, "a file that came back is said again")
+    }
+
+    /// The red team's crash: `dash --watch A --watch B` where B's evaluation set has other classes
+    /// than A's. Each run's curves pane draws from its own classes: fewer (2 of 3) or more (5).
+    @Test(arguments: [2, 5]) func aSecondRunWithOtherClassesDrawsItsOwn(classesOfB: Int) throws {
+        let dirA = WatchTests.directory(), dirB = WatchTests.directory()
+        defer {
+            try? FileManager.default.removeItem(atPath: dirA)
+            try? FileManager.default.removeItem(atPath: dirB)
+        }
+        WatchTests.writeSnapshot(dirA, name: "a", step: 100, classes: 3)
+        WatchTests.writeSnapshot(dirB, name: "b", step: 100, classes: classesOfB)
+        func analysed(_ dir: String, _ name: String) throws -> (AnalysedSnapshot, SnapshotReference) {
+            try SnapshotAnalysis.analyse(
+                Snapshot(
+                    name: name, step: 100, embeddings: "\(dir)/\(name)-100.embeddings.npy",
+                    labels: "\(dir)/\(name)-100.labels.npy"),
+                options: OPISOptions(), reference: nil)
+        }
+        let (a, refA) = try analysed(dirA, "a"), (b, refB) = try analysed(dirB, "b")
+        #expect(b.report.classes.count == classesOfB)
+        let app = DashboardApp(
+            dataset: nil, analysis: InitialAnalysis(counts: a.counts, retrieval: a.retrieval, pca: []), title: "two",
+            bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dirA + "/saved")
+        // Folders polled from a far future settle, so the jobs add nothing while the test reads.
+        app.watch(SnapshotFolder(directory: dirA, settle: .seconds(3600)), first: a, reference: refA)
+        app.watchSecond(SnapshotFolder(directory: dirB, settle: .seconds(3600)), first: b, reference: refB)
+        defer {
+            app.watcher.stop()
+            app.secondWatcher.stop()
+        }
+        for row in [0, 1, 2] {
+            app.state.focusedRow = row
+            var frame = CellBuffer(width: 200, height: 60)
+            Dashboard.render(app.state, into: &frame)
+            let lines = (0 ..< frame.height).map { frame.line($0) }
+            // The second pane's legend: the row under its title, from its left edge on.
+            let titleRow = try #require(lines.firstIndex { $0.contains("[b-100]") }, "\(lines.joined(separator: "\n"))")
+            let title = Array(lines[titleRow]), mark = Array("[b-100]")
+            let at = try #require(title.indices.first { Array(title[$0...].prefix(mark.count)) == mark })
+            let paneLeft = try #require(title[..<at].lastIndex(of: "┌"))
+            let legend = String(Array(lines[titleRow + 1]).dropFirst(paneLeft))
+            let drawn = (0 ..< 8).filter { legend.contains("■\($0) ") }
+            #expect(drawn == Array(0 ..< classesOfB), "B's legend names B's classes: \(legend)")
+        }
+    }
+}
