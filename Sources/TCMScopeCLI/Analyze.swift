@@ -62,9 +62,12 @@ struct Analyze: ParsableCommand {
             (files.header != nil, "--header/--no-header"), (files.embeddingsKey != nil, "--embeddings-key"),
             (files.labelsKey != nil, "--labels-key"),
         ]
+        // With --watch, --plot FILE is the timeline's figure; every other report option is refused.
+        var watchAsks = reportOptions
+        watchAsks.plot = nil
         try watching.check(
             hasFiles: !data.bundled,
-            asksForReport: reportOptions.asksForReport || sharding.countsOut != nil || bootstrap.bootstrap != nil,
+            asksForReport: watchAsks.asksForReport || sharding.countsOut != nil || bootstrap.bootstrap != nil,
             ignored: ignored.filter(\.0).map(\.1))
         try bootstrap.check()
         if sharding.shard != nil && (reportOptions.asksForReport || bootstrap.bootstrap != nil) {
@@ -73,7 +76,10 @@ struct Analyze: ParsableCommand {
     }
 
     func run() throws {
-        if watching.active { return try AnalyzeWatch.run(watching, options: try analysis.options(), threads: threads) }
+        if watching.active {
+            return try AnalyzeWatch.run(
+                watching, plot: reportOptions.plot, options: try analysis.options(), threads: threads)
+        }
         let started = Date()
         // Refuse a target that is a device, a directory or a FIFO before any work.
         try OutputTransaction.check(reportOptions.targets + [sharding.countsOut].compactMap { $0 })

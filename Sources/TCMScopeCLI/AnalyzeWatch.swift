@@ -1,24 +1,38 @@
 import ArgumentParser
 import Foundation
 import TCMData
+import TCMFigures
 import TCMMetrics
 import TCMScopeSupport
 
-/// `analyze --watch DIR --out-dir OUT`: follow a folder a training loop writes snapshots into.
+/// `analyze --watch DIR [--watch DIR2 …] --out-dir OUT`: follow the folders training loops write
+/// snapshots into.
 struct WatchOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             """
             Follow a folder of snapshots a training loop writes (NAME-STEP.npz or .safetensors holding \
             embeddings and labels, or NAME-STEP.embeddings.npy + NAME-STEP.labels.npy): each complete one is \
-            analysed in step order; reports go to --out-dir.
+            analysed in step order; reports go to --out-dir. Give --watch once per run to follow several runs \
+            into one timeline (their snapshots' NAMEs tell them apart).
             """, valueName: "dir"))
-    var watch: String?
+    var watch: [String] = []
 
     @Option(
         help: ArgumentHelp(
-            "With --watch: where each snapshot's report (NAME-STEP.json) and timeline.csv go.", valueName: "dir"))
+            """
+            With --watch: where each snapshot's report (NAME-STEP.json) and timeline.csv (every run's \
+            snapshots; rows already there are kept) go. Created when missing.
+            """, valueName: "dir"))
     var outDir: String?
+
+    @Option(
+        help: ArgumentHelp(
+            """
+            With --watch: also write OPIS, ε-OPIS, Recall@1 and EER as TensorBoard scalars (tcmscope/opis, …), \
+            one sub-folder per run NAME, so they appear beside the run's own curves in TensorBoard.
+            """, valueName: "dir"))
+    var tensorboard: String?
 
     @Flag(help: "With --watch: analyse the snapshots complete now, then exit (2 if any was skipped).")
     var once = false
@@ -35,25 +49,35 @@ struct WatchOptions: ParsableArguments {
             valueName: "ms"))
     var settleMs = 500
 
-    var active: Bool { watch != nil }
+    /// The most folders one watch follows (each is polled several times a second).
+    static let maxRuns = 16
+
+    var active: Bool { !watch.isEmpty }
 
     /// `ignored`: options of a plain analyze that a watch would not apply, named for the refusal.
     func check(hasFiles: Bool, asksForReport: Bool, ignored: [String] = []) throws {
         try Bounds.idleExit.check(idleExit)
         try Bounds.settle.check(settleMs)
-        guard let watch else {
-            if outDir != nil || once || idleExit != nil {
-                throw ValidationError("--out-dir, --once and --idle-exit go with --watch DIR")
+        guard let first = watch.first else {
+            if outDir != nil || once || idleExit != nil || tensorboard != nil {
+                throw ValidationError("--out-dir, --tensorboard, --once and --idle-exit go with --watch DIR")
             }
             return
         }
         if hasFiles {
-            throw ValidationError("--watch \(watch) reads its snapshots from the folder: give no EMBEDDINGS/LABELS")
+            throw ValidationError("--watch \(first) reads its snapshots from the folder: give no EMBEDDINGS/LABELS")
+        }
+        if watch.count > Self.maxRuns {
+            throw ValidationError("--watch follows at most \(Self.maxRuns) folders, got \(watch.count)")
+        }
+        if let twice = watch.indices.first(where: { i in watch[..<i].contains { $0.utf8.elementsEqual(watch[i].utf8) } }
+        ) {
+            throw ValidationError("--watch \(watch[twice]) is given twice: give each run's folder once")
         }
         if outDir == nil { throw ValidationError("--watch needs --out-dir DIR for the reports") }
         if asksForReport {
             throw ValidationError(
-                "--watch writes a report per snapshot to --out-dir: drop --out/--curves/--plot/--json/--csv and the gates"
+                "--watch writes a report per snapshot to --out-dir: drop --out/--curves/--json/--csv, the gates and --bootstrap (--plot FILE draws the timeline)"
             )
         }
         if let flag = ignored.first {
@@ -65,58 +89,94 @@ struct WatchOptions: ParsableArguments {
 }
 
 enum AnalyzeWatch {
-    /// Polls the folder until `--once` has seen everything complete, `--idle-exit` passes, or a
+    /// One watched folder: its poller and the rows every snapshot of it must share.
+    struct Run {
+        let folder: SnapshotFolder
+        var timeline = SnapshotTimeline()
+    }
+
+    /// Polls the folders until `--once` has seen everything complete, `--idle-exit` passes, or a
     /// signal ends the run (each output is written whole, so an interrupt never leaves half a file).
-    static func run(_ w: WatchOptions, options: OPISOptions, threads: Int?) throws {
-        let directory = w.watch!, out = w.outDir!
+    /// `plot`: the timeline figure, rewritten with each snapshot.
+    static func run(_ w: WatchOptions, plot: String?, options: OPISOptions, threads: Int?) throws {
+        let out = w.outDir!
         // A line per snapshot as it comes, flushed: also into a pipe or a log (tail -f, tee, CI),
         // and kept when a signal ends the watch.
         func line(_ text: String) {
             print(text)
             fflush(nil)
         }
-        var info = stat()
-        guard stat(out, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw DataError(out, "--out-dir must be an existing directory")
-        }
+        try makeDirectory(out, flag: "--out-dir")
+        if let plot { try OutputTransaction.check([plot]) }
         OutputTransaction.removeTemporariesOnSignals()
-        let folder = SnapshotFolder(directory: directory, settle: .milliseconds(w.settleMs))
-        var timeline = SnapshotTimeline()
-        var skipped = 0
+        // Rows of an earlier watch into this folder (other runs, or this one before a restart) stay.
+        var points = try TimelineCSV.read(out + "/timeline.csv")
+        var runs = w.watch.map { Run(folder: SnapshotFolder(directory: $0, settle: .milliseconds(w.settleMs))) }
+        // Which folder a snapshot NAME belongs to: two folders writing one NAME would write over
+        // each other's reports.
+        var owner: [[UInt8]: Int] = [:]
+        var boards: [[UInt8]: TensorBoardEventWriter] = [:]
+        var skipped = 0, analysed = 0
         let started = ContinuousClock.now
         var lastNew = started, quietPolls = 0
-        line("watching \(escapingControlCharacters(directory)) (reports to \(escapingControlCharacters(out)))")
+        func skip(_ message: String, run: Int) {
+            skipped += 1
+            runs[run].timeline.skip(message)
+            Terminal.printError("tcmscope: skipped: \(message)")
+        }
+        let folders = w.watch.map(escapingControlCharacters).joined(separator: ", ")
+        line("watching \(folders) (reports to \(escapingControlCharacters(out)))")
         while true {
-            let snapshots: [Snapshot]
-            do { snapshots = try folder.poll() } catch {
-                line("\(timeline.points.count) snapshot(s) analysed, \(skipped) skipped")
-                throw error
-            }
-            for refusal in folder.takeRefusals() {
-                skipped += 1
-                timeline.skip(refusal.description)
-                Terminal.printError("tcmscope: skipped: \(refusal.description)")
-            }
-            for snapshot in snapshots {
-                do {
-                    let (analysed, reference) = try SnapshotAnalysis.analyse(
-                        snapshot, options: options, reference: timeline.reference, threads: threads ?? 1)
-                    // Written first: a snapshot whose report cannot be written is not in the timeline.
-                    try write(analysed, points: SnapshotPoint.adding(analysed.point, to: timeline.points), to: out)
-                    timeline.add(analysed, reference: reference)
-                    let p = analysed.point
-                    line(
-                        "step \(p.step)  OPIS \(format(p.opis, 6))  ε-OPIS \(format(p.epsilonOPIS, 6))  R@1 \(format(p.recallAt1))  EER \(format(p.eer))  (\(escapingControlCharacters(p.name))-\(p.step))"
-                    )
-                } catch let error as DataError {
-                    skipped += 1
-                    timeline.skip(error.description)
-                    Terminal.printError("tcmscope: skipped: \(error.description)")
+            var any = false
+            for r in runs.indices {
+                let snapshots: [Snapshot]
+                do { snapshots = try runs[r].folder.poll() } catch {
+                    line("\(analysed) snapshot(s) analysed, \(skipped) skipped")
+                    throw error
+                }
+                any = any || !snapshots.isEmpty
+                for refusal in runs[r].folder.takeRefusals() { skip(refusal.description, run: r) }
+                for snapshot in snapshots {
+                    let name = Array(snapshot.name.utf8)
+                    if let other = owner[name], other != r {
+                        skip(
+                            "\(snapshot.embeddings): the snapshot name \(snapshot.name) is also written to \(w.watch[other]); give each run its own NAME",
+                            run: r)
+                        continue
+                    }
+                    do {
+                        let (a, reference) = try SnapshotAnalysis.analyse(
+                            snapshot, options: options, reference: runs[r].timeline.reference, threads: threads ?? 1)
+                        let updated = SnapshotPoint.adding(a.point, to: points)
+                        // Written first: a snapshot whose report cannot be written is not in the timeline.
+                        try write(a, points: updated, plot: plot, to: out)
+                        points = updated
+                        owner[name] = r
+                        runs[r].timeline.add(a, reference: reference)
+                        analysed += 1
+                        let p = a.point
+                        if let directory = w.tensorboard {
+                            if boards[name] == nil {
+                                boards[name] = try TensorBoardEventWriter(directory: directory + "/" + p.name)
+                            }
+                            try boards[name]!.write(
+                                step: p.step,
+                                scalars: [
+                                    ("tcmscope/opis", p.opis), ("tcmscope/epsilon_opis", p.epsilonOPIS),
+                                    ("tcmscope/recall_at_1", p.recallAt1), ("tcmscope/eer", p.eer),
+                                ])
+                        }
+                        line(
+                            "step \(p.step)  OPIS \(format(p.opis, 6))  ε-OPIS \(format(p.epsilonOPIS, 6))  R@1 \(format(p.recallAt1))  EER \(format(p.eer))  (\(escapingControlCharacters(p.name))-\(p.step))"
+                        )
+                    } catch let error as DataError {
+                        skip(error.description, run: r)
+                    }
                 }
             }
             let now = ContinuousClock.now
-            if !snapshots.isEmpty { lastNew = now }
-            quietPolls = snapshots.isEmpty ? quietPolls + 1 : 0
+            if any { lastNew = now }
+            quietPolls = any ? 0 : quietPolls + 1
             // --once: two quiet polls a settle period apart (every file complete now was read).
             if w.once && quietPolls >= 2 && now - started >= .milliseconds(w.settleMs) { break }
             // The idle clock starts once a first look has had its settle time.
@@ -124,16 +184,30 @@ enum AnalyzeWatch {
             if let idle = w.idleExit, now - idleFrom >= .milliseconds(Int(idle * 1000)) { break }
             Thread.sleep(forTimeInterval: min(0.25, max(0.02, Double(w.settleMs) / 2000)))
         }
-        line("\(timeline.points.count) snapshot(s) analysed, \(skipped) skipped")
+        line("\(analysed) snapshot(s) analysed, \(skipped) skipped")
         if w.once && skipped > 0 {
-            throw DataError(directory, "\(skipped) snapshot(s) could not be analysed (see the lines above)")
+            throw DataError(folders, "\(skipped) snapshot(s) could not be analysed (see the lines above)")
         }
     }
 
-    /// NAME-STEP.json and the whole timeline.csv, in one transaction. The report's name comes
-    /// from a file name someone else wrote, so a link at either target is refused, never
+    /// `path` as a directory, made (with its parents) when missing; anything else there is refused.
+    static func makeDirectory(_ path: String, flag: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw DataError(path, "\(flag) exists and is not a directory")
+            }
+            return
+        }
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw DataError(path, "\(flag) cannot be created: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// NAME-STEP.json, the whole timeline.csv and the figure, in one transaction. The report's name
+    /// comes from a file name someone else wrote, so a link at either target is refused, never
     /// written through (it could point anywhere).
-    static func write(_ a: AnalysedSnapshot, points: [SnapshotPoint], to out: String) throws {
+    static func write(_ a: AnalysedSnapshot, points: [SnapshotPoint], plot: String?, to out: String) throws {
         let report = out + "/\(a.point.name)-\(a.point.step).json", csvPath = out + "/timeline.csv"
         for target in [report, csvPath] {
             var st = stat()
@@ -144,17 +218,14 @@ enum AnalyzeWatch {
         let document = AnalysisDocument(
             input: a.input, report: a.report, retrieval: a.retrieval, seconds: 0,
             classFRRAtFAR: nil)
-        var csv = CSVWriter.row(["name", "step", "opis", "epsilon_opis", "recall_at_1", "eer", "samples", "classes"])
-        for p in points {
-            csv += CSVWriter.row([
-                p.name, "\(p.step)", "\(p.opis)", "\(p.epsilonOPIS)", "\(p.recallAt1)", "\(p.eer)", "\(p.samples)",
-                "\(p.classes)",
-            ])
-        }
         let transaction = OutputTransaction()
         // The report's name comes from the snapshot's file name, which holds no "/".
         try transaction.stage(document.json(), to: report)
-        try transaction.stage(csv, to: csvPath)
+        try transaction.stage(TimelineCSV.render(points), to: csvPath)
+        if let plot {
+            try transaction.stage(
+                TimelineFigure.svg(points, title: "Threshold consistency during training"), to: plot)
+        }
         try transaction.commit()
     }
 }

@@ -110,7 +110,8 @@ import TCMData
             (["analyze", "--out-dir", dir], 64, "go with --watch"),
             (["analyze", "--watch", dir, "--out-dir", dir, "--idle-exit", "0"], 64, "--idle-exit"),
             (["analyze", "--watch", dir, "--out-dir", dir, "--settle-ms", "5"], 64, "--settle-ms"),
-            (["analyze", "--watch", dir, "--out-dir", dir + "/none", "--once"], 2, "existing directory"),
+            // A missing --out-dir is made (WatchRunsTests); a file in its place is refused.
+            (["analyze", "--watch", dir, "--out-dir", e, "--once"], 2, "exists and is not a directory"),
             (["analyze", "--watch", dir + "/none", "--out-dir", dir, "--once"], 2, "cannot watch"),
             (["dash", e, l, "--watch", dir], 64, "give no EMB"),
             (["dash", "--watch", dir, "--watch", dir, "--watch", dir], 64, "one or two runs"),
