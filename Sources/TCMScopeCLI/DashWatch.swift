@@ -61,7 +61,19 @@ enum DashWatch {
             Terminal.printError(
                 "tcmscope: waiting for a complete snapshot in \(escapingControlCharacters(dir)) (Ctrl-C stops)")
             var found: (AnalysedSnapshot, [Snapshot], SnapshotReference)?
+            var saidMissing = false
             while found == nil {
+                // A folder the training loop has not made yet is waited for, as its first snapshot is.
+                var info = stat()
+                if stat(dir, &info) != 0 && errno == ENOENT {
+                    if !saidMissing {
+                        Terminal.printError(
+                            "tcmscope: \(escapingControlCharacters(dir)) does not exist yet: waiting for it (Ctrl-C stops)")
+                    }
+                    saidMissing = true
+                    Thread.sleep(forTimeInterval: 0.2)
+                    continue
+                }
                 var snapshots = try folder.poll()[...]
                 for refusal in folder.takeRefusals() {
                     Terminal.printError("tcmscope: skipped: \(refusal.description)")

@@ -137,13 +137,16 @@ import TCMData
 
 extension DashboardEndToEndTests {
     /// `dash --watch` in a real terminal while the example writer (Python, numpy only) writes
-    /// snapshots: the Run pane follows them, `,` goes back one, `q` quits with status 0.
+    /// snapshots into a folder that did not exist when the dashboard started (it waits for the
+    /// folder as for its first snapshot): the Run pane follows them, `,` goes back one, `q` quits
+    /// with status 0.
     @Test func watchFollowsAPythonWriter() throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let root = temporaryDirectory(), dir = root + "/runs/tcm"
+        defer { try? FileManager.default.removeItem(atPath: root) }
         let exitFile = try startDashboard(
             width: 160, height: 45, arguments: ["dash", "--watch", dir, "--settle-ms", "100"])
         defer { stopServer() }
+        usleep(300_000)  // the dashboard looks for the missing folder a few times first
         try WatchCLITests.writeRun(dir, steps: 3, pause: 0.3)
         var text = try waitFor("three snapshots in the Run pane") { $0.contains("Run  [demo-300, following]") }
         #expect(text.contains("Utility vs threshold"))
