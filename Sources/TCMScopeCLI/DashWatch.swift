@@ -68,7 +68,8 @@ enum DashWatch {
                 if stat(dir, &info) != 0 && errno == ENOENT {
                     if !saidMissing {
                         Terminal.printError(
-                            "tcmscope: \(escapingControlCharacters(dir)) does not exist yet: waiting for it (Ctrl-C stops)")
+                            "tcmscope: \(escapingControlCharacters(dir)) does not exist yet: waiting for it (Ctrl-C stops)"
+                        )
                     }
                     saidMissing = true
                     Thread.sleep(forTimeInterval: 0.2)
