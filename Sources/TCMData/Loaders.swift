@@ -19,6 +19,9 @@ public enum EmbeddingLoader {
         /// The embeddings file must hold the labels (a `.npz`/safetensors without them is an error
         /// that names the arrays it holds); set by `Dataset.load` when no labels file is given.
         public var requireLabels = false
+        /// A symbolic link (embeddings or labels file) is refused, not followed: for watched
+        /// folders, whose files someone else names (`CheckedFile`).
+        public var refuseLinks = false
         public init(
             labelColumn: String? = nil, hasHeader: Bool? = nil, embeddingsKey: String? = nil, labelsKey: String? = nil
         ) {
@@ -30,7 +33,7 @@ public enum EmbeddingLoader {
     }
 
     public static func load(_ path: String, options: Options = Options()) throws -> (Matrix, Labels?) {
-        try load(FileBytes.readContent(path), file: path, options: options)
+        try load(FileBytes.readContent(path, refuseLinks: options.refuseLinks), file: path, options: options)
     }
 
     /// The same, from a file's bytes in memory (gzip or not); `file` names it in messages.
@@ -179,8 +182,9 @@ func float32Values(_ values: [Double], cols: Int, scale: Double = 1, file: Strin
 public enum LabelLoader {
     /// - Parameter key: the labels array of a `.npz` or safetensors file (nil: the usual names,
     ///   else the only 1-D array); an error for other files.
-    public static func load(_ path: String, key: String? = nil) throws -> Labels {
-        try load(FileBytes.readContent(path), file: path, key: key)
+    /// - Parameter refuseLinks: a symbolic link is refused, not followed (watched folders).
+    public static func load(_ path: String, key: String? = nil, refuseLinks: Bool = false) throws -> Labels {
+        try load(FileBytes.readContent(path, refuseLinks: refuseLinks), file: path, key: key)
     }
 
     /// The same, from a file's bytes in memory (gzip or not); `file` names it in messages.
