@@ -78,6 +78,10 @@ public enum EmbeddingLoader {
                 throw DataError(path, "expected a 2-D array (samples × dimensions), got shape \(array.shape)")
             }
             try requireElements(array.shape, path)
+            let plain = array.element == .float(bytes: 4) && !array.bigEndian && !array.fortranOrder
+            try MemoryBudget.checkConversion(
+                values: array.count, bytesPerValue: plain ? 4 : 12,
+                to: plain ? "float32" : "float32 (through float64)", file: path)
             let values = try array.float32IfPlain() ?? float32Values(array.doubles(), cols: array.shape[1], file: path)
             return (Matrix(rows: array.shape[0], cols: array.shape[1], values: values), nil)
         case .idx:
@@ -87,6 +91,7 @@ public enum EmbeddingLoader {
             }
             try requireElements(array.shape, path)
             let n = array.shape[0], d = array.shape.dropFirst().reduce(1, *)
+            try MemoryBudget.checkConversion(values: n * d, bytesPerValue: 4, to: "float32", file: path)
             // Unsigned-byte images (MNIST) are scaled to [0, 1], as every MNIST pipeline does.
             let scale: Double = bytes[2] == 0x08 ? 1.0 / 255.0 : 1.0
             let values = try float32Values(array.values, cols: d, scale: scale, file: path)

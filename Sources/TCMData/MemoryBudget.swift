@@ -65,6 +65,13 @@ public struct MemoryBudget: Sendable, Equatable {
                 + (advice.isEmpty ? "" : "; " + advice))
     }
 
+    /// Before the values of an array read whole are converted: `bytesPerValue` bytes for each of
+    /// `count` values (4 for a float32 copy, 12 through float64, 8 more for a transpose).
+    static func checkConversion(values count: Int, bytesPerValue: Int, to what: String, file: String) throws {
+        try current().check(
+            bytes: product(count, bytesPerValue), needs: "converting its \(count) values to \(what)", file: file)
+    }
+
     /// `a × b × …`, or Int.max when that overflows (a hostile header's shape can multiply past it).
     public static func product(_ factors: Int...) -> Int {
         var total = 1

@@ -12,8 +12,8 @@ import Testing
     static let rows = 1000, cols = 1 << 24
 
     /// A `.npy` header for `shape` of little-endian float32, built by hand.
-    static func npyHeader(rows: Int, cols: Int) -> [UInt8] {
-        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
+    static func npyHeader(rows: Int, cols: Int, descr: String = "<f4") -> [UInt8] {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(cols)), }"
         header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
         let n = header.utf8.count
         return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(n & 0xFF), UInt8(n >> 8)] + Array(header.utf8)
@@ -155,5 +155,27 @@ import Testing
                 "its decompressed content (2147483776 bytes, as its header declares) needs 2.0 GiB, more than this machine can give",
                 "(ulimit -v)",
             ])
+    }
+
+    /// An array read whole is checked before each copy sized from it: a float64 `.npy` of 2^26
+    /// values (512 MiB) is read, copied out of the file's bytes and converted to float32 through
+    /// float64 (768 MiB); under 1 GiB of address space one of these is refused in one line
+    /// (which one depends on what the process maps at start), where the copy used to abort.
+    @Test func aWholeFileConversionIsChecked() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let header = Self.npyHeader(rows: 1 << 24, cols: 4, descr: "<f8")
+        StoredZip.writeSparse([(0, header)], size: header.count + (1 << 29), to: dir + "/e.npy")
+        write(NpyWriter.bytes(int64s: [0, 1], shape: [2]), dir + "/l.npy")
+        let run = try Self.underAddressSpaceLimit(gib: 1, ["analyze", dir + "/e.npy", dir + "/l.npy"])
+        expectOneLine(
+            run, file: dir + "/e.npy",
+            ["more than this machine can give", "(ulimit -v)"])
+        let stages = [
+            "reading the file whole (536871040 bytes) needs 512.0 MiB",
+            "copying its data (536870912 bytes) needs 512.0 MiB",
+            "converting its 67108864 values to float32 (through float64) needs 768.0 MiB",
+        ]
+        #expect(stages.contains { run.stderr.contains($0) }, "\(run.stderr)")
     }
 }
