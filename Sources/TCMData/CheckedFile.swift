@@ -92,6 +92,9 @@ public final class CheckedFile: Sendable {
         return done
     }
 
+    /// The first `count` bytes (fewer in a shorter file): to tell a file's kind.
+    public func prefix(_ count: Int) throws -> [UInt8] { try read(at: 0, count: min(count, size)) }
+
     /// At most `count` bytes from `offset` (fewer where the file ends).
     func read(at offset: Int, count: Int) throws -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)

@@ -43,18 +43,4 @@ import Testing
         let pages = sysconf(Int32(_SC_PHYS_PAGES)), page = sysconf(Int32(_SC_PAGESIZE))
         #expect(physical.bytes == pages * page && physical.bytes > 0)
     }
-
-    /// Issue 31, cause 7: where links are refused (watched folders) the open itself refuses
-    /// them (`lstat`, then `O_NOFOLLOW`); elsewhere a link to a file is read as the file.
-    @Test func aLinkIsRefusedOnlyWhereLinksAreRefused() throws {
-        let dir = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        write([1, 2, 3], dir + "/target")
-        #expect(symlink(dir + "/target", dir + "/link") == 0)
-        #expect(try FileBytes.readRegularFile(dir + "/link") == [1, 2, 3])
-        expectDataError(file: "link", containing: "is a symbolic link; links are not read here") {
-            _ = try FileBytes.readRegularFile(dir + "/link", refuseLinks: true)
-        }
-        #expect(try FileBytes.readRegularFile(dir + "/target", refuseLinks: true) == [1, 2, 3])
-    }
 }
