@@ -44,14 +44,43 @@ public struct MemoryBudget: Sendable, Equatable {
                     bytes: max(0, cap - mapped),
                     name: "of address space left under the limit of \(describeSize(cap)) (ulimit -v)"))
         }
-        for file in ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"] {
-            // "max" (no limit) reads as no number; cgroup v1 writes a huge number for none.
-            if let bytes = firstNumber(inFile: file), bytes < 1 << 60 {
-                limits.append(Limit(bytes: bytes, name: "under the cgroup memory limit"))
-                break
+        if let bytes = cgroupLimit() { limits.append(Limit(bytes: bytes, name: "under the cgroup memory limit")) }
+        return MemoryBudget(limits: limits)
+    }
+
+    /// The tightest memory limit of this process's cgroup and its ancestors (a Slurm step, a
+    /// container, a systemd scope), from `/proc/self/cgroup`: cgroup v2 (`0::/path`, limits in
+    /// `memory.max`) or v1 (the `memory` hierarchy, `memory.limit_in_bytes`). `root` and
+    /// `membership` are for tests.
+    static func cgroupLimit(
+        root: String = "/sys/fs/cgroup", membership: String = "/proc/self/cgroup"
+    ) -> Int? {
+        guard let text = smallFile(membership) else { return nil }
+        // Each place: the hierarchy's mount, the process's directory in it, the limit's file.
+        var places: [(mount: String, directory: String, file: String)] = []
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[2].hasPrefix("/"), !fields[2].contains("..") else { continue }
+            if fields[0] == "0" && fields[1].isEmpty {
+                places.append((root, root + String(fields[2]), "memory.max"))
+            } else if fields[1].split(separator: ",").contains("memory") {
+                places.append((root + "/memory", root + "/memory" + String(fields[2]), "memory.limit_in_bytes"))
             }
         }
-        return MemoryBudget(limits: limits)
+        var tightest: Int? = nil
+        for (mount, start, file) in places {
+            var directory = start
+            // From the process's cgroup up to the hierarchy's mount: a parent's limit binds too.
+            while true {
+                // "max" (no limit) reads as no number; cgroup v1 writes a huge number for none.
+                if let bytes = firstNumber(inFile: directory + "/" + file), bytes < 1 << 60 {
+                    tightest = min(tightest ?? bytes, bytes)
+                }
+                guard directory.count > mount.count, let slash = directory.lastIndex(of: "/") else { break }
+                directory = String(directory[..<slash])
+            }
+        }
+        return tightest
     }
 
     /// Throws, naming `file`, when `bytes` are more than the tightest limit: "`file`: `needs`
@@ -94,17 +123,28 @@ public struct MemoryBudget: Sendable, Equatable {
         return total
     }
 
-    /// The first decimal number of a small system file (`/proc`, `/sys`), read with one `read`.
+    /// The first decimal number of a small system file (`/proc`, `/sys`).
     private static func firstNumber(inFile path: String) -> Int? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, 64) }
-        guard n > 0 else { return nil }
-        let digits = buffer[0 ..< n].prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        guard let text = smallFile(path) else { return nil }
+        let digits = text.utf8.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         guard !digits.isEmpty, digits.count <= 18 else { return nil }
         return Int(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// At most the first 4 KiB of a small system file, as text.
+    private static func smallFile(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var done = 0
+        while done < buffer.count {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, 4096 - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            done += n
+        }
+        return done > 0 ? String(decoding: buffer[0 ..< done], as: UTF8.self) : nil
     }
 }
 

@@ -44,3 +44,32 @@ import Testing
         #expect(physical.bytes == pages * page && physical.bytes > 0)
     }
 }
+
+/// The cgroup limit is the tightest of the process's cgroup and its ancestors (a Slurm step
+/// under its job), in cgroup v2 (`memory.max`, "max" for none) and v1 (`memory.limit_in_bytes`).
+@Suite struct CgroupLimitTests {
+    func file(_ path: String, _ text: String) {
+        try! FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+    }
+
+    @Test func theTightestAncestorLimitBinds() {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        file(root + "/proc", "0::/job_7/step_0\n")
+        file(root + "/job_7/memory.max", "8589934592\n")
+        file(root + "/job_7/step_0/memory.max", "max\n")
+        #expect(MemoryBudget.cgroupLimit(root: root, membership: root + "/proc") == 8 << 30)
+        file(root + "/job_7/step_0/memory.max", "1073741824\n")
+        #expect(MemoryBudget.cgroupLimit(root: root, membership: root + "/proc") == 1 << 30)
+        // cgroup v1: the memory hierarchy; "unlimited" is a huge number.
+        file(root + "/proc1", "4:memory:/process_api/a1\n3:cpuset:/\n")
+        file(root + "/memory/memory.limit_in_bytes", "9223372036854771712\n")
+        file(root + "/memory/process_api/a1/memory.limit_in_bytes", "9223372036854771712\n")
+        #expect(MemoryBudget.cgroupLimit(root: root, membership: root + "/proc1") == nil)
+        file(root + "/memory/process_api/memory.limit_in_bytes", "2147483648\n")
+        #expect(MemoryBudget.cgroupLimit(root: root, membership: root + "/proc1") == 2 << 30)
+        #expect(MemoryBudget.cgroupLimit(root: root, membership: root + "/missing") == nil)
+    }
+}
