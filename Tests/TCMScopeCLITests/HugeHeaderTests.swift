@@ -178,4 +178,27 @@ import Testing
         ]
         #expect(stages.contains { run.stderr.contains($0) }, "\(run.stderr)")
     }
+
+    /// `dash` checks its first analysis (four copies of the rows) before taking the terminal:
+    /// 2^18 rows × 256 float32 (256 MiB, one nonzero value a row) under 1 GiB of address space.
+    @Test func theDashboardChecksItsFirstAnalysis() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rows = 1 << 18, cols = 256
+        let header = Self.npyHeader(rows: rows, cols: cols)
+        let one = withUnsafeBytes(of: Float(1).bitPattern.littleEndian) { Array($0) }
+        // Sparse but for a 1 in each row's first column: no zero vectors, nothing to compress.
+        StoredZip.writeSparse(
+            [(0, header)] + (0 ..< rows).map { (header.count + $0 * cols * 4, one) },
+            size: header.count + rows * cols * 4,
+            to: dir + "/e.npy")
+        write(NpyWriter.bytes(int64s: (0 ..< rows).map { Int64($0 % 3) }, shape: [rows]), dir + "/l.npy")
+        let run = try Self.underAddressSpaceLimit(gib: 1, ["dash", dir + "/e.npy", dir + "/l.npy"])
+        expectOneLine(
+            run, file: dir + "/e.npy",
+            [
+                "the dashboard's first analysis of 262144 × 256 float32 rows (the rows, class-ordered, packed and normalised for PCA) needs 1.0 GiB, more than this machine can give",
+                "(ulimit -v)",
+            ])
+    }
 }
