@@ -79,7 +79,7 @@ public struct Dataset: Sendable {
             if inlineLabels != nil {
                 throw DataError(path, "labels given twice: by --label-column and by the file \(labelPath)")
             }
-            labels = try LabelLoader.load(labelPath, key: options.labelsKey)
+            labels = try LabelLoader.load(labelPath, key: options.labelsKey, refuseLinks: options.refuseLinks)
         } else if let inlineLabels {
             labels = inlineLabels
         } else {

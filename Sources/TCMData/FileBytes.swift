@@ -9,7 +9,10 @@ import Glibc
 /// Every read is bounded:
 /// - only regular files are read: a FIFO, a device (`/dev/zero`), a socket or a directory is
 ///   refused from `stat` before it is opened, and the open is non-blocking, so nothing waits for
-///   a writer or streams forever;
+///   a writer or streams forever; the file is then read through the descriptor whose `fstat` was
+///   checked (`CheckedFile`);
+/// - the buffer of a file read whole is checked against what the machine can give first
+///   (`MemoryBudget`);
 /// - a file, and the decompressed content of a gzip file, may hold at most `maxBytes` (4 GiB);
 /// - gzip is inflated in 1 MiB chunks and stopped as soon as the output passes the size the
 ///   content itself declares (the `.npy` or IDX header, checked as soon as it has been inflated),
@@ -33,8 +36,9 @@ public enum FileBytes {
 
     public static func read(_ path: String) throws -> [UInt8] { try readContent(path).bytes }
 
-    public static func readContent(_ path: String) throws -> Content {
-        try decompressIfNeeded(readRegularFile(path), file: path)
+    /// - Parameter refuseLinks: a symbolic link is refused, not followed (watched folders).
+    public static func readContent(_ path: String, refuseLinks: Bool = false) throws -> Content {
+        try decompressIfNeeded(readRegularFile(path, refuseLinks: refuseLinks), file: path)
     }
 
     /// `bytes` as read from a file, inflated when they are gzip; the in-memory entry point of
@@ -51,70 +55,21 @@ public enum FileBytes {
         return Content(bytes: bytes, compressed: false)
     }
 
-    /// The whole of a regular file, refusing anything else before opening it.
-    static func readRegularFile(_ path: String, maxBytes: Int = maxBytes) throws -> [UInt8] {
-        let (fd, size) = try openRegularFile(path)
-        defer { close(fd) }
+    /// The whole of a regular file (`CheckedFile`: refused unless regular, read through the
+    /// descriptor that was checked), its size checked against `maxBytes` and against what the
+    /// machine can give (`MemoryBudget`) before the buffer is allocated.
+    static func readRegularFile(_ path: String, maxBytes: Int = maxBytes, refuseLinks: Bool = false) throws -> [UInt8] {
+        let file = try CheckedFile(path, refuseLinks: refuseLinks)
+        let size = file.size
         guard size <= maxBytes else {
             throw DataError(path, "file is \(size) bytes, over the \(describeBytes(maxBytes)) limit for an input file")
         }
+        try MemoryBudget.current().check(bytes: size, needs: "reading the file whole (\(size) bytes)", file: path)
         var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, size - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DataError(path, "read failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }  // The file shrank while it was read: keep what is there.
-            done += n
-        }
+        // A short read means the file shrank while it was read: keep what is there.
+        let done = try bytes.withUnsafeMutableBytes { try file.read(into: $0, at: 0) }
         if done < size { bytes.removeSubrange(done...) }
         return bytes
-    }
-
-    /// Opens a regular file for reading, refusing anything else before opening it (see the
-    /// type's doc): its descriptor, which the caller closes, and its size.
-    static func openRegularFile(_ path: String) throws -> (fd: Int32, size: Int) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw openError(path, errno) }
-        try requireRegularFile(info, path)
-        // O_NONBLOCK: should the path be swapped for a FIFO between stat and open, open returns at once.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw openError(path, errno) }
-        guard fstat(fd, &info) == 0 else {
-            let error = openError(path, errno)
-            close(fd)
-            throw error
-        }
-        do { try requireRegularFile(info, path) } catch {
-            close(fd)
-            throw error
-        }
-        return (fd, Int(info.st_size))
-    }
-
-    private static func requireRegularFile(_ info: stat, _ path: String) throws {
-        let type = info.st_mode & S_IFMT
-        if type == S_IFREG { return }
-        if type == S_IFDIR { throw DataError(path, "is a directory, expected a file") }
-        let name: String
-        switch type {
-        case S_IFIFO: name = "FIFO"
-        case S_IFCHR: name = "character device"
-        case S_IFBLK: name = "block device"
-        case S_IFSOCK: name = "socket"
-        default: name = "unknown file type"
-        }
-        throw DataError(path, "not a regular file (\(name)); inputs are read whole, so give a file")
-    }
-
-    private static func openError(_ path: String, _ code: Int32) -> DataError {
-        switch code {
-        case ENOENT, ENOTDIR: return DataError(path, "no such file")
-        case EACCES, EPERM: return DataError(path, "cannot be opened for reading (check permissions)")
-        default: return DataError(path, "cannot be read: \(String(cString: strerror(code)))")
-        }
     }
 
     /// Inflates a gzip stream (one or more members) with zlib, in bounded chunks (see the type's doc).
@@ -238,6 +193,9 @@ struct ContentBound {
                 file,
                 "its header declares \(declared) bytes of content, over the \(describeBytes(maxBytes)) input limit")
         }
+        // The output grows to what the header declares: within what the machine can give.
+        try MemoryBudget.current().check(
+            bytes: declared, needs: "its decompressed content (\(declared) bytes, as its header declares)", file: file)
         limit = declared
         reason = why
     }

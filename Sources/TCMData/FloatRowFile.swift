@@ -27,11 +27,12 @@ public struct FloatRowFile: Sendable {
         let expected: UInt32
     }
 
-    public let path: String
+    /// The file as opened and checked: every chunk is read through its descriptor.
+    let file: CheckedFile
+    public var path: String { file.path }
     public let rows: Int
     public let cols: Int
     let dataStart: Int
-    let fileSize: Int
     let checksum: MemberChecksum?
     /// Bytes read at a time (rounded down to an even number of whole rows, at least two): 8 MiB
     /// by default; tests make it small to cross chunk boundaries.
@@ -44,8 +45,7 @@ public struct FloatRowFile: Sendable {
     /// does (by default the usual names, else the only 2-D array). A damaged header, or data that
     /// disagree with it, are errors here as there.
     public static func open(_ path: String, embeddingsKey: String? = nil) throws -> FloatRowFile? {
-        let file = try RandomAccessFile(path)
-        defer { file.close() }
+        let file = try CheckedFile(path)
         switch kind(of: try file.read(at: 0, count: min(file.size, 16)), file: path) {
         case .npy: return embeddingsKey == nil ? try NpyRowFile.open(file) : nil
         case .safetensors: return try SafetensorsRowFile.open(file, key: embeddingsKey)
@@ -59,15 +59,15 @@ public struct FloatRowFile: Sendable {
     var rowsPerChunk: Int { max(2, chunkBytes / (4 * cols) / 2 * 2) }
 
     /// Calls `body(firstRow, rowCount, values)` for consecutive chunks of whole rows, in order;
-    /// `values` (row-major, `rowCount × cols`) is valid only during the call. Throws when the
-    /// file changed size since `open`, shrank while it was read, or (a `.npz` member) fails its
-    /// CRC-32 check; the last only once every chunk has been seen.
+    /// `values` (row-major, `rowCount × cols`) is valid only during the call. Every byte comes
+    /// from the descriptor `open` checked. Throws when the file changed size or was written to
+    /// since `open`, shrank while it was read, was replaced under its name (another file renamed
+    /// over it: device and inode differ) before the first chunk or by the end, or (a `.npz`
+    /// member) fails its CRC-32 check; the last only once every chunk has been seen.
     public func forEachChunk(_ body: (Int, Int, UnsafeBufferPointer<Float>) throws -> Void) throws {
-        let file = try RandomAccessFile(path)
-        defer { file.close() }
-        guard file.size == fileSize else {
-            throw DataError(path, "changed size while it was read (\(fileSize) bytes, now \(file.size)); read it again")
-        }
+        // Read through the descriptor `open` checked; the name is only looked at to tell the
+        // user that it now holds another file (before the first chunk and after the last).
+        try file.requireUnchanged()
         var crc = checksum.map { c in c.header.withUnsafeBytes { crc32Continuing(crc32(0, nil, 0), $0) } }
         let perChunk = rowsPerChunk
         let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: min(perChunk, rows) * cols)
@@ -87,6 +87,7 @@ public struct FloatRowFile: Sendable {
             try body(row, count, UnsafeBufferPointer(rebasing: buffer[0 ..< count * cols]))
             row += count
         }
+        try file.requireUnchanged()
         if let checksum, let crc, UInt32(crc) != checksum.expected {
             throw DataError(
                 path,
@@ -109,51 +110,3 @@ func crc32Continuing(_ value: uLong, _ bytes: UnsafeRawBufferPointer) -> uLong {
 }
 
 func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16, uppercase: true) }
-
-/// A regular file open for `pread` (refused as `FileBytes.openRegularFile` refuses), and its
-/// size at the time it was opened.
-struct RandomAccessFile {
-    let path: String
-    let fd: Int32
-    let size: Int
-
-    init(_ path: String) throws {
-        self.path = path
-        (fd, size) = try FileBytes.openRegularFile(path)
-    }
-
-    func close() { _ = Glibc.close(fd) }
-
-    /// `pread` until `buffer` is full or the file ends: the number of bytes read.
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
-        var done = 0
-        while done < buffer.count {
-            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DataError(path, "read failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return done
-    }
-
-    /// At most `count` bytes from `offset` (fewer where the file ends).
-    func read(at offset: Int, count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let got = try bytes.withUnsafeMutableBytes { try read(into: $0, at: offset) }
-        bytes.removeSubrange(got...)
-        return bytes
-    }
-
-    /// Exactly `count` bytes from `offset`, which the caller has checked lie inside `size`; a
-    /// short read means the file shrank since it was opened.
-    func readExactly(at offset: Int, count: Int) throws -> [UInt8] {
-        let bytes = try read(at: offset, count: count)
-        guard bytes.count == count else {
-            throw DataError(path, "truncated while it was read (\(size) bytes when opened; it shrank)")
-        }
-        return bytes
-    }
-}

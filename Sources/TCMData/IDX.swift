@@ -20,6 +20,7 @@ public struct IdxArray: Sendable {
             throw DataError(
                 file, "\(available - layout.dataBytes) unexpected bytes after the IDX data of shape \(dims)")
         }
+        try MemoryBudget.checkConversion(values: count, bytesPerValue: 8, to: "float64", file: file)
         shape = dims
         let type = layout.typeCode
         values = bytes.withUnsafeBufferPointer { b in

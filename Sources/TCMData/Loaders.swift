@@ -19,6 +19,9 @@ public enum EmbeddingLoader {
         /// The embeddings file must hold the labels (a `.npz`/safetensors without them is an error
         /// that names the arrays it holds); set by `Dataset.load` when no labels file is given.
         public var requireLabels = false
+        /// A symbolic link (embeddings or labels file) is refused, not followed: for watched
+        /// folders, whose files someone else names (`CheckedFile`).
+        public var refuseLinks = false
         public init(
             labelColumn: String? = nil, hasHeader: Bool? = nil, embeddingsKey: String? = nil, labelsKey: String? = nil
         ) {
@@ -30,7 +33,7 @@ public enum EmbeddingLoader {
     }
 
     public static func load(_ path: String, options: Options = Options()) throws -> (Matrix, Labels?) {
-        try load(FileBytes.readContent(path), file: path, options: options)
+        try load(FileBytes.readContent(path, refuseLinks: options.refuseLinks), file: path, options: options)
     }
 
     /// The same, from a file's bytes in memory (gzip or not); `file` names it in messages.
@@ -75,6 +78,10 @@ public enum EmbeddingLoader {
                 throw DataError(path, "expected a 2-D array (samples × dimensions), got shape \(array.shape)")
             }
             try requireElements(array.shape, path)
+            let plain = array.element == .float(bytes: 4) && !array.bigEndian && !array.fortranOrder
+            try MemoryBudget.checkConversion(
+                values: array.count, bytesPerValue: plain ? 4 : 12,
+                to: plain ? "float32" : "float32 (through float64)", file: path)
             let values = try array.float32IfPlain() ?? float32Values(array.doubles(), cols: array.shape[1], file: path)
             return (Matrix(rows: array.shape[0], cols: array.shape[1], values: values), nil)
         case .idx:
@@ -84,6 +91,7 @@ public enum EmbeddingLoader {
             }
             try requireElements(array.shape, path)
             let n = array.shape[0], d = array.shape.dropFirst().reduce(1, *)
+            try MemoryBudget.checkConversion(values: n * d, bytesPerValue: 4, to: "float32", file: path)
             // Unsigned-byte images (MNIST) are scaled to [0, 1], as every MNIST pipeline does.
             let scale: Double = bytes[2] == 0x08 ? 1.0 / 255.0 : 1.0
             let values = try float32Values(array.values, cols: d, scale: scale, file: path)
@@ -179,8 +187,9 @@ func float32Values(_ values: [Double], cols: Int, scale: Double = 1, file: Strin
 public enum LabelLoader {
     /// - Parameter key: the labels array of a `.npz` or safetensors file (nil: the usual names,
     ///   else the only 1-D array); an error for other files.
-    public static func load(_ path: String, key: String? = nil) throws -> Labels {
-        try load(FileBytes.readContent(path), file: path, key: key)
+    /// - Parameter refuseLinks: a symbolic link is refused, not followed (watched folders).
+    public static func load(_ path: String, key: String? = nil, refuseLinks: Bool = false) throws -> Labels {
+        try load(FileBytes.readContent(path, refuseLinks: refuseLinks), file: path, key: key)
     }
 
     /// The same, from a file's bytes in memory (gzip or not); `file` names it in messages.

@@ -42,6 +42,8 @@ public struct NpyArray: Sendable {
         bigEndian = layout.bigEndian
         // Compared before anything is allocated: the sizes were multiplied with overflow checks.
         try layout.requireData(available: bytes.count - layout.dataStart, file: file)
+        try MemoryBudget.current().check(
+            bytes: layout.dataBytes, needs: "copying its data (\(layout.dataBytes) bytes)", file: file)
         payload = Array(bytes[layout.dataStart...])
     }
 

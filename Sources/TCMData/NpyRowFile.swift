@@ -4,12 +4,10 @@
 public enum NpyRowFile {
     /// The file as a row stream, or nil when it is something the whole-file readers handle.
     public static func open(_ path: String) throws -> FloatRowFile? {
-        let file = try RandomAccessFile(path)
-        defer { file.close() }
-        return try open(file)
+        try open(CheckedFile(path))
     }
 
-    static func open(_ file: RandomAccessFile) throws -> FloatRowFile? {
+    static func open(_ file: CheckedFile) throws -> FloatRowFile? {
         let head = try file.read(at: 0, count: min(file.size, NpyLayout.maxHeaderBytes + 12))
         guard head.count >= NpyLayout.magic.count, head.starts(with: NpyLayout.magic) else { return nil }
         guard let layout = try NpyLayout.parse(prefix: head, file: file.path, complete: true, maxElements: .max),
@@ -17,8 +15,7 @@ public enum NpyRowFile {
         else { return nil }
         try layout.requireData(available: file.size - layout.dataStart, file: file.path)
         return FloatRowFile(
-            path: file.path, rows: layout.shape[0], cols: layout.shape[1], dataStart: layout.dataStart,
-            fileSize: file.size, checksum: nil)
+            file: file, rows: layout.shape[0], cols: layout.shape[1], dataStart: layout.dataStart, checksum: nil)
     }
 }
 

@@ -10,7 +10,7 @@ enum NpzRowFile {
     /// array) as a row stream, or nil when the whole-file route should take the file: the member
     /// is deflated, not a little-endian float32 C-order 2-D `.npy`, or the choice needs the
     /// shape of a deflated member (or names no member: the whole-file route lists them).
-    static func open(_ file: RandomAccessFile, key: String?) throws -> FloatRowFile? {
+    static func open(_ file: CheckedFile, key: String?) throws -> FloatRowFile? {
         let directory = try ZipDirectory(
             size: file.size, file: file.path, maxDirectoryBytes: maxDirectoryBytes, read: file.readExactly)
         var entries: [String: ZipDirectory.Entry] = [:], order: [String] = []
@@ -61,8 +61,8 @@ enum NpzRowFile {
         }
         guard layout.isFloat32Rows else { return nil }
         return FloatRowFile(
-            path: file.path, rows: layout.shape[0], cols: layout.shape[1],
-            dataStart: range.lowerBound + layout.dataStart, fileSize: file.size,
+            file: file, rows: layout.shape[0], cols: layout.shape[1],
+            dataStart: range.lowerBound + layout.dataStart,
             checksum: FloatRowFile.MemberChecksum(
                 member: entry.name, header: Array(head[0 ..< layout.dataStart]), expected: entry.crc))
     }

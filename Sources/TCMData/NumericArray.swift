@@ -79,6 +79,9 @@ struct NumericArray {
         guard !shape.contains(0) else { throw DataError(file, "the array is empty (shape \(shape))") }
         try checkCount(file)
         let rows = shape[0], cols = shape[1], n = rows * cols
+        try MemoryBudget.checkConversion(
+            values: n, bytesPerValue: (scalar == .float64 ? 12 : 4) + (fortranOrder ? 4 : 0),
+            to: scalar == .float64 ? "float32 (through float64)" : "float32", file: file)
         if scalar == .float64 {
             // Through the shared Float64 → Float32 check (overflow and underflow rows), in C order.
             let doubles = bytes.withUnsafeBytes { p in

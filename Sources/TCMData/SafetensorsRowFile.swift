@@ -5,7 +5,7 @@ enum SafetensorsRowFile {
     /// The chosen tensor as a row stream (the `--embeddings-key` rule of the whole-file route,
     /// with its messages), or nil when it is not F32, 2-D and non-empty (the whole-file route
     /// converts other dtypes, and names what is wrong with other shapes).
-    static func open(_ file: RandomAccessFile, key: String?) throws -> FloatRowFile? {
+    static func open(_ file: CheckedFile, key: String?) throws -> FloatRowFile? {
         let first = try file.read(at: 0, count: min(file.size, 8))
         let length = try SafetensorsFile.headerLength(first, fileSize: file.size, file: file.path)
         let head = try file.readExactly(at: 0, count: 8 + length)
@@ -17,7 +17,6 @@ enum SafetensorsRowFile {
         else { return nil }
         // `parseHeader` checked that the range is shape × 4 bytes and lies inside the file.
         return FloatRowFile(
-            path: file.path, rows: tensor.shape[0], cols: tensor.shape[1], dataStart: tensor.range.lowerBound,
-            fileSize: file.size, checksum: nil)
+            file: file, rows: tensor.shape[0], cols: tensor.shape[1], dataStart: tensor.range.lowerBound, checksum: nil)
     }
 }

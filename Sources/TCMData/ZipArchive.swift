@@ -53,6 +53,8 @@ struct ZipArchive {
         if entry.method == 0 {
             content = bytes[range]  // no copy: a slice of the file's bytes
         } else {
+            try MemoryBudget.current().check(
+                bytes: entry.size, needs: "inflating member '\(entry.name)' (\(entry.size) bytes)", file: file)
             var out = [UInt8]()
             let produced = try inflate(range, into: &out, entry: entry, limit: entry.size)
             guard produced == entry.size else {

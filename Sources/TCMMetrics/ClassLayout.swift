@@ -54,10 +54,13 @@ public struct ClassLayout: Sendable {
     ) throws -> (layout: ClassLayout, embeddingsHash: UInt64?) {
         try Dataset.requireCounts(
             rows: file.rows, cols: file.cols, labels: labels, embeddingFile: file.path, labelFile: labelFile)
+        let d = file.cols
+        try MemoryBudget.current().check(
+            bytes: streamingBytes(rows: file.rows, cols: d), needs: "\(file.rows) × \(d) float32 rows, class-ordered,",
+            file: file.path)
         let (start, order) = Self.classOrder(labels)
         var position = [Int](repeating: 0, count: order.count)
         for (k, i) in order.enumerated() { position[i] = k }
-        let d = file.cols
         var screen = RowScreen()
         // The hash of no words is the seed; each chunk (whole 8-byte words but the last) continues it.
         var hash = Checksum.fnv1a64(words: UnsafeRawBufferPointer(start: nil, count: 0))
@@ -79,6 +82,21 @@ public struct ClassLayout: Sendable {
             unitRows: Matrix(rows: file.rows, cols: d, values: values), order: order, classStart: start,
             classNames: labels.classNames)
         return (layout, fingerprint ? hash : nil)
+    }
+
+    /// What `streaming` allocates for `rows × cols` float32 rows: the class-ordered rows and
+    /// two indices a row (`order`, and where each input row goes).
+    public static func streamingBytes(rows: Int, cols: Int) -> Int {
+        MemoryBudget.sum(MemoryBudget.product(rows, cols, 4), MemoryBudget.product(rows, 16))
+    }
+
+    /// What a pair pass over `rows × cols` rows holds at its peak, at least: the class layout
+    /// (`streamingBytes`) and the rows packed for the products (`PackedRows`, whole panels of 16
+    /// rows). Every pass and every shard packs all the rows. The passes' other working sets
+    /// (histograms, heaps, tiles) are bounded by `PairCounts.Tiling`'s limits, not by the file.
+    public static func passBytes(rows: Int, cols: Int) -> Int {
+        let panels = rows / 16 + (rows % 16 == 0 ? 0 : 1)
+        return MemoryBudget.sum(streamingBytes(rows: rows, cols: cols), MemoryBudget.product(panels, 16, cols, 4))
     }
 
     private init(unitRows: Matrix, order: [Int], classStart: [Int], classNames: [String]) {

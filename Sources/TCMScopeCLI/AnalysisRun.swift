@@ -16,8 +16,11 @@ struct AnalysisRun {
     /// stream straight into the layout (`FloatRowFile`: no size ceiling, one copy of the rows at
     /// the peak); anything else through a `Dataset`, whose input-order matrix is dropped once
     /// regrouped.
+    ///
+    /// Before the rows are held, what the pass will hold is checked against what the machine can
+    /// give (`requireMemory`): one line, not an allocation failure.
     static func load(
-        embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false
+        embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false, sharded: Bool = false
     ) throws
         -> (layout: ClassLayout, input: AnalysisDocument.Input, fingerprint: (labels: UInt64, embeddings: UInt64)?)
     {
@@ -26,6 +29,9 @@ struct AnalysisRun {
             let rows = try FloatRowFile.open(embeddings, embeddingsKey: options.embeddingsKey)
         {
             let classes = try LabelLoader.load(labels, key: options.labelsKey)
+            try Dataset.requireCounts(
+                rows: rows.rows, cols: rows.cols, labels: classes, embeddingFile: embeddings, labelFile: labels)
+            try requireMemory(rows: rows.rows, cols: rows.cols, file: embeddings, sharded: sharded)
             let (layout, hash) = try ClassLayout.streaming(
                 rows, labels: classes, labelFile: labels, fingerprint: fingerprint)
             let summary = AnalysisDocument.Input(
@@ -36,12 +42,29 @@ struct AnalysisRun {
         let dataset = try Dataset.load(
             embeddings: embeddings, labels: labels, options: input.loaderOptions, dropZeroVectors: input.dropZeroVectors
         )
+        try requireMemory(rows: dataset.count, cols: dataset.dimension, file: embeddings, sharded: sharded)
         let summary = AnalysisDocument.Input(
             embeddings: embeddings,
             labels: labels ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddings) (same file)",
             samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
             droppedZeroVectorRows: dataset.droppedZeroRows)
         return (ClassLayout(dataset: dataset), summary, fingerprint ? dataset.fingerprint : nil)
+    }
+
+    /// Refuses, in one line naming the size, a pass whose rows cannot be held: the class layout
+    /// and the packed copy every pass makes (`ClassLayout.passBytes`). A shard holds every row
+    /// today (it reads the whole file and packs every row), so the message says that `--shard`
+    /// does not lower the figure.
+    static func requireMemory(rows: Int, cols: Int, file: String, sharded: Bool) throws {
+        let layout = MemoryBudget.product(rows, cols, 4)
+        try MemoryBudget.current().check(
+            bytes: ClassLayout.passBytes(rows: rows, cols: cols),
+            needs:
+                "the pair pass over \(rows) × \(cols) float32 rows (\(describeSize(layout)) class-ordered, and a packed copy)",
+            file: file,
+            advice: sharded
+                ? "each --shard task still holds every row, so more shards do not lower this; use a machine with more memory"
+                : "--shard K/N would not lower this (each shard still holds every row); use a machine with more memory")
     }
 
     static func compute(

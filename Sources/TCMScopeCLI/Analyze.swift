@@ -110,7 +110,7 @@ struct Analyze: ParsableCommand {
             // A count file: this task's shard, or the whole pass as shard 0/1 (then reported from
             // the merged counts, which equal the single pass's).
             let (layout, inputSummary, fingerprint) = try AnalysisRun.load(
-                embeddings: embeddingPath, labels: labelPath, input: input, fingerprint: true)
+                embeddings: embeddingPath, labels: labelPath, input: input, fingerprint: true, sharded: shard != nil)
             var tiling = PairCounts.Tiling()
             if let threads { tiling.threads = threads }
             let spec = shard ?? ShardSpec(index: 0, count: 1)

@@ -206,28 +206,16 @@ struct Compare: ParsableCommand {
     }
 
     /// An `analyze --out` report starts with `{`; no embeddings format does. Only the first
-    /// bytes of a regular file are looked at; anything else is left to the loaders' messages.
+    /// bytes of a regular file are looked at, through the descriptor that was checked
+    /// (`CheckedFile`); anything else is left to the loaders' messages.
     static func isJSONReport(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: 64)
-        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, 64) }
-        return head.prefix(max(0, n)).first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
+        guard let head = try? CheckedFile(path).prefix(64) else { return false }
+        return head.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
     }
 
     /// A count file (analyze --counts-out, merge --counts-out) starts with the TCMCOUNT magic.
     static func isCountFile(_ path: String) -> Bool {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return false }
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var head = [UInt8](repeating: 0, count: CountFile.magic.count)
-        let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress!, CountFile.magic.count) }
-        return n == CountFile.magic.count && head == CountFile.magic
+        (try? CheckedFile(path).prefix(CountFile.magic.count)) == CountFile.magic
     }
 
     /// Two models' count files (each every shard of one analysis): the per-class histograms give

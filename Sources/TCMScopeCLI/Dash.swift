@@ -3,6 +3,7 @@ import Foundation
 import TCMDashboard
 import TCMDashboardApp
 import TCMData
+import TCMMetrics
 import TCMTerminal
 import TCMTraining
 
@@ -58,6 +59,7 @@ struct Dash: ParsableCommand {
         if !counts.isEmpty { return try runOnCounts() }
         let bundled = data.bundled
         let (dataset, embeddingPath, _) = try data.load()
+        try Self.requireMemory(dataset, file: embeddingPath)
         // Refuse before starting curses, so the message lands on a normal screen.
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {
@@ -73,6 +75,19 @@ struct Dash: ParsableCommand {
         if blocks { app.state.canvasMode = .blocks }
         app.tcm = tcmMargins?.regularizer(weights: NumberPair(argument: "1:1")!, every: TCMAutoMargins().every)
         app.run(terminal)
+    }
+
+    /// The first analysis holds the rows as read, the pass's copies (`ClassLayout.passBytes`)
+    /// and a normalised copy for PCA: refused in one line, before the terminal is taken, when
+    /// the machine cannot give that (`MemoryBudget`).
+    static func requireMemory(_ dataset: Dataset, file: String) throws {
+        let rows = dataset.count, cols = dataset.dimension
+        let copy = MemoryBudget.product(rows, cols, 4)
+        try MemoryBudget.current().check(
+            bytes: MemoryBudget.sum(ClassLayout.passBytes(rows: rows, cols: cols), copy, copy),
+            needs:
+                "the dashboard's first analysis of \(rows) × \(cols) float32 rows (the rows, class-ordered, packed and normalised for PCA)",
+            file: file, advice: "use a machine with more memory, or analyze (which holds two copies)")
     }
 
     /// `--counts`: the first analysis read from count files; the rows, when given, must be the

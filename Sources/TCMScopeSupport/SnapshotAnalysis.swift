@@ -29,7 +29,11 @@ public enum SnapshotAnalysis {
     public static func analyse(
         _ snapshot: Snapshot, options: OPISOptions, reference: SnapshotReference?, threads: Int = 1
     ) throws -> (AnalysedSnapshot, SnapshotReference) {
-        let dataset = try Dataset.load(embeddings: snapshot.embeddings, labels: snapshot.labels)
+        // The folder's listing saw regular files; what is read is checked again on the
+        // descriptor that is read, with links refused (one could be swapped in meanwhile).
+        var loading = EmbeddingLoader.Options()
+        loading.refuseLinks = true
+        let dataset = try Dataset.load(embeddings: snapshot.embeddings, labels: snapshot.labels, options: loading)
         if let reference {
             guard dataset.dimension == reference.dimension else {
                 throw DataError(
@@ -43,6 +47,10 @@ public enum SnapshotAnalysis {
                 )
             }
         }
+        try MemoryBudget.current().check(
+            bytes: ClassLayout.passBytes(rows: dataset.count, cols: dataset.dimension),
+            needs: "the pair pass over \(dataset.count) × \(dataset.dimension) float32 rows", file: snapshot.embeddings,
+            advice: "skipped")
         var tiling = PairCounts.Tiling()
         tiling.threads = threads
         let (counts, retrieval) = MetricsPass.countsAndRetrieval(

@@ -113,6 +113,38 @@ import TCMTerminal
         #expect(try SnapshotFolder(directory: dir, settle: .seconds(30)).poll().map(\.step) == [5])
     }
 
+    /// Issue 31, cause 7: the folder's listing saw regular files (`lstat`); a link swapped in
+    /// for one of them before it is read is refused when it is opened (`O_NOFOLLOW`, `fstat`),
+    /// never followed: the docs promise links are not read. The same folder reads as usual
+    /// once the files are regular again.
+    @Test func aLinkSwappedInAfterTheListingIsNotRead() throws {
+        let dir = Self.directory(), elsewhere = Self.directory()
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.removeItem(atPath: elsewhere)
+        }
+        Self.writeSnapshot(dir, step: 5)
+        Self.writeSnapshot(elsewhere, step: 5)
+        for suffix in ["embeddings.npy", "labels.npy"] {
+            try FileManager.default.setAttributes(
+                [.modificationDate: Date().addingTimeInterval(-3600)], ofItemAtPath: "\(dir)/run-5.\(suffix)")
+        }
+        let snapshot = try #require(try SnapshotFolder(directory: dir, settle: .seconds(30)).poll().first)
+        for suffix in ["embeddings.npy", "labels.npy"] {
+            let path = "\(dir)/run-5.\(suffix)", link = "\(dir)/.swap"
+            #expect(symlink("\(elsewhere)/run-5.\(suffix)", link) == 0)
+            let original = try #require(FileManager.default.contents(atPath: path))
+            #expect(rename(link, path) == 0)
+            #expect(throws: DataError(path, "is a symbolic link; links are not read here (give the file itself)")) {
+                _ = try SnapshotAnalysis.analyse(snapshot, options: OPISOptions(), reference: nil)
+            }
+            try FileManager.default.removeItem(atPath: path)
+            #expect(FileManager.default.createFile(atPath: path, contents: original))
+        }
+        let (analysed, _) = try SnapshotAnalysis.analyse(snapshot, options: OPISOptions(), reference: nil)
+        #expect(analysed.point.samples == 36)
+    }
+
     @Test func theTimelineKeepsEveryPointAndABoundedWindowOfCurves() throws {
         let dir = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -245,6 +245,36 @@ import Testing
             }
         }
         #expect(chunks == 1)
+        // Issue 31, cause 7: a file of the same size (other values) renamed over it mid-read is
+        // caught by its device and inode, not its size; every row handed over is the original's.
+        writeFile()
+        file = try #require(try FloatRowFile.open(path))
+        file.chunkBytes = 24
+        let original = try streamed(file, chunkBytes: 24)
+        let before = try #require(FileManager.default.contents(atPath: path))
+        var rows: [Float] = []
+        expectDataError(file: name, containing: "was replaced while it was read (the name now leads to another file") {
+            try file.forEachChunk { first, _, chunk in
+                if first == 0 {
+                    let other =
+                        name.hasSuffix(".npz")
+                        ? StoredZip.bytes([
+                            .init(
+                                name: "embeddings.npy",
+                                content: handMadeNpy(
+                                    descr: "<f4", shape: "(7, 3)", payload: floatBytes(Self.values.map { $0 + 1 })))
+                        ])
+                        : SafetensorsWriter.bytes([
+                            .init(name: "embeddings", shape: [7, 3], values: Self.values.map { $0 + 1 })
+                        ])
+                    #expect(other.count == before.count)
+                    write(other, path + ".new")
+                    #expect(rename(path + ".new", path) == 0)
+                }
+                rows += chunk
+            }
+        }
+        #expect(rows == original, "read through the descriptor: the original rows only")
     }
 
     /// No ceiling on the number of values or the file size: a safetensors tensor of 2^29 + 8 F32

@@ -91,8 +91,11 @@ import Testing
         let path = dir + "/e.npy"
         write(handMadeNpy(descr: "<f4", shape: "(8, 2)", payload: floats((0 ..< 16).map(Float.init))), path)
         var file = try #require(try NpyRowFile.open(path))
-        // Grown (or replaced) between open and read.
-        write(handMadeNpy(descr: "<f4", shape: "(9, 2)", payload: floats((0 ..< 18).map(Float.init))), path)
+        // Grown in place between open and read.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(floats([16, 17])))
+        try handle.close()
         expectDataError(file: "e.npy", containing: "changed size while it was read") {
             try file.forEachChunk { _, _, _ in }
         }
@@ -110,5 +113,63 @@ import Testing
             }
         }
         #expect(chunks == 1)
+    }
+
+    /// Issue 31, cause 7: the stream reads through the descriptor it checked, never by name
+    /// again, so a file of the same size renamed over the path (the old reader compared sizes
+    /// only, and read the new rows under the old header) is caught by its device and inode, and
+    /// not one of its bytes reaches the caller: before the first chunk, or by the end.
+    @Test func aSameSizeFileRenamedOverTheStreamIsCaughtByItsInode() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/e.npy", other = dir + "/other.npy"
+        let original = (0 ..< 16).map(Float.init), replacement = original.map { $0 + 100 }
+        write(handMadeNpy(descr: "<f4", shape: "(8, 2)", payload: floats(original)), path)
+        write(handMadeNpy(descr: "<f4", shape: "(8, 2)", payload: floats(replacement)), other)
+        func replace() {
+            _ = try? FileManager.default.removeItem(atPath: dir + "/spare.npy")
+            try! FileManager.default.copyItem(atPath: other, toPath: dir + "/spare.npy")
+            #expect(rename(dir + "/spare.npy", path) == 0)
+        }
+        // Between open and read.
+        var file = try #require(try NpyRowFile.open(path))
+        replace()
+        var seen: [Float] = []
+        expectDataError(file: "e.npy", containing: "was replaced while it was read (the name now leads to another file")
+        {
+            try file.forEachChunk { _, _, chunk in seen += chunk }
+        }
+        #expect(seen.isEmpty)
+        // Mid-read: every row handed over is the original's, then the end check refuses.
+        write(handMadeNpy(descr: "<f4", shape: "(8, 2)", payload: floats(original)), path)
+        file = try #require(try NpyRowFile.open(path))
+        file.chunkBytes = 16
+        expectDataError(file: "e.npy", containing: "was replaced while it was read") {
+            try file.forEachChunk { first, _, chunk in
+                if first == 0 { replace() }
+                seen += chunk
+            }
+        }
+        #expect(seen == original, "read through the descriptor: the original rows only")
+    }
+
+    /// A file written in place without changing its size (its modification time moves) is caught.
+    @Test func aSameSizeWriteInPlaceIsCaught() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/e.npy"
+        let bytes = handMadeNpy(descr: "<f4", shape: "(8, 2)", payload: floats((0 ..< 16).map(Float.init)))
+        write(bytes, path)
+        let file = try #require(try NpyRowFile.open(path))
+        var later = timespec(tv_sec: 2_000_000_000, tv_nsec: 0)
+        let fd = open(path, O_WRONLY)
+        _ = pwrite(fd, [UInt8](repeating: 0, count: 4), 4, off_t(bytes.count - 4))
+        _ = withUnsafeMutablePointer(to: &later) { t in
+            [t.pointee, t.pointee].withUnsafeBufferPointer { futimens(fd, $0.baseAddress) }
+        }
+        close(fd)
+        expectDataError(file: "e.npy", containing: "was written to while it was read") {
+            try file.forEachChunk { _, _, _ in }
+        }
     }
 }
