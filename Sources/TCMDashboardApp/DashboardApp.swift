@@ -237,6 +237,9 @@ public final class DashboardApp: LoopScreen {
     /// t: starts fine-tuning with the loss and TCM switch chosen in the pane.
     public func startTraining() {
         guard let (dataset, config, adapter) = prepareRun("fine-tuning", tcm: state.useTCM) else { return }
+        // A finished A/B on screen would keep the panes on its two runs, so the new run's steps and
+        // curves went nowhere visible ("t" seemed to do nothing): the new run replaces it.
+        state.ab = nil
         state.training = TrainingStatus()
         state.training.running = true
         state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"

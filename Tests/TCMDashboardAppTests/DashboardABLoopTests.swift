@@ -128,4 +128,45 @@ import TCMScopeSupport
         #expect(app.state.ab == nil && app.state.status.hasPrefix("fine-tuning already running"))
         _ = app.handle(.key(.character("q")), size: (120, 40))  // cancels the run
     }
+
+    /// The red team's bug: after an A/B, `t` said "fine-tuning: contrastive + TCM" and the panes
+    /// stayed on the finished A/B, so the new run's steps and curves never showed. Now the new run
+    /// replaces the comparison: its progress is in the Fine-tuning pane and its curves follow.
+    @Test func tAfterAnABRunsAndShowsTheNewRun() throws {
+        let dir = NSTemporaryDirectory() + "tcmscope-ab-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dataset = try loadClusteredFiles(n: 240, dimension: 8, classes: 4, seed: 7, in: dir)
+        let app = DashboardApp(
+            dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 3,
+            saveDirectory: dir + "/saved", evaluateEvery: 2)
+        func abDone() -> Bool {
+            guard let ab = app.state.ab else { return false }
+            return !ab.running && app.abRuns.jobs.isEmpty && !app.abRuns.isBusy
+                && ab.runs.allSatisfy { $0.report != nil }
+        }
+        var stepsSeen = 0
+        let deadline = Date().addingTimeInterval(120)
+        let backend = TestBackend(
+            width: 120, height: 40,
+            script: [
+                .events([.key(.character("A"))]),
+                .until { abDone() || Date() > deadline },
+                .events([.key(.character("t"))]),
+                .until {
+                    stepsSeen = max(stepsSeen, app.state.training.step)
+                    // Ended, and its last evaluation analysed and on screen.
+                    let t = app.state.training
+                    return (!t.running && t.step > 0 && app.state.status == "curves from training step \(t.step)")
+                        || Date() > deadline
+                },
+            ], whenDone: [.key(.character("q"))], longestWait: .seconds(20))
+        app.run(backend)
+        let abGone = app.state.ab == nil  // (not the whole comparison in a failure message)
+        #expect(abGone, "the new run replaced the A/B on screen")
+        #expect(stepsSeen > 0 && app.state.training.message == "done", "\(app.state.training.message)")
+        let frame = try #require(backend.frames.last).text
+        #expect(frame.contains("Fine-tuning  contrastive + TCM  [idle]") && !frame.contains("A/B:"), "\(frame)")
+        #expect(frame.contains("curves from training step \(app.state.training.step)"), "\(frame)")
+    }
 }
