@@ -260,6 +260,12 @@ public struct DashboardState: Sendable {
 
     /// Does what a key of the table asks.
     public mutating func perform(_ command: DashboardCommand) -> DashboardAction? {
+        // While watching, the run's own loop trains it: the fine-tuning keys say so and do nothing
+        // (the table marks them; before, T, n and f still toggled state nobody would use).
+        if run != nil, let group = KeyTable.group(of: command), group.context == .fineTuning {
+            status = "\(group.caps) (\(group.footerLabel)) is off while watching a run: its own loop trains it"
+            return nil
+        }
         switch command {
         case .quit: return .quit
         case .toggleHelp: showHelp = true

@@ -131,12 +131,12 @@ public enum KeyTable {
             help: "freeze the display", joinsPrevious: true, context: .fineTuning,
             bindings: [(.character("f"), .freeze)]),
         KeyGroup(
-            caps: ", .", footerCaps: ", .", footerLabel: "snapshot", footer: .panes([.training]),
+            caps: ", .", footerCaps: ", .", footerLabel: "snapshot", footer: .always,
             help: "watched run: older / newer snapshot (ghost: the one before)", context: .watching,
             bindings: [(.character(","), .olderSnapshot), (.character("."), .newerSnapshot)]),
         KeyGroup(
             caps: "A", footerCaps: "A", footerLabel: "A/B", footer: .withoutAB,
-            help: "A/B: loss alone vs + TCM from one start",
+            help: "A/B: loss alone vs + TCM from one start", context: .fineTuning,
             bindings: [(.character("A"), .startAB)]),
         KeyGroup(
             caps: "a", footerCaps: "a", footerLabel: "flip A/B", footer: .withAB,
@@ -157,6 +157,11 @@ public enum KeyTable {
             caps: "q", footerCaps: "q", footerLabel: "quit", footer: .always, help: "quit",
             joinsPrevious: true, bindings: [(.character("q"), .quit)]),
     ]
+
+    /// The group a command belongs to.
+    static func group(of command: DashboardCommand) -> KeyGroup? {
+        groups.first { $0.bindings.contains { $0.command == command } }
+    }
 
     /// The command bound to `key`, if any.
     public static func command(for key: Key) -> DashboardCommand? {

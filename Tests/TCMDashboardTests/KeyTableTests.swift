@@ -35,24 +35,7 @@ import Testing
         }
     }
 
-    @Test func readmesKeyTableNamesExactlyTheBoundKeys() throws {
-        let readme = try String(contentsOfFile: Self.packageRoot + "/README.md", encoding: .utf8)
-        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false)
-        let header = try #require(lines.firstIndex { $0.hasPrefix("| key | action |") })
-        var documented: Set<String> = []
-        for line in lines[(header + 2)...] {
-            guard line.hasPrefix("|") else { break }
-            let first = line.split(separator: "|", omittingEmptySubsequences: true).first ?? ""
-            // Backticked tokens of the first column: `←` `→` / `h` `l` (`H` `L`: ×10)
-            for piece in first.split(separator: "`").enumerated() where piece.offset % 2 == 1 {
-                documented.insert(String(piece.element))
-            }
-        }
-        let bound = Set(Self.bound.map(Self.token))
-        #expect(
-            documented == bound,
-            "README only: \(documented.subtracting(bound)); table only: \(bound.subtracting(documented))")
-    }
+    // README's and docs/guide/dashboard.md's key tables: KeyDocsTests.
 
     @Test func theFooterAndTheHelpComeFromTheTable() {
         for pane in Pane.allCases {
