@@ -30,6 +30,9 @@ public struct ABComparison: Sendable {
     public var shown: ABSide = .tcm
     /// The base loss of both runs.
     public var lossName: String
+    /// Two watched runs on this model instead of an A/B fine-tuning: each side's name
+    /// ("A base-550", "B tcm-550"), which the panes show in place of the loss's.
+    public var runNames: [String]?
     public init(lossName: String) { self.lossName = lossName }
 
     public subscript(side: ABSide) -> ABRun {
@@ -37,7 +40,15 @@ public struct ABComparison: Sendable {
         set { runs[side.rawValue] = newValue }
     }
 
-    public func name(_ side: ABSide) -> String { "\(side.letter) \(lossName)\(side == .tcm ? " + TCM" : "")" }
+    public func name(_ side: ABSide) -> String {
+        runNames?[side.rawValue] ?? "\(side.letter) \(lossName)\(side == .tcm ? " + TCM" : "")"
+    }
+
+    /// A column header of at most 10 characters: "A base", "B +TCM", or a watched run's name.
+    public func shortName(_ side: ABSide) -> String {
+        guard let names = runNames else { return side == .base ? "A base" : "B +TCM" }
+        return String(names[side.rawValue].prefix(10))
+    }
     public var running: Bool { runs.contains { $0.training.running } }
     /// B − A of a value both runs have.
     public func difference(_ value: (ABRun) -> Double?) -> Double? {

@@ -61,8 +61,33 @@ extension DashboardState {
         view.frame = Style(foreground: Palette.axis)
         view.analyzer = analyzer
         view.ghost = side == ab.shown ? ghost : ab[ab.shown].analyzer ?? baseline
-        view.classes = report.classes
         view.meanCurve = ab[side].meanCurve
+        ownClasses(report.classes, in: &view)
         return view
+    }
+
+    /// A second pane's own classes (two watched runs may hold other classes than the shown one):
+    /// its legend and curves come from them. Classes the shown run also has come in the shown
+    /// run's order (both panes draw the same classes) and keep its colours, the focus follows by
+    /// name; classes only this run has follow, worst first.
+    func ownClasses(_ classes: [ClassSummary], in view: inout CurvesView) {
+        view.classes = classes
+        var ownIndex: [String: Int] = [:]
+        for (i, c) in classes.enumerated() { ownIndex[c.name] = i }
+        let shared = classOrder.compactMap { ownIndex[report.classes[$0].name] }
+        let sharedSet = Set(shared)
+        let only = classes.indices.filter { !sharedSet.contains($0) }
+        view.order =
+            shared
+            + (sortByOPISTerm ? only.sorted { (classes[$0].opisTerm ?? -1) > (classes[$1].opisTerm ?? -1) } : only)
+        var shownIndex: [String: Int] = [:]
+        for (i, c) in report.classes.enumerated() { shownIndex[c.name] = i }
+        var extra = report.classes.count
+        view.colorIndex = classes.map { c in
+            if let i = shownIndex[c.name] { return i }
+            defer { extra += 1 }
+            return extra
+        }
+        view.focusedClass = focusedClass.flatMap { f in classes.firstIndex { $0.name == report.classes[f].name } }
     }
 }

@@ -104,6 +104,9 @@ public struct DashboardState: Sendable {
     public var run: RunTimeline?
     /// A second watched run (`dash --watch A --watch B`), drawn beside the first like the A/B screen.
     public var secondRun: RunTimeline?
+    /// The step two watched runs are compared at, once `,` `.` chose one; nil while following
+    /// (the latest step both have).
+    public internal(set) var pairedStep: Int?
     public var status = ""
 
     /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per

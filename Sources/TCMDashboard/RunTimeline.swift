@@ -44,6 +44,9 @@ public struct RunTimeline: Sendable {
     public private(set) var selected = 0
     public private(set) var skipped = 0
     public private(set) var lastSkipped = ""
+    /// Two runs compared by step: the newest snapshot at or before this step is kept in the window
+    /// whatever arrives after it, so the faster run can still show the step the slower one is at.
+    public var keepAtOrBelow: Int?
 
     public init(directory: String, capacity: Int = 8) {
         self.directory = directory
@@ -68,7 +71,10 @@ public struct RunTimeline: Sendable {
         window.removeAll { $0.key == key }
         let slot = window.firstIndex { $0.key > key } ?? window.count
         window.insert(snapshot, at: slot)
-        if window.count > capacity { window.removeFirst(window.count - capacity) }
+        while window.count > capacity {
+            let kept = keepAtOrBelow.flatMap { step in window.lastIndex { $0.step <= step } }
+            window.remove(at: kept == 0 ? 1 : 0)
+        }
         if follow {
             selected = window.count - 1
             return true
@@ -88,6 +94,15 @@ public struct RunTimeline: Sendable {
         lastSkipped = message
     }
 
+    /// Shows the newest snapshot at or before `step` (the oldest kept when every one is later);
+    /// returns whether the one shown is exactly at `step`.
+    @discardableResult
+    public mutating func select(atOrBefore step: Int) -> Bool {
+        guard !window.isEmpty else { return false }
+        selected = window.lastIndex { $0.step <= step } ?? 0
+        return window[selected].step == step
+    }
+
     /// Moves the selection by `delta` within the window; returns whether it moved.
     public mutating func move(_ delta: Int) -> Bool {
         let target = min(max(0, selected + delta), window.count - 1)
@@ -103,16 +118,22 @@ extension DashboardState {
     public mutating func addSnapshot(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
         if second {
             secondRun?.add(point, snapshot)
+            pairRuns()
             return
         }
         guard run != nil else { return }
-        if run!.add(point, snapshot) { showSelectedSnapshot() }
+        if run!.add(point, snapshot) && secondRun == nil { showSelectedSnapshot() }
+        pairRuns()
     }
 
     /// `,` / `.`: an older or newer snapshot of the window (of both runs when two are watched).
     mutating func moveSnapshot(_ delta: Int) {
         guard run != nil else {
             status = "no watched run: start with dash --watch DIR"
+            return
+        }
+        if secondRun != nil {
+            moveBothRuns(delta)
             return
         }
         let movedSecond = secondRun?.move(delta) ?? false
@@ -132,22 +153,7 @@ extension DashboardState {
         view.analyzer = ThresholdAnalyzer(counts: current.counts)
         view.ghost = second.previous.map { ThresholdAnalyzer(counts: $0.counts) }
         view.meanCurve = current.meanCurve
-        // Its own classes (it may hold fewer or more than the first run), in the table's order;
-        // a class the first run also has keeps that run's colour and focus.
-        let classes = current.classes
-        view.classes = classes
-        let indices = Array(classes.indices)
-        view.order =
-            sortByOPISTerm ? indices.sorted { (classes[$0].opisTerm ?? -1) > (classes[$1].opisTerm ?? -1) } : indices
-        var firstRunIndex: [String: Int] = [:]
-        for (i, c) in report.classes.enumerated() { firstRunIndex[c.name] = i }
-        var extra = report.classes.count
-        view.colorIndex = classes.map { c in
-            if let i = firstRunIndex[c.name] { return i }
-            defer { extra += 1 }
-            return extra
-        }
-        view.focusedClass = focusedClass.flatMap { f in classes.firstIndex { $0.name == report.classes[f].name } }
+        ownClasses(current.classes, in: &view)
         return view
     }
 

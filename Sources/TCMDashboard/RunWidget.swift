@@ -1,3 +1,4 @@
+import Foundation
 import TCMCells
 import TCMMetrics
 
@@ -10,39 +11,65 @@ extension Widgets {
             let shown = run.current.map { "\($0.name)-\($0.step)" } ?? "waiting"
             return "[\(shown)\(run.following ? ", following" : "")]\(run.skipped > 0 ? "  skipped \(run.skipped)" : "")"
         }
+        // Two runs are compared at one step (`,` `.` move both): the step, then each run's snapshot.
+        func shown(_ run: RunTimeline) -> String {
+            (run.current.map { "\($0.name)-\($0.step)" } ?? "waiting")
+                + (run.skipped > 0 ? " skipped \(run.skipped)" : "")
+        }
         let title =
             runs.count == 1
             ? "Run  \(describe(runs[0]))  \(runs[0].directory)"
-            : "Runs  A \(describe(runs[0]))  B \(describe(runs[1]))"
+            : "Runs at step \(s.comparedStep.map(String.init) ?? "–")\(s.pairedStep == nil ? " (following)" : "")"
+                + "  A [\(shown(runs[0]))]  B [\(shown(runs[1]))]"
         buffer.box(rect, title: title, style: frame(s, .training))
         let inner = rect.inset(1)
         guard inner.height >= 1, inner.width >= 20, !runs.isEmpty else { return }
-        let label = runs.count == 1 ? 8 : 10, valueWidth = 11
+        let label = runs.count == 1 ? 8 : 10, valueWidth = runs.count == 1 ? 11 : 24
         let sparkWidth = max(4, inner.width - label - valueWidth - 1)
-        let figures: [(String, (SnapshotPoint) -> Double, Int)] =
+        // OPIS and ε-OPIS on a log scale: they fall by orders of magnitude from initialisation, and a
+        // linear scale made every later difference look flat.
+        let figures: [(name: String, value: (SnapshotPoint) -> Double, digits: Int, log: Bool)] =
             runs.count == 1
             ? [
-                ("OPIS", { $0.opis }, 5), ("ε-OPIS", { $0.epsilonOPIS }, 5), ("R@1", { $0.recallAt1 }, 4),
-                ("EER", { $0.eer }, 4),
+                ("OPIS", { $0.opis }, 5, true), ("ε-OPIS", { $0.epsilonOPIS }, 5, true),
+                ("R@1", { $0.recallAt1 }, 4, false), ("EER", { $0.eer }, 4, false),
             ]
             : [
-                ("OPIS", { $0.opis }, 5), ("R@1", { $0.recallAt1 }, 4), ("ε-OPIS", { $0.epsilonOPIS }, 5),
-                ("EER", { $0.eer }, 4),
+                ("OPIS", { $0.opis }, 5, true), ("R@1", { $0.recallAt1 }, 4, false),
+                ("ε-OPIS", { $0.epsilonOPIS }, 5, true), ("EER", { $0.eer }, 4, false),
             ]
+        // From the first snapshot after step 0: the untrained model's figures dwarf the rest.
+        func trained(_ run: RunTimeline) -> [SnapshotPoint] {
+            let later = run.points.filter { $0.step > 0 }
+            return later.isEmpty ? run.points : later
+        }
+        // Two runs: the values at the compared step (the snapshots on screen), and B − A.
+        func compared(_ run: RunTimeline) -> SnapshotPoint? {
+            guard runs.count == 2, let shown = run.current else { return run.points.last }
+            return run.points.last { $0.key == shown.key }
+        }
         var y = inner.y
-        for (name, value, digits) in figures {
+        for figure in figures {
+            func scaled(_ values: [Double]) -> [Double] {
+                figure.log ? values.filter { $0 > 0 }.map { log10($0) } : values
+            }
             // Both runs on one scale, so their sparklines compare.
-            let all = runs.flatMap { $0.points.map(value) }
+            let all = scaled(runs.flatMap { trained($0).map(figure.value) })
+            let now = runs.map { compared($0).map(figure.value) }
             for (k, run) in runs.enumerated() where y < inner.maxY {
-                let values = run.points.map(value)
-                let caption = runs.count == 1 ? name : "\(name) \(k == 0 ? "A" : "B")"
+                let values = scaled(trained(run).map(figure.value))
+                let caption = runs.count == 1 ? figure.name : "\(figure.name) \(k == 0 ? "A" : "B")"
                 buffer.write(caption, x: inner.x, y: y, style: Style(foreground: Palette.axis), limit: label)
                 buffer.write(
                     sparkline(values, width: sparkWidth, scale: runs.count == 1 ? nil : all), x: inner.x + label, y: y,
                     style: Style(foreground: k == 0 ? Palette.accent : Palette.highlight), limit: sparkWidth)
+                var text = Format.number(now[k] ?? .nan, figure.digits)
+                if k == 1, let a = now[0], let b = now[1] {
+                    let change = b - a
+                    text += "  B−A " + (change > 0 ? "+" : "") + Format.number(change, figure.digits)
+                }
                 buffer.write(
-                    Format.number(values.last ?? .nan, digits), x: inner.x + label + sparkWidth + 1, y: y,
-                    style: Style(bold: true), limit: valueWidth)
+                    text, x: inner.x + label + sparkWidth + 1, y: y, style: Style(bold: true), limit: valueWidth)
                 y += 1
             }
         }

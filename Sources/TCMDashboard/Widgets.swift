@@ -186,7 +186,11 @@ enum Widgets {
         }
         let a = ab[.base], b = ab[.tcm]
         let rows: [(String, String)] = [
-            ("", "A base".padding(toLength: 11, withPad: " ", startingAt: 0) + "B +TCM     B−A"),
+            (
+                "",
+                ab.shortName(.base).padding(toLength: 11, withPad: " ", startingAt: 0)
+                    + ab.shortName(.tcm).padding(toLength: 11, withPad: " ", startingAt: 0) + "B−A"
+            ),
             ("OPIS", cell(a.report?.opis) + cell(b.report?.opis) + signed(ab.difference { $0.report?.opis })),
             (
                 "ε-OPIS",
@@ -222,6 +226,11 @@ enum Widgets {
             x: inner.x, y: inner.y,
             style: Style(foreground: Palette.axis, bold: true), limit: inner.width)
         let order = v.order
+        var termA: [String: Double?] = [:], termB: [String: Double?] = [:]
+        if let (a, b) = ab {
+            for c in a.classes { termA[c.name] = c.opisTerm }
+            for c in b.classes { termB[c.name] = c.opisTerm }
+        }
         let visible = inner.height - 1
         let start = v.firstRow(visibleRows: visible)
         let worstRows = max(1, order.count / 10)  // the worst tenth, by rank
@@ -235,8 +244,9 @@ enum Widgets {
                 "■ " + name + String(format: "%6d ", k.size) + Format.number(k.utility) + " "
                 + Format.far(k.far).padding(toLength: 7, withPad: " ", startingAt: 0)
                 + " " + Format.number(k.frr) + " " + term(k.opisTerm)
-            if let (a, b) = ab, c < a.classes.count, c < b.classes.count {
-                let ta = a.classes[c].opisTerm, tb = b.classes[c].opisTerm
+            if ab != nil {
+                // By name: two watched runs may hold other classes (a class one lacks shows "–").
+                let ta = termA[k.name] ?? nil, tb = termB[k.name] ?? nil
                 let change = ta.flatMap { x in tb.map { $0 - x } }
                 text =
                     "■ " + name + String(format: "%6d ", k.size)

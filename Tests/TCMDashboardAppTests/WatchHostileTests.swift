@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TCMDashboard
+@testable import TCMDashboard
 import TCMData
 import TCMMetrics
 @testable import TCMDashboardApp
@@ -111,13 +111,94 @@ import TCMMetrics
             Dashboard.render(app.state, into: &frame)
             let lines = (0 ..< frame.height).map { frame.line($0) }
             // The second pane's legend: the row under its title, from its left edge on.
-            let titleRow = try #require(lines.firstIndex { $0.contains("[b-100]") }, "\(lines.joined(separator: "\n"))")
-            let title = Array(lines[titleRow]), mark = Array("[b-100]")
+            // Its pane's title names the run and its snapshot ("[B b-100]").
+            let titleRow = try #require(lines.firstIndex { $0.contains("b-100]") }, "\(lines.joined(separator: "\n"))")
+            let title = Array(lines[titleRow]), mark = Array("b-100]")
             let at = try #require(title.indices.first { Array(title[$0...].prefix(mark.count)) == mark })
             let paneLeft = try #require(title[..<at].lastIndex(of: "┌"))
             let legend = String(Array(lines[titleRow + 1]).dropFirst(paneLeft))
             let drawn = (0 ..< 8).filter { legend.contains("■\($0) ") }
             #expect(drawn == Array(0 ..< classesOfB), "B's legend names B's classes: \(legend)")
         }
+    }
+}
+
+/// Issue 33: two watched runs at different speeds are compared at the same step, on the A/B
+/// comparison model (Metrics and Classes show A, B and B − A), and `,` `.` move both by step.
+@Suite struct WatchedRunsByStepTests {
+    /// Writes and analyses `name`'s snapshot at `step` (3 classes, or `classes`).
+    static func snapshot(_ dir: String, _ name: String, _ step: Int, classes: Int = 3) throws -> AnalysedSnapshot {
+        WatchTests.writeSnapshot(dir, name: name, step: step, classes: classes)
+        return try SnapshotAnalysis.analyse(
+            Snapshot(
+                name: name, step: step, embeddings: "\(dir)/\(name)-\(step).embeddings.npy",
+                labels: "\(dir)/\(name)-\(step).labels.npy"),
+            options: OPISOptions(), reference: nil
+        ).0
+    }
+
+    @Test func runsArePairedByStepAndMoveTogether() throws {
+        let dirA = WatchTests.directory(), dirB = WatchTests.directory()
+        defer {
+            try? FileManager.default.removeItem(atPath: dirA)
+            try? FileManager.default.removeItem(atPath: dirB)
+        }
+        let a100 = try Self.snapshot(dirA, "a", 100), b100 = try Self.snapshot(dirB, "b", 100, classes: 2)
+        let app = DashboardApp(
+            dataset: nil, analysis: InitialAnalysis(counts: a100.counts, retrieval: a100.retrieval, pca: []),
+            title: "a vs b", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dirA + "/saved")
+        app.watch(
+            SnapshotFolder(directory: dirA, settle: .seconds(3600)), first: a100,
+            reference: SnapshotReference(labels: a100.labels, dimension: 4))
+        app.watchSecond(
+            SnapshotFolder(directory: dirB, settle: .seconds(3600)), first: b100,
+            reference: SnapshotReference(labels: b100.labels, dimension: 4))
+        defer {
+            app.watcher.stop()
+            app.secondWatcher.stop()
+        }
+        func add(_ a: AnalysedSnapshot, second: Bool) {
+            guard
+                case .analysed(let point, let watched, _, _, _) = WatchController.result(
+                    a, utility: OPISOptions().utility)
+            else {
+                Issue.record("not analysed")
+                return
+            }
+            app.state.addSnapshot(point, watched, second: second)
+        }
+        // A runs ahead: B reaches 250 while A is at 300, then A goes on to 1,000 (more snapshots than
+        // a window of 8 keeps); its snapshot nearest below B's step stays.
+        for step in [200, 300] { add(try Self.snapshot(dirA, "a", step), second: false) }
+        add(try Self.snapshot(dirB, "b", 250, classes: 2), second: true)
+        for step in stride(from: 400, through: 1000, by: 100) { add(try Self.snapshot(dirA, "a", step), second: false) }
+        #expect(app.state.comparedStep == 250 && app.state.pairedStep == nil)
+        let ab = try #require(app.state.ab)
+        #expect(ab[.base].curvesStep == 200 && ab[.tcm].curvesStep == 250, "A's nearest earlier snapshot, kept")
+        #expect(ab.name(.base) == "A a-200 (≤ 250)" && ab.name(.tcm) == "B b-250")
+        #expect(app.state.run?.window.count == 8 && app.state.run?.window.contains { $0.step == 200 } == true)
+        #expect(ab[.base].report?.classes.count == 3 && ab[.tcm].report?.classes.count == 2)
+        // Metrics: both runs' OPIS and B − A, as computed from each run's own counts.
+        var frame = CellBuffer(width: 200, height: 60)
+        Dashboard.render(app.state, into: &frame)
+        var text = (0 ..< frame.height).map { frame.line($0) }.joined(separator: "\n")
+        let opisA = try #require(ab[.base].report?.opis), opisB = try #require(ab[.tcm].report?.opis)
+        #expect(text.contains(Format.number(opisA, 5)) && text.contains(Format.number(opisB, 5)), "\(text)")
+        #expect(text.contains("[A a-200 (≤ 250)]") && text.contains("[B b-250]"), "\(text)")
+        #expect(text.contains("term A   term B"), "the class table compares by name")
+        // `,` goes back to the previous step either run has (B's 100; A's window no longer has it,
+        // so A shows its oldest kept); `.` comes back and follows again.
+        _ = app.handle(.key(.character(",")), size: (200, 60))
+        #expect(app.state.comparedStep == 200 && app.state.pairedStep == 200)
+        #expect(app.state.ab?[.base].curvesStep == 200 && app.state.ab?[.tcm].curvesStep == 100)
+        _ = app.handle(.key(.character(".")), size: (200, 60))
+        #expect(app.state.pairedStep == nil && app.state.ab?[.tcm].curvesStep == 250)
+        // A new B snapshot moves the compared step while following.
+        add(try Self.snapshot(dirB, "b", 600, classes: 2), second: true)
+        #expect(app.state.comparedStep == 600 && app.state.ab?[.base].curvesStep == 600)
+        frame = CellBuffer(width: 200, height: 60)
+        Dashboard.render(app.state, into: &frame)
+        text = (0 ..< frame.height).map { frame.line($0) }.joined(separator: "\n")
+        #expect(text.contains("[A a-600]") && text.contains("[B b-600]"), "\(text)")
     }
 }

@@ -1,0 +1,80 @@
+import TCMMetrics
+
+/// Two watched runs (`dash --watch A --watch B`) compared as a practitioner asks it: at the same
+/// training step. They go on the same comparison model as the A/B fine-tuning (`ab`), so Metrics,
+/// Classes, the split curves and `a` show A, B and B − A for both kinds of comparison.
+extension DashboardState {
+    /// The newest step both runs have reached: what the screen shows while following.
+    var latestCommonStep: Int? {
+        guard let a = run?.window.last?.step, let b = secondRun?.window.last?.step else { return nil }
+        return min(a, b)
+    }
+
+    /// The step both runs are shown at: the one `,` `.` chose, or the latest both have.
+    public var comparedStep: Int? { pairedStep ?? latestCommonStep }
+
+    /// Puts each run's newest snapshot at or before the compared step on the comparison model
+    /// (a run without that step shows its nearest earlier snapshot, and its name says which).
+    mutating func pairRuns() {
+        guard var a = run, var b = secondRun, let step = comparedStep else { return }
+        a.keepAtOrBelow = step
+        b.keepAtOrBelow = step
+        a.select(atOrBefore: step)
+        b.select(atOrBefore: step)
+        run = a
+        secondRun = b
+        guard let shownA = a.current, let shownB = b.current else { return }
+        var comparison = ABComparison(lossName: "")
+        comparison.shown = ab?.shown ?? .base
+        func label(_ letter: String, _ s: WatchedSnapshot) -> String {
+            "\(letter) \(s.name)-\(s.step)" + (s.step == step ? "" : " (≤ \(step))")
+        }
+        comparison.runNames = [label("A", shownA), label("B", shownB)]
+        for (side, snapshot) in [(ABSide.base, shownA), (.tcm, shownB)] {
+            let analyzer = ThresholdAnalyzer(counts: snapshot.counts)
+            comparison[side].analyzer = analyzer
+            comparison[side].report = analyzer.report(options)
+            comparison[side].retrieval = snapshot.retrieval
+            comparison[side].meanCurve = snapshot.meanCurve
+            comparison[side].curvesStep = snapshot.step
+            comparison[side].training.message = "watched"
+        }
+        ab = comparison
+        let shown = comparison[comparison.shown]
+        if let analyzer = shown.analyzer {
+            replace(counts: analyzer.counts, retrieval: shown.retrieval, meanCurve: shown.meanCurve)
+        }
+        let shownSnapshot = comparison.shown == .base ? shownA : shownB
+        if !shownSnapshot.pca.isEmpty && shownSnapshot.pca.count == projection.count {
+            projection = shownSnapshot.pca
+            projectionStatus = "PCA  \(comparison.shown.letter) \(shownSnapshot.name)-\(shownSnapshot.step)"
+        }
+        status =
+            "step \(step)\(pairedStep == nil ? " (following)" : ""): \(comparison.name(.base)) · \(comparison.name(.tcm))"
+    }
+
+    /// `,` / `.` with two runs: the previous or next step either run has (among the snapshots whose
+    /// curves are kept), up to the latest step both have, where following resumes.
+    mutating func moveBothRuns(_ delta: Int) {
+        guard let a = run, let b = secondRun, let top = latestCommonStep, let current = comparedStep else {
+            status = "waiting for both runs' first snapshots"
+            return
+        }
+        let steps = Set((a.window + b.window).map(\.step)).filter { $0 <= top }.sorted()
+        let target: Int?
+        if delta < 0 {
+            target = steps.last { $0 < current }
+        } else {
+            target = steps.first { $0 > current }
+        }
+        guard let target else {
+            status =
+                delta < 0
+                ? "oldest step with curves in both runs' windows (each keeps \(a.capacity))"
+                : "the latest step both runs have"
+            return
+        }
+        pairedStep = target >= top ? nil : target
+        pairRuns()
+    }
+}
