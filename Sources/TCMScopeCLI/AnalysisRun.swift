@@ -15,7 +15,8 @@ struct AnalysisRun {
     /// labels file — a `.npy`, a safetensors tensor or a stored `.npz` member — are read as a row
     /// stream straight into the layout (`FloatRowFile`: no size ceiling, one copy of the rows at
     /// the peak); anything else through a `Dataset`, whose input-order matrix is dropped once
-    /// regrouped.
+    /// regrouped. Data where no class has two samples are refused here, before any pass: nothing
+    /// that reads them could report OPIS (`OPISCoverage`).
     static func load(
         embeddings: String, labels: String?, input: InputOptions, fingerprint: Bool = false
     ) throws
@@ -28,6 +29,7 @@ struct AnalysisRun {
             let classes = try LabelLoader.load(labels, key: options.labelsKey)
             let (layout, hash) = try ClassLayout.streaming(
                 rows, labels: classes, labelFile: labels, fingerprint: fingerprint)
+            try OPISCoverage.requireAClassWithTwoSamples(classSizes: OPISCoverage.classSizes(classes), file: labels)
             let summary = AnalysisDocument.Input(
                 embeddings: embeddings, labels: labels, samples: rows.rows, dimension: rows.cols,
                 classes: classes.classCount, droppedZeroVectorRows: [])
@@ -41,14 +43,20 @@ struct AnalysisRun {
             labels: labels ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddings) (same file)",
             samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
             droppedZeroVectorRows: dataset.droppedZeroRows)
+        try OPISCoverage.requireAClassWithTwoSamples(
+            classSizes: OPISCoverage.classSizes(dataset.labels), file: labels ?? embeddings)
         return (ClassLayout(dataset: dataset), summary, fingerprint ? dataset.fingerprint : nil)
     }
 
+    /// - Parameter beforePass: called with what was read, before the pass: may refuse the data
+    ///   (`compare RUN…` refuses a run of other rows than the first) without the pass's cost.
     static func compute(
         embeddings: String, labels: String?, input: InputOptions, options: OPISOptions,
-        retrievalKs: [Int]?, threads: Int?, progressLabel: String
+        retrievalKs: [Int]?, threads: Int?, progressLabel: String,
+        beforePass: (ClassLayout, AnalysisDocument.Input) throws -> Void = { _, _ in }
     ) throws -> AnalysisRun {
         let (layout, summary, _) = try load(embeddings: embeddings, labels: labels, input: input)
+        try beforePass(layout, summary)
         var tiling = PairCounts.Tiling()
         if let threads { tiling.threads = threads }
         // One pass: the pair counts and, when asked, the neighbours from the same tiles.

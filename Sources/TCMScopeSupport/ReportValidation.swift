@@ -1,11 +1,27 @@
+import Foundation
 import TCMData
 import TCMMetrics
 
 /// A report read back from a file (`compare A.json B.json`) is input like any other: every value
 /// is checked against what `analyze` can produce before a gate trusts it. A report with
 /// `"opis": -5`, `1e300`, a class count that disagrees with its rows, or pair counts that do not
-/// follow from the class sizes is refused with one line naming the file and the field.
+/// follow from the class sizes is refused with one line naming the file and the field; so is
+/// every value of its bootstrap section (`BootstrapSummary.validate`), and a report of data where
+/// no class has two samples (`OPISCoverage`).
 extension AnalysisDocument {
+    /// The report an `analyze --out` file holds, every value validated: what `compare` reads
+    /// (and the `report` fuzz target feeds). Throws a one-line `DataError(file, …)`.
+    public static func read(bytes: [UInt8], file: String) throws -> AnalysisDocument {
+        let document: AnalysisDocument
+        do {
+            document = try JSONDecoder().decode(AnalysisDocument.self, from: Data(bytes))
+        } catch {
+            throw DataError(file, "is not an analyze --out JSON report")
+        }
+        try document.validate(file: file)
+        return document
+    }
+
     /// Throws a `DataError(file, …)` for the first impossible value.
     public func validate(file: String) throws {
         func refuse(_ what: String) -> DataError {
@@ -76,6 +92,10 @@ extension AnalysisDocument {
             }
             guard abs(c.frr - (1 - c.tpr)) <= 1e-9 else { throw refuse("\(name) frr \(c.frr) is not 1 − tpr \(c.tpr)") }
             if let mean = c.meanUtility { try rate(mean, "\(name) meanUtility") }
+            // analyze leaves out exactly the one-sample classes.
+            guard c.inOPIS == (size >= 2) else {
+                throw refuse("\(name) of \(size) sample(s) is \(c.inOPIS ? "" : "not ")in OPIS")
+            }
             if c.inOPIS {
                 guard let term = c.opisTerm, size >= 2 else {
                     throw refuse("\(name) is in OPIS without a term, or with one sample")
@@ -90,6 +110,8 @@ extension AnalysisDocument {
         guard r.classesInOPIS == inOPIS else {
             throw refuse("classesInOPIS \(r.classesInOPIS), but \(inOPIS) class rows are in OPIS")
         }
+        // Written by a version that reported such data: its OPIS, EER and rates are undefined.
+        try OPISCoverage.requireAClassWithTwoSamples(classSizes: r.classes.map(\.size), file: file)
         // OPIS is the mean of the per-class terms (docs/definitions.md).
         let mean = inOPIS > 0 ? termSum / Double(inOPIS) : 0
         guard abs(r.opis - mean) <= 1e-9 + 1e-6 * mean else {
@@ -136,5 +158,6 @@ extension AnalysisDocument {
             for value in rates.frr { try rate(value, "classFRRAtFAR frr") }
         }
         guard seconds.isFinite && seconds >= 0 else { throw refuse("seconds \(seconds)") }
+        try bootstrap?.validate(report: r, retrieval: retrieval, refuse: refuse)
     }
 }
