@@ -145,10 +145,12 @@ public enum ReportFormat {
         for c in shown {
             let escaped = safe(c.name)
             let name = escaped.count > 16 ? String(escaped.prefix(15)) + "…" : escaped
+            // A one-sample class has no TPR, FRR or utility (no positive pair): "-", as in the JSON.
+            func rated(_ value: Double) -> String { c.hasPositivePairs ? format(value) : "  -   " }
             line(
                 "  " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(format: "%7d", c.size) + "  " + format(c.utility) + "  " + format(c.tpr)
-                    + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + format(c.frr)
+                    + String(format: "%7d", c.size) + "  " + rated(c.utility) + "  " + rated(c.tpr)
+                    + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + rated(c.frr)
                     + "  " + (c.meanUtility.map { format($0) } ?? "  -   ") + "  "
                     + (c.opisTerm.map { format($0, 5) } ?? "left out"))
         }
@@ -160,9 +162,11 @@ public enum ReportFormat {
     public static func classCSV(_ r: ThresholdReport) -> String {
         var out = "class,n,in_opis,opis_term,mean_utility,utility,tpr,far,frr,positive_pairs,negative_pairs\n"
         for c in r.classes {
+            // Undefined values (a one-sample class's OPIS term, utility, TPR, FRR) are empty fields.
+            func rated(_ value: Double) -> String { c.hasPositivePairs ? "\(value)" : "" }
             out += CSVWriter.row([
                 c.name, "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
-                c.meanUtility.map { "\($0)" } ?? "", "\(c.utility)", "\(c.tpr)", "\(c.far)", "\(c.frr)",
+                c.meanUtility.map { "\($0)" } ?? "", rated(c.utility), rated(c.tpr), "\(c.far)", rated(c.frr),
                 "\(c.positivePairs)", "\(c.negativePairs)",
             ])
         }

@@ -91,6 +91,10 @@ extension AnalysisDocument {
                 try rate(value, "\(name) \(field)")
             }
             guard abs(c.frr - (1 - c.tpr)) <= 1e-9 else { throw refuse("\(name) frr \(c.frr) is not 1 − tpr \(c.tpr)") }
+            // Without a positive pair they are undefined: left out, or (before issue 31) 0, 0 and 1.
+            guard c.hasPositivePairs || (c.utility == 0 && c.tpr == 0 && c.frr == 1) else {
+                throw refuse("\(name) has no positive pair but a utility, tpr or frr")
+            }
             if let mean = c.meanUtility { try rate(mean, "\(name) meanUtility") }
             // analyze leaves out exactly the one-sample classes.
             guard c.inOPIS == (size >= 2) else {

@@ -43,6 +43,9 @@ public enum SnapshotAnalysis {
                 )
             }
         }
+        // A snapshot of no class with two samples has no OPIS to put on the timeline.
+        try OPISCoverage.requireAClassWithTwoSamples(
+            classSizes: OPISCoverage.classSizes(dataset.labels), file: snapshot.labels ?? snapshot.embeddings)
         var tiling = PairCounts.Tiling()
         tiling.threads = threads
         let (counts, retrieval) = MetricsPass.countsAndRetrieval(

@@ -130,6 +130,78 @@ import TCMTestSupport
         #expect(contents(dir + "/r.json") == "earlier")
     }
 
+    /// Cause 9, the rest of it: a report's undefined values are kept out of its JSON as numbers.
+    /// A one-sample class has no positive pair, so no TPR, FRR or utility: left out of the JSON
+    /// (as its OPIS term is), empty in the CSV, "-" in the text; the reader takes the report back.
+    @Test func aOneSampleClassHasNoRatesInTheReport() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let sizes = [4, 3, 1]
+        var values: [Float] = [], labels: [Int64] = []
+        for (c, size) in sizes.enumerated() {
+            for i in 0 ..< size {
+                values += [cos(Float(c) * 2 + 0.05 * Float(i)), sin(Float(c) * 2 + 0.05 * Float(i))]
+            }
+            labels += Array(repeating: Int64(c), count: size)
+        }
+        write(NpyWriter.bytes(floats: values, shape: [8, 2]), dir + "/e.npy")
+        write(NpyWriter.bytes(int64s: labels, shape: [8]), dir + "/l.npy")
+        let json = try tcmscope(["analyze", dir + "/e.npy", dir + "/l.npy", "--json", "--out", dir + "/a.json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let report = try #require(try Self.jsonObject(dir + "/a.json")["report"] as? [String: Any])
+        let classes = try #require(report["classes"] as? [[String: Any]])
+        for row in classes {
+            let defined = (row["positivePairs"] as? Int ?? 0) > 0
+            for key in ["tpr", "frr", "utility"] { #expect((row[key] != nil) == defined, "\(key) in \(row)") }
+            #expect(row["far"] is Double)
+        }
+        let csv = try tcmscope(["analyze", dir + "/e.npy", dir + "/l.npy", "--csv"])
+        let one = try #require(csv.stdout.split(separator: "\n").first { $0.hasPrefix("2,1,0,") })
+        #expect(one.split(separator: ",", omittingEmptySubsequences: false).count == 11 && one.hasPrefix("2,1,0,,,,,"))
+        let text = try tcmscope(["analyze", dir + "/e.npy", dir + "/l.npy"])
+        let row = try #require(text.stdout.split(separator: "\n").first { $0.hasSuffix("left out") })
+        #expect(row.components(separatedBy: "  -   ").count == 5, "U@t, TPR, FRR and avg U: \(row)")
+        // The reader takes the report back, and refuses a one-sample class with rates.
+        #expect(try tcmscope(["compare", dir + "/a.json", dir + "/a.json"]).status == 0)
+        var object = try Self.jsonObject(dir + "/a.json")
+        var edited = report
+        edited["classes"] = classes.map { row -> [String: Any] in
+            var row = row
+            if row["positivePairs"] as? Int == 0 {
+                row["tpr"] = 0.5
+                row["frr"] = 0.5
+            }
+            return row
+        }
+        object["report"] = edited
+        try Self.writeJSON(object, dir + "/edited.json")
+        let refused = try tcmscope(["compare", dir + "/a.json", dir + "/edited.json"])
+        surface.expectRefusal(refused, status: 2, ["class '2' has no positive pair but a utility, tpr or frr"], "rates")
+    }
+
+    /// Cause 9, watched: a snapshot of such data is skipped with the same line (the watch goes on).
+    @Test func aWatchedSnapshotWithNoClassInOPISIsSkipped() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let snaps = dir + "/snaps", out = dir + "/out"
+        for path in [snaps, out] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        }
+        let n = 20
+        let values = (0 ..< n).flatMap { i -> [Float] in [cos(Float(i)), sin(Float(i)), 0.5] }
+        write(
+            StoredZip.bytes([
+                .init(name: "embeddings.npy", content: NpyWriter.bytes(floats: values, shape: [n, 3])),
+                .init(name: "labels.npy", content: NpyWriter.bytes(int64s: (0 ..< n).map(Int64.init), shape: [n])),
+            ]), snaps + "/solo-100.npz")
+        let run = try tcmscope(["analyze", "--watch", snaps, "--out-dir", out, "--once", "--settle-ms", "50"])
+        let skipped = run.stderr.split(separator: "\n").filter { $0.hasPrefix("tcmscope: skipped: ") }
+        let expected = Self.undefinedOPIS(snaps + "/solo-100.npz", rows: n, classes: n)
+            .replacingOccurrences(of: "tcmscope: error: ", with: "tcmscope: skipped: ").dropLast()
+        #expect(run.status == 2 && skipped == [expected], "\(run.status) \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out + "/solo-100.json"))
+    }
+
     /// Cause 9, the reader: a report of such data (as versions before this one wrote them, with
     /// OPIS 0 of 0 classes and an EER of 1) is refused by compare like the data themselves.
     @Test func aReportWithNoClassInOPISIsRefused() throws {

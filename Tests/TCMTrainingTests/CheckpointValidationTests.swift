@@ -335,6 +335,21 @@ import TCMKernels
         #expect(sgd.model.widths == [3, 2] && sgd.optimizer.second.isEmpty)
         let proxies = try decode("proxy-anchor-adam.tcms")
         #expect(proxies.proxies?.rows == 3 && proxies.proxies?.cols == 2 && proxies.proxyOptimizer?.second.count == 1)
+        // Issue 31: TCM margins and weights at the ends of their flags' ranges are accepted.
+        let ends = try decode("tcm-range-ends.tcms").config.tcm
+        #expect(ends?.positiveMargin == 1 && ends?.negativeMargin == -1 && ends?.positiveWeight == 1000)
+    }
+
+    /// Issue 31: the seeds that take the fuzzer past the flag-range checks are refused by them.
+    @Test func outOfRangeSeedsAreRefusedInTheFlagsWords() {
+        for (seed, problem) in [
+            ("tcm-weight-1e300.tcms", "--tcm-weights 1e+300 is out of range; allowed: [0.0, 1000.0]"),
+            ("tcm-margin-minus-1e300.tcms", "--tcm-margins -1e+300 is out of range; allowed: [-1.0, 1.0]"),
+        ] {
+            #expect(throws: DataError(Self.corpus + "/" + seed, "checkpoint configuration: " + problem)) {
+                _ = try decode(seed)
+            }
+        }
     }
 
     @Test func damagedSeedsAreRefused() {
