@@ -154,6 +154,8 @@ public enum Checkpoint {
         // Every value a flag sets is held to that flag's range: a checkpoint asks for nothing the
         // command line would refuse.
         if let problem = header.config.flagRangeProblem { throw fail("checkpoint configuration: \(problem)") }
+        // And the values no flag sets to ranges around what tcmscope writes.
+        if let problem = header.config.fixedParameterProblem { throw fail("checkpoint configuration: \(problem)") }
         let widths = header.config.widths
         guard header.step >= 0 && header.step <= TrainingLimits.steps else {
             throw fail("checkpoint step \(header.step) is outside 0…\(TrainingLimits.steps)")

@@ -61,3 +61,43 @@ extension TrainingConfig {
         ]
     }
 }
+
+/// Ranges of the values no flag sets: tcmscope fixes them per loss and optimiser (pytorch-metric-
+/// learning's defaults), so a checkpoint it wrote holds those. The ranges are wide around them —
+/// older checkpoints may hold other defaults — but keep a crafted file from the absurd values the
+/// flags' ranges keep out elsewhere (a contrastive margin of 1e300 would end as "training
+/// diverged"). Each is named by its field in the checkpoint's configuration.
+public enum FixedParameterBounds {
+    /// Margins are in the loss's pair measure: cosine similarity in [−1, 1], or the Euclidean
+    /// distance of unit vectors in [0, 2] (negated for the distance losses): ±2 covers both.
+    public static func margin(_ field: String) -> FlagBound<Double> { FlagBound(flag: field, low: -2, high: 2) }
+    /// Circle loss's γ and proxy-anchor's α scale similarities inside exponentials (80 and 32).
+    public static func scale(_ field: String) -> FlagBound<Double> {
+        FlagBound(flag: field, low: 0, high: 1000, lowExclusive: true)
+    }
+    public static let proxyRate = FlagBound(
+        flag: "loss.proxyLearningRateScale", low: Float(0), high: 10_000, lowExclusive: true)
+    public static let optimizerEpsilon = FlagBound(
+        flag: "optimizer.epsilon", low: Float(0), high: 1, lowExclusive: true)
+    /// Seconds between progress reports.
+    public static let publishInterval = FlagBound(flag: "publishInterval", low: 0.0, high: 3600)
+}
+
+extension TrainingConfig {
+    /// The first value no flag sets that lies outside `FixedParameterBounds`, or nil.
+    public var fixedParameterProblem: String? {
+        let b = FixedParameterBounds.self
+        let checks: [String?] =
+            loss.contrastiveMargins.map(b.margin("loss.contrastiveMargins").problem) + [
+                b.margin("loss.tripletMargin").problem(loss.tripletMargin),
+                b.margin("loss.circleM").problem(loss.circleM),
+                b.margin("loss.proxyAnchorMargin").problem(loss.proxyAnchorMargin),
+                b.scale("loss.circleGamma").problem(loss.circleGamma),
+                b.scale("loss.proxyAnchorAlpha").problem(loss.proxyAnchorAlpha),
+                b.proxyRate.problem(loss.proxyLearningRateScale),
+                b.optimizerEpsilon.problem(optimizer.epsilon),
+                b.publishInterval.problem(publishInterval),
+            ]
+        return checks.lazy.compactMap { $0 }.first
+    }
+}

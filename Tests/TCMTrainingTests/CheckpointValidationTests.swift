@@ -278,6 +278,25 @@ import TCMKernels
             let text = problem(bytes)
             #expect(text.hasPrefix("checkpoint configuration: ") && text.contains(mention), "\(text)")
         }
+        // Values no flag sets are held to ranges around what tcmscope writes, named by field.
+        func loss(_ key: String, _ value: Any) throws -> [UInt8] {
+            try Self.editConfig {
+                var l = $0["loss"] as! [String: Any]
+                l[key] = value
+                $0["loss"] = l
+            }
+        }
+        let fixed: [([UInt8], String)] = [
+            (try loss("contrastiveMargins", [1e300, 0.0]), "loss.contrastiveMargins 1e+300 is out of range"),
+            (try loss("tripletMargin", -3.0), "loss.tripletMargin -3.0 is out of range; allowed: [-2.0, 2.0]"),
+            (try loss("circleGamma", 1e9), "loss.circleGamma 1000000000.0 is out of range; allowed: (0.0, 1000.0]"),
+            (try optimizer("epsilon", 2), "optimizer.epsilon 2.0 is out of range"),
+            (try Self.editConfig { $0["publishInterval"] = 1e9 }, "publishInterval 1000000000.0 is out of range"),
+        ]
+        for (bytes, mention) in fixed {
+            let text = problem(bytes)
+            #expect(text.hasPrefix("checkpoint configuration: ") && text.contains(mention), "\(text)")
+        }
         // The ends of every range are allowed.
         let ends = try Self.edited { header in
             var config = header["config"] as! [String: Any]
