@@ -55,8 +55,9 @@ public struct ClassFRRAtFAR: Codable, Equatable, Sendable {
     public let threshold: Double
     /// The global FAR actually reached (the smallest threshold with FAR ≤ target).
     public let far: Double
-    /// In the order of the report's `classes`.
-    public let frr: [Double]
+    /// In the order of the report's `classes`; nil (JSON null) for a class without a positive
+    /// pair, whose FRR is undefined (issue 31: not written as 1).
+    public let frr: [Double?]
 
     public init(counts: PairCounts, targetFAR: Double) {
         let analyzer = ThresholdAnalyzer(counts: counts)
@@ -64,7 +65,9 @@ public struct ClassFRRAtFAR: Codable, Equatable, Sendable {
         self.targetFAR = targetFAR
         threshold = counts.bins.threshold(atEdge: edge)
         far = analyzer.globalRates(edge: edge).far
-        frr = (0 ..< counts.classCount).map { 1 - analyzer.classRates($0, edge: edge).tpr }
+        frr = (0 ..< counts.classCount).map {
+            counts.positives[$0].total > 0 ? 1 - analyzer.classRates($0, edge: edge).tpr : nil
+        }
     }
 }
 

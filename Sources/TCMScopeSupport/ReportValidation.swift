@@ -159,7 +159,15 @@ extension AnalysisDocument {
             guard rates.frr.count == r.classes.count else {
                 throw refuse("classFRRAtFAR holds \(rates.frr.count) rates for \(r.classes.count) classes")
             }
-            for value in rates.frr { try rate(value, "classFRRAtFAR frr") }
+            for (value, c) in zip(rates.frr, r.classes) {
+                if c.hasPositivePairs {
+                    guard let value else { throw refuse("classFRRAtFAR frr of class '\(c.name)' is null") }
+                    try rate(value, "classFRRAtFAR frr")
+                } else if let value, value != 1 {
+                    // Undefined without a positive pair: null, or (before issue 31) 1.
+                    throw refuse("classFRRAtFAR frr of class '\(c.name)' is \(value) without a positive pair")
+                }
+            }
         }
         guard seconds.isFinite && seconds >= 0 else { throw refuse("seconds \(seconds)") }
         try bootstrap?.validate(report: r, retrieval: retrieval, refuse: refuse)

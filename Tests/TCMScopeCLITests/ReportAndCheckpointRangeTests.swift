@@ -155,6 +155,14 @@ import TCMTestSupport
             for key in ["tpr", "frr", "utility"] { #expect((row[key] != nil) == defined, "\(key) in \(row)") }
             #expect(row["far"] is Double)
         }
+        // Its FRR at each TAR@FAR target is null, and compare leaves its FRR columns empty.
+        let document = try Self.jsonObject(dir + "/a.json")
+        for rates in try #require(document["classFRRAtFAR"] as? [[String: Any]]) {
+            let frr = try #require(rates["frr"] as? [Any])
+            #expect(frr.count == 3 && frr[2] is NSNull && frr[0] is Double, "\(frr)")
+        }
+        let compared = try tcmscope(["compare", dir + "/a.json", dir + "/a.json", "--csv"])
+        #expect(compared.stdout.split(separator: "\n").contains("2,,,,,,"), "\(compared.stdout)")
         let csv = try tcmscope(["analyze", dir + "/e.npy", dir + "/l.npy", "--csv"])
         let one = try #require(csv.stdout.split(separator: "\n").first { $0.hasPrefix("2,1,0,") })
         #expect(one.split(separator: ",", omittingEmptySubsequences: false).count == 11 && one.hasPrefix("2,1,0,,,,,"))
