@@ -32,6 +32,8 @@ let package = Package(
         .library(name: "TCMData", targets: ["TCMData"]),
         .library(name: "TCMTraining", targets: ["TCMTraining"]),
         .library(name: "TCMMetrics", targets: ["TCMMetrics"]),
+        // For the fuzz target of the JSON report reader (Fuzz/Sources/report).
+        .library(name: "TCMScopeSupport", targets: ["TCMScopeSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")

@@ -13,11 +13,12 @@ let targetNames = ((try? FileManager.default.contentsOfDirectory(atPath: sources
 }.sorted()
 
 /// The main package's libraries a target may use (TCMData for the file parsers, TCMTraining for
-/// checkpoints, TCMMetrics for count files).
+/// checkpoints, TCMMetrics for count files, TCMScopeSupport for the JSON report reader).
 let dependencies: [Target.Dependency] = [
     .product(name: "TCMData", package: "TCMScope"),
     .product(name: "TCMMetrics", package: "TCMScope"),
     .product(name: "TCMTraining", package: "TCMScope"),
+    .product(name: "TCMScopeSupport", package: "TCMScope"),
 ]
 
 let package = Package(

@@ -42,6 +42,58 @@ public struct ClassSummary: Sendable, Codable, Equatable {
     public let negativePairs: Int
 }
 
+extension ClassSummary {
+    /// Whether the at-threshold TPR, FRR and utility mean anything: they need a positive pair,
+    /// which a one-sample class has not (the analyzer then holds TPR 0, FRR 1 and utility 0).
+    public var hasPositivePairs: Bool { positivePairs > 0 }
+
+    private enum Keys: String, CodingKey {
+        case name, size, inOPIS, opisTerm, meanUtility, utility, tpr, far, frr, positivePairs, negativePairs
+    }
+
+    /// A report's undefined values are left out of its JSON, not written as numbers (issue 31):
+    /// a one-sample class has no `tpr`, `frr` or `utility`, as it has no `opisTerm`.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(size, forKey: .size)
+        try c.encode(inOPIS, forKey: .inOPIS)
+        try c.encodeIfPresent(opisTerm, forKey: .opisTerm)
+        try c.encodeIfPresent(meanUtility, forKey: .meanUtility)
+        if hasPositivePairs {
+            try c.encode(utility, forKey: .utility)
+            try c.encode(tpr, forKey: .tpr)
+            try c.encode(frr, forKey: .frr)
+        }
+        try c.encode(far, forKey: .far)
+        try c.encode(positivePairs, forKey: .positivePairs)
+        try c.encode(negativePairs, forKey: .negativePairs)
+    }
+
+    /// Reads what `encode` writes: the three rates are required with a positive pair and, when
+    /// left out without one, take the analyzer's values. (Reports written before issue 31 hold
+    /// them as numbers either way.)
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        name = try c.decode(String.self, forKey: .name)
+        size = try c.decode(Int.self, forKey: .size)
+        inOPIS = try c.decode(Bool.self, forKey: .inOPIS)
+        opisTerm = try c.decodeIfPresent(Double.self, forKey: .opisTerm)
+        meanUtility = try c.decodeIfPresent(Double.self, forKey: .meanUtility)
+        far = try c.decode(Double.self, forKey: .far)
+        let positives = try c.decode(Int.self, forKey: .positivePairs)
+        positivePairs = positives
+        negativePairs = try c.decode(Int.self, forKey: .negativePairs)
+        func rate(_ key: Keys, undefined: Double) throws -> Double {
+            guard positives <= 0 else { return try c.decode(Double.self, forKey: key) }
+            return try c.decodeIfPresent(Double.self, forKey: key) ?? undefined
+        }
+        utility = try rate(.utility, undefined: 0)
+        tpr = try rate(.tpr, undefined: 0)
+        frr = try rate(.frr, undefined: 1)
+    }
+}
+
 public struct TARPoint: Sendable, Codable, Equatable {
     public let targetFAR: Double
     public let threshold: Double

@@ -15,7 +15,8 @@ struct AnalysisRun {
     /// labels file — a `.npy`, a safetensors tensor or a stored `.npz` member — are read as a row
     /// stream straight into the layout (`FloatRowFile`: no size ceiling, one copy of the rows at
     /// the peak); anything else through a `Dataset`, whose input-order matrix is dropped once
-    /// regrouped.
+    /// regrouped. Data where no class has two samples are refused here, before any pass: nothing
+    /// that reads them could report OPIS (`OPISCoverage`).
     ///
     /// Before the rows are held, what the pass will hold is checked against what the machine can
     /// give (`requireMemory`): one line, not an allocation failure.
@@ -31,6 +32,8 @@ struct AnalysisRun {
             let classes = try LabelLoader.load(labels, key: options.labelsKey)
             try Dataset.requireCounts(
                 rows: rows.rows, cols: rows.cols, labels: classes, embeddingFile: embeddings, labelFile: labels)
+            // The labels alone decide these: refused before the rows are read.
+            try OPISCoverage.requireAClassWithTwoSamples(classSizes: OPISCoverage.classSizes(classes), file: labels)
             try requireMemory(rows: rows.rows, cols: rows.cols, file: embeddings, sharded: sharded)
             let (layout, hash) = try ClassLayout.streaming(
                 rows, labels: classes, labelFile: labels, fingerprint: fingerprint)
@@ -48,6 +51,8 @@ struct AnalysisRun {
             labels: labels ?? input.labelColumn.map { "column \($0)" } ?? "\(embeddings) (same file)",
             samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
             droppedZeroVectorRows: dataset.droppedZeroRows)
+        try OPISCoverage.requireAClassWithTwoSamples(
+            classSizes: OPISCoverage.classSizes(dataset.labels), file: labels ?? embeddings)
         return (ClassLayout(dataset: dataset), summary, fingerprint ? dataset.fingerprint : nil)
     }
 
@@ -67,11 +72,15 @@ struct AnalysisRun {
                 : "--shard K/N would not lower this (each shard still holds every row); use a machine with more memory")
     }
 
+    /// - Parameter beforePass: called with what was read, before the pass: may refuse the data
+    ///   (`compare RUN…` refuses a run of other rows than the first) without the pass's cost.
     static func compute(
         embeddings: String, labels: String?, input: InputOptions, options: OPISOptions,
-        retrievalKs: [Int]?, threads: Int?, progressLabel: String
+        retrievalKs: [Int]?, threads: Int?, progressLabel: String,
+        beforePass: (ClassLayout, AnalysisDocument.Input) throws -> Void = { _, _ in }
     ) throws -> AnalysisRun {
         let (layout, summary, _) = try load(embeddings: embeddings, labels: labels, input: input)
+        try beforePass(layout, summary)
         var tiling = PairCounts.Tiling()
         if let threads { tiling.threads = threads }
         // One pass: the pair counts and, when asked, the neighbours from the same tiles.

@@ -224,6 +224,7 @@ struct Compare: ParsableCommand {
         let options = try analysis.options()
         func model(_ path: String) throws -> (ComparisonDocument.Model, ThresholdReport, [String]) {
             let merged = try MergedCounts.merge([CountFile(bytes: FileBytes.read(path), path: path)])
+            try OPISCoverage.requireAClassWithTwoSamples(classSizes: merged.header.classSizes, file: path)
             let report = ThresholdAnalyzer(counts: merged.counts).report(options)
             let retrieval = merged.header.retrievalKs.flatMap { $0.contains(1) ? merged.retrieval(ks: [1]) : nil }
             return (
@@ -235,10 +236,6 @@ struct Compare: ParsableCommand {
         let (first, reportA, namesA) = try model(a), (second, reportB, namesB) = try model(b)
         guard namesA == namesB, first.report.classes.map(\.size) == second.report.classes.map(\.size) else {
             throw DataError(b, "counts other classes or rows than \(a): compare needs the same rows and labels")
-        }
-        if failIfWorse != nil && reportA.classesInOPIS == 0 {
-            throw DataError(
-                a, "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
         }
         var document = ComparisonDocument(a: first, b: second, commonFAR: far)
         if let replicates = pairedReplicates {
@@ -254,11 +251,6 @@ struct Compare: ParsableCommand {
             let run = try AnalysisRun.compute(
                 embeddings: path, labels: labels, input: input, options: options, retrievalKs: [1],
                 threads: threads, progressLabel: "model \(name): pair pass + retrieval")
-            guard run.report.classesInOPIS > 0 || failIfWorse == nil else {
-                throw DataError(
-                    labels ?? path,
-                    "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
-            }
             return (
                 .init(
                     source: path, report: run.report, retrieval: run.retrieval,
@@ -329,11 +321,6 @@ struct Compare: ParsableCommand {
             )
         }
         func model(_ path: String, _ d: AnalysisDocument) throws -> ComparisonDocument.Model {
-            guard failIfWorse == nil || d.report.classesInOPIS > 0 else {
-                throw DataError(
-                    path,
-                    "no class has two samples, so OPIS measures nothing and the --fail-if-worse gate cannot be checked")
-            }
             var rates: ClassFRRAtFAR? = nil
             if let all = d.classFRRAtFAR {
                 rates = all.first { abs($0.targetFAR - far) <= 1e-12 * far }

@@ -58,9 +58,12 @@ struct Dash: ParsableCommand {
         if !watching.watch.isEmpty { return try DashWatch.run(watching, blocks: blocks, saveDirectory: saveDirectory) }
         if !counts.isEmpty { return try runOnCounts() }
         let bundled = data.bundled
-        let (dataset, embeddingPath, _) = try data.load()
+        let (dataset, embeddingPath, labelPath) = try data.load()
         try Self.requireMemory(dataset, file: embeddingPath)
-        // Refuse before starting curses, so the message lands on a normal screen.
+        // Refuse before starting curses, so the message lands on a normal screen: data that leave
+        // OPIS undefined would reach the loading screen and then show OPIS 0.
+        try OPISCoverage.requireAClassWithTwoSamples(
+            classSizes: OPISCoverage.classSizes(dataset.labels), file: labelPath ?? embeddingPath)
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {
             throw DataError("terminal", e.description)

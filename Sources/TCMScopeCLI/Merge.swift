@@ -41,6 +41,7 @@ struct Merge: ParsableCommand {
         let files = try parts.map { try CountFile(bytes: FileBytes.read($0), path: $0) }
         let merged = try MergedCounts.merge(files, threads: threads ?? defaultThreadCount)
         let h = merged.header
+        try OPISCoverage.requireAClassWithTwoSamples(classSizes: h.classSizes, file: parts[0])
         let input = AnalysisDocument.Input(
             embeddings: h.embeddingsPath, labels: h.labelsDescription, samples: h.samples,
             dimension: h.dimension, classes: h.classNames.count, droppedZeroVectorRows: h.droppedZeroVectorRows)

@@ -64,20 +64,16 @@ struct ReportOptions: ParsableArguments {
 
     /// Writes and prints the report, then applies the gates. `extra` are further files staged in
     /// the same transaction (--counts-out): all are written or none.
-    /// - Parameter gateFile: the file blamed when a gate cannot be checked.
+    /// - Parameter gateFile: the file blamed when the data leave OPIS undefined.
     /// - Parameter utility: the report's utility, for the `--plot` figure.
     func emit(
         _ document: AnalysisDocument, counts: PairCounts, utility: UtilitySpec, gateFile: String,
         extra: [(bytes: [UInt8], path: String)] = []
     ) throws {
         let report = document.report
-        let gated = failAboveOpis != nil || failAboveEpsilonOpis != nil
-        if gated && report.classesInOPIS == 0 {
-            // OPIS of no class is 0, which would pass any gate: a gate on it proves nothing.
-            throw DataError(
-                gateFile,
-                "no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked")
-        }
+        // Data where no class has two samples are refused before the pass (`OPISCoverage`); this
+        // is the last guard before anything is written or a gate is read.
+        try OPISCoverage.requireAClassWithTwoSamples(classSizes: report.classes.map(\.size), file: gateFile)
         // Every file or none: a failure writing one leaves the others as they were.
         let transaction = OutputTransaction()
         if let output { try transaction.stage(document.json(), to: output) }

@@ -83,7 +83,7 @@ public struct ComparisonDocument: Codable, Equatable {
         for (i, ca) in a.report.classes.enumerated() {
             guard let j = indexInB[ca.name] else { continue }
             let cb = b.report.classes[j]
-            let frrA = a.frrAtFAR?.frr[i], frrB = b.frrAtFAR?.frr[j]
+            let frrA = a.frrAtFAR?.frr[i] ?? nil, frrB = b.frrAtFAR?.frr[j] ?? nil
             rows.append(
                 ClassRow(
                     name: ca.name, opisTermA: ca.opisTerm, opisTermB: cb.opisTerm,

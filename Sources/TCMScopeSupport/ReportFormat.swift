@@ -55,8 +55,9 @@ public struct ClassFRRAtFAR: Codable, Equatable, Sendable {
     public let threshold: Double
     /// The global FAR actually reached (the smallest threshold with FAR ≤ target).
     public let far: Double
-    /// In the order of the report's `classes`.
-    public let frr: [Double]
+    /// In the order of the report's `classes`; nil (JSON null) for a class without a positive
+    /// pair, whose FRR is undefined (issue 31: not written as 1).
+    public let frr: [Double?]
 
     public init(counts: PairCounts, targetFAR: Double) {
         let analyzer = ThresholdAnalyzer(counts: counts)
@@ -64,7 +65,9 @@ public struct ClassFRRAtFAR: Codable, Equatable, Sendable {
         self.targetFAR = targetFAR
         threshold = counts.bins.threshold(atEdge: edge)
         far = analyzer.globalRates(edge: edge).far
-        frr = (0 ..< counts.classCount).map { 1 - analyzer.classRates($0, edge: edge).tpr }
+        frr = (0 ..< counts.classCount).map {
+            counts.positives[$0].total > 0 ? 1 - analyzer.classRates($0, edge: edge).tpr : nil
+        }
     }
 }
 
@@ -145,10 +148,12 @@ public enum ReportFormat {
         for c in shown {
             let escaped = safe(c.name)
             let name = escaped.count > 16 ? String(escaped.prefix(15)) + "…" : escaped
+            // A one-sample class has no TPR, FRR or utility (no positive pair): "-", as in the JSON.
+            func rated(_ value: Double) -> String { c.hasPositivePairs ? format(value) : "  -   " }
             line(
                 "  " + name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                    + String(format: "%7d", c.size) + "  " + format(c.utility) + "  " + format(c.tpr)
-                    + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + format(c.frr)
+                    + String(format: "%7d", c.size) + "  " + rated(c.utility) + "  " + rated(c.tpr)
+                    + "  " + format(c.far).padding(toLength: 7, withPad: " ", startingAt: 0) + "  " + rated(c.frr)
                     + "  " + (c.meanUtility.map { format($0) } ?? "  -   ") + "  "
                     + (c.opisTerm.map { format($0, 5) } ?? "left out"))
         }
@@ -160,9 +165,11 @@ public enum ReportFormat {
     public static func classCSV(_ r: ThresholdReport) -> String {
         var out = "class,n,in_opis,opis_term,mean_utility,utility,tpr,far,frr,positive_pairs,negative_pairs\n"
         for c in r.classes {
+            // Undefined values (a one-sample class's OPIS term, utility, TPR, FRR) are empty fields.
+            func rated(_ value: Double) -> String { c.hasPositivePairs ? "\(value)" : "" }
             out += CSVWriter.row([
                 c.name, "\(c.size)", c.inOPIS ? "1" : "0", c.opisTerm.map { "\($0)" } ?? "",
-                c.meanUtility.map { "\($0)" } ?? "", "\(c.utility)", "\(c.tpr)", "\(c.far)", "\(c.frr)",
+                c.meanUtility.map { "\($0)" } ?? "", rated(c.utility), rated(c.tpr), "\(c.far)", rated(c.frr),
                 "\(c.positivePairs)", "\(c.negativePairs)",
             ])
         }

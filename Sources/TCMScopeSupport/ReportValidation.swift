@@ -1,11 +1,27 @@
+import Foundation
 import TCMData
 import TCMMetrics
 
 /// A report read back from a file (`compare A.json B.json`) is input like any other: every value
 /// is checked against what `analyze` can produce before a gate trusts it. A report with
 /// `"opis": -5`, `1e300`, a class count that disagrees with its rows, or pair counts that do not
-/// follow from the class sizes is refused with one line naming the file and the field.
+/// follow from the class sizes is refused with one line naming the file and the field; so is
+/// every value of its bootstrap section (`BootstrapSummary.validate`), and a report of data where
+/// no class has two samples (`OPISCoverage`).
 extension AnalysisDocument {
+    /// The report an `analyze --out` file holds, every value validated: what `compare` reads
+    /// (and the `report` fuzz target feeds). Throws a one-line `DataError(file, …)`.
+    public static func read(bytes: [UInt8], file: String) throws -> AnalysisDocument {
+        let document: AnalysisDocument
+        do {
+            document = try JSONDecoder().decode(AnalysisDocument.self, from: Data(bytes))
+        } catch {
+            throw DataError(file, "is not an analyze --out JSON report")
+        }
+        try document.validate(file: file)
+        return document
+    }
+
     /// Throws a `DataError(file, …)` for the first impossible value.
     public func validate(file: String) throws {
         func refuse(_ what: String) -> DataError {
@@ -75,7 +91,15 @@ extension AnalysisDocument {
                 try rate(value, "\(name) \(field)")
             }
             guard abs(c.frr - (1 - c.tpr)) <= 1e-9 else { throw refuse("\(name) frr \(c.frr) is not 1 − tpr \(c.tpr)") }
+            // Without a positive pair they are undefined: left out, or (before issue 31) 0, 0 and 1.
+            guard c.hasPositivePairs || (c.utility == 0 && c.tpr == 0 && c.frr == 1) else {
+                throw refuse("\(name) has no positive pair but a utility, tpr or frr")
+            }
             if let mean = c.meanUtility { try rate(mean, "\(name) meanUtility") }
+            // analyze leaves out exactly the one-sample classes.
+            guard c.inOPIS == (size >= 2) else {
+                throw refuse("\(name) of \(size) sample(s) is \(c.inOPIS ? "" : "not ")in OPIS")
+            }
             if c.inOPIS {
                 guard let term = c.opisTerm, size >= 2 else {
                     throw refuse("\(name) is in OPIS without a term, or with one sample")
@@ -90,6 +114,8 @@ extension AnalysisDocument {
         guard r.classesInOPIS == inOPIS else {
             throw refuse("classesInOPIS \(r.classesInOPIS), but \(inOPIS) class rows are in OPIS")
         }
+        // Written by a version that reported such data: its OPIS, EER and rates are undefined.
+        try OPISCoverage.requireAClassWithTwoSamples(classSizes: r.classes.map(\.size), file: file)
         // OPIS is the mean of the per-class terms (docs/definitions.md).
         let mean = inOPIS > 0 ? termSum / Double(inOPIS) : 0
         guard abs(r.opis - mean) <= 1e-9 + 1e-6 * mean else {
@@ -133,8 +159,17 @@ extension AnalysisDocument {
             guard rates.frr.count == r.classes.count else {
                 throw refuse("classFRRAtFAR holds \(rates.frr.count) rates for \(r.classes.count) classes")
             }
-            for value in rates.frr { try rate(value, "classFRRAtFAR frr") }
+            for (value, c) in zip(rates.frr, r.classes) {
+                if c.hasPositivePairs {
+                    guard let value else { throw refuse("classFRRAtFAR frr of class '\(c.name)' is null") }
+                    try rate(value, "classFRRAtFAR frr")
+                } else if let value, value != 1 {
+                    // Undefined without a positive pair: null, or (before issue 31) 1.
+                    throw refuse("classFRRAtFAR frr of class '\(c.name)' is \(value) without a positive pair")
+                }
+            }
         }
         guard seconds.isFinite && seconds >= 0 else { throw refuse("seconds \(seconds)") }
+        try bootstrap?.validate(report: r, retrieval: retrieval, refuse: refuse)
     }
 }

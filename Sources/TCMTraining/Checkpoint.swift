@@ -64,7 +64,8 @@ public enum Checkpoint {
     }
 
     /// Decodes a checkpoint held in memory, treating it as untrusted input: the header's
-    /// configuration must pass `TrainingConfig.problem`, every count is checked (with checked
+    /// configuration must pass `TrainingConfig.problem` and keep every value a flag sets within
+    /// that flag's range (`flagRangeProblem`), every count is checked (with checked
     /// arithmetic) against the bytes actually present before anything is allocated, and every
     /// value must be finite. Any problem is one `DataError(file, …)`; nothing traps.
     public static func decode(_ bytes: [UInt8], file: String) throws -> TrainingState {
@@ -150,6 +151,11 @@ public enum Checkpoint {
             throw fail("checkpoint format \(header.format) is not supported for \(what) (expected \(expectedFormat))")
         }
         if let problem = header.config.problem { throw fail("checkpoint configuration: \(problem)") }
+        // Every value a flag sets is held to that flag's range: a checkpoint asks for nothing the
+        // command line would refuse.
+        if let problem = header.config.flagRangeProblem { throw fail("checkpoint configuration: \(problem)") }
+        // And the values no flag sets to ranges around what tcmscope writes.
+        if let problem = header.config.fixedParameterProblem { throw fail("checkpoint configuration: \(problem)") }
         let widths = header.config.widths
         guard header.step >= 0 && header.step <= TrainingLimits.steps else {
             throw fail("checkpoint step \(header.step) is outside 0…\(TrainingLimits.steps)")

@@ -206,8 +206,9 @@ import TCMData
         #expect(first.status == 0, "\(first.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: dir + "/run").sorted()
         let before = try names.map { try Data(contentsOf: URL(fileURLWithPath: dir + "/run/" + $0)) }
-        // The same checkpoint with a learning rate that makes the weights overflow at once.
-        let hot = try withLearningRate(3e38, checkpoint: dir + "/run/checkpoint.tcms")
+        // The same checkpoint with Adam moments that make the weights overflow at once (every
+        // setting within its flag's range: a learning rate of 3e38 is refused when read, issue 31).
+        let hot = try withExplodingMoments(checkpoint: dir + "/run/checkpoint.tcms")
         write(hot, dir + "/hot.tcms")
         let resumed = try tcmscope([
             "train", "--data", data, "--label-column", "label", "--resume", dir + "/hot.tcms",
@@ -229,22 +230,26 @@ import TCMData
             !FileManager.default.fileExists(atPath: dir + "/fresh"), "a failed run into a new folder leaves no folder")
     }
 
-    /// `checkpoint` with its header's learning rate replaced (magic, UInt32 length, JSON, tensors).
-    func withLearningRate(_ rate: Double, checkpoint: String) throws -> [UInt8] {
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
+    /// `checkpoint` (Adam) with every first moment 3e38 and every second moment 0: finite and
+    /// non-negative, so it is read, but the first update is 3e38 / ε and overflows the weights.
+    /// Layout: magic, UInt32 length, JSON header, then the parameters, the first and the second
+    /// moments as little-endian Float32, each the header's `tensorSizes` in turn.
+    func withExplodingMoments(checkpoint: String) throws -> [UInt8] {
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: checkpoint)))
         let length = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        var header = try #require(
+        let header = try #require(
             try JSONSerialization.jsonObject(with: Data(bytes[12 ..< 12 + length])) as? [String: Any])
-        var config = try #require(header["config"] as? [String: Any])
-        var optimizer = try #require(config["optimizer"] as? [String: Any])
-        optimizer["learningRate"] = rate
-        config["optimizer"] = optimizer
-        header["config"] = config
-        let json = try [UInt8](JSONSerialization.data(withJSONObject: header))
-        let count = UInt32(json.count)
-        return Array(bytes[0 ..< 8]) + [
-            UInt8(count & 0xFF), UInt8(count >> 8 & 0xFF), UInt8(count >> 16 & 0xFF), UInt8(count >> 24),
-        ]
-            + json + bytes[(12 + length)...]
+        let parameters = try #require(header["tensorSizes"] as? [Int]).reduce(0, +)
+        try #require(header["optimizerSlots"] as? Int == 2, "an Adam checkpoint")
+        func set(_ value: Float, floats: Range<Int>) {
+            for i in floats {
+                withUnsafeBytes(of: value.bitPattern.littleEndian) {
+                    bytes.replaceSubrange(12 + length + 4 * i ..< 12 + length + 4 * i + 4, with: $0)
+                }
+            }
+        }
+        set(3e38, floats: parameters ..< 2 * parameters)
+        set(0, floats: 2 * parameters ..< 3 * parameters)
+        return bytes
     }
 }

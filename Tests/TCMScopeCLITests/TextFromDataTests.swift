@@ -158,13 +158,15 @@ func parseCSV(_ text: String) -> [[String]] {
                 #expect(run.status == 2, "N=\(n) \(gate): \(run.status) \(run.stderr)")
                 #expect(
                     run.stderr
-                        == "tcmscope: error: \(dir)/l.npy: no class has two samples, so OPIS measures nothing and the --fail-above-* gate cannot be checked\n"
-                )
+                        == ReportAndCheckpointRangeTests.undefinedOPIS(dir + "/l.npy", rows: n, classes: n))
                 #expect((try? String(contentsOfFile: dir + "/r.json", encoding: .utf8)) == "earlier")
             }
-            // Without a gate the report is still given (OPIS of no class).
+            // Without a gate too (issue 31): `OPIS 0 (0 classes)` and `EER 1 at t = −1` meant nothing.
             let plain = try tcmscope(["analyze", dir + "/e.npy", dir + "/l.npy", "--no-retrieval"])
-            #expect(plain.status == 0 && plain.stdout.contains("(0 classes"), "\(plain.stderr)")
+            #expect(
+                plain.status == 2 && plain.stdout.isEmpty
+                    && plain.stderr == ReportAndCheckpointRangeTests.undefinedOPIS(dir + "/l.npy", rows: n, classes: n),
+                "\(plain.stderr)")
         }
     }
 

@@ -223,6 +223,93 @@ import TCMKernels
     }
 
     /// Resuming a finished run without more epochs is refused, with the steps named.
+    /// Issue 31 (cause 4): finite was not enough. Every value a flag sets is held to that flag's
+    /// range (the very bounds the command line checks, `TrainingBounds`), in the flag's words.
+    @Test func everyValueAFlagSetsIsHeldToTheFlagsRange() throws {
+        func withTCM(_ change: [String: Any], format: Int = 1) throws -> [UInt8] {
+            try Self.edited { header in
+                var config = header["config"] as! [String: Any]
+                let tcm: [String: Any] = [
+                    "positiveMargin": 0.9, "negativeMargin": 0.5, "positiveWeight": 1.0, "negativeWeight": 1.0,
+                ]
+                config["tcm"] = tcm.merging(change) { $1 }
+                header["config"] = config
+                header["format"] = format
+            }
+        }
+        func optimizer(_ key: String, _ value: Any) throws -> [UInt8] {
+            try Self.editConfig {
+                var o = $0["optimizer"] as! [String: Any]
+                o[key] = value
+                $0["optimizer"] = o
+            }
+        }
+        let auto: [String: Any] = ["farAtLow": 0.1, "farAtHigh": 0.01, "every": 2_000_000, "sampleRows": 64]
+        let cases: [([UInt8], String)] = [
+            (try withTCM(["positiveMargin": 1e300]), "--tcm-margins 1e+300 is out of range; allowed: [-1.0, 1.0]"),
+            (try withTCM(["negativeMargin": -1e300]), "--tcm-margins -1e+300 is out of range"),
+            (try withTCM(["negativeMargin": -1.5]), "--tcm-margins -1.5 is out of range"),
+            (try withTCM(["negativeWeight": -1e30]), "--tcm-weights -1e+30 is out of range; allowed: [0.0, 1000.0]"),
+            (try withTCM(["positiveWeight": 1e300]), "--tcm-weights 1e+300 is out of range"),
+            (try withTCM(["auto": auto], format: 3), "--tcm-auto-every 2000000 is out of range; allowed: [1, 1000000]"),
+            (try Self.editConfig { $0["epochs"] = 10_001 }, "--epochs 10001 is out of range; allowed: [1, 10000]"),
+            (
+                try Self.editConfig { $0["classesPerBatch"] = 1 },
+                "--classes-per-batch 1 is out of range; allowed: [2, 1024]"
+            ),
+            (try Self.editConfig { $0["samplesPerClass"] = 1 }, "--samples-per-class 1 is out of range"),
+            (
+                try Self.editConfig { $0["widths"] = [12, 5000, 8] },
+                "--widths 5000 is out of range; allowed: [1, 4096]"
+            ),
+            (
+                try Self.editConfig { $0["widths"] = [12] + Array(repeating: 2, count: 17) },
+                "--widths (number of layers) 17 is out of range; allowed: [1, 16]"
+            ),
+            (try Self.editConfig { $0["evaluateEvery"] = 2_000_000 }, "--eval-every 2000000 is out of range"),
+            (
+                try Self.editConfig { $0["crossBatchMemory"] = 100_000 },
+                "--xbm 100000 is out of range; allowed: [4, 65536]"
+            ),
+            (try optimizer("learningRate", 100), "--learning-rate 100.0 is out of range; allowed: (0.0, 10.0]"),
+            (try optimizer("weightDecay", 2), "--weight-decay 2.0 is out of range; allowed: [0.0, 1.0]"),
+        ]
+        for (bytes, mention) in cases {
+            let text = problem(bytes)
+            #expect(text.hasPrefix("checkpoint configuration: ") && text.contains(mention), "\(text)")
+        }
+        // Values no flag sets are held to ranges around what tcmscope writes, named by field.
+        func loss(_ key: String, _ value: Any) throws -> [UInt8] {
+            try Self.editConfig {
+                var l = $0["loss"] as! [String: Any]
+                l[key] = value
+                $0["loss"] = l
+            }
+        }
+        let fixed: [([UInt8], String)] = [
+            (try loss("contrastiveMargins", [1e300, 0.0]), "loss.contrastiveMargins 1e+300 is out of range"),
+            (try loss("tripletMargin", -3.0), "loss.tripletMargin -3.0 is out of range; allowed: [-2.0, 2.0]"),
+            (try loss("circleGamma", 1e9), "loss.circleGamma 1000000000.0 is out of range; allowed: (0.0, 1000.0]"),
+            (try optimizer("epsilon", 2), "optimizer.epsilon 2.0 is out of range"),
+            (try Self.editConfig { $0["publishInterval"] = 1e9 }, "publishInterval 1000000000.0 is out of range"),
+        ]
+        for (bytes, mention) in fixed {
+            let text = problem(bytes)
+            #expect(text.hasPrefix("checkpoint configuration: ") && text.contains(mention), "\(text)")
+        }
+        // The ends of every range are allowed.
+        let ends = try Self.edited { header in
+            var config = header["config"] as! [String: Any]
+            config["tcm"] = [
+                "positiveMargin": 1.0, "negativeMargin": -1.0, "positiveWeight": 1000.0, "negativeWeight": 0.0,
+            ]
+            config["epochs"] = 10_000
+            config["evaluateEvery"] = 1_000_000
+            header["config"] = config
+        }
+        #expect(try Checkpoint.decode(ends, file: "c.tcms").config.tcm?.positiveWeight == 1000)
+    }
+
     @Test func resumingAFinishedRunSaysSo() throws {
         let state = try Checkpoint.decode(try Self.validCheckpoint(), file: "c.tcms")
         let rows = clusterData().trainInputs.rows
@@ -267,6 +354,21 @@ import TCMKernels
         #expect(sgd.model.widths == [3, 2] && sgd.optimizer.second.isEmpty)
         let proxies = try decode("proxy-anchor-adam.tcms")
         #expect(proxies.proxies?.rows == 3 && proxies.proxies?.cols == 2 && proxies.proxyOptimizer?.second.count == 1)
+        // Issue 31: TCM margins and weights at the ends of their flags' ranges are accepted.
+        let ends = try decode("tcm-range-ends.tcms").config.tcm
+        #expect(ends?.positiveMargin == 1 && ends?.negativeMargin == -1 && ends?.positiveWeight == 1000)
+    }
+
+    /// Issue 31: the seeds that take the fuzzer past the flag-range checks are refused by them.
+    @Test func outOfRangeSeedsAreRefusedInTheFlagsWords() {
+        for (seed, problem) in [
+            ("tcm-weight-1e300.tcms", "--tcm-weights 1e+300 is out of range; allowed: [0.0, 1000.0]"),
+            ("tcm-margin-minus-1e300.tcms", "--tcm-margins -1e+300 is out of range; allowed: [-1.0, 1.0]"),
+        ] {
+            #expect(throws: DataError(Self.corpus + "/" + seed, "checkpoint configuration: " + problem)) {
+                _ = try decode(seed)
+            }
+        }
     }
 
     @Test func damagedSeedsAreRefused() {
