@@ -104,6 +104,9 @@ public struct DashboardState: Sendable {
     public var run: RunTimeline?
     /// A second watched run (`dash --watch A --watch B`), drawn beside the first like the A/B screen.
     public var secondRun: RunTimeline?
+    /// While watching: the global FAR the user put the threshold at, held for later snapshots; nil
+    /// until they move it (each snapshot's threshold is then its range's centre).
+    public internal(set) var heldFAR: Double?
     /// The step two watched runs are compared at, once `,` `.` chose one; nil while following
     /// (the latest step both have).
     public internal(set) var pairedStep: Int?
@@ -203,7 +206,27 @@ public struct DashboardState: Sendable {
         analysisGeneration += 1
         self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
         self.retrieval = retrieval
+        if run != nil { followRunsThreshold() }
         recompute()
+    }
+
+    /// While watching, each snapshot's threshold is an operating point someone would choose: the
+    /// centre of its calibration range, or, once the user moved the threshold, the global FAR
+    /// they moved it to. (Held as a similarity, the threshold stayed where step 0 put it, outside
+    /// every later range.)
+    mutating func followRunsThreshold() {
+        if let far = heldFAR {
+            cursor = ThresholdGrid.edge(forGlobalFAR: far, counts: analyzer.counts)
+        } else {
+            let grid = ThresholdGrid(spec: options.range, points: options.points, counts: analyzer.counts)
+            cursor = (grid.lowEdge + grid.highEdge) / 2
+        }
+    }
+
+    /// The user put the threshold somewhere: while watching, later snapshots keep its global FAR.
+    mutating func thresholdMovedByUser() {
+        guard run != nil else { return }
+        heldFAR = analyzer.globalRates(edge: cursor).far
     }
 
     /// The range (or the analysis) changed: the range ends at once; the report too, unless
@@ -365,6 +388,7 @@ public struct DashboardState: Sendable {
             // The middle of the clicked column, on the same window the panes draw.
             cursor = bins.edge(nearest: axis.threshold(atColumn: x))
             moveOperatingPoint()
+            thresholdMovedByUser()
             status = "threshold set by mouse"
         } else {
             status = "dragging the range's \(target == .rangeLow ? "low" : "high") end"
@@ -385,6 +409,7 @@ public struct DashboardState: Sendable {
     mutating func moveCursor(_ delta: Int) {
         cursor = min(max(cursor + delta, 0), bins.count - 1)
         moveOperatingPoint()
+        thresholdMovedByUser()
     }
 
     /// Moves one end of the calibration range: by a factor of 10^(1/10) in FAR, or a

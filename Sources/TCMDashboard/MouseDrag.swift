@@ -29,6 +29,7 @@ extension DashboardState {
         case .threshold:
             cursor = edge
             moveOperatingPoint()
+            thresholdMovedByUser()
             status = "threshold set by mouse"
         case .rangeLow, .rangeHigh:
             setRangeEnd(target, toEdge: edge)

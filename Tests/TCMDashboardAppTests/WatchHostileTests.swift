@@ -202,3 +202,49 @@ import TCMMetrics
         #expect(text.contains("[A a-600]") && text.contains("[B b-600]"), "\(text)")
     }
 }
+
+/// Issue 33: while watching, the threshold follows the run — each snapshot's range centre until
+/// the user moves it, then the global FAR they chose — instead of staying where step 0 put it.
+@Suite struct WatchedThresholdTests {
+    @Test func theThresholdFollowsTheRunAtAGlobalFAR() throws {
+        let dir = WatchTests.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The spread shrinks with the step: each snapshot's similarities (and range) move up.
+        let first = try WatchedRunsByStepTests.snapshot(dir, "r", 100)
+        let app = DashboardApp(
+            dataset: nil, analysis: InitialAnalysis(counts: first.counts, retrieval: first.retrieval, pca: []),
+            title: "r", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        app.watch(
+            SnapshotFolder(directory: dir, settle: .seconds(3600)), first: first,
+            reference: SnapshotReference(labels: first.labels, dimension: 4))
+        defer { app.watcher.stop() }
+        func add(_ step: Int) throws -> AnalysedSnapshot {
+            let a = try WatchedRunsByStepTests.snapshot(dir, "r", step)
+            guard
+                case .analysed(let point, let watched, _, _, _) = WatchController.result(
+                    a, utility: OPISOptions().utility)
+            else { throw DataError(dir, "not analysed") }
+            app.state.addSnapshot(point, watched)
+            return a
+        }
+        func centre(_ a: AnalysedSnapshot) -> Int {
+            let grid = ThresholdGrid(spec: app.state.options.range, points: app.state.options.points, counts: a.counts)
+            return (grid.lowEdge + grid.highEdge) / 2
+        }
+        #expect(app.state.cursor == centre(first))
+        let later = try add(400)
+        #expect(centre(later) != centre(first), "the test needs snapshots whose ranges differ")
+        #expect(app.state.cursor == centre(later), "following: the new snapshot's range centre")
+        // The user moves the threshold: its global FAR is held for the next snapshots.
+        for _ in 0 ..< 30 { _ = app.handle(.key(.right), size: (160, 45)) }
+        let held = try #require(app.state.heldFAR)
+        #expect(held == ThresholdAnalyzer(counts: later.counts).globalRates(edge: app.state.cursor).far)
+        let last = try add(900)
+        let expected = ThresholdGrid.edge(forGlobalFAR: held, counts: last.counts)
+        #expect(app.state.cursor == expected)
+        // Independently: the global FAR there is at most the held one, and one edge lower it is above.
+        let analyzer = ThresholdAnalyzer(counts: last.counts)
+        #expect(analyzer.globalRates(edge: expected).far <= held)
+        #expect(expected == 0 || analyzer.globalRates(edge: expected - 1).far > held)
+    }
+}
