@@ -330,13 +330,17 @@ public final class DashboardApp: LoopScreen {
     /// s: writes the current embeddings, curves (CSV + SVG), report, projection figure and (after
     /// fine-tuning) checkpoint and PyTorch adapter, atomically.
     func save() {
+        // While watching: every snapshot's point of the watched runs too (timeline.csv and .svg).
+        let timeline = state.run.map { run in
+            ([run] + (state.secondRun.map { [$0] } ?? [])).flatMap(\.points).sorted { $0.key < $1.key }
+        }
         if let ab = state.ab {
-            state.status = saver.saveAB(ab, checkpoints: abRuns.finalStates)
+            state.status = saver.saveAB(ab, checkpoints: abRuns.finalStates, timeline: timeline)
             return
         }
         state.status = saver.save(
             embeddings: dataset == nil ? nil : evalEmbeddings, labels: dataset == nil ? nil : evalLabels, state: state,
-            checkpoint: trainer.finalState)
+            checkpoint: trainer.finalState, timeline: timeline)
     }
 }
 

@@ -18,10 +18,16 @@ struct SaveController {
     /// Saves and returns the status line to show.
     /// - Parameters: embeddings, labels: the rows on screen; nil on a count file alone (`dash --counts`),
     ///   which saves the curves and the report only.
-    func save(embeddings: Matrix?, labels: Labels?, state: DashboardState, checkpoint: TrainingState?) -> String {
+    ///   timeline: while watching, every snapshot's point of the watched runs, saved as `analyze
+    ///   --watch` writes them (`timeline.csv`, and `timeline.svg` as its `--plot` draws them).
+    func save(
+        embeddings: Matrix?, labels: Labels?, state: DashboardState, checkpoint: TrainingState?,
+        timeline: [SnapshotPoint]? = nil
+    ) -> String {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let files = OutputTransaction()  // all the files of a save, or none
+            try Self.stage(timeline, in: directory, files)
             if let embeddings, let labels {
                 try files.stage(
                     NpyWriter.bytes(floats: embeddings.values, shape: [embeddings.rows, embeddings.cols]),
@@ -93,12 +99,13 @@ extension SaveController {
 
     /// s during an A/B: each run's report, curves and (once ended) checkpoint under `ab/A` and
     /// `ab/B`, and the comparison as text and JSON, all or none.
-    func saveAB(_ ab: ABComparison, checkpoints: [TrainingState?]) -> String {
+    func saveAB(_ ab: ABComparison, checkpoints: [TrainingState?], timeline: [SnapshotPoint]? = nil) -> String {
         guard let comparison = Self.comparison(ab) else { return "nothing to save yet: both runs need curves" }
         do {
             let root = directory + "/ab"
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             let files = OutputTransaction()
+            try Self.stage(timeline, in: root, files)
             for side in ABSide.allCases {
                 guard let analyzer = ab[side].analyzer, let report = ab[side].report else { continue }
                 let dir = root + "/" + side.letter
@@ -117,5 +124,16 @@ extension SaveController {
         } catch {
             return "save failed: \(error)"
         }
+    }
+}
+
+extension SaveController {
+    /// The watched runs' timeline, as `analyze --watch --plot` writes it, into the same save.
+    static func stage(_ timeline: [SnapshotPoint]?, in directory: String, _ files: OutputTransaction) throws {
+        guard let timeline, !timeline.isEmpty else { return }
+        try files.stage(TimelineCSV.render(timeline), to: directory + "/timeline.csv")
+        try files.stage(
+            TimelineFigure.svg(timeline, title: "Threshold consistency during training"),
+            to: directory + "/timeline.svg")
     }
 }

@@ -200,6 +200,15 @@ import TCMMetrics
         Dashboard.render(app.state, into: &frame)
         text = (0 ..< frame.height).map { frame.line($0) }.joined(separator: "\n")
         #expect(text.contains("[A a-600]") && text.contains("[B b-600]"), "\(text)")
+        // s saves both runs' reports, their comparison, and the timeline of every snapshot of both.
+        _ = app.handle(.key(.character("s")), size: (200, 60))
+        #expect(app.state.status.hasPrefix("saved A/B"), "\(app.state.status)")
+        let saved = dirA + "/saved/ab"
+        for file in ["A/report.json", "B/report.json", "comparison.json", "timeline.csv", "timeline.svg"] {
+            #expect(FileManager.default.fileExists(atPath: "\(saved)/\(file)"), "\(file)")
+        }
+        let rows = try TimelineCSV.read(saved + "/timeline.csv")
+        #expect(rows.filter { $0.name == "a" }.count == 10 && rows.filter { $0.name == "b" }.count == 3)
     }
 }
 
