@@ -28,8 +28,15 @@ func binaryPath() throws -> String {
 
 func tcmscope(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> CLIRun
 {
+    try runProcess(try binaryPath(), arguments, in: directory, environment: environment)
+}
+
+/// Runs any program (the binary, or the binary through setpriv or a shell), its output captured.
+func runProcess(
+    _ executable: String, _ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]
+) throws -> CLIRun {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: try binaryPath())
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }

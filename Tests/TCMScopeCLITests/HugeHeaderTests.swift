@@ -105,19 +105,7 @@ import Testing
 
     /// `tcmscope arguments` under `ulimit -v` of `gib` GiB of address space.
     static func underAddressSpaceLimit(gib: Int, _ arguments: [String]) throws -> CLIRun {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", "ulimit -v \(gib << 20) && exec \"$@\"", "sh", try binaryPath()] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIRun(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        try runProcess("/bin/sh", ["-c", "ulimit -v \(gib << 20) && exec \"$@\"", "sh", try binaryPath()] + arguments)
     }
 
     /// The address-space limit counts: under `ulimit -v 1 GiB`, a pass over rows of 2 GiB is
