@@ -16,21 +16,28 @@ public struct ConfidenceInterval: Codable, Sendable, Equatable {
     }
 
     /// The studentised (bootstrap-t) interval: with t* = (θ* − θ̂)/se* over the replicates,
-    /// [θ̂ − t*_(1+L)/2 · se, θ̂ − t*_(1−L)/2 · se], its low end kept at or above `floor` (OPIS
-    /// cannot be negative). Replicates without a finite t* (a single class drawn) are dropped.
+    /// [θ̂ − t*_(1+L)/2 · se, θ̂ − t*_(1−L)/2 · se], kept within [floor, ceiling] (OPIS, a mean
+    /// of squared deviations of utilities in [0, 1], lies in [0, 1/4]). A replicate of a single
+    /// class has se* = 0 and an infinite t*: it stays, as the extreme it is (no interpolation
+    /// across an infinity); only NaN t* (nothing to compare) are dropped.
     public init(
         studentizedOf replicates: [(value: Double, standardError: Double)], estimate: Double, standardError: Double,
-        level: Double, floor: Double = 0
+        level: Double, floor: Double = 0, ceiling: Double = 0.25
     ) {
-        let t = replicates.map { ($0.value - estimate) / $0.standardError }.filter(\.isFinite).sorted()
+        let t = replicates.map { ($0.value - estimate) / $0.standardError }.filter { !$0.isNaN }.sorted()
         guard standardError > 0, !t.isEmpty else {
             self.init(level: level, low: estimate, high: estimate, replicates: t.count)
             return
         }
+        func quantile(_ p: Double) -> Double {
+            let h = Double(t.count - 1) * p
+            let lo = Int(h.rounded(.down)), hi = min(t.count - 1, lo + 1)
+            guard t[lo].isFinite && t[hi].isFinite else { return h - Double(lo) < 0.5 ? t[lo] : t[hi] }
+            return Bootstrap.quantile(t, p)
+        }
         self.init(
-            level: level,
-            low: max(floor, estimate - Bootstrap.quantile(t, (1 + level) / 2) * standardError),
-            high: estimate - Bootstrap.quantile(t, (1 - level) / 2) * standardError, replicates: t.count)
+            level: level, low: min(ceiling, max(floor, estimate - quantile((1 + level) / 2) * standardError)),
+            high: min(ceiling, max(floor, estimate - quantile((1 - level) / 2) * standardError)), replicates: t.count)
     }
 
     /// The percentile interval of `values` (any order; non-finite values are dropped).
