@@ -13,8 +13,13 @@ resamplings and reports, per method and C, the share of data sets whose interval
 population value, with its binomial standard error, and how often it misses on each side.
 
     python3 Benchmarks/interval_coverage.py --classes 100 400 --datasets 300 --replicates 1000
+    python3 Benchmarks/interval_coverage.py --classes 40 100 --datasets 300 --replicates 500 --eps --seed 34
+    python3 Benchmarks/interval_coverage.py --curve-level 400 1000 --datasets 200 --replicates 200 --seed 5
 
-One core; about 1 s a data set at C = 100 and 4 s at C = 400.
+One core; about 1 s a data set at C = 100 and 4 s at C = 400 (--eps adds eps-OPIS's intervals).
+--population-cache FILE keeps the population values between runs. The suite's smaller population
+(BootstrapTests.coverageOnEmbeddingData): --dimension 16 --sizes 4 8 --population-only
+--reference-classes 800 --seed 7.
 """
 import argparse
 import json
@@ -267,6 +272,24 @@ def intervals_eps(u, rng, b, level, fractions):
     return theta, out
 
 
+def curve_level(rng, classes, datasets, replicates, level, population_classes=6000, reference_classes=400):
+    """eps-OPIS's percentile interval on data sets of `classes` curves drawn from a population of
+    embedded classes' curves (its eps-OPIS the truth): cheap enough for 1000 classes."""
+    _, pop_eps, curves = population(rng, population_classes, reference_classes)
+    print(json.dumps({"curve_level_population_eps_opis": pop_eps}), flush=True)
+    for c in classes:
+        hit = above = 0
+        for _ in range(datasets):
+            rs = Resampler(curves[rng.integers(0, len(curves), c)])
+            lo, hi = np.quantile(rs.eps_opis(draw_weights(rng, c, replicates)), [(1 - level) / 2, (1 + level) / 2])
+            hit += lo <= pop_eps <= hi
+            above += pop_eps > hi
+        p = hit / datasets
+        print(json.dumps({"figure": "eps-opis", "level": "curves", "classes": c, "method": "percentile",
+                          "coverage": round(p, 3), "se": round(math.sqrt(p * (1 - p) / datasets), 3),
+                          "truth_above": round(above / datasets, 3), "datasets": datasets}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--classes", type=int, nargs="+", default=[100, 400])
@@ -280,6 +303,9 @@ def main():
     ap.add_argument("--sizes", type=int, nargs=2, default=[5, 30], help="fewest and most samples a class")
     ap.add_argument("--population-only", action="store_true", help="print the population values and stop")
     ap.add_argument("--population-cache", help="JSON file keeping the population values between runs")
+    ap.add_argument("--curve-level", type=int, nargs="+", metavar="C",
+                    help="only eps-OPIS's percentile interval at these class counts, on curves drawn from a "
+                         "population of 6,000 classes' curves (use --datasets 200 --replicates 200)")
     ap.add_argument("--eps", action="store_true", help="also eps-OPIS (slower)")
     ap.add_argument("--mn-fractions", type=float, nargs="*", default=[0.5, 0.25])
     args = ap.parse_args()
@@ -287,6 +313,9 @@ def main():
     SIZES = tuple(args.sizes)
     D = args.dimension
     rng = np.random.default_rng(args.seed)
+    if args.curve_level:
+        curve_level(rng, args.curve_level, args.datasets, args.replicates, args.level)
+        return 0
     t0 = time.time()
     if args.population_cache and os.path.exists(args.population_cache):
         with open(args.population_cache) as f:
