@@ -278,11 +278,30 @@ public struct WeightedRates: Sendable {
         }
     }
 
+    /// Σ_j w_j · x[offset + j], in four lanes and without a branch on w_j = 0 (a third of the
+    /// weights, at random: mispredicted). Every term is an integer (a multiplicity times a count,
+    /// far below 2^53), so the order of the sum does not change it.
     private func dot(_ w: [Double], _ x: [Double], offset: Int = 0) -> Double {
-        x.withUnsafeBufferPointer { x in
-            var s = 0.0
-            for j in 0 ..< w.count where w[j] != 0 { s += w[j] * x[offset + j] }
-            return s
+        let n = w.count
+        guard n > 0 else { return 0 }
+        return w.withUnsafeBufferPointer { w in
+            x.withUnsafeBufferPointer { x in
+                let a = UnsafeRawPointer(w.baseAddress!), b = UnsafeRawPointer(x.baseAddress! + offset)
+                var acc = SIMD4<Double>(repeating: 0)
+                var j = 0
+                while j + 4 <= n {
+                    acc +=
+                        a.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
+                        * b.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
+                    j += 4
+                }
+                var s = acc.sum()
+                while j < n {
+                    s += w[j] * x[offset + j]
+                    j += 1
+                }
+                return s
+            }
         }
     }
 
@@ -343,7 +362,7 @@ public struct WeightedRates: Sendable {
     /// ≤ 0 or the one before: found level by level, each level a table of per-class counts at a
     /// few edges (at most `tableEdges`), refined within the block each replicate's crossing fell
     /// in. A level costs a binary search of weighted sums per replicate, and a table per block
-    /// hit: the whole 20,001-bin axis is two levels up to about 4,000 classes, three beyond.
+    /// hit: the whole 20,001-bin axis is two levels up to about 29,000 classes, three beyond.
     /// `weights(r)` must give the same weights each time it is called with r.
     /// `tableEdges` overrides the per-table limit (tests use a small one to take many levels).
     public func equalErrorRates(
