@@ -148,7 +148,10 @@ enum Widgets {
             (
                 "ε-OPIS",
                 Format.number(r.epsilonOPIS, 5)
-                    + (v.interval.map { "  \(Self.interval($0.epsilonOPIS))" } ?? "  (m=\(r.settings.classesPerGroup))"),
+                    + (v.interval.map {
+                        $0.epsilonOPIS.map { "  \(Self.interval($0))" } ?? "  (no CI: too few classes)"
+                    }
+                        ?? "  (m=\(r.settings.classesPerGroup))"),
                 v.reportIsStale ? Palette.axis : .terminalDefault
             ),
             (

@@ -15,6 +15,31 @@ public struct ConfidenceInterval: Codable, Sendable, Equatable {
         self.replicates = replicates
     }
 
+    /// The studentised (bootstrap-t) interval: with t* = (θ* − θ̂)/se* over the replicates,
+    /// [θ̂ − t*_(1+L)/2 · se, θ̂ − t*_(1−L)/2 · se], kept within [floor, ceiling] (OPIS, a mean
+    /// of squared deviations of utilities in [0, 1], lies in [0, 1/4]). A replicate of a single
+    /// class has se* = 0 and an infinite t*: it stays, as the extreme it is (no interpolation
+    /// across an infinity); only NaN t* (nothing to compare) are dropped.
+    public init(
+        studentizedOf replicates: [(value: Double, standardError: Double)], estimate: Double, standardError: Double,
+        level: Double, floor: Double = 0, ceiling: Double = 0.25
+    ) {
+        let t = replicates.map { ($0.value - estimate) / $0.standardError }.filter { !$0.isNaN }.sorted()
+        guard standardError > 0, !t.isEmpty else {
+            self.init(level: level, low: estimate, high: estimate, replicates: t.count)
+            return
+        }
+        func quantile(_ p: Double) -> Double {
+            let h = Double(t.count - 1) * p
+            let lo = Int(h.rounded(.down)), hi = min(t.count - 1, lo + 1)
+            guard t[lo].isFinite && t[hi].isFinite else { return h - Double(lo) < 0.5 ? t[lo] : t[hi] }
+            return Bootstrap.quantile(t, p)
+        }
+        self.init(
+            level: level, low: min(ceiling, max(floor, estimate - quantile((1 + level) / 2) * standardError)),
+            high: min(ceiling, max(floor, estimate - quantile((1 - level) / 2) * standardError)), replicates: t.count)
+    }
+
     /// The percentile interval of `values` (any order; non-finite values are dropped).
     public init(percentileOf values: [Double], level: Double) {
         let sorted = values.filter(\.isFinite).sorted()
@@ -98,12 +123,16 @@ public struct WeightedOPIS: Sendable {
             let averages = curves.map { row in row.indices.reduce(0.0) { $0 + gridWeights[$1] * row[$1] } }
             order = averages.indices.sorted { averages[$0] < averages[$1] }.map(Int32.init)
         } else {
-            var all = [Int32]()
-            all.reserveCapacity(k * c)
-            for i in 0 ..< k {
-                all += (0 ..< c).sorted { curves[$0][i] < curves[$1][i] }.map(Int32.init)
+            // One sort per grid point, on a flat column, the points split over threads: with
+            // thousands of classes this was most of the bootstrap's fixed cost.
+            let all = SharedBuffer<Int32>(count: k * c)
+            parallelForEach(count: k, threads: c >= 1_000 ? defaultThreadCount : 1) { i in
+                let column = curves.map { $0[i] }
+                for (rank, j) in (0 ..< c).sorted(by: { column[$0] < column[$1] }).enumerated() {
+                    all.initialize(i * c + rank, to: Int32(j))
+                }
             }
-            order = all
+            order = all.moveToArray()
         }
     }
 
@@ -119,12 +148,18 @@ public struct WeightedOPIS: Sendable {
 
     /// Σ_c w_c avg_range[(U_c − Ū_w)²] / Σ_c w_c, with Ū_w = Σ_c w_c U_c / Σ_c w_c. Summed in the
     /// report's order, so weights of 1 give its digits exactly.
-    public func opis(weights w: [Double]) -> Double {
+    public func opis(weights w: [Double]) -> Double { opisAndStandardError(weights: w).opis }
+
+    /// OPIS of the weighted classes and its standard error as an average of per-class terms
+    /// d_c = avg_range[(U_c − Ū_w)²]: √(Σ w (d − OPIS)² / Σ w / (Σ w − 1)), the spread of what
+    /// the classes contribute (0 with fewer than two units of weight). The studentised interval
+    /// divides each replicate's deviation by its own.
+    public func opisAndStandardError(weights w: [Double]) -> (opis: Double, standardError: Double) {
         precondition(w.count == classes)
-        guard classes > 0 else { return 0 }
+        guard classes > 0 else { return (0, 0) }
         let k = points
         let total = w.reduce(0, +)
-        guard total > 0 else { return 0 }
+        guard total > 0 else { return (0, 0) }
         var mean = [Double](repeating: 0, count: k)
         values.withUnsafeBufferPointer { u in
             mean.withUnsafeMutableBufferPointer { m in
@@ -135,23 +170,52 @@ public struct WeightedOPIS: Sendable {
                 for i in 0 ..< k { m[i] /= total }
             }
         }
-        var sum = 0.0
+        // Each class's term is a sequential sum over the grid (the report's order, so weights of
+        // 1 give its digits); four classes at a time, so that four such chains run side by side.
+        let drawn = (0 ..< classes).filter { w[$0] != 0 }
+        var sum = 0.0, squares = 0.0
         values.withUnsafeBufferPointer { u in
             mean.withUnsafeBufferPointer { m in
                 gridWeights.withUnsafeBufferPointer { a in
-                    for j in 0 ..< classes where w[j] != 0 {
-                        let row = u.baseAddress! + j * k
+                    func add(_ j: Int, _ t: Double) {
+                        sum += w[j] * t
+                        squares += w[j] * t * t
+                    }
+                    var p = 0
+                    while p + 4 <= drawn.count {
+                        let j0 = drawn[p], j1 = drawn[p + 1], j2 = drawn[p + 2], j3 = drawn[p + 3]
+                        let r0 = u.baseAddress! + j0 * k, r1 = u.baseAddress! + j1 * k
+                        let r2 = u.baseAddress! + j2 * k, r3 = u.baseAddress! + j3 * k
+                        var t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
+                        for i in 0 ..< k {
+                            let d0 = r0[i] - m[i], d1 = r1[i] - m[i], d2 = r2[i] - m[i], d3 = r3[i] - m[i]
+                            t0 += a[i] * d0 * d0
+                            t1 += a[i] * d1 * d1
+                            t2 += a[i] * d2 * d2
+                            t3 += a[i] * d3 * d3
+                        }
+                        add(j0, t0)
+                        add(j1, t1)
+                        add(j2, t2)
+                        add(j3, t3)
+                        p += 4
+                    }
+                    while p < drawn.count {
+                        let j = drawn[p], row = u.baseAddress! + j * k
                         var t = 0.0
                         for i in 0 ..< k {
                             let dev = row[i] - m[i]
                             t += a[i] * dev * dev
                         }
-                        sum += w[j] * t
+                        add(j, t)
+                        p += 1
                     }
                 }
             }
         }
-        return sum / total
+        let opis = sum / total
+        let variance = max(0, squares / total - opis * opis)
+        return (opis, total > 1 ? (variance / (total - 1)).squareRoot() : 0)
     }
 
     /// avg_range[(U_high − U_low)²], the groups being the m = max(1, ⌈ε·C⌉) lowest and highest
@@ -198,24 +262,18 @@ public struct WeightedOPIS: Sendable {
 }
 
 /// Global rates and Recall@1 of weighted classes: per-class counts at the operating threshold,
-/// at the edges around the full sample's EER threshold, and per-class hits at rank 1.
+/// per-class pair histograms for the EER, and per-class hits at rank 1.
 public struct WeightedRates: Sendable {
     /// Rows = the report's `curveClasses` (the classes in OPIS), in that order.
     let acceptedPositives: [Double], positives: [Double], acceptedNegatives: [Double], negatives: [Double]
     /// Negatives of the classes left out of OPIS (one sample): never resampled, weight 1.
     let fixedAcceptedNegatives: Double, fixedNegatives: Double
-    /// EER window: bin edges `windowStart ..< windowStart + windowCount`; `[edge][class]`.
-    let windowStart: Int, windowCount: Int, binCount: Int
-    let windowPositives: [Double], windowNegatives: [Double]
-    let windowFixedNegatives: [Double]
+    /// The pair counts and which of their classes are resampled (`included`) or fixed (`others`):
+    /// the EER search reads their histograms at the edges it needs.
+    let counts: PairCounts
+    let included: [Int], others: [Int]
     /// Per class in OPIS: queries whose nearest item is of its class, and its queries; nil without retrieval.
     let hits: [Double]?, queries: [Double]?
-
-    /// Bins each side of the full sample's EER edge a replicate's EER is searched in: 128, fewer
-    /// (at least 16) when the window's table (16 bytes per class and edge) would pass 64 MB.
-    public static func eerHalfWindow(classes: Int) -> Int {
-        max(16, min(128, (64 << 20) / (16 * max(1, classes)) / 2))
-    }
 
     public var classes: Int { positives.count }
 
@@ -231,31 +289,9 @@ public struct WeightedRates: Sendable {
         let others = (0 ..< counts.classCount).filter { !inOPIS.contains($0) }
         fixedAcceptedNegatives = others.reduce(0) { $0 + at(counts.negatives[$1], operatingEdge) }
         fixedNegatives = others.reduce(0) { $0 + Double(counts.negatives[$1].total) }
-
-        let eerEdge = counts.bins.edge(nearest: report.global.eerThreshold)
-        let half = Self.eerHalfWindow(classes: included.count)
-        let start = max(0, eerEdge - half), end = min(counts.bins.count - 1, eerEdge + half)
-        windowStart = start
-        binCount = counts.bins.count
-        windowCount = end - start + 1
-        let edges = Array(start ... end)
-        var wp = [Double](repeating: 0, count: windowCount * included.count), wn = wp
-        for (j, c) in included.enumerated() {
-            let p = counts.positives[c].countsAtOrAbove(ascending: edges),
-                n = counts.negatives[c].countsAtOrAbove(ascending: edges)
-            for e in 0 ..< windowCount {
-                wp[e * included.count + j] = Double(p[e])
-                wn[e * included.count + j] = Double(n[e])
-            }
-        }
-        var fixed = [Double](repeating: 0, count: windowCount)
-        for c in others {
-            let n = counts.negatives[c].countsAtOrAbove(ascending: edges)
-            for e in 0 ..< windowCount { fixed[e] += Double(n[e]) }
-        }
-        windowPositives = wp
-        windowNegatives = wn
-        windowFixedNegatives = fixed
+        self.counts = counts
+        self.included = included
+        self.others = others
 
         if let retrieval, retrieval.hitAt1.count == counts.classSizes.reduce(0, +) {
             var start = [Int](repeating: 0, count: counts.classCount + 1)
@@ -268,11 +304,30 @@ public struct WeightedRates: Sendable {
         }
     }
 
+    /// Σ_j w_j · x[offset + j], in four lanes and without a branch on w_j = 0 (a third of the
+    /// weights, at random: mispredicted). Every term is an integer (a multiplicity times a count,
+    /// far below 2^53), so the order of the sum does not change it.
     private func dot(_ w: [Double], _ x: [Double], offset: Int = 0) -> Double {
-        x.withUnsafeBufferPointer { x in
-            var s = 0.0
-            for j in 0 ..< w.count where w[j] != 0 { s += w[j] * x[offset + j] }
-            return s
+        let n = w.count
+        guard n > 0 else { return 0 }
+        return w.withUnsafeBufferPointer { w in
+            x.withUnsafeBufferPointer { x in
+                let a = UnsafeRawPointer(w.baseAddress!), b = UnsafeRawPointer(x.baseAddress! + offset)
+                var acc = SIMD4<Double>(repeating: 0)
+                var j = 0
+                while j + 4 <= n {
+                    acc +=
+                        a.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
+                        * b.loadUnaligned(fromByteOffset: j * 8, as: SIMD4<Double>.self)
+                    j += 4
+                }
+                var s = acc.sum()
+                while j < n {
+                    s += w[j] * x[offset + j]
+                    j += 1
+                }
+                return s
+            }
         }
     }
 
@@ -285,31 +340,113 @@ public struct WeightedRates: Sendable {
         )
     }
 
-    /// The EER (mean of FAR and FRR where they are closest), searched in the window; `clamped`
-    /// when the crossing lies at or past the window's end.
-    public func equalErrorRate(weights w: [Double]) -> (rate: Double, clamped: Bool) {
+    /// Per-class pairs at or above a few ascending bin edges: `[edge * classes + class]`.
+    struct EdgeTable {
+        let edges: [Int]
+        let positives: [Double], negatives: [Double], fixedNegatives: [Double]
+    }
+
+    /// Edges a table may hold: its two per-class columns stay under 64 MB.
+    static func tableEdges(classes: Int) -> Int { max(4, min(1024, (64 << 20) / (16 * max(1, classes)))) }
+
+    func table(_ edges: [Int]) -> EdgeTable {
+        let c = included.count
+        var p = [Double](repeating: 0, count: edges.count * c), n = p
+        for (j, cls) in included.enumerated() {
+            let pc = counts.positives[cls].countsAtOrAbove(ascending: edges)
+            let nc = counts.negatives[cls].countsAtOrAbove(ascending: edges)
+            for e in edges.indices {
+                p[e * c + j] = Double(pc[e])
+                n[e * c + j] = Double(nc[e])
+            }
+        }
+        var fixed = [Double](repeating: 0, count: edges.count)
+        for cls in others {
+            let nc = counts.negatives[cls].countsAtOrAbove(ascending: edges)
+            for e in edges.indices { fixed[e] += Double(nc[e]) }
+        }
+        return EdgeTable(edges: edges, positives: p, negatives: n, fixedNegatives: fixed)
+    }
+
+    /// Global (FAR, FRR) of weighted classes at a table's edge `e` (`p`, `n`: the weighted totals).
+    private func errorRates(_ t: EdgeTable, _ e: Int, _ w: [Double], p: Double, n: Double) -> (far: Double, frr: Double)
+    {
         let c = classes
-        let p = dot(w, positives), n = dot(w, negatives) + fixedNegatives
-        func rates(_ e: Int) -> (far: Double, frr: Double) {
-            let far = n > 0 ? (dot(w, windowNegatives, offset: e * c) + windowFixedNegatives[e]) / n : 0
-            let tpr = p > 0 ? dot(w, windowPositives, offset: e * c) / p : 0
-            return (far, 1 - tpr)
+        let far = n > 0 ? (dot(w, t.negatives, offset: e * c) + t.fixedNegatives[e]) / n : 0
+        let tpr = p > 0 ? dot(w, t.positives, offset: e * c) / p : 0
+        return (far, 1 - tpr)
+    }
+
+    /// The EER of one set of weights (see `equalErrorRates`).
+    public func equalErrorRate(weights w: [Double]) -> Double {
+        equalErrorRates(count: 1, threads: 1) { _ in w }[0]
+    }
+
+    /// The EER of each replicate's weights, by the report's rule: the bin edge where the global
+    /// FAR and FRR are closest (the lower edge on a tie), and their mean there, searched over the
+    /// whole axis. FAR − FRR falls as the edge rises, so the answer is the first edge where it is
+    /// ≤ 0 or the one before: found level by level, each level a table of per-class counts at a
+    /// few edges (at most `tableEdges`), refined within the block each replicate's crossing fell
+    /// in. A level costs a binary search of weighted sums per replicate, and a table per block
+    /// hit: the whole 20,001-bin axis is two levels up to about 29,000 classes, three beyond.
+    /// `weights(r)` must give the same weights each time it is called with r.
+    /// `tableEdges` overrides the per-table limit (tests use a small one to take many levels).
+    public func equalErrorRates(
+        count: Int, threads: Int = defaultThreadCount, tableEdges: Int? = nil, weights: @Sendable (Int) -> [Double]
+    ) -> [Double] {
+        let bins = counts.bins.count, limit = max(4, tableEdges ?? Self.tableEdges(classes: classes))
+        let out = SharedBuffer<Double>(count: count)
+        // Work: replicates whose first edge with FAR − FRR ≤ 0 lies in lo ... hi (hi = bins: none).
+        var work: [(lo: Int, hi: Int, replicates: [Int])] = [(0, bins, Array(0 ..< count))]
+        while let (lo, hi, members) = work.popLast() {
+            if hi - lo + 2 <= limit {
+                // Last level: every edge from lo − 1 to hi, so both candidates are in the table.
+                let edges = Array(max(0, lo - 1) ... min(hi, bins - 1))
+                let t = table(edges)
+                parallelForEach(count: members.count, threads: threads) { i in
+                    let w = weights(members[i])
+                    let p = dot(w, positives), n = dot(w, negatives) + fixedNegatives
+                    // First table index at or past lo where FAR − FRR ≤ 0.
+                    var a = lo - edges[0], b = edges.count
+                    while a < b {
+                        let mid = (a + b) / 2
+                        let r = errorRates(t, mid, w, p: p, n: n)
+                        if r.far - r.frr <= 0 { b = mid } else { a = mid + 1 }
+                    }
+                    var best: (far: Double, frr: Double)? = a < edges.count ? errorRates(t, a, w, p: p, n: n) : nil
+                    if a > 0 {
+                        let before = errorRates(t, a - 1, w, p: p, n: n)
+                        if best == nil || abs(before.far - before.frr) <= abs(best!.far - best!.frr) { best = before }
+                    }
+                    out.initialize(members[i], to: best.map { ($0.far + $0.frr) / 2 } ?? .nan)
+                }
+                continue
+            }
+            // A coarser level: edges lo, lo + step, … below hi; each replicate's block below its first ≤ 0.
+            let step = (hi - lo + limit - 1) / limit
+            let edges = Array(stride(from: lo, to: hi, by: step))
+            let t = table(edges)
+            let found = SharedBuffer<Int>(count: members.count)
+            parallelForEach(count: members.count, threads: threads) { i in
+                let w = weights(members[i])
+                let p = dot(w, positives), n = dot(w, negatives) + fixedNegatives
+                var a = 0, b = edges.count
+                while a < b {
+                    let mid = (a + b) / 2
+                    let r = errorRates(t, mid, w, p: p, n: n)
+                    if r.far - r.frr <= 0 { b = mid } else { a = mid + 1 }
+                }
+                found.initialize(i, to: a)
+            }
+            var blocks = [Int: [Int]]()
+            for (i, a) in found.moveToArray().enumerated() { blocks[a, default: []].append(members[i]) }
+            for (a, rs) in blocks.sorted(by: { $0.key < $1.key }) {
+                // a = 0: the answer is lo itself; otherwise it lies after edges[a − 1], up to edges[a] (or hi).
+                let subLo = a == 0 ? lo : edges[a - 1] + 1, subHi = a == 0 ? lo : (a < edges.count ? edges[a] : hi)
+                work.append((subLo, subHi, rs))
+            }
         }
-        // FAR − FRR falls with the edge: the first edge where it is ≤ 0, and the one before.
-        var lo = 0, hi = windowCount
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            let r = rates(mid)
-            if r.far - r.frr <= 0 { hi = mid } else { lo = mid + 1 }
-        }
-        // At the window's first edge or past its last: clamped, unless that is the end of the axis.
-        let clamped = (lo == 0 && windowStart > 0) || (lo == windowCount && windowStart + windowCount < binCount)
-        var best = rates(min(lo, windowCount - 1))
-        if lo > 0 {
-            let before = rates(lo - 1)
-            if abs(before.far - before.frr) <= abs(best.far - best.frr) { best = before }
-        }
-        return ((best.far + best.frr) / 2, clamped)
+        return out.moveToArray()
     }
 
     /// Recall@1 of the weighted classes; nil without retrieval.
@@ -320,7 +457,7 @@ public struct WeightedRates: Sendable {
     }
 }
 
-/// What `analyze --bootstrap` adds to the report: percentile intervals of its figures.
+/// What `analyze --bootstrap` adds to the report: intervals of its figures.
 public struct BootstrapSummary: Codable, Sendable, Equatable {
     public let method: String
     public let seed: UInt64
@@ -328,20 +465,20 @@ public struct BootstrapSummary: Codable, Sendable, Equatable {
     public let level: Double
     /// Classes resampled (those in OPIS).
     public let classes: Int
+    /// Studentised (bootstrap-t) interval.
     public let opis: ConfidenceInterval
-    public let epsilonOPIS: ConfidenceInterval
-    /// Global FAR and TPR at the operating threshold.
+    /// Percentile interval; nil where none holds its level (too few classes per group), and why.
+    public let epsilonOPIS: ConfidenceInterval?
+    public let epsilonOPISWithheld: String?
+    /// Global FAR and TPR at the operating threshold (percentile intervals, as are EER and R@1).
     public let far: ConfidenceInterval?
     public let tpr: ConfidenceInterval?
     public let eer: ConfidenceInterval?
-    /// Replicates whose EER crossing fell at the edge of the searched window (±128 bins, fewer
-    /// beyond 16,000 classes).
-    public let eerWindowClamped: Int?
     public let recallAt1: ConfidenceInterval?
     public let seconds: Double
 
     public static let methodDescription =
-        "percentile bootstrap over classes (cluster bootstrap): the classes in OPIS drawn with replacement, calibration range and grid fixed at the full sample's"
+        "bootstrap over classes (cluster bootstrap): the classes in OPIS drawn with replacement, calibration range and grid fixed at the full sample's; OPIS studentised (bootstrap-t on the per-class terms' standard error); ε-OPIS, FAR, TPR, EER and R@1 percentile; ε-OPIS none under \(EpsilonOPISInterval.minimumClasses) classes"
 
     /// Intervals of the report's figures from `replicates` class resamplings.
     public static func compute(
@@ -354,28 +491,44 @@ public struct BootstrapSummary: Codable, Sendable, Equatable {
         let rates = WeightedRates(counts: counts, report: report, retrieval: retrieval)
         let c = curves.classes
         let seeds = Bootstrap.replicateSeeds(seed: seed, count: replicates)
-        // Per replicate: OPIS, ε-OPIS, FAR, TPR, EER, clamped, R@1.
-        let fields = 7
+        let withInterval = EpsilonOPISInterval.hasInterval(classes: c)
+        // Per replicate: OPIS, its standard error, ε-OPIS, FAR, TPR, R@1; the
+        // EER in a second pass (`equalErrorRates`).
+        let fields = 6
         let out = SharedBuffer<Double>(count: replicates * fields)
         parallelForEach(count: replicates, threads: threads) { r in
             let w = Bootstrap.draw(classes: c, seed: seeds[r])
-            let g = rates.rates(weights: w), eer = rates.equalErrorRate(weights: w)
+            let g = rates.rates(weights: w), o = curves.opisAndStandardError(weights: w)
+            let e = withInterval ? curves.epsilonOPIS(weights: w) : .nan
             let row: [Double] = [
-                curves.opis(weights: w), curves.epsilonOPIS(weights: w), g.far, g.tpr, eer.rate,
-                eer.clamped ? 1 : 0, rates.recallAt1(weights: w) ?? .nan,
+                o.opis, o.standardError, e, g.far, g.tpr, rates.recallAt1(weights: w) ?? .nan,
             ]
             for f in 0 ..< fields { out.initialize(r * fields + f, to: row[f]) }
         }
         let all = out.moveToArray()
         func column(_ f: Int) -> [Double] { (0 ..< replicates).map { all[$0 * fields + f] } }
-        func interval(_ f: Int) -> ConfidenceInterval { ConfidenceInterval(percentileOf: column(f), level: level) }
+        func interval(_ values: [Double]) -> ConfidenceInterval {
+            ConfidenceInterval(percentileOf: values, level: level)
+        }
+        let ones = [Double](repeating: 1, count: c)
+        let full = curves.opisAndStandardError(weights: ones)
+        let opis = ConfidenceInterval(
+            studentizedOf: Array(zip(column(0), column(1))).map { (value: $0.0, standardError: $0.1) },
+            estimate: full.opis, standardError: full.standardError, level: level)
         let hasRates = c > 0
+        let eer =
+            hasRates
+            ? interval(
+                rates.equalErrorRates(count: replicates, threads: threads) {
+                    Bootstrap.draw(classes: c, seed: seeds[$0])
+                })
+            : nil
         return BootstrapSummary(
             method: methodDescription, seed: seed, replicates: replicates, level: level, classes: c,
-            opis: interval(0), epsilonOPIS: interval(1),
-            far: hasRates ? interval(2) : nil, tpr: hasRates ? interval(3) : nil, eer: hasRates ? interval(4) : nil,
-            eerWindowClamped: hasRates ? Int(column(5).reduce(0, +)) : nil,
-            recallAt1: rates.hits != nil && hasRates ? interval(6) : nil, seconds: clock() - started)
+            opis: opis, epsilonOPIS: withInterval ? interval(column(2)) : nil,
+            epsilonOPISWithheld: withInterval ? nil : EpsilonOPISInterval.withheld(classes: c),
+            far: hasRates ? interval(column(3)) : nil, tpr: hasRates ? interval(column(4)) : nil, eer: eer,
+            recallAt1: rates.hits != nil && hasRates ? interval(column(5)) : nil, seconds: clock() - started)
     }
 }
 
@@ -391,15 +544,24 @@ public struct PairedBootstrap: Codable, Sendable, Equatable {
     public let opisChangeInterval: ConfidenceInterval
     /// One-sided p-value for "B is worse": (1 + #{Δ* ≤ 0}) / (B + 1).
     public let pValueWorse: Double
+    /// α of the one-sided test.
+    public let alpha: Double
+    /// The one-sided (1 − α) lower bound of Δ that inverts the test: the (k + 1)-th smallest Δ*,
+    /// k the most replicates ≤ 0 with which p < α. The test rejects "B is not worse" exactly when
+    /// this bound is above 0. Nil when B is too small for any p to fall below α (B + 1 ≤ 1/α).
+    public let oneSidedLowerBound: Double?
 
     /// The gate of `compare --fail-if-worse delta`: B is worse by more than `delta` and the
-    /// paired test rejects "B is not worse" at level `alpha`.
+    /// paired test rejects "B is not worse" at level `alpha` (its lower bound is above 0).
     public func trips(delta: Double, alpha: Double) -> Bool { opisChange > delta && pValueWorse < alpha }
+
+    /// The p-value of `k` replicates at or below 0 out of `replicates`.
+    static func pValue(notWorse k: Int, replicates: Int) -> Double { Double(1 + k) / Double(replicates + 1) }
 
     /// Paired replicates of Δ OPIS from two models' curves of the same shared classes (row j of
     /// `a` and `b` is the same class).
     public static func compute(
-        a: WeightedOPIS, b: WeightedOPIS, replicates: Int, seed: UInt64, level: Double,
+        a: WeightedOPIS, b: WeightedOPIS, replicates: Int, seed: UInt64, level: Double, alpha: Double = 0.05,
         threads: Int = defaultThreadCount
     ) -> PairedBootstrap {
         precondition(a.classes == b.classes)
@@ -409,9 +571,16 @@ public struct PairedBootstrap: Codable, Sendable, Equatable {
             b.opis(weights: w) - a.opis(weights: w)
         }
         let notWorse = deltas.filter { $0 <= 0 }.count
+        // The test at a shift δ rejects when #{Δ* ≤ δ} ≤ k, k the largest count with p < α: every
+        // δ below the (k + 1)-th smallest Δ*. Counted with the p-value's own arithmetic, so that
+        // "bound > 0" and "p < α" never disagree by a rounding.
+        var k = -1
+        while k + 1 < replicates && pValue(notWorse: k + 1, replicates: replicates) < alpha { k += 1 }
+        let sorted = deltas.sorted()
         return PairedBootstrap(
             seed: seed, replicates: replicates, level: level, sharedClasses: a.classes, opisChange: observed,
             opisChangeInterval: ConfidenceInterval(percentileOf: deltas, level: level),
-            pValueWorse: Double(1 + notWorse) / Double(replicates + 1))
+            pValueWorse: pValue(notWorse: notWorse, replicates: replicates), alpha: alpha,
+            oneSidedLowerBound: k >= 0 ? sorted[k] : nil)
     }
 }

@@ -129,6 +129,15 @@ public struct ReportSettings: Sendable, Codable, Equatable {
     public let ranking: String
     public let operatingThreshold: Double
     public let similarity: String
+    /// How a curve is averaged over the range and how the EER is found, stated in every report
+    /// (nil when read from a report written before they were).
+    public var rangeAverage: String? = ReportSettings.rangeAverageRule
+    public var eerRule: String? = ReportSettings.equalErrorRateRule
+
+    public static let rangeAverageRule =
+        "trapezoid rule on the grid divided by hi − lo: weights 1/(K−1) inside, half that at the two ends"
+    public static let equalErrorRateRule =
+        "the bin edge where global FAR and FRR are closest (the lower edge on a tie); EER = (FAR + FRR)/2 there"
 }
 
 /// The threshold-consistency report of one set of pair counts.

@@ -15,7 +15,11 @@ struct Analyze: ParsableCommand {
             EMBEDDINGS: .npy (N×D), .npz or safetensors (--embeddings-key), CSV/TSV/whitespace text, \
             or MNIST IDX (.gz). LABELS: .npy, .npz/safetensors (--labels-key), IDX, or text with one \
             label per line; or use --label-column for a CSV/TSV; omit it when the .npz/safetensors \
-            holds the labels too.
+            holds the labels too. \
+            OPIS and ε-OPIS average a curve over the calibration range by the trapezoid rule on its \
+            grid divided by the range's width (weights 1/(K−1) inside, half that at the two ends). The EER is \
+            taken at the bin edge where the global FAR and FRR are closest (the lower edge on a tie), \
+            as (FAR + FRR)/2 there. Both rules are written into the report's settings.
             """
     )
 

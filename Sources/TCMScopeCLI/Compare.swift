@@ -192,16 +192,21 @@ struct Compare: ParsableCommand {
         guard let test = document.bootstrap else {
             throw GateFailure(message: "\(worse), more than --fail-if-worse \(format(delta))")
         }
-        let evidence =
-            "\(String(format: "%g", test.level * 100))% CI of B − A [\(format(test.opisChangeInterval.low)), \(format(test.opisChangeInterval.high))], p = \(format(test.pValueWorse))"
+        // The test is one-sided, so the gate prints the one-sided bound it inverts: above 0
+        // exactly when p < α (`PairedBootstrap.oneSidedLowerBound`).
+        let confidence = String(format: "%g", (1 - test.alpha) * 100)
+        let bound =
+            test.oneSidedLowerBound.map { format($0) }
+            ?? "none (\(test.replicates) resamples are too few for α \(format(test.alpha)))"
+        let evidence = "one-sided \(confidence)% lower bound of B − A \(bound), p = \(format(test.pValueWorse))"
         if test.pValueWorse < significance {  // with Δ > delta: `PairedBootstrap.trips`
             throw GateFailure(
                 message:
-                    "\(worse), more than --fail-if-worse \(format(delta)), and significantly (\(evidence) < α \(format(significance)), \(test.replicates) paired class resamples)"
+                    "\(worse), more than --fail-if-worse \(format(delta)), and significantly: B − A > 0 at one-sided \(confidence)% (\(evidence) < α \(format(significance)), \(test.replicates) paired class resamples)"
             )
         }
         Terminal.printError(
-            "tcmscope: \(worse), more than --fail-if-worse \(format(delta)), but not significantly (\(evidence) ≥ α \(format(significance))): the gate passes"
+            "tcmscope: \(worse), more than --fail-if-worse \(format(delta)), but not significantly: B − A > 0 is not shown at one-sided \(confidence)% (\(evidence) ≥ α \(format(significance))): the gate passes"
         )
     }
 
@@ -301,7 +306,8 @@ struct Compare: ParsableCommand {
         }
         return PairedBootstrap.compute(
             a: weighted(a, curvesA), b: weighted(b, curvesB), replicates: replicates,
-            seed: bootstrapOptions.seed, level: bootstrapOptions.ciLevel, threads: threads ?? defaultThreadCount)
+            seed: bootstrapOptions.seed, level: bootstrapOptions.ciLevel, alpha: significance,
+            threads: threads ?? defaultThreadCount)
     }
 
     func compareReports(_ a: String, _ b: String) throws -> ComparisonDocument {

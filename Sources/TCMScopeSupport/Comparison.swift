@@ -157,11 +157,16 @@ public struct ComparisonDocument: Codable, Equatable {
                     ?? ""))
         line()
         line("  " + pad("", 12) + pad("A") + pad("B") + "change")
-        line(
-            "  " + pad("OPIS") + cell(a.opis) + cell(b.opis) + signed(change.opis)
-                + (bootstrap.map {
-                    "  \(String(format: "%g", $0.level * 100))% CI [\(format($0.opisChangeInterval.low, 5)), \(format($0.opisChangeInterval.high, 5))], one-sided p (B worse) = \(format($0.pValueWorse, 4))"
-                } ?? ""))
+        var opisTest = ""
+        if let t = bootstrap {
+            let level = String(format: "%g", t.level * 100), oneSided = String(format: "%g", (1 - t.alpha) * 100)
+            opisTest =
+                "  \(level)% CI [\(format(t.opisChangeInterval.low, 5)), \(format(t.opisChangeInterval.high, 5))], one-sided p (B worse) = \(format(t.pValueWorse, 4))"
+            if let bound = t.oneSidedLowerBound {
+                opisTest += ", one-sided \(oneSided)% lower bound \(format(bound, 5))"
+            }
+        }
+        line("  " + pad("OPIS") + cell(a.opis) + cell(b.opis) + signed(change.opis) + opisTest)
         line("  " + pad("ε-OPIS") + cell(a.epsilonOPIS) + cell(b.epsilonOPIS) + signed(change.epsilonOPIS))
         line("  " + pad("R@1") + cell(a.recallAt1, 4) + cell(b.recallAt1, 4) + signed(change.recallAt1, 4))
         line("  " + pad("MAP@R") + cell(a.mapAtR, 4) + cell(b.mapAtR, 4) + signed(change.mapAtR, 4))

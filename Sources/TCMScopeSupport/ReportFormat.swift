@@ -103,6 +103,8 @@ public enum ReportFormat {
             "  grid        \(s.points) thresholds, resolution \(s.thresholdResolution); utility \(s.utility), β = \(s.beta)"
         )
         line("  ε-OPIS      ε = \(s.epsilon), m = \(s.classesPerGroup) class(es) per group, ranking \(s.ranking)")
+        if let rule = s.rangeAverage { line("  averaging   \(rule)") }
+        if let rule = s.eerRule { line("  EER rule    \(rule)") }
         line()
         let ci = d.bootstrap
         func interval(_ i: ConfidenceInterval?, _ digits: Int = 4) -> String {
@@ -114,13 +116,14 @@ public enum ReportFormat {
                 + "   (\(r.classesInOPIS) classes; lower is better)")
         line(
             "  ε-OPIS      \(format(r.epsilonOPIS, 5))"
-                + (ci.map { "  \(level) CI \(interval($0.epsilonOPIS, 5))" } ?? ""))
+                + (ci.map { c in
+                    c.epsilonOPIS.map { "  \(level) CI \(interval($0, 5))" }
+                        ?? "  (\(c.epsilonOPISWithheld ?? "no interval"))"
+                } ?? ""))
         if let ci {
             line(
-                "  bootstrap   \(ci.replicates) class resamples (seed \(ci.seed), percentile, range fixed): FAR \(interval(ci.far))  TPR \(interval(ci.tpr))  EER \(interval(ci.eer))"
-                    + (ci.recallAt1.map { "  R@1 \(interval($0))" } ?? "")
-                    + ((ci.eerWindowClamped ?? 0) > 0
-                        ? "  (\(ci.eerWindowClamped!) EER replicates at the search window's edge)" : ""))
+                "  bootstrap   \(ci.replicates) class resamples (seed \(ci.seed), range fixed; OPIS studentised, the rest percentile): FAR \(interval(ci.far))  TPR \(interval(ci.tpr))  EER \(interval(ci.eer))"
+                    + (ci.recallAt1.map { "  R@1 \(interval($0))" } ?? ""))
         }
         if !r.excludedClasses.isEmpty {
             line(

@@ -20,9 +20,17 @@ import TCMScopeSupport
         #expect(opis["level"] as? Double == 0.9 && opis["replicates"] as? Int == 300)
         let low = try #require(opis["low"] as? Double), high = try #require(opis["high"] as? Double)
         #expect(low <= high)
-        for key in ["epsilonOPIS", "far", "tpr", "eer", "recallAt1"] {
+        for key in ["far", "tpr", "eer", "recallAt1"] {
             #expect(section[key] is [String: Any], "\(key)")
         }
+        // 4 classes: too few for an ε-OPIS interval that holds its level; the report says so.
+        #expect(section["epsilonOPIS"] == nil && section["eerWindowClamped"] == nil)
+        #expect(
+            section["epsilonOPISWithheld"] as? String
+                == "no interval under 400 classes: too few per group to hold its level")
+        let settings = try #require((report["report"] as? [String: Any])?["settings"] as? [String: Any])
+        #expect((settings["rangeAverage"] as? String)?.hasPrefix("trapezoid rule") == true)
+        #expect((settings["eerRule"] as? String)?.contains("(FAR + FRR)/2") == true)
         // The same seed gives the same intervals; the document decodes with and without the section.
         let again = try tcmscope(["analyze", a, l, "--bootstrap", "300", "--seed", "9", "--ci-level", "0.9", "--json"])
         #expect(
@@ -35,6 +43,8 @@ import TCMScopeSupport
         // Text: the interval beside OPIS and ε-OPIS.
         let text = try tcmscope(["analyze", a, l, "--bootstrap", "200"]).stdout
         #expect(text.contains("95% CI ["), "\(text)")
+        #expect(text.contains("(no interval under 400 classes: too few per group to hold its level)"), "\(text)")
+        #expect(text.contains("OPIS studentised, the rest percentile"), "\(text)")
         #expect(text.contains("200 class resamples (seed 1"))
         #expect(!plain.stdout.contains("CI ["))
     }

@@ -35,6 +35,12 @@ import TCMData
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
+    /// The number after "lower bound of B − A " in the gate's message.
+    static func lowerBound(_ message: String) -> Double? {
+        guard let r = message.range(of: "lower bound of B − A ") else { return nil }
+        return Double(message[r.upperBound...].prefix { !$0.isWhitespace && $0 != "," })
+    }
+
     static func classes(_ report: [String: Any]) throws -> [String: [String: Any]] {
         let rows = try #require((report["report"] as? [String: Any])?["classes"] as? [[String: Any]])
         return Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as! String, $0) })
@@ -139,8 +145,15 @@ import TCMData
         ])
         #expect(
             tripped.status == 1 && tripped.stderr.hasPrefix("tcmscope: OPIS of B")
-                && tripped.stderr.contains("more than --fail-if-worse") && tripped.stderr.contains("CI of B − A"),
+                && tripped.stderr.contains("more than --fail-if-worse")
+                && tripped.stderr.contains("and significantly: B − A > 0 at one-sided 50% (one-sided 50% lower bound"),
             "\(tripped.stderr)")
+        // The gate's words agree with the bound it prints: above 0 when it trips, not when it passes.
+        #expect(try #require(Self.lowerBound(tripped.stderr)) > 0, "\(tripped.stderr)")
+        #expect(
+            notSignificant.stderr.contains("but not significantly: B − A > 0 is not shown at one-sided 95%")
+                && !notSignificant.stderr.contains("CI"), "\(notSignificant.stderr)")
+        #expect(try #require(Self.lowerBound(notSignificant.stderr)) <= 0, "\(notSignificant.stderr)")
         let saved = try Self.object(
             String(decoding: FileManager.default.contents(atPath: dir + "/c.json") ?? Data(), as: UTF8.self))
         let test = try #require(saved["bootstrap"] as? [String: Any])
