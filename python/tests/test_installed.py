@@ -45,3 +45,8 @@ def test_the_bundled_sample_is_found_through_path_from_any_folder(tmp_path):
     assert report["input"]["samples"] == 10000 and report["input"]["classes"] == 10
     assert report["input"]["embeddings"].endswith("share/tcmscope/sample-data/baseline/eval-embeddings.npy")
     assert report["input"]["embeddings"].startswith(sys.prefix)
+
+
+def test_the_package_version_is_the_binarys():
+    completed = subprocess.run([tcmscope.binary(), "--version"], capture_output=True, text=True, check=True)
+    assert tcmscope.__version__ == completed.stdout.strip()
