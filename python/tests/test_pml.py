@@ -1,6 +1,8 @@
 """tcmscope.pml.AccuracyCalculator: PML's metrics unchanged, OPIS and ε-OPIS equal to analyze(),
-and reported by PML's tester and end-of-epoch hook."""
-import numpy as np
+and reported by PML's tester and its logging hook (record-keeper's CSV)."""
+import csv
+import os
+
 import pytest
 import torch
 from pytorch_metric_learning import testers
@@ -43,8 +45,9 @@ def test_the_tester_and_the_hook_report_opis(data, tmp_path):
     embeddings, labels = data
     dataset = torch.utils.data.TensorDataset(torch.from_numpy(embeddings), torch.from_numpy(labels))
     calculator = AccuracyCalculator(include=("precision_at_1", "opis", "epsilon_opis"), k="max_bin_count")
-    hooks = logging_presets.get_hook_container(logging_presets.get_record_keeper(
-        str(tmp_path / "logs"), str(tmp_path / "tensorboard"))[0])
+    record_keeper, _, _ = logging_presets.get_record_keeper(str(tmp_path / "logs"), str(tmp_path / "tensorboard"))
+    assert record_keeper is not None, "pip install record-keeper tensorboard (PML's logging presets need them)"
+    hooks = logging_presets.get_hook_container(record_keeper, primary_metric="precision_at_1")
     tester = testers.GlobalEmbeddingSpaceTester(accuracy_calculator=calculator, dataloader_num_workers=0,
                                                 end_of_testing_hook=hooks.end_of_testing_hook)
     accuracies = tester.test({"val": dataset}, 1, torch.nn.Identity())
@@ -52,3 +55,11 @@ def test_the_tester_and_the_hook_report_opis(data, tmp_path):
     assert accuracies["val"]["opis_level0"] == pytest.approx(report.opis, rel=1e-12)
     assert accuracies["val"]["epsilon_opis_level0"] == pytest.approx(report.epsilon_opis, rel=1e-12)
     assert "precision_at_1_level0" in accuracies["val"]
+    # The hook's record: the CSV PML's logging presets write, OPIS beside Precision@1.
+    record_keeper.save_records()
+    [table] = [name for name in os.listdir(tmp_path / "logs") if name.startswith("accuracies_") and name.endswith(".csv")]
+    with open(tmp_path / "logs" / table) as file:
+        [row] = list(csv.DictReader(file))
+    assert float(row["opis_level0"]) == pytest.approx(report.opis, rel=1e-12)
+    assert float(row["epsilon_opis_level0"]) == pytest.approx(report.epsilon_opis, rel=1e-12)
+    assert "precision_at_1_level0" in row
