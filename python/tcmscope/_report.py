@@ -75,7 +75,8 @@ class Report:
 
     def _summary_rows(self):
         intervals = self.intervals or {}
-        rows = [("OPIS", self.opis, intervals.get("opis")), ("ε-OPIS", self.epsilon_opis, intervals.get("epsilon_opis"))]
+        rows = [("OPIS", self.opis, intervals.get("opis")),
+                ("ε-OPIS", self.epsilon_opis, intervals.get("epsilon_opis"))]
         if self.recall_at is not None:
             rows.append(("Recall@1", self.recall_at.get(1), intervals.get("recall_at_1")))
             rows.append(("MAP@R", self.map_at_r, None))
@@ -159,13 +160,15 @@ class Comparison:
         return f"<tcmscope.Comparison {text}>"
 
     def _repr_html_(self):
+        a, b, change = self._data["a"], self._data["b"], self._data["change"]
         rows = "".join(
-            f"<tr><th style='text-align:left'>{name}</th><td>{self._data['a'][key]:.4g}</td>"
-            f"<td>{self._data['b'][key]:.4g}</td><td>{self._data['change'][key]:+.4g}</td></tr>"
+            f"<tr><th style='text-align:left'>{name}</th><td>{a[key]:.4g}</td>"
+            f"<td>{b[key]:.4g}</td><td>{change[key]:+.4g}</td></tr>"
             for name, key in (("OPIS", "opis"), ("ε-OPIS", "epsilonOPIS"), ("Recall@1", "recallAt1"),
-                              ("MAP@R", "mapAtR")))
+                              ("MAP@R", "mapAtR"))
+            if a.get(key) is not None and b.get(key) is not None and change.get(key) is not None)
         interval = self.opis_change_interval
         test = "" if interval is None else (
             f"<p>Δ OPIS interval [{interval[0]:+.4g}, {interval[1]:+.4g}], p(B worse) = {self.p_value_worse:.3g}</p>")
-        return (f"<div><b>tcmscope.Comparison</b> (B − A)<table><tr><th></th><th>A</th><th>B</th><th>B − A</th></tr>"
-                f"{rows}</table>{test}</div>")
+        head = "<tr><th></th><th>A</th><th>B</th><th>B − A</th></tr>"
+        return f"<div><b>tcmscope.Comparison</b> (B − A)<table>{head}{rows}</table>{test}</div>"

@@ -12,6 +12,8 @@ PML's testers and hooks report them too: "opis" and "epsilon_opis", and with boo
 get_accuracy call however many of them are asked for. They are set-level figures: a float even
 with avg_of_avgs or return_per_class (those apply to PML's metrics). Without faiss, the k-NN
 search runs in torch (L2, as PML's faiss default) and NMI, AMI are left out unless included."""
+import importlib.util
+
 from pytorch_metric_learning.utils import accuracy_calculator as _pml
 
 from ._commands import analyze
@@ -20,11 +22,7 @@ _INTERVALS = ("opis_low", "opis_high", "epsilon_opis_low", "epsilon_opis_high")
 
 
 def _has_faiss():
-    try:
-        import faiss  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    return importlib.util.find_spec("faiss") is not None
 
 
 def _torch_knn():

@@ -57,7 +57,8 @@ def test_the_tester_and_the_hook_report_opis(data, tmp_path):
     assert "precision_at_1_level0" in accuracies["val"]
     # The hook's record: the CSV PML's logging presets write, OPIS beside Precision@1.
     record_keeper.save_records()
-    [table] = [name for name in os.listdir(tmp_path / "logs") if name.startswith("accuracies_") and name.endswith(".csv")]
+    logs = os.listdir(tmp_path / "logs")
+    [table] = [name for name in logs if name.startswith("accuracies_") and name.endswith(".csv")]
     with open(tmp_path / "logs" / table) as file:
         [row] = list(csv.DictReader(file))
     assert float(row["opis_level0"]) == pytest.approx(report.opis, rel=1e-12)
