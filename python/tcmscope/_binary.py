@@ -6,11 +6,12 @@ import subprocess
 import sys
 import sysconfig
 
-# The binary links the Swift runtime statically; what remains are README's system libraries
-# (besides glibc and libstdc++, present on any Linux with Python).
+# The binary links the Swift runtime statically; what remains are README's system libraries and
+# the C++ runtime the static Swift runtime calls (glibc is Python's own).
 SYSTEM_LIBRARIES = (
     ("libncursesw.so.6", "ncursesw (Debian/Ubuntu: apt-get install libncursesw6)"),
     ("libz.so.1", "zlib (Debian/Ubuntu: apt-get install zlib1g)"),
+    ("libstdc++.so.6", "the C++ runtime (Debian/Ubuntu: apt-get install libstdc++6)"),
 )
 
 
