@@ -1,30 +1,27 @@
 """Snapshots of evaluation embeddings for `tcmscope dash --watch DIR` / `analyze --watch DIR`.
 
-Call write_snapshot every N steps of your PyTorch (or any) training loop; numpy is all it needs:
+The writer is the tcmscope Python package's (`pip install .` from the checkout, or the wheel):
 
-    emb = model(eval_images).detach().cpu().numpy()          # N x D
-    write_snapshot("runs/tcm", "tcm", step, emb, eval_labels)
+    writer = tcmscope.SnapshotWriter("runs/tcm", "tcm", every=100)
+    ...
+    if writer.due(step):
+        writer.write(step, model(eval_images), eval_labels)   # numpy or torch; RUN/tcm-STEP.npz
 
 Run as a script, it plays a training run: clusters that tighten step by step (for the tests).
+Without the package installed it uses the checkout's python/tcmscope (numpy is all it needs).
 """
 import os
 import sys
 
 import numpy as np
 
+try:
+    import tcmscope
+except ImportError:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+    import tcmscope
 
-def write_snapshot(folder, name, step, embeddings, labels):
-    """Writes FOLDER/NAME-STEP.npz atomically: a hidden temporary file, flushed, then renamed,
-    so a watcher never reads half a snapshot."""
-    os.makedirs(folder, exist_ok=True)
-    final = os.path.join(folder, f"{name}-{int(step)}.npz")
-    temporary = os.path.join(folder, f".{name}-{int(step)}.npz.tmp")
-    with open(temporary, "wb") as f:
-        np.savez(f, embeddings=np.asarray(embeddings, dtype=np.float32), labels=np.asarray(labels))
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, final)
-    return final
+write_snapshot = tcmscope.write_snapshot
 
 
 def simulated_run(folder, name="demo", steps=5, every=100, classes=8, per_class=40, dim=16, seed=0, pause=0.0):
@@ -35,9 +32,10 @@ def simulated_run(folder, name="demo", steps=5, every=100, classes=8, per_class=
     centres = rng.normal(size=(classes, dim))
     labels = np.repeat(np.arange(classes), per_class)
     noise = rng.normal(size=(classes * per_class, dim))
+    writer = tcmscope.SnapshotWriter(folder, name, every=every)
     for k in range(1, steps + 1):
         spread = 2.0 / k
-        write_snapshot(folder, name, k * every, centres[labels] + spread * noise, labels)
+        writer(k * every, centres[labels] + spread * noise, labels)
         if pause:
             time.sleep(pause)
 
