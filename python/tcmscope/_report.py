@@ -49,13 +49,21 @@ class Report:
     @property
     def intervals(self):
         """{"opis": (low, high), "epsilon_opis": ..., "recall_at_1", "eer", "far", "tpr"} with
-        bootstrap=B, else None."""
+        bootstrap=B, else None. "epsilon_opis" is absent under 400 classes (epsilon_opis_withheld
+        says why)."""
         section = self._data.get("bootstrap")
         if section is None:
             return None
         names = {"opis": "opis", "epsilon_opis": "epsilonOPIS", "recall_at_1": "recallAt1"}
         names.update({key: key for key in ("eer", "far", "tpr")})
         return {name: _interval(section, key) for name, key in names.items() if key in section}
+
+    @property
+    def epsilon_opis_withheld(self):
+        """Why ε-OPIS has no interval, with bootstrap=B on fewer than 400 classes (no method holds
+        its level with so few classes per group: docs/definitions.md); None when it has one."""
+        section = self._data.get("bootstrap")
+        return None if section is None else section.get("epsilonOPISWithheld")
 
     @property
     def recall_at(self):

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 import tcmscope
-from conftest import comparable, run_cli, save
+from conftest import clusters, comparable, run_cli, save
 
 OPTIONS = dict(far_range=(1e-1, 1e-3), points=51, epsilon=0.1, recall_k=[1, 5], bootstrap=200, seed=7)
 FLAGS = ["--far-range", "0.1:0.001", "--points", "51", "--epsilon", "0.1", "--recall-k", "1", "--recall-k", "5",
@@ -24,7 +24,10 @@ def test_to_dict_equals_the_cli_json(data, tmp_path):
     assert report.epsilon_opis == expected["report"]["epsilonOPIS"]
     assert [row["name"] for row in report.classes] == [str(k) for k in range(12)]
     assert report.intervals["opis"] == (expected["bootstrap"]["opis"]["low"], expected["bootstrap"]["opis"]["high"])
-    assert report.intervals["epsilon_opis"][0] <= report.epsilon_opis <= report.intervals["epsilon_opis"][1]
+    # 12 classes: no ε-OPIS interval holds its level, so the CLI withholds it and says why.
+    assert "epsilon_opis" not in report.intervals
+    assert report.epsilon_opis_withheld == expected["bootstrap"]["epsilonOPISWithheld"]
+    assert "400 classes" in report.epsilon_opis_withheld
     assert set(report.recall_at) == {1, 5}
     assert report.map_at_r == expected["retrieval"]["mapAtR"]
     assert report.settings["points"] == 51
@@ -73,3 +76,11 @@ def test_a_tripped_gate_is_a_report_not_an_error(data):
     report = tcmscope.analyze(*data, fail_above_opis=0.0, figure=False)
     assert report.gate_tripped and report.opis > 0
     assert not tcmscope.analyze(*data, fail_above_opis=1.0, figure=False).gate_tripped
+
+
+def test_epsilon_opis_interval_from_400_classes():
+    embeddings, labels = clusters(classes=400, per_class=3, dim=8, seed=3)
+    report = tcmscope.analyze(embeddings, labels, bootstrap=100, retrieval=False, figure=False)
+    low, high = report.intervals["epsilon_opis"]
+    assert report.epsilon_opis_withheld is None
+    assert 0 <= low <= high <= 1
