@@ -149,7 +149,7 @@ enum Widgets {
                 "ε-OPIS",
                 Format.number(r.epsilonOPIS, 5)
                     + (v.interval.map {
-                        $0.epsilonOPIS.map { "  \(Self.interval($0))" } ?? "  (no CI: too few classes)"
+                        $0.epsilonOPIS.map { "  \(Self.interval($0))" } ?? "  (no CI: C < 400)"
                     }
                         ?? "  (m=\(r.settings.classesPerGroup))"),
                 v.reportIsStale ? Palette.axis : .terminalDefault

@@ -34,6 +34,10 @@ import TCMScopeSupport
         let frame = try #require(backend.frames.last)
         let metrics = (0 ..< frame.height).map { frame.line($0) }.first { $0.contains("│OPIS ") } ?? ""
         #expect(metrics.contains("95% ["), "\(metrics)")
+        // 12 classes: no ε-OPIS interval holds its level, and the pane says so in full.
+        #expect(summary.epsilonOPIS == nil)
+        let epsilon = (0 ..< frame.height).map { frame.line($0) }.first { $0.contains("│ε-OPIS ") } ?? ""
+        #expect(epsilon.contains("(no CI: C < 400)"), "\(epsilon)")
         // A range change: the old interval is no longer shown, and a late result for it is refused.
         #expect(app.state.pendingInterval == nil, "nothing more to compute for this report")
         _ = app.state.handle(.character("]"))
