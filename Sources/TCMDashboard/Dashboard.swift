@@ -37,7 +37,8 @@ public enum Dashboard {
                 s.ab.map { ab in
                     (s.curvesView(of: ab.shown.other), ab.name(ab.shown.other), "curves after its first evaluation")
                 }
-                ?? s.secondRun.map { (s.secondRunCurvesView(), $0.directory, "waiting for its first snapshot") }
+                // Two watched runs are on `ab` once both have a snapshot (`pairRuns`).
+                ?? s.secondRun.map { (nil, $0.directory, "waiting for its first snapshot") }
             if let view = second?.view {
                 Widgets.curves(view, &buffer, r)
             } else if let second {

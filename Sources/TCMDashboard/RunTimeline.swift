@@ -94,13 +94,9 @@ public struct RunTimeline: Sendable {
         lastSkipped = message
     }
 
-    /// Shows the newest snapshot at or before `step` (the oldest kept when every one is later);
-    /// returns whether the one shown is exactly at `step`.
-    @discardableResult
-    public mutating func select(atOrBefore step: Int) -> Bool {
-        guard !window.isEmpty else { return false }
+    /// Shows the newest snapshot at or before `step` (the oldest kept when every one is later).
+    public mutating func select(atOrBefore step: Int) {
         selected = window.lastIndex { $0.step <= step } ?? 0
-        return window[selected].step == step
     }
 
     /// Moves the selection by `delta` within the window; returns whether it moved.
@@ -136,25 +132,11 @@ extension DashboardState {
             moveBothRuns(delta)
             return
         }
-        let movedSecond = secondRun?.move(delta) ?? false
         if run!.move(delta) {
             showSelectedSnapshot()
-        } else if !movedSecond {
+        } else {
             status = delta < 0 ? "oldest snapshot with curves (the window keeps \(run!.capacity))" : "newest snapshot"
         }
-    }
-
-    /// The second watched run's curves pane: its shown snapshot, the one before as the ghost.
-    func secondRunCurvesView() -> CurvesView? {
-        guard let second = secondRun, let current = second.current else { return nil }
-        var view = curvesView
-        view.title = "U(t), \(report.settings.utility)  [\(current.name)-\(current.step)]  \(second.directory)"
-        view.frame = Style(foreground: Palette.axis)
-        view.analyzer = ThresholdAnalyzer(counts: current.counts)
-        view.ghost = second.previous.map { ThresholdAnalyzer(counts: $0.counts) }
-        view.meanCurve = current.meanCurve
-        ownClasses(current.classes, in: &view)
-        return view
     }
 
     /// The selected snapshot's curves, with the one before it as the ghost.

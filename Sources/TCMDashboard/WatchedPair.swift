@@ -31,19 +31,19 @@ extension DashboardState {
         }
         comparison.runNames = [label("A", shownA), label("B", shownB)]
         for (side, snapshot) in [(ABSide.base, shownA), (.tcm, shownB)] {
-            let analyzer = ThresholdAnalyzer(counts: snapshot.counts)
-            comparison[side].analyzer = analyzer
-            comparison[side].report = analyzer.report(options)
+            comparison[side].analyzer = ThresholdAnalyzer(counts: snapshot.counts)
             comparison[side].retrieval = snapshot.retrieval
             comparison[side].meanCurve = snapshot.meanCurve
             comparison[side].curvesStep = snapshot.step
             comparison[side].training.message = "watched"
         }
+        // The shown run's counts go on screen first (which also moves the threshold with the run);
+        // then each side's report is made once, at that threshold (`replace` leaves sides without
+        // a report alone).
         ab = comparison
         let shown = comparison[comparison.shown]
-        if let analyzer = shown.analyzer {
-            replace(counts: analyzer.counts, retrieval: shown.retrieval, meanCurve: shown.meanCurve)
-        }
+        replace(counts: shown.analyzer!.counts, retrieval: shown.retrieval, meanCurve: shown.meanCurve)
+        for side in ABSide.allCases { ab![side].report = ab![side].analyzer!.report(options) }
         let shownSnapshot = comparison.shown == .base ? shownA : shownB
         if !shownSnapshot.pca.isEmpty && shownSnapshot.pca.count == projection.count {
             projection = shownSnapshot.pca
