@@ -181,7 +181,7 @@ public final class OutputTransaction {
         for byte in name.utf8 {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
         }
-        let suffix = "~" + String(hash, radix: 16).leftPaddedWithZeros(to: 16)
+        let suffix = "~" + String(format: "%016llx", hash)
         var kept = ""
         for scalar in name.unicodeScalars {
             if kept.utf8.count + String(scalar).utf8.count + suffix.utf8.count + added > longestName { break }
@@ -252,7 +252,8 @@ public final class OutputTransaction {
         }
     }
 
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) -> String? {
+    /// Writes all of `bytes` to `fd`, retrying short and interrupted writes; nil, or what failed.
+    public static func writeAll(_ bytes: [UInt8], to fd: Int32) -> String? {
         bytes.withUnsafeBytes { buffer -> String? in
             var offset = 0
             while offset < buffer.count {
@@ -276,11 +277,5 @@ public final class OutputTransaction {
             guard let pid = pid_t(rest), pid > 0, pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { unlink(directory + "/" + name) }
         }
-    }
-}
-
-extension String {
-    fileprivate func leftPaddedWithZeros(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

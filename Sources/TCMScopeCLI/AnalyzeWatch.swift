@@ -89,10 +89,11 @@ struct WatchOptions: ParsableArguments {
 }
 
 enum AnalyzeWatch {
-    /// One watched folder: its poller and the rows every snapshot of it must share.
+    /// One watched folder: its poller and the rows every snapshot of it must share (its first
+    /// snapshot's). Its points are the timeline's, in `points`.
     struct Run {
         let folder: SnapshotFolder
-        var timeline = SnapshotTimeline()
+        var reference: SnapshotReference?
     }
 
     /// Polls the folders until `--once` has seen everything complete, `--idle-exit` passes, or a
@@ -119,9 +120,8 @@ enum AnalyzeWatch {
         var skipped = 0, analysed = 0
         let started = ContinuousClock.now
         var lastNew = started, quietPolls = 0
-        func skip(_ message: String, run: Int) {
+        func skip(_ message: String) {
             skipped += 1
-            runs[run].timeline.skip(message)
             Terminal.printError("tcmscope: skipped: \(message)")
         }
         let folders = w.watch.map(escapingControlCharacters).joined(separator: ", ")
@@ -135,24 +135,24 @@ enum AnalyzeWatch {
                     throw error
                 }
                 any = any || !snapshots.isEmpty
-                for refusal in runs[r].folder.takeRefusals() { skip(refusal.description, run: r) }
+                for refusal in runs[r].folder.takeRefusals() { skip(refusal.description) }
                 for snapshot in snapshots {
                     let name = Array(snapshot.name.utf8)
                     if let other = owner[name], other != r {
                         skip(
-                            "\(snapshot.embeddings): the snapshot name \(snapshot.name) is also written to \(w.watch[other]); give each run its own NAME",
-                            run: r)
+                            "\(snapshot.embeddings): the snapshot name \(snapshot.name) is also written to \(w.watch[other]); give each run its own NAME"
+                        )
                         continue
                     }
                     do {
                         let (a, reference) = try SnapshotAnalysis.analyse(
-                            snapshot, options: options, reference: runs[r].timeline.reference, threads: threads ?? 1)
+                            snapshot, options: options, reference: runs[r].reference, threads: threads ?? 1)
                         let updated = SnapshotPoint.adding(a.point, to: points)
                         // Written first: a snapshot whose report cannot be written is not in the timeline.
                         try write(a, points: updated, plot: plot, to: out)
                         points = updated
                         owner[name] = r
-                        runs[r].timeline.add(a, reference: reference)
+                        runs[r].reference = reference
                         analysed += 1
                         let p = a.point
                         if let directory = w.tensorboard {
@@ -170,7 +170,7 @@ enum AnalyzeWatch {
                             "step \(p.step)  OPIS \(format(p.opis, 6))  ε-OPIS \(format(p.epsilonOPIS, 6))  R@1 \(format(p.recallAt1))  EER \(format(p.eer))  (\(escapingControlCharacters(p.name))-\(p.step))"
                         )
                     } catch let error as DataError {
-                        skip(error.description, run: r)
+                        skip(error.description)
                     }
                 }
             }

@@ -73,25 +73,3 @@ public enum SnapshotAnalysis {
         return (analysed, reference ?? SnapshotReference(labels: dataset.labels, dimension: dataset.dimension))
     }
 }
-
-/// A watched run's history for the command line: every snapshot's point (a few numbers each, so
-/// thousands cost little), the first snapshot's shape, and the last few skipped files.
-public struct SnapshotTimeline: Sendable {
-    public private(set) var points: [SnapshotPoint] = []
-    public private(set) var skipped: [String] = []
-    public private(set) var reference: SnapshotReference?
-
-    public init() {}
-
-    /// Records a snapshot's point in step order; a snapshot of the same name and step (rewritten)
-    /// replaces the earlier point.
-    public mutating func add(_ a: AnalysedSnapshot, reference: SnapshotReference) {
-        self.reference = self.reference ?? reference
-        points = SnapshotPoint.adding(a.point, to: points)
-    }
-
-    public mutating func skip(_ message: String) {
-        skipped.append(message)
-        if skipped.count > 8 { skipped.removeFirst(skipped.count - 8) }
-    }
-}

@@ -153,7 +153,7 @@ public final class SnapshotFolder: @unchecked Sendable {
                 rest = rest.dropFirst(width)
             case .emptyInput: return out
             case .error:
-                out += "\\x" + String(rest.first!, radix: 16, uppercase: true).leftPadded(to: 2)
+                out += String(format: "\\x%02X", rest.first!)
                 rest = rest.dropFirst()
             }
         }
@@ -169,7 +169,9 @@ public final class SnapshotFolder: @unchecked Sendable {
             throw DataError(directory, "cannot watch: \(String(cString: strerror(errno)))")
         }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { throw DataError(directory, "cannot watch: not a directory") }
+        // Every snapshot name present, parsed once here: the grouping below reads these.
         var names: [(bytes: NameBytes, text: String)] = []
+        var parsed: [NameBytes: (name: String, step: Int, role: Snapshot.Role)] = [:]
         var present = Set<NameBytes>()
         for bytes in try listNames() where names.count < Self.maxSnapshotsPerPoll {
             // A name that is not UTF-8 cannot be a snapshot's: refused if it looks like one.
@@ -185,9 +187,10 @@ public final class SnapshotFolder: @unchecked Sendable {
             case .refused(let why):
                 present.insert(bytes)
                 refuse(bytes, why)
-            case .snapshot:
+            case .snapshot(let p):
                 present.insert(bytes)
                 names.append((bytes, text))
+                parsed[bytes] = (p.name, p.step, p.role)
             }
         }
         // Deleted files are forgotten.
@@ -232,7 +235,7 @@ public final class SnapshotFolder: @unchecked Sendable {
         }
         var groups: [Key: (name: String, embeddings: NameBytes?, labels: NameBytes?, both: [NameBytes])] = [:]
         for file in complete.keys where !delivered.contains(file) {
-            guard let text = String(validating: file, as: UTF8.self), let p = Snapshot.parse(text) else { continue }
+            guard let p = parsed[file] else { continue }  // complete files are all present
             let key = Key(name: Array(p.name.utf8), step: p.step)
             var entry = groups[key] ?? (p.name, nil, nil, [])
             switch p.role {
@@ -261,11 +264,5 @@ public final class SnapshotFolder: @unchecked Sendable {
     private func refuse(_ name: NameBytes, _ why: String) {
         guard refused.insert(name).inserted else { return }
         refusals.append(DataError(directory + "/" + Self.display(name), why))
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

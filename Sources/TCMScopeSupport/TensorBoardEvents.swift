@@ -56,7 +56,8 @@ public final class TensorBoardEventWriter {
         try append(event.bytes)
     }
 
-    /// One TFRecord, written whole with one write(2) so that a reader never sees half a header.
+    /// One TFRecord, assembled first so that it goes out in one write(2) where the kernel allows:
+    /// a reader then never sees half a header.
     private func append(_ data: [UInt8]) throws {
         var record: [UInt8] = []
         record.reserveCapacity(data.count + 16)
@@ -65,14 +66,8 @@ public final class TensorBoardEventWriter {
         record += withUnsafeBytes(of: CRC32C.masked(length).littleEndian) { Array($0) }
         record += data
         record += withUnsafeBytes(of: CRC32C.masked(data).littleEndian) { Array($0) }
-        var offset = 0
-        while offset < record.count {
-            let n = record[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw DataError(path, "cannot write: \(String(cString: strerror(errno)))")
-            }
-            offset += n
+        if let problem = OutputTransaction.writeAll(record, to: fd) {
+            throw DataError(path, "cannot write: \(problem)")
         }
     }
 }

@@ -24,25 +24,15 @@ public enum TimelineCSV {
     /// The points of an existing `timeline.csv`, none when there is no such file; a file that is
     /// not a timeline this tool wrote is an error naming it (it is never overwritten unread).
     public static func read(_ path: String) throws -> [SnapshotPoint] {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 && errno == ENOENT { return [] }
-        guard fd >= 0 else { throw DataError(path, "cannot read: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
-            throw DataError(path, "exists and is not a regular file; refusing to read or replace it")
+        if lstat(path, &info) != 0 && errno == ENOENT { return [] }
+        // Read through the descriptor that was checked: a regular file, no link (the out-dir's
+        // names are this tool's, but a link there could point anywhere).
+        let file = try CheckedFile(path, refuseLinks: true)
+        guard file.size <= maxBytes else {
+            throw DataError(path, "is \(file.size) bytes: not a timeline of snapshots (at most \(maxBytes))")
         }
-        guard Int(info.st_size) <= maxBytes else {
-            throw DataError(path, "is \(info.st_size) bytes: not a timeline of snapshots (at most \(maxBytes))")
-        }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw DataError(path, "changed size while it was read") }
-            offset += n
-        }
+        let bytes = try file.prefix(file.size)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DataError(path, "is not UTF-8 text: not a timeline this tool wrote")
         }
