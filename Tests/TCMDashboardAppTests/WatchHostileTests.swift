@@ -84,23 +84,13 @@ import TCMMetrics
             try? FileManager.default.removeItem(atPath: dirA)
             try? FileManager.default.removeItem(atPath: dirB)
         }
-        WatchTests.writeSnapshot(dirA, name: "a", step: 100, classes: 3)
-        WatchTests.writeSnapshot(dirB, name: "b", step: 100, classes: classesOfB)
-        func analysed(_ dir: String, _ name: String) throws -> (AnalysedSnapshot, SnapshotReference) {
-            try SnapshotAnalysis.analyse(
-                Snapshot(
-                    name: name, step: 100, embeddings: "\(dir)/\(name)-100.embeddings.npy",
-                    labels: "\(dir)/\(name)-100.labels.npy"),
-                options: OPISOptions(), reference: nil)
-        }
-        let (a, refA) = try analysed(dirA, "a"), (b, refB) = try analysed(dirB, "b")
+        let a = try WatchedRunsByStepTests.snapshot(dirA, "a", 100)
+        let b = try WatchedRunsByStepTests.snapshot(dirB, "b", 100, classes: classesOfB)
         #expect(b.report.classes.count == classesOfB)
-        let app = DashboardApp(
-            dataset: nil, analysis: InitialAnalysis(counts: a.counts, retrieval: a.retrieval, pca: []), title: "two",
-            bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dirA + "/saved")
-        // Folders polled from a far future settle, so the jobs add nothing while the test reads.
-        app.watch(SnapshotFolder(directory: dirA, settle: .seconds(3600)), first: a, reference: refA)
-        app.watchSecond(SnapshotFolder(directory: dirB, settle: .seconds(3600)), first: b, reference: refB)
+        let app = WatchedRunsByStepTests.watching(dirA, first: a)
+        app.watchSecond(
+            SnapshotFolder(directory: dirB, settle: .seconds(3600)), first: b,
+            reference: SnapshotReference(labels: b.labels, dimension: 4))
         defer {
             app.watcher.stop()
             app.secondWatcher.stop()
@@ -137,6 +127,26 @@ import TCMMetrics
         ).0
     }
 
+    /// A dashboard watching `dir`, its first snapshot on screen (the folder's own job adds nothing:
+    /// its settle time is an hour).
+    static func watching(_ dir: String, first: AnalysedSnapshot) -> DashboardApp {
+        let app = DashboardApp(
+            dataset: nil, analysis: InitialAnalysis(counts: first.counts, retrieval: first.retrieval, pca: []),
+            title: "watched", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        app.watch(
+            SnapshotFolder(directory: dir, settle: .seconds(3600)), first: first,
+            reference: SnapshotReference(labels: first.labels, dimension: 4))
+        return app
+    }
+
+    /// A snapshot arriving as the watch job hands it to the screen.
+    static func arrive(_ a: AnalysedSnapshot, in app: DashboardApp, second: Bool = false) throws {
+        guard
+            case .analysed(let point, let watched, _, _, _) = WatchController.result(a, utility: OPISOptions().utility)
+        else { throw DataError(a.snapshot.embeddings, "not analysed") }
+        app.state.addSnapshot(point, watched, second: second)
+    }
+
     @Test func runsArePairedByStepAndMoveTogether() throws {
         let dirA = WatchTests.directory(), dirB = WatchTests.directory()
         defer {
@@ -144,12 +154,7 @@ import TCMMetrics
             try? FileManager.default.removeItem(atPath: dirB)
         }
         let a100 = try Self.snapshot(dirA, "a", 100), b100 = try Self.snapshot(dirB, "b", 100, classes: 2)
-        let app = DashboardApp(
-            dataset: nil, analysis: InitialAnalysis(counts: a100.counts, retrieval: a100.retrieval, pca: []),
-            title: "a vs b", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dirA + "/saved")
-        app.watch(
-            SnapshotFolder(directory: dirA, settle: .seconds(3600)), first: a100,
-            reference: SnapshotReference(labels: a100.labels, dimension: 4))
+        let app = Self.watching(dirA, first: a100)
         app.watchSecond(
             SnapshotFolder(directory: dirB, settle: .seconds(3600)), first: b100,
             reference: SnapshotReference(labels: b100.labels, dimension: 4))
@@ -157,21 +162,14 @@ import TCMMetrics
             app.watcher.stop()
             app.secondWatcher.stop()
         }
-        func add(_ a: AnalysedSnapshot, second: Bool) {
-            guard
-                case .analysed(let point, let watched, _, _, _) = WatchController.result(
-                    a, utility: OPISOptions().utility)
-            else {
-                Issue.record("not analysed")
-                return
-            }
-            app.state.addSnapshot(point, watched, second: second)
-        }
+        func add(_ a: AnalysedSnapshot, second: Bool) throws { try Self.arrive(a, in: app, second: second) }
         // A runs ahead: B reaches 250 while A is at 300, then A goes on to 1,000 (more snapshots than
         // a window of 8 keeps); its snapshot nearest below B's step stays.
-        for step in [200, 300] { add(try Self.snapshot(dirA, "a", step), second: false) }
-        add(try Self.snapshot(dirB, "b", 250, classes: 2), second: true)
-        for step in stride(from: 400, through: 1000, by: 100) { add(try Self.snapshot(dirA, "a", step), second: false) }
+        for step in [200, 300] { try add(try Self.snapshot(dirA, "a", step), second: false) }
+        try add(try Self.snapshot(dirB, "b", 250, classes: 2), second: true)
+        for step in stride(from: 400, through: 1000, by: 100) {
+            try add(try Self.snapshot(dirA, "a", step), second: false)
+        }
         #expect(app.state.comparedStep == 250 && app.state.pairedStep == nil)
         let ab = try #require(app.state.ab)
         #expect(ab[.base].curvesStep == 200 && ab[.tcm].curvesStep == 250, "A's nearest earlier snapshot, kept")
@@ -194,7 +192,7 @@ import TCMMetrics
         _ = app.handle(.key(.character(".")), size: (200, 60))
         #expect(app.state.pairedStep == nil && app.state.ab?[.tcm].curvesStep == 250)
         // A new B snapshot moves the compared step while following.
-        add(try Self.snapshot(dirB, "b", 600, classes: 2), second: true)
+        try add(try Self.snapshot(dirB, "b", 600, classes: 2), second: true)
         #expect(app.state.comparedStep == 600 && app.state.ab?[.base].curvesStep == 600)
         frame = CellBuffer(width: 200, height: 60)
         Dashboard.render(app.state, into: &frame)
@@ -220,20 +218,11 @@ import TCMMetrics
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // The spread shrinks with the step: each snapshot's similarities (and range) move up.
         let first = try WatchedRunsByStepTests.snapshot(dir, "r", 100)
-        let app = DashboardApp(
-            dataset: nil, analysis: InitialAnalysis(counts: first.counts, retrieval: first.retrieval, pca: []),
-            title: "r", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
-        app.watch(
-            SnapshotFolder(directory: dir, settle: .seconds(3600)), first: first,
-            reference: SnapshotReference(labels: first.labels, dimension: 4))
+        let app = WatchedRunsByStepTests.watching(dir, first: first)
         defer { app.watcher.stop() }
         func add(_ step: Int) throws -> AnalysedSnapshot {
             let a = try WatchedRunsByStepTests.snapshot(dir, "r", step)
-            guard
-                case .analysed(let point, let watched, _, _, _) = WatchController.result(
-                    a, utility: OPISOptions().utility)
-            else { throw DataError(dir, "not analysed") }
-            app.state.addSnapshot(point, watched)
+            try WatchedRunsByStepTests.arrive(a, in: app)
             return a
         }
         func centre(_ a: AnalysedSnapshot) -> Int {

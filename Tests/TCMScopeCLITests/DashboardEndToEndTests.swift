@@ -223,17 +223,25 @@ import TCMScopeSupport
             "the backtrace is still printed:\n\(screen)")
     }
 
+    /// The seeded clustered set of tests and benchmarks as an embeddings `.npy` and a labels `.npy`.
+    static func writeClustered(
+        n: Int, dimension: Int, classes: Int, seed: UInt64, to embeddings: String, _ labelsPath: String
+    ) throws {
+        let (matrix, labels) = SyntheticData.clustered(n: n, dimension: dimension, classes: classes, seed: seed)
+        try AtomicFile.write(
+            NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: embeddings)
+        try AtomicFile.write(
+            NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: labelsPath)
+    }
+
     /// A set large enough that the first analysis takes tens of seconds in a debug build: the
     /// loading screen shows the stage and a percentage, and q quits at once, mid-pass.
     @Test func qQuitsWhileALargeSetIsLoading() throws {
         let dir = NSTemporaryDirectory() + "tcmscope-e2e-large-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (matrix, labels) = SyntheticData.clustered(n: 40_000, dimension: 128, classes: 500, seed: 2)
-        try AtomicFile.write(
-            NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/large.npy")
-        try AtomicFile.write(
-            NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/labels.npy")
+        try Self.writeClustered(
+            n: 40_000, dimension: 128, classes: 500, seed: 2, to: dir + "/large.npy", dir + "/labels.npy")
         defer { stopServer() }
 
         let exitFile = try startDashboard(arguments: [dir + "/large.npy", dir + "/labels.npy"])
@@ -361,11 +369,8 @@ import TCMScopeSupport
         let dir = NSTemporaryDirectory() + "tcmscope-e2e-ab-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (matrix, labels) = SyntheticData.clustered(n: 1_200, dimension: 32, classes: 12, seed: 4)
-        try AtomicFile.write(
-            NpyWriter.bytes(floats: matrix.values, shape: [matrix.rows, matrix.cols]), to: dir + "/emb.npy")
-        try AtomicFile.write(
-            NpyWriter.bytes(int64s: labels.classOf.map(Int64.init), shape: [matrix.rows]), to: dir + "/labels.npy")
+        try Self.writeClustered(
+            n: 1_200, dimension: 32, classes: 12, seed: 4, to: dir + "/emb.npy", dir + "/labels.npy")
         let exitFile = try startDashboard(
             width: 200, height: 60,
             arguments: [dir + "/emb.npy", dir + "/labels.npy", "--eval-every", "10", "--epochs", "1"])

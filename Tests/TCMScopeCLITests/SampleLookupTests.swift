@@ -5,35 +5,14 @@ import Testing
 /// found when the binary is started through PATH (argv[0] a bare name) from any folder, and in a
 /// Python wheel's layout: PREFIX/bin/tcmscope with the sample in PREFIX/share/tcmscope/ (issue 34).
 @Suite struct SampleLookupTests {
-    static func run(
-        _ executable: String, _ arguments: [String], in directory: String, path: String? = nil
-    ) throws
-        -> CLIRun
-    {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        if let path { process.environment = ProcessInfo.processInfo.environment.merging(["PATH": path]) { $1 } }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CLIRun(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     @Test func foundThroughPathFromAnotherFolder() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let binaryFolder = URL(fileURLWithPath: try binaryPath()).deletingLastPathComponent().path
         let path = binaryFolder + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         // `exec tcmscope` through the shell: the binary's argv[0] is the bare name, its folder is not the checkout.
-        let run = try Self.run("/bin/sh", ["-c", "exec tcmscope analyze --no-retrieval"], in: dir, path: path)
+        let run = try runProcess(
+            "/bin/sh", ["-c", "exec tcmscope analyze --no-retrieval"], in: dir, environment: ["PATH": path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(
             run.stdout.contains("/sample-data/baseline/eval-embeddings.npy  (10000 × 128, 10 classes)"), "\(run.stdout)"
@@ -53,7 +32,7 @@ import Testing
         }
         let elsewhere = dir + "/work"
         try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
-        let run = try Self.run(prefix + "/bin/tcmscope", ["analyze", "--no-retrieval"], in: elsewhere)
+        let run = try runProcess(prefix + "/bin/tcmscope", ["analyze", "--no-retrieval"], in: elsewhere)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains(share + "/eval-embeddings.npy  (10000 × 128, 10 classes)"), "\(run.stdout)")
     }
