@@ -31,8 +31,9 @@ import time
 import numpy as np
 
 D = 32
-BINS_PER_UNIT = 10_000
-NB = 2 * BINS_PER_UNIT + 1
+# The pair counts and their bin axis are the numpy peer's (opis_numpy.py, beside this script).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from opis_numpy import BINS_PER_UNIT, NB, pair_histograms  # noqa: E402
 POINTS = 101
 EPS = 0.05
 SIZES = (5, 30)  # samples a class, both ends included (--sizes)
@@ -80,21 +81,8 @@ def at_or_above(h):
 
 def dataset_curves(x, y, c, block=1024):
     """Per-class utility curves on the data set's own range, as TCMScope computes them."""
-    pos = np.zeros((c, NB), np.int64)
-    neg = np.zeros((c, NB), np.int64)
-    n = len(y)
-    for r0 in range(0, n, block):
-        r1 = min(n, r0 + block)
-        s = x[r0:r1] @ x.T
-        bins = np.clip(np.floor((s + 1) * BINS_PER_UNIT).astype(np.int32), 0, NB - 1)
-        c_lo, c_hi = int(y[r0]), int(y[r1 - 1])
-        width = (c_hi - c_lo + 1) * NB
-        keys = (y[r0:r1, None] - c_lo) * NB + bins
-        same = y[r0:r1, None] == y[None, :]
-        not_self = np.ones_like(same)
-        not_self[np.arange(r1 - r0), np.arange(r0, r1)] = False
-        pos[c_lo:c_hi + 1] += np.bincount(keys[same & not_self], minlength=width).reshape(-1, NB)
-        neg[c_lo:c_hi + 1] += np.bincount(keys[~same], minlength=width).reshape(-1, NB)
+    pos, neg = pair_histograms(x, y, block=block)
+    assert pos.shape[0] == c, "labels 0..c-1, sorted, every class present"
     pos_cum, neg_cum = at_or_above(pos), at_or_above(neg)
     edges = grid_edges(neg_cum.sum(axis=0))
     tpr = pos_cum[:, edges] / pos_cum[:, :1]
