@@ -33,7 +33,7 @@ struct AnalysisRun {
             try Dataset.requireCounts(
                 rows: rows.rows, cols: rows.cols, labels: classes, embeddingFile: embeddings, labelFile: labels)
             // The labels alone decide these: refused before the rows are read.
-            try OPISCoverage.requireAClassWithTwoSamples(classSizes: OPISCoverage.classSizes(classes), file: labels)
+            try OPISCoverage.requireAClassWithTwoSamples(classSizes: classes.classSizes, file: labels)
             try requireMemory(rows: rows.rows, cols: rows.cols, file: embeddings, sharded: sharded)
             let (layout, hash) = try ClassLayout.streaming(
                 rows, labels: classes, labelFile: labels, fingerprint: fingerprint)
@@ -52,7 +52,7 @@ struct AnalysisRun {
             samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
             droppedZeroVectorRows: dataset.droppedZeroRows)
         try OPISCoverage.requireAClassWithTwoSamples(
-            classSizes: OPISCoverage.classSizes(dataset.labels), file: labels ?? embeddings)
+            classSizes: dataset.labels.classSizes, file: labels ?? embeddings)
         return (ClassLayout(dataset: dataset), summary, fingerprint ? dataset.fingerprint : nil)
     }
 

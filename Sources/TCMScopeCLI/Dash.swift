@@ -63,7 +63,7 @@ struct Dash: ParsableCommand {
         // Refuse before starting curses, so the message lands on a normal screen: data that leave
         // OPIS undefined would reach the loading screen and then show OPIS 0.
         try OPISCoverage.requireAClassWithTwoSamples(
-            classSizes: OPISCoverage.classSizes(dataset.labels), file: labelPath ?? embeddingPath)
+            classSizes: dataset.labels.classSizes, file: labelPath ?? embeddingPath)
         let terminal: NcursesTerminal
         do { terminal = try NcursesTerminal() } catch let e as TerminalUnavailable {
             throw DataError("terminal", e.description)

@@ -17,11 +17,4 @@ public enum OPISCoverage {
     static let problem = "no class has two samples"
     static let remedy =
         ": OPIS, ε-OPIS, TPR, EER and Recall@1 are undefined (no positive pair); give some class 2 or more rows"
-
-    /// The class sizes of `labels`.
-    public static func classSizes(_ labels: Labels) -> [Int] {
-        var sizes = [Int](repeating: 0, count: labels.classCount)
-        for c in labels.classOf { sizes[Int(c)] += 1 }
-        return sizes
-    }
 }

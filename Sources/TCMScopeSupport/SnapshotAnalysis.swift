@@ -49,7 +49,7 @@ public enum SnapshotAnalysis {
         }
         // A snapshot of no class with two samples has no OPIS to put on the timeline.
         try OPISCoverage.requireAClassWithTwoSamples(
-            classSizes: OPISCoverage.classSizes(dataset.labels), file: snapshot.labels ?? snapshot.embeddings)
+            classSizes: dataset.labels.classSizes, file: snapshot.labels ?? snapshot.embeddings)
         try MemoryBudget.current().check(
             bytes: ClassLayout.passBytes(rows: dataset.count, cols: dataset.dimension),
             needs: "the pair pass over \(dataset.count) × \(dataset.dimension) float32 rows", file: snapshot.embeddings,
