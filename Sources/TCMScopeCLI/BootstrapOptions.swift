@@ -8,7 +8,10 @@ import TCMMetrics
 struct BootstrapOptions: ParsableArguments {
     @Option(
         help: Bounds.bootstrap.help(
-            "Bootstrap replicates: resample the classes with replacement this many times for percentile intervals (analyze) or the paired test (compare).",
+            """
+            Bootstrap replicates: resample the classes with replacement this many times for percentile intervals \
+            (analyze; with --watch, of each snapshot) or the paired test (compare).
+            """,
             valueName: "B"))
     var bootstrap: Int?
 
