@@ -8,7 +8,9 @@ import TCMMetrics
 /// `tcmscope analyze`: the headless threshold-consistency report.
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report OPIS, ε-OPIS, per-class rates and retrieval metrics for embeddings and labels.",
+        abstract: """
+            Report OPIS, ε-OPIS, per-class rates and retrieval metrics for embeddings and labels.
+            """,
         discussion: """
             With no files, analyses the bundled baseline: a contrastive-loss MLP's 128-D embeddings of \
             the MNIST test set (sample-data/baseline). \

@@ -35,18 +35,26 @@ struct WatchOptions: ParsableArguments {
             """, valueName: "dir"))
     var tensorboard: String?
 
-    @Flag(help: "With --watch: analyse the snapshots complete now, then exit (2 if any was skipped).")
+    @Flag(
+        help: """
+            With --watch: analyse the snapshots complete now, then exit (2 if any was skipped).
+            """)
     var once = false
 
     @Option(
         help: Bounds.idleExit.help(
-            "With --watch: exit after this many seconds without a new snapshot (default: never).", valueName: "seconds")
+            """
+            With --watch: exit after this many seconds without a new snapshot (default: never).
+            """, valueName: "seconds")
     )
     var idleExit: Double?
 
     @Option(
         help: Bounds.settle.help(
-            "With --watch: a file is complete once its size and time are unchanged this long (for writers that do not rename).",
+            """
+            With --watch: a file is complete once its size and time are unchanged this long (for writers that do \
+            not rename).
+            """,
             valueName: "ms"))
     var settleMs = 500
 

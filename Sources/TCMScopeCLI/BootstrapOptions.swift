@@ -18,7 +18,9 @@ struct BootstrapOptions: ParsableArguments {
     @Option(
         name: .customLong("seed"),
         help: ArgumentHelp(
-            "Seed of the bootstrap's class draws (the same seed gives the same intervals; default: 1).",
+            """
+            Seed of the bootstrap's class draws (the same seed gives the same intervals; default: 1).
+            """,
             valueName: "seed"))
     var seedOption: UInt64?
 
