@@ -9,7 +9,8 @@ import PackageDescription
 let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Sources").path
 let targetNames = ((try? FileManager.default.contentsOfDirectory(atPath: sources)) ?? []).filter { name in
     var isDirectory: ObjCBool = false
-    return FileManager.default.fileExists(atPath: sources + "/" + name, isDirectory: &isDirectory) && isDirectory.boolValue
+    return FileManager.default.fileExists(atPath: sources + "/" + name, isDirectory: &isDirectory)
+        && isDirectory.boolValue
 }.sorted()
 
 /// The main package's libraries a target may use (TCMData for the file parsers, TCMTraining for

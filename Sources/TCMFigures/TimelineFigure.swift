@@ -4,19 +4,27 @@ import TCMMetrics
 /// `analyze --watch … --plot timeline.svg`: OPIS, ε-OPIS, Recall@1 and EER against the training
 /// step, one line per run, four panels. OPIS and ε-OPIS on a log scale: they fall by orders of
 /// magnitude from initialisation, and on a linear scale step 0 flattens every later difference.
+/// Snapshots analysed with `--bootstrap` draw their OPIS and ε-OPIS intervals as a translucent band
+/// per run around its line.
 public enum TimelineFigure {
     struct Panel {
         let title: String
         let value: (SnapshotPoint) -> Double
+        /// A snapshot's interval of the figure; nil where it has none.
+        let interval: (SnapshotPoint) -> SnapshotIntervals.Ends?
         let logarithmic: Bool
     }
 
     static var panels: [Panel] {
         [
-            Panel(title: "OPIS (log scale, lower is better)", value: \.opis, logarithmic: true),
-            Panel(title: "ε-OPIS (log scale, lower is better)", value: \.epsilonOPIS, logarithmic: true),
-            Panel(title: "Recall@1 (higher is better)", value: \.recallAt1, logarithmic: false),
-            Panel(title: "EER (lower is better)", value: \.eer, logarithmic: false),
+            Panel(
+                title: "OPIS (log scale, lower is better)", value: \.opis, interval: { $0.intervals?.opis },
+                logarithmic: true),
+            Panel(
+                title: "ε-OPIS (log scale, lower is better)", value: \.epsilonOPIS,
+                interval: { $0.intervals?.epsilonOPIS }, logarithmic: true),
+            Panel(title: "Recall@1 (higher is better)", value: \.recallAt1, interval: { _ in nil }, logarithmic: false),
+            Panel(title: "EER (lower is better)", value: \.eer, interval: { _ in nil }, logarithmic: false),
         ]
     }
 
@@ -31,7 +39,7 @@ public enum TimelineFigure {
             <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" viewBox="0 0 \(Int(width)) \(Int(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">
             <rect width="100%" height="100%" fill="#ffffff"/>
             <text x="60" y="30" font-size="18" font-weight="bold" fill="#222">\(SVGText.label(title, limit: 90))</text>
-            <text x="60" y="50" font-size="12" fill="#555">\(points.count) snapshot(s) of \(runs.count) run(s), against the training step</text>
+            <text x="60" y="50" font-size="12" fill="#555">\(points.count) snapshot(s) of \(runs.count) run(s), against the training step\(bandNote(points))</text>
 
             """
         let steps = points.map { Double($0.step) }
@@ -53,6 +61,16 @@ public enum TimelineFigure {
         return out + "</svg>\n"
     }
 
+    /// What the bands are, for the subtitle: the levels of the intervals drawn (one, unless runs
+    /// analysed at other levels share the timeline).
+    static func bandNote(_ points: [SnapshotPoint]) -> String {
+        var levels: [Double] = []
+        for p in points { if let l = p.intervals?.level, !levels.contains(l) { levels.append(l) } }
+        guard !levels.isEmpty else { return "" }
+        let shown = levels.sorted().map { SVGText.value($0 * 100, digits: 3) + "%" }.joined(separator: ", ")
+        return "; bands: \(shown) bootstrap intervals"
+    }
+
     static func panel(
         _ panel: Panel, points: [SnapshotPoint], runs: [String], steps: (Double, Double),
         frame: (x: Double, y: Double, w: Double, h: Double)
@@ -62,7 +80,10 @@ public enum TimelineFigure {
             guard v.isFinite, !panel.logarithmic || v > 0 else { return nil }
             return panel.logarithmic ? log10(v) : v
         }
-        let values = points.compactMap { shown(panel.value($0)) }
+        // The bands' ends count for the scale too (those it can show), so that none is cut at the top.
+        let values =
+            points.compactMap { shown(panel.value($0)) }
+            + points.flatMap { p in panel.interval(p).map { [$0.low, $0.high] } ?? [] }.compactMap(shown)
         var (v0, v1) = (values.min() ?? 0, values.max() ?? 1)
         if panel.logarithmic {
             (v0, v1) = (floor(v0), ceil(v1))
@@ -90,6 +111,10 @@ public enum TimelineFigure {
         }
         for (i, run) in runs.enumerated() {
             let mine = points.filter { $0.name.utf8.elementsEqual(run.utf8) }.sorted { $0.step < $1.step }
+            if let band = band(mine, panel: panel, x: { px(Double($0)) }, y: { py($0) }, range: (v0, v1)) {
+                out +=
+                    "<path class=\"band\" data-run=\"\(SVGText.escape(run))\" d=\"\(band)\" fill=\"\(ClassColours.colour(i, of: runs.count))\" fill-opacity=\"0.18\" stroke=\"none\"/>\n"
+            }
             let coordinates = mine.compactMap { p in
                 shown(panel.value(p)).map { "\(SVGText.n(px(Double(p.step)))),\(SVGText.n(py($0)))" }
             }
@@ -103,5 +128,36 @@ public enum TimelineFigure {
             }
         }
         return out + "</g>\n"
+    }
+
+    /// The path data of one run's band: a closed outline (upper ends left to right, lower ends
+    /// back) per stretch of consecutive snapshots with an interval; nil without any. Ends are
+    /// clipped to the panel's range, on a log scale to positive values: a lower end of 0 (the
+    /// studentised interval's floor) runs along the panel's bottom. A lone snapshot's band is a
+    /// bar 4 px wide, so it shows.
+    static func band(
+        _ mine: [SnapshotPoint], panel: Panel, x: (Int) -> Double, y: (Double) -> Double, range: (Double, Double)
+    ) -> String? {
+        func scaled(_ v: Double) -> Double? {
+            guard !v.isNaN else { return nil }
+            if panel.logarithmic { return v > 0 ? min(range.1, max(range.0, log10(v))) : range.0 }
+            return min(range.1, max(range.0, v))
+        }
+        var stretches: [[(x: Double, low: Double, high: Double)]] = [[]]
+        for p in mine {
+            if let e = panel.interval(p), let low = scaled(e.low), let high = scaled(e.high) {
+                stretches[stretches.count - 1].append((x(p.step), y(low), y(high)))
+            } else if !stretches[stretches.count - 1].isEmpty {
+                stretches.append([])
+            }
+        }
+        let outlines = stretches.filter { !$0.isEmpty }.map { stretch -> String in
+            let only = stretch[0]
+            let s = stretch.count > 1 ? stretch : [-2.0, 2].map { (only.x + $0, only.low, only.high) }
+            let upper = s.map { "\(SVGText.n($0.x)),\(SVGText.n($0.high))" }
+            let lower = s.reversed().map { "\(SVGText.n($0.x)),\(SVGText.n($0.low))" }
+            return "M" + (upper + lower).joined(separator: " L") + " Z"
+        }
+        return outlines.isEmpty ? nil : outlines.joined(separator: " ")
     }
 }

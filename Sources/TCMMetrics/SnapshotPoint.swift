@@ -9,10 +9,12 @@ public struct SnapshotPoint: Sendable, Codable, Equatable {
     public let eer: Double
     public let samples: Int
     public let classes: Int
+    /// The bootstrap's intervals of OPIS and ε-OPIS (`analyze --watch --bootstrap B`); nil without one.
+    public var intervals: SnapshotIntervals?
 
     public init(
         name: String, step: Int, opis: Double, epsilonOPIS: Double, recallAt1: Double, eer: Double, samples: Int,
-        classes: Int
+        classes: Int, intervals: SnapshotIntervals? = nil
     ) {
         self.name = name
         self.step = step
@@ -22,6 +24,7 @@ public struct SnapshotPoint: Sendable, Codable, Equatable {
         self.eer = eer
         self.samples = samples
         self.classes = classes
+        self.intervals = intervals
     }
 
     public var key: SnapshotKey { SnapshotKey(step: step, name: name) }
@@ -34,6 +37,38 @@ public struct SnapshotPoint: Sendable, Codable, Equatable {
         let at = points.firstIndex { $0.key > key } ?? points.count
         points.insert(point, at: at)
         return points
+    }
+}
+
+/// The ends of a snapshot's bootstrap intervals, as `BootstrapSummary` computes them for `analyze
+/// --bootstrap` (OPIS studentised, ε-OPIS percentile): what the timeline keeps of them. Plain
+/// pairs, not ranges: an end may be NaN (no finite replicate), which a `ClosedRange` would trap on.
+public struct SnapshotIntervals: Sendable, Codable, Equatable {
+    public struct Ends: Sendable, Codable, Equatable {
+        public let low: Double
+        public let high: Double
+
+        public init(low: Double, high: Double) {
+            self.low = low
+            self.high = high
+        }
+    }
+
+    public let level: Double
+    public let opis: Ends
+    /// Nil where the bootstrap withholds it (fewer classes than `EpsilonOPISInterval.minimumClasses`).
+    public let epsilonOPIS: Ends?
+
+    public init(level: Double, opis: Ends, epsilonOPIS: Ends?) {
+        self.level = level
+        self.opis = opis
+        self.epsilonOPIS = epsilonOPIS
+    }
+
+    public init(_ summary: BootstrapSummary) {
+        self.init(
+            level: summary.level, opis: Ends(low: summary.opis.low, high: summary.opis.high),
+            epsilonOPIS: summary.epsilonOPIS.map { Ends(low: $0.low, high: $0.high) })
     }
 }
 

@@ -25,12 +25,17 @@ struct AnalysisOptions: ParsableArguments {
     @Option(help: Bounds.epsilon.help("ε of ε-OPIS: share of classes in the best and worst groups."))
     var epsilon = 0.05
 
-    @Option(help: "ε-OPIS ranking of the classes: at each threshold, or by their average over the range.")
+    @Option(
+        help: """
+            ε-OPIS ranking of the classes: at each threshold, or by their average over the range.
+            """)
     var ranking: OPISOptions.Ranking = .perThreshold
 
     @Option(
         help: Bounds.threshold.help(
-            "Operating threshold for the at-threshold columns (default: centre of the range).", valueName: "t"))
+            """
+            Operating threshold for the at-threshold columns (default: centre of the range).
+            """, valueName: "t"))
     var threshold: Double?
 
     func check() throws {

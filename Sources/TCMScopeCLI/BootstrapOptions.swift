@@ -8,14 +8,19 @@ import TCMMetrics
 struct BootstrapOptions: ParsableArguments {
     @Option(
         help: Bounds.bootstrap.help(
-            "Bootstrap replicates: resample the classes with replacement this many times for percentile intervals (analyze) or the paired test (compare).",
+            """
+            Bootstrap replicates: resample the classes with replacement this many times for percentile intervals \
+            (analyze; with --watch, of each snapshot) or the paired test (compare).
+            """,
             valueName: "B"))
     var bootstrap: Int?
 
     @Option(
         name: .customLong("seed"),
         help: ArgumentHelp(
-            "Seed of the bootstrap's class draws (the same seed gives the same intervals; default: 1).",
+            """
+            Seed of the bootstrap's class draws (the same seed gives the same intervals; default: 1).
+            """,
             valueName: "seed"))
     var seedOption: UInt64?
 

@@ -9,7 +9,9 @@ struct DataSetArguments: ParsableArguments {
     var embeddings: String?
 
     @Argument(
-        help: "Labels file (N labels). Omit with --label-column, or when EMBEDDINGS (.npz/safetensors) holds them.")
+        help: """
+            Labels file (N labels). Omit with --label-column, or when EMBEDDINGS (.npz/safetensors) holds them.
+            """)
     var labels: String?
 
     @OptionGroup var input: InputOptions

@@ -21,7 +21,9 @@ struct FileOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "CSV/TSV column holding the labels: header name or 0-based index (-1 = last).", valueName: "column"))
+            """
+            CSV/TSV column holding the labels: header name or 0-based index (-1 = last).
+            """, valueName: "column"))
     var labelColumn: String?
 
     @Flag(inversion: .prefixedNo, help: "Whether CSV/TSV files start with a header row (default: detect).")
@@ -29,13 +31,19 @@ struct FileOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Array of a .npz/safetensors file holding the embeddings (default: embeddings, emb, features, x…, else the only 2-D array).",
+            """
+            Array of a .npz/safetensors file holding the embeddings (default: embeddings, emb, features, x…, else \
+            the only 2-D array).
+            """,
             valueName: "name"))
     var embeddingsKey: String?
 
     @Option(
         help: ArgumentHelp(
-            "Array holding the labels, in the LABELS file or else the embeddings file (default: labels, y, targets…, else the only 1-D array).",
+            """
+            Array holding the labels, in the LABELS file or else the embeddings file (default: labels, y, \
+            targets…, else the only 1-D array).
+            """,
             valueName: "name"))
     var labelsKey: String?
 

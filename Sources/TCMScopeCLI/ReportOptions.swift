@@ -16,7 +16,9 @@ struct ReportOptions: ParsableArguments {
     @Option(
         name: .customLong("out"),
         help: ArgumentHelp(
-            "Also write the JSON report to this file (with --curves, --plot: all or none).", valueName: "file"))
+            """
+            Also write the JSON report to this file (with --curves, --plot: all or none).
+            """, valueName: "file"))
     var outNew: String?
 
     // The spelling before the CLI's names were unified, kept as a hidden alias for one release.
@@ -27,12 +29,17 @@ struct ReportOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.", valueName: "file"))
+            """
+            Write per-class curves on the grid (class, threshold, utility, TPR, FAR) as CSV.
+            """, valueName: "file"))
     var curves: String?
 
     @Option(
         help: ArgumentHelp(
-            "Write the per-class utility curves as an SVG figure (range shaded, operating threshold, worst classes named).",
+            """
+            Write the per-class utility curves as an SVG figure (range shaded, operating threshold, worst classes \
+            named).
+            """,
             valueName: "file.svg"))
     var plot: String?
 

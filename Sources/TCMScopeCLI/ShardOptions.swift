@@ -16,12 +16,16 @@ struct ShardOptions: ParsableArguments {
 
     @Option(
         help: Bounds.shardCount.help(
-            "N for --shard auto when the scheduler gives only K (JOB_COMPLETION_INDEX).", valueName: "N"))
+            """
+            N for --shard auto when the scheduler gives only K (JOB_COMPLETION_INDEX).
+            """, valueName: "N"))
     var shardCount: Int?
 
     @Option(
         help: ArgumentHelp(
-            "Write the pair counts (and retrieval partials) as a count file (docs/count-files.md).", valueName: "file"))
+            """
+            Write the pair counts (and retrieval partials) as a count file (docs/count-files.md).
+            """, valueName: "file"))
     var countsOut: String?
 
     func check() throws {

@@ -26,6 +26,26 @@ import FoundationXML
         }
     }
 
+    /// Each run's scalars as TensorBoard's own reader (`EventAccumulator`) sees them: tag → [[step, value]].
+    static func readTensorBoard(_ directory: String, runs: [String]) throws -> [String: [String: [[Double]]]] {
+        let script = """
+            import json, sys
+            from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+            out = {}
+            for run in sys.argv[2:]:
+                acc = EventAccumulator(sys.argv[1] + "/" + run)
+                acc.Reload()
+                out[run] = {tag: [[e.step, e.value] for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
+            print(json.dumps(out))
+            """
+        let read = try runProcess("/usr/bin/env", ["python3", "-c", script, directory] + runs)
+        try #require(
+            read.status == 0,
+            "TensorBoard could not read the event files (pip install tensorboard; .ci/run does): \(read.stderr)")
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: [String: [[Double]]]])
+    }
+
     @Test func twoRunsMakeOneTimelineAFigureAndTensorBoardScalars() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -51,22 +71,7 @@ import FoundationXML
         #expect(collector.runs.sorted() == ["base", "base", "base", "base", "tcm", "tcm", "tcm", "tcm"])
         #expect(collector.points.sorted() == [2, 2, 2, 2, 3, 3, 3, 3])
         // TensorBoard's reader sees each run's scalars at their steps, equal to the CSV's (float32).
-        let script = """
-            import json, sys
-            from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-            out = {}
-            for run in ("base", "tcm"):
-                acc = EventAccumulator(sys.argv[1] + "/" + run)
-                acc.Reload()
-                out[run] = {tag: [[e.step, e.value] for e in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]}
-            print(json.dumps(out))
-            """
-        let read = try runProcess("/usr/bin/env", ["python3", "-c", script, dir + "/tb"])
-        try #require(
-            read.status == 0,
-            "TensorBoard could not read the event files (pip install tensorboard; .ci/run does): \(read.stderr)")
-        let scalars = try #require(
-            try JSONSerialization.jsonObject(with: Data(read.stdout.utf8)) as? [String: [String: [[Double]]]])
+        let scalars = try Self.readTensorBoard(dir + "/tb", runs: ["base", "tcm"])
         for row in csv.dropFirst() {
             let series = try #require(scalars[row[0]]?["tcmscope/opis"], "\(scalars.keys)")
             let point = try #require(series.first { Int($0[0]) == Int(row[1]) })

@@ -7,7 +7,9 @@ import TCMMetrics
 /// `tcmscope merge part-*.tcmc`: the report of a sharded analysis, from its count files.
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Merge the count files of a sharded analysis (analyze --shard) into its report.",
+        abstract: """
+            Merge the count files of a sharded analysis (analyze --shard) into its report.
+            """,
         discussion: """
             Every part of one run is needed, each once; parts of another data set or other settings are \
             refused. The report equals the one `tcmscope analyze` prints for the same files and options \

@@ -7,7 +7,9 @@ import TCMTraining
 /// `tcmscope train`: fine-tune an MLP embedder with a DML loss, optionally + TCM.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train an MLP embedder (or an adapter on frozen embeddings) with a DML loss, optionally + TCM.",
+        abstract: """
+            Train an MLP embedder (or an adapter on frozen embeddings) with a DML loss, optionally + TCM.
+            """,
         discussion: """
             --data mnist trains on the bundled MNIST training set (pixels / 255) and evaluates on its \
             test set. --data EMB (with LABELS or --label-column) trains an adapter on frozen embeddings, \
@@ -31,12 +33,17 @@ struct Train: ParsableCommand {
     @Flag(help: "Add the TCM regulariser.") var tcm = false
     @Option(
         help: Bounds.xbm.help(
-            "Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × batch ≤ \(Bounds.xbmEntries.high).",
+            """
+            Cross-batch memory (XBM) of this many embeddings for the base loss; at least a batch, and memory × \
+            batch ≤ \(Bounds.xbmEntries.high).
+            """,
             valueName: "size")) var xbm: Int?
     @Option(
         name: .customLong("tcm-auto-every"),
         help: Bounds.tcmAutoEvery.help(
-            "Steps between estimates of --tcm-margins auto (the first is before step 0; default: 50)."))
+            """
+            Steps between estimates of --tcm-margins auto (the first is before step 0; default: 50).
+            """))
     var tcmAutoEveryOption: Int?
     var tcmAutoEvery: Int { tcmAutoEveryOption ?? 50 }
     @Option(help: ArgumentHelp("TCM weights λ⁺:λ⁻, each in \(Bounds.tcmWeight.range).", valueName: "l+:l-"))
@@ -46,7 +53,9 @@ struct Train: ParsableCommand {
         8
     @Option(
         help: Bounds.samplesPerClass.help(
-            "Samples per class in a batch; the batch (classes × samples) is at most \(Bounds.batch.high) rows."))
+            """
+            Samples per class in a batch; the batch (classes × samples) is at most \(Bounds.batch.high) rows.
+            """))
     var samplesPerClass = 32
     @Option(name: .customLong("learning-rate"), help: Bounds.learningRateTrain.help("Learning rate.")) var lr: Float =
         1e-3
@@ -56,7 +65,10 @@ struct Train: ParsableCommand {
     @Option(help: Bounds.weightDecay.help("Weight decay (L2, PyTorch semantics).")) var weightDecay: Float = 0
     @Option(
         help: ArgumentHelp(
-            "Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \(Bounds.width.range).",
+            """
+            Hidden and output widths, e.g. 256,128: up to \(Bounds.layers.high) widths, each in \
+            \(Bounds.width.range).
+            """,
             valueName: "w,w")) var widths = WidthList(argument: "256,128")!
     @Option(help: "Seed (model, sampler, split).") var seed: UInt64 = 1
     @Option(help: "Hold out samples, or whole classes (open-world), of user embeddings.") var split: SplitKind = .sample
@@ -64,7 +76,10 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Continue from this checkpoint (its config wins, except --epochs).", valueName: "file"))
     var resume: String?
     @Option(help: ArgumentHelp("Output directory (created).", valueName: "dir")) var out: String
-    @Flag(help: "Progress as JSON lines on stdout (the default when stdout is not a terminal).") var json = false
+    @Flag(
+        help: """
+            Progress as JSON lines on stdout (the default when stdout is not a terminal).
+            """) var json = false
 
     typealias SplitKind = HeldOutSplit.Kind
 

@@ -24,7 +24,9 @@ struct DashWatchOptions: ParsableArguments {
 
     @Option(
         help: Bounds.settle.help(
-            "With --watch: a file is complete once its size and time are unchanged this long.", valueName: "ms"))
+            """
+            With --watch: a file is complete once its size and time are unchanged this long.
+            """, valueName: "ms"))
     var settleMs = 500
 
     func check(hasFiles: Bool, hasCounts: Bool) throws {

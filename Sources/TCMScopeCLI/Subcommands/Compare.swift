@@ -7,7 +7,9 @@ import TCMMetrics
 /// `tcmscope compare`: two models' threshold consistency side by side, and a regression gate.
 struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Compare two models: OPIS, ε-OPIS, R@1, MAP@R and each class's OPIS term and FRR at a common FAR.",
+        abstract: """
+            Compare two models: OPIS, ε-OPIS, R@1, MAP@R and each class's OPIS term and FRR at a common FAR.
+            """,
         discussion: """
             Either A.emb B.emb LABELS (two embeddings files of the same rows, analysed with the same \
             options as analyze; or A.emb B.emb --label-column for CSV/TSV), or A.json B.json (two \
@@ -27,7 +29,9 @@ struct Compare: ParsableCommand {
 
     @Argument(
         help: ArgumentHelp(
-            "A B [LABELS]: two embeddings files and their labels, or two JSON reports.", valueName: "files"))
+            """
+            A B [LABELS]: two embeddings files and their labels, or two JSON reports.
+            """, valueName: "files"))
     var files: [String] = []
 
     @OptionGroup var input: InputOptions
@@ -35,7 +39,10 @@ struct Compare: ParsableCommand {
 
     @Option(
         help: Bounds.commonFAR.help(
-            "Global FAR at which each model's per-class FRR is compared (with JSON reports: one of their TAR@FAR targets).",
+            """
+            Global FAR at which each model's per-class FRR is compared (with JSON reports: one of their TAR@FAR \
+            targets).
+            """,
             valueName: "far"))
     var far = 1e-2
 
@@ -51,7 +58,10 @@ struct Compare: ParsableCommand {
 
     @Option(
         help: Bounds.failIfWorse.help(
-            "Exit with status 1 when B's OPIS exceeds A's by more than this and the paired bootstrap finds B worse at --significance (a CI regression gate).",
+            """
+            Exit with status 1 when B's OPIS exceeds A's by more than this and the paired bootstrap finds B worse \
+            at --significance (a CI regression gate).
+            """,
             valueName: "delta"))
     var failIfWorse: Double?
 
@@ -59,7 +69,9 @@ struct Compare: ParsableCommand {
 
     @Option(
         help: Bounds.significance.help(
-            "α of the paired bootstrap test: --fail-if-worse trips only when its p-value is below it.",
+            """
+            α of the paired bootstrap test: --fail-if-worse trips only when its p-value is below it.
+            """,
             valueName: "alpha"))
     var significance = 0.05
 
@@ -69,13 +81,17 @@ struct Compare: ParsableCommand {
     @Option(
         name: .customLong("labels"),
         help: ArgumentHelp(
-            "Labels of every embeddings file of a many-run comparison (compare A B C … --labels L).", valueName: "file")
+            """
+            Labels of every embeddings file of a many-run comparison (compare A B C … --labels L).
+            """, valueName: "file")
     )
     var labelsForRuns: String?
 
     @Option(
         help: ArgumentHelp(
-            "With three or more runs: write Recall@1 against OPIS, with intervals, as SVG.", valueName: "file"))
+            """
+            With three or more runs: write Recall@1 against OPIS, with intervals, as SVG.
+            """, valueName: "file"))
     var plot: String?
 
     /// Replicates of the paired test: as given, else 1000 when a gate is asked for, else none.

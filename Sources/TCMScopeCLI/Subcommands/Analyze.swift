@@ -8,7 +8,9 @@ import TCMMetrics
 /// `tcmscope analyze`: the headless threshold-consistency report.
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Report OPIS, ε-OPIS, per-class rates and retrieval metrics for embeddings and labels.",
+        abstract: """
+            Report OPIS, ε-OPIS, per-class rates and retrieval metrics for embeddings and labels.
+            """,
         discussion: """
             With no files, analyses the bundled baseline: a contrastive-loss MLP's 128-D embeddings of \
             the MNIST test set (sample-data/baseline). \
@@ -71,7 +73,7 @@ struct Analyze: ParsableCommand {
         watchAsks.plot = nil
         try watching.check(
             hasFiles: !data.bundled,
-            asksForReport: watchAsks.asksForReport || sharding.countsOut != nil || bootstrap.bootstrap != nil,
+            asksForReport: watchAsks.asksForReport || sharding.countsOut != nil,
             ignored: ignored.filter(\.0).map(\.1))
         try bootstrap.check()
         if sharding.shard != nil && (reportOptions.asksForReport || bootstrap.bootstrap != nil) {
@@ -82,7 +84,8 @@ struct Analyze: ParsableCommand {
     func run() throws {
         if watching.active {
             return try AnalyzeWatch.run(
-                watching, plot: reportOptions.plot, options: try analysis.options(), threads: threads)
+                watching, plot: reportOptions.plot, options: try analysis.options(), bootstrap: bootstrap,
+                threads: threads)
         }
         let started = Date()
         // Refuse a target that is a device, a directory or a FIFO before any work.

@@ -7,7 +7,9 @@ import TCMTraining
 /// `tcmscope apply`: a trained checkpoint's model run on new embeddings, written as .npy.
 struct Apply: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a trained checkpoint's model (adapter) on embeddings and write the adapted embeddings.",
+        abstract: """
+            Run a trained checkpoint's model (adapter) on embeddings and write the adapted embeddings.
+            """,
         discussion: """
             Reads EMB like analyze does (.npy, .npz, safetensors, CSV/TSV, IDX), runs the checkpoint's \
             MLP on it in blocks of rows (the same Linear/ReLU layers and L2 normalisation as in \

@@ -8,7 +8,9 @@ import TCMProjection
 /// `tcmscope project`: a 2-D layout of embeddings (PCA or t-SNE), written to .npy or CSV.
 struct Project: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Project embeddings to 2-D with PCA or Barnes–Hut t-SNE (cosine geometry).",
+        abstract: """
+            Project embeddings to 2-D with PCA or Barnes–Hut t-SNE (cosine geometry).
+            """,
         discussion: """
             Embeddings are L2-normalised first, so neighbourhoods are cosine neighbourhoods. Above \
             --max-samples the input is subsampled, stratified by class and seeded; the command says so \
@@ -36,7 +38,9 @@ struct Project: ParsableCommand {
         Double?
     @Option(
         help: ArgumentHelp(
-            "Start t-SNE from this layout (.npy N×2) instead of PCA, without early exaggeration.", valueName: "file"))
+            """
+            Start t-SNE from this layout (.npy N×2) instead of PCA, without early exaggeration.
+            """, valueName: "file"))
     var warmStart: String?
     @Option(help: Bounds.trustworthinessK.help("Also report trustworthiness (k nearest) of the layout; 0 skips it."))
     var trustworthinessK = 10

@@ -11,7 +11,9 @@ import TCMTraining
 struct Dash: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
-            "Open the dashboard: live utility curves, calibration range, metrics, projection and TCM fine-tuning.",
+            """
+            Open the dashboard: live utility curves, calibration range, metrics, projection and TCM fine-tuning.
+            """,
         discussion: """
             With no files it opens on the bundled baseline (MNIST test-set embeddings of a small \
             contrastive model) and fine-tunes from the bundled checkpoint. With EMB and LABELS it \
@@ -26,11 +28,16 @@ struct Dash: ParsableCommand {
     @OptionGroup var data: DataSetArguments
     @Option(
         help: ArgumentHelp(
-            "Open on a count file instead of analysing: a merged one, or every part of one run (repeat --counts).",
+            """
+            Open on a count file instead of analysing: a merged one, or every part of one run (repeat --counts).
+            """,
             valueName: "file"))
     var counts: [String] = []
     @OptionGroup(title: "Watching a training run") var watching: DashWatchOptions
-    @Flag(help: "Draw with block characters instead of Braille (for fonts without Braille).") var blocks = false
+    @Flag(
+        help: """
+            Draw with block characters instead of Braille (for fonts without Braille).
+            """) var blocks = false
     @OptionGroup(title: "Fine-tuning (shared with train)") var fineTuning: FineTuningOptions
     var loss: TrainingConfig.LossSpec.Kind { fineTuning.loss }
     var distance: PairDistance { fineTuning.distance }

@@ -29,23 +29,32 @@ struct WatchOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
             """
-            With --watch: also write OPIS, ε-OPIS, Recall@1 and EER as TensorBoard scalars (tcmscope/opis, …), \
-            one sub-folder per run NAME, so they appear beside the run's own curves in TensorBoard.
+            With --watch: also write OPIS, ε-OPIS, Recall@1 and EER as TensorBoard scalars (tcmscope/opis, …; \
+            with --bootstrap, tcmscope/opis_ci_low and _high too), one sub-folder per run NAME, so they appear \
+            beside the run's own curves in TensorBoard.
             """, valueName: "dir"))
     var tensorboard: String?
 
-    @Flag(help: "With --watch: analyse the snapshots complete now, then exit (2 if any was skipped).")
+    @Flag(
+        help: """
+            With --watch: analyse the snapshots complete now, then exit (2 if any was skipped).
+            """)
     var once = false
 
     @Option(
         help: Bounds.idleExit.help(
-            "With --watch: exit after this many seconds without a new snapshot (default: never).", valueName: "seconds")
+            """
+            With --watch: exit after this many seconds without a new snapshot (default: never).
+            """, valueName: "seconds")
     )
     var idleExit: Double?
 
     @Option(
         help: Bounds.settle.help(
-            "With --watch: a file is complete once its size and time are unchanged this long (for writers that do not rename).",
+            """
+            With --watch: a file is complete once its size and time are unchanged this long (for writers that do \
+            not rename).
+            """,
             valueName: "ms"))
     var settleMs = 500
 
@@ -77,7 +86,7 @@ struct WatchOptions: ParsableArguments {
         if outDir == nil { throw ValidationError("--watch needs --out-dir DIR for the reports") }
         if asksForReport {
             throw ValidationError(
-                "--watch writes a report per snapshot to --out-dir: drop --out/--curves/--json/--csv, the gates and --bootstrap (--plot FILE draws the timeline)"
+                "--watch writes a report per snapshot to --out-dir: drop --out/--curves/--json/--csv and the gates (--plot FILE draws the timeline)"
             )
         }
         if let flag = ignored.first {
@@ -98,8 +107,11 @@ enum AnalyzeWatch {
 
     /// Polls the folders until `--once` has seen everything complete, `--idle-exit` passes, or a
     /// signal ends the run (each output is written whole, so an interrupt never leaves half a file).
-    /// `plot`: the timeline figure, rewritten with each snapshot.
-    static func run(_ w: WatchOptions, plot: String?, options: OPISOptions, threads: Int?) throws {
+    /// `plot`: the timeline figure, rewritten with each snapshot. With `bootstrap.bootstrap`, each
+    /// snapshot's report, row, figure and scalars carry the intervals `analyze --bootstrap` gives.
+    static func run(
+        _ w: WatchOptions, plot: String?, options: OPISOptions, bootstrap: BootstrapOptions, threads: Int?
+    ) throws {
         let out = w.outDir!
         // A line per snapshot as it comes, flushed: also into a pipe or a log (tail -f, tee, CI),
         // and kept when a signal ends the watch.
@@ -147,27 +159,29 @@ enum AnalyzeWatch {
                     do {
                         let (a, reference) = try SnapshotAnalysis.analyse(
                             snapshot, options: options, reference: runs[r].reference, threads: threads ?? 1)
-                        let updated = SnapshotPoint.adding(a.point, to: points)
+                        // The intervals of `analyze --bootstrap`, from the counts just made: no second pass.
+                        let intervals = bootstrap.bootstrap.map {
+                            BootstrapSummary.compute(
+                                report: a.report, counts: a.counts, retrieval: a.retrieval, options: bootstrap,
+                                replicates: $0, threads: threads)
+                        }
+                        var p = a.point
+                        p.intervals = intervals.map(SnapshotIntervals.init)
+                        let updated = SnapshotPoint.adding(p, to: points)
                         // Written first: a snapshot whose report cannot be written is not in the timeline.
-                        try write(a, points: updated, plot: plot, to: out)
+                        try write(a, intervals: intervals, points: updated, plot: plot, to: out)
                         points = updated
                         owner[name] = r
                         runs[r].reference = reference
                         analysed += 1
-                        let p = a.point
                         if let directory = w.tensorboard {
                             if boards[name] == nil {
                                 boards[name] = try TensorBoardEventWriter(directory: directory + "/" + p.name)
                             }
-                            try boards[name]!.write(
-                                step: p.step,
-                                scalars: [
-                                    ("tcmscope/opis", p.opis), ("tcmscope/epsilon_opis", p.epsilonOPIS),
-                                    ("tcmscope/recall_at_1", p.recallAt1), ("tcmscope/eer", p.eer),
-                                ])
+                            try boards[name]!.write(step: p.step, scalars: scalars(p))
                         }
                         line(
-                            "step \(p.step)  OPIS \(format(p.opis, 6))  ε-OPIS \(format(p.epsilonOPIS, 6))  R@1 \(format(p.recallAt1))  EER \(format(p.eer))  (\(escapingControlCharacters(p.name))-\(p.step))"
+                            "step \(p.step)  OPIS \(format(p.opis, 6))\(ends(p.intervals?.opis))  ε-OPIS \(format(p.epsilonOPIS, 6))\(ends(p.intervals?.epsilonOPIS))  R@1 \(format(p.recallAt1))  EER \(format(p.eer))  (\(escapingControlCharacters(p.name))-\(p.step))"
                         )
                     } catch let error as DataError {
                         skip(error.description)
@@ -190,6 +204,27 @@ enum AnalyzeWatch {
         }
     }
 
+    /// A point's TensorBoard scalars: the four figures, and the ends of their intervals where the
+    /// bootstrap gave them (ε-OPIS's only from 400 classes).
+    static func scalars(_ p: SnapshotPoint) -> [(tag: String, value: Double)] {
+        var scalars = [
+            ("tcmscope/opis", p.opis), ("tcmscope/epsilon_opis", p.epsilonOPIS),
+            ("tcmscope/recall_at_1", p.recallAt1), ("tcmscope/eer", p.eer),
+        ]
+        if let opis = p.intervals?.opis {
+            scalars += [("tcmscope/opis_ci_low", opis.low), ("tcmscope/opis_ci_high", opis.high)]
+        }
+        if let epsilon = p.intervals?.epsilonOPIS {
+            scalars += [("tcmscope/epsilon_opis_ci_low", epsilon.low), ("tcmscope/epsilon_opis_ci_high", epsilon.high)]
+        }
+        return scalars
+    }
+
+    /// " [low, high]" after a figure on a snapshot's line, nothing without an interval.
+    static func ends(_ e: SnapshotIntervals.Ends?) -> String {
+        e.map { " [\(format($0.low, 6)), \(format($0.high, 6))]" } ?? ""
+    }
+
     /// `path` as a directory, made (with its parents) when missing; anything else there is refused.
     static func makeDirectory(_ path: String, flag: String) throws {
         var info = stat()
@@ -207,7 +242,9 @@ enum AnalyzeWatch {
     /// NAME-STEP.json, the whole timeline.csv and the figure, in one transaction. The report's name
     /// comes from a file name someone else wrote, so a link at either target is refused, never
     /// written through (it could point anywhere).
-    static func write(_ a: AnalysedSnapshot, points: [SnapshotPoint], plot: String?, to out: String) throws {
+    static func write(
+        _ a: AnalysedSnapshot, intervals: BootstrapSummary?, points: [SnapshotPoint], plot: String?, to out: String
+    ) throws {
         let report = out + "/\(a.point.name)-\(a.point.step).json", csvPath = out + "/timeline.csv"
         for target in [report, csvPath] {
             var st = stat()
@@ -217,7 +254,7 @@ enum AnalyzeWatch {
         }
         let document = AnalysisDocument(
             input: a.input, report: a.report, retrieval: a.retrieval, seconds: 0,
-            classFRRAtFAR: nil)
+            classFRRAtFAR: nil, bootstrap: intervals)
         let transaction = OutputTransaction()
         // The report's name comes from the snapshot's file name, which holds no "/".
         try transaction.stage(document.json(), to: report)

@@ -6,7 +6,9 @@ import TCMTraining
 /// `tcmscope export`: a checkpoint's model as PyTorch-named safetensors.
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a checkpoint's model as safetensors that load into PyTorch's nn.Sequential.",
+        abstract: """
+            Write a checkpoint's model as safetensors that load into PyTorch's nn.Sequential.
+            """,
         discussion: """
             Tensors "0.weight" [out, in], "0.bias", "2.weight", … as nn.Sequential(nn.Linear, nn.ReLU(), \
             …, nn.Linear).state_dict() names them; the architecture and the output's L2 normalisation \
