@@ -70,7 +70,7 @@ enum DashboardBench {
             ) { state in
                 guard let request = state.pendingReport else { return }
                 let start = DispatchTime.now().uptimeNanoseconds
-                state.install(request.analyzer.report(request.options), for: request)
+                state.apply(.reportFinished(request.analyzer.report(request.options), for: request))
                 catchUp.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             report("range key, \(classes) cl.", range)
@@ -97,7 +97,7 @@ enum DashboardBench {
     ) -> Times {
         timeFrames(frames, terminal, width: width, height: height) { i in
             _ = app.poll()
-            _ = app.state.handle(i % 2 == 0 ? .right : .left)
+            app.send(.key(i % 2 == 0 ? .right : .left))
             return app.state
         }
     }
@@ -109,7 +109,7 @@ enum DashboardBench {
         keys: [Key] = [.right, .left], between: (inout DashboardState) -> Void = { _ in }
     ) -> Times {
         timeFrames(frames, terminal, width: width, height: height, untimed: { _ in between(&state) }) { i in
-            _ = state.handle(keys[i % keys.count])
+            state.apply(.key(keys[i % keys.count]))
             return state
         }
     }

@@ -59,7 +59,7 @@ public struct ABComparison: Sendable {
 
 extension DashboardState {
     /// `A`: both runs start from the curves on screen.
-    public mutating func beginAB(lossName: String) {
+    mutating func beginAB(lossName: String) {
         var ab = ABComparison(lossName: lossName)
         for side in ABSide.allCases {
             ab[side].training.running = true
@@ -70,7 +70,7 @@ extension DashboardState {
     }
 
     /// New curves of one run. The shown run's become the screen's analysis; the other's are the ghost.
-    public mutating func installAB(
+    mutating func installAB(
         _ side: ABSide, counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]?, step: Int
     ) {
         guard ab != nil else { return }
@@ -84,7 +84,7 @@ extension DashboardState {
     }
 
     /// `a`: the curves pane shows the other run; the one it showed becomes the ghost.
-    public mutating func flipAB() {
+    mutating func flipAB() {
         guard var ab else {
             status = "no A/B run: press A"
             return

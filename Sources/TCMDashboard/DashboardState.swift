@@ -3,15 +3,6 @@ import TCMData
 import TCMKernels
 import TCMMetrics
 
-/// Things a key asks the app to do beyond changing the state.
-public enum DashboardAction: Equatable, Sendable {
-    case quit
-    case startTraining, pauseOrResumeTraining, cancelTraining
-    case reproject
-    case save
-    case startAB
-}
-
 public enum Pane: Int, CaseIterable, Sendable {
     case curves, range, table, projection, training
     var title: String {
@@ -37,6 +28,18 @@ public struct ReportRequest: Sendable {
     public let generation: Int
 }
 
+/// What the app knows at start and the panes show (the fine-tuning pane's choices, where `s`
+/// saves): given to the initialiser, so the app never sets a field.
+public struct DashboardSetup: Sendable {
+    public var lossName = "contrastive"
+    /// The base losses `n` cycles through.
+    public var lossChoices: [String] = []
+    public var tcmMarginsNames: [String: String] = [:]
+    public var trainingDescription = ""
+    public var saveDirectory = "tcmscope-saved"
+    public init() {}
+}
+
 /// What the training pane shows.
 public struct TrainingStatus: Sendable, Equatable {
     public var running = false
@@ -60,57 +63,57 @@ public struct TrainingStatus: Sendable, Equatable {
 /// The whole screen as one value: the analysis, the user's choices, background status.
 /// Pure: keys change it through `handle`, widgets draw it; nothing here touches a terminal.
 public struct DashboardState: Sendable {
-    public var title: String
+    public internal(set) var title: String
     public private(set) var analyzer: ThresholdAnalyzer
     public private(set) var report: ThresholdReport
     /// The curves before fine-tuning, drawn as a ghost when `showBaseline`.
-    public var baseline: ThresholdAnalyzer?
-    public var showBaseline = false
-    public var retrieval: RetrievalReport?
+    public internal(set) var baseline: ThresholdAnalyzer?
+    public internal(set) var showBaseline = false
+    public internal(set) var retrieval: RetrievalReport?
     public internal(set) var options: OPISOptions
     /// Operating threshold, as a bin edge.
     public internal(set) var cursor: Int
-    public var focus: Pane = .curves
+    public internal(set) var focus: Pane = .curves
     /// Index into `classOrder` of the highlighted class.
-    public var focusedRow = 0
-    public var sortByOPISTerm = true
-    public var rangeInFAR = true
-    public var canvasMode: Canvas.Mode = .braille
-    public var frozen = false
-    public var expanded = false
-    public var showHelp = false
+    public internal(set) var focusedRow = 0
+    public internal(set) var sortByOPISTerm = true
+    public internal(set) var rangeInFAR = true
+    public internal(set) var canvasMode: Canvas.Mode = .braille
+    public internal(set) var frozen = false
+    public internal(set) var expanded = false
+    public internal(set) var showHelp = false
     /// Where `s` saves (`dash --out`), named in the help overlay.
-    public var saveDirectory = "tcmscope-saved"
-    public var projection: [Float] = []
-    public var projectionLabels: [Int32] = []
-    public var projectionStatus = ""
-    public var useTCM = true
-    public var lossName = "contrastive"
+    public internal(set) var saveDirectory = "tcmscope-saved"
+    public internal(set) var projection: [Float] = []
+    public internal(set) var projectionLabels: [Int32] = []
+    public internal(set) var projectionStatus = ""
+    public internal(set) var useTCM = true
+    public internal(set) var lossName = "contrastive"
     /// What `t` will train on, shown in the idle fine-tuning pane.
-    public var trainingDescription = ""
+    public internal(set) var trainingDescription = ""
     /// The base losses `n` cycles through (in the fine-tuning pane), as the app names them.
-    public var lossChoices: [String] = []
+    public internal(set) var lossChoices: [String] = []
     /// How each loss's TCM margins are named in the pane ("margins auto", "margins 0.9:0.5"), by loss name.
-    public var tcmMarginsNames: [String: String] = [:]
-    public var training = TrainingStatus()
+    public internal(set) var tcmMarginsNames: [String: String] = [:]
+    public internal(set) var training = TrainingStatus()
     /// What a mouse drag in progress moves, and the threshold window it started on (kept until
     /// the button is released, so the axis does not shift under the pointer).
     public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
     /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
-    public var ab: ABComparison?
+    public internal(set) var ab: ABComparison?
     /// OPIS's interval and the report it was made for (`IntervalState.swift`).
     var interval: (key: IntervalKey, summary: BootstrapSummary)?
     /// The watched training run (`dash --watch DIR`): its timeline replaces the fine-tuning pane.
-    public var run: RunTimeline?
+    public internal(set) var run: RunTimeline?
     /// A second watched run (`dash --watch A --watch B`), drawn beside the first like the A/B screen.
-    public var secondRun: RunTimeline?
+    public internal(set) var secondRun: RunTimeline?
     /// While watching: the global FAR the user put the threshold at, held for later snapshots; nil
     /// until they move it (each snapshot's threshold is then its range's centre).
     public internal(set) var heldFAR: Double?
     /// The step two watched runs are compared at, once `,` `.` chose one; nil while following
     /// (the latest step both have).
     public internal(set) var pairedStep: Int?
-    public var status = ""
+    public internal(set) var status = ""
 
     /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
     /// frame: sorting 10,000 classes each time several widgets ask would cost the frame.
@@ -130,9 +133,15 @@ public struct DashboardState: Sendable {
     public static let meanCurveStride = 5
 
     public init(
-        title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions()
+        title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions(),
+        setup: DashboardSetup = DashboardSetup()
     ) {
         self.title = title
+        lossName = setup.lossName
+        lossChoices = setup.lossChoices
+        tcmMarginsNames = setup.tcmMarginsNames
+        trainingDescription = setup.trainingDescription
+        saveDirectory = setup.saveDirectory
         let analyzer = ThresholdAnalyzer(counts: counts)
         self.analyzer = analyzer
         self.options = options
@@ -201,7 +210,7 @@ public struct DashboardState: Sendable {
 
     /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and
     /// focus. `meanCurve` may come from the background job that made the counts.
-    public mutating func replace(counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]? = nil) {
+    mutating func replace(counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]? = nil) {
         analyzer = ThresholdAnalyzer(counts: counts)
         analysisGeneration += 1
         self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
@@ -253,7 +262,7 @@ public struct DashboardState: Sendable {
     /// A report made in the background for `request`. Refused (false) if the range or the
     /// analysis has changed since; the cursor may have moved, and its rates are brought up to date.
     @discardableResult
-    public mutating func install(_ newReport: ThresholdReport, for request: ReportRequest) -> Bool {
+    mutating func install(_ newReport: ThresholdReport, for request: ReportRequest) -> Bool {
         var asked = request.options, current = options
         asked.operatingThreshold = nil
         current.operatingThreshold = nil
@@ -275,7 +284,7 @@ public struct DashboardState: Sendable {
     var cursorStep: Int { max(1, Int((view.high - view.low) / 100 / bins.width)) }
 
     /// Handles a key through `KeyTable`; returns what the app must do, if anything.
-    public mutating func handle(_ key: Key) -> DashboardAction? {
+    mutating func handle(_ key: Key) -> DashboardEffect? {
         let command = KeyTable.command(for: key)
         if showHelp {
             if command == .toggleHelp || command == .closeHelp || command == .quit { showHelp = false }
@@ -285,7 +294,7 @@ public struct DashboardState: Sendable {
     }
 
     /// Does what a key of the table asks.
-    public mutating func perform(_ command: DashboardCommand) -> DashboardAction? {
+    mutating func perform(_ command: DashboardCommand) -> DashboardEffect? {
         // While watching, the run's own loop trains it: the fine-tuning keys say so and do nothing
         // (the table marks them; before, T, n and f still toggled state nobody would use).
         if run != nil, let group = KeyTable.group(of: command), group.context == .fineTuning {
@@ -332,8 +341,8 @@ public struct DashboardState: Sendable {
         case .train: return .startTraining
         case .startAB: return .startAB
         case .flipAB: flipAB()
-        case .pauseOrResume: return .pauseOrResumeTraining
-        case .cancel: return .cancelTraining
+        case .pauseOrResume: return ab?.running == true ? .pauseOrResumeAB : .pauseOrResumeTraining
+        case .cancel: return ab?.running == true ? .cancelAB : .cancelTraining
         case .reproject: return .reproject
         case .save: return .save
         case .olderSnapshot: moveSnapshot(-1)
@@ -356,7 +365,7 @@ public struct DashboardState: Sendable {
     /// A mouse click at a screen cell: on the curves or the range bar it sets the operating
     /// threshold to that column, on the class table it focuses that class, anywhere else it
     /// focuses the pane under it.
-    public mutating func click(x: Int, y: Int, screenWidth: Int, screenHeight: Int) {
+    mutating func click(x: Int, y: Int, screenWidth: Int, screenHeight: Int) {
         if showHelp {
             showHelp = false
             return

@@ -35,7 +35,7 @@ extension DashboardState {
 
     /// An interval made for `key`; kept only if the report on screen is still that one.
     @discardableResult
-    public mutating func install(_ summary: BootstrapSummary, for key: IntervalKey) -> Bool {
+    mutating func install(_ summary: BootstrapSummary, for key: IntervalKey) -> Bool {
         guard key == intervalKey else { return false }
         interval = (key, summary)
         return true

@@ -21,7 +21,7 @@ extension DashboardState {
     /// The pointer moved with the button held: the picked-up threshold or range end follows it,
     /// read on the axis the press was on (the window stays as it was at the press). An end that
     /// would cross the other stops one bin short of it.
-    public mutating func dragged(toX x: Int) {
+    mutating func dragged(toX x: Int) {
         guard let (target, view) = drag, let columns = dragColumns, columns.width > 0 else { return }
         let column = min(max(x, columns.x), columns.maxX - 1)
         let edge = bins.edge(nearest: ThresholdAxis(view, over: columns).threshold(atColumn: column))
@@ -37,13 +37,13 @@ extension DashboardState {
     }
 
     /// The button went up: the drag ends and the window may adapt to the new range again.
-    public mutating func released() {
+    mutating func released() {
         drag = nil
         dragColumns = nil
     }
 
     /// The wheel over the curves or the range bar moves the threshold a step (up: higher).
-    public mutating func wheel(x: Int, y: Int, up: Bool, screenWidth: Int, screenHeight: Int) {
+    mutating func wheel(x: Int, y: Int, up: Bool, screenWidth: Int, screenHeight: Int) {
         guard !showHelp, let layout = layout(width: screenWidth, height: screenHeight) else { return }
         let over = [layout.panes[.curves], layout.otherCurves, layout.panes[.range]].contains {
             $0?.contains(x: x, y: y) == true

@@ -111,7 +111,7 @@ public struct RunTimeline: Sendable {
 extension DashboardState {
     /// A snapshot arrived from a watched folder (`second`: the second one): on screen at once
     /// when that run's newest was shown.
-    public mutating func addSnapshot(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
+    mutating func addSnapshot(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
         if second {
             secondRun?.add(point, snapshot)
             pairRuns()

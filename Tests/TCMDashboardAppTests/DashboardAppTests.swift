@@ -37,11 +37,11 @@ import TCMScopeSupport
             if app.poll() { frames += 1 }
             if app.state.status.hasPrefix("curves from training step") {
                 analysesSeen += 1
-                app.state.status = ""
+                app.send(.message(""))
             }
             // Keys keep working while everything runs: threshold, range, projection method.
-            _ = app.state.handle(frames % 2 == 0 ? .right : .left)
-            _ = app.state.handle(.character(frames % 2 == 0 ? "]" : "["))
+            app.send(.key(frames % 2 == 0 ? .right : .left))
+            app.send(.key(.character(frames % 2 == 0 ? "]" : "[")))
             if analysesSeen >= 1 && !switchedToTSNE {
                 switchedToTSNE = true
                 app.useTSNE = true

@@ -93,7 +93,7 @@ import TCMScopeSupport
             dataset: dataset, title: "synthetic", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir)
         app.tsneLimit = 60
         var expected = app.state
-        for key in [Key.right, .right, .right, .left] { _ = expected.handle(key) }
+        for key in [Key.right, .right, .right, .left] { expected.apply(.key(key)) }
 
         let deadline = Date().addingTimeInterval(120)
         let backend = TestBackend(

@@ -96,7 +96,8 @@ import TCMMetrics
             app.secondWatcher.stop()
         }
         for row in [0, 1, 2] {
-            app.state.focusedRow = row
+            if row > 0 { app.send(.key(.down)) }
+            #expect(app.state.focusedRow == row)
             var frame = CellBuffer(width: 200, height: 60)
             Dashboard.render(app.state, into: &frame)
             let lines = (0 ..< frame.height).map { frame.line($0) }
@@ -144,7 +145,7 @@ import TCMMetrics
         guard
             case .analysed(let point, let watched, _, _, _) = WatchController.result(a, utility: OPISOptions().utility)
         else { throw DataError(a.snapshot.embeddings, "not analysed") }
-        app.state.addSnapshot(point, watched, second: second)
+        app.send(.snapshotArrived(second ? .second : .first, point, watched))
     }
 
     @Test func runsArePairedByStepAndMoveTogether() throws {

@@ -39,11 +39,11 @@ import Testing
 @Suite struct WatchingKeysTests {
     @Test func fineTuningKeysAreOffWhileWatching() throws {
         var state = sampleState()
-        state.run = RunTimeline(directory: "runs/tcm")
+        state.apply(.watchStarted(.first, directory: "runs/tcm"))
         let before = (state.useTCM, state.lossName, state.frozen)
         for key in ["T", "n", "f", "t", "A", "p", "c"] {
-            state.status = ""
-            let action = state.handle(.character(Character(key)))
+            state.apply(.message(""))
+            let action = state.apply(.key(.character(Character(key)))).first
             #expect(action == nil, "\(key) asked the app for \(String(describing: action))")
             #expect(
                 state.status.hasPrefix("\(key) (") && state.status.contains("off while watching"), "\(state.status)")

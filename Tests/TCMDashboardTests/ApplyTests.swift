@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+import TCMData
+import TCMKernels
+import TCMMetrics
+@testable import TCMDashboard
+
+/// `DashboardState.apply`, the state's one writer, as The Elm Architecture tests it: events in,
+/// the state and the effects out, with no app, thread or terminal.
+@Suite struct ApplyTests {
+    /// A watched snapshot of the sample's rows moved by seeded noise (`scale`), as the watch job
+    /// hands it over: its point, its curves and its classes, computed here from the rows.
+    static func snapshot(_ name: String, step: Int, seed: UInt64, scale: Float) -> (SnapshotPoint, WatchedSnapshot) {
+        var rng = SplitMix64(seed: seed)
+        var values: [Float] = [], labels: [Int64] = []
+        for c in 0 ..< 3 {
+            for i in 0 ..< 30 {
+                let a = Float(c) * 2.1 + Float(i - 15) * 0.02 * Float(c + 1)
+                for x in [cos(a), sin(a), 0.3 * Float(i % 5) / 5] {
+                    values.append(x + scale * (Float(rng.next() >> 40) / Float(1 << 24) * 2 - 1))
+                }
+                labels.append(Int64(c))
+            }
+        }
+        let layout = ClassLayout(
+            embeddings: Matrix(rows: 90, cols: 3, values: values), labels: Labels(integers: labels))
+        let counts = PairCounts.compute(layout: layout), retrieval = Retrieval.compute(layout: layout)
+        let report = ThresholdAnalyzer(counts: counts).report(OPISOptions())
+        let point = SnapshotPoint(
+            name: name, step: step, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
+            recallAt1: retrieval.recallAtK.first?.recall ?? .nan, eer: report.global.eer, samples: 90, classes: 3)
+        let watched = WatchedSnapshot(
+            name: name, step: step, counts: counts, retrieval: retrieval,
+            meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: counts), OPISOptions().utility),
+            classes: report.classes)
+        return (point, watched)
+    }
+
+    static func arrive(_ which: WatchedRun, _ name: String, _ step: Int, in state: inout DashboardState) {
+        let (point, watched) = snapshot(name, step: step, seed: UInt64(step) + (which == .first ? 0 : 7), scale: 0.1)
+        #expect(state.apply(.snapshotArrived(which, point, watched)).isEmpty)
+    }
+
+    /// Run A writes a snapshot every 100 steps three times as fast as B; B's snapshots also
+    /// arrive out of order (300 before 200). The screen compares both at the latest step both
+    /// have, moves both by step with `,` `.`, and resumes following at the latest common step.
+    @Test func twoWatchedRunsAtDifferentSpeedsArrivingOutOfOrderArePairedByStep() throws {
+        var s = sampleState()
+        s.apply(.watchStarted(.first, directory: "runs/a"))
+        s.apply(.watchStarted(.second, directory: "runs/b"))
+        for step in [100, 200, 300] { Self.arrive(.first, "a", step, in: &s) }
+        #expect(s.ab == nil, "no comparison until both runs have a snapshot")
+        Self.arrive(.second, "b", 100, in: &s)
+        #expect(s.comparedStep == 100 && s.run?.current?.step == 100 && s.secondRun?.current?.step == 100)
+        #expect(s.ab?.runNames == ["A a-100", "B b-100"])
+
+        Self.arrive(.second, "b", 300, in: &s)
+        #expect(s.comparedStep == 300 && s.pairedStep == nil, "following: the latest step both have")
+        #expect(s.run?.current?.step == 300 && s.secondRun?.current?.step == 300)
+        Self.arrive(.second, "b", 200, in: &s)  // late: lands in order, the screen stays at 300
+        #expect(s.secondRun?.window.map(\.step) == [100, 200, 300] && s.secondRun?.current?.step == 300)
+
+        // Metrics' B − A is the difference of both snapshots' own reports at the screen's options.
+        let ab = try #require(s.ab)
+        let a300 = Self.snapshot("a", step: 300, seed: 300, scale: 0.1).1
+        let b300 = Self.snapshot("b", step: 300, seed: 307, scale: 0.1).1
+        let opisA = ThresholdAnalyzer(counts: a300.counts).report(s.options).opis
+        let opisB = ThresholdAnalyzer(counts: b300.counts).report(s.options).opis
+        #expect(ab[.base].report?.opis == opisA && ab[.tcm].report?.opis == opisB)
+        #expect(ab.difference { $0.report?.opis } == opisB - opisA)
+
+        #expect(s.apply(.key(.character(","))).isEmpty)
+        #expect(s.pairedStep == 200 && s.run?.current?.step == 200 && s.secondRun?.current?.step == 200)
+        Self.arrive(.first, "a", 400, in: &s)
+        #expect(s.comparedStep == 200, "a chosen step stays while A runs ahead")
+        s.apply(.key(.character(".")))
+        #expect(s.pairedStep == nil && s.comparedStep == 300, "back to following at the latest common step")
+        #expect(s.run?.current?.step == 300 && s.ab?.runNames == ["A a-300", "B b-300"])
+    }
+
+    /// A report made in the background for an older range (a stale request) changes nothing;
+    /// the one for the current range is installed.
+    @Test func aReportForAnOlderRangeIsIgnored() throws {
+        var s = ManyClassesTests().manyClassState()
+        s.apply(.key(.character("]")))
+        let old = try #require(s.pendingReport)
+        s.apply(.key(.character("]")))
+        let current = try #require(s.pendingReport)
+        let opis = s.report.opis
+        #expect(s.apply(.reportFinished(old.analyzer.report(old.options), for: old)).isEmpty)
+        #expect(s.reportIsStale && s.report.opis == opis, "the stale report was refused")
+        s.apply(.reportFinished(current.analyzer.report(current.options), for: current))
+        #expect(!s.reportIsStale && s.report.opis == s.analyzer.report(s.options).opis)
+    }
+
+    /// An interval made for the analysis before new curves arrived (an older generation) is not
+    /// shown beside the new OPIS.
+    @Test func anIntervalOfAnOlderAnalysisIsIgnored() throws {
+        var s = sampleState()
+        let request = try #require(s.pendingInterval)
+        let summary = BootstrapSummary.compute(
+            report: request.report, counts: request.counts, retrieval: nil, replicates: 20, seed: 1, level: 0.95,
+            threads: 1)
+        let curves = FineTunedCurves(
+            counts: perturbedCounts(seed: 3, scale: 0.1), retrieval: nil, meanCurve: nil, step: 10)
+        s.apply(.trainingCurves(curves))
+        #expect(s.status == "curves from training step 10")
+        s.apply(.intervalFinished(summary, for: request.key))
+        #expect(s.currentInterval == nil, "made for the analysis before")
+        let fresh = try #require(s.pendingInterval)
+        s.apply(.intervalFinished(summary, for: fresh.key))
+        #expect(s.currentInterval != nil)
+    }
+
+    /// Keys come back as effects for the app to run, and the pause and cancel keys name the run
+    /// that is going (a single run, or both runs of an A/B).
+    @Test func keysAskForEffects() {
+        var s = sampleState()
+        #expect(s.apply(.key(.character("t"))) == [.startTraining])
+        #expect(s.apply(.key(.character("A"))) == [.startAB])
+        #expect(s.apply(.key(.character("s"))) == [.save])
+        #expect(s.apply(.key(.character("m"))) == [.reproject])
+        #expect(s.apply(.key(.character("q"))) == [.quit])
+        s.apply(.abStarted(lossName: "contrastive", tcmMarginsAuto: true, adapter: false))
+        #expect(s.apply(.key(.character("p"))) == [.pauseOrResumeAB])
+        #expect(s.apply(.key(.character("c"))) == [.cancelAB])
+    }
+}
