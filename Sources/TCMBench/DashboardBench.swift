@@ -43,7 +43,7 @@ enum DashboardBench {
         // The same frames while fine-tuning runs on a background queue.
         app.startTraining()
         let deadline = Date().addingTimeInterval(60)
-        while app.state.training.step == 0 && Date() < deadline {
+        while app.state.fineTuning.training.step == 0 && Date() < deadline {
             _ = app.poll()
             usleep(20_000)
         }
@@ -51,7 +51,8 @@ enum DashboardBench {
         report("frame, fine-tuning", busy)
         print(
             String(
-                format: "  training step reached    %6d       (ratio busy/idle median %.2f×)", app.state.training.step,
+                format: "  training step reached    %6d       (ratio busy/idle median %.2f×)",
+                app.state.fineTuning.training.step,
                 busy.median / idle.median))
         app.training?.control.cancel()
 

@@ -114,29 +114,36 @@ extension DashboardState {
         case .canvasMode(let mode):
             canvasMode = mode
         case .tcmMarginsNames(let names):
-            tcmMarginsNames = names
+            fineTuning.marginsNames = names
         case .reportFinished(let report, let request):
             install(report, for: request)
         case .intervalFinished(let summary, let key):
             install(summary, for: key)
         case .projection(let points, let labels, let status):
-            if let points { projection = points }
-            if let labels { projectionLabels = labels }
-            projectionStatus = status
+            if let points { projection.points = points }
+            if let labels { projection.labels = labels }
+            projection.status = status
         case .trainingStarted(let status, let adapter):
             startTraining(status, adapter: adapter)
         case .trainingProgress(let status):
-            training = status
+            // A late word from a single run never overwrites an A/B that replaced it.
+            if case .single = fineTuning.run { fineTuning.run = .single(status) }
         case .trainingCurves(let curves):
-            installTrainingCurves(curves)
+            if case .single = fineTuning.run { installTrainingCurves(curves) }
         case .abStarted(let lossName, let marginsAuto, let adapter):
             if adapter { adaptBaseline() }
             beginAB(lossName: lossName)
-            ab![.tcm].training.marginsAuto = marginsAuto
+            if var ab = fineTuning.ab {
+                ab[.tcm].training.marginsAuto = marginsAuto
+                fineTuning.run = .ab(ab)
+            }
         case .abProgress(let side, let status):
-            ab?[side].training = status
+            if var ab = fineTuning.ab {
+                ab[side].training = status
+                fineTuning.run = .ab(ab)
+            }
         case .abCurves(let side, let curves, let adapter):
-            guard ab != nil else { break }
+            guard fineTuning.ab != nil else { break }
             if let before = curves.baseline { baseline = ThresholdAnalyzer(counts: before) }
             if baseline == nil && !adapter { baseline = analyzer }
             installAB(
@@ -144,17 +151,17 @@ extension DashboardState {
             )
         case .watchStarted(let which, let directory):
             if which == .first {
-                run = RunTimeline(directory: directory)
+                watch.run = RunTimeline(directory: directory)
             } else {
-                secondRun = RunTimeline(directory: directory)
+                watch.secondRun = RunTimeline(directory: directory)
             }
         case .snapshotArrived(let which, let point, let snapshot):
             addSnapshot(point, snapshot, second: which == .second)
         case .snapshotSkipped(let which, let message):
-            if which == .first { run?.skip(message) } else { secondRun?.skip(message) }
+            if which == .first { watch.run?.skip(message) } else { watch.secondRun?.skip(message) }
             status = "skipped: \(message)"
         case .watchProgress(let which, let done, let total):
-            let folder = (which == .first ? run : secondRun)?.directory ?? "the folder"
+            let folder = (which == .first ? watch.run : watch.secondRun)?.directory ?? "the folder"
             status =
                 done < total
                 ? "reading the snapshots already in \(folder): \(done) of \(total)"
@@ -165,14 +172,12 @@ extension DashboardState {
         return []
     }
 
-    /// A single run starts: it replaces whatever fine-tuning was on screen.
+    /// A single run starts: it replaces whatever fine-tuning was on screen, an A/B included (one
+    /// enum holds either, `FineTuningRun`).
     mutating func startTraining(_ status: TrainingStatus, adapter: Bool) {
         if adapter { adaptBaseline() }
-        // A finished A/B on screen would keep the panes on its two runs, so the new run's steps and
-        // curves went nowhere visible ("t" seemed to do nothing): the new run replaces it.
-        ab = nil
-        training = status
-        self.status = "fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
+        fineTuning.run = .single(status)
+        self.status = "fine-tuning: \(fineTuning.lossName)\(fineTuning.useTCM ? " + TCM" : "")"
     }
 
     /// An adapter run is judged on held-out rows: the ghost becomes the user's own embeddings of

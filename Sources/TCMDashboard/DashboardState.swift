@@ -60,8 +60,9 @@ public struct TrainingStatus: Sendable, Equatable {
     public init() {}
 }
 
-/// The whole screen as one value: the analysis, the user's choices, background status.
-/// Pure: keys change it through `handle`, widgets draw it; nothing here touches a terminal.
+/// The whole screen as one value: the analysis and its operating point, which every pane reads,
+/// then each pane's own state (`PaneStates.swift`). Pure: `apply(event)` is the only code that
+/// changes it (`DashboardEvent.swift`), widgets draw it; nothing here touches a terminal.
 public struct DashboardState: Sendable {
     public internal(set) var title: String
     public private(set) var analyzer: ThresholdAnalyzer
@@ -74,50 +75,24 @@ public struct DashboardState: Sendable {
     /// Operating threshold, as a bin edge.
     public internal(set) var cursor: Int
     public internal(set) var focus: Pane = .curves
-    /// Index into `classOrder` of the highlighted class.
-    public internal(set) var focusedRow = 0
-    public internal(set) var sortByOPISTerm = true
     public internal(set) var rangeInFAR = true
     public internal(set) var canvasMode: Canvas.Mode = .braille
-    public internal(set) var frozen = false
     public internal(set) var expanded = false
     public internal(set) var showHelp = false
     /// Where `s` saves (`dash --out`), named in the help overlay.
     public internal(set) var saveDirectory = "tcmscope-saved"
-    public internal(set) var projection: [Float] = []
-    public internal(set) var projectionLabels: [Int32] = []
-    public internal(set) var projectionStatus = ""
-    public internal(set) var useTCM = true
-    public internal(set) var lossName = "contrastive"
-    /// What `t` will train on, shown in the idle fine-tuning pane.
-    public internal(set) var trainingDescription = ""
-    /// The base losses `n` cycles through (in the fine-tuning pane), as the app names them.
-    public internal(set) var lossChoices: [String] = []
-    /// How each loss's TCM margins are named in the pane ("margins auto", "margins 0.9:0.5"), by loss name.
-    public internal(set) var tcmMarginsNames: [String: String] = [:]
-    public internal(set) var training = TrainingStatus()
     /// What a mouse drag in progress moves, and the threshold window it started on (kept until
     /// the button is released, so the axis does not shift under the pointer).
     public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
-    /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
-    public internal(set) var ab: ABComparison?
     /// OPIS's interval and the report it was made for (`IntervalState.swift`).
     var interval: (key: IntervalKey, summary: BootstrapSummary)?
-    /// The watched training run (`dash --watch DIR`): its timeline replaces the fine-tuning pane.
-    public internal(set) var run: RunTimeline?
-    /// A second watched run (`dash --watch A --watch B`), drawn beside the first like the A/B screen.
-    public internal(set) var secondRun: RunTimeline?
-    /// While watching: the global FAR the user put the threshold at, held for later snapshots; nil
-    /// until they move it (each snapshot's threshold is then its range's centre).
-    public internal(set) var heldFAR: Double?
-    /// The step two watched runs are compared at, once `,` `.` chose one; nil while following
-    /// (the latest step both have).
-    public internal(set) var pairedStep: Int?
     public internal(set) var status = ""
 
-    /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
-    /// frame: sorting 10,000 classes each time several widgets ask would cost the frame.
-    public private(set) var classOrder: [Int] = []
+    // Each pane's own state.
+    public internal(set) var table = ClassTableState()
+    public internal(set) var projection = ProjectionState()
+    public internal(set) var fineTuning = FineTuningState()
+    public internal(set) var watch = WatchState()
     /// The calibration range as the user set it. Known at once (the grid is a few lookups in the
     /// global counts), while the report's OPIS may lag behind on large class counts.
     public private(set) var range: RangeEnds
@@ -137,10 +112,10 @@ public struct DashboardState: Sendable {
         setup: DashboardSetup = DashboardSetup()
     ) {
         self.title = title
-        lossName = setup.lossName
-        lossChoices = setup.lossChoices
-        tcmMarginsNames = setup.tcmMarginsNames
-        trainingDescription = setup.trainingDescription
+        fineTuning.lossName = setup.lossName
+        fineTuning.lossChoices = setup.lossChoices
+        fineTuning.marginsNames = setup.tcmMarginsNames
+        fineTuning.description = setup.trainingDescription
         saveDirectory = setup.saveDirectory
         let analyzer = ThresholdAnalyzer(counts: counts)
         self.analyzer = analyzer
@@ -158,8 +133,8 @@ public struct DashboardState: Sendable {
 
     mutating func sortClasses() {
         let classes = report.classes.indices
-        classOrder =
-            sortByOPISTerm
+        table.order =
+            table.sortByOPISTerm
             ? classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) }
             : Array(classes)
     }
@@ -191,8 +166,8 @@ public struct DashboardState: Sendable {
     }
 
     public var focusedClass: Int? {
-        let order = classOrder
-        return order.isEmpty ? nil : order[min(focusedRow, order.count - 1)]
+        let order = table.order
+        return order.isEmpty ? nil : order[min(table.focusedRow, order.count - 1)]
     }
 
     /// The threshold window the curves show: the range with room either side, stretched only
@@ -215,7 +190,7 @@ public struct DashboardState: Sendable {
         analysisGeneration += 1
         self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
         self.retrieval = retrieval
-        if run != nil { followRunsThreshold() }
+        if watch.watching { followRunsThreshold() }
         recompute()
     }
 
@@ -224,7 +199,7 @@ public struct DashboardState: Sendable {
     /// they moved it to. (Held as a similarity, the threshold stayed where step 0 put it, outside
     /// every later range.)
     mutating func followRunsThreshold() {
-        if let far = heldFAR {
+        if let far = watch.heldFAR {
             cursor = ThresholdGrid.edge(forGlobalFAR: far, counts: analyzer.counts)
         } else {
             let grid = ThresholdGrid(spec: options.range, points: options.points, counts: analyzer.counts)
@@ -234,8 +209,8 @@ public struct DashboardState: Sendable {
 
     /// The user put the threshold somewhere: while watching, later snapshots keep its global FAR.
     mutating func thresholdMovedByUser() {
-        guard run != nil else { return }
-        heldFAR = analyzer.globalRates(edge: cursor).far
+        guard watch.watching else { return }
+        watch.heldFAR = analyzer.globalRates(edge: cursor).far
     }
 
     /// The range (or the analysis) changed: the range ends at once; the report too, unless
@@ -297,7 +272,7 @@ public struct DashboardState: Sendable {
     mutating func perform(_ command: DashboardCommand) -> DashboardEffect? {
         // While watching, the run's own loop trains it: the fine-tuning keys say so and do nothing
         // (the table marks them; before, T, n and f still toggled state nobody would use).
-        if run != nil, let group = KeyTable.group(of: command), group.context == .fineTuning {
+        if watch.watching, let group = KeyTable.group(of: command), group.context == .fineTuning {
             status = "\(group.caps) (\(group.footerLabel)) is off while watching a run: its own loop trains it"
             return nil
         }
@@ -311,8 +286,8 @@ public struct DashboardState: Sendable {
         case .thresholdUp: moveCursor(cursorStep)
         case .thresholdDownFast: moveCursor(-10 * cursorStep)
         case .thresholdUpFast: moveCursor(10 * cursorStep)
-        case .classUp: focusedRow = max(0, focusedRow - 1)
-        case .classDown: focusedRow = min(max(0, report.classes.count - 1), focusedRow + 1)
+        case .classUp: table.focusedRow = max(0, table.focusedRow - 1)
+        case .classDown: table.focusedRow = min(max(0, report.classes.count - 1), table.focusedRow + 1)
         case .rangeLowDown: moveRange(low: -1)
         case .rangeLowUp: moveRange(low: 1)
         case .rangeHighDown: moveRange(high: -1)
@@ -325,24 +300,29 @@ public struct DashboardState: Sendable {
             recompute()
             status = "range reset to FAR 1e-1 … 1e-2"
         case .sort:
-            sortByOPISTerm.toggle()
+            table.sortByOPISTerm.toggle()
             sortClasses()
         case .canvasMode: canvasMode = canvasMode == .braille ? .blocks : .braille
         case .ghost:
             if baseline != nil { showBaseline.toggle() } else { status = "no baseline yet: fine-tune first (t)" }
         case .freeze:
-            frozen.toggle()
-            status = frozen ? "display frozen (f to follow training again)" : "following training"
+            fineTuning.frozen.toggle()
+            status = fineTuning.frozen ? "display frozen (f to follow training again)" : "following training"
         case .expand: expanded.toggle()
         case .toggleTCM:
-            useTCM.toggle()
-            status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
+            fineTuning.useTCM.toggle()
+            status = "next fine-tuning: \(fineTuning.lossName)\(fineTuning.useTCM ? " + TCM" : "")"
         case .nextLoss: chooseNextLoss()
-        case .train: return .startTraining
-        case .startAB: return .startAB
+        case .train, .startAB:
+            // One run at a time; the app checks what only it knows (the rows, a job still loading).
+            guard !fineTuning.running else {
+                status = "fine-tuning already running (p pause, c cancel)"
+                return nil
+            }
+            return command == .train ? .startTraining : .startAB
         case .flipAB: flipAB()
-        case .pauseOrResume: return ab?.running == true ? .pauseOrResumeAB : .pauseOrResumeTraining
-        case .cancel: return ab?.running == true ? .cancelAB : .cancelTraining
+        case .pauseOrResume: return fineTuning.ab?.running == true ? .pauseOrResumeAB : .pauseOrResumeTraining
+        case .cancel: return fineTuning.ab?.running == true ? .cancelAB : .cancelTraining
         case .reproject: return .reproject
         case .save: return .save
         case .olderSnapshot: moveSnapshot(-1)
@@ -359,7 +339,8 @@ public struct DashboardState: Sendable {
 
     /// The panes' places on a screen of this size (split while an A/B run is on).
     public func layout(width: Int, height: Int) -> DashboardLayout? {
-        DashboardLayout(width: width, height: height, expanded: expanded, split: ab != nil || secondRun != nil)
+        DashboardLayout(
+            width: width, height: height, expanded: expanded, split: comparison != nil || watch.secondRun != nil)
     }
 
     /// A mouse click at a screen cell: on the curves or the range bar it sets the operating
@@ -382,7 +363,7 @@ public struct DashboardState: Sendable {
             let rows = DashboardLayout.tableRows(rect)
             if rows.contains(x: x, y: y) {
                 let row = tableFirstRow(visibleRows: rows.height) + (y - rows.y)
-                if row < report.classes.count { focusedRow = row }
+                if row < report.classes.count { table.focusedRow = row }
             }
             axisColumns = nil
         default: axisColumns = nil
@@ -406,13 +387,14 @@ public struct DashboardState: Sendable {
 
     /// `n`: the next base loss for the next run (a run in progress keeps its own).
     mutating func chooseNextLoss() {
-        guard !lossChoices.isEmpty else {
+        let choices = fineTuning.lossChoices
+        guard !choices.isEmpty else {
             status = "no other losses to choose"
             return
         }
-        let next = ((lossChoices.firstIndex(of: lossName) ?? -1) + 1) % lossChoices.count
-        lossName = lossChoices[next]
-        status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
+        let next = ((choices.firstIndex(of: fineTuning.lossName) ?? -1) + 1) % choices.count
+        fineTuning.lossName = choices[next]
+        status = "next fine-tuning: \(fineTuning.lossName)\(fineTuning.useTCM ? " + TCM" : "")"
     }
 
     mutating func moveCursor(_ delta: Int) {

@@ -113,41 +113,42 @@ extension DashboardState {
     /// when that run's newest was shown.
     mutating func addSnapshot(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
         if second {
-            secondRun?.add(point, snapshot)
+            watch.secondRun?.add(point, snapshot)
             pairRuns()
             return
         }
-        guard run != nil else { return }
-        if run!.add(point, snapshot) && secondRun == nil { showSelectedSnapshot() }
+        guard watch.run != nil else { return }
+        if watch.run!.add(point, snapshot) && watch.secondRun == nil { showSelectedSnapshot() }
         pairRuns()
     }
 
     /// `,` / `.`: an older or newer snapshot of the window (of both runs when two are watched).
     mutating func moveSnapshot(_ delta: Int) {
-        guard run != nil else {
+        guard watch.run != nil else {
             status = "no watched run: start with dash --watch DIR"
             return
         }
-        if secondRun != nil {
+        if watch.secondRun != nil {
             moveBothRuns(delta)
             return
         }
-        if run!.move(delta) {
+        if watch.run!.move(delta) {
             showSelectedSnapshot()
         } else {
-            status = delta < 0 ? "oldest snapshot with curves (the window keeps \(run!.capacity))" : "newest snapshot"
+            status =
+                delta < 0 ? "oldest snapshot with curves (the window keeps \(watch.run!.capacity))" : "newest snapshot"
         }
     }
 
     /// The selected snapshot's curves, with the one before it as the ghost.
     mutating func showSelectedSnapshot() {
-        guard let run, let current = run.current else { return }
+        guard let run = watch.run, let current = run.current else { return }
         baseline = run.previous.map { ThresholdAnalyzer(counts: $0.counts) }
         showBaseline = baseline != nil
         replace(counts: current.counts, retrieval: current.retrieval, meanCurve: current.meanCurve)
-        if !current.pca.isEmpty && current.pca.count == projection.count {
-            projection = current.pca
-            projectionStatus = "PCA"
+        if !current.pca.isEmpty && current.pca.count == projection.points.count {
+            projection.points = current.pca
+            projection.status = "PCA"
         }
         status =
             "\(current.name)-\(current.step): snapshot \(run.selected + 1) of \(run.window.count) in the window"

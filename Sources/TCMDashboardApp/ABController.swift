@@ -51,12 +51,12 @@ final class ABController {
     func update(
         _ state: DashboardState, labels: Labels, original: Matrix?
     ) -> (events: [DashboardEvent], shown: AnalysisController.Analysis?) {
-        guard let ab = state.ab else { return ([], nil) }
+        guard let ab = state.fineTuning.ab else { return ([], nil) }
         var events: [DashboardEvent] = [], shown: AnalysisController.Analysis?
         for side in ABSide.allCases {
             let analysis = analyses[side.rawValue], trainer = trainers[side.rawValue]
             let (runChanged, evaluation) = trainer.update(
-                canAnalyse: !state.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
+                canAnalyse: !state.fineTuning.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
             if runChanged { events.append(.abProgress(side, trainer.status)) }
             if let evaluation {
                 analysis.start(

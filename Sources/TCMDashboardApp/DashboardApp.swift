@@ -158,7 +158,7 @@ public final class DashboardApp: LoopScreen {
         case .pauseOrResumeAB: for event in abRuns.pauseOrResume() { send(event) }
         case .cancelAB: send(.message(abRuns.cancel()))
         case .reproject:
-            guard dataset != nil || state.run != nil else {
+            guard dataset != nil || state.watch.run != nil else {
                 send(.message("projection \(Self.needsEmbeddings)"))
                 return
             }
@@ -180,8 +180,7 @@ public final class DashboardApp: LoopScreen {
     /// Every change is announced by a wake-up, so the loop needs no deadline of its own while
     /// idle; while a job runs, a second bounds the wait in case a wake-up was missed.
     public var nextDeadline: Duration? {
-        jobs.contains(where: \.isWorking) || state.training.running || state.pendingReport != nil
-            || state.ab?.running == true
+        jobs.contains(where: \.isWorking) || state.fineTuning.running || state.pendingReport != nil
             ? .seconds(1) : nil
     }
 
@@ -220,7 +219,7 @@ public final class DashboardApp: LoopScreen {
         var events: [DashboardEvent] = []
         if let event = projection.update(state) { events.append(event) }
         let (trainingChanged, evaluation) = trainer.update(
-            canAnalyse: !state.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
+            canAnalyse: !state.fineTuning.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
         if trainingChanged { events.append(.trainingProgress(trainer.status)) }
         if let evaluation {
             let original = state.baseline == nil ? heldOutOriginal : nil
@@ -244,7 +243,7 @@ public final class DashboardApp: LoopScreen {
             send(.trainingCurves(a.curves))
             evalEmbeddings = a.embeddings
             evalLabels = a.labels
-            project(initial: useTSNE ? state.projection : nil, pca: a.pca)
+            project(initial: useTSNE ? state.projection.points : nil, pca: a.pca)
             changed = true
         }
         changed = takeSnapshots() || changed
@@ -254,14 +253,14 @@ public final class DashboardApp: LoopScreen {
         if let a = shown {
             evalEmbeddings = a.embeddings
             evalLabels = a.labels
-            project(initial: useTSNE ? state.projection : nil, pca: a.pca)
+            project(initial: useTSNE ? state.projection.points : nil, pca: a.pca)
         }
         return !abEvents.isEmpty || changed
     }
 
     /// t: starts fine-tuning with the loss and TCM switch chosen in the pane.
     public func startTraining() {
-        guard let (dataset, config, adapter) = prepareRun("fine-tuning", tcm: state.useTCM) else { return }
+        guard let (dataset, config, adapter) = prepareRun("fine-tuning", tcm: state.fineTuning.useTCM) else { return }
         var status = TrainingStatus()
         status.running = true
         status.message = bundled ? "loading MNIST…" : "preparing adapter…"
@@ -275,7 +274,7 @@ public final class DashboardApp: LoopScreen {
     public func startAB() {
         guard let (dataset, config, adapter) = prepareRun("A/B fine-tuning", tcm: true) else { return }
         let marginsAuto = abRuns.start(config: config, dataset: dataset, adapter: adapter.rows)
-        send(.abStarted(lossName: state.lossName, tcmMarginsAuto: marginsAuto, adapter: adapter.rows != nil))
+        send(.abStarted(lossName: state.fineTuning.lossName, tcmMarginsAuto: marginsAuto, adapter: adapter.rows != nil))
     }
 
     /// What `t` and `A` both check and prepare: no run going, the rows at hand (a count file alone
@@ -286,7 +285,7 @@ public final class DashboardApp: LoopScreen {
             send(.message("fine-tuning already running (p pause, c cancel)"))
             return nil
         }
-        guard state.run == nil else {
+        guard state.watch.run == nil else {
             send(.message("\(what) is off while watching a run (its own loop trains it)"))
             return nil
         }
@@ -301,12 +300,12 @@ public final class DashboardApp: LoopScreen {
 
     /// True while a run (single or A/B) is loading or running.
     var isTraining: Bool {
-        training != nil || state.training.running || !abRuns.jobs.isEmpty || state.ab?.running == true
+        training != nil || state.fineTuning.running || !abRuns.jobs.isEmpty
     }
 
     func trainingConfig(tcm: Bool) -> TrainingConfig {
         var config = TrainingConfig()
-        config.loss = LossChoice.spec(state.lossName)
+        config.loss = LossChoice.spec(state.fineTuning.lossName)
         config.tcm = tcm ? (self.tcm ?? LossChoice.tcm(for: config.loss)) : nil
         // Auto margins follow the calibration range on screen when it is given as FARs.
         if case .far(let low, let high) = state.options.range, config.tcm?.auto != nil {
@@ -352,10 +351,10 @@ public final class DashboardApp: LoopScreen {
     /// fine-tuning) checkpoint and PyTorch adapter, atomically.
     func save() {
         // While watching: every snapshot's point of the watched runs too (timeline.csv and .svg).
-        let timeline = state.run.map { run in
-            ([run] + (state.secondRun.map { [$0] } ?? [])).flatMap(\.points).sorted { $0.key < $1.key }
+        let timeline = state.watch.run.map { run in
+            ([run] + (state.watch.secondRun.map { [$0] } ?? [])).flatMap(\.points).sorted { $0.key < $1.key }
         }
-        if let ab = state.ab {
+        if let ab = state.comparison {
             send(.message(saver.saveAB(ab, checkpoints: abRuns.finalStates, timeline: timeline)))
             return
         }
@@ -404,10 +403,10 @@ extension DashboardApp {
         case .analysed(let point, let snapshot, let embeddings, let labels, let pca):
             send(.snapshotArrived(which, point, snapshot))
             // The rows of the first run's snapshot on screen, for t-SNE (`m`); its PCA is set with its curves.
-            if which == .first, let current = state.run?.current, current.key == point.key {
+            if which == .first, let current = state.watch.run?.current, current.key == point.key {
                 evalEmbeddings = embeddings
                 evalLabels = labels
-                project(initial: useTSNE ? state.projection : nil, pca: pca)
+                project(initial: useTSNE ? state.projection.points : nil, pca: pca)
             }
         case .skipped(let message): send(.snapshotSkipped(which, message))
         case .folderProblem(let message): send(.message(message))

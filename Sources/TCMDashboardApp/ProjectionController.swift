@@ -59,8 +59,8 @@ final class ProjectionController {
             self.job = nil
             return .projection(points: nil, labels: nil, status: "t-SNE failed: \(failure)")
         }
-        guard let snapshot = job.snapshot, snapshot.layout.count == 2 * state.projectionLabels.count,
-            state.projection != snapshot.layout
+        guard let snapshot = job.snapshot, snapshot.layout.count == 2 * state.projection.labels.count,
+            state.projection.points != snapshot.layout
         else { return nil }
         return .projection(
             points: snapshot.layout,

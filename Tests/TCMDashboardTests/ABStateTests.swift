@@ -38,7 +38,7 @@ func perturbedCounts(seed: UInt64, scale: Float) -> PairCounts {
         var s = sampleState()
         #expect(s.handle(.character("A")) == .startAB)
         let (ab, a, b) = abState()
-        let state = try #require(ab.ab)
+        let state = try #require(ab.comparison)
         // Each run's report is its own counts' report at the screen's options, computed here directly.
         #expect(state[.base].report?.opis == ThresholdAnalyzer(counts: a).report(ab.options).opis)
         #expect(state[.tcm].report?.opis == ThresholdAnalyzer(counts: b).report(ab.options).opis)
@@ -51,17 +51,17 @@ func perturbedCounts(seed: UInt64, scale: Float) -> PairCounts {
     @Test func flippingSwapsTheShownRunAndTheGhost() throws {
         var (s, a, b) = abState()
         _ = s.handle(.character("a"))
-        #expect(s.ab?.shown == .base)
+        #expect(s.comparison?.shown == .base)
         #expect(s.report.opis == ThresholdAnalyzer(counts: a).report(s.options).opis)
         #expect(s.ghost?.counts.globalPositiveAtOrAbove == b.globalPositiveAtOrAbove)
         _ = s.handle(.character("a"))
-        #expect(s.ab?.shown == .tcm && s.report.opis == ThresholdAnalyzer(counts: b).report(s.options).opis)
+        #expect(s.comparison?.shown == .tcm && s.report.opis == ThresholdAnalyzer(counts: b).report(s.options).opis)
     }
 
     @Test func bothRunsFollowTheRangeAndTheThreshold() throws {
         var (s, a, b) = abState()
         for key: Key in [.character("]"), .character("]"), .character("}"), .right, .right] { _ = s.handle(key) }
-        let ab = try #require(s.ab)
+        let ab = try #require(s.comparison)
         for (side, counts) in [(ABSide.base, a), (.tcm, b)] {
             let direct = ThresholdAnalyzer(counts: counts).report(s.options)
             let report = try #require(ab[side].report)
@@ -73,7 +73,7 @@ func perturbedCounts(seed: UInt64, scale: Float) -> PairCounts {
 
     @Test func panesShowBothRunsAndTheDifference() throws {
         let (s, _, _) = abState()
-        let ab = try #require(s.ab)
+        let ab = try #require(s.comparison)
         let opisA = try #require(ab[.base].report?.opis), opisB = try #require(ab[.tcm].report?.opis)
         var buffer = CellBuffer(width: 200, height: 60)
         Dashboard.render(s, into: &buffer)

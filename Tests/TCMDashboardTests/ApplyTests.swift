@@ -49,19 +49,19 @@ import TCMMetrics
         s.apply(.watchStarted(.first, directory: "runs/a"))
         s.apply(.watchStarted(.second, directory: "runs/b"))
         for step in [100, 200, 300] { Self.arrive(.first, "a", step, in: &s) }
-        #expect(s.ab == nil, "no comparison until both runs have a snapshot")
+        #expect(s.comparison == nil, "no comparison until both runs have a snapshot")
         Self.arrive(.second, "b", 100, in: &s)
-        #expect(s.comparedStep == 100 && s.run?.current?.step == 100 && s.secondRun?.current?.step == 100)
-        #expect(s.ab?.runNames == ["A a-100", "B b-100"])
+        #expect(s.comparedStep == 100 && s.watch.run?.current?.step == 100 && s.watch.secondRun?.current?.step == 100)
+        #expect(s.comparison?.runNames == ["A a-100", "B b-100"])
 
         Self.arrive(.second, "b", 300, in: &s)
-        #expect(s.comparedStep == 300 && s.pairedStep == nil, "following: the latest step both have")
-        #expect(s.run?.current?.step == 300 && s.secondRun?.current?.step == 300)
+        #expect(s.comparedStep == 300 && s.watch.pairedStep == nil, "following: the latest step both have")
+        #expect(s.watch.run?.current?.step == 300 && s.watch.secondRun?.current?.step == 300)
         Self.arrive(.second, "b", 200, in: &s)  // late: lands in order, the screen stays at 300
-        #expect(s.secondRun?.window.map(\.step) == [100, 200, 300] && s.secondRun?.current?.step == 300)
+        #expect(s.watch.secondRun?.window.map(\.step) == [100, 200, 300] && s.watch.secondRun?.current?.step == 300)
 
         // Metrics' B − A is the difference of both snapshots' own reports at the screen's options.
-        let ab = try #require(s.ab)
+        let ab = try #require(s.comparison)
         let a300 = Self.snapshot("a", step: 300, seed: 300, scale: 0.1).1
         let b300 = Self.snapshot("b", step: 300, seed: 307, scale: 0.1).1
         let opisA = ThresholdAnalyzer(counts: a300.counts).report(s.options).opis
@@ -70,12 +70,13 @@ import TCMMetrics
         #expect(ab.difference { $0.report?.opis } == opisB - opisA)
 
         #expect(s.apply(.key(.character(","))).isEmpty)
-        #expect(s.pairedStep == 200 && s.run?.current?.step == 200 && s.secondRun?.current?.step == 200)
+        #expect(
+            s.watch.pairedStep == 200 && s.watch.run?.current?.step == 200 && s.watch.secondRun?.current?.step == 200)
         Self.arrive(.first, "a", 400, in: &s)
         #expect(s.comparedStep == 200, "a chosen step stays while A runs ahead")
         s.apply(.key(.character(".")))
-        #expect(s.pairedStep == nil && s.comparedStep == 300, "back to following at the latest common step")
-        #expect(s.run?.current?.step == 300 && s.ab?.runNames == ["A a-300", "B b-300"])
+        #expect(s.watch.pairedStep == nil && s.comparedStep == 300, "back to following at the latest common step")
+        #expect(s.watch.run?.current?.step == 300 && s.comparison?.runNames == ["A a-300", "B b-300"])
     }
 
     /// A report made in the background for an older range (a stale request) changes nothing;
@@ -124,5 +125,66 @@ import TCMMetrics
         s.apply(.abStarted(lossName: "contrastive", tcmMarginsAuto: true, adapter: false))
         #expect(s.apply(.key(.character("p"))) == [.pauseOrResumeAB])
         #expect(s.apply(.key(.character("c"))) == [.cancelAB])
+    }
+
+    /// Issue 33's bug at its root: after an A/B, `t` said "fine-tuning: contrastive + TCM" and
+    /// nothing showed, because the finished A/B stayed on screen beside the new run. The run on
+    /// screen is now one enum (`FineTuningRun`): starting a single run replaces the A/B, and a
+    /// late word from either kind of run cannot bring the other back.
+    @Test func tAfterAnABStartsASingleRunThatReplacesIt() throws {
+        var s = sampleState()
+        #expect(s.apply(.key(.character("A"))) == [.startAB])
+        s.apply(.abStarted(lossName: "contrastive", tcmMarginsAuto: true, adapter: false))
+        #expect(s.apply(.key(.character("t"))).isEmpty, "one run at a time")
+        #expect(s.status == "fine-tuning already running (p pause, c cancel)")
+        var lone = TrainingStatus()
+        lone.running = true
+        s.apply(.trainingProgress(lone))
+        #expect(s.fineTuning.ab != nil && !s.fineTuning.training.running, "a stray single-run status is ignored")
+        var done = TrainingStatus()
+        done.step = 40
+        done.totalSteps = 40
+        done.message = "done"
+        for (side, seed) in [(ABSide.base, UInt64(1)), (.tcm, 2)] {
+            let curves = FineTunedCurves(
+                counts: perturbedCounts(seed: seed, scale: 0.1), retrieval: nil, meanCurve: nil, step: 40)
+            s.apply(.abCurves(side, curves, adapter: false))
+            s.apply(.abProgress(side, done))
+        }
+        #expect(!s.fineTuning.running && s.comparison != nil, "the A/B ended and stays on screen")
+
+        #expect(s.apply(.key(.character("t"))) == [.startTraining])
+        var starting = TrainingStatus()
+        starting.running = true
+        starting.message = "preparing adapter…"
+        s.apply(.trainingStarted(starting, adapter: true))
+        guard case .single(let status) = s.fineTuning.run else {
+            Issue.record("the A/B is still the run on screen")
+            return
+        }
+        #expect(status.running && s.comparison == nil && s.status == "fine-tuning: contrastive + TCM")
+        // A late word from the finished A/B changes nothing now.
+        s.apply(.abProgress(.base, done))
+        s.apply(
+            .abCurves(
+                .base,
+                FineTunedCurves(counts: perturbedCounts(seed: 5, scale: 0.1), retrieval: nil, meanCurve: nil, step: 40),
+                adapter: false))
+        #expect(s.comparison == nil && s.fineTuning.training.running)
+
+        // The new run's progress and curves are what the panes show.
+        var progress = starting
+        progress.step = 5
+        progress.totalSteps = 10
+        progress.message = ""
+        s.apply(.trainingProgress(progress))
+        let counts = perturbedCounts(seed: 4, scale: 0.1)
+        s.apply(.trainingCurves(FineTunedCurves(counts: counts, retrieval: nil, meanCurve: nil, step: 5)))
+        #expect(s.status == "curves from training step 5")
+        #expect(s.report.opis == ThresholdAnalyzer(counts: counts).report(s.options).opis)
+        var buffer = CellBuffer(width: 120, height: 40)
+        Dashboard.render(s, into: &buffer)
+        #expect(buffer.text.contains("Fine-tuning  contrastive + TCM  [running]") && !buffer.text.contains("A/B:"))
+        #expect(buffer.text.contains(" 5/10 "))
     }
 }
