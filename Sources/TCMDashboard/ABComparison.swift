@@ -110,6 +110,7 @@ extension DashboardState {
         if let analyzer = run.analyzer {
             replace(counts: analyzer.counts, retrieval: run.retrieval, meanCurve: run.meanCurve)
         }
+        showProjectionOfShownRun()
         status = "curves: \(ab.name(ab.shown)); ghost: \(ab.name(ab.shown.other))"
     }
 

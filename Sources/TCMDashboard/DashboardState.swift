@@ -170,17 +170,27 @@ public struct DashboardState: Sendable {
         return order.isEmpty ? nil : order[min(table.focusedRow, order.count - 1)]
     }
 
-    /// The threshold window the curves show: the range with room either side, stretched only
-    /// when the threshold leaves it. It does not move while the threshold stays inside, so a
-    /// mouse click lands the cursor exactly under the pointer.
+    /// The threshold window the curves show: the range with room either side (while watching,
+    /// widened to every earlier snapshot's), stretched only when the threshold leaves it. It does
+    /// not move while the threshold stays inside, so a mouse click lands the cursor exactly under
+    /// the pointer.
     public var view: (low: Double, high: Double) {
         if let drag { return drag.view }
-        let lo = range.low, hi = range.high
-        let w = max(hi - lo, 0.05)
-        var low = max(-1, lo - 1.5 * w), high = min(1, hi + 1.5 * w)
+        var (low, high) = rangeWindow
+        if let kept = watch.window {
+            low = min(low, kept.low)
+            high = max(high, kept.high)
+        }
+        let w = max(range.high - range.low, 0.05)
         if threshold < low { low = max(-1, threshold - 0.25 * w) }
         if threshold > high { high = min(1, threshold + 0.25 * w) }
         return (low, high)
+    }
+
+    /// The range with room either side: 1.5 times its width, within [-1, 1].
+    var rangeWindow: (low: Double, high: Double) {
+        let w = max(range.high - range.low, 0.05)
+        return (max(-1, range.low - 1.5 * w), min(1, range.high + 1.5 * w))
     }
 
     /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and
@@ -192,6 +202,10 @@ public struct DashboardState: Sendable {
         self.retrieval = retrieval
         if watch.watching { followRunsThreshold() }
         recompute()
+        if watch.watching {
+            let new = rangeWindow
+            watch.window = watch.window.map { (min($0.low, new.low), max($0.high, new.high)) } ?? new
+        }
     }
 
     /// While watching, each snapshot's threshold is an operating point someone would choose: the
@@ -323,7 +337,13 @@ public struct DashboardState: Sendable {
         case .flipAB: flipAB()
         case .pauseOrResume: return fineTuning.ab?.running == true ? .pauseOrResumeAB : .pauseOrResumeTraining
         case .cancel: return fineTuning.ab?.running == true ? .cancelAB : .cancelTraining
-        case .reproject: return .reproject
+        case .reproject:
+            // Two watched runs: each snapshot brings its PCA, and the pane shows the run in focus.
+            guard watch.secondRun == nil else {
+                status = "two watched runs: the projection is the PCA of the run in focus (a flips it)"
+                return nil
+            }
+            return .reproject
         case .save: return .save
         case .olderSnapshot: moveSnapshot(-1)
         case .newerSnapshot: moveSnapshot(1)

@@ -77,6 +77,10 @@ public struct WatchState: Sendable {
     /// The global FAR the user put the threshold at, held for later snapshots; nil until they
     /// move it (each snapshot's threshold is then its range's centre).
     public internal(set) var heldFAR: Double?
+    /// The threshold window of every snapshot shown so far: the curves' axis keeps it, so a new
+    /// snapshot whose range moved never cuts the earlier curves' rise off the axis (refitting to
+    /// each snapshot's range did).
+    public internal(set) var window: (low: Double, high: Double)?
 
     /// A run is watched.
     public var watching: Bool { run != nil }

@@ -11,6 +11,9 @@ public struct WatchedSnapshot: Sendable {
     public let meanCurve: [Double]
     /// The PCA layout of its rows (x0, y0, …): the projection follows the snapshot on screen.
     public let pca: [Float]
+    /// The class of each PCA point, as indices into `classes` (two watched runs may hold other
+    /// rows and classes: the projection of B is drawn in B's classes).
+    public let pcaClasses: [Int32]
     /// Its classes as its own analysis found them (a second run may hold other classes than the
     /// first: its curves pane draws from these, never from the first run's list).
     public let classes: [ClassSummary]
@@ -19,8 +22,9 @@ public struct WatchedSnapshot: Sendable {
 
     public init(
         name: String, step: Int, counts: PairCounts, retrieval: RetrievalReport, meanCurve: [Double], pca: [Float] = [],
-        classes: [ClassSummary]
+        pcaClasses: [Int32] = [], classes: [ClassSummary]
     ) {
+        self.pcaClasses = pcaClasses
         self.classes = classes
         self.name = name
         self.step = step

@@ -44,13 +44,22 @@ extension DashboardState {
         let shown = comparison[comparison.shown]
         replace(counts: shown.analyzer!.counts, retrieval: shown.retrieval, meanCurve: shown.meanCurve)
         for side in ABSide.allCases { watch.pair![side].report = watch.pair![side].analyzer!.report(options) }
-        let shownSnapshot = comparison.shown == .base ? shownA : shownB
-        if !shownSnapshot.pca.isEmpty && shownSnapshot.pca.count == projection.points.count {
-            projection.points = shownSnapshot.pca
-            projection.status = "PCA  \(comparison.shown.letter) \(shownSnapshot.name)-\(shownSnapshot.step)"
-        }
+        showProjectionOfShownRun()
         status =
             "step \(step)\(watch.pairedStep == nil ? " (following)" : ""): \(comparison.name(.base)) · \(comparison.name(.tcm))"
+    }
+
+    /// The projection pane shows the run in focus (the one the curves show, flipped by `a`), and
+    /// says whose: each snapshot carries its own PCA and the class of each point, so B's rows are
+    /// drawn in B's classes even when B holds other rows or classes than A.
+    mutating func showProjectionOfShownRun() {
+        guard let pair = watch.pair,
+            let snapshot = pair.shown == .base ? watch.run?.current : watch.secondRun?.current,
+            !snapshot.pca.isEmpty, snapshot.pca.count == 2 * snapshot.pcaClasses.count
+        else { return }
+        projection.points = snapshot.pca
+        projection.labels = snapshot.pcaClasses
+        projection.status = "PCA  \(pair.shown.letter) \(snapshot.name)-\(snapshot.step)"
     }
 
     /// `,` / `.` with two runs: the previous or next step either run has (among the snapshots whose

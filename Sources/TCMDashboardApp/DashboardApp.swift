@@ -402,11 +402,12 @@ extension DashboardApp {
         switch result {
         case .analysed(let point, let snapshot, let embeddings, let labels, let pca):
             send(.snapshotArrived(which, point, snapshot))
-            // The rows of the first run's snapshot on screen, for t-SNE (`m`); its PCA is set with its curves.
+            // The rows of the first run's snapshot on screen, for t-SNE (`m`); its PCA is set with
+            // its curves. Two runs: the state shows the PCA of the run in focus from the snapshots.
             if which == .first, let current = state.watch.run?.current, current.key == point.key {
                 evalEmbeddings = embeddings
                 evalLabels = labels
-                project(initial: useTSNE ? state.projection.points : nil, pca: pca)
+                if state.watch.secondRun == nil { project(initial: useTSNE ? state.projection.points : nil, pca: pca) }
             }
         case .skipped(let message): send(.snapshotSkipped(which, message))
         case .folderProblem(let message): send(.message(message))

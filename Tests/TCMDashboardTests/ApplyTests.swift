@@ -10,10 +10,12 @@ import TCMMetrics
 @Suite struct ApplyTests {
     /// A watched snapshot of the sample's rows moved by seeded noise (`scale`), as the watch job
     /// hands it over: its point, its curves and its classes, computed here from the rows.
-    static func snapshot(_ name: String, step: Int, seed: UInt64, scale: Float) -> (SnapshotPoint, WatchedSnapshot) {
+    static func snapshot(
+        _ name: String, step: Int, seed: UInt64, scale: Float, classes: Int = 3
+    ) -> (SnapshotPoint, WatchedSnapshot) {
         var rng = SplitMix64(seed: seed)
         var values: [Float] = [], labels: [Int64] = []
-        for c in 0 ..< 3 {
+        for c in 0 ..< classes {
             for i in 0 ..< 30 {
                 let a = Float(c) * 2.1 + Float(i - 15) * 0.02 * Float(c + 1)
                 for x in [cos(a), sin(a), 0.3 * Float(i % 5) / 5] {
@@ -22,23 +24,33 @@ import TCMMetrics
                 labels.append(Int64(c))
             }
         }
+        let rows = labels.count
         let layout = ClassLayout(
-            embeddings: Matrix(rows: 90, cols: 3, values: values), labels: Labels(integers: labels))
+            embeddings: Matrix(rows: rows, cols: 3, values: values), labels: Labels(integers: labels))
         let counts = PairCounts.compute(layout: layout), retrieval = Retrieval.compute(layout: layout)
         let report = ThresholdAnalyzer(counts: counts).report(OPISOptions())
         let point = SnapshotPoint(
             name: name, step: step, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
-            recallAt1: retrieval.recallAtK.first?.recall ?? .nan, eer: report.global.eer, samples: 90, classes: 3)
+            recallAt1: retrieval.recallAtK.first?.recall ?? .nan, eer: report.global.eer, samples: rows,
+            classes: classes)
         let watched = WatchedSnapshot(
             name: name, step: step, counts: counts, retrieval: retrieval,
             meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: counts), OPISOptions().utility),
+            // A stand-in layout: each row's first two coordinates, with its class.
+            pca: (0 ..< rows).flatMap { [values[3 * $0], values[3 * $0 + 1]] }, pcaClasses: labels.map { Int32($0) },
             classes: report.classes)
         return (point, watched)
     }
 
-    static func arrive(_ which: WatchedRun, _ name: String, _ step: Int, in state: inout DashboardState) {
-        let (point, watched) = snapshot(name, step: step, seed: UInt64(step) + (which == .first ? 0 : 7), scale: 0.1)
+    @discardableResult
+    static func arrive(
+        _ which: WatchedRun, _ name: String, _ step: Int, scale: Float = 0.1, classes: Int = 3,
+        in state: inout DashboardState
+    ) -> WatchedSnapshot {
+        let (point, watched) = snapshot(
+            name, step: step, seed: UInt64(step) + (which == .first ? 0 : 7), scale: scale, classes: classes)
         #expect(state.apply(.snapshotArrived(which, point, watched)).isEmpty)
+        return watched
     }
 
     /// Run A writes a snapshot every 100 steps three times as fast as B; B's snapshots also
@@ -186,5 +198,50 @@ import TCMMetrics
         Dashboard.render(s, into: &buffer)
         #expect(buffer.text.contains("Fine-tuning  contrastive + TCM  [running]") && !buffer.text.contains("A/B:"))
         #expect(buffer.text.contains(" 5/10 "))
+    }
+
+    /// With two watched runs the projection pane shows the run in focus and says whose: A's rows
+    /// first, B's (other rows, other classes) after `a`, and B's again at the next step; `m`
+    /// says why there is no t-SNE of one of them.
+    @Test func theProjectionShowsTheRunInFocusAndSaysWhose() throws {
+        var s = sampleState()
+        s.apply(.watchStarted(.first, directory: "runs/a"))
+        s.apply(.watchStarted(.second, directory: "runs/b"))
+        let a = Self.arrive(.first, "a", 100, in: &s)
+        let b = Self.arrive(.second, "b", 100, classes: 2, in: &s)
+        #expect(s.projection.status == "PCA  A a-100")
+        #expect(s.projection.points == a.pca && s.projection.labels == a.pcaClasses && a.pcaClasses.count == 90)
+        s.apply(.key(.character("a")))
+        #expect(s.projection.status == "PCA  B b-100")
+        #expect(s.projection.points == b.pca && s.projection.labels == b.pcaClasses && b.pcaClasses.count == 60)
+        var buffer = CellBuffer(width: 200, height: 60)
+        Dashboard.render(s, into: &buffer)
+        #expect(buffer.text.contains("Projection  PCA  B b-100"))
+        Self.arrive(.first, "a", 200, in: &s)
+        let b200 = Self.arrive(.second, "b", 200, classes: 2, in: &s)
+        #expect(s.projection.status == "PCA  B b-200" && s.projection.points == b200.pca, "the focus stays on B")
+        #expect(s.apply(.key(.character("m"))).isEmpty && s.status.contains("the PCA of the run in focus"))
+    }
+
+    /// While watching, the curves' axis keeps every snapshot's window: a later snapshot whose
+    /// calibration range moved does not refit the axis and cut the earlier curves' rise.
+    @Test func whileWatchingTheAxisKeepsTheCurvesWholeRise() throws {
+        var s = sampleState()
+        s.apply(.watchStarted(.first, directory: "runs/a"))
+        Self.arrive(.first, "a", 100, scale: 0.02, in: &s)
+        let first = s.view
+        Self.arrive(.first, "a", 200, scale: 0.9, in: &s)
+        let own = s.rangeWindow
+        #expect(own.low > first.low + 1e-9 || own.high < first.high - 1e-9, "the range moved: its window alone cuts")
+        let view = s.view
+        #expect(view.low <= min(first.low, own.low) && view.high >= max(first.high, own.high))
+        // Not watching, new curves refit the window to their range, as before.
+        var free = sampleState()
+        let curves = FineTunedCurves(
+            counts: perturbedCounts(seed: 2, scale: 0.9), retrieval: nil, meanCurve: nil, step: 1)
+        free.apply(.trainingCurves(curves))
+        let window = free.rangeWindow
+        try #require(free.threshold >= window.low && free.threshold <= window.high)
+        #expect(free.view == window)
     }
 }
