@@ -91,9 +91,9 @@ extension DashboardState {
         let analyzer = ThresholdAnalyzer(counts: counts)
         ab[side].analyzer = analyzer
         ab[side].retrieval = retrieval
-        ab[side].meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
+        ab[side].meanCurve = meanCurve ?? Self.meanCurve(analyzer, calibration.options.utility)
         ab[side].curvesStep = step
-        ab[side].report = analyzer.report(options)
+        ab[side].report = analyzer.report(calibration.options)
         fineTuning.run = .ab(ab)
         if side == ab.shown { replace(counts: counts, retrieval: retrieval, meanCurve: ab[side].meanCurve) }
     }
@@ -131,7 +131,8 @@ extension DashboardState {
             // Many classes: the range's report waits for the next evaluation, the operating point moves now.
             ab[side].report =
                 rangeChanged && analyzer.counts.classCount < Self.backgroundReportClasses
-                ? analyzer.report(options) : analyzer.report(old, movedTo: cursor, spec: options.utility)
+                ? analyzer.report(calibration.options)
+                : analyzer.report(old, movedTo: calibration.cursor, spec: calibration.options.utility)
         }
         comparison = ab
     }

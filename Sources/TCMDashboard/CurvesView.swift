@@ -49,7 +49,8 @@ extension DashboardState {
             title: title, frame: Widgets.frame(self, .curves), analyzer: analyzer, ghost: ghost,
             classes: report.classes,
             order: table.order, focusedClass: focusedClass, meanCurve: meanCurve, window: view,
-            range: (range.low, range.high), threshold: threshold, utility: options.utility, canvasMode: canvasMode)
+            range: (calibration.range.low, calibration.range.high), threshold: threshold,
+            utility: calibration.options.utility, canvasMode: canvasMode)
     }
 
     /// The split view's second pane: `side`'s curves over the shown run's as its ghost, in the

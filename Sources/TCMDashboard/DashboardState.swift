@@ -60,8 +60,8 @@ public struct TrainingStatus: Sendable, Equatable {
     public init() {}
 }
 
-/// The whole screen as one value: the analysis and its operating point, which every pane reads,
-/// then each pane's own state (`PaneStates.swift`). Pure: `apply(event)` is the only code that
+/// The whole screen as one value: the analysis, which every pane reads, then each pane's own
+/// state (`PaneStates.swift`: calibration, table, projection, fine-tuning, watch). Pure: `apply(event)` is the only code that
 /// changes it (`DashboardEvent.swift`), widgets draw it; nothing here touches a terminal.
 public struct DashboardState: Sendable {
     public internal(set) var title: String
@@ -71,19 +71,14 @@ public struct DashboardState: Sendable {
     public internal(set) var baseline: ThresholdAnalyzer?
     public internal(set) var showBaseline = false
     public internal(set) var retrieval: RetrievalReport?
-    public internal(set) var options: OPISOptions
-    /// Operating threshold, as a bin edge.
-    public internal(set) var cursor: Int
+    /// The operating threshold and the calibration range every report is made at.
+    public internal(set) var calibration: CalibrationState
     public internal(set) var focus: Pane = .curves
-    public internal(set) var rangeInFAR = true
     public internal(set) var canvasMode: Canvas.Mode = .braille
     public internal(set) var expanded = false
     public internal(set) var showHelp = false
     /// Where `s` saves (`dash --out`), named in the help overlay.
     public internal(set) var saveDirectory = "tcmscope-saved"
-    /// What a mouse drag in progress moves, and the threshold window it started on (kept until
-    /// the button is released, so the axis does not shift under the pointer).
-    public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
     /// OPIS's interval and the report it was made for (`IntervalState.swift`).
     var interval: (key: IntervalKey, summary: BootstrapSummary)?
     public internal(set) var status = ""
@@ -93,9 +88,6 @@ public struct DashboardState: Sendable {
     public internal(set) var projection = ProjectionState()
     public internal(set) var fineTuning = FineTuningState()
     public internal(set) var watch = WatchState()
-    /// The calibration range as the user set it. Known at once (the grid is a few lookups in the
-    /// global counts), while the report's OPIS may lag behind on large class counts.
-    public private(set) var range: RangeEnds
     /// The range changed and the report (OPIS, per-class terms) has not caught up yet: from
     /// `backgroundReportClasses` classes on, the app computes it off the UI thread.
     public private(set) var reportIsStale = false
@@ -119,17 +111,18 @@ public struct DashboardState: Sendable {
         saveDirectory = setup.saveDirectory
         let analyzer = ThresholdAnalyzer(counts: counts)
         self.analyzer = analyzer
-        self.options = options
-        report = analyzer.report(options)
-        cursor = counts.bins.edge(nearest: report.settings.operatingThreshold)
-        range = Self.rangeEnds(options, analyzer)
+        let report = analyzer.report(options)
+        self.report = report
+        calibration = CalibrationState(
+            options: options, cursor: counts.bins.edge(nearest: report.settings.operatingThreshold),
+            range: Self.rangeEnds(options, analyzer))
         meanCurve = Self.meanCurve(analyzer, options.utility)
         self.retrieval = retrieval
         sortClasses()
     }
 
     public var bins: ThresholdBins { analyzer.counts.bins }
-    public var threshold: Double { bins.threshold(atEdge: cursor) }
+    public var threshold: Double { bins.threshold(atEdge: calibration.cursor) }
 
     mutating func sortClasses() {
         let classes = report.classes.indices
@@ -175,13 +168,13 @@ public struct DashboardState: Sendable {
     /// not move while the threshold stays inside, so a mouse click lands the cursor exactly under
     /// the pointer.
     public var view: (low: Double, high: Double) {
-        if let drag { return drag.view }
+        if let drag = calibration.drag { return drag.view }
         var (low, high) = rangeWindow
         if let kept = watch.window {
             low = min(low, kept.low)
             high = max(high, kept.high)
         }
-        let w = max(range.high - range.low, 0.05)
+        let w = max(calibration.range.high - calibration.range.low, 0.05)
         if threshold < low { low = max(-1, threshold - 0.25 * w) }
         if threshold > high { high = min(1, threshold + 0.25 * w) }
         return (low, high)
@@ -189,8 +182,8 @@ public struct DashboardState: Sendable {
 
     /// The range with room either side: 1.5 times its width, within [-1, 1].
     var rangeWindow: (low: Double, high: Double) {
-        let w = max(range.high - range.low, 0.05)
-        return (max(-1, range.low - 1.5 * w), min(1, range.high + 1.5 * w))
+        let w = max(calibration.range.high - calibration.range.low, 0.05)
+        return (max(-1, calibration.range.low - 1.5 * w), min(1, calibration.range.high + 1.5 * w))
     }
 
     /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and
@@ -198,7 +191,7 @@ public struct DashboardState: Sendable {
     mutating func replace(counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]? = nil) {
         analyzer = ThresholdAnalyzer(counts: counts)
         analysisGeneration += 1
-        self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
+        self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, calibration.options.utility)
         self.retrieval = retrieval
         if watch.watching { followRunsThreshold() }
         recompute()
@@ -214,49 +207,51 @@ public struct DashboardState: Sendable {
     /// every later range.)
     mutating func followRunsThreshold() {
         if let far = watch.heldFAR {
-            cursor = ThresholdGrid.edge(forGlobalFAR: far, counts: analyzer.counts)
+            calibration.cursor = ThresholdGrid.edge(forGlobalFAR: far, counts: analyzer.counts)
         } else {
-            let grid = ThresholdGrid(spec: options.range, points: options.points, counts: analyzer.counts)
-            cursor = (grid.lowEdge + grid.highEdge) / 2
+            let grid = ThresholdGrid(
+                spec: calibration.options.range, points: calibration.options.points, counts: analyzer.counts)
+            calibration.cursor = (grid.lowEdge + grid.highEdge) / 2
         }
     }
 
     /// The user put the threshold somewhere: while watching, later snapshots keep its global FAR.
     mutating func thresholdMovedByUser() {
         guard watch.watching else { return }
-        watch.heldFAR = analyzer.globalRates(edge: cursor).far
+        watch.heldFAR = analyzer.globalRates(edge: calibration.cursor).far
     }
 
     /// The range (or the analysis) changed: the range ends at once; the report too, unless
     /// there are so many classes that the app should make it in the background.
     mutating func recompute() {
-        options.operatingThreshold = bins.threshold(atEdge: cursor)
-        range = Self.rangeEnds(options, analyzer)
+        calibration.options.operatingThreshold = bins.threshold(atEdge: calibration.cursor)
+        calibration.range = Self.rangeEnds(calibration.options, analyzer)
         recomputeAB(rangeChanged: true)
         if analyzer.counts.classCount >= Self.backgroundReportClasses {
             reportIsStale = true
             moveOperatingPoint()
             return
         }
-        report = analyzer.report(options)
+        report = analyzer.report(calibration.options)
         reportIsStale = false
         sortClasses()
     }
 
     /// What the app should compute off the UI thread, if anything.
     public var pendingReport: ReportRequest? {
-        reportIsStale ? ReportRequest(analyzer: analyzer, options: options, generation: analysisGeneration) : nil
+        reportIsStale
+            ? ReportRequest(analyzer: analyzer, options: calibration.options, generation: analysisGeneration) : nil
     }
 
     /// A report made in the background for `request`. Refused (false) if the range or the
     /// analysis has changed since; the cursor may have moved, and its rates are brought up to date.
     @discardableResult
     mutating func install(_ newReport: ThresholdReport, for request: ReportRequest) -> Bool {
-        var asked = request.options, current = options
+        var asked = request.options, current = calibration.options
         asked.operatingThreshold = nil
         current.operatingThreshold = nil
         guard request.generation == analysisGeneration, asked == current else { return false }
-        report = analyzer.report(newReport, movedTo: cursor, spec: options.utility)
+        report = analyzer.report(newReport, movedTo: calibration.cursor, spec: calibration.options.utility)
         reportIsStale = false
         sortClasses()
         return true
@@ -264,8 +259,8 @@ public struct DashboardState: Sendable {
 
     /// Only the operating point moved: rates at the cursor, nothing else (O(classes)).
     mutating func moveOperatingPoint() {
-        options.operatingThreshold = bins.threshold(atEdge: cursor)
-        report = analyzer.report(report, movedTo: cursor, spec: options.utility)
+        calibration.options.operatingThreshold = bins.threshold(atEdge: calibration.cursor)
+        report = analyzer.report(report, movedTo: calibration.cursor, spec: calibration.options.utility)
         recomputeAB(rangeChanged: false)
     }
 
@@ -307,10 +302,10 @@ public struct DashboardState: Sendable {
         case .rangeHighDown: moveRange(high: -1)
         case .rangeHighUp: moveRange(high: 1)
         case .rangeMode:
-            rangeInFAR.toggle()
-            status = rangeInFAR ? "range edits by global FAR" : "range edits by similarity"
+            calibration.rangeInFAR.toggle()
+            status = calibration.rangeInFAR ? "range edits by global FAR" : "range edits by similarity"
         case .rangeReset:
-            options.range = .standard
+            calibration.options.range = .standard
             recompute()
             status = "range reset to FAR 1e-1 … 1e-2"
         case .sort:
@@ -354,9 +349,6 @@ public struct DashboardState: Sendable {
     /// The first class-table row on screen: the focused row is kept in the middle.
     func tableFirstRow(visibleRows: Int) -> Int { tableView.firstRow(visibleRows: visibleRows) }
 
-    /// The columns of the plot or bar a drag started on: the pointer is read on that axis.
-    var dragColumns: Rect?
-
     /// The panes' places on a screen of this size (split while an A/B run is on).
     public func layout(width: Int, height: Int) -> DashboardLayout? {
         DashboardLayout(
@@ -392,11 +384,11 @@ public struct DashboardState: Sendable {
         // A press on a range end picks it up; anywhere else it sets the threshold (and a drag moves it).
         let axis = ThresholdAxis(view, over: columns)
         let target = dragTarget(atColumn: x, axis: axis)
-        drag = (target, view)
-        dragColumns = columns
+        calibration.drag = (target, view)
+        calibration.dragColumns = columns
         if target == .threshold {
             // The middle of the clicked column, on the same window the panes draw.
-            cursor = bins.edge(nearest: axis.threshold(atColumn: x))
+            calibration.cursor = bins.edge(nearest: axis.threshold(atColumn: x))
             moveOperatingPoint()
             thresholdMovedByUser()
             status = "threshold set by mouse"
@@ -418,7 +410,7 @@ public struct DashboardState: Sendable {
     }
 
     mutating func moveCursor(_ delta: Int) {
-        cursor = min(max(cursor + delta, 0), bins.count - 1)
+        calibration.cursor = min(max(calibration.cursor + delta, 0), bins.count - 1)
         moveOperatingPoint()
         thresholdMovedByUser()
     }
@@ -426,8 +418,8 @@ public struct DashboardState: Sendable {
     /// Moves one end of the calibration range: by a factor of 10^(1/10) in FAR, or a
     /// hundredth of the window in similarity. The other end stays.
     mutating func moveRange(low: Int = 0, high: Int = 0) {
-        let s = range
-        if rangeInFAR {
+        let s = calibration.range
+        if calibration.rangeInFAR {
             // Up in similarity = lower FAR.
             var farLow = max(s.farAtLow, 1e-7), farHigh = max(s.farAtHigh, 1e-7)
             if low != 0 { farLow = min(1, farLow * pow10(-0.1 * Double(low))) }
@@ -436,7 +428,7 @@ public struct DashboardState: Sendable {
                 status = "range ends would cross"
                 return
             }
-            options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
+            calibration.options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
         } else {
             let step = Double(cursorStep) * bins.width
             let lo = s.low + Double(low) * step, hi = s.high + Double(high) * step
@@ -444,7 +436,7 @@ public struct DashboardState: Sendable {
                 status = "range ends would cross"
                 return
             }
-            options.range = .similarity(low: max(-1, lo), high: min(1, hi))
+            calibration.options.range = .similarity(low: max(-1, lo), high: min(1, hi))
         }
         recompute()
     }

@@ -22,7 +22,7 @@ extension DashboardState {
 
     /// The key of the report on screen (the operating threshold moves no OPIS).
     var intervalKey: IntervalKey {
-        var o = options
+        var o = calibration.options
         o.operatingThreshold = nil
         return IntervalKey(generation: analysisGeneration, options: o)
     }

@@ -1,6 +1,34 @@
 /// The state of each pane that has one, nested in `DashboardState` instead of one flat struct.
 /// Every setter is internal: only `DashboardState.apply` (through the methods it calls) writes.
 
+import TCMCells
+import TCMMetrics
+
+/// The operating threshold and the calibration range: what the curves' cursor and shading, the
+/// range pane and every report are made at.
+public struct CalibrationState: Sendable {
+    /// The range, the utility and the operating threshold of every report.
+    public internal(set) var options: OPISOptions
+    /// The operating threshold, as a bin edge.
+    public internal(set) var cursor: Int
+    /// The calibration range as the user set it. Known at once (the grid is a few lookups in the
+    /// global counts), while the report's OPIS may lag behind on large class counts.
+    public internal(set) var range: RangeEnds
+    /// The range keys edit it by global FAR (or by similarity after `r`).
+    public internal(set) var rangeInFAR = true
+    /// What a mouse drag in progress moves, and the threshold window it started on (kept until
+    /// the button is released, so the axis does not shift under the pointer).
+    public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
+    /// The columns of the plot or bar a drag started on: the pointer is read on that axis.
+    var dragColumns: Rect?
+
+    init(options: OPISOptions, cursor: Int, range: RangeEnds) {
+        self.options = options
+        self.cursor = cursor
+        self.range = range
+    }
+}
+
 /// The class table: which class is highlighted and the order the classes are listed in.
 public struct ClassTableState: Sendable {
     /// Index into `order` of the highlighted class.

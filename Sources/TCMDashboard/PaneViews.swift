@@ -78,7 +78,8 @@ struct ProjectionView {
 extension DashboardState {
     var rangeView: RangeView {
         RangeView(
-            frame: Widgets.frame(self, .range), editsByFAR: rangeInFAR, range: range, threshold: threshold, window: view
+            frame: Widgets.frame(self, .range), editsByFAR: calibration.rangeInFAR, range: calibration.range,
+            threshold: threshold, window: view
         )
     }
 

@@ -43,7 +43,9 @@ extension DashboardState {
         watch.pair = comparison
         let shown = comparison[comparison.shown]
         replace(counts: shown.analyzer!.counts, retrieval: shown.retrieval, meanCurve: shown.meanCurve)
-        for side in ABSide.allCases { watch.pair![side].report = watch.pair![side].analyzer!.report(options) }
+        for side in ABSide.allCases {
+            watch.pair![side].report = watch.pair![side].analyzer!.report(calibration.options)
+        }
         showProjectionOfShownRun()
         status =
             "step \(step)\(watch.pairedStep == nil ? " (following)" : ""): \(comparison.name(.base)) · \(comparison.name(.tcm))"

@@ -60,7 +60,8 @@ final class ABController {
             if runChanged { events.append(.abProgress(side, trainer.status)) }
             if let evaluation {
                 analysis.start(
-                    evaluation.embeddings, labels: labels, step: evaluation.step, utility: state.options.utility,
+                    evaluation.embeddings, labels: labels, step: evaluation.step,
+                    utility: state.calibration.options.utility,
                     original: state.baseline == nil ? original : nil)
             }
             if let a = analysis.take() {

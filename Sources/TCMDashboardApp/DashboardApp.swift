@@ -198,10 +198,10 @@ public final class DashboardApp: LoopScreen {
         case .resize: return .changed  // the layout is computed from the size at each frame
         case .click(let x, let y): input = .click(x: x, y: y, screenWidth: size.width, screenHeight: size.height)
         case .drag(let x, _):
-            guard state.drag != nil else { return .unchanged }
+            guard state.calibration.drag != nil else { return .unchanged }
             input = .drag(x: x)
         case .release(let x, _):
-            guard state.drag != nil else { return .unchanged }
+            guard state.calibration.drag != nil else { return .unchanged }
             input = .release(x: x)
         case .wheel(let x, let y, let up):
             input = .wheel(x: x, y: y, up: up, screenWidth: size.width, screenHeight: size.height)
@@ -225,7 +225,7 @@ public final class DashboardApp: LoopScreen {
             let original = state.baseline == nil ? heldOutOriginal : nil
             analysis.start(
                 evaluation.embeddings, labels: trainingEvalLabels ?? evalLabels, step: evaluation.step,
-                utility: state.options.utility, original: original)
+                utility: state.calibration.options.utility, original: original)
         }
         for event in events { send(event) }
         var changed = !events.isEmpty
@@ -308,7 +308,7 @@ public final class DashboardApp: LoopScreen {
         config.loss = LossChoice.spec(state.fineTuning.lossName)
         config.tcm = tcm ? (self.tcm ?? LossChoice.tcm(for: config.loss)) : nil
         // Auto margins follow the calibration range on screen when it is given as FARs.
-        if case .far(let low, let high) = state.options.range, config.tcm?.auto != nil {
+        if case .far(let low, let high) = state.calibration.options.range, config.tcm?.auto != nil {
             config.tcm!.auto!.farAtLow = low
             config.tcm!.auto!.farAtHigh = high
         }
@@ -376,8 +376,8 @@ extension DashboardApp {
         _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
     ) {
         send(.watchStarted(.first, directory: folder.directory))
-        take(WatchController.result(first, utility: state.options.utility), from: .first)
-        watcher.start(folder, reference: reference, options: state.options, backlog: backlog)
+        take(WatchController.result(first, utility: state.calibration.options.utility), from: .first)
+        watcher.start(folder, reference: reference, options: state.calibration.options, backlog: backlog)
     }
 
     /// `--watch A --watch B`: the second run, drawn beside the first (its own rows, classes and timeline).
@@ -385,8 +385,8 @@ extension DashboardApp {
         _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
     ) {
         send(.watchStarted(.second, directory: folder.directory))
-        take(WatchController.result(first, utility: state.options.utility), from: .second)
-        secondWatcher.start(folder, reference: reference, options: state.options, backlog: backlog)
+        take(WatchController.result(first, utility: state.calibration.options.utility), from: .second)
+        secondWatcher.start(folder, reference: reference, options: state.calibration.options, backlog: backlog)
     }
 
     /// The watch jobs' results, in order; true when the screen changed.

@@ -44,7 +44,8 @@ struct SaveController {
                 String(decoding: try encoder.encode(state.report), as: UTF8.self), to: directory + "/report.json")
             try files.stage(
                 CurvesFigure.svg(
-                    CurvesFigureData(report: state.report, counts: state.analyzer.counts, spec: state.options.utility)),
+                    CurvesFigureData(
+                        report: state.report, counts: state.analyzer.counts, spec: state.calibration.options.utility)),
                 to: directory + "/curves.svg")
             let projection = state.projection
             if let labels, !projection.points.isEmpty, projection.points.count == 2 * projection.labels.count {

@@ -106,7 +106,8 @@ import TCMScopeSupport
             ])
         app.run(backend)
 
-        #expect(app.state.threshold == expected.threshold && app.state.cursor == expected.cursor)
+        #expect(
+            app.state.threshold == expected.threshold && app.state.calibration.cursor == expected.calibration.cursor)
         #expect(app.state.projection.status == "t-SNE of 60 of 240 rows (stratified)", "\(app.state.projection.status)")
         // The layout on screen is the finished run's: the same computation done here directly.
         let kept = StratifiedSample.indices(labels: labels, limit: 60, seed: 1)

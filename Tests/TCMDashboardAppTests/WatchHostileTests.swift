@@ -228,20 +228,22 @@ import TCMMetrics
             return a
         }
         func centre(_ a: AnalysedSnapshot) -> Int {
-            let grid = ThresholdGrid(spec: app.state.options.range, points: app.state.options.points, counts: a.counts)
+            let grid = ThresholdGrid(
+                spec: app.state.calibration.options.range, points: app.state.calibration.options.points,
+                counts: a.counts)
             return (grid.lowEdge + grid.highEdge) / 2
         }
-        #expect(app.state.cursor == centre(first))
+        #expect(app.state.calibration.cursor == centre(first))
         let later = try add(400)
         #expect(centre(later) != centre(first), "the test needs snapshots whose ranges differ")
-        #expect(app.state.cursor == centre(later), "following: the new snapshot's range centre")
+        #expect(app.state.calibration.cursor == centre(later), "following: the new snapshot's range centre")
         // The user moves the threshold: its global FAR is held for the next snapshots.
         for _ in 0 ..< 30 { _ = app.handle(.key(.right), size: (160, 45)) }
         let held = try #require(app.state.watch.heldFAR)
-        #expect(held == ThresholdAnalyzer(counts: later.counts).globalRates(edge: app.state.cursor).far)
+        #expect(held == ThresholdAnalyzer(counts: later.counts).globalRates(edge: app.state.calibration.cursor).far)
         let last = try add(900)
         let expected = ThresholdGrid.edge(forGlobalFAR: held, counts: last.counts)
-        #expect(app.state.cursor == expected)
+        #expect(app.state.calibration.cursor == expected)
         // Independently: the global FAR there is at most the held one, and one edge lower it is above.
         let analyzer = ThresholdAnalyzer(counts: last.counts)
         #expect(analyzer.globalRates(edge: expected).far <= held)

@@ -76,8 +76,8 @@ import TCMMetrics
         let ab = try #require(s.comparison)
         let a300 = Self.snapshot("a", step: 300, seed: 300, scale: 0.1).1
         let b300 = Self.snapshot("b", step: 300, seed: 307, scale: 0.1).1
-        let opisA = ThresholdAnalyzer(counts: a300.counts).report(s.options).opis
-        let opisB = ThresholdAnalyzer(counts: b300.counts).report(s.options).opis
+        let opisA = ThresholdAnalyzer(counts: a300.counts).report(s.calibration.options).opis
+        let opisB = ThresholdAnalyzer(counts: b300.counts).report(s.calibration.options).opis
         #expect(ab[.base].report?.opis == opisA && ab[.tcm].report?.opis == opisB)
         #expect(ab.difference { $0.report?.opis } == opisB - opisA)
 
@@ -103,7 +103,7 @@ import TCMMetrics
         #expect(s.apply(.reportFinished(old.analyzer.report(old.options), for: old)).isEmpty)
         #expect(s.reportIsStale && s.report.opis == opis, "the stale report was refused")
         s.apply(.reportFinished(current.analyzer.report(current.options), for: current))
-        #expect(!s.reportIsStale && s.report.opis == s.analyzer.report(s.options).opis)
+        #expect(!s.reportIsStale && s.report.opis == s.analyzer.report(s.calibration.options).opis)
     }
 
     /// An interval made for the analysis before new curves arrived (an older generation) is not
@@ -193,7 +193,7 @@ import TCMMetrics
         let counts = perturbedCounts(seed: 4, scale: 0.1)
         s.apply(.trainingCurves(FineTunedCurves(counts: counts, retrieval: nil, meanCurve: nil, step: 5)))
         #expect(s.status == "curves from training step 5")
-        #expect(s.report.opis == ThresholdAnalyzer(counts: counts).report(s.options).opis)
+        #expect(s.report.opis == ThresholdAnalyzer(counts: counts).report(s.calibration.options).opis)
         var buffer = CellBuffer(width: 120, height: 40)
         Dashboard.render(s, into: &buffer)
         #expect(buffer.text.contains("Fine-tuning  contrastive + TCM  [running]") && !buffer.text.contains("A/B:"))

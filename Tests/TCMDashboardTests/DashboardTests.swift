@@ -253,9 +253,9 @@ func sampleState() -> DashboardState {
     @Test func rangeKeysAnswerAtOnceAndTheReportFollowsFromTheBackground() throws {
         var s = manyClassState()
         #expect(s.report.classes.count >= DashboardState.backgroundReportClasses && !s.reportIsStale)
-        let opis = s.report.opis, low = s.range.low
+        let opis = s.report.opis, low = s.calibration.range.low
         _ = s.handle(.character("]"))
-        #expect(s.range.low > low, "the range moves at once")
+        #expect(s.calibration.range.low > low, "the range moves at once")
         #expect(s.reportIsStale && s.report.opis == opis, "OPIS waits for the background report")
         var b = CellBuffer(width: 120, height: 40)
         Dashboard.render(s, into: &b)
@@ -287,7 +287,7 @@ func sampleState() -> DashboardState {
         let included = s.analyzer.classesWithPositives
         for edge in [0, 5, 9_000, 10_000, 12_345, 20_000] {
             let brute =
-                included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: edge, spec: s.options.utility) }
+                included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: edge, spec: s.calibration.options.utility) }
                 / Double(included.count)
             if edge % DashboardState.meanCurveStride == 0 {
                 #expect(abs(s.meanUtility(atEdge: edge) - brute) < 1e-12, "edge \(edge)")
@@ -295,7 +295,7 @@ func sampleState() -> DashboardState {
                 // Between stored points: linear interpolation of the neighbours.
                 let lo = edge / 5 * 5, hi = lo + 5
                 let mean = { (e: Int) in
-                    included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.options.utility) }
+                    included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.calibration.options.utility) }
                         / Double(included.count)
                 }
                 let expected = mean(lo) + (mean(hi) - mean(lo)) * Double(edge - lo) / 5
