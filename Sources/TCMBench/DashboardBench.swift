@@ -43,7 +43,7 @@ enum DashboardBench {
         // The same frames while fine-tuning runs on a background queue.
         app.startTraining()
         let deadline = Date().addingTimeInterval(60)
-        while app.state.training.step == 0 && Date() < deadline {
+        while app.state.fineTuning.training.step == 0 && Date() < deadline {
             _ = app.poll()
             usleep(20_000)
         }
@@ -51,7 +51,8 @@ enum DashboardBench {
         report("frame, fine-tuning", busy)
         print(
             String(
-                format: "  training step reached    %6d       (ratio busy/idle median %.2f×)", app.state.training.step,
+                format: "  training step reached    %6d       (ratio busy/idle median %.2f×)",
+                app.state.fineTuning.training.step,
                 busy.median / idle.median))
         app.training?.control.cancel()
 
@@ -70,7 +71,7 @@ enum DashboardBench {
             ) { state in
                 guard let request = state.pendingReport else { return }
                 let start = DispatchTime.now().uptimeNanoseconds
-                state.install(request.analyzer.report(request.options), for: request)
+                state.apply(.reportFinished(request.analyzer.report(request.options), for: request))
                 catchUp.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             report("range key, \(classes) cl.", range)
@@ -97,7 +98,7 @@ enum DashboardBench {
     ) -> Times {
         timeFrames(frames, terminal, width: width, height: height) { i in
             _ = app.poll()
-            _ = app.state.handle(i % 2 == 0 ? .right : .left)
+            app.send(.key(i % 2 == 0 ? .right : .left))
             return app.state
         }
     }
@@ -109,7 +110,7 @@ enum DashboardBench {
         keys: [Key] = [.right, .left], between: (inout DashboardState) -> Void = { _ in }
     ) -> Times {
         timeFrames(frames, terminal, width: width, height: height, untimed: { _ in between(&state) }) { i in
-            _ = state.handle(keys[i % keys.count])
+            state.apply(.key(keys[i % keys.count]))
             return state
         }
     }

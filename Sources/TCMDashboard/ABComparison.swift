@@ -58,56 +58,72 @@ public struct ABComparison: Sendable {
 }
 
 extension DashboardState {
+    /// The comparison on screen: the A/B fine-tuning's or the two watched runs' (one model for
+    /// both, so Metrics, Classes, the split curves and `a` work the same for either); nil for one
+    /// run. Fine-tuning is off while watching, so at most one of them exists.
+    public internal(set) var comparison: ABComparison? {
+        get { fineTuning.ab ?? watch.pair }
+        set {
+            if case .ab = fineTuning.run {
+                fineTuning.run = newValue.map { .ab($0) } ?? .single(TrainingStatus())
+            } else {
+                watch.pair = newValue
+            }
+        }
+    }
+
     /// `A`: both runs start from the curves on screen.
-    public mutating func beginAB(lossName: String) {
+    mutating func beginAB(lossName: String) {
         var ab = ABComparison(lossName: lossName)
         for side in ABSide.allCases {
             ab[side].training.running = true
             ab[side].training.message = "starting…"
         }
-        self.ab = ab
+        fineTuning.run = .ab(ab)
         status = "A/B: \(lossName) without and with TCM (a flips the curves)"
     }
 
-    /// New curves of one run. The shown run's become the screen's analysis; the other's are the ghost.
-    public mutating func installAB(
+    /// New curves of one A/B run. The shown run's become the screen's analysis; the other's are the ghost.
+    mutating func installAB(
         _ side: ABSide, counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]?, step: Int
     ) {
-        guard ab != nil else { return }
+        guard var ab = fineTuning.ab else { return }
         let analyzer = ThresholdAnalyzer(counts: counts)
-        ab![side].analyzer = analyzer
-        ab![side].retrieval = retrieval
-        ab![side].meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
-        ab![side].curvesStep = step
-        ab![side].report = analyzer.report(options)
-        if side == ab!.shown { replace(counts: counts, retrieval: retrieval, meanCurve: ab![side].meanCurve) }
+        ab[side].analyzer = analyzer
+        ab[side].retrieval = retrieval
+        ab[side].meanCurve = meanCurve ?? Self.meanCurve(analyzer, calibration.options.utility)
+        ab[side].curvesStep = step
+        ab[side].report = analyzer.report(calibration.options)
+        fineTuning.run = .ab(ab)
+        if side == ab.shown { replace(counts: counts, retrieval: retrieval, meanCurve: ab[side].meanCurve) }
     }
 
     /// `a`: the curves pane shows the other run; the one it showed becomes the ghost.
-    public mutating func flipAB() {
-        guard var ab else {
+    mutating func flipAB() {
+        guard var ab = comparison else {
             status = "no A/B run: press A"
             return
         }
         ab.shown = ab.shown.other
-        self.ab = ab
+        comparison = ab
         let run = ab[ab.shown]
         if let analyzer = run.analyzer {
             replace(counts: analyzer.counts, retrieval: run.retrieval, meanCurve: run.meanCurve)
         }
+        showProjectionOfShownRun()
         status = "curves: \(ab.name(ab.shown)); ghost: \(ab.name(ab.shown.other))"
     }
 
-    /// The ghost curves: in an A/B, the run not shown (once it has curves); otherwise the curves
-    /// before fine-tuning when `g` turned them on.
+    /// The ghost curves: in a comparison, the run not shown (once it has curves); otherwise the
+    /// curves before fine-tuning when `g` turned them on.
     public var ghost: ThresholdAnalyzer? {
-        if let ab, let other = ab[ab.shown.other].analyzer { return other }
-        return showBaseline || ab != nil ? baseline : nil
+        if let ab = comparison, let other = ab[ab.shown.other].analyzer { return other }
+        return showBaseline || comparison != nil ? baseline : nil
     }
 
     /// Brings both runs' reports to the current range and threshold (after `recompute`).
     mutating func recomputeAB(rangeChanged: Bool) {
-        guard var ab else { return }
+        guard var ab = comparison else { return }
         for side in ABSide.allCases {
             guard let analyzer = ab[side].analyzer, let old = ab[side].report, analyzer.counts.bins == bins else {
                 continue
@@ -115,8 +131,9 @@ extension DashboardState {
             // Many classes: the range's report waits for the next evaluation, the operating point moves now.
             ab[side].report =
                 rangeChanged && analyzer.counts.classCount < Self.backgroundReportClasses
-                ? analyzer.report(options) : analyzer.report(old, movedTo: cursor, spec: options.utility)
+                ? analyzer.report(calibration.options)
+                : analyzer.report(old, movedTo: calibration.cursor, spec: calibration.options.utility)
         }
-        self.ab = ab
+        comparison = ab
     }
 }

@@ -38,9 +38,9 @@ extension DashboardState {
     var curvesView: CurvesView {
         // An A/B names the run instead of the pane (two panes side by side have room for little).
         let title =
-            ab.map { "U(t), \(report.settings.utility)  [\($0.name($0.shown))]" }
-            ?? secondRun.flatMap { _ in
-                run.flatMap { r in
+            comparison.map { "U(t), \(report.settings.utility)  [\($0.name($0.shown))]" }
+            ?? watch.secondRun.flatMap { _ in
+                watch.run.flatMap { r in
                     r.current.map { "U(t), \(report.settings.utility)  [\($0.name)-\($0.step)]  \(r.directory)" }
                 }
             }
@@ -48,14 +48,15 @@ extension DashboardState {
         return CurvesView(
             title: title, frame: Widgets.frame(self, .curves), analyzer: analyzer, ghost: ghost,
             classes: report.classes,
-            order: classOrder, focusedClass: focusedClass, meanCurve: meanCurve, window: view,
-            range: (range.low, range.high), threshold: threshold, utility: options.utility, canvasMode: canvasMode)
+            order: table.order, focusedClass: focusedClass, meanCurve: meanCurve, window: view,
+            range: (calibration.range.low, calibration.range.high), threshold: threshold,
+            utility: calibration.options.utility, canvasMode: canvasMode)
     }
 
     /// The split view's second pane: `side`'s curves over the shown run's as its ghost, in the
     /// same window, order and focus; nil before that run's first evaluation.
     func curvesView(of side: ABSide) -> CurvesView? {
-        guard let ab, let analyzer = ab[side].analyzer, let report = ab[side].report else { return nil }
+        guard let ab = comparison, let analyzer = ab[side].analyzer, let report = ab[side].report else { return nil }
         var view = curvesView
         view.title = "U(t), \(report.settings.utility)  [\(ab.name(side))]"
         view.frame = Style(foreground: Palette.axis)
@@ -74,12 +75,13 @@ extension DashboardState {
         view.classes = classes
         var ownIndex: [String: Int] = [:]
         for (i, c) in classes.enumerated() { ownIndex[c.name] = i }
-        let shared = classOrder.compactMap { ownIndex[report.classes[$0].name] }
+        let shared = table.order.compactMap { ownIndex[report.classes[$0].name] }
         let sharedSet = Set(shared)
         let only = classes.indices.filter { !sharedSet.contains($0) }
         view.order =
             shared
-            + (sortByOPISTerm ? only.sorted { (classes[$0].opisTerm ?? -1) > (classes[$1].opisTerm ?? -1) } : only)
+            + (table.sortByOPISTerm
+                ? only.sorted { (classes[$0].opisTerm ?? -1) > (classes[$1].opisTerm ?? -1) } : only)
         var shownIndex: [String: Int] = [:]
         for (i, c) in report.classes.enumerated() { shownIndex[c.name] = i }
         var extra = report.classes.count

@@ -34,11 +34,11 @@ public enum Dashboard {
         // has curves, say whose will come (never the shown run's curves again).
         if let r = layout.otherCurves {
             let second: (view: CurvesView?, title: String, waiting: String)? =
-                s.ab.map { ab in
+                s.comparison.map { ab in
                     (s.curvesView(of: ab.shown.other), ab.name(ab.shown.other), "curves after its first evaluation")
                 }
-                // Two watched runs are on `ab` once both have a snapshot (`pairRuns`).
-                ?? s.secondRun.map { (nil, $0.directory, "waiting for its first snapshot") }
+                // Two watched runs are on `comparison` once both have a snapshot (`pairRuns`).
+                ?? s.watch.secondRun.map { (nil, $0.directory, "waiting for its first snapshot") }
             if let view = second?.view {
                 Widgets.curves(view, &buffer, r)
             } else if let second {
@@ -49,8 +49,8 @@ public enum Dashboard {
         }
         if let r = layout.panes[.range] { Widgets.range(s.rangeView, &buffer, r) }
         if let r = layout.panes[.training] {
-            if let run = s.run {
-                Widgets.run(s, [run] + (s.secondRun.map { [$0] } ?? []), &buffer, r)
+            if let runs = s.runsView {
+                Widgets.run(runs, &buffer, r)
             } else {
                 Widgets.training(s.trainingView, &buffer, r)
             }

@@ -3,15 +3,6 @@ import TCMData
 import TCMKernels
 import TCMMetrics
 
-/// Things a key asks the app to do beyond changing the state.
-public enum DashboardAction: Equatable, Sendable {
-    case quit
-    case startTraining, pauseOrResumeTraining, cancelTraining
-    case reproject
-    case save
-    case startAB
-}
-
 public enum Pane: Int, CaseIterable, Sendable {
     case curves, range, table, projection, training
     var title: String {
@@ -37,6 +28,18 @@ public struct ReportRequest: Sendable {
     public let generation: Int
 }
 
+/// What the app knows at start and the panes show (the fine-tuning pane's choices, where `s`
+/// saves): given to the initialiser, so the app never sets a field.
+public struct DashboardSetup: Sendable {
+    public var lossName = "contrastive"
+    /// The base losses `n` cycles through.
+    public var lossChoices: [String] = []
+    public var tcmMarginsNames: [String: String] = [:]
+    public var trainingDescription = ""
+    public var saveDirectory = "tcmscope-saved"
+    public init() {}
+}
+
 /// What the training pane shows.
 public struct TrainingStatus: Sendable, Equatable {
     public var running = false
@@ -57,67 +60,34 @@ public struct TrainingStatus: Sendable, Equatable {
     public init() {}
 }
 
-/// The whole screen as one value: the analysis, the user's choices, background status.
-/// Pure: keys change it through `handle`, widgets draw it; nothing here touches a terminal.
+/// The whole screen as one value: the analysis, which every pane reads, then each pane's own
+/// state (`PaneStates.swift`: calibration, table, projection, fine-tuning, watch). Pure: `apply(event)` is the only code that
+/// changes it (`DashboardEvent.swift`), widgets draw it; nothing here touches a terminal.
 public struct DashboardState: Sendable {
-    public var title: String
+    public internal(set) var title: String
     public private(set) var analyzer: ThresholdAnalyzer
     public private(set) var report: ThresholdReport
     /// The curves before fine-tuning, drawn as a ghost when `showBaseline`.
-    public var baseline: ThresholdAnalyzer?
-    public var showBaseline = false
-    public var retrieval: RetrievalReport?
-    public internal(set) var options: OPISOptions
-    /// Operating threshold, as a bin edge.
-    public internal(set) var cursor: Int
-    public var focus: Pane = .curves
-    /// Index into `classOrder` of the highlighted class.
-    public var focusedRow = 0
-    public var sortByOPISTerm = true
-    public var rangeInFAR = true
-    public var canvasMode: Canvas.Mode = .braille
-    public var frozen = false
-    public var expanded = false
-    public var showHelp = false
+    public internal(set) var baseline: ThresholdAnalyzer?
+    public internal(set) var showBaseline = false
+    public internal(set) var retrieval: RetrievalReport?
+    /// The operating threshold and the calibration range every report is made at.
+    public internal(set) var calibration: CalibrationState
+    public internal(set) var focus: Pane = .curves
+    public internal(set) var canvasMode: Canvas.Mode = .braille
+    public internal(set) var expanded = false
+    public internal(set) var showHelp = false
     /// Where `s` saves (`dash --out`), named in the help overlay.
-    public var saveDirectory = "tcmscope-saved"
-    public var projection: [Float] = []
-    public var projectionLabels: [Int32] = []
-    public var projectionStatus = ""
-    public var useTCM = true
-    public var lossName = "contrastive"
-    /// What `t` will train on, shown in the idle fine-tuning pane.
-    public var trainingDescription = ""
-    /// The base losses `n` cycles through (in the fine-tuning pane), as the app names them.
-    public var lossChoices: [String] = []
-    /// How each loss's TCM margins are named in the pane ("margins auto", "margins 0.9:0.5"), by loss name.
-    public var tcmMarginsNames: [String: String] = [:]
-    public var training = TrainingStatus()
-    /// What a mouse drag in progress moves, and the threshold window it started on (kept until
-    /// the button is released, so the axis does not shift under the pointer).
-    public internal(set) var drag: (target: DragTarget, view: (low: Double, high: Double))?
-    /// The A/B fine-tuning (key `A`), once started: both runs' status and curves.
-    public var ab: ABComparison?
+    public internal(set) var saveDirectory = "tcmscope-saved"
     /// OPIS's interval and the report it was made for (`IntervalState.swift`).
     var interval: (key: IntervalKey, summary: BootstrapSummary)?
-    /// The watched training run (`dash --watch DIR`): its timeline replaces the fine-tuning pane.
-    public var run: RunTimeline?
-    /// A second watched run (`dash --watch A --watch B`), drawn beside the first like the A/B screen.
-    public var secondRun: RunTimeline?
-    /// While watching: the global FAR the user put the threshold at, held for later snapshots; nil
-    /// until they move it (each snapshot's threshold is then its range's centre).
-    public internal(set) var heldFAR: Double?
-    /// The step two watched runs are compared at, once `,` `.` chose one; nil while following
-    /// (the latest step both have).
-    public internal(set) var pairedStep: Int?
-    public var status = ""
+    public internal(set) var status = ""
 
-    /// Class indices in table order: worst OPIS term first, or by name. Kept, not computed per
-    /// frame: sorting 10,000 classes each time several widgets ask would cost the frame.
-    public private(set) var classOrder: [Int] = []
-    /// The calibration range as the user set it. Known at once (the grid is a few lookups in the
-    /// global counts), while the report's OPIS may lag behind on large class counts.
-    public private(set) var range: RangeEnds
+    // Each pane's own state.
+    public internal(set) var table = ClassTableState()
+    public internal(set) var projection = ProjectionState()
+    public internal(set) var fineTuning = FineTuningState()
+    public internal(set) var watch = WatchState()
     /// The range changed and the report (OPIS, per-class terms) has not caught up yet: from
     /// `backgroundReportClasses` classes on, the app computes it off the UI thread.
     public private(set) var reportIsStale = false
@@ -130,27 +100,34 @@ public struct DashboardState: Sendable {
     public static let meanCurveStride = 5
 
     public init(
-        title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions()
+        title: String, counts: PairCounts, retrieval: RetrievalReport? = nil, options: OPISOptions = OPISOptions(),
+        setup: DashboardSetup = DashboardSetup()
     ) {
         self.title = title
+        fineTuning.lossName = setup.lossName
+        fineTuning.lossChoices = setup.lossChoices
+        fineTuning.marginsNames = setup.tcmMarginsNames
+        fineTuning.description = setup.trainingDescription
+        saveDirectory = setup.saveDirectory
         let analyzer = ThresholdAnalyzer(counts: counts)
         self.analyzer = analyzer
-        self.options = options
-        report = analyzer.report(options)
-        cursor = counts.bins.edge(nearest: report.settings.operatingThreshold)
-        range = Self.rangeEnds(options, analyzer)
+        let report = analyzer.report(options)
+        self.report = report
+        calibration = CalibrationState(
+            options: options, cursor: counts.bins.edge(nearest: report.settings.operatingThreshold),
+            range: Self.rangeEnds(options, analyzer))
         meanCurve = Self.meanCurve(analyzer, options.utility)
         self.retrieval = retrieval
         sortClasses()
     }
 
     public var bins: ThresholdBins { analyzer.counts.bins }
-    public var threshold: Double { bins.threshold(atEdge: cursor) }
+    public var threshold: Double { bins.threshold(atEdge: calibration.cursor) }
 
     mutating func sortClasses() {
         let classes = report.classes.indices
-        classOrder =
-            sortByOPISTerm
+        table.order =
+            table.sortByOPISTerm
             ? classes.sorted { (report.classes[$0].opisTerm ?? -1) > (report.classes[$1].opisTerm ?? -1) }
             : Array(classes)
     }
@@ -182,32 +159,46 @@ public struct DashboardState: Sendable {
     }
 
     public var focusedClass: Int? {
-        let order = classOrder
-        return order.isEmpty ? nil : order[min(focusedRow, order.count - 1)]
+        let order = table.order
+        return order.isEmpty ? nil : order[min(table.focusedRow, order.count - 1)]
     }
 
-    /// The threshold window the curves show: the range with room either side, stretched only
-    /// when the threshold leaves it. It does not move while the threshold stays inside, so a
-    /// mouse click lands the cursor exactly under the pointer.
+    /// The threshold window the curves show: the range with room either side (while watching,
+    /// widened to every earlier snapshot's), stretched only when the threshold leaves it. It does
+    /// not move while the threshold stays inside, so a mouse click lands the cursor exactly under
+    /// the pointer.
     public var view: (low: Double, high: Double) {
-        if let drag { return drag.view }
-        let lo = range.low, hi = range.high
-        let w = max(hi - lo, 0.05)
-        var low = max(-1, lo - 1.5 * w), high = min(1, hi + 1.5 * w)
+        if let drag = calibration.drag { return drag.view }
+        var (low, high) = rangeWindow
+        if let kept = watch.window {
+            low = min(low, kept.low)
+            high = max(high, kept.high)
+        }
+        let w = max(calibration.range.high - calibration.range.low, 0.05)
         if threshold < low { low = max(-1, threshold - 0.25 * w) }
         if threshold > high { high = min(1, threshold + 0.25 * w) }
         return (low, high)
     }
 
+    /// The range with room either side: 1.5 times its width, within [-1, 1].
+    var rangeWindow: (low: Double, high: Double) {
+        let w = max(calibration.range.high - calibration.range.low, 0.05)
+        return (max(-1, calibration.range.low - 1.5 * w), min(1, calibration.range.high + 1.5 * w))
+    }
+
     /// New counts (after a fine-tuning step): keeps the user's range choice, threshold and
     /// focus. `meanCurve` may come from the background job that made the counts.
-    public mutating func replace(counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]? = nil) {
+    mutating func replace(counts: PairCounts, retrieval: RetrievalReport?, meanCurve: [Double]? = nil) {
         analyzer = ThresholdAnalyzer(counts: counts)
         analysisGeneration += 1
-        self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, options.utility)
+        self.meanCurve = meanCurve ?? Self.meanCurve(analyzer, calibration.options.utility)
         self.retrieval = retrieval
-        if run != nil { followRunsThreshold() }
+        if watch.watching { followRunsThreshold() }
         recompute()
+        if watch.watching {
+            let new = rangeWindow
+            watch.window = watch.window.map { (min($0.low, new.low), max($0.high, new.high)) } ?? new
+        }
     }
 
     /// While watching, each snapshot's threshold is an operating point someone would choose: the
@@ -215,50 +206,52 @@ public struct DashboardState: Sendable {
     /// they moved it to. (Held as a similarity, the threshold stayed where step 0 put it, outside
     /// every later range.)
     mutating func followRunsThreshold() {
-        if let far = heldFAR {
-            cursor = ThresholdGrid.edge(forGlobalFAR: far, counts: analyzer.counts)
+        if let far = watch.heldFAR {
+            calibration.cursor = ThresholdGrid.edge(forGlobalFAR: far, counts: analyzer.counts)
         } else {
-            let grid = ThresholdGrid(spec: options.range, points: options.points, counts: analyzer.counts)
-            cursor = (grid.lowEdge + grid.highEdge) / 2
+            let grid = ThresholdGrid(
+                spec: calibration.options.range, points: calibration.options.points, counts: analyzer.counts)
+            calibration.cursor = (grid.lowEdge + grid.highEdge) / 2
         }
     }
 
     /// The user put the threshold somewhere: while watching, later snapshots keep its global FAR.
     mutating func thresholdMovedByUser() {
-        guard run != nil else { return }
-        heldFAR = analyzer.globalRates(edge: cursor).far
+        guard watch.watching else { return }
+        watch.heldFAR = analyzer.globalRates(edge: calibration.cursor).far
     }
 
     /// The range (or the analysis) changed: the range ends at once; the report too, unless
     /// there are so many classes that the app should make it in the background.
     mutating func recompute() {
-        options.operatingThreshold = bins.threshold(atEdge: cursor)
-        range = Self.rangeEnds(options, analyzer)
+        calibration.options.operatingThreshold = bins.threshold(atEdge: calibration.cursor)
+        calibration.range = Self.rangeEnds(calibration.options, analyzer)
         recomputeAB(rangeChanged: true)
         if analyzer.counts.classCount >= Self.backgroundReportClasses {
             reportIsStale = true
             moveOperatingPoint()
             return
         }
-        report = analyzer.report(options)
+        report = analyzer.report(calibration.options)
         reportIsStale = false
         sortClasses()
     }
 
     /// What the app should compute off the UI thread, if anything.
     public var pendingReport: ReportRequest? {
-        reportIsStale ? ReportRequest(analyzer: analyzer, options: options, generation: analysisGeneration) : nil
+        reportIsStale
+            ? ReportRequest(analyzer: analyzer, options: calibration.options, generation: analysisGeneration) : nil
     }
 
     /// A report made in the background for `request`. Refused (false) if the range or the
     /// analysis has changed since; the cursor may have moved, and its rates are brought up to date.
     @discardableResult
-    public mutating func install(_ newReport: ThresholdReport, for request: ReportRequest) -> Bool {
-        var asked = request.options, current = options
+    mutating func install(_ newReport: ThresholdReport, for request: ReportRequest) -> Bool {
+        var asked = request.options, current = calibration.options
         asked.operatingThreshold = nil
         current.operatingThreshold = nil
         guard request.generation == analysisGeneration, asked == current else { return false }
-        report = analyzer.report(newReport, movedTo: cursor, spec: options.utility)
+        report = analyzer.report(newReport, movedTo: calibration.cursor, spec: calibration.options.utility)
         reportIsStale = false
         sortClasses()
         return true
@@ -266,8 +259,8 @@ public struct DashboardState: Sendable {
 
     /// Only the operating point moved: rates at the cursor, nothing else (O(classes)).
     mutating func moveOperatingPoint() {
-        options.operatingThreshold = bins.threshold(atEdge: cursor)
-        report = analyzer.report(report, movedTo: cursor, spec: options.utility)
+        calibration.options.operatingThreshold = bins.threshold(atEdge: calibration.cursor)
+        report = analyzer.report(report, movedTo: calibration.cursor, spec: calibration.options.utility)
         recomputeAB(rangeChanged: false)
     }
 
@@ -275,7 +268,7 @@ public struct DashboardState: Sendable {
     var cursorStep: Int { max(1, Int((view.high - view.low) / 100 / bins.width)) }
 
     /// Handles a key through `KeyTable`; returns what the app must do, if anything.
-    public mutating func handle(_ key: Key) -> DashboardAction? {
+    mutating func handle(_ key: Key) -> DashboardEffect? {
         let command = KeyTable.command(for: key)
         if showHelp {
             if command == .toggleHelp || command == .closeHelp || command == .quit { showHelp = false }
@@ -285,10 +278,10 @@ public struct DashboardState: Sendable {
     }
 
     /// Does what a key of the table asks.
-    public mutating func perform(_ command: DashboardCommand) -> DashboardAction? {
+    mutating func perform(_ command: DashboardCommand) -> DashboardEffect? {
         // While watching, the run's own loop trains it: the fine-tuning keys say so and do nothing
         // (the table marks them; before, T, n and f still toggled state nobody would use).
-        if run != nil, let group = KeyTable.group(of: command), group.context == .fineTuning {
+        if watch.watching, let group = KeyTable.group(of: command), group.context == .fineTuning {
             status = "\(group.caps) (\(group.footerLabel)) is off while watching a run: its own loop trains it"
             return nil
         }
@@ -302,39 +295,50 @@ public struct DashboardState: Sendable {
         case .thresholdUp: moveCursor(cursorStep)
         case .thresholdDownFast: moveCursor(-10 * cursorStep)
         case .thresholdUpFast: moveCursor(10 * cursorStep)
-        case .classUp: focusedRow = max(0, focusedRow - 1)
-        case .classDown: focusedRow = min(max(0, report.classes.count - 1), focusedRow + 1)
+        case .classUp: table.focusedRow = max(0, table.focusedRow - 1)
+        case .classDown: table.focusedRow = min(max(0, report.classes.count - 1), table.focusedRow + 1)
         case .rangeLowDown: moveRange(low: -1)
         case .rangeLowUp: moveRange(low: 1)
         case .rangeHighDown: moveRange(high: -1)
         case .rangeHighUp: moveRange(high: 1)
         case .rangeMode:
-            rangeInFAR.toggle()
-            status = rangeInFAR ? "range edits by global FAR" : "range edits by similarity"
+            calibration.rangeInFAR.toggle()
+            status = calibration.rangeInFAR ? "range edits by global FAR" : "range edits by similarity"
         case .rangeReset:
-            options.range = .standard
+            calibration.options.range = .standard
             recompute()
             status = "range reset to FAR 1e-1 … 1e-2"
         case .sort:
-            sortByOPISTerm.toggle()
+            table.sortByOPISTerm.toggle()
             sortClasses()
         case .canvasMode: canvasMode = canvasMode == .braille ? .blocks : .braille
         case .ghost:
             if baseline != nil { showBaseline.toggle() } else { status = "no baseline yet: fine-tune first (t)" }
         case .freeze:
-            frozen.toggle()
-            status = frozen ? "display frozen (f to follow training again)" : "following training"
+            fineTuning.frozen.toggle()
+            status = fineTuning.frozen ? "display frozen (f to follow training again)" : "following training"
         case .expand: expanded.toggle()
         case .toggleTCM:
-            useTCM.toggle()
-            status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
+            fineTuning.useTCM.toggle()
+            status = "next fine-tuning: \(fineTuning.lossName)\(fineTuning.useTCM ? " + TCM" : "")"
         case .nextLoss: chooseNextLoss()
-        case .train: return .startTraining
-        case .startAB: return .startAB
+        case .train, .startAB:
+            // One run at a time; the app checks what only it knows (the rows, a job still loading).
+            guard !fineTuning.running else {
+                status = "fine-tuning already running (p pause, c cancel)"
+                return nil
+            }
+            return command == .train ? .startTraining : .startAB
         case .flipAB: flipAB()
-        case .pauseOrResume: return .pauseOrResumeTraining
-        case .cancel: return .cancelTraining
-        case .reproject: return .reproject
+        case .pauseOrResume: return fineTuning.ab?.running == true ? .pauseOrResumeAB : .pauseOrResumeTraining
+        case .cancel: return fineTuning.ab?.running == true ? .cancelAB : .cancelTraining
+        case .reproject:
+            // Two watched runs: each snapshot brings its PCA, and the pane shows the run in focus.
+            guard watch.secondRun == nil else {
+                status = "two watched runs: the projection is the PCA of the run in focus (a flips it)"
+                return nil
+            }
+            return .reproject
         case .save: return .save
         case .olderSnapshot: moveSnapshot(-1)
         case .newerSnapshot: moveSnapshot(1)
@@ -345,18 +349,16 @@ public struct DashboardState: Sendable {
     /// The first class-table row on screen: the focused row is kept in the middle.
     func tableFirstRow(visibleRows: Int) -> Int { tableView.firstRow(visibleRows: visibleRows) }
 
-    /// The columns of the plot or bar a drag started on: the pointer is read on that axis.
-    var dragColumns: Rect?
-
     /// The panes' places on a screen of this size (split while an A/B run is on).
     public func layout(width: Int, height: Int) -> DashboardLayout? {
-        DashboardLayout(width: width, height: height, expanded: expanded, split: ab != nil || secondRun != nil)
+        DashboardLayout(
+            width: width, height: height, expanded: expanded, split: comparison != nil || watch.secondRun != nil)
     }
 
     /// A mouse click at a screen cell: on the curves or the range bar it sets the operating
     /// threshold to that column, on the class table it focuses that class, anywhere else it
     /// focuses the pane under it.
-    public mutating func click(x: Int, y: Int, screenWidth: Int, screenHeight: Int) {
+    mutating func click(x: Int, y: Int, screenWidth: Int, screenHeight: Int) {
         if showHelp {
             showHelp = false
             return
@@ -373,7 +375,7 @@ public struct DashboardState: Sendable {
             let rows = DashboardLayout.tableRows(rect)
             if rows.contains(x: x, y: y) {
                 let row = tableFirstRow(visibleRows: rows.height) + (y - rows.y)
-                if row < report.classes.count { focusedRow = row }
+                if row < report.classes.count { table.focusedRow = row }
             }
             axisColumns = nil
         default: axisColumns = nil
@@ -382,11 +384,11 @@ public struct DashboardState: Sendable {
         // A press on a range end picks it up; anywhere else it sets the threshold (and a drag moves it).
         let axis = ThresholdAxis(view, over: columns)
         let target = dragTarget(atColumn: x, axis: axis)
-        drag = (target, view)
-        dragColumns = columns
+        calibration.drag = (target, view)
+        calibration.dragColumns = columns
         if target == .threshold {
             // The middle of the clicked column, on the same window the panes draw.
-            cursor = bins.edge(nearest: axis.threshold(atColumn: x))
+            calibration.cursor = bins.edge(nearest: axis.threshold(atColumn: x))
             moveOperatingPoint()
             thresholdMovedByUser()
             status = "threshold set by mouse"
@@ -397,17 +399,18 @@ public struct DashboardState: Sendable {
 
     /// `n`: the next base loss for the next run (a run in progress keeps its own).
     mutating func chooseNextLoss() {
-        guard !lossChoices.isEmpty else {
+        let choices = fineTuning.lossChoices
+        guard !choices.isEmpty else {
             status = "no other losses to choose"
             return
         }
-        let next = ((lossChoices.firstIndex(of: lossName) ?? -1) + 1) % lossChoices.count
-        lossName = lossChoices[next]
-        status = "next fine-tuning: \(lossName)\(useTCM ? " + TCM" : "")"
+        let next = ((choices.firstIndex(of: fineTuning.lossName) ?? -1) + 1) % choices.count
+        fineTuning.lossName = choices[next]
+        status = "next fine-tuning: \(fineTuning.lossName)\(fineTuning.useTCM ? " + TCM" : "")"
     }
 
     mutating func moveCursor(_ delta: Int) {
-        cursor = min(max(cursor + delta, 0), bins.count - 1)
+        calibration.cursor = min(max(calibration.cursor + delta, 0), bins.count - 1)
         moveOperatingPoint()
         thresholdMovedByUser()
     }
@@ -415,8 +418,8 @@ public struct DashboardState: Sendable {
     /// Moves one end of the calibration range: by a factor of 10^(1/10) in FAR, or a
     /// hundredth of the window in similarity. The other end stays.
     mutating func moveRange(low: Int = 0, high: Int = 0) {
-        let s = range
-        if rangeInFAR {
+        let s = calibration.range
+        if calibration.rangeInFAR {
             // Up in similarity = lower FAR.
             var farLow = max(s.farAtLow, 1e-7), farHigh = max(s.farAtHigh, 1e-7)
             if low != 0 { farLow = min(1, farLow * pow10(-0.1 * Double(low))) }
@@ -425,7 +428,7 @@ public struct DashboardState: Sendable {
                 status = "range ends would cross"
                 return
             }
-            options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
+            calibration.options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
         } else {
             let step = Double(cursorStep) * bins.width
             let lo = s.low + Double(low) * step, hi = s.high + Double(high) * step
@@ -433,7 +436,7 @@ public struct DashboardState: Sendable {
                 status = "range ends would cross"
                 return
             }
-            options.range = .similarity(low: max(-1, lo), high: min(1, hi))
+            calibration.options.range = .similarity(low: max(-1, lo), high: min(1, hi))
         }
         recompute()
     }

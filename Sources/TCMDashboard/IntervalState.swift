@@ -22,7 +22,7 @@ extension DashboardState {
 
     /// The key of the report on screen (the operating threshold moves no OPIS).
     var intervalKey: IntervalKey {
-        var o = options
+        var o = calibration.options
         o.operatingThreshold = nil
         return IntervalKey(generation: analysisGeneration, options: o)
     }
@@ -35,7 +35,7 @@ extension DashboardState {
 
     /// An interval made for `key`; kept only if the report on screen is still that one.
     @discardableResult
-    public mutating func install(_ summary: BootstrapSummary, for key: IntervalKey) -> Bool {
+    mutating func install(_ summary: BootstrapSummary, for key: IntervalKey) -> Bool {
         guard key == intervalKey else { return false }
         interval = (key, summary)
         return true

@@ -12,7 +12,7 @@ extension DashboardState {
 
     /// The range end under column `c` of `axis`, if any, else the threshold.
     func dragTarget(atColumn c: Int, axis: ThresholdAxis) -> DragTarget {
-        let low = axis.column(of: range.low), high = axis.column(of: range.high)
+        let low = axis.column(of: calibration.range.low), high = axis.column(of: calibration.range.high)
         let toLow = abs(c - low), toHigh = abs(c - high)
         guard min(toLow, toHigh) <= Self.rangeEndGrab else { return .threshold }
         return toLow < toHigh || (toLow == toHigh && c <= low) ? .rangeLow : .rangeHigh
@@ -21,13 +21,15 @@ extension DashboardState {
     /// The pointer moved with the button held: the picked-up threshold or range end follows it,
     /// read on the axis the press was on (the window stays as it was at the press). An end that
     /// would cross the other stops one bin short of it.
-    public mutating func dragged(toX x: Int) {
-        guard let (target, view) = drag, let columns = dragColumns, columns.width > 0 else { return }
+    mutating func dragged(toX x: Int) {
+        guard let (target, view) = calibration.drag, let columns = calibration.dragColumns, columns.width > 0 else {
+            return
+        }
         let column = min(max(x, columns.x), columns.maxX - 1)
         let edge = bins.edge(nearest: ThresholdAxis(view, over: columns).threshold(atColumn: column))
         switch target {
         case .threshold:
-            cursor = edge
+            calibration.cursor = edge
             moveOperatingPoint()
             thresholdMovedByUser()
             status = "threshold set by mouse"
@@ -37,13 +39,13 @@ extension DashboardState {
     }
 
     /// The button went up: the drag ends and the window may adapt to the new range again.
-    public mutating func released() {
-        drag = nil
-        dragColumns = nil
+    mutating func released() {
+        calibration.drag = nil
+        calibration.dragColumns = nil
     }
 
     /// The wheel over the curves or the range bar moves the threshold a step (up: higher).
-    public mutating func wheel(x: Int, y: Int, up: Bool, screenWidth: Int, screenHeight: Int) {
+    mutating func wheel(x: Int, y: Int, up: Bool, screenWidth: Int, screenHeight: Int) {
         guard !showHelp, let layout = layout(width: screenWidth, height: screenHeight) else { return }
         let over = [layout.panes[.curves], layout.otherCurves, layout.panes[.range]].contains {
             $0?.contains(x: x, y: y) == true
@@ -56,21 +58,23 @@ extension DashboardState {
     /// Puts one end of the calibration range at a bin edge, in the mode the range is edited in
     /// (a global FAR, or a similarity), keeping the other end.
     mutating func setRangeEnd(_ end: DragTarget, toEdge wanted: Int) {
-        let lowEdge = bins.edge(nearest: range.low), highEdge = bins.edge(nearest: range.high)
+        let lowEdge = bins.edge(nearest: calibration.range.low), highEdge = bins.edge(nearest: calibration.range.high)
         let edge = end == .rangeLow ? min(wanted, highEdge - 1) : max(wanted, lowEdge + 1)
         guard edge >= 0 && edge < bins.count else { return }
         let t = bins.threshold(atEdge: edge)
-        if rangeInFAR {
+        if calibration.rangeInFAR {
             let far = analyzer.globalRates(edge: edge).far
             // FAR falls as the threshold rises: the low end has the larger FAR.
-            let farLow = end == .rangeLow ? far : range.farAtLow, farHigh = end == .rangeHigh ? far : range.farAtHigh
+            let farLow = end == .rangeLow ? far : calibration.range.farAtLow,
+                farHigh = end == .rangeHigh ? far : calibration.range.farAtHigh
             guard farLow > farHigh, farHigh > 0 else {
                 status = "range ends would cross (in FAR)"
                 return
             }
-            options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
+            calibration.options.range = .far(farAtLow: farLow, farAtHigh: farHigh)
         } else {
-            options.range = .similarity(low: end == .rangeLow ? t : range.low, high: end == .rangeHigh ? t : range.high)
+            calibration.options.range = .similarity(
+                low: end == .rangeLow ? t : calibration.range.low, high: end == .rangeHigh ? t : calibration.range.high)
         }
         recompute()
         status = "range \(end == .rangeLow ? "low" : "high") end set by mouse"

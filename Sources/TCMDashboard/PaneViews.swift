@@ -4,7 +4,7 @@ import TCMMetrics
 // What each pane draws, built from the state by one property each (ratatui's widgets render
 // their own data): a widget reads its view, never the whole `DashboardState`, so its inputs are
 // visible in one place and a widget test needs only the view. The curves pane's view is in
-// CurvesView.swift; the watched runs' pane reads `RunTimeline` values.
+// CurvesView.swift.
 
 /// The calibration range pane: the range's ends, the threshold, and the curves' window (the bar
 /// shares their axis).
@@ -55,6 +55,16 @@ struct TrainingView {
     var ab: ABComparison?
 }
 
+/// The watched runs' pane (in the fine-tuning pane's place): one run's timeline, or two compared
+/// at one step.
+struct RunsView {
+    var frame: Style
+    var runs: [RunTimeline]
+    var comparedStep: Int?
+    /// The compared step is the latest both runs have (no `,` `.` chose one).
+    var following: Bool
+}
+
 /// The projection pane: 2-D points (x0, y0, x1, y1, …) with a class each.
 struct ProjectionView {
     var title: String
@@ -68,33 +78,43 @@ struct ProjectionView {
 extension DashboardState {
     var rangeView: RangeView {
         RangeView(
-            frame: Widgets.frame(self, .range), editsByFAR: rangeInFAR, range: range, threshold: threshold, window: view
+            frame: Widgets.frame(self, .range), editsByFAR: calibration.rangeInFAR, range: calibration.range,
+            threshold: threshold, window: view
         )
     }
 
     var metricsView: MetricsView {
         MetricsView(
-            report: report, retrieval: retrieval, threshold: threshold, reportIsStale: reportIsStale, ab: ab,
+            report: report, retrieval: retrieval, threshold: threshold, reportIsStale: reportIsStale, ab: comparison,
             interval: currentInterval)
     }
 
     var tableView: TableView {
         TableView(
-            frame: Widgets.frame(self, .table), sortedByTerm: sortByOPISTerm, classes: report.classes,
-            order: classOrder,
-            focusedRow: focusedRow,
-            abReports: ab.flatMap { ab in ab[.base].report.flatMap { a in ab[.tcm].report.map { (a, $0) } } })
+            frame: Widgets.frame(self, .table), sortedByTerm: table.sortByOPISTerm, classes: report.classes,
+            order: table.order,
+            focusedRow: table.focusedRow,
+            abReports: comparison.flatMap { ab in ab[.base].report.flatMap { a in ab[.tcm].report.map { (a, $0) } } })
     }
 
     var trainingView: TrainingView {
         TrainingView(
-            frame: Widgets.frame(self, .training), training: training, lossName: lossName, useTCM: useTCM,
-            marginsNames: tcmMarginsNames, description: trainingDescription, ab: ab)
+            frame: Widgets.frame(self, .training), training: fineTuning.training, lossName: fineTuning.lossName,
+            useTCM: fineTuning.useTCM, marginsNames: fineTuning.marginsNames, description: fineTuning.description,
+            ab: fineTuning.ab)
+    }
+
+    /// The watched runs' pane, while watching.
+    var runsView: RunsView? {
+        guard let run = watch.run else { return nil }
+        return RunsView(
+            frame: Widgets.frame(self, .training), runs: [run] + (watch.secondRun.map { [$0] } ?? []),
+            comparedStep: comparedStep, following: watch.pairedStep == nil)
     }
 
     var projectionView: ProjectionView {
         ProjectionView(
-            title: "\(Pane.projection.title)  \(projectionStatus)", frame: Widgets.frame(self, .projection),
-            points: projection, labels: projectionLabels, focusedClass: focusedClass, canvasMode: canvasMode)
+            title: "\(Pane.projection.title)  \(projection.status)", frame: Widgets.frame(self, .projection),
+            points: projection.points, labels: projection.labels, focusedClass: focusedClass, canvasMode: canvasMode)
     }
 }

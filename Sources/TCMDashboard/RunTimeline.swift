@@ -11,6 +11,9 @@ public struct WatchedSnapshot: Sendable {
     public let meanCurve: [Double]
     /// The PCA layout of its rows (x0, y0, …): the projection follows the snapshot on screen.
     public let pca: [Float]
+    /// The class of each PCA point, as indices into `classes` (two watched runs may hold other
+    /// rows and classes: the projection of B is drawn in B's classes).
+    public let pcaClasses: [Int32]
     /// Its classes as its own analysis found them (a second run may hold other classes than the
     /// first: its curves pane draws from these, never from the first run's list).
     public let classes: [ClassSummary]
@@ -19,8 +22,9 @@ public struct WatchedSnapshot: Sendable {
 
     public init(
         name: String, step: Int, counts: PairCounts, retrieval: RetrievalReport, meanCurve: [Double], pca: [Float] = [],
-        classes: [ClassSummary]
+        pcaClasses: [Int32] = [], classes: [ClassSummary]
     ) {
+        self.pcaClasses = pcaClasses
         self.classes = classes
         self.name = name
         self.step = step
@@ -111,43 +115,44 @@ public struct RunTimeline: Sendable {
 extension DashboardState {
     /// A snapshot arrived from a watched folder (`second`: the second one): on screen at once
     /// when that run's newest was shown.
-    public mutating func addSnapshot(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
+    mutating func addSnapshot(_ point: SnapshotPoint, _ snapshot: WatchedSnapshot, second: Bool = false) {
         if second {
-            secondRun?.add(point, snapshot)
+            watch.secondRun?.add(point, snapshot)
             pairRuns()
             return
         }
-        guard run != nil else { return }
-        if run!.add(point, snapshot) && secondRun == nil { showSelectedSnapshot() }
+        guard watch.run != nil else { return }
+        if watch.run!.add(point, snapshot) && watch.secondRun == nil { showSelectedSnapshot() }
         pairRuns()
     }
 
     /// `,` / `.`: an older or newer snapshot of the window (of both runs when two are watched).
     mutating func moveSnapshot(_ delta: Int) {
-        guard run != nil else {
+        guard watch.run != nil else {
             status = "no watched run: start with dash --watch DIR"
             return
         }
-        if secondRun != nil {
+        if watch.secondRun != nil {
             moveBothRuns(delta)
             return
         }
-        if run!.move(delta) {
+        if watch.run!.move(delta) {
             showSelectedSnapshot()
         } else {
-            status = delta < 0 ? "oldest snapshot with curves (the window keeps \(run!.capacity))" : "newest snapshot"
+            status =
+                delta < 0 ? "oldest snapshot with curves (the window keeps \(watch.run!.capacity))" : "newest snapshot"
         }
     }
 
     /// The selected snapshot's curves, with the one before it as the ghost.
     mutating func showSelectedSnapshot() {
-        guard let run, let current = run.current else { return }
+        guard let run = watch.run, let current = run.current else { return }
         baseline = run.previous.map { ThresholdAnalyzer(counts: $0.counts) }
         showBaseline = baseline != nil
         replace(counts: current.counts, retrieval: current.retrieval, meanCurve: current.meanCurve)
-        if !current.pca.isEmpty && current.pca.count == projection.count {
-            projection = current.pca
-            projectionStatus = "PCA"
+        if !current.pca.isEmpty && current.pca.count == projection.points.count {
+            projection.points = current.pca
+            projection.status = "PCA"
         }
         status =
             "\(current.name)-\(current.step): snapshot \(run.selected + 1) of \(run.window.count) in the window"

@@ -6,7 +6,8 @@ extension Widgets {
     /// The watched runs' pane (in the fine-tuning pane's place): one sparkline per figure and run
     /// over every snapshot so far, the latest value beside it, the snapshot on screen and what was
     /// skipped. Two runs (`--watch A --watch B`) interleave their rows, OPIS and R@1 first.
-    static func run(_ s: DashboardState, _ runs: [RunTimeline], _ buffer: inout CellBuffer, _ rect: Rect) {
+    static func run(_ v: RunsView, _ buffer: inout CellBuffer, _ rect: Rect) {
+        let runs = v.runs
         func describe(_ run: RunTimeline) -> String {
             let shown = run.current.map { "\($0.name)-\($0.step)" } ?? "waiting"
             return "[\(shown)\(run.following ? ", following" : "")]\(run.skipped > 0 ? "  skipped \(run.skipped)" : "")"
@@ -19,9 +20,9 @@ extension Widgets {
         let title =
             runs.count == 1
             ? "Run  \(describe(runs[0]))  \(runs[0].directory)"
-            : "Runs at step \(s.comparedStep.map(String.init) ?? "–")\(s.pairedStep == nil ? " (following)" : "")"
+            : "Runs at step \(v.comparedStep.map(String.init) ?? "–")\(v.following ? " (following)" : "")"
                 + "  A [\(shown(runs[0]))]  B [\(shown(runs[1]))]"
-        buffer.box(rect, title: title, style: frame(s, .training))
+        buffer.box(rect, title: title, style: v.frame)
         let inner = rect.inset(1)
         guard inner.height >= 1, inner.width >= 20, !runs.isEmpty else { return }
         let label = runs.count == 1 ? 8 : 10, valueWidth = runs.count == 1 ? 11 : 24

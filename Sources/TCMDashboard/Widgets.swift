@@ -402,7 +402,7 @@ enum Widgets {
     }
 
     static func footer(_ s: DashboardState, _ buffer: inout CellBuffer, _ y: Int) {
-        let keys = KeyTable.footer(focus: s.focus, hasAB: s.ab != nil, watching: s.run != nil)
+        let keys = KeyTable.footer(focus: s.focus, hasAB: s.comparison != nil, watching: s.watch.watching)
         var x = 0
         for (k, label) in keys {
             buffer.write(

@@ -25,61 +25,66 @@ final class ABController {
     var finalStates: [TrainingState?] { trainers.map(\.finalState) }
 
     /// Starts both runs: `config` with TCM off for A and on for B (with `config`'s TCM, or by
-    /// default the margins that work for its loss, `LossChoice.tcm(for:)`).
-    func start(config: TrainingConfig, dataset: Dataset, adapter: TrainingController.AdapterRows?) {
+    /// default the margins that work for its loss, `LossChoice.tcm(for:)`). Returns whether B's
+    /// margins come from the data.
+    @discardableResult
+    func start(config: TrainingConfig, dataset: Dataset, adapter: TrainingController.AdapterRows?) -> Bool {
         var base = config, withTCM = config
         base.tcm = nil
         withTCM.tcm = config.tcm ?? LossChoice.tcm(for: config.loss)
+        for (trainer, tcm) in zip(trainers, [base.tcm, withTCM.tcm]) {
+            var status = TrainingStatus()
+            status.running = true
+            status.message = "starting…"
+            status.marginsAuto = tcm?.auto != nil
+            trainer.begin(status)
+        }
         TrainingController.startTogether(
             [(trainers[0], base), (trainers[1], withTCM)], dataset: dataset, adapter: adapter, wake: wake)
+        return withTCM.tcm?.auto != nil
     }
 
-    /// Mirrors both runs into the state and re-analyses their new evaluations: whether the screen
-    /// changed, and the shown run's new analysis if one was installed (for the projection). `labels` are the evaluated rows' labels; `original` (adapter mode) is analysed with
-    /// the first evaluation, as the starting curves.
+    /// Both runs' news as events, oldest first, and re-analyses their new evaluations; the shown
+    /// run's new analysis if one came (for the projection). `labels` are the evaluated rows'
+    /// labels; `original` (adapter mode) is analysed with the first evaluation, as the starting
+    /// curves. Reads the state, never writes it.
     func update(
-        _ state: inout DashboardState, labels: Labels, original: Matrix?
-    ) -> (changed: Bool, shown: AnalysisController.Analysis?) {
-        guard state.ab != nil else { return (false, nil) }
-        var changed = false, shown: AnalysisController.Analysis?
+        _ state: DashboardState, labels: Labels, original: Matrix?
+    ) -> (events: [DashboardEvent], shown: AnalysisController.Analysis?) {
+        guard let ab = state.fineTuning.ab else { return ([], nil) }
+        var events: [DashboardEvent] = [], shown: AnalysisController.Analysis?
         for side in ABSide.allCases {
-            let analysis = analyses[side.rawValue]
-            var training = state.ab![side].training
-            let (runChanged, evaluation) = trainers[side.rawValue].update(
-                &training, canAnalyse: !state.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
-            state.ab![side].training = training
-            changed = runChanged || changed
+            let analysis = analyses[side.rawValue], trainer = trainers[side.rawValue]
+            let (runChanged, evaluation) = trainer.update(
+                canAnalyse: !state.fineTuning.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
+            if runChanged { events.append(.abProgress(side, trainer.status)) }
             if let evaluation {
                 analysis.start(
-                    evaluation.embeddings, labels: labels, step: evaluation.step, utility: state.options.utility,
+                    evaluation.embeddings, labels: labels, step: evaluation.step,
+                    utility: state.calibration.options.utility,
                     original: state.baseline == nil ? original : nil)
             }
             if let a = analysis.take() {
-                if let before = a.baseline { state.baseline = ThresholdAnalyzer(counts: before) }
-                if state.baseline == nil && original == nil { state.baseline = state.analyzer }
-                state.installAB(side, counts: a.counts, retrieval: a.retrieval, meanCurve: a.meanCurve, step: a.step)
-                if side == state.ab!.shown { shown = a }
-                changed = true
+                events.append(.abCurves(side, a.curves, adapter: original != nil))
+                if side == ab.shown { shown = a }
             }
         }
-        return (changed, shown)
+        return (events, shown)
     }
 
-    /// p: pauses both runs, or resumes both.
-    func pauseOrResume(_ state: inout DashboardState) {
-        guard state.ab != nil, !jobs.isEmpty else {
-            state.status = "no fine-tuning running"
-            return
-        }
+    /// p: pauses both runs, or resumes both; the events that say so.
+    func pauseOrResume() -> [DashboardEvent] {
+        guard !jobs.isEmpty else { return [.message("no fine-tuning running")] }
         let pause = !jobs.allSatisfy(\.control.isPaused)
-        for side in ABSide.allCases {
-            trainers[side.rawValue].setPaused(pause, &state.ab![side].training)
+        return ABSide.allCases.map { side in
+            trainers[side.rawValue].setPaused(pause)
+            return .abProgress(side, trainers[side.rawValue].status)
         }
     }
 
-    /// c: cancels both runs.
-    func cancel(_ state: inout DashboardState) {
-        state.status = jobs.isEmpty ? "no fine-tuning running" : "A/B fine-tuning cancelled"
-        for job in jobs { job.control.cancel() }
+    /// c: cancels both runs; the status line.
+    func cancel() -> String {
+        defer { for job in jobs { job.control.cancel() } }
+        return jobs.isEmpty ? "no fine-tuning running" : "A/B fine-tuning cancelled"
     }
 }

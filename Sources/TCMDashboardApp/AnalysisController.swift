@@ -17,6 +17,11 @@ final class AnalysisController: Sendable {
             meanCurve: [Double]
         /// The user's own embeddings of the same rows, before the adapter: the ghost's curves.
         var baseline: PairCounts?
+
+        /// What the state keeps of it (the app keeps the rows).
+        var curves: FineTunedCurves {
+            FineTunedCurves(counts: counts, retrieval: retrieval, meanCurve: meanCurve, step: step, baseline: baseline)
+        }
     }
 
     private let results: Mailbox<Analysis>
@@ -108,16 +113,11 @@ final class ReportController: Sendable {
     /// True while a report is being made.
     var isBusy: Bool { job.isBusy }
 
-    /// Installs a finished report and starts the state's pending one; true if anything changed.
-    func update(_ state: inout DashboardState) -> Bool {
-        var changed = false
-        if let (report, request) = job.take() {
-            state.install(report, for: request)
-            changed = true
-        }
-        job.start(state.pendingReport)
-        return changed
-    }
+    /// A finished report, as the event that installs it (`apply` refuses it if the range moved on).
+    func take() -> DashboardEvent? { job.take().map { .reportFinished($0.0, for: $0.1) } }
+
+    /// Starts the state's pending report, if any and none is being made.
+    func start(_ request: ReportRequest?) { job.start(request) }
 }
 
 /// OPIS's interval for the report on screen (`DashboardState.pendingInterval`): the class
@@ -135,11 +135,9 @@ final class IntervalController: Sendable {
 
     var isBusy: Bool { worker.isBusy }
 
-    /// Installs a finished interval and starts the next one needed; true if the screen changed.
-    func update(_ state: inout DashboardState) -> Bool {
-        var changed = false
-        if let (summary, request) = worker.take() { changed = state.install(summary, for: request.key) }
-        worker.start(state.pendingInterval)
-        return changed
-    }
+    /// A finished interval, as the event that installs it (kept only for the report it was made for).
+    func take() -> DashboardEvent? { worker.take().map { .intervalFinished($0.0, for: $0.1.key) } }
+
+    /// Starts the next interval needed, if any and none is being made.
+    func start(_ request: IntervalRequest?) { worker.start(request) }
 }

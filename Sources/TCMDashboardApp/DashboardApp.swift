@@ -11,9 +11,15 @@ import TCMTraining
 
 /// The dashboard's UI side: one thread owns the terminal and the state; analysis, projection and
 /// training run on Dispatch queues (one controller each), publish into mailboxes and wake the
-/// loop (`EventLoop`). Saving is the fourth controller, synchronous.
+/// loop (`EventLoop`). Saving is the last controller, synchronous.
+///
+/// One writer (The Elm Architecture): everything that happens — a key, a click, a job's result —
+/// becomes a `DashboardEvent` handed to `send`, whose `state.apply` is the only code that changes
+/// the state; the effects it returns (start training, save, quit…) are run here by the
+/// controllers, which report back by sending events. The state's setters are internal to
+/// TCMDashboard, so this module could not write a field if it tried.
 public final class DashboardApp: LoopScreen {
-    public var state: DashboardState
+    public private(set) var state: DashboardState
     /// nil on a count file alone (`dash --counts`): curves, range, metrics and the table work;
     /// the projection and fine-tuning need the rows and say so.
     let dataset: Dataset?
@@ -22,7 +28,7 @@ public final class DashboardApp: LoopScreen {
     /// `dash --tcm-margins`: the TCM of t and of A's run B; nil: the margins that work for the
     /// chosen loss (`LossChoice.tcm(for:)`).
     public var tcm: TCMRegularizer? {
-        didSet { state.tcmMarginsNames = Self.marginsNames(tcm) }
+        didSet { send(.tcmMarginsNames(Self.marginsNames(tcm))) }
     }
 
     /// How the pane names each loss's TCM margins: `tcm`'s, or the loss's default.
@@ -87,23 +93,25 @@ public final class DashboardApp: LoopScreen {
         watcher = WatchController(wake: wake)
         secondWatcher = WatchController(wake: wake)
         intervals = IntervalController(wake: wake)
-        state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval)
-        state.lossName = LossChoice.name(loss, distance)
-        state.lossChoices = LossChoice.names
-        state.saveDirectory = saveDirectory
-        state.tcmMarginsNames = Self.marginsNames(nil)
+        var setup = DashboardSetup()
+        setup.lossName = LossChoice.name(loss, distance)
+        setup.lossChoices = LossChoice.names
+        setup.saveDirectory = saveDirectory
+        setup.tcmMarginsNames = Self.marginsNames(nil)
+        let cadence = evaluateEvery > 0 ? "\(evaluateEvery) steps" : "epoch"
+        setup.trainingDescription =
+            dataset == nil
+            ? "fine-tuning \(Self.needsEmbeddings)"
+            : bundled
+                ? "bundled checkpoint → MNIST train (60k); test-set curves every \(cadence)"
+                : "adapter MLP \(dataset!.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(cadence)"
+        state = DashboardState(title: title, counts: initial.counts, retrieval: initial.retrieval, setup: setup)
         guard let dataset else {
-            state.trainingDescription = "fine-tuning \(Self.needsEmbeddings)"
-            state.projectionStatus = Self.needsEmbeddings
             evalEmbeddings = Matrix(rows: 0, cols: 0)
             evalLabels = Labels(classOf: [], classNames: [])
+            send(.projection(points: nil, labels: nil, status: Self.needsEmbeddings))
             return
         }
-        let cadence = evaluateEvery > 0 ? "\(evaluateEvery) steps" : "epoch"
-        state.trainingDescription =
-            bundled
-            ? "bundled checkpoint → MNIST train (60k); test-set curves every \(cadence)"
-            : "adapter MLP \(dataset.dimension)→256→128 on 80 % of the rows; curves of the other 20 % every \(cadence)"
         evalEmbeddings = dataset.embeddings
         evalLabels = dataset.labels
         project(initial: nil, pca: initial.pca.isEmpty ? nil : initial.pca)
@@ -126,7 +134,38 @@ public final class DashboardApp: LoopScreen {
 
     /// Lays out the rows on screen: PCA at once, or t-SNE in the background (see `ProjectionController`).
     func project(initial: [Float]?, pca: [Float]? = nil) {
-        projection.project(evalEmbeddings, labels: evalLabels, initial: initial, pca: pca, into: &state)
+        send(projection.project(evalEmbeddings, labels: evalLabels, initial: initial, pca: pca))
+    }
+
+    /// The one door into the state: `apply` changes it, and the effects it asks for run here.
+    public func send(_ event: DashboardEvent) {
+        for effect in state.apply(event) { perform(effect) }
+    }
+
+    /// Runs what `apply` asked for (each controller reports back by sending events).
+    func perform(_ effect: DashboardEffect) {
+        switch effect {
+        case .quit: for job in jobs { job.stopForQuit() }
+        case .startTraining: startTraining()
+        case .startAB: startAB()
+        case .pauseOrResumeTraining:
+            if let message = trainer.pauseOrResume() {
+                send(.message(message))
+            } else {
+                send(.trainingProgress(trainer.status))
+            }
+        case .cancelTraining: send(.message(trainer.cancel()))
+        case .pauseOrResumeAB: for event in abRuns.pauseOrResume() { send(event) }
+        case .cancelAB: send(.message(abRuns.cancel()))
+        case .reproject:
+            guard dataset != nil || state.watch.run != nil else {
+                send(.message("projection \(Self.needsEmbeddings)"))
+                return
+            }
+            useTSNE.toggle()
+            project(initial: nil)
+        case .save: save()
+        }
     }
 
     /// Runs the dashboard until q.
@@ -141,8 +180,7 @@ public final class DashboardApp: LoopScreen {
     /// Every change is announced by a wake-up, so the loop needs no deadline of its own while
     /// idle; while a job runs, a second bounds the wait in case a wake-up was missed.
     public var nextDeadline: Duration? {
-        jobs.contains(where: \.isWorking) || state.training.running || state.pendingReport != nil
-            || state.ab?.running == true
+        jobs.contains(where: \.isWorking) || state.fineTuning.running || state.pendingReport != nil
             ? .seconds(1) : nil
     }
 
@@ -154,106 +192,89 @@ public final class DashboardApp: LoopScreen {
     public func render(into buffer: inout CellBuffer) { Dashboard.render(state, into: &buffer) }
 
     public func handle(_ event: Event, size: (width: Int, height: Int)) -> EventOutcome {
+        let input: DashboardEvent
         switch event {
         case .wake: return .unchanged  // `update` reads the mailboxes next
-        case .resize: return .changed
-        case .click(let x, let y):
-            state.click(x: x, y: y, screenWidth: size.width, screenHeight: size.height)
-            return .changed
+        case .resize: return .changed  // the layout is computed from the size at each frame
+        case .click(let x, let y): input = .click(x: x, y: y, screenWidth: size.width, screenHeight: size.height)
         case .drag(let x, _):
-            guard state.drag != nil else { return .unchanged }
-            state.dragged(toX: x)
-            return .changed
+            guard state.calibration.drag != nil else { return .unchanged }
+            input = .drag(x: x)
         case .release(let x, _):
-            guard state.drag != nil else { return .unchanged }
-            state.dragged(toX: x)
-            state.released()
-            return .changed
+            guard state.calibration.drag != nil else { return .unchanged }
+            input = .release(x: x)
         case .wheel(let x, let y, let up):
-            state.wheel(x: x, y: y, up: up, screenWidth: size.width, screenHeight: size.height)
-            return .changed
-        case .key(let key):
-            switch state.handle(key) {
-            case .quit?:
-                for job in jobs { job.stopForQuit() }
-                return .quit
-            case .startTraining?: startTraining()
-            case .startAB?: startAB()
-            case .pauseOrResumeTraining?:
-                if state.ab?.running == true { abRuns.pauseOrResume(&state) } else { trainer.pauseOrResume(&state) }
-            case .cancelTraining?:
-                if state.ab?.running == true { abRuns.cancel(&state) } else { trainer.cancel(&state) }
-            case .reproject?:
-                guard dataset != nil || state.run != nil else {
-                    state.status = "projection \(Self.needsEmbeddings)"
-                    return .changed
-                }
-                useTSNE.toggle()
-                project(initial: nil)
-            case .save?: save()
-            case nil: break
-            }
-            return .changed
+            input = .wheel(x: x, y: y, up: up, screenWidth: size.width, screenHeight: size.height)
+        case .key(let key): input = .key(key)
         }
+        let effects = state.apply(input)
+        for effect in effects { perform(effect) }
+        return effects.contains(.quit) ? .quit : .changed
     }
 
     public func update() -> Bool { poll() }
 
-    /// Takes whatever the background jobs published; true if the screen changed.
+    /// Takes whatever the background jobs published and sends it as events; true if the screen changed.
     public func poll() -> Bool {
-        var changed = projection.update(&state)
+        var events: [DashboardEvent] = []
+        if let event = projection.update(state) { events.append(event) }
         let (trainingChanged, evaluation) = trainer.update(
-            &state.training, canAnalyse: !state.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
-        changed = trainingChanged || changed
+            canAnalyse: !state.fineTuning.frozen && !analysis.isBusy, analysisBusy: analysis.isBusy)
+        if trainingChanged { events.append(.trainingProgress(trainer.status)) }
         if let evaluation {
             let original = state.baseline == nil ? heldOutOriginal : nil
             analysis.start(
                 evaluation.embeddings, labels: trainingEvalLabels ?? evalLabels, step: evaluation.step,
-                utility: state.options.utility, original: original)
+                utility: state.calibration.options.utility, original: original)
         }
-        changed = reports.update(&state) || changed
-        changed = intervals.update(&state) || changed
+        for event in events { send(event) }
+        var changed = !events.isEmpty
+        if let event = reports.take() {
+            send(event)
+            changed = true
+        }
+        reports.start(state.pendingReport)
+        if let event = intervals.take() {
+            send(event)
+            changed = true
+        }
+        intervals.start(state.pendingInterval)
         if let a = analysis.take() {
-            if let original = a.baseline { state.baseline = ThresholdAnalyzer(counts: original) }
-            if state.baseline == nil { state.baseline = state.analyzer }
-            state.replace(counts: a.counts, retrieval: a.retrieval, meanCurve: a.meanCurve)
+            send(.trainingCurves(a.curves))
             evalEmbeddings = a.embeddings
             evalLabels = a.labels
-            state.status = "curves from training step \(a.step)"
-            project(initial: useTSNE ? state.projection : nil, pca: a.pca)
+            project(initial: useTSNE ? state.projection.points : nil, pca: a.pca)
             changed = true
         }
         changed = takeSnapshots() || changed
-        let (abChanged, shown) = abRuns.update(
-            &state, labels: trainingEvalLabels ?? evalLabels, original: heldOutOriginal)
+        let (abEvents, shown) = abRuns.update(
+            state, labels: trainingEvalLabels ?? evalLabels, original: heldOutOriginal)
+        for event in abEvents { send(event) }
         if let a = shown {
             evalEmbeddings = a.embeddings
             evalLabels = a.labels
-            project(initial: useTSNE ? state.projection : nil, pca: a.pca)
+            project(initial: useTSNE ? state.projection.points : nil, pca: a.pca)
         }
-        return abChanged || changed
+        return !abEvents.isEmpty || changed
     }
 
     /// t: starts fine-tuning with the loss and TCM switch chosen in the pane.
     public func startTraining() {
-        guard let (dataset, config, adapter) = prepareRun("fine-tuning", tcm: state.useTCM) else { return }
-        // A finished A/B on screen would keep the panes on its two runs, so the new run's steps and
-        // curves went nowhere visible ("t" seemed to do nothing): the new run replaces it.
-        state.ab = nil
-        state.training = TrainingStatus()
-        state.training.running = true
-        state.training.message = bundled ? "loading MNIST…" : "preparing adapter…"
-        state.training.marginsAuto = config.tcm?.auto != nil
+        guard let (dataset, config, adapter) = prepareRun("fine-tuning", tcm: state.fineTuning.useTCM) else { return }
+        var status = TrainingStatus()
+        status.running = true
+        status.message = bundled ? "loading MNIST…" : "preparing adapter…"
+        status.marginsAuto = config.tcm?.auto != nil
+        trainer.begin(status)
         trainer.start(config: config, dataset: dataset, adapter: adapter.rows)
-        state.status = "fine-tuning: \(state.lossName)\(state.useTCM ? " + TCM" : "")"
+        send(.trainingStarted(status, adapter: adapter.rows != nil))
     }
 
     /// A: the same fine-tuning twice from one start, the chosen base loss alone and with TCM.
     public func startAB() {
         guard let (dataset, config, adapter) = prepareRun("A/B fine-tuning", tcm: true) else { return }
-        state.beginAB(lossName: state.lossName)
-        state.ab![.tcm].training.marginsAuto = (config.tcm ?? LossChoice.tcm(for: config.loss)).auto != nil
-        abRuns.start(config: config, dataset: dataset, adapter: adapter.rows)
+        let marginsAuto = abRuns.start(config: config, dataset: dataset, adapter: adapter.rows)
+        send(.abStarted(lossName: state.fineTuning.lossName, tcmMarginsAuto: marginsAuto, adapter: adapter.rows != nil))
     }
 
     /// What `t` and `A` both check and prepare: no run going, the rows at hand (a count file alone
@@ -261,15 +282,15 @@ public final class DashboardApp: LoopScreen {
     /// line, when a run cannot start; `what` names the run in that reason.
     func prepareRun(_ what: String, tcm: Bool) -> (Dataset, TrainingConfig, TrainingRows)? {
         guard !isTraining else {
-            state.status = "fine-tuning already running (p pause, c cancel)"
+            send(.message("fine-tuning already running (p pause, c cancel)"))
             return nil
         }
-        guard state.run == nil else {
-            state.status = "\(what) is off while watching a run (its own loop trains it)"
+        guard state.watch.run == nil else {
+            send(.message("\(what) is off while watching a run (its own loop trains it)"))
             return nil
         }
         guard let dataset else {
-            state.status = "\(what) \(Self.needsEmbeddings)"
+            send(.message("\(what) \(Self.needsEmbeddings)"))
             return nil
         }
         let config = trainingConfig(tcm: tcm)
@@ -279,15 +300,15 @@ public final class DashboardApp: LoopScreen {
 
     /// True while a run (single or A/B) is loading or running.
     var isTraining: Bool {
-        training != nil || state.training.running || !abRuns.jobs.isEmpty || state.ab?.running == true
+        training != nil || state.fineTuning.running || !abRuns.jobs.isEmpty
     }
 
     func trainingConfig(tcm: Bool) -> TrainingConfig {
         var config = TrainingConfig()
-        config.loss = LossChoice.spec(state.lossName)
+        config.loss = LossChoice.spec(state.fineTuning.lossName)
         config.tcm = tcm ? (self.tcm ?? LossChoice.tcm(for: config.loss)) : nil
         // Auto margins follow the calibration range on screen when it is given as FARs.
-        if case .far(let low, let high) = state.options.range, config.tcm?.auto != nil {
+        if case .far(let low, let high) = state.calibration.options.range, config.tcm?.auto != nil {
             config.tcm!.auto!.farAtLow = low
             config.tcm!.auto!.farAtHigh = high
         }
@@ -315,14 +336,13 @@ public final class DashboardApp: LoopScreen {
         let split = HeldOutSplit.rows(of: dataset.labels, by: .sample, evalFraction: 0.2, seed: seed)
         let trainLabels = dataset.labels.subset(split.train), heldOutLabels = dataset.labels.subset(split.eval)
         guard heldOutLabels.classCount >= 2, trainLabels.classCount >= 2 else {
-            state.status = "too few samples to hold out 20 % for evaluation"
+            send(.message("too few samples to hold out 20 % for evaluation"))
             return nil
         }
         let heldOut = dataset.embeddings.gatherRows(split.eval)
         trainingEvalLabels = heldOutLabels
+        // The ghost becomes your embeddings of the held-out rows (`.trainingStarted(adapter: true)`).
         heldOutOriginal = heldOut
-        state.baseline = nil  // the ghost becomes your embeddings of the held-out rows
-        state.showBaseline = true
         return .adapter(
             .init(train: split.train, trainLabels: trainLabels, evalInputs: heldOut, evalLabels: heldOutLabels))
     }
@@ -331,16 +351,18 @@ public final class DashboardApp: LoopScreen {
     /// fine-tuning) checkpoint and PyTorch adapter, atomically.
     func save() {
         // While watching: every snapshot's point of the watched runs too (timeline.csv and .svg).
-        let timeline = state.run.map { run in
-            ([run] + (state.secondRun.map { [$0] } ?? [])).flatMap(\.points).sorted { $0.key < $1.key }
+        let timeline = state.watch.run.map { run in
+            ([run] + (state.watch.secondRun.map { [$0] } ?? [])).flatMap(\.points).sorted { $0.key < $1.key }
         }
-        if let ab = state.ab {
-            state.status = saver.saveAB(ab, checkpoints: abRuns.finalStates, timeline: timeline)
+        if let ab = state.comparison {
+            send(.message(saver.saveAB(ab, checkpoints: abRuns.finalStates, timeline: timeline)))
             return
         }
-        state.status = saver.save(
-            embeddings: dataset == nil ? nil : evalEmbeddings, labels: dataset == nil ? nil : evalLabels, state: state,
-            checkpoint: trainer.finalState, timeline: timeline)
+        send(
+            .message(
+                saver.save(
+                    embeddings: dataset == nil ? nil : evalEmbeddings, labels: dataset == nil ? nil : evalLabels,
+                    state: state, checkpoint: trainer.finalState, timeline: timeline)))
     }
 }
 
@@ -353,53 +375,43 @@ extension DashboardApp {
     public func watch(
         _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
     ) {
-        state.run = RunTimeline(directory: folder.directory)
-        apply(WatchController.result(first, utility: state.options.utility))
-        watcher.start(folder, reference: reference, options: state.options, backlog: backlog)
+        send(.watchStarted(.first, directory: folder.directory))
+        take(WatchController.result(first, utility: state.calibration.options.utility), from: .first)
+        watcher.start(folder, reference: reference, options: state.calibration.options, backlog: backlog)
     }
 
     /// `--watch A --watch B`: the second run, drawn beside the first (its own rows, classes and timeline).
     public func watchSecond(
         _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
     ) {
-        state.secondRun = RunTimeline(directory: folder.directory)
-        apply(WatchController.result(first, utility: state.options.utility), second: true)
-        secondWatcher.start(folder, reference: reference, options: state.options, backlog: backlog)
+        send(.watchStarted(.second, directory: folder.directory))
+        take(WatchController.result(first, utility: state.calibration.options.utility), from: .second)
+        secondWatcher.start(folder, reference: reference, options: state.calibration.options, backlog: backlog)
     }
 
     /// The watch jobs' results, in order; true when the screen changed.
     func takeSnapshots() -> Bool {
         let first = watcher.takeAll(), second = secondWatcher.takeAll()
-        for result in first { apply(result) }
-        for result in second { apply(result, second: true) }
+        for result in first { take(result, from: .first) }
+        for result in second { take(result, from: .second) }
         return !first.isEmpty || !second.isEmpty
     }
 
-    private func apply(_ result: WatchController.Result, second: Bool = false) {
+    /// One watch result, sent as its event.
+    private func take(_ result: WatchController.Result, from which: WatchedRun) {
         switch result {
         case .analysed(let point, let snapshot, let embeddings, let labels, let pca):
-            if second {
-                state.addSnapshot(point, snapshot, second: true)
-                return
-            }
-            state.addSnapshot(point, snapshot)
-            // The rows of the snapshot on screen, for t-SNE (`m`); its PCA is set with its curves.
-            if let current = state.run?.current, current.key == point.key {
+            send(.snapshotArrived(which, point, snapshot))
+            // The rows of the first run's snapshot on screen, for t-SNE (`m`); its PCA is set with
+            // its curves. Two runs: the state shows the PCA of the run in focus from the snapshots.
+            if which == .first, let current = state.watch.run?.current, current.key == point.key {
                 evalEmbeddings = embeddings
                 evalLabels = labels
-                project(initial: useTSNE ? state.projection : nil, pca: pca)
+                if state.watch.secondRun == nil { project(initial: useTSNE ? state.projection.points : nil, pca: pca) }
             }
-        case .skipped(let message):
-            if second { state.secondRun?.skip(message) } else { state.run?.skip(message) }
-            state.status = "skipped: \(message)"
-        case .folderProblem(let message):
-            state.status = message
-        case .backlog(let done, let total):
-            let run = second ? state.secondRun?.directory : state.run?.directory
-            state.status =
-                done < total
-                ? "reading the snapshots already in \(run ?? "the folder"): \(done) of \(total)"
-                : "read the \(total) snapshot(s) already in \(run ?? "the folder")"
+        case .skipped(let message): send(.snapshotSkipped(which, message))
+        case .folderProblem(let message): send(.message(message))
+        case .backlog(let done, let total): send(.watchProgress(which, done: done, of: total))
         }
     }
 }

@@ -1,8 +1,8 @@
 /// What the UI loop asks of every background job controller, the same way for each: whether it is
 /// working (the loop then bounds its wait, in case a wake-up was missed) and to stop on quit. A
 /// new job conforms here and is listed once in `DashboardApp.jobs`; its own results are taken in
-/// `DashboardApp.poll`, since each feeds the state differently (a training evaluation starts a
-/// re-analysis, a watched snapshot adds a point).
+/// `DashboardApp.poll` and sent as `DashboardEvent`s (a training evaluation also starts a
+/// re-analysis, a watched snapshot's rows are kept for t-SNE). No job writes the state.
 protocol DashboardJob: AnyObject {
     /// Work is under way or a result is pending.
     var isWorking: Bool { get }

@@ -19,21 +19,19 @@ final class ProjectionController {
     init(wake: Wakeup) { self.wake = wake }
 
     /// PCA of every row (or the given `pca` layout); t-SNE in the background on a stratified
-    /// subsample of at most `tsneLimit` rows, warm-started from `initial` when it is of the same rows.
-    func project(
-        _ embeddings: Matrix, labels: Labels, initial: [Float]?, pca: [Float]?, into state: inout DashboardState
-    ) {
+    /// subsample of at most `tsneLimit` rows, warm-started from `initial` when it is of the same
+    /// rows. Returns the event that puts it on screen.
+    func project(_ embeddings: Matrix, labels: Labels, initial: [Float]?, pca: [Float]?) -> DashboardEvent {
         cancel()
         if !useTSNE {
-            state.projectionLabels = labels.classOf
+            let points: [Float]
             if let pca {
-                state.projection = pca
+                points = pca
             } else {
                 let unit = RowNorms.normalized(embeddings)
-                state.projection = PCA(fitting: unit, components: 2).transform(unit).values
+                points = PCA(fitting: unit, components: 2).transform(unit).values
             }
-            state.projectionStatus = "PCA"
-            return
+            return .projection(points: points, labels: labels.classOf, status: "PCA")
         }
         let kept = StratifiedSample.indices(labels: labels, limit: tsneLimit, seed: 1)
         let unit = RowNorms.normalized(kept.count < embeddings.rows ? embeddings.gatherRows(kept) : embeddings)
@@ -41,9 +39,10 @@ final class ProjectionController {
         var options = warm == nil ? TSNEOptions() : TSNEOptions.warmStart()
         options.threads = 1  // leave a core for the UI and training
         job = BackgroundProjection(unitRows: unit, options: options, initial: warm, wake: wake)
-        state.projectionLabels = kept.count < labels.count ? labels.subset(kept).classOf : labels.classOf
         tsneScope = kept.count < labels.count ? " of \(kept.count) of \(labels.count) rows (stratified)" : ""
-        state.projectionStatus = "t-SNE starting" + tsneScope
+        return .projection(
+            points: nil, labels: kept.count < labels.count ? labels.subset(kept).classOf : labels.classOf,
+            status: "t-SNE starting" + tsneScope)
     }
 
     /// Stops the running t-SNE, if any (its last layout stays on screen).
@@ -52,23 +51,21 @@ final class ProjectionController {
         job = nil
     }
 
-    /// Shows the newest t-SNE layout; true if the screen changed.
-    func update(_ state: inout DashboardState) -> Bool {
-        var changed = false
-        if let job, let snapshot = job.snapshot, snapshot.layout.count == 2 * state.projectionLabels.count,
-            state.projection != snapshot.layout
-        {
-            state.projection = snapshot.layout
-            state.projectionStatus =
-                (snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)") + tsneScope
-            changed = true
-        }
+    /// The newest t-SNE layout for the pane of `state`, as the event that shows it, if it is new.
+    func update(_ state: DashboardState) -> DashboardEvent? {
+        guard let job else { return nil }
         // A refused or diverged t-SNE is a message in the projection pane (the last layout stays).
-        if let job, job.isFinished, let failure = job.failure {
-            state.projectionStatus = "t-SNE failed: \(failure)"
+        if job.isFinished, let failure = job.failure {
             self.job = nil
-            changed = true
+            return .projection(points: nil, labels: nil, status: "t-SNE failed: \(failure)")
         }
-        return changed
+        guard let snapshot = job.snapshot, snapshot.layout.count == 2 * state.projection.labels.count,
+            state.projection.points != snapshot.layout
+        else { return nil }
+        return .projection(
+            points: snapshot.layout,
+            labels: nil,
+            status: (snapshot.finished ? "t-SNE" : "t-SNE \(snapshot.iteration)/\(snapshot.totalIterations)")
+                + tsneScope)
     }
 }

@@ -44,14 +44,16 @@ struct SaveController {
                 String(decoding: try encoder.encode(state.report), as: UTF8.self), to: directory + "/report.json")
             try files.stage(
                 CurvesFigure.svg(
-                    CurvesFigureData(report: state.report, counts: state.analyzer.counts, spec: state.options.utility)),
+                    CurvesFigureData(
+                        report: state.report, counts: state.analyzer.counts, spec: state.calibration.options.utility)),
                 to: directory + "/curves.svg")
-            if let labels, !state.projection.isEmpty, state.projection.count == 2 * state.projectionLabels.count {
+            let projection = state.projection
+            if let labels, !projection.points.isEmpty, projection.points.count == 2 * projection.labels.count {
                 try files.stage(
                     ProjectionFigure.svg(
-                        layout: state.projection, classOf: state.projectionLabels.map { Int($0) },
+                        layout: projection.points, classOf: projection.labels.map { Int($0) },
                         classNames: labels.classNames,
-                        title: "\(state.projectionStatus.isEmpty ? "Projection" : state.projectionStatus)"),
+                        title: "\(projection.status.isEmpty ? "Projection" : projection.status)"),
                     to: directory + "/layout.svg")
             }
             if let checkpoint {

@@ -7,8 +7,9 @@ import TCMScopeSupport
 import TCMTraining
 
 /// Fine-tuning in the dashboard: prepares the data off the UI thread, runs `BackgroundTraining`,
-/// and mirrors its snapshots into the Fine-tuning pane. New evaluations are handed back to the
-/// app (`update` returns them) to be re-analysed.
+/// and keeps `status`, the run's progress as the Fine-tuning pane shows it, which the app sends
+/// to the state as an event (the controller never touches the state). New evaluations are
+/// handed back to the app (`update` returns them) to be re-analysed.
 final class TrainingController {
     private let wake: Wakeup
     private let ready: Mailbox<BackgroundTraining>
@@ -18,6 +19,8 @@ final class TrainingController {
     /// The state the last run ended in (saved as the checkpoint).
     private(set) var finalState: TrainingState?
     private var lastEvaluatedStep = -1
+    /// The run's progress as the pane shows it (sent as `.trainingProgress` or `.abProgress`).
+    private(set) var status = TrainingStatus()
 
     init(wake: Wakeup) {
         self.wake = wake
@@ -28,6 +31,12 @@ final class TrainingController {
     /// The held-out rows of an adapter run: which rows train, and the rows it is judged on.
     struct AdapterRows: Sendable {
         var train: [Int], trainLabels: Labels, evalInputs: Matrix, evalLabels: Labels
+    }
+
+    /// A run begins: its status starts as `status` (running, with what it is loading).
+    func begin(_ status: TrainingStatus) {
+        self.status = status
+        lastEvaluatedStep = -1
     }
 
     /// Loads the data and the starting model on a Dispatch queue, then starts the run.
@@ -97,34 +106,32 @@ final class TrainingController {
         var embeddings: Matrix, step: Int
     }
 
-    /// Mirrors the run into the Fine-tuning pane; true if the screen changed. A new evaluation
-    /// (after step 0) is returned when `canAnalyse` (the app is not frozen, no analysis running).
-    func update(
-        _ training: inout TrainingStatus, canAnalyse: Bool, analysisBusy: Bool
-    ) -> (changed: Bool, evaluation: Evaluation?) {
+    /// Brings `status` up to date with the run; true if it changed. A new evaluation (after step
+    /// 0) is returned when `canAnalyse` (the app is not frozen, no analysis running).
+    func update(canAnalyse: Bool, analysisBusy: Bool) -> (changed: Bool, evaluation: Evaluation?) {
         var changed = false, evaluation: Evaluation?
         if let job = ready.take() {
             self.job = job
-            training.message = ""
+            status.message = ""
             changed = true
         }
         if let failure = failures.take() {
-            training.running = false
-            training.message = "could not start: \(failure)"
+            status.running = false
+            status.message = "could not start: \(failure)"
             changed = true
         }
         guard let job else { return (changed, nil) }
-        if let s = job.snapshot, s.step != training.step {
-            training.step = s.step
-            training.totalSteps = s.totalSteps
-            training.paused = job.control.isPaused
-            training.positiveMargin = s.tcmMargins?.positive
-            training.negativeMargin = s.tcmMargins?.negative
+        if let s = job.snapshot, s.step != status.step {
+            status.step = s.step
+            status.totalSteps = s.totalSteps
+            status.paused = job.control.isPaused
+            status.positiveMargin = s.tcmMargins?.positive
+            status.negativeMargin = s.tcmMargins?.negative
             if s.baseLoss.isFinite {
-                training.loss = s.baseLoss
-                training.tcmLoss = s.tcmLoss
-                training.samplesPerSecond = s.samplesPerSecond
-                training.lossHistory.append(s.baseLoss)
+                status.loss = s.baseLoss
+                status.tcmLoss = s.tcmLoss
+                status.samplesPerSecond = s.samplesPerSecond
+                status.lossHistory.append(s.baseLoss)
             }
             changed = true
         }
@@ -134,7 +141,7 @@ final class TrainingController {
             let embeddings = e.evalEmbeddings, canAnalyse
         {
             lastEvaluatedStep = result.step
-            training.opisHistory.append(result.opis)
+            status.opisHistory.append(result.opis)
             evaluation = Evaluation(embeddings: embeddings, step: result.step)
             changed = true
         }
@@ -149,18 +156,18 @@ final class TrainingController {
         case .running: break
         case .finished(let end), .cancelled(let end):
             finalState = end
-            training.running = false
+            status.running = false
             if case .cancelled = job.outcome {
-                training.message = "cancelled"
+                status.message = "cancelled"
             } else {
-                training.message = "done"
+                status.message = "done"
             }
-            training.step = end.step
+            status.step = end.step
             self.job = nil
             changed = true
         case .failed(let message):
-            training.running = false
-            training.message = message
+            status.running = false
+            status.message = message
             self.job = nil
             changed = true
         }
@@ -168,25 +175,23 @@ final class TrainingController {
     }
 
     /// p in an A/B: pauses or resumes this run as `pause` says.
-    func setPaused(_ pause: Bool, _ training: inout TrainingStatus) {
+    func setPaused(_ pause: Bool) {
         guard let job else { return }
         if pause { job.control.pause() } else { job.control.resume() }
-        training.paused = job.control.isPaused
+        status.paused = job.control.isPaused
     }
 
-    /// p: pauses or resumes the run.
-    func pauseOrResume(_ state: inout DashboardState) {
-        guard let job else {
-            state.status = "no fine-tuning running"
-            return
-        }
+    /// p: pauses or resumes the run; the status line if there is none.
+    func pauseOrResume() -> String? {
+        guard let job else { return "no fine-tuning running" }
         if job.control.isPaused { job.control.resume() } else { job.control.pause() }
-        state.training.paused = job.control.isPaused
+        status.paused = job.control.isPaused
+        return nil
     }
 
-    /// c: cancels the run (it ends at its next step and reports `cancelled`).
-    func cancel(_ state: inout DashboardState) {
+    /// c: cancels the run (it ends at its next step and reports `cancelled`); the status line.
+    func cancel() -> String {
         job?.control.cancel()
-        state.status = job == nil ? "no fine-tuning running" : "fine-tuning cancelled"
+        return job == nil ? "no fine-tuning running" : "fine-tuning cancelled"
     }
 }

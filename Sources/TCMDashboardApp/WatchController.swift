@@ -94,7 +94,7 @@ final class WatchController: Sendable {
             WatchedSnapshot(
                 name: p.name, step: p.step, counts: a.counts, retrieval: a.retrieval,
                 meanCurve: DashboardState.meanCurve(ThresholdAnalyzer(counts: a.counts), utility), pca: pca,
-                classes: a.report.classes),
+                pcaClasses: a.labels.classOf, classes: a.report.classes),
             embeddings: a.embeddings, labels: a.labels, pca: pca)
     }
 

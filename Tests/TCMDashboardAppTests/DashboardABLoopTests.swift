@@ -22,7 +22,7 @@ import TCMScopeSupport
             dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 30,
             saveDirectory: dir + "/saved", evaluateEvery: 4)
         func finished() -> Bool {
-            guard let ab = app.state.ab else { return false }
+            guard let ab = app.state.comparison else { return false }
             return !ab.running && app.abRuns.jobs.isEmpty && !app.abRuns.isBusy
                 && ab.runs.allSatisfy { $0.report != nil }
         }
@@ -34,7 +34,7 @@ import TCMScopeSupport
                 .events([.key(.character("A"))]),
                 // Keys keep being handled while both runs train (the threshold moves each time).
                 .until {
-                    if app.state.ab?.running == true && keysWhileRunning < 20 {
+                    if app.state.comparison?.running == true && keysWhileRunning < 20 {
                         keysWhileRunning += 1
                         _ = app.handle(.key(keysWhileRunning % 2 == 0 ? .right : .left), size: (200, 60))
                     }
@@ -47,7 +47,7 @@ import TCMScopeSupport
         backend.duringDraw = { frame in if frame % 3 == 1 { usleep(20_000) } }
         app.run(backend)
 
-        let ab = try #require(app.state.ab)
+        let ab = try #require(app.state.comparison)
         #expect(finished(), "both runs ended and were analysed: \(ab.runs.map(\.training.message))")
         for side in ABSide.allCases {
             #expect(ab[side].training.message == "done" && ab[side].training.step > 0)
@@ -125,13 +125,14 @@ import TCMScopeSupport
         #expect(app.state.status == "no A/B run: press A")
         app.startTraining()
         _ = app.handle(.key(.character("A")), size: (120, 40))
-        #expect(app.state.ab == nil && app.state.status.hasPrefix("fine-tuning already running"))
+        #expect(app.state.comparison == nil && app.state.status.hasPrefix("fine-tuning already running"))
         _ = app.handle(.key(.character("q")), size: (120, 40))  // cancels the run
     }
 
     /// The red team's bug: after an A/B, `t` said "fine-tuning: contrastive + TCM" and the panes
     /// stayed on the finished A/B, so the new run's steps and curves never showed. Now the new run
-    /// replaces the comparison: its progress is in the Fine-tuning pane and its curves follow.
+    /// replaces the comparison (the run on screen is one `FineTuningRun`; `ApplyTests` checks it
+    /// event by event): its progress is in the Fine-tuning pane and its curves follow.
     @Test func tAfterAnABRunsAndShowsTheNewRun() throws {
         let dir = NSTemporaryDirectory() + "tcmscope-ab-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -141,7 +142,7 @@ import TCMScopeSupport
             dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 3,
             saveDirectory: dir + "/saved", evaluateEvery: 2)
         func abDone() -> Bool {
-            guard let ab = app.state.ab else { return false }
+            guard let ab = app.state.comparison else { return false }
             return !ab.running && app.abRuns.jobs.isEmpty && !app.abRuns.isBusy
                 && ab.runs.allSatisfy { $0.report != nil }
         }
@@ -154,19 +155,21 @@ import TCMScopeSupport
                 .until { abDone() || Date() > deadline },
                 .events([.key(.character("t"))]),
                 .until {
-                    stepsSeen = max(stepsSeen, app.state.training.step)
+                    stepsSeen = max(stepsSeen, app.state.fineTuning.training.step)
                     // Ended, and its last evaluation analysed and on screen.
-                    let t = app.state.training
+                    let t = app.state.fineTuning.training
                     return (!t.running && t.step > 0 && app.state.status == "curves from training step \(t.step)")
                         || Date() > deadline
                 },
             ], whenDone: [.key(.character("q"))], longestWait: .seconds(20))
         app.run(backend)
-        let abGone = app.state.ab == nil  // (not the whole comparison in a failure message)
+        let abGone = app.state.comparison == nil  // (not the whole comparison in a failure message)
         #expect(abGone, "the new run replaced the A/B on screen")
-        #expect(stepsSeen > 0 && app.state.training.message == "done", "\(app.state.training.message)")
+        #expect(
+            stepsSeen > 0 && app.state.fineTuning.training.message == "done", "\(app.state.fineTuning.training.message)"
+        )
         let frame = try #require(backend.frames.last).text
         #expect(frame.contains("Fine-tuning  contrastive + TCM  [idle]") && !frame.contains("A/B:"), "\(frame)")
-        #expect(frame.contains("curves from training step \(app.state.training.step)"), "\(frame)")
+        #expect(frame.contains("curves from training step \(app.state.fineTuning.training.step)"), "\(frame)")
     }
 }

@@ -30,34 +30,36 @@ import TCMScopeSupport
             saveDirectory: dir + "/saved", evaluateEvery: 3)
         let opisBefore = app.state.report.opis
         app.startTraining()
-        #expect(app.state.training.running)
+        #expect(app.state.fineTuning.training.running)
         var analysesSeen = 0, frames = 0, switchedToTSNE = false
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline {
             if app.poll() { frames += 1 }
             if app.state.status.hasPrefix("curves from training step") {
                 analysesSeen += 1
-                app.state.status = ""
+                app.send(.message(""))
             }
             // Keys keep working while everything runs: threshold, range, projection method.
-            _ = app.state.handle(frames % 2 == 0 ? .right : .left)
-            _ = app.state.handle(.character(frames % 2 == 0 ? "]" : "["))
+            app.send(.key(frames % 2 == 0 ? .right : .left))
+            app.send(.key(.character(frames % 2 == 0 ? "]" : "[")))
             if analysesSeen >= 1 && !switchedToTSNE {
                 switchedToTSNE = true
                 app.useTSNE = true
                 app.project(initial: nil)
             }
-            if app.training == nil && !app.state.training.running && analysesSeen >= 2 { break }
+            if app.training == nil && !app.state.fineTuning.training.running && analysesSeen >= 2 { break }
             usleep(2_000)
         }
-        #expect(!app.state.training.running, "fine-tuning finished: \(app.state.training.message)")
-        #expect(app.state.training.step > 0 && app.state.training.message == "done")
+        #expect(
+            !app.state.fineTuning.training.running, "fine-tuning finished: \(app.state.fineTuning.training.message)")
+        #expect(app.state.fineTuning.training.step > 0 && app.state.fineTuning.training.message == "done")
         #expect(analysesSeen >= 2, "the curves were refreshed from training")
-        #expect(!app.state.training.opisHistory.isEmpty && !app.state.training.lossHistory.isEmpty)
+        #expect(
+            !app.state.fineTuning.training.opisHistory.isEmpty && !app.state.fineTuning.training.lossHistory.isEmpty)
         // The adapter is judged on the held-out fifth; the ghost is the user's own embeddings
         // of those same rows.
         let heldOut = dataset.count / 5
-        #expect(app.evalLabels.count == heldOut && app.state.projectionLabels.count == heldOut)
+        #expect(app.evalLabels.count == heldOut && app.state.projection.labels.count == heldOut)
         let baseline = try #require(app.state.baseline, "the pre-training curves are kept as the ghost")
         #expect(
             baseline.counts.totalPositives == app.state.analyzer.counts.totalPositives, "same rows before and after")
@@ -66,12 +68,12 @@ import TCMScopeSupport
         #expect(app.state.report.opis != opisBefore)
         // Wait for the t-SNE job to publish a layout of the right size.
         while Date() < deadline,
-            app.state.projectionStatus.hasPrefix("t-SNE") == false || app.state.projection.count != 2 * heldOut
+            app.state.projection.status.hasPrefix("t-SNE") == false || app.state.projection.points.count != 2 * heldOut
         {
             _ = app.poll()
             usleep(10_000)
         }
-        #expect(app.state.projection.count == 2 * heldOut && app.state.projectionStatus.hasPrefix("t-SNE"))
+        #expect(app.state.projection.points.count == 2 * heldOut && app.state.projection.status.hasPrefix("t-SNE"))
         app.projectionJob?.cancel()
 
         // s: everything is written, and the report reads back.
@@ -136,28 +138,30 @@ import TCMScopeSupport
         let app = DashboardApp(
             dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1,
             saveDirectory: dir + "/saved")
-        #expect(app.state.projectionLabels.count == 480 && app.state.projection.count == 960, "PCA of every row")
+        #expect(
+            app.state.projection.labels.count == 480 && app.state.projection.points.count == 960, "PCA of every row")
         app.tsneLimit = 60
         app.useTSNE = true
         app.project(initial: nil)
-        #expect(app.state.projectionLabels.count == 60)
-        #expect(Set(app.state.projectionLabels).count == 6, "every class is in the subsample")
+        #expect(app.state.projection.labels.count == 60)
+        #expect(Set(app.state.projection.labels).count == 6, "every class is in the subsample")
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline
-            && !(app.state.projectionStatus.hasPrefix("t-SNE")
-                && app.state.projectionStatus.contains("of 60 of 480 rows (stratified)")
-                && app.state.projection.count == 120 && !app.state.projectionStatus.contains("/"))
+            && !(app.state.projection.status.hasPrefix("t-SNE")
+                && app.state.projection.status.contains("of 60 of 480 rows (stratified)")
+                && app.state.projection.points.count == 120 && !app.state.projection.status.contains("/"))
         {
             _ = app.poll()
             usleep(10_000)
         }
         #expect(
-            app.state.projection.count == 120 && app.state.projectionStatus == "t-SNE of 60 of 480 rows (stratified)",
-            "\(app.state.projectionStatus)")
+            app.state.projection.points.count == 120
+                && app.state.projection.status == "t-SNE of 60 of 480 rows (stratified)",
+            "\(app.state.projection.status)")
         app.useTSNE = false
         app.project(initial: nil)
         #expect(
-            app.state.projectionLabels.count == 480 && app.state.projection.count == 960
-                && app.state.projectionStatus == "PCA")
+            app.state.projection.labels.count == 480 && app.state.projection.points.count == 960
+                && app.state.projection.status == "PCA")
     }
 }

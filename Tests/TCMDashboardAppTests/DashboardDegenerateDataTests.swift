@@ -19,22 +19,22 @@ import TCMDashboard
         let app = DashboardApp(
             dataset: dataset, title: "e.npy", bundled: false, loss: .contrastive, epochs: 1,
             saveDirectory: dir + "/saved")
-        #expect(app.state.projection.count == 80 && app.state.projectionStatus == "PCA")
-        #expect(app.state.projection.allSatisfy { $0.isFinite })
+        #expect(app.state.projection.points.count == 80 && app.state.projection.status == "PCA")
+        #expect(app.state.projection.points.allSatisfy { $0.isFinite })
         #expect(
-            (0 ..< 40).allSatisfy { app.state.projection[2 * $0 + 1] == 0 },
+            (0 ..< 40).allSatisfy { app.state.projection.points[2 * $0 + 1] == 0 },
             "1-D data: the second axis is padded with zeros")
         // Two rows for t-SNE (below its minimum of 3): the job fails and the pane says why.
         app.tsneLimit = 2
         app.useTSNE = true
         app.project(initial: nil)
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline && !app.state.projectionStatus.hasPrefix("t-SNE failed") {
+        while Date() < deadline && !app.state.projection.status.hasPrefix("t-SNE failed") {
             _ = app.poll()
             usleep(10_000)
         }
         #expect(
-            app.state.projectionStatus == "t-SNE failed: t-SNE needs at least 3 points, got 2",
-            "\(app.state.projectionStatus)")
+            app.state.projection.status == "t-SNE failed: t-SNE needs at least 3 points, got 2",
+            "\(app.state.projection.status)")
     }
 }

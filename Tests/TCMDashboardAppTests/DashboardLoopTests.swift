@@ -93,7 +93,7 @@ import TCMScopeSupport
             dataset: dataset, title: "synthetic", bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir)
         app.tsneLimit = 60
         var expected = app.state
-        for key in [Key.right, .right, .right, .left] { _ = expected.handle(key) }
+        for key in [Key.right, .right, .right, .left] { expected.apply(.key(key)) }
 
         let deadline = Date().addingTimeInterval(120)
         let backend = TestBackend(
@@ -102,18 +102,19 @@ import TCMScopeSupport
                 .events([.key(.right), .key(.right)]),
                 .events([.key(.right), .key(.left)]),
                 .events([.key(.character("m"))]),
-                .until { app.state.projectionStatus.hasPrefix("t-SNE of") || Date() > deadline },
+                .until { app.state.projection.status.hasPrefix("t-SNE of") || Date() > deadline },
             ])
         app.run(backend)
 
-        #expect(app.state.threshold == expected.threshold && app.state.cursor == expected.cursor)
-        #expect(app.state.projectionStatus == "t-SNE of 60 of 240 rows (stratified)", "\(app.state.projectionStatus)")
+        #expect(
+            app.state.threshold == expected.threshold && app.state.calibration.cursor == expected.calibration.cursor)
+        #expect(app.state.projection.status == "t-SNE of 60 of 240 rows (stratified)", "\(app.state.projection.status)")
         // The layout on screen is the finished run's: the same computation done here directly.
         let kept = StratifiedSample.indices(labels: labels, limit: 60, seed: 1)
         var options = TSNEOptions()
         options.threads = 1
         let direct = try TSNE.run(unitRows: RowNorms.normalized(matrix.gatherRows(kept)), options: options)
-        #expect(app.state.projection == direct)
+        #expect(app.state.projection.points == direct)
         // Frames: the first, one per event batch that changed something, and more while t-SNE
         // published (each publish woke the loop); while it ran the loop waited at most 1 s.
         #expect(backend.frames.count > 4)

@@ -40,7 +40,7 @@ import TCMScopeSupport
         #expect(epsilon.contains("(no CI: C < 400)"), "\(epsilon)")
         // A range change: the old interval is no longer shown, and a late result for it is refused.
         #expect(app.state.pendingInterval == nil, "nothing more to compute for this report")
-        _ = app.state.handle(.character("]"))
+        app.send(.key(.character("]")))
         #expect(app.state.currentInterval == nil)
         #expect(app.state.pendingInterval != nil, "a new interval is asked for")
     }

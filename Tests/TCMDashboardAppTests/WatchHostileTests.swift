@@ -96,7 +96,8 @@ import TCMMetrics
             app.secondWatcher.stop()
         }
         for row in [0, 1, 2] {
-            app.state.focusedRow = row
+            if row > 0 { app.send(.key(.down)) }
+            #expect(app.state.table.focusedRow == row)
             var frame = CellBuffer(width: 200, height: 60)
             Dashboard.render(app.state, into: &frame)
             let lines = (0 ..< frame.height).map { frame.line($0) }
@@ -144,7 +145,7 @@ import TCMMetrics
         guard
             case .analysed(let point, let watched, _, _, _) = WatchController.result(a, utility: OPISOptions().utility)
         else { throw DataError(a.snapshot.embeddings, "not analysed") }
-        app.state.addSnapshot(point, watched, second: second)
+        app.send(.snapshotArrived(second ? .second : .first, point, watched))
     }
 
     @Test func runsArePairedByStepAndMoveTogether() throws {
@@ -170,11 +171,12 @@ import TCMMetrics
         for step in stride(from: 400, through: 1000, by: 100) {
             try add(try Self.snapshot(dirA, "a", step), second: false)
         }
-        #expect(app.state.comparedStep == 250 && app.state.pairedStep == nil)
-        let ab = try #require(app.state.ab)
+        #expect(app.state.comparedStep == 250 && app.state.watch.pairedStep == nil)
+        let ab = try #require(app.state.comparison)
         #expect(ab[.base].curvesStep == 200 && ab[.tcm].curvesStep == 250, "A's nearest earlier snapshot, kept")
         #expect(ab.name(.base) == "A a-200 (≤ 250)" && ab.name(.tcm) == "B b-250")
-        #expect(app.state.run?.window.count == 8 && app.state.run?.window.contains { $0.step == 200 } == true)
+        #expect(
+            app.state.watch.run?.window.count == 8 && app.state.watch.run?.window.contains { $0.step == 200 } == true)
         #expect(ab[.base].report?.classes.count == 3 && ab[.tcm].report?.classes.count == 2)
         // Metrics: both runs' OPIS and B − A, as computed from each run's own counts.
         var frame = CellBuffer(width: 200, height: 60)
@@ -187,13 +189,13 @@ import TCMMetrics
         // `,` goes back to the previous step either run has (B's 100; A's window no longer has it,
         // so A shows its oldest kept); `.` comes back and follows again.
         _ = app.handle(.key(.character(",")), size: (200, 60))
-        #expect(app.state.comparedStep == 200 && app.state.pairedStep == 200)
-        #expect(app.state.ab?[.base].curvesStep == 200 && app.state.ab?[.tcm].curvesStep == 100)
+        #expect(app.state.comparedStep == 200 && app.state.watch.pairedStep == 200)
+        #expect(app.state.comparison?[.base].curvesStep == 200 && app.state.comparison?[.tcm].curvesStep == 100)
         _ = app.handle(.key(.character(".")), size: (200, 60))
-        #expect(app.state.pairedStep == nil && app.state.ab?[.tcm].curvesStep == 250)
+        #expect(app.state.watch.pairedStep == nil && app.state.comparison?[.tcm].curvesStep == 250)
         // A new B snapshot moves the compared step while following.
         try add(try Self.snapshot(dirB, "b", 600, classes: 2), second: true)
-        #expect(app.state.comparedStep == 600 && app.state.ab?[.base].curvesStep == 600)
+        #expect(app.state.comparedStep == 600 && app.state.comparison?[.base].curvesStep == 600)
         frame = CellBuffer(width: 200, height: 60)
         Dashboard.render(app.state, into: &frame)
         text = (0 ..< frame.height).map { frame.line($0) }.joined(separator: "\n")
@@ -226,20 +228,22 @@ import TCMMetrics
             return a
         }
         func centre(_ a: AnalysedSnapshot) -> Int {
-            let grid = ThresholdGrid(spec: app.state.options.range, points: app.state.options.points, counts: a.counts)
+            let grid = ThresholdGrid(
+                spec: app.state.calibration.options.range, points: app.state.calibration.options.points,
+                counts: a.counts)
             return (grid.lowEdge + grid.highEdge) / 2
         }
-        #expect(app.state.cursor == centre(first))
+        #expect(app.state.calibration.cursor == centre(first))
         let later = try add(400)
         #expect(centre(later) != centre(first), "the test needs snapshots whose ranges differ")
-        #expect(app.state.cursor == centre(later), "following: the new snapshot's range centre")
+        #expect(app.state.calibration.cursor == centre(later), "following: the new snapshot's range centre")
         // The user moves the threshold: its global FAR is held for the next snapshots.
         for _ in 0 ..< 30 { _ = app.handle(.key(.right), size: (160, 45)) }
-        let held = try #require(app.state.heldFAR)
-        #expect(held == ThresholdAnalyzer(counts: later.counts).globalRates(edge: app.state.cursor).far)
+        let held = try #require(app.state.watch.heldFAR)
+        #expect(held == ThresholdAnalyzer(counts: later.counts).globalRates(edge: app.state.calibration.cursor).far)
         let last = try add(900)
         let expected = ThresholdGrid.edge(forGlobalFAR: held, counts: last.counts)
-        #expect(app.state.cursor == expected)
+        #expect(app.state.calibration.cursor == expected)
         // Independently: the global FAR there is at most the held one, and one edge lower it is above.
         let analyzer = ThresholdAnalyzer(counts: last.counts)
         #expect(analyzer.globalRates(edge: expected).far <= held)

@@ -240,11 +240,11 @@ import TCMTerminal
         let backend = TestBackend(
             width: 160, height: 45,
             script: [
-                .until { app.state.run?.points.count == 4 && app.state.run?.skipped == 1 },
+                .until { app.state.watch.run?.points.count == 4 && app.state.watch.run?.skipped == 1 },
                 .events([.key(.character(","))]),
             ], longestWait: .seconds(30))
         #expect(EventLoop.run(app, on: backend, wake: app.wake))
-        let run = try #require(app.state.run)
+        let run = try #require(app.state.watch.run)
         #expect(run.points.map(\.step) == [100, 200, 300, 400])
         #expect(run.lastSkipped.contains("run-500.npz"))
         #expect(run.current?.step == 300 && !run.following, "`,` went back one")

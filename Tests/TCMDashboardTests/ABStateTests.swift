@@ -38,32 +38,34 @@ func perturbedCounts(seed: UInt64, scale: Float) -> PairCounts {
         var s = sampleState()
         #expect(s.handle(.character("A")) == .startAB)
         let (ab, a, b) = abState()
-        let state = try #require(ab.ab)
+        let state = try #require(ab.comparison)
         // Each run's report is its own counts' report at the screen's options, computed here directly.
-        #expect(state[.base].report?.opis == ThresholdAnalyzer(counts: a).report(ab.options).opis)
-        #expect(state[.tcm].report?.opis == ThresholdAnalyzer(counts: b).report(ab.options).opis)
+        #expect(state[.base].report?.opis == ThresholdAnalyzer(counts: a).report(ab.calibration.options).opis)
+        #expect(state[.tcm].report?.opis == ThresholdAnalyzer(counts: b).report(ab.calibration.options).opis)
         #expect(state[.base].report?.opis != state[.tcm].report?.opis)
         // B (+ TCM) is shown first; A is the ghost.
-        #expect(ab.report.opis == ThresholdAnalyzer(counts: b).report(ab.options).opis)
+        #expect(ab.report.opis == ThresholdAnalyzer(counts: b).report(ab.calibration.options).opis)
         #expect(ab.ghost?.counts.globalPositiveAtOrAbove == a.globalPositiveAtOrAbove)
     }
 
     @Test func flippingSwapsTheShownRunAndTheGhost() throws {
         var (s, a, b) = abState()
         _ = s.handle(.character("a"))
-        #expect(s.ab?.shown == .base)
-        #expect(s.report.opis == ThresholdAnalyzer(counts: a).report(s.options).opis)
+        #expect(s.comparison?.shown == .base)
+        #expect(s.report.opis == ThresholdAnalyzer(counts: a).report(s.calibration.options).opis)
         #expect(s.ghost?.counts.globalPositiveAtOrAbove == b.globalPositiveAtOrAbove)
         _ = s.handle(.character("a"))
-        #expect(s.ab?.shown == .tcm && s.report.opis == ThresholdAnalyzer(counts: b).report(s.options).opis)
+        #expect(
+            s.comparison?.shown == .tcm
+                && s.report.opis == ThresholdAnalyzer(counts: b).report(s.calibration.options).opis)
     }
 
     @Test func bothRunsFollowTheRangeAndTheThreshold() throws {
         var (s, a, b) = abState()
         for key: Key in [.character("]"), .character("]"), .character("}"), .right, .right] { _ = s.handle(key) }
-        let ab = try #require(s.ab)
+        let ab = try #require(s.comparison)
         for (side, counts) in [(ABSide.base, a), (.tcm, b)] {
-            let direct = ThresholdAnalyzer(counts: counts).report(s.options)
+            let direct = ThresholdAnalyzer(counts: counts).report(s.calibration.options)
             let report = try #require(ab[side].report)
             #expect(report.opis == direct.opis && report.epsilonOPIS == direct.epsilonOPIS)
             #expect(report.global.far == direct.global.far, "the operating point moved for \(side) too")
@@ -73,7 +75,7 @@ func perturbedCounts(seed: UInt64, scale: Float) -> PairCounts {
 
     @Test func panesShowBothRunsAndTheDifference() throws {
         let (s, _, _) = abState()
-        let ab = try #require(s.ab)
+        let ab = try #require(s.comparison)
         let opisA = try #require(ab[.base].report?.opis), opisB = try #require(ab[.tcm].report?.opis)
         var buffer = CellBuffer(width: 200, height: 60)
         Dashboard.render(s, into: &buffer)

@@ -18,8 +18,8 @@ func sampleState() -> DashboardState {
     let layout = ClassLayout(embeddings: Matrix(rows: 90, cols: 3, values: values), labels: Labels(integers: labels))
     var state = DashboardState(
         title: "test", counts: PairCounts.compute(layout: layout), retrieval: Retrieval.compute(layout: layout))
-    state.projection = (0 ..< 90).flatMap { [Float($0 % 10), Float($0 / 10)] }
-    state.projectionLabels = layout.classStart.indices.dropLast().flatMap { c in
+    state.projection.points = (0 ..< 90).flatMap { [Float($0 % 10), Float($0 / 10)] }
+    state.projection.labels = layout.classStart.indices.dropLast().flatMap { c in
         [Int32](repeating: Int32(c), count: layout.size(of: c))
     }
     return state
@@ -126,11 +126,11 @@ func sampleState() -> DashboardState {
         _ = s.handle(.backTab)
         #expect(s.focus == .training)
         _ = s.handle(.down)
-        #expect(s.focusedRow == 1)
-        let first = s.classOrder
+        #expect(s.table.focusedRow == 1)
+        let first = s.table.order
         _ = s.handle(.character("o"))
         #expect(first == first.sorted { (s.report.classes[$0].opisTerm ?? -1) > (s.report.classes[$1].opisTerm ?? -1) })
-        #expect(s.classOrder == [0, 1, 2], "by name")
+        #expect(s.table.order == [0, 1, 2], "by name")
         _ = s.handle(.character("?"))
         var b = CellBuffer(width: 120, height: 40)
         Dashboard.render(s, into: &b)
@@ -143,9 +143,9 @@ func sampleState() -> DashboardState {
         #expect(s.handle(.character("m")) == .reproject)
         #expect(s.handle(.character("s")) == .save)
         #expect(s.handle(.character("q")) == .quit)
-        let tcm = s.useTCM
+        let tcm = s.fineTuning.useTCM
         _ = s.handle(.character("T"))
-        #expect(s.useTCM != tcm)
+        #expect(s.fineTuning.useTCM != tcm)
     }
 }
 
@@ -194,9 +194,9 @@ func sampleState() -> DashboardState {
         let layout = try #require(DashboardLayout(width: w, height: h, expanded: false))
         let rows = DashboardLayout.tableRows(try #require(layout.panes[.table]))
         s.click(x: rows.x + 3, y: rows.y + 2, screenWidth: w, screenHeight: h)
-        #expect(s.focus == .table && s.focusedRow == 2)
+        #expect(s.focus == .table && s.table.focusedRow == 2)
         s.click(x: rows.x + 3, y: rows.y + 7, screenWidth: w, screenHeight: h)
-        #expect(s.focusedRow == 2, "a click below the last class changes nothing")
+        #expect(s.table.focusedRow == 2, "a click below the last class changes nothing")
         let projection = try #require(layout.panes[.projection])
         s.click(x: projection.x + 2, y: projection.y + 2, screenWidth: w, screenHeight: h)
         #expect(s.focus == .projection)
@@ -207,17 +207,17 @@ func sampleState() -> DashboardState {
 
     @Test func nCyclesTheLossInEveryPaneAndLAlwaysMovesTheThreshold() {
         var s = sampleState()
-        s.lossChoices = ["contrastive", "circle", "triplet"]
+        s.fineTuning.lossChoices = ["contrastive", "circle", "triplet"]
         s.focus = .training
         let t = s.threshold
         _ = s.handle(.character("l"))
-        #expect(s.lossName == "contrastive" && s.threshold > t, "l moves the threshold in every pane (vim)")
+        #expect(s.fineTuning.lossName == "contrastive" && s.threshold > t, "l moves the threshold in every pane (vim)")
         _ = s.handle(.character("n"))
-        #expect(s.lossName == "circle")
+        #expect(s.fineTuning.lossName == "circle")
         s.focus = .table
         _ = s.handle(.character("n"))
         _ = s.handle(.character("n"))
-        #expect(s.lossName == "contrastive", "wraps around")
+        #expect(s.fineTuning.lossName == "contrastive", "wraps around")
         for pane in Pane.allCases {
             s.focus = pane
             s.status = "threshold set by mouse"
@@ -253,9 +253,9 @@ func sampleState() -> DashboardState {
     @Test func rangeKeysAnswerAtOnceAndTheReportFollowsFromTheBackground() throws {
         var s = manyClassState()
         #expect(s.report.classes.count >= DashboardState.backgroundReportClasses && !s.reportIsStale)
-        let opis = s.report.opis, low = s.range.low
+        let opis = s.report.opis, low = s.calibration.range.low
         _ = s.handle(.character("]"))
-        #expect(s.range.low > low, "the range moves at once")
+        #expect(s.calibration.range.low > low, "the range moves at once")
         #expect(s.reportIsStale && s.report.opis == opis, "OPIS waits for the background report")
         var b = CellBuffer(width: 120, height: 40)
         Dashboard.render(s, into: &b)
@@ -287,7 +287,7 @@ func sampleState() -> DashboardState {
         let included = s.analyzer.classesWithPositives
         for edge in [0, 5, 9_000, 10_000, 12_345, 20_000] {
             let brute =
-                included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: edge, spec: s.options.utility) }
+                included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: edge, spec: s.calibration.options.utility) }
                 / Double(included.count)
             if edge % DashboardState.meanCurveStride == 0 {
                 #expect(abs(s.meanUtility(atEdge: edge) - brute) < 1e-12, "edge \(edge)")
@@ -295,7 +295,7 @@ func sampleState() -> DashboardState {
                 // Between stored points: linear interpolation of the neighbours.
                 let lo = edge / 5 * 5, hi = lo + 5
                 let mean = { (e: Int) in
-                    included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.options.utility) }
+                    included.reduce(0.0) { $0 + s.analyzer.utility($1, edge: e, spec: s.calibration.options.utility) }
                         / Double(included.count)
                 }
                 let expected = mean(lo) + (mean(hi) - mean(lo)) * Double(edge - lo) / 5

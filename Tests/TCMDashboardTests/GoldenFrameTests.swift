@@ -22,30 +22,38 @@ import TCMMetrics
 
     /// The screens, each from the idle sample state.
     static let scenes: [String: @Sendable (inout DashboardState) -> Void] = [
-        "idle": { s in s.tcmMarginsNames = ["contrastive": "margins auto"] },
-        "help": { s in _ = s.handle(.character("?")) },
-        "expanded": { s in _ = s.handle(.character("e")) },
-        "blocks": { s in _ = s.handle(.character("b")) },
+        "idle": { s in s.apply(.tcmMarginsNames(["contrastive": "margins auto"])) },
+        "help": { s in s.apply(.key(.character("?"))) },
+        "expanded": { s in s.apply(.key(.character("e"))) },
+        "blocks": { s in s.apply(.key(.character("b"))) },
         "ab": { s in abScene(&s) },
     ]
 
-    /// An A/B run halfway: both runs' curves in, fixed steps, losses and OPIS trajectories.
+    /// An A/B run halfway: both runs' curves in, fixed steps, losses and OPIS trajectories, all
+    /// sent as the events the app sends.
     static func abScene(_ s: inout DashboardState) {
-        s.beginAB(lossName: "contrastive")
-        s.installAB(.base, counts: perturbedCounts(seed: 1, scale: 0.3), retrieval: nil, meanCurve: nil, step: 40)
-        s.installAB(.tcm, counts: perturbedCounts(seed: 2, scale: 0.05), retrieval: nil, meanCurve: nil, step: 40)
-        for (side, losses) in [(ABSide.base, [0.9, 0.7, 0.6, 0.55]), (.tcm, [0.95, 0.72, 0.61, 0.52])] {
-            s.ab![side].training.step = 40
-            s.ab![side].training.totalSteps = 80
-            s.ab![side].training.loss = losses.last!
-            s.ab![side].training.lossHistory = losses
-            s.ab![side].training.opisHistory = losses.map { $0 * (side == .tcm ? 1e-3 : 2e-3) }
-            s.ab![side].training.message = ""
+        s.apply(.abStarted(lossName: "contrastive", tcmMarginsAuto: true, adapter: false))
+        for (side, seed, scale) in [(ABSide.base, UInt64(1), Float(0.3)), (.tcm, 2, 0.05)] {
+            let curves = FineTunedCurves(
+                counts: perturbedCounts(seed: seed, scale: scale), retrieval: nil, meanCurve: nil, step: 40)
+            s.apply(.abCurves(side, curves, adapter: false))
         }
-        // B's TCM margins from the data, as its last step used them.
-        s.ab![.tcm].training.positiveMargin = 0.6812
-        s.ab![.tcm].training.negativeMargin = 0.1847
-        s.ab![.tcm].training.marginsAuto = true
+        for (side, losses) in [(ABSide.base, [0.9, 0.7, 0.6, 0.55]), (.tcm, [0.95, 0.72, 0.61, 0.52])] {
+            var t = TrainingStatus()
+            t.running = true
+            t.step = 40
+            t.totalSteps = 80
+            t.loss = losses.last!
+            t.lossHistory = losses
+            t.opisHistory = losses.map { $0 * (side == .tcm ? 1e-3 : 2e-3) }
+            // B's TCM margins from the data, as its last step used them.
+            if side == .tcm {
+                t.positiveMargin = 0.6812
+                t.negativeMargin = 0.1847
+                t.marginsAuto = true
+            }
+            s.apply(.abProgress(side, t))
+        }
     }
 
     /// The frame as text, a separator, the style legend and one letter per cell.

@@ -39,23 +39,25 @@ import Testing
 @Suite struct WatchingKeysTests {
     @Test func fineTuningKeysAreOffWhileWatching() throws {
         var state = sampleState()
-        state.run = RunTimeline(directory: "runs/tcm")
-        let before = (state.useTCM, state.lossName, state.frozen)
+        state.apply(.watchStarted(.first, directory: "runs/tcm"))
+        let before = (state.fineTuning.useTCM, state.fineTuning.lossName, state.fineTuning.frozen)
         for key in ["T", "n", "f", "t", "A", "p", "c"] {
-            state.status = ""
-            let action = state.handle(.character(Character(key)))
+            state.apply(.message(""))
+            let action = state.apply(.key(.character(Character(key)))).first
             #expect(action == nil, "\(key) asked the app for \(String(describing: action))")
             #expect(
                 state.status.hasPrefix("\(key) (") && state.status.contains("off while watching"), "\(state.status)")
         }
-        #expect(state.useTCM == before.0 && state.lossName == before.1 && state.frozen == before.2)
+        #expect(
+            state.fineTuning.useTCM == before.0 && state.fineTuning.lossName == before.1
+                && state.fineTuning.frozen == before.2)
         for pane in Pane.allCases {
             let footer = KeyTable.footer(focus: pane, hasAB: false, watching: true)
             #expect(footer.contains { $0 == (", .", "snapshot") } && !footer.contains { $0.0 == "A" }, "\(pane)")
         }
         // Not watching: the same keys act.
         var free = sampleState()
-        #expect(free.handle(.character("T")) == nil && free.useTCM == !before.0)
+        #expect(free.handle(.character("T")) == nil && free.fineTuning.useTCM == !before.0)
         #expect(free.handle(.character("t")) == .startTraining)
         #expect(KeyTable.footer(focus: .curves, hasAB: false).contains { $0.0 == "A" })
     }

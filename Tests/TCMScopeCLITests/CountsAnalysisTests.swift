@@ -70,7 +70,9 @@ import TCMMetrics
                 _ = app.handle(.key(key), size: (120, 40))
             }
         }
-        #expect(onCounts.state.cursor == onRows.state.cursor && onCounts.state.range == onRows.state.range)
+        #expect(
+            onCounts.state.calibration.cursor == onRows.state.calibration.cursor
+                && onCounts.state.calibration.range == onRows.state.calibration.range)
         #expect(onCounts.state.report.opis == onRows.state.report.opis)
 
         // Fine-tuning and t-SNE need the rows: they say so, and nothing starts.

@@ -82,7 +82,7 @@ struct Dash: ParsableCommand {
             dataset: dataset, analysis: analysis, title: (embeddingPath as NSString).lastPathComponent,
             bundled: bundled,
             loss: loss, distance: distance, epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
-        if blocks { app.state.canvasMode = .blocks }
+        if blocks { app.send(.canvasMode(.blocks)) }
         app.tcm = tcmMargins?.regularizer(weights: NumberPair(argument: "1:1")!, every: TCMAutoMargins().every)
         app.run(terminal)
     }
@@ -126,7 +126,7 @@ struct Dash: ParsableCommand {
         let app = DashboardApp(
             dataset: dataset, analysis: analysis, title: title, bundled: false, loss: loss, distance: distance,
             epochs: epochs, saveDirectory: saveDirectory, evaluateEvery: evaluateEvery)
-        if blocks { app.state.canvasMode = .blocks }
+        if blocks { app.send(.canvasMode(.blocks)) }
         app.tcm = tcmMargins?.regularizer(weights: NumberPair(argument: "1:1")!, every: TCMAutoMargins().every)
         app.run(terminal)
     }

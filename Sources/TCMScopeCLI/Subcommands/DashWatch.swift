@@ -107,7 +107,7 @@ enum DashWatch {
             dataset: nil, analysis: initial,
             title: w.watch.map { ($0 as NSString).lastPathComponent }.joined(separator: " vs "),
             bundled: false, loss: .contrastive, epochs: 1, saveDirectory: saveDirectory)
-        if blocks { app.state.canvasMode = .blocks }
+        if blocks { app.send(.canvasMode(.blocks)) }
         app.watch(runs[0].folder, first: first, backlog: runs[0].backlog, reference: runs[0].reference)
         if runs.count == 2 {
             app.watchSecond(
