@@ -25,20 +25,21 @@ extension Widgets {
         buffer.box(rect, title: title, style: v.frame)
         let inner = rect.inset(1)
         guard inner.height >= 1, inner.width >= 20, !runs.isEmpty else { return }
-        let label = runs.count == 1 ? 8 : 10, valueWidth = runs.count == 1 ? 11 : 24
+        // `--bootstrap B`: each snapshot's interval, under its figure (wider values for the ends).
+        let hasIntervals = runs.contains { $0.points.contains { $0.intervals != nil } }
+        let label = runs.count == 1 ? 8 : 10, valueWidth = runs.count == 1 && !hasIntervals ? 11 : 24
         let sparkWidth = max(4, inner.width - label - valueWidth - 1)
         // OPIS and ε-OPIS on a log scale: they fall by orders of magnitude from initialisation, and a
         // linear scale made every later difference look flat.
-        let figures: [(name: String, value: (SnapshotPoint) -> Double, digits: Int, log: Bool)] =
-            runs.count == 1
-            ? [
-                ("OPIS", { $0.opis }, 5, true), ("ε-OPIS", { $0.epsilonOPIS }, 5, true),
-                ("R@1", { $0.recallAt1 }, 4, false), ("EER", { $0.eer }, 4, false),
-            ]
-            : [
-                ("OPIS", { $0.opis }, 5, true), ("R@1", { $0.recallAt1 }, 4, false),
-                ("ε-OPIS", { $0.epsilonOPIS }, 5, true), ("EER", { $0.eer }, 4, false),
-            ]
+        typealias Figure = (
+            name: String, value: (SnapshotPoint) -> Double, digits: Int, log: Bool,
+            ends: (SnapshotPoint) -> SnapshotIntervals.Ends?
+        )
+        let opis: Figure = ("OPIS", { $0.opis }, 5, true, { $0.intervals?.opis })
+        let epsilon: Figure = ("ε-OPIS", { $0.epsilonOPIS }, 5, true, { $0.intervals?.epsilonOPIS })
+        let recall: Figure = ("R@1", { $0.recallAt1 }, 4, false, { _ in nil })
+        let eer: Figure = ("EER", { $0.eer }, 4, false, { _ in nil })
+        let figures = runs.count == 1 ? [opis, epsilon, recall, eer] : [opis, recall, epsilon, eer]
         // From the first snapshot after step 0: the untrained model's figures dwarf the rest.
         func trained(_ run: RunTimeline) -> [SnapshotPoint] {
             let later = run.points.filter { $0.step > 0 }
@@ -48,6 +49,30 @@ extension Widgets {
         func compared(_ run: RunTimeline) -> SnapshotPoint? {
             guard runs.count == 2, let shown = run.current else { return run.points.last }
             return run.points.last { $0.key == shown.key }
+        }
+        // The row under a figure with intervals: each snapshot's relative width (half the interval
+        // over the estimate, on its own linear scale), so a jump between snapshots can be read against
+        // the noise of one, and the ends at the compared step.
+        func intervalRow(_ figure: Figure, _ run: RunTimeline, _ k: Int, _ y: Int) -> Int {
+            let points = trained(run)
+            guard points.contains(where: { figure.ends($0) != nil }) else { return y }
+            let widths = points.map { p in
+                figure.ends(p).map { ($0.high - $0.low) / 2 / figure.value(p) } ?? .nan
+            }
+            let level = points.lazy.compactMap(\.intervals).first.map { Int(($0.level * 100).rounded()) } ?? 95
+            let caption = " \(level)% CI" + (runs.count == 1 ? "" : k == 0 ? " A" : " B")
+            buffer.write(caption, x: inner.x, y: y, style: Style(foreground: Palette.axis), limit: label)
+            buffer.write(
+                sparkline(widths, width: sparkWidth, scale: widths + [0]), x: inner.x + label, y: y,
+                style: Style(foreground: Palette.axis), limit: sparkWidth)
+            let ends = compared(run).flatMap(figure.ends)
+            let text = ends.map {
+                "[\(Format.number($0.low, figure.digits)), \(Format.number($0.high, figure.digits))]"
+            }
+            buffer.write(
+                text ?? "–", x: inner.x + label + sparkWidth + 1, y: y, style: Style(foreground: Palette.axis),
+                limit: valueWidth)
+            return y + 1
         }
         var y = inner.y
         for figure in figures {
@@ -72,6 +97,7 @@ extension Widgets {
                 buffer.write(
                     text, x: inner.x + label + sparkWidth + 1, y: y, style: Style(bold: true), limit: valueWidth)
                 y += 1
+                if y < inner.maxY { y = intervalRow(figure, run, k, y) }
             }
         }
         if y < inner.maxY {

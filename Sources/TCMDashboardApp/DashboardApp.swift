@@ -371,22 +371,29 @@ public final class DashboardApp: LoopScreen {
 extension DashboardApp {
     /// `dash --watch DIR`: the timeline replaces the fine-tuning pane, `first` (analysed before
     /// the first frame) is on screen, and the watch job reads `backlog` (the folder's other
-    /// snapshots of that time), then polls `folder` in the background.
+    /// snapshots of that time), then polls `folder` in the background. `bootstrap`: each
+    /// snapshot's intervals, drawn in the Run pane (`--bootstrap B`).
     public func watch(
-        _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
+        _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference,
+        bootstrap: IntervalSettings? = nil
     ) {
         send(.watchStarted(.first, directory: folder.directory))
         take(WatchController.result(first, utility: state.calibration.options.utility), from: .first)
-        watcher.start(folder, reference: reference, options: state.calibration.options, backlog: backlog)
+        watcher.start(
+            folder, reference: reference, options: state.calibration.options, backlog: backlog,
+            intervals: bootstrap)
     }
 
     /// `--watch A --watch B`: the second run, drawn beside the first (its own rows, classes and timeline).
     public func watchSecond(
-        _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference
+        _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference,
+        bootstrap: IntervalSettings? = nil
     ) {
         send(.watchStarted(.second, directory: folder.directory))
         take(WatchController.result(first, utility: state.calibration.options.utility), from: .second)
-        secondWatcher.start(folder, reference: reference, options: state.calibration.options, backlog: backlog)
+        secondWatcher.start(
+            folder, reference: reference, options: state.calibration.options, backlog: backlog,
+            intervals: bootstrap)
     }
 
     /// The watch jobs' results, in order; true when the screen changed.

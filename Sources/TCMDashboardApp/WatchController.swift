@@ -37,16 +37,17 @@ final class WatchController: Sendable {
     /// reading `backlog`: snapshots the folder delivered before the first frame, analysed here one
     /// at a time so that the first frame waits for one snapshot, not for all of them, and only the
     /// window's curves are ever held.
+    /// `intervals`: each snapshot's class bootstrap (`dash --watch … --bootstrap B`), nil for none.
     func start(
         _ folder: SnapshotFolder, reference: SnapshotReference, options: OPISOptions, backlog: [Snapshot] = [],
-        interval: Duration = .milliseconds(250)
+        intervals: IntervalSettings? = nil, interval: Duration = .milliseconds(250)
     ) {
         running.store(true, ordering: .releasing)
         DispatchQueue.global(qos: .userInitiated).async { [self] in
             var reference = reference
             var folderProblem: String?
             for (i, snapshot) in backlog.enumerated() where !stopped.load(ordering: .acquiring) {
-                analyse(snapshot, options: options, reference: &reference)
+                analyse(snapshot, options: options, intervals: intervals, reference: &reference)
                 put(.backlog(done: i + 1, of: backlog.count))
             }
             while !stopped.load(ordering: .acquiring) {
@@ -63,7 +64,7 @@ final class WatchController: Sendable {
                 }
                 for refusal in folder.takeRefusals() { put(.skipped(refusal.description)) }
                 for snapshot in snapshots where !stopped.load(ordering: .acquiring) {
-                    analyse(snapshot, options: options, reference: &reference)
+                    analyse(snapshot, options: options, intervals: intervals, reference: &reference)
                 }
                 Thread.sleep(
                     forTimeInterval: Double(interval.components.attoseconds) / 1e18
@@ -73,9 +74,12 @@ final class WatchController: Sendable {
         }
     }
 
-    private func analyse(_ snapshot: Snapshot, options: OPISOptions, reference: inout SnapshotReference) {
+    private func analyse(
+        _ snapshot: Snapshot, options: OPISOptions, intervals: IntervalSettings?, reference: inout SnapshotReference
+    ) {
         do {
-            let (a, ref) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: reference)
+            let (a, ref) = try SnapshotAnalysis.analyse(
+                snapshot, options: options, reference: reference, intervals: intervals)
             reference = ref
             put(Self.result(a, utility: options.utility))
         } catch let e as DataError {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TCMKernels
 import TCMMetrics
+import TCMScopeSupport
 
 /// The class-level bootstrap's options, shared by `analyze` (intervals) and `compare` (the paired
 /// test of --fail-if-worse).
@@ -9,8 +10,8 @@ struct BootstrapOptions: ParsableArguments {
     @Option(
         help: Bounds.bootstrap.help(
             """
-            Bootstrap replicates: resample the classes with replacement this many times for percentile intervals \
-            (analyze; with --watch, of each snapshot) or the paired test (compare).
+            Bootstrap replicates: resample the classes with replacement this many times for intervals (analyze; \
+            with --watch, each snapshot's, in analyze and dash) or the paired test (compare).
             """,
             valueName: "B"))
     var bootstrap: Int?
@@ -31,6 +32,10 @@ struct BootstrapOptions: ParsableArguments {
 
     var seed: UInt64 { seedOption ?? 1 }
     var ciLevel: Double { ciLevelOption ?? 0.95 }
+    /// Each watched snapshot's bootstrap (`--watch … --bootstrap B`); nil without --bootstrap.
+    var intervalSettings: IntervalSettings? {
+        bootstrap.map { IntervalSettings(replicates: $0, seed: seed, level: ciLevel) }
+    }
 
     /// `bootstrapRuns`: whether a bootstrap runs without --bootstrap (compare's gate, many runs
     /// from embeddings); where none runs, --seed and --ci-level would be accepted and ignored.

@@ -14,6 +14,22 @@ public struct AnalysedSnapshot: Sendable {
     /// The rows as read (for a projection); dropped by whoever keeps the analysis for long.
     public let embeddings: Matrix
     public let labels: Labels
+    /// The class bootstrap's intervals, when asked for (`IntervalSettings`); also on `point`.
+    public let intervals: BootstrapSummary?
+}
+
+/// The class bootstrap each watched snapshot gets (`--watch … --bootstrap B`): the same intervals
+/// as `analyze --bootstrap B --seed S --ci-level L` of that snapshot's file.
+public struct IntervalSettings: Sendable, Equatable {
+    public let replicates: Int
+    public let seed: UInt64
+    public let level: Double
+
+    public init(replicates: Int, seed: UInt64, level: Double) {
+        self.replicates = replicates
+        self.seed = seed
+        self.level = level
+    }
 }
 
 /// What every snapshot of one watched folder must share with the first one accepted: the same
@@ -27,7 +43,8 @@ public enum SnapshotAnalysis {
     /// Loads and analyses `snapshot` (pair counts, Recall@1, the report at `options`). A damaged,
     /// half-written or foreign-shaped file is a `DataError` naming it, for a status line.
     public static func analyse(
-        _ snapshot: Snapshot, options: OPISOptions, reference: SnapshotReference?, threads: Int = 1
+        _ snapshot: Snapshot, options: OPISOptions, reference: SnapshotReference?, threads: Int = 1,
+        intervals settings: IntervalSettings? = nil
     ) throws -> (AnalysedSnapshot, SnapshotReference) {
         // The folder's listing saw regular files; what is read is checked again on the
         // descriptor that is read, with links refused (one could be swapped in meanwhile).
@@ -59,17 +76,23 @@ public enum SnapshotAnalysis {
         let (counts, retrieval) = MetricsPass.countsAndRetrieval(
             layout: ClassLayout(dataset: dataset), tiling: tiling, ks: [1])
         let report = ThresholdAnalyzer(counts: counts).report(options)
+        // From the counts just made: the intervals cost no second pass.
+        let intervals = settings.map {
+            BootstrapSummary.compute(
+                report: report, counts: counts, retrieval: retrieval, replicates: $0.replicates, seed: $0.seed,
+                level: $0.level, threads: threads, clock: { Date().timeIntervalSinceReferenceDate })
+        }
         let point = SnapshotPoint(
             name: snapshot.name, step: snapshot.step, opis: report.opis, epsilonOPIS: report.epsilonOPIS,
             recallAt1: retrieval.recallAtK.first?.recall ?? .nan, eer: report.global.eer, samples: dataset.count,
-            classes: dataset.labels.classCount)
+            classes: dataset.labels.classCount, intervals: intervals.map(SnapshotIntervals.init))
         let input = AnalysisDocument.Input(
             embeddings: snapshot.embeddings, labels: snapshot.labels ?? "\(snapshot.embeddings) (same file)",
             samples: dataset.count, dimension: dataset.dimension, classes: dataset.labels.classCount,
             droppedZeroVectorRows: dataset.droppedZeroRows)
         let analysed = AnalysedSnapshot(
             snapshot: snapshot, point: point, counts: counts, report: report, retrieval: retrieval, input: input,
-            embeddings: dataset.embeddings, labels: dataset.labels)
+            embeddings: dataset.embeddings, labels: dataset.labels, intervals: intervals)
         return (analysed, reference ?? SnapshotReference(labels: dataset.labels, dimension: dataset.dimension))
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import TCMDashboard
+@testable import TCMDashboard
 import TCMData
 import TCMJobs
 import TCMKernels
@@ -257,5 +257,54 @@ import TCMTerminal
         let opisLine = try #require(lines.first { $0.contains("OPIS    ") && $0.contains("█") })
         #expect(opisLine.filter { "▁▂▃▄▅▆▇█".contains($0) }.count == 4, "\(opisLine)")
         app.watcher.stop()
+    }
+
+    /// `dash --watch DIR --bootstrap B`: every snapshot carries the intervals the same settings give
+    /// for its file alone, and the Run pane draws a row of them under OPIS, with the ends of the
+    /// snapshot on screen.
+    @Test func eachSnapshotsIntervalIsDrawnUnderItsFigure() throws {
+        let dir = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for step in [100, 200, 300] { Self.writeSnapshot(dir, step: step) }
+        let settings = IntervalSettings(replicates: 200, seed: 7, level: 0.9)
+        let folder = SnapshotFolder(directory: dir, settle: .milliseconds(0))
+        var snapshots: [Snapshot] = []
+        let deadline = Date().addingTimeInterval(10)
+        while snapshots.count < 3 && Date() < deadline {
+            snapshots += try folder.poll()
+            usleep(10_000)
+        }
+        try #require(snapshots.count == 3)
+        let (a, reference) = try SnapshotAnalysis.analyse(
+            snapshots[0], options: OPISOptions(), reference: nil, intervals: settings)
+        let app = DashboardApp(
+            dataset: nil, analysis: InitialAnalysis(counts: a.counts, retrieval: a.retrieval, pca: []), title: "watch",
+            bundled: false, loss: .contrastive, epochs: 1, saveDirectory: dir + "/saved")
+        app.watch(folder, first: a, backlog: Array(snapshots.dropFirst()), reference: reference, bootstrap: settings)
+        let backend = TestBackend(
+            width: 160, height: 45, script: [.until { app.state.watch.run?.points.count == 3 }],
+            longestWait: .seconds(30))
+        #expect(EventLoop.run(app, on: backend, wake: app.wake))
+        app.watcher.stop()
+        let points = try #require(app.state.watch.run?.points)
+        for (point, snapshot) in zip(points, snapshots) {
+            // The same settings on the file alone, outside the watch job; and the class bootstrap
+            // from that analysis's counts, called directly.
+            let alone = try SnapshotAnalysis.analyse(snapshot, options: OPISOptions(), reference: nil).0
+            let direct = BootstrapSummary.compute(
+                report: alone.report, counts: alone.counts, retrieval: alone.retrieval, replicates: 200, seed: 7,
+                level: 0.9, threads: 1)
+            #expect(point.intervals == SnapshotIntervals(direct), "step \(point.step)")
+            #expect(point.intervals!.opis.low <= point.opis && point.opis <= point.intervals!.opis.high)
+        }
+        let frame = try #require(backend.frames.last)
+        let lines = (0 ..< frame.height).map { frame.line($0) }
+        let opisRow = try #require(
+            lines.firstIndex { $0.contains("OPIS    ") && $0.contains { "▁▂▃▄▅▆▇█".contains($0) } })
+        let ciLine = lines[opisRow + 1]
+        #expect(ciLine.contains(" 90% CI"), "\(lines.joined(separator: "\n"))")
+        #expect(ciLine.filter { "▁▂▃▄▅▆▇█".contains($0) }.count == 3, "a cell per snapshot: \(ciLine)")
+        let shown = try #require(points.last?.intervals?.opis)
+        #expect(ciLine.contains("[\(Format.number(shown.low, 5)), \(Format.number(shown.high, 5))]"), "\(ciLine)")
     }
 }

@@ -68,6 +68,9 @@ import TCMData
             (["analyze", emb, labels, "--ci-level", "0.9"], "--ci-level applies to the bootstrap"),
             (["compare", emb, emb, labels, "--seed", "3"], "--seed applies to the bootstrap"),
             (["compare", emb, emb, labels, "--ci-level", "0.9"], "--ci-level applies to the bootstrap"),
+            // The dashboard's --bootstrap sets each watched snapshot's interval; without --watch it would do nothing.
+            (["dash", emb, labels, "--bootstrap", "100"], "--bootstrap applies to --watch"),
+            (["dash", "--watch", dir + "/w", "--seed", "3"], "--seed applies to the bootstrap"),
             (["train", "--out", dir + "/t", "--tcm-margins", "auto"], "--tcm-margins sets the TCM regulariser"),
             (["train", "--out", dir + "/t", "--tcm", "--tcm-auto-every", "10"], "--tcm-auto-every is the cadence"),
             (

@@ -157,16 +157,11 @@ enum AnalyzeWatch {
                         continue
                     }
                     do {
+                        // With --bootstrap, the intervals of `analyze --bootstrap`, from the counts just made.
                         let (a, reference) = try SnapshotAnalysis.analyse(
-                            snapshot, options: options, reference: runs[r].reference, threads: threads ?? 1)
-                        // The intervals of `analyze --bootstrap`, from the counts just made: no second pass.
-                        let intervals = bootstrap.bootstrap.map {
-                            BootstrapSummary.compute(
-                                report: a.report, counts: a.counts, retrieval: a.retrieval, options: bootstrap,
-                                replicates: $0, threads: threads)
-                        }
-                        var p = a.point
-                        p.intervals = intervals.map(SnapshotIntervals.init)
+                            snapshot, options: options, reference: runs[r].reference, threads: threads ?? 1,
+                            intervals: bootstrap.intervalSettings)
+                        let intervals = a.intervals, p = a.point
                         let updated = SnapshotPoint.adding(p, to: points)
                         // Written first: a snapshot whose report cannot be written is not in the timeline.
                         try write(a, intervals: intervals, points: updated, plot: plot, to: out)

@@ -29,9 +29,21 @@ struct DashWatchOptions: ParsableArguments {
             """, valueName: "ms"))
     var settleMs = 500
 
+    @OptionGroup var bootstrap: BootstrapOptions
+
     func check(hasFiles: Bool, hasCounts: Bool) throws {
         try Bounds.settle.check(settleMs)
-        guard let first = watch.first else { return }
+        try bootstrap.check()
+        guard let first = watch.first else {
+            // The Metrics pane's interval of the report on screen needs no flag; --bootstrap sets
+            // each watched snapshot's, and would be silently ignored here.
+            if bootstrap.bootstrap != nil {
+                throw ValidationError(
+                    "--bootstrap applies to --watch (each snapshot's interval in the Run pane): add --watch DIR, or drop it"
+                )
+            }
+            return
+        }
         if watch.count > 2 { throw ValidationError("--watch follows one or two runs, got \(watch.count)") }
         if hasFiles || hasCounts {
             throw ValidationError(
@@ -83,7 +95,8 @@ enum DashWatch {
                 }
                 while found == nil, let snapshot = snapshots.popFirst() {
                     do {
-                        let (a, reference) = try SnapshotAnalysis.analyse(snapshot, options: options, reference: nil)
+                        let (a, reference) = try SnapshotAnalysis.analyse(
+                            snapshot, options: options, reference: nil, intervals: w.bootstrap.intervalSettings)
                         found = (a, Array(snapshots), reference)
                     } catch let e as DataError {
                         Terminal.printError("tcmscope: skipped: \(e.description)")
@@ -108,10 +121,13 @@ enum DashWatch {
             title: w.watch.map { ($0 as NSString).lastPathComponent }.joined(separator: " vs "),
             bundled: false, loss: .contrastive, epochs: 1, saveDirectory: saveDirectory)
         if blocks { app.send(.canvasMode(.blocks)) }
-        app.watch(runs[0].folder, first: first, backlog: runs[0].backlog, reference: runs[0].reference)
+        app.watch(
+            runs[0].folder, first: first, backlog: runs[0].backlog, reference: runs[0].reference,
+            bootstrap: w.bootstrap.intervalSettings)
         if runs.count == 2 {
             app.watchSecond(
-                runs[1].folder, first: runs[1].first, backlog: runs[1].backlog, reference: runs[1].reference)
+                runs[1].folder, first: runs[1].first, backlog: runs[1].backlog, reference: runs[1].reference,
+                bootstrap: w.bootstrap.intervalSettings)
         }
         app.run(terminal)
     }
