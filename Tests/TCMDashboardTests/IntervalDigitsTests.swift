@@ -1,4 +1,8 @@
+import Foundation
 import Testing
+import TCMCells
+import TCMData
+import TCMKernels
 import TCMMetrics
 @testable import TCMDashboard
 
@@ -39,5 +43,36 @@ import TCMMetrics
                 #expect(numbers.count == 3 && numbers[1] <= numbers[0] && numbers[0] <= numbers[2], "\(text)")
             }
         }
+    }
+
+    /// The pane itself at 120 columns (48 wide, as in the golden frames): the OPIS line holds its
+    /// whole interval, with the estimate's digits.
+    @Test func theRenderedPaneHoldsTheWholeInterval() {
+        // 12 classes of 10 around points on a circle, each class its own spread.
+        var g = SplitMix64(seed: 3)
+        var values: [Float] = [], labels: [Int64] = []
+        for c in 0 ..< 12 {
+            for _ in 0 ..< 10 {
+                let a = Float(c) * 0.5, noise = 0.05 * Float(c + 1)
+                values += [cos(a), sin(a), 0.2].map { $0 + noise * (g.unitFloat() * 2 - 1) }
+                labels.append(Int64(c))
+            }
+        }
+        let counts = PairCounts.compute(
+            layout: ClassLayout(
+                embeddings: Matrix(rows: 120, cols: 3, values: values), labels: Labels(integers: labels)))
+        let report = ThresholdAnalyzer(counts: counts).report(OPISOptions())
+        let summary = BootstrapSummary.compute(
+            report: report, counts: counts, retrieval: nil, replicates: 200, seed: 1, level: 0.95, threads: 1)
+        var buffer = CellBuffer(width: 48, height: 7)
+        let view = MetricsView(
+            report: report, retrieval: nil, threshold: 0.5, reportIsStale: false, ab: nil, interval: summary)
+        Widgets.metrics(view, &buffer, Rect(x: 0, y: 0, width: 48, height: 7))
+        let line = buffer.line(1)
+        let expected =
+            "│OPIS             \(Format.number(report.opis, 5)) [\(Format.number(summary.opis.low, 5)), "
+            + "\(Format.number(summary.opis.high, 5))]"
+        #expect(line.hasPrefix(expected), "\(line)")
+        #expect(line.hasSuffix("│") && line.count == 48, "\(line)")
     }
 }
