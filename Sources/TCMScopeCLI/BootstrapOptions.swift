@@ -8,7 +8,7 @@ import TCMMetrics
 struct BootstrapOptions: ParsableArguments {
     @Option(
         help: Bounds.bootstrap.help(
-            "Bootstrap replicates: resample the classes with replacement this many times for percentile intervals (analyze) or the paired test (compare).",
+            "Bootstrap replicates: resample the classes with replacement this many times for intervals (analyze: OPIS studentised, the rest percentile, ε-OPIS none under \(EpsilonOPISInterval.minimumClasses) classes) or the paired test (compare).",
             valueName: "B"))
     var bootstrap: Int?
 
