@@ -243,25 +243,24 @@ public struct WeightedOPIS: Sendable {
         let totals = (0 ..< replicates).map { r in w[r * c ..< (r + 1) * c].reduce(0, +) }
         let means = weightedMeans(w, totals: totals)
         typealias V = SIMD8<Double>
-        var sums = [Double](repeating: 0, count: replicates), squares = sums
+        // Per replicate Σ w d and Σ w d², through a pointer: a nested function adding into
+        // captured arrays paid a dynamic exclusivity check per class.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * replicates)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: 2 * replicates)
+        let squares = sums + replicates
         w.withUnsafeBufferPointer { w in
             blocked.withUnsafeBufferPointer { u in
                 means.withUnsafeBufferPointer { means in
                     gridWeights.withUnsafeBufferPointer { a in
                         let base = UnsafeRawPointer(u.baseAddress!), stride = k * lanes * 8
-                        func add(_ r: Int, _ block: Int, _ t: V) {
-                            let wr = w.baseAddress! + r * c
-                            for lane in 0 ..< min(lanes, c - block * lanes) {
-                                let wj = wr[block * lanes + lane], tj = t[lane]
-                                sums[r] += wj * tj
-                                squares[r] += wj * tj * tj
-                            }
-                        }
                         var b = 0
                         // Two blocks at a time: four vector chains (two per SIMD8 on AVX2) hide the add's latency.
                         while b < blocks {
                             let two = b + 2 <= blocks
                             let r0 = base + b * stride, r1 = two ? r0 + stride : r0
+                            // Lanes past the last class hold zeros and are not added.
+                            let first = min(lanes, c - b * lanes), second = two ? min(lanes, c - (b + 1) * lanes) : 0
                             for r in 0 ..< replicates {
                                 let m = means.baseAddress! + r * k
                                 var t0 = V(), t1 = V()
@@ -271,8 +270,20 @@ public struct WeightedOPIS: Sendable {
                                     t0 += a[i] * d0 * d0
                                     t1 += a[i] * d1 * d1
                                 }
-                                add(r, b, t0)
-                                if two { add(r, b + 1, t1) }
+                                let wr = w.baseAddress! + r * c + b * lanes
+                                var sum = sums[r], square = squares[r]
+                                for lane in 0 ..< first {
+                                    let wj = wr[lane], tj = t0[lane]
+                                    sum += wj * tj
+                                    square += wj * tj * tj
+                                }
+                                for lane in 0 ..< second {
+                                    let wj = wr[lanes + lane], tj = t1[lane]
+                                    sum += wj * tj
+                                    square += wj * tj * tj
+                                }
+                                sums[r] = sum
+                                squares[r] = square
                             }
                             b += two ? 2 : 1
                         }
