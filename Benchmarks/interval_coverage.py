@@ -15,6 +15,8 @@ population value, with its binomial standard error, and how often it misses on e
     python3 Benchmarks/interval_coverage.py --classes 100 400 --datasets 300 --replicates 1000
     python3 Benchmarks/interval_coverage.py --classes 40 100 --datasets 300 --replicates 500 --eps --seed 34
     python3 Benchmarks/interval_coverage.py --curve-level 400 1000 --datasets 200 --replicates 200 --seed 5
+    python3 Benchmarks/interval_coverage.py --classes 400 1000 --datasets 300 --replicates 1000 \
+        --tcmscope .build/release/tcmscope --population-cache /tmp/pop32.json
 
 One core; about 1 s a data set at C = 100 and 4 s at C = 400 (--eps adds eps-OPIS's intervals).
 --population-cache FILE keeps the population values between runs. The suite's smaller population
@@ -25,7 +27,9 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -278,6 +282,55 @@ def curve_level(rng, classes, datasets, replicates, level, population_classes=60
                           "truth_above": round(above / datasets, 3), "datasets": datasets}), flush=True)
 
 
+def write_npy(path, array):
+    np.save(path, array)
+
+
+def pipeline(rng, binary, classes, datasets, replicates, level, pop_opis, pop_eps, threads):
+    """The intervals `tcmscope analyze --bootstrap` prints, on data sets drawn as in the main sweep:
+    the whole pipeline (pairs, range, grid, curves, the class bootstrap) in the release binary, not
+    this script's reimplementation. A running tally is printed every 25 data sets."""
+    with tempfile.TemporaryDirectory(prefix="tcm-coverage-") as tmp:
+        e_path, l_path = os.path.join(tmp, "e.npy"), os.path.join(tmp, "l.npy")
+        for c in classes:
+            tally = {"opis": [0, 0, 0], "eps-opis": [0, 0, 0]}  # hits, truth below, truth above
+            withheld = 0
+            t1 = time.time()
+            for d in range(1, datasets + 1):
+                m, sp, n = draw_classes(rng, c)
+                x, y = samples(rng, m, sp, n)
+                write_npy(e_path, x)
+                write_npy(l_path, y.astype(np.int64))
+                seed = int(rng.integers(1, 2**62))
+                out = subprocess.run(
+                    [binary, "analyze", e_path, l_path, "--no-retrieval", "--json", "--bootstrap", str(replicates),
+                     "--seed", str(seed), "--ci-level", str(level), "--threads", str(threads)],
+                    check=True, capture_output=True, text=True).stdout
+                b = json.loads(out)["bootstrap"]
+                for figure, key, truth in (("opis", "opis", pop_opis), ("eps-opis", "epsilonOPIS", pop_eps)):
+                    iv = b.get(key)
+                    if iv is None:
+                        withheld += figure == "eps-opis"
+                        continue
+                    t = tally[figure]
+                    t[0] += iv["low"] <= truth <= iv["high"]
+                    t[1] += truth < iv["low"]
+                    t[2] += truth > iv["high"]
+                if d % 25 == 0 or d == datasets:
+                    for figure, (h, below, above) in tally.items():
+                        k = d - (withheld if figure == "eps-opis" else 0)
+                        if k == 0:
+                            continue
+                        p = h / k
+                        print(json.dumps({"figure": figure, "level": "pipeline", "classes": c, "coverage": round(p, 3),
+                                          "se": round(math.sqrt(p * (1 - p) / k), 3),
+                                          "truth_below": round(below / k, 3), "truth_above": round(above / k, 3),
+                                          "datasets": k, "done": d, "of": datasets,
+                                          "seconds": round(time.time() - t1, 1)}), flush=True)
+            if withheld:
+                print(json.dumps({"classes": c, "eps_opis_withheld": withheld}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--classes", type=int, nargs="+", default=[100, 400])
@@ -296,6 +349,10 @@ def main():
                          "population of 6,000 classes' curves (use --datasets 200 --replicates 200)")
     ap.add_argument("--eps", action="store_true", help="also eps-OPIS (slower)")
     ap.add_argument("--mn-fractions", type=float, nargs="*", default=[0.5, 0.25])
+    ap.add_argument("--tcmscope", metavar="BINARY",
+                    help="run each data set through `BINARY analyze --bootstrap` and score the intervals it prints "
+                         "(OPIS and eps-OPIS; the release build: .build/release/tcmscope)")
+    ap.add_argument("--threads", type=int, default=1, help="--threads of each tcmscope run")
     args = ap.parse_args()
     global SIZES, D
     SIZES = tuple(args.sizes)
@@ -317,6 +374,10 @@ def main():
     print(json.dumps({"population_opis": pop_opis, "population_eps_opis": pop_eps,
                       "seconds": round(time.time() - t0, 1)}), flush=True)
     if args.population_only:
+        return 0
+    if args.tcmscope:
+        pipeline(rng, args.tcmscope, args.classes, args.datasets, args.replicates, args.level, pop_opis, pop_eps,
+                 args.threads)
         return 0
     for c in args.classes:
         hits, below, above, hits_e, below_e, above_e = {}, {}, {}, {}, {}, {}

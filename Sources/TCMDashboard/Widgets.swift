@@ -138,20 +138,22 @@ enum Widgets {
             return
         }
         let r = v.report
+        let width = inner.width - 17
         let rows: [(String, String, Color)] = [
             (
                 "OPIS",
-                Format.number(r.opis, 5)
-                    + (v.reportIsStale ? "  (updating…)" : v.interval.map { "  \(Self.interval($0.opis))" } ?? ""),
+                v.reportIsStale
+                    ? Format.number(r.opis, 5) + "  (updating…)"
+                    : Self.estimate(r.opis, v.interval?.opis, width: width),
                 v.reportIsStale ? Palette.axis : r.opis < 1e-3 ? Palette.good : Palette.bad
             ),
             (
                 "ε-OPIS",
-                Format.number(r.epsilonOPIS, 5)
-                    + (v.interval.map {
-                        $0.epsilonOPIS.map { "  \(Self.interval($0))" } ?? "  (no CI: C < 400)"
-                    }
-                        ?? "  (m=\(r.settings.classesPerGroup))"),
+                v.interval.map { summary in
+                    summary.epsilonOPIS.map { Self.estimate(r.epsilonOPIS, $0, width: width) }
+                        ?? Format.number(r.epsilonOPIS, 5) + "  (no CI: C < \(EpsilonOPISInterval.minimumClasses))"
+                }
+                    ?? Format.number(r.epsilonOPIS, 5) + "  (m=\(r.settings.classesPerGroup))",
                 v.reportIsStale ? Palette.axis : .terminalDefault
             ),
             (
@@ -173,9 +175,22 @@ enum Widgets {
         }
     }
 
-    /// "95% [low, high]": a bootstrap interval, short enough for the metrics pane.
-    static func interval(_ ci: ConfidenceInterval) -> String {
-        "\(Int((ci.level * 100).rounded()))% [\(Format.number(ci.low, 3)), \(Format.number(ci.high, 3))]"
+    /// "estimate  95% [low, high]": the ends in the estimate's own format (5 digits), so they read
+    /// against it digit for digit; the format's rounding is monotone, so an end never prints past
+    /// the estimate it lies on the other side of. Where that is wider than `width` (the metrics
+    /// pane at 120 columns has 29), the level goes, then exponents lose their leading zero.
+    static func estimate(_ x: Double, _ ci: ConfidenceInterval?, width: Int) -> String {
+        let digits = 5
+        guard let ci else { return Format.number(x, digits) }
+        func compact(_ s: String) -> String {
+            s.replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(of: "e+0", with: "e+")
+        }
+        let e = Format.number(x, digits), low = Format.number(ci.low, digits), high = Format.number(ci.high, digits)
+        let candidates = [
+            "\(e)  \(Int((ci.level * 100).rounded()))% [\(low), \(high)]", "\(e) [\(low), \(high)]",
+            compact("\(e) [\(low), \(high)]"),
+        ]
+        return candidates.first { $0.count <= width } ?? candidates[candidates.count - 1]
     }
 
     /// Both A/B runs' OPIS, ε-OPIS and R@1, and B − A (negative OPIS change: TCM helped).

@@ -80,17 +80,65 @@ public enum Bootstrap {
         return w
     }
 
-    /// Runs `body(replicate, weights)` for every replicate, split over `threads`.
-    public static func replicates(
+    /// Replicates in batches of this many: OPIS reads the curves once per batch, not once per
+    /// replicate (`WeightedOPIS.opisAndStandardErrors`).
+    public static let batch = 16
+
+    /// Runs `body(replicates, their weights)` for consecutive batches of replicates, split over `threads`.
+    public static func batches(
         count: Int, classes: Int, seed: UInt64, threads: Int = defaultThreadCount,
-        _ body: @Sendable (Int, [Double]) -> Double
-    ) -> [Double] {
+        _ body: @Sendable (Range<Int>, [[Double]]) -> Void
+    ) {
         let seeds = replicateSeeds(seed: seed, count: count)
-        let out = SharedBuffer<Double>(count: count)
-        parallelForEach(count: count, threads: threads) { r in
-            out.initialize(r, to: body(r, draw(classes: classes, seed: seeds[r])))
+        parallelForEach(count: (count + batch - 1) / batch, threads: threads) { chunk in
+            let rs = chunk * batch ..< min(count, (chunk + 1) * batch)
+            body(rs, rs.map { draw(classes: classes, seed: seeds[$0]) })
         }
-        return out.moveToArray()
+    }
+}
+
+/// The replicates' class weights as bytes, kept from the first pass for the EER's search, which
+/// reads every replicate's weights once per level: drawing them again (a 64-bit modulo per class)
+/// was a cost of its own. A replicate with a class drawn more than 255 times (or a bootstrap too
+/// large to keep, over 64 MB) is drawn again from its seed, which gives the same weights.
+final class KeptDraws: @unchecked Sendable {
+    static let byteBudget = 64 << 20
+    let classes: Int
+    private let counts: UnsafeMutablePointer<UInt8>?
+    private let whole: UnsafeMutablePointer<Bool>?
+    private let replicates: Int
+
+    init(replicates: Int, classes: Int) {
+        self.classes = classes
+        self.replicates = replicates
+        let fits = replicates * classes <= Self.byteBudget && classes > 0
+        counts = fits ? .allocate(capacity: replicates * classes) : nil
+        whole = fits ? .allocate(capacity: replicates) : nil
+        whole?.initialize(repeating: false, count: replicates)
+    }
+
+    /// Called once per replicate, from any thread (each replicate writes only its own bytes).
+    func keep(_ r: Int, _ w: [Double]) {
+        guard let counts, let whole else { return }
+        let row = counts + r * classes
+        var fits = true
+        for j in 0 ..< classes {
+            fits = fits && w[j] <= 255
+            row[j] = UInt8(min(255, w[j]))
+        }
+        whole[r] = fits
+    }
+
+    /// Replicate r's weights, or nil where they were not kept.
+    func weights(_ r: Int) -> [Double]? {
+        guard let counts, let whole, whole[r] else { return nil }
+        let row = counts + r * classes
+        return (0 ..< classes).map { Double(row[$0]) }
+    }
+
+    deinit {
+        counts?.deallocate()
+        whole?.deallocate()
     }
 }
 
@@ -102,6 +150,10 @@ public struct WeightedOPIS: Sendable {
     public let points: Int
     /// Row-major `classes × points` utilities.
     let values: [Double]
+    /// The same utilities in blocks of `lanes` classes, point by point (`[(block · points + i) · lanes
+    /// + lane]`, zeros past the last class): OPIS's per-class terms then run `lanes` classes to a vector.
+    let blocked: [Double]
+    static let lanes = 8
     /// The grid's trapezoid weights divided by the range (sum 1).
     let gridWeights: [Double]
     /// ε-OPIS: the share of classes per group and how classes are ranked.
@@ -109,6 +161,9 @@ public struct WeightedOPIS: Sendable {
     public let ranking: OPISOptions.Ranking
     /// Per grid point (or once, for `.rangeAverage`): class indices by ascending utility.
     let order: [Int32]
+    /// Per grid point, the utilities in that point's ascending order (`[i · classes + rank]`): ε-OPIS's
+    /// walk reads them in sequence instead of one row apart.
+    let sortedColumns: [Double]
 
     public init(curves: [[Double]], gridWeights: [Double], epsilon: Double, ranking: OPISOptions.Ranking) {
         classes = curves.count
@@ -134,6 +189,18 @@ public struct WeightedOPIS: Sendable {
             }
             order = all.moveToArray()
         }
+        let perPoint = ranking != .rangeAverage
+        var sorted = [Double](repeating: 0, count: k * c)
+        for i in 0 ..< k {
+            for rank in 0 ..< c { sorted[i * c + rank] = curves[Int(order[perPoint ? i * c + rank : rank])][i] }
+        }
+        sortedColumns = sorted
+        let lanes = Self.lanes, blocks = (c + lanes - 1) / lanes
+        var b = [Double](repeating: 0, count: blocks * k * lanes)
+        for j in 0 ..< c {
+            for i in 0 ..< k { b[((j / lanes) * k + i) * lanes + j % lanes] = curves[j][i] }
+        }
+        blocked = b
     }
 
     /// The report's curves and grid.
@@ -156,70 +223,138 @@ public struct WeightedOPIS: Sendable {
     /// divides each replicate's deviation by its own.
     public func opisAndStandardError(weights w: [Double]) -> (opis: Double, standardError: Double) {
         precondition(w.count == classes)
-        guard classes > 0 else { return (0, 0) }
-        let k = points
-        let total = w.reduce(0, +)
-        guard total > 0 else { return (0, 0) }
-        var mean = [Double](repeating: 0, count: k)
-        values.withUnsafeBufferPointer { u in
-            mean.withUnsafeMutableBufferPointer { m in
-                for j in 0 ..< classes where w[j] != 0 {
-                    let row = u.baseAddress! + j * k, wj = w[j]
-                    for i in 0 ..< k { m[i] += wj * row[i] }
+        return opisAndStandardErrors(weights: w, replicates: 1)[0]
+    }
+
+    /// `opisAndStandardError` of `replicates` sets of weights at once (`weights[r · classes + c]`).
+    ///
+    /// Each class's term is a sequential sum over the grid (the report's order, so weights of 1
+    /// give its digits), and the terms are added in class order, so every replicate gets the bits
+    /// it would alone (`opisAndStandardErrorOneByOne`, which the tests hold it to). Two things make
+    /// it fast. The curves are read once for all the replicates (a row, or a block of classes, stays
+    /// in cache while each replicate uses it): at thousands of classes they are megabytes, and
+    /// reading them once per replicate was bound by memory. And the terms run sixteen classes side by
+    /// side in vectors of the blocked copy, each lane one class's operations in its order; undrawn
+    /// classes are computed too, and add w · d = 0 exactly.
+    public func opisAndStandardErrors(weights w: [Double], replicates: Int) -> [(opis: Double, standardError: Double)] {
+        precondition(w.count == classes * replicates)
+        let c = classes, k = points, lanes = Self.lanes, blocks = (c + lanes - 1) / lanes
+        guard c > 0 else { return Array(repeating: (0, 0), count: replicates) }
+        let totals = (0 ..< replicates).map { r in w[r * c ..< (r + 1) * c].reduce(0, +) }
+        let means = weightedMeans(w, totals: totals)
+        typealias V = SIMD8<Double>
+        // Per replicate Σ w d and Σ w d², through a pointer: a nested function adding into
+        // captured arrays paid a dynamic exclusivity check per class.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: 2 * replicates)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: 2 * replicates)
+        let squares = sums + replicates
+        w.withUnsafeBufferPointer { w in
+            blocked.withUnsafeBufferPointer { u in
+                means.withUnsafeBufferPointer { means in
+                    gridWeights.withUnsafeBufferPointer { a in
+                        let base = UnsafeRawPointer(u.baseAddress!), stride = k * lanes * 8
+                        var b = 0
+                        // Two blocks at a time: four vector chains (two per SIMD8 on AVX2) hide the add's latency.
+                        while b < blocks {
+                            let two = b + 2 <= blocks
+                            let r0 = base + b * stride, r1 = two ? r0 + stride : r0
+                            // Lanes past the last class hold zeros and are not added.
+                            let first = min(lanes, c - b * lanes), second = two ? min(lanes, c - (b + 1) * lanes) : 0
+                            for r in 0 ..< replicates {
+                                let m = means.baseAddress! + r * k
+                                var t0 = V(), t1 = V()
+                                for i in 0 ..< k {
+                                    let d0 = r0.loadUnaligned(fromByteOffset: i * lanes * 8, as: V.self) - m[i]
+                                    let d1 = r1.loadUnaligned(fromByteOffset: i * lanes * 8, as: V.self) - m[i]
+                                    t0 += a[i] * d0 * d0
+                                    t1 += a[i] * d1 * d1
+                                }
+                                let wr = w.baseAddress! + r * c + b * lanes
+                                var sum = sums[r], square = squares[r]
+                                for lane in 0 ..< first {
+                                    let wj = wr[lane], tj = t0[lane]
+                                    sum += wj * tj
+                                    square += wj * tj * tj
+                                }
+                                for lane in 0 ..< second {
+                                    let wj = wr[lanes + lane], tj = t1[lane]
+                                    sum += wj * tj
+                                    square += wj * tj * tj
+                                }
+                                sums[r] = sum
+                                squares[r] = square
+                            }
+                            b += two ? 2 : 1
+                        }
+                    }
                 }
-                for i in 0 ..< k { m[i] /= total }
             }
         }
-        // Each class's term is a sequential sum over the grid (the report's order, so weights of
-        // 1 give its digits); four classes at a time, so that four such chains run side by side.
-        let drawn = (0 ..< classes).filter { w[$0] != 0 }
-        var sum = 0.0, squares = 0.0
+        return (0 ..< replicates).map { r in
+            totals[r] > 0 ? Self.fromSums(sums[r], squares[r], total: totals[r]) : (0, 0)
+        }
+    }
+
+    /// Ū_w = Σ_c w_c U_c / Σ_c w_c of each replicate (`[r · points + i]`), each point summed in
+    /// class order; a class's row is read once for all the replicates.
+    func weightedMeans(_ w: [Double], totals: [Double]) -> [Double] {
+        let k = points, c = classes, replicates = totals.count
+        var means = [Double](repeating: 0, count: replicates * k)
         values.withUnsafeBufferPointer { u in
-            mean.withUnsafeBufferPointer { m in
-                gridWeights.withUnsafeBufferPointer { a in
-                    func add(_ j: Int, _ t: Double) {
-                        sum += w[j] * t
-                        squares += w[j] * t * t
-                    }
-                    var p = 0
-                    while p + 4 <= drawn.count {
-                        let j0 = drawn[p], j1 = drawn[p + 1], j2 = drawn[p + 2], j3 = drawn[p + 3]
-                        let r0 = u.baseAddress! + j0 * k, r1 = u.baseAddress! + j1 * k
-                        let r2 = u.baseAddress! + j2 * k, r3 = u.baseAddress! + j3 * k
-                        var t0 = 0.0, t1 = 0.0, t2 = 0.0, t3 = 0.0
-                        for i in 0 ..< k {
-                            let d0 = r0[i] - m[i], d1 = r1[i] - m[i], d2 = r2[i] - m[i], d3 = r3[i] - m[i]
-                            t0 += a[i] * d0 * d0
-                            t1 += a[i] * d1 * d1
-                            t2 += a[i] * d2 * d2
-                            t3 += a[i] * d3 * d3
+            w.withUnsafeBufferPointer { w in
+                means.withUnsafeMutableBufferPointer { m in
+                    for j in 0 ..< c {
+                        let row = u.baseAddress! + j * k
+                        for r in 0 ..< replicates {
+                            let wj = w[r * c + j]
+                            guard wj != 0 else { continue }
+                            let mr = m.baseAddress! + r * k
+                            for i in 0 ..< k { mr[i] += wj * row[i] }
                         }
-                        add(j0, t0)
-                        add(j1, t1)
-                        add(j2, t2)
-                        add(j3, t3)
-                        p += 4
                     }
-                    while p < drawn.count {
-                        let j = drawn[p], row = u.baseAddress! + j * k
-                        var t = 0.0
-                        for i in 0 ..< k {
-                            let dev = row[i] - m[i]
-                            t += a[i] * dev * dev
-                        }
-                        add(j, t)
-                        p += 1
+                    for r in 0 ..< replicates where totals[r] > 0 {
+                        for i in 0 ..< k { m[r * k + i] /= totals[r] }
                     }
                 }
             }
         }
+        return means
+    }
+
+    /// OPIS and its standard error from Σ w d, Σ w d² and Σ w.
+    static func fromSums(_ sum: Double, _ squares: Double, total: Double) -> (opis: Double, standardError: Double) {
         let opis = sum / total
         let variance = max(0, squares / total - opis * opis)
         return (opis, total > 1 ? (variance / (total - 1)).squareRoot() : 0)
     }
 
+    /// The definition, one drawn class at a time from the row-major curves: what
+    /// `opisAndStandardError` must equal bit for bit (the tests compare them).
+    func opisAndStandardErrorOneByOne(weights w: [Double]) -> (opis: Double, standardError: Double) {
+        precondition(w.count == classes)
+        let total = w.reduce(0, +)
+        guard classes > 0, total > 0 else { return (0, 0) }
+        let mean = weightedMeans(w, totals: [total]), k = points
+        var sum = 0.0, squares = 0.0
+        for j in 0 ..< classes where w[j] != 0 {
+            var t = 0.0
+            for i in 0 ..< k {
+                let dev = values[j * k + i] - mean[i]
+                t += gridWeights[i] * dev * dev
+            }
+            sum += w[j] * t
+            squares += w[j] * t * t
+        }
+        return Self.fromSums(sum, squares, total: total)
+    }
+
     /// avg_range[(U_high − U_low)²], the groups being the m = max(1, ⌈ε·C⌉) lowest and highest
     /// units of weight (a class of weight 2 fills two places), C = Σ w.
+    ///
+    /// The walk from each end reads the point's sorted column in sequence and takes
+    /// min(w, what is left) of every class it passes, without a branch: an undrawn class adds
+    /// 0 · u = 0 exactly, so the sums are those of skipping it (`epsilonOPISOneByOne`).
     public func epsilonOPIS(weights w: [Double]) -> Double {
         precondition(w.count == classes)
         guard classes > 0 else { return 0 }
@@ -227,35 +362,59 @@ public struct WeightedOPIS: Sendable {
         let m = ThresholdAnalyzer.groupSize(epsilon: epsilon, classes: draws)
         let k = points, c = classes
         var total = 0.0
-        values.withUnsafeBufferPointer { u in
+        sortedColumns.withUnsafeBufferPointer { s in
             order.withUnsafeBufferPointer { o in
-                for i in 0 ..< k {
-                    let ranked = ranking == .rangeAverage ? o.baseAddress! : o.baseAddress! + i * c
-                    // The m lowest units.
-                    var left = Double(m), low = 0.0, p = 0
-                    while left > 0 && p < c {
-                        let j = Int(ranked[p]), take = min(w[j], left)
-                        if take > 0 {
-                            low += take * u[j * k + i]
+                w.withUnsafeBufferPointer { w in
+                    for i in 0 ..< k {
+                        let ranked = ranking == .rangeAverage ? o.baseAddress! : o.baseAddress! + i * c
+                        let column = s.baseAddress! + i * c
+                        // The m lowest units.
+                        var left = Double(m), low = 0.0, p = 0
+                        while left > 0 && p < c {
+                            let take = min(w[Int(ranked[p])], left)
+                            low += take * column[p]
                             left -= take
+                            p += 1
                         }
-                        p += 1
-                    }
-                    left = Double(m)
-                    var high = 0.0
-                    p = c - 1
-                    while left > 0 && p >= 0 {
-                        let j = Int(ranked[p]), take = min(w[j], left)
-                        if take > 0 {
-                            high += take * u[j * k + i]
+                        left = Double(m)
+                        var high = 0.0
+                        p = c - 1
+                        while left > 0 && p >= 0 {
+                            let take = min(w[Int(ranked[p])], left)
+                            high += take * column[p]
                             left -= take
+                            p -= 1
                         }
-                        p -= 1
+                        let gap = (high - low) / Double(m)
+                        total += gridWeights[i] * gap * gap
                     }
-                    let gap = (high - low) / Double(m)
-                    total += gridWeights[i] * gap * gap
                 }
             }
+        }
+        return total
+    }
+
+    /// The definition of ε-OPIS over weights, one class at a time from the row-major curves,
+    /// skipping undrawn classes: what `epsilonOPIS` must equal bit for bit.
+    func epsilonOPISOneByOne(weights w: [Double]) -> Double {
+        precondition(w.count == classes)
+        guard classes > 0 else { return 0 }
+        let m = ThresholdAnalyzer.groupSize(epsilon: epsilon, classes: Int(w.reduce(0, +).rounded()))
+        let k = points, c = classes
+        var total = 0.0
+        for i in 0 ..< k {
+            let ranked = (0 ..< c).map { Int(order[ranking == .rangeAverage ? $0 : i * c + $0]) }
+            func group(_ classes: [Int]) -> Double {
+                var left = Double(m), sum = 0.0
+                for j in classes where left > 0 && w[j] > 0 {
+                    let take = min(w[j], left)
+                    sum += take * values[j * k + i]
+                    left -= take
+                }
+                return sum
+            }
+            let gap = (group(ranked.reversed()) - group(ranked)) / Double(m)
+            total += gridWeights[i] * gap * gap
         }
         return total
     }
@@ -492,18 +651,23 @@ public struct BootstrapSummary: Codable, Sendable, Equatable {
         let c = curves.classes
         let seeds = Bootstrap.replicateSeeds(seed: seed, count: replicates)
         let withInterval = EpsilonOPISInterval.hasInterval(classes: c)
+        let kept = KeptDraws(replicates: replicates, classes: c)
         // Per replicate: OPIS, its standard error, ε-OPIS, FAR, TPR, R@1; the
-        // EER in a second pass (`equalErrorRates`).
+        // EER in a second pass (`equalErrorRates`), from the draws kept here.
         let fields = 6
         let out = SharedBuffer<Double>(count: replicates * fields)
-        parallelForEach(count: replicates, threads: threads) { r in
-            let w = Bootstrap.draw(classes: c, seed: seeds[r])
-            let g = rates.rates(weights: w), o = curves.opisAndStandardError(weights: w)
-            let e = withInterval ? curves.epsilonOPIS(weights: w) : .nan
-            let row: [Double] = [
-                o.opis, o.standardError, e, g.far, g.tpr, rates.recallAt1(weights: w) ?? .nan,
-            ]
-            for f in 0 ..< fields { out.initialize(r * fields + f, to: row[f]) }
+        Bootstrap.batches(count: replicates, classes: c, seed: seed, threads: threads) { rs, draws in
+            let o = curves.opisAndStandardErrors(weights: draws.flatMap { $0 }, replicates: rs.count)
+            for (i, r) in rs.enumerated() {
+                let w = draws[i]
+                kept.keep(r, w)
+                let g = rates.rates(weights: w)
+                let e = withInterval ? curves.epsilonOPIS(weights: w) : .nan
+                let row: [Double] = [
+                    o[i].opis, o[i].standardError, e, g.far, g.tpr, rates.recallAt1(weights: w) ?? .nan,
+                ]
+                for f in 0 ..< fields { out.initialize(r * fields + f, to: row[f]) }
+            }
         }
         let all = out.moveToArray()
         func column(_ f: Int) -> [Double] { (0 ..< replicates).map { all[$0 * fields + f] } }
@@ -520,7 +684,7 @@ public struct BootstrapSummary: Codable, Sendable, Equatable {
             hasRates
             ? interval(
                 rates.equalErrorRates(count: replicates, threads: threads) {
-                    Bootstrap.draw(classes: c, seed: seeds[$0])
+                    kept.weights($0) ?? Bootstrap.draw(classes: c, seed: seeds[$0])
                 })
             : nil
         return BootstrapSummary(
@@ -567,9 +731,14 @@ public struct PairedBootstrap: Codable, Sendable, Equatable {
         precondition(a.classes == b.classes)
         let ones = [Double](repeating: 1, count: a.classes)
         let observed = b.opis(weights: ones) - a.opis(weights: ones)
-        let deltas = Bootstrap.replicates(count: replicates, classes: a.classes, seed: seed, threads: threads) { _, w in
-            b.opis(weights: w) - a.opis(weights: w)
+        let out = SharedBuffer<Double>(count: replicates)
+        Bootstrap.batches(count: replicates, classes: a.classes, seed: seed, threads: threads) { rs, draws in
+            let w = draws.flatMap { $0 }
+            let oa = a.opisAndStandardErrors(weights: w, replicates: rs.count)
+            let ob = b.opisAndStandardErrors(weights: w, replicates: rs.count)
+            for (i, r) in rs.enumerated() { out.initialize(r, to: ob[i].opis - oa[i].opis) }
         }
+        let deltas = out.moveToArray()
         let notWorse = deltas.filter { $0 <= 0 }.count
         // The test at a shift δ rejects when #{Δ* ≤ δ} ≤ k, k the largest count with p < α: every
         // δ below the (k + 1)-th smallest Δ*. Counted with the p-value's own arithmetic, so that

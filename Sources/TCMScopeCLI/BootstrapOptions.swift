@@ -10,8 +10,9 @@ struct BootstrapOptions: ParsableArguments {
     @Option(
         help: Bounds.bootstrap.help(
             """
-            Bootstrap replicates: resample the classes with replacement this many times for intervals (analyze; \
-            with --watch, each snapshot's, in analyze and dash) or the paired test (compare).
+            Bootstrap replicates: resample the classes with replacement this many times for intervals (OPIS \
+            studentised, the rest percentile, ε-OPIS none under \(EpsilonOPISInterval.minimumClasses) classes) in \
+            analyze, and with --watch each snapshot's (analyze, dash); or for the paired test (compare).
             """,
             valueName: "B"))
     var bootstrap: Int?

@@ -8,7 +8,7 @@ import TCMMetrics
 ///
 /// With `--bootstrap`, five columns follow the eight of `header` (`intervalColumns`): the level and
 /// the ends of OPIS's and ε-OPIS's intervals, empty in a row without them (a snapshot analysed
-/// without the bootstrap, or ε-OPIS withheld under 400 classes). They are written only when some
+/// without the bootstrap, or ε-OPIS withheld under 1000 classes). They are written only when some
 /// row has intervals, so a timeline without the bootstrap keeps its eight columns; either form is
 /// read back, and an eight-column timeline appended to with intervals gains the columns, its
 /// earlier rows empty in them.

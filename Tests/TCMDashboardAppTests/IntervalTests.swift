@@ -37,7 +37,7 @@ import TCMScopeSupport
         // 12 classes: no ε-OPIS interval holds its level, and the pane says so in full.
         #expect(summary.epsilonOPIS == nil)
         let epsilon = (0 ..< frame.height).map { frame.line($0) }.first { $0.contains("│ε-OPIS ") } ?? ""
-        #expect(epsilon.contains("(no CI: C < 400)"), "\(epsilon)")
+        #expect(epsilon.contains("(no CI: C < 1000)"), "\(epsilon)")
         // A range change: the old interval is no longer shown, and a late result for it is refused.
         #expect(app.state.pendingInterval == nil, "nothing more to compute for this report")
         app.send(.key(.character("]")))

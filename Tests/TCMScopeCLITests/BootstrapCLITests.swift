@@ -27,7 +27,7 @@ import TCMScopeSupport
         #expect(section["epsilonOPIS"] == nil && section["eerWindowClamped"] == nil)
         #expect(
             section["epsilonOPISWithheld"] as? String
-                == "no interval under 400 classes: too few per group to hold its level")
+                == "no interval under 1000 classes: too few per group to hold its level")
         let settings = try #require((report["report"] as? [String: Any])?["settings"] as? [String: Any])
         #expect((settings["rangeAverage"] as? String)?.hasPrefix("trapezoid rule") == true)
         #expect((settings["eerRule"] as? String)?.contains("(FAR + FRR)/2") == true)
@@ -43,7 +43,7 @@ import TCMScopeSupport
         // Text: the interval beside OPIS and ε-OPIS.
         let text = try tcmscope(["analyze", a, l, "--bootstrap", "200"]).stdout
         #expect(text.contains("95% CI ["), "\(text)")
-        #expect(text.contains("(no interval under 400 classes: too few per group to hold its level)"), "\(text)")
+        #expect(text.contains("(no interval under 1000 classes: too few per group to hold its level)"), "\(text)")
         #expect(text.contains("OPIS studentised, the rest percentile"), "\(text)")
         #expect(text.contains("200 class resamples (seed 1"))
         #expect(!plain.stdout.contains("CI ["))

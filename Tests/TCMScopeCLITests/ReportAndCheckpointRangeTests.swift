@@ -48,7 +48,7 @@ import TCMTestSupport
             ("eer", interval(0.1, 0.2, level: 0.9), "bootstrap eer interval is at level 0.9, the bootstrap at 0.95"),
             ("tpr", interval(0.1, 0.2, replicates: 0), "bootstrap tpr interval is from 0 replicates, not 1 to 200"),
             ("classes", 99, "bootstrap resampled 99 classes, the report has 4 in OPIS"),
-            // ε-OPIS's interval is optional (none under 400 classes): held to the same rules when present.
+            // ε-OPIS's interval is optional (none under 1000 classes): held to the same rules when present.
             (
                 "epsilonOPIS", interval(0.2, 0.1),
                 "bootstrap epsilonOPIS interval [0.2, 0.1] has its low end above its high end"

@@ -25,11 +25,11 @@ import FoundationXML
 
     static let intervalHeader = TimelineCSV.header + TimelineCSV.intervalColumns
 
-    /// One snapshot of a run of 400 classes (3 rows each): enough classes for an ε-OPIS interval.
+    /// One snapshot of a run of 1000 classes (3 rows each): enough classes for an ε-OPIS interval.
     static func writeWideRun(_ dir: String) throws {
         let script =
             "import sys; sys.path.insert(0, '\(packageRoot)/examples'); import write_snapshot as w; "
-            + "w.simulated_run('\(dir)', name='wide', steps=1, classes=400, per_class=3, dim=8)"
+            + "w.simulated_run('\(dir)', name='wide', steps=1, classes=1000, per_class=3, dim=8)"
         let run = try runPython(script, arguments: [])
         try #require(run.status == 0, "the example writer failed: \(run.stderr)")
     }
@@ -70,11 +70,11 @@ import FoundationXML
             #expect(Double(row[column("opis_ci_high")]) == plain.opis.high, "\(row)")
             #expect(plain.opis.low < plain.opis.high)
             if row[0] == "wide" {
-                let epsilon = try #require(plain.epsilonOPIS, "400 classes have an ε-OPIS interval")
+                let epsilon = try #require(plain.epsilonOPIS, "1000 classes have an ε-OPIS interval")
                 #expect(Double(row[column("epsilon_opis_ci_low")]) == epsilon.low)
                 #expect(Double(row[column("epsilon_opis_ci_high")]) == epsilon.high)
             } else {
-                // Withheld under 400 classes: empty cells, as the report withholds it.
+                // Withheld under 1000 classes: empty cells, as the report withholds it.
                 #expect(plain.epsilonOPIS == nil && plain.epsilonOPISWithheld != nil)
                 #expect(row[column("epsilon_opis_ci_low")] == "" && row[column("epsilon_opis_ci_high")] == "")
             }
@@ -103,7 +103,7 @@ import FoundationXML
                 #expect(Float(point[1]) == Float(Double(row[column(tag)])!), "\(row) \(tag)")
             }
         }
-        #expect(scalars["base"]?["tcmscope/epsilon_opis_ci_low"] == nil, "no ε-OPIS interval under 400 classes")
+        #expect(scalars["base"]?["tcmscope/epsilon_opis_ci_low"] == nil, "no ε-OPIS interval under 1000 classes")
     }
 
     /// A timeline written before the interval columns (or by a watch without --bootstrap) is

@@ -49,7 +49,7 @@ class Report:
     @property
     def intervals(self):
         """{"opis": (low, high), "epsilon_opis": ..., "recall_at_1", "eer", "far", "tpr"} with
-        bootstrap=B, else None. "epsilon_opis" is absent under 400 classes (epsilon_opis_withheld
+        bootstrap=B, else None. "epsilon_opis" is absent under 1000 classes (epsilon_opis_withheld
         says why)."""
         section = self._data.get("bootstrap")
         if section is None:
@@ -60,7 +60,7 @@ class Report:
 
     @property
     def epsilon_opis_withheld(self):
-        """Why ε-OPIS has no interval, with bootstrap=B on fewer than 400 classes (no method holds
+        """Why ε-OPIS has no interval, with bootstrap=B on fewer than 1000 classes (no method holds
         its level with so few classes per group: docs/definitions.md); None when it has one."""
         section = self._data.get("bootstrap")
         return None if section is None else section.get("epsilonOPISWithheld")

@@ -7,7 +7,7 @@
 The metrics are added the way PML documents custom ones (a `calculate_<name>` method each), so
 PML's testers and hooks report them too: "opis" and "epsilon_opis", and with bootstrap=B
 "opis_low", "opis_high", "epsilon_opis_low", "epsilon_opis_high" (the intervals of `analyze
---bootstrap B`; ε-OPIS's are NaN under 400 classes, where `analyze` withholds that interval). They are measured by `tcmscope.analyze` on the pairs of the query set
+--bootstrap B`; ε-OPIS's are NaN under 1000 classes, where `analyze` withholds that interval). They are measured by `tcmscope.analyze` on the pairs of the query set
 (its options through `options=`, e.g. options={"far_range": (1e-1, 1e-3)}), once per
 get_accuracy call however many of them are asked for. They are set-level figures: a float even
 with avg_of_avgs or return_per_class (those apply to PML's metrics). Without faiss, the k-NN
@@ -81,7 +81,7 @@ class AccuracyCalculator(_pml.AccuracyCalculator):
     def calculate_opis_high(self, query, query_labels, **kwargs):
         return self._analysis(query, query_labels).intervals["opis"][1]
 
-    # NaN under 400 classes: no ε-OPIS interval holds its level there, so `analyze` gives none
+    # NaN under 1000 classes: no ε-OPIS interval holds its level there, so `analyze` gives none
     # (Report.epsilon_opis_withheld says why); PML's records want a number per metric.
     def calculate_epsilon_opis_low(self, query, query_labels, **kwargs):
         return self._analysis(query, query_labels).intervals.get("epsilon_opis", (float("nan"),) * 2)[0]

@@ -27,7 +27,7 @@ def test_to_dict_equals_the_cli_json(data, tmp_path):
     # 12 classes: no ε-OPIS interval holds its level, so the CLI withholds it and says why.
     assert "epsilon_opis" not in report.intervals
     assert report.epsilon_opis_withheld == expected["bootstrap"]["epsilonOPISWithheld"]
-    assert "400 classes" in report.epsilon_opis_withheld
+    assert "1000 classes" in report.epsilon_opis_withheld
     assert set(report.recall_at) == {1, 5}
     assert report.map_at_r == expected["retrieval"]["mapAtR"]
     assert report.settings["points"] == 51
@@ -78,8 +78,8 @@ def test_a_tripped_gate_is_a_report_not_an_error(data):
     assert not tcmscope.analyze(*data, fail_above_opis=1.0, figure=False).gate_tripped
 
 
-def test_epsilon_opis_interval_from_400_classes():
-    embeddings, labels = clusters(classes=400, per_class=3, dim=8, seed=3)
+def test_epsilon_opis_interval_from_1000_classes():
+    embeddings, labels = clusters(classes=1000, per_class=3, dim=8, seed=3)
     report = tcmscope.analyze(embeddings, labels, bootstrap=100, retrieval=False, figure=False)
     low, high = report.intervals["epsilon_opis"]
     assert report.epsilon_opis_withheld is None

@@ -200,7 +200,7 @@ enum AnalyzeWatch {
     }
 
     /// A point's TensorBoard scalars: the four figures, and the ends of their intervals where the
-    /// bootstrap gave them (ε-OPIS's only from 400 classes).
+    /// bootstrap gave them (ε-OPIS's only from 1000 classes).
     static func scalars(_ p: SnapshotPoint) -> [(tag: String, value: Double)] {
         var scalars = [
             ("tcmscope/opis", p.opis), ("tcmscope/epsilon_opis", p.epsilonOPIS),
