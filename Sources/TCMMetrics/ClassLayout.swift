@@ -121,7 +121,7 @@ public struct ClassLayout: Sendable {
             rows: file.rows, cols: file.cols, labels: labels, embeddingFile: file.path, labelFile: labelFile)
         let d = file.cols
         try MemoryBudget.current().check(
-            bytes: shardBytes(rows: file.rows, cols: d, kept: keptCount(keeping)),
+            bytes: shardBytes(rows: file.rows, cols: d, keeping: keeping),
             needs: "\(keptCount(keeping)) of \(file.rows) × \(d) float32 rows, packed,", file: file.path)
         let start = classStarts(labels.classSizes)
         let kept = keptClasses(start: start, keeping: keeping)
@@ -177,11 +177,19 @@ public struct ClassLayout: Sendable {
             classNames: labels.classNames, packedRows: packed)
     }
 
-    /// What a shard keeping `kept` of `rows × cols` rows holds at least: its rows packed (whole
-    /// panels of 16, and one more panel at each end of a range at most) and the labels (4 bytes
-    /// a row, as `Labels` holds them).
-    public static func shardBytes(rows: Int, cols: Int, kept: Int) -> Int {
-        MemoryBudget.sum(MemoryBudget.product(kept + 32, cols, 4), MemoryBudget.product(rows, 4))
+    /// What a shard keeping the class-ordered rows `keeping` (sorted, disjoint) of `rows × cols`
+    /// holds at least: the panels of 16 rows its rows touch, packed (the rest are never written,
+    /// so never backed), and the labels (4 bytes a row, as `Labels` holds them).
+    public static func shardBytes(rows: Int, cols: Int, keeping: [Range<Int>]) -> Int {
+        var panels = 0, last = -1
+        for range in keeping where !range.isEmpty {
+            let first = max(range.lowerBound / PackedRows.columnAlignment, last + 1),
+                end = (range.upperBound - 1) / PackedRows.columnAlignment
+            if end >= first { panels += end - first + 1 }
+            last = max(last, end)
+        }
+        return MemoryBudget.sum(
+            MemoryBudget.product(panels, PackedRows.columnAlignment, cols, 4), MemoryBudget.product(rows, 4))
     }
 
     static func keptCount(_ keeping: [Range<Int>]) -> Int { keeping.reduce(0) { $0 + $1.count } }
