@@ -62,6 +62,39 @@ import Testing
         }
     }
 
+    /// A CSV has no row access: it is read whole (the whole-file readers' bound), and the shard
+    /// packs only its rows from it. Its parts report what one process reports on the `.npy` of the
+    /// same values, and merge with parts of that `.npy` (the fingerprint is of the values).
+    @Test func shardsOfAFileWithoutRowAccessMergeExactly() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (e, l) = Self.scattered(dir, rows: 900, classes: 150, dimension: 6)
+        let matrix = try EmbeddingLoader.load(e).0
+        let csv =
+            (0 ..< matrix.rows).map { r in
+                (0 ..< matrix.cols).map { String(format: "%.9g", Double(matrix.values[r * matrix.cols + $0])) }
+                    .joined(separator: ",")
+            }.joined(separator: "\n") + "\n"
+        write(Array(csv.utf8), dir + "/e.csv")
+        let single = try tcmscope(["analyze", e, l, "--json"])
+        #expect(single.status == 0, "\(single.stderr)")
+        var parts: [String] = []
+        for k in 0 ..< 3 {
+            parts.append(dir + "/c\(k).tcmc")
+            let run = try tcmscope(["analyze", dir + "/e.csv", l, "--shard", "\(k)/3", "--counts-out", parts[k]])
+            #expect(run.status == 0 && run.stdout.contains("(tiles)"), "\(run.stdout) \(run.stderr)")
+        }
+        let merged = try tcmscope(["merge"] + parts + ["--json"])
+        #expect(merged.status == 0, "\(merged.stderr)")
+        func comparable(_ json: String) -> String {
+            ShardCLITests.withoutTiming(json).split(separator: "\n").filter { !$0.contains("\"embeddings\"") }
+                .joined(separator: "\n")
+        }
+        #expect(comparable(merged.stdout) == comparable(single.stdout))
+        _ = try tcmscope(["analyze", e, l, "--shard", "1/3", "--counts-out", dir + "/n1.tcmc"])
+        #expect(try tcmscope(["merge", parts[0], dir + "/n1.tcmc", parts[2], "--json"]).status == 0)
+    }
+
     /// One byte changed in a row shard 0 does not hold: shard 0 of the changed file still runs (its
     /// rows are the same), but its fingerprint is of the whole file, so the merge with the other
     /// parts of the original file refuses it in one line naming the file, exit status 2.
