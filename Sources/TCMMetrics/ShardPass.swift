@@ -46,6 +46,14 @@ extension MetricsPass {
         return ranges
     }
 
+    /// Whether shards of this data set split the pass in tiles, and so hold only their rows
+    /// (`shardRows`); false for runs of whole classes. Cheap: the split's kind, not the split.
+    public static func shardsHoldTheirRowsOnly(
+        layout: ClassLayout, bins: ThresholdBins = .standard, retrievalKs: [Int]?
+    ) -> Bool {
+        ShardAssignment.kind(layout: layout, retrievalKs: retrievalKs, bins: bins) == .tiles
+    }
+
     /// Shard `shard`'s part of `compute`: its pairs' counts and its retrieval partials.
     public static func computeShard(
         layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),

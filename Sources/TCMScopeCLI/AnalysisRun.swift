@@ -96,11 +96,10 @@ struct AnalysisRun {
             "the pair pass over \(rows) × \(cols) float32 rows (\(describeSize(layout)) class-ordered, and a packed copy)"
         let budget = MemoryBudget.current()
         guard let shard else {
-            let split = MetricsPass.shardRows(
-                layout: planning, retrievalKs: retrievalKs, shard: ShardSpec(index: 0, count: 2))
+            let split = MetricsPass.shardsHoldTheirRowsOnly(layout: planning, retrievalKs: retrievalKs)
             try budget.check(
                 bytes: ClassLayout.passBytes(rows: rows, cols: cols), needs: whole, file: file,
-                advice: split != nil
+                advice: split
                     ? "split it with --shard K/N: each shard holds only the rows of its classes (docs/scaling-out.md)"
                     : "--shard K/N would not lower this (runs of whole classes: each shard ranks its queries against every row); use a machine with more memory"
             )
