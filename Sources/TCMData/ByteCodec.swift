@@ -6,6 +6,9 @@ public struct ByteWriter {
     public private(set) var bytes: [UInt8] = []
     public init() {}
 
+    /// Room for `total` bytes in all: one allocation where the size is known ahead.
+    public mutating func reserveCapacity(_ total: Int) { bytes.reserveCapacity(total) }
+
     public mutating func u8(_ v: UInt8) { bytes.append(v) }
     public mutating func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
     public mutating func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }

@@ -45,6 +45,39 @@ public struct PackedRows: @unchecked Sendable {
         }
     }
 
+    /// `rows × dimension` rows, all zero, of which only those written with `setRow` become
+    /// resident (zero pages, 2 MiB where the kernel allows): a shard packs only the rows of its
+    /// tiles' classes, at their places among all the rows, so the pass indexes rows as one
+    /// process does while the shard's memory follows its own rows.
+    public init(rows: Int, dimension: Int) {
+        self.rows = rows
+        self.dimension = dimension
+        let count = max(1, (rows + GEMM.nr - 1) / GEMM.nr * GEMM.nr * dimension)
+        storage = ZeroPages.allocate(Float.self, count: count, hugePages: true)
+        owner = Deallocator(storage, count: count)
+    }
+
+    /// Packs `values` (`dimension` floats) as row `i`, where `init(_:)` would put it. Not
+    /// concurrently with other calls on the same panel of 16 rows.
+    public func setRow(_ i: Int, _ values: UnsafePointer<Float>) {
+        let d = dimension
+        let panel = storage + (i / GEMM.nr) * GEMM.nr * d
+        let lane = i % GEMM.nr
+        for p in 0 ..< d { panel[p * GEMM.nr + lane] = values[p] }
+    }
+
+    /// Rows `first ..< first + count`, row-major, into `out` (`count × dimension`): the same
+    /// floats `init(_:)` packed, for a left operand when the packed copy is the only one held.
+    public func copyRows(_ first: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let d = dimension
+        for i in first ..< first + count {
+            let panel = storage + (i / GEMM.nr) * GEMM.nr * d
+            let lane = i % GEMM.nr
+            let row = out + (i - first) * d
+            for p in 0 ..< d { row[p] = panel[p * GEMM.nr + lane] }
+        }
+    }
+
     /// `C[m × cols] = A[m × d] · X[c0 ..< c0 + cols]ᵀ`, with `c0` a multiple of `columnAlignment`.
     public func multiply(
         a: UnsafePointer<Float>, m: Int, lda: Int, columns c0: Int, count cols: Int,

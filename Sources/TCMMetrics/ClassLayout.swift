@@ -8,14 +8,22 @@ import TCMKernels
 public struct ClassLayout: Sendable {
     /// L2-normalised embeddings, rows grouped by class (class 0 first).
     public let unitRows: Matrix
-    /// `order[i]` is the input row of sorted row `i`.
+    /// `order[i]` is the input row of sorted row `i` (empty in a shard's layout, `packedRows`:
+    /// nothing in the pass needs it, and it is 8 bytes a row of the whole file).
     public let order: [Int]
     /// Class `c` occupies sorted rows `classStart[c] ..< classStart[c + 1]`.
     public let classStart: [Int]
     public let classNames: [String]
+    /// A shard's rows (`streaming(_:labels:labelFile:fingerprint:keeping:)`, `init(embeddings:labels:keeping:)`):
+    /// only the class-ordered rows its tiles touch, normalised and packed at their places among
+    /// all the rows (the rest read as zeros and hold no memory). `unitRows` then has no columns:
+    /// the packed copy is the only one, so a shard holds its rows once.
+    public let packedRows: PackedRows?
 
     public var classCount: Int { classNames.count }
-    public var sampleCount: Int { unitRows.rows }
+    public var sampleCount: Int { classStart[classCount] }
+    /// Values a row (also when only `packedRows` holds the rows).
+    public var dimension: Int { packedRows?.dimension ?? unitRows.cols }
     public func size(of c: Int) -> Int { classStart[c + 1] - classStart[c] }
 
     public init(dataset: Dataset) {
@@ -27,6 +35,7 @@ public struct ClassLayout: Sendable {
         self.order = order
         classStart = start
         classNames = labels.classNames
+        packedRows = nil
         // Gathered and normalised in one step: one copy of the rows, not two.
         let d = embeddings.cols
         var unit = Matrix(rows: order.count, cols: d)
@@ -99,11 +108,123 @@ public struct ClassLayout: Sendable {
         return MemoryBudget.sum(streamingBytes(rows: rows, cols: cols), MemoryBudget.product(panels, 16, cols, 4))
     }
 
-    private init(unitRows: Matrix, order: [Int], classStart: [Int], classNames: [String]) {
+    /// A shard's layout from a row stream: every chunk is read (and hashed, with `fingerprint`, as
+    /// `streaming` hashes it: the count file proves the shard read the same file as every other),
+    /// but only the rows at the class-ordered positions `keeping` (sorted, disjoint) are screened,
+    /// normalised and packed (`packedRows`); the others are passed over. Memory: the kept rows
+    /// once, one chunk, and the indices. The kept rows' values are those `streaming` computes,
+    /// bit for bit.
+    public static func streaming(
+        _ file: FloatRowFile, labels: Labels, labelFile: String, fingerprint: Bool = false, keeping: [Range<Int>]
+    ) throws -> (layout: ClassLayout, embeddingsHash: UInt64?) {
+        try Dataset.requireCounts(
+            rows: file.rows, cols: file.cols, labels: labels, embeddingFile: file.path, labelFile: labelFile)
+        let d = file.cols
+        try MemoryBudget.current().check(
+            bytes: shardBytes(rows: file.rows, cols: d, keeping: keeping),
+            needs: "\(keptCount(keeping)) of \(file.rows) × \(d) float32 rows, packed,", file: file.path)
+        let start = classStarts(labels.classSizes)
+        let kept = keptClasses(start: start, keeping: keeping)
+        let packed = PackedRows(rows: file.rows, dimension: d)
+        var screen = RowScreen()
+        var hash = Checksum.fnv1a64(words: UnsafeRawBufferPointer(start: nil, count: 0))
+        let unit = UnsafeMutablePointer<Float>.allocate(capacity: d)
+        defer { unit.deallocate() }
+        // A class's rows keep their input order (`classOrder`): the next row of class c goes to
+        // `cursor[c]`. No index of the whole file's rows is held.
+        var cursor = start
+        try labels.classOf.withUnsafeBufferPointer { classOf in
+            try file.forEachChunk { first, count, chunk in
+                if fingerprint { hash = Checksum.fnv1a64(words: UnsafeRawBufferPointer(chunk), seed: hash) }
+                for r in 0 ..< count {
+                    let c = Int(classOf[first + r])
+                    let k = cursor[c]
+                    cursor[c] += 1
+                    guard kept[c] else { continue }
+                    let row = chunk.baseAddress! + r * d
+                    screen.screen(UnsafeBufferPointer(start: row, count: d), row: first + r)
+                    RowNorms.normalize(row, count: d, into: unit)
+                    packed.setRow(k, unit)
+                }
+            }
+        }
+        _ = try screen.check(file: file.path, dropZeroVectors: false)
+        try Dataset.requireClasses(labels, labelFile: labelFile)
+        let layout = ClassLayout(
+            unitRows: Matrix(rows: file.rows, cols: 0, values: []), order: [], classStart: start,
+            classNames: labels.classNames, packedRows: packed)
+        return (layout, fingerprint ? hash : nil)
+    }
+
+    /// A shard's layout from rows read whole (`Dataset`: already screened): only the rows at the
+    /// class-ordered positions `keeping`, packed, as the streamed shard layout holds them.
+    public init(embeddings: Matrix, labels: Labels, keeping: [Range<Int>]) {
+        let (start, order) = Self.classOrder(labels)
+        let d = embeddings.cols
+        let packed = PackedRows(rows: order.count, dimension: d)
+        let unit = UnsafeMutablePointer<Float>.allocate(capacity: max(d, 1))
+        defer { unit.deallocate() }
+        embeddings.values.withUnsafeBufferPointer { v in
+            for range in keeping {
+                for k in range {
+                    RowNorms.normalize(v.baseAddress! + order[k] * d, count: d, into: unit)
+                    packed.setRow(k, unit)
+                }
+            }
+        }
+        self.init(
+            unitRows: Matrix(rows: order.count, cols: 0, values: []), order: [], classStart: start,
+            classNames: labels.classNames, packedRows: packed)
+    }
+
+    /// What a shard keeping the class-ordered rows `keeping` (sorted, disjoint) of `rows × cols`
+    /// holds at least: the panels of 16 rows its rows touch, packed (the rest are never written,
+    /// so never backed), and the labels (4 bytes a row, as `Labels` holds them).
+    public static func shardBytes(rows: Int, cols: Int, keeping: [Range<Int>]) -> Int {
+        var panels = 0, last = -1
+        for range in keeping where !range.isEmpty {
+            let first = max(range.lowerBound / PackedRows.columnAlignment, last + 1),
+                end = (range.upperBound - 1) / PackedRows.columnAlignment
+            if end >= first { panels += end - first + 1 }
+            last = max(last, end)
+        }
+        return MemoryBudget.sum(
+            MemoryBudget.product(panels, PackedRows.columnAlignment, cols, 4), MemoryBudget.product(rows, 4))
+    }
+
+    static func keptCount(_ keeping: [Range<Int>]) -> Int { keeping.reduce(0) { $0 + $1.count } }
+
+    /// Whether each class is kept: `keeping` holds whole classes (a shard's tiles are groups of
+    /// whole classes).
+    private static func keptClasses(start: [Int], keeping: [Range<Int>]) -> [Bool] {
+        var kept = [Bool](repeating: false, count: start.count - 1)
+        var i = 0
+        for c in 0 ..< kept.count where start[c + 1] > start[c] {
+            // `keeping` is sorted and disjoint: the ranges wholly before this class are done.
+            while i < keeping.count && keeping[i].upperBound <= start[c] { i += 1 }
+            guard i < keeping.count, keeping[i].lowerBound < start[c + 1] else { continue }
+            precondition(
+                keeping[i].lowerBound <= start[c] && start[c + 1] <= keeping[i].upperBound,
+                "a shard keeps whole classes")
+            kept[c] = true
+        }
+        return kept
+    }
+
+    private static func classStarts(_ sizes: [Int]) -> [Int] {
+        var start = [Int](repeating: 0, count: sizes.count + 1)
+        for c in 0 ..< sizes.count { start[c + 1] = start[c] + sizes[c] }
+        return start
+    }
+
+    private init(
+        unitRows: Matrix, order: [Int], classStart: [Int], classNames: [String], packedRows: PackedRows? = nil
+    ) {
         self.unitRows = unitRows
         self.order = order
         self.classStart = classStart
         self.classNames = classNames
+        self.packedRows = packedRows
     }
 
     /// Class starts, and the input row of each class-ordered position (stable within a class).
@@ -123,11 +244,12 @@ public struct ClassLayout: Sendable {
     /// The class blocks of `sizes` without any rows (`unitRows` has no columns, `order` is empty):
     /// what the shard split needs, which depends on class sizes only. For checking count files,
     /// whose data set is not at hand.
-    init(planningSizes sizes: [Int], names: [String]) {
+    public init(planningSizes sizes: [Int], names: [String]) {
         var start = [Int](repeating: 0, count: sizes.count + 1)
         for c in 0 ..< sizes.count { start[c + 1] = start[c] + sizes[c] }
         classStart = start
         classNames = names
+        packedRows = nil
         order = []
         unitRows = Matrix(rows: start[sizes.count], cols: 0, values: [])
     }

@@ -117,6 +117,18 @@ public struct CountFile: Sendable {
             w.raw(block.bytes)
         }
         if header.retrievalKs != nil {
+            // The retrieval partials are most of a shard's file (a query's keys, 8 bytes each):
+            // room for them at once, so that the bytes are not copied as they grow (a copy held
+            // the old and the doubled buffer: twice the file, at the shard's peak).
+            w.reserveCapacity(
+                w.bytes.count + 4
+                    + partial.queries.reduce(0) { sum, q in
+                        switch q {
+                        case .none: return sum + 1
+                        case .keys(let keys): return sum + 1 + 10 + 8 * keys.count
+                        case .outcome: return sum + 1 + 30 + 8
+                        }
+                    })
             for q in partial.queries {
                 switch q {
                 case .none: w.u8(0)

@@ -195,7 +195,8 @@ enum HalfRoundsPass {
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?
     ) {
         let n = layout.sampleCount, nb = bins.count
-        let packed = PackedRows(layout.unitRows)
+        // A shard's layout holds its rows packed only: packing them again would hold them twice.
+        let packed = layout.packedRows ?? PackedRows(layout.unitRows)
         let counter = ProgressCounter(total: n * (n + 1) / 2, callback: progress)
         // Each worker's positive counts for a diagonal tile: one zero-page buffer per worker, reused
         // and left zeroed by every tile. Allocating and zeroing it per tile kept ~50 MB of freed
@@ -242,13 +243,26 @@ enum HalfRoundsPass {
         /// Walks the similarity blocks of the tile: `body(block, ldc, c0, firstRow, rowCount)`,
         /// row r of `block` holding columns `c0 ..< c0 + ldc` (c0 a multiple of the panel width).
         func blocks(upperOnly: Bool, _ body: (UnsafePointer<Float>, Int, Int, Int, Int) -> Void) {
-            let d = layout.unitRows.cols, width = tiling.columns
+            let d = layout.dimension, width = tiling.columns
             let block = UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * width)
             defer { block.deallocate() }
+            // Where only the packed copy holds the rows (a shard), each row block's left operand is
+            // unpacked from it: the same floats, so the same products, bit for bit.
+            let unpacked = layout.packedRows.map { _ in
+                UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * d)
+            }
+            defer { unpacked?.deallocate() }
             layout.unitRows.values.withUnsafeBufferPointer { x in
                 var r0 = rows.lowerBound
                 while r0 < rows.upperBound {
                     let count = min(tiling.rowBlock, rows.upperBound - r0)
+                    let a: UnsafePointer<Float>
+                    if let unpacked {
+                        packed.copyRows(r0, count: count, into: unpacked)
+                        a = UnsafePointer(unpacked)
+                    } else {
+                        a = x.baseAddress! + r0 * d
+                    }
                     // Panel-aligned start; columns left of the tile (or of the diagonal) are skipped.
                     var c0 =
                         (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / PackedRows.columnAlignment
@@ -256,7 +270,7 @@ enum HalfRoundsPass {
                     while c0 < columns.upperBound {
                         let cols = min(width, columns.upperBound - c0)
                         packed.multiply(
-                            a: x.baseAddress! + r0 * d, m: count, lda: d, columns: c0, count: cols, c: block, ldc: cols)
+                            a: a, m: count, lda: d, columns: c0, count: cols, c: block, ldc: cols)
                         body(block, cols, c0, r0, count)
                         c0 += cols
                     }

@@ -22,6 +22,38 @@ public struct PartialCounts: Sendable {
 }
 
 extension MetricsPass {
+    /// The class-ordered rows shard `shard` reads (sorted, disjoint ranges): with the split in
+    /// tiles, the rows of the groups its tiles touch (about 2/⌊√(2·N)⌋ of them for most of N
+    /// shards; a shard dealt many blocks' leftover tiles touches more, docs/scaling-out.md);
+    /// `nil` for runs of whole classes, where each query is ranked against every row. Depends on
+    /// the class sizes only (`layout` may be `init(planningSizes:names:)`'s).
+    public static func shardRows(
+        layout: ClassLayout, bins: ThresholdBins = .standard, retrievalKs: [Int]?, shard: ShardSpec
+    ) -> [Range<Int>]? {
+        let assignment = ShardAssignment.make(layout: layout, shards: shard.count, retrievalKs: retrievalKs, bins: bins)
+        guard assignment.layout == .tiles else { return nil }
+        let selection = assignment.tileSelection(shard: shard.index)
+        let untouched = HalfRoundsPass.untouchedGroups(selection)
+        var ranges: [Range<Int>] = []
+        for g in 0 ..< selection.groups where !untouched.contains(g) {
+            let rows = layout.classStart[selection.bounds[g]] ..< layout.classStart[selection.bounds[g + 1]]
+            if let last = ranges.last, last.upperBound == rows.lowerBound {
+                ranges[ranges.count - 1] = last.lowerBound ..< rows.upperBound
+            } else if !rows.isEmpty {
+                ranges.append(rows)
+            }
+        }
+        return ranges
+    }
+
+    /// Whether shards of this data set split the pass in tiles, and so hold only their rows
+    /// (`shardRows`); false for runs of whole classes. Cheap: the split's kind, not the split.
+    public static func shardsHoldTheirRowsOnly(
+        layout: ClassLayout, bins: ThresholdBins = .standard, retrievalKs: [Int]?
+    ) -> Bool {
+        ShardAssignment.kind(layout: layout, retrievalKs: retrievalKs, bins: bins) == .tiles
+    }
+
     /// Shard `shard`'s part of `compute`: its pairs' counts and its retrieval partials.
     public static func computeShard(
         layout: ClassLayout, bins: ThresholdBins = .standard, tiling: PairCounts.Tiling = .init(),
@@ -48,8 +80,13 @@ extension MetricsPass {
         case .tiles:
             var heaps: NeighbourHeaps?
             if retrievalKs != nil {
+                // Heaps for the rows of the shard's tiles only: no other query is offered a pair.
                 var capacities = [Int](repeating: 0, count: n)
-                for c in 0 ..< layout.classCount {
+                let touched = HalfRoundsPass.untouchedGroups(assignment.tileSelection(shard: shard.index))
+                    .reduce(into: [Bool](repeating: true, count: layout.classCount)) { out, g in
+                        for c in assignment.bounds[g] ..< assignment.bounds[g + 1] { out[c] = false }
+                    }
+                for c in 0 ..< layout.classCount where touched[c] {
                     let need = Retrieval.need(classSize: layout.size(of: c), kmax: kmax, samples: n)
                     for q in layout.classStart[c] ..< layout.classStart[c + 1] { capacities[q] = need }
                 }
@@ -67,6 +104,8 @@ extension MetricsPass {
             return PartialCounts(layout: .tiles, positives: pos, negatives: neg, queries: queries)
         case .classRuns:
             let runs = assignment.runs(of: shard.index)
+            // Whole rows need every column: a layout of only a shard's rows cannot serve them.
+            precondition(layout.packedRows == nil, "runs of whole classes need every row (MetricsPass.shardRows)")
             let packed = PackedRows(layout.unitRows)
             var forced = tiling
             if retrievalKs != nil {

@@ -83,7 +83,45 @@ import Testing
         write(Array("earlier".utf8), dir + "/part.tcmc")
         for file in files {
             let run = try Self.bounded(["analyze", file, labels, "--shard", "3/8", "--counts-out", dir + "/part.tcmc"])
-            expectOneLine(run, file: file, [Self.needed, "each --shard task still holds every row"])
+            expectOneLine(
+                run, file: file,
+                [Self.needed, "each --shard task of runs of whole classes", "so more shards do not lower this"])
+        }
+        #expect(FileManager.default.contents(atPath: dir + "/part.tcmc") == Data("earlier".utf8))
+    }
+
+    /// Issue 35: with 500 classes of 2 and no retrieval the split is in tiles, where a shard holds
+    /// only its classes' rows: the whole pass's refusal says to split it with `--shard`, and a
+    /// shard's refusal names what the shard itself needs (its rows packed) and that more shards
+    /// need less. Under 8 GiB of address space, which a shard's few hundred rows of 64 MiB exceed.
+    @Test func tilesShardsNameTheirOwnRows() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (files, _) = Self.hugeFiles(dir)
+        write(
+            NpyWriter.bytes(int64s: (0 ..< Self.rows).map { Int64($0 % 500) }, shape: [Self.rows]), dir + "/pairs.npy")
+        write(Array("earlier".utf8), dir + "/part.tcmc")
+        for file in files {
+            let whole = try Self.underAddressSpaceLimit(
+                gib: 8, ["analyze", file, dir + "/pairs.npy", "--no-retrieval"])
+            expectOneLine(
+                whole, file: file,
+                [
+                    "needs 125.5 GiB, more than this machine can give", "split it with --shard K/N",
+                    "each shard holds only the rows of its classes",
+                ])
+            let shard = try Self.underAddressSpaceLimit(
+                gib: 8,
+                [
+                    "analyze", file, dir + "/pairs.npy", "--no-retrieval", "--shard", "3/8", "--counts-out",
+                    dir + "/part.tcmc",
+                ])
+            expectOneLine(
+                shard, file: file,
+                [
+                    "shard 3/8 of the pair pass over 1000 × 16777216 float32 rows (its ", " rows packed, ",
+                    "more than this machine can give", "more --shard tasks hold fewer rows each",
+                ])
         }
         #expect(FileManager.default.contents(atPath: dir + "/part.tcmc") == Data("earlier".utf8))
     }

@@ -117,7 +117,8 @@ struct Analyze: ParsableCommand {
             // A count file: this task's shard, or the whole pass as shard 0/1 (then reported from
             // the merged counts, which equal the single pass's).
             let (layout, inputSummary, fingerprint) = try AnalysisRun.load(
-                embeddings: embeddingPath, labels: labelPath, input: input, fingerprint: true, sharded: shard != nil)
+                embeddings: embeddingPath, labels: labelPath, input: input, fingerprint: true, shard: shard,
+                retrievalKs: ks)
             var tiling = PairCounts.Tiling()
             if let threads { tiling.threads = threads }
             let spec = shard ?? ShardSpec(index: 0, count: 1)
@@ -133,8 +134,12 @@ struct Analyze: ParsableCommand {
                 let transaction = OutputTransaction()
                 try transaction.stage(bytes, to: countsOut)
                 try transaction.commit()
+                // The rows this shard read and packed: its tiles' classes, or every row.
+                let held =
+                    MetricsPass.shardRows(layout: layout, retrievalKs: ks, shard: spec)?.reduce(0) { $0 + $1.count }
+                    ?? layout.sampleCount
                 print(
-                    "shard \(spec) (\(partial.layout)): \(bytes.count) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s"
+                    "shard \(spec) (\(partial.layout)): \(bytes.count) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s; held \(held) of \(layout.sampleCount) rows"
                 )
                 return
             }
