@@ -377,11 +377,7 @@ extension DashboardApp {
         _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference,
         bootstrap: IntervalSettings? = nil
     ) {
-        send(.watchStarted(.first, directory: folder.directory))
-        take(WatchController.result(first, utility: state.calibration.options.utility), from: .first)
-        watcher.start(
-            folder, reference: reference, options: state.calibration.options, backlog: backlog,
-            intervals: bootstrap)
+        startWatching(.first, by: watcher, folder, first: first, backlog: backlog, reference: reference, bootstrap)
     }
 
     /// `--watch A --watch B`: the second run, drawn beside the first (its own rows, classes and timeline).
@@ -389,11 +385,18 @@ extension DashboardApp {
         _ folder: SnapshotFolder, first: AnalysedSnapshot, backlog: [Snapshot] = [], reference: SnapshotReference,
         bootstrap: IntervalSettings? = nil
     ) {
-        send(.watchStarted(.second, directory: folder.directory))
-        take(WatchController.result(first, utility: state.calibration.options.utility), from: .second)
-        secondWatcher.start(
-            folder, reference: reference, options: state.calibration.options, backlog: backlog,
-            intervals: bootstrap)
+        startWatching(
+            .second, by: secondWatcher, folder, first: first, backlog: backlog, reference: reference, bootstrap)
+    }
+
+    private func startWatching(
+        _ run: WatchedRun, by job: WatchController, _ folder: SnapshotFolder, first: AnalysedSnapshot,
+        backlog: [Snapshot], reference: SnapshotReference, _ bootstrap: IntervalSettings?
+    ) {
+        send(.watchStarted(run, directory: folder.directory))
+        take(WatchController.result(first, utility: state.calibration.options.utility), from: run)
+        job.start(
+            folder, reference: reference, options: state.calibration.options, backlog: backlog, intervals: bootstrap)
     }
 
     /// The watch jobs' results, in order; true when the screen changed.

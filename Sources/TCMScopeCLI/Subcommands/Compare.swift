@@ -258,12 +258,7 @@ struct Compare: ParsableCommand {
         guard namesA == namesB, first.report.classes.map(\.size) == second.report.classes.map(\.size) else {
             throw DataError(b, "counts other classes or rows than \(a): compare needs the same rows and labels")
         }
-        var document = ComparisonDocument(a: first, b: second, commonFAR: far)
-        if let replicates = pairedReplicates {
-            document.bootstrap = try pairedTest(reportA, reportB, replicates: replicates, file: b)
-            document.significance = significance
-        }
-        return document
+        return try document(first, second, reportA, reportB, file: b)
     }
 
     func compareEmbeddings(_ a: String, _ b: String, labels: String?) throws -> ComparisonDocument {
@@ -289,6 +284,14 @@ struct Compare: ParsableCommand {
         guard first.report.classes.map(\.name) == second.report.classes.map(\.name) else {
             throw DataError(b, "has other classes than \(a): compare needs the same rows and labels")
         }
+        return try document(first, second, reportA, reportB, file: b)
+    }
+
+    /// The comparison of two models, with the paired test when one runs.
+    func document(
+        _ first: ComparisonDocument.Model, _ second: ComparisonDocument.Model, _ reportA: ThresholdReport,
+        _ reportB: ThresholdReport, file b: String
+    ) throws -> ComparisonDocument {
         var document = ComparisonDocument(a: first, b: second, commonFAR: far)
         if let replicates = pairedReplicates {
             document.bootstrap = try pairedTest(reportA, reportB, replicates: replicates, file: b)
