@@ -17,7 +17,12 @@ struct BenchScale: ParsableCommand {
     var config: ScaleConfig
     @Option(help: "Where the generated sets are kept.")
     var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"
-    @Option(help: "Peers, comma-separated: numpy, faiss, or none.") var peers = "numpy,faiss"
+    @Option(
+        help: """
+            Peers, comma-separated: numpy (its pass), faiss (exact kNN), blas (the half product at numpy's GEMM \
+            rate, the pass's limit), or none.
+            """)
+    var peers = "numpy,faiss,blas"
     @Option(help: BenchBounds.repeats.help("Runs to time (median reported).")) var repeats = 3
     @OptionGroup var peer: BenchPeerOptions
 
@@ -25,7 +30,7 @@ struct BenchScale: ParsableCommand {
         try BenchBounds.repeats.check(repeats)
         let unknown = peerSet.subtracting(ScaleBench.peerNames)
         if !unknown.isEmpty {
-            throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, none)")
+            throw ValidationError("--peers: unknown peer '\(unknown.sorted()[0])' (known: numpy, faiss, blas, none)")
         }
     }
 

@@ -10,6 +10,7 @@ enum PythonPeer {
     /// What each peer script imports, as pip package names (for the install hint).
     static let packages: [String: String] = [
         "opis_numpy.py": "numpy",
+        "blas_rate.py": "numpy",
         "knn_faiss.py": "numpy faiss-cpu",
         "tsne_peer.py": "numpy scikit-learn openTSNE",
         "train_numpy.py": "numpy",

@@ -21,6 +21,17 @@ enum ScaleConfig: String, CaseIterable, ExpressibleByArgument {
 
     /// Targets: whole-process wall time with retrieval (none for 1M: its time is reported), and
     /// peak RSS.
+    /// Rows and dimension of the generated set (the half product X·Xᵀ is rows² · dimension flops).
+    var shape: (rows: Int, dimension: Int) {
+        switch self {
+        case .sop: (60_502, 512)
+        case .inat: (136_093, 512)
+        case .tenK: (10_000, 128)
+        case .oneMillion: (1_000_000, 128)
+        case .tiny: (200, 8)
+        }
+    }
+
     var target: (seconds: Double?, rssMB: Double?)? {
         switch self {
         case .sop: (10, 400)

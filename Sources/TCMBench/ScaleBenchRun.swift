@@ -6,7 +6,7 @@ import TCMScopeSupport
 /// default options) on a set of real size, against numpy's pair pass and faiss-cpu's exact kNN
 /// run on the same files in the same run, and against issue 9's targets.
 extension ScaleBench {
-    static let peerNames: Set<String> = ["numpy", "faiss"]
+    static let peerNames: Set<String> = ["numpy", "faiss", "blas"]
 
     static func run(
         _ config: ScaleConfig, dataDirectory: String, repeats: Int, python: String, peers: Set<String>, threads: Int
@@ -54,6 +54,13 @@ extension ScaleBench {
                 faissPeer(files, python: python, threads: threads, ours: ours, ourRecall: ourRecall)
             }
         }
+        if peers.contains("blas") {
+            if !usePython {
+                print("  BLAS limit: skipped (--python none)")
+            } else {
+                blasLimit(config, python: python, threads: threads, ours: ours)
+            }
+        }
         if let target = config.target {
             var verdicts: [String] = []
             if let seconds = target.seconds {
@@ -88,6 +95,32 @@ extension ScaleBench {
         if let theirs = json["opis"], let ourOPIS, abs(theirs - ourOPIS) > 1e-3 * max(abs(theirs), 1e-12) {
             print("  note: OPIS differs from ours beyond the printed digits")
         }
+    }
+
+    /// Benchmarks/blas_rate.py: numpy's GEMM rate on 8192-row blocks of this dimension, with the
+    /// bench's threads, measured now; the half product X·Xᵀ (N(N+1)/2 dot products of D
+    /// multiply-adds) at that rate is the pair pass's physical limit, and the whole analyze is
+    /// printed as a multiple of it (issue 35's target: ≤ 1.3×).
+    static func blasLimit(_ config: ScaleConfig, python: String, threads: Int, ours: Double) {
+        let (rows, dimension) = config.shape
+        guard
+            let (_, json) = peerRun(
+                "blas_rate.py", ["--dimension", "\(dimension)"], python: python, blasThreads: threads,
+                name: "BLAS limit"),
+            let rate = json["gflops"], rate > 0
+        else { return }
+        let limit = halfProductSeconds(rows: rows, dimension: dimension, gflops: rate)
+        print(
+            String(
+                format:
+                    "  half product X·Xᵀ at numpy's BLAS rate (%.1f GFLOP/s on 8192 × %d blocks, %d thread(s)) %8.3f s"
+                    + "   analyze/limit %.2f×",
+                rate, dimension, threads, limit, ours / limit))
+    }
+
+    /// Seconds of the half product of `rows` × `dimension` (N(N+1)/2 dot products, 2D flops each).
+    static func halfProductSeconds(rows: Int, dimension: Int, gflops: Double) -> Double {
+        Double(rows) * Double(rows + 1) * Double(dimension) / (gflops * 1e9)
     }
 
     /// Benchmarks/knn_faiss.py: exact kNN (IndexFlatIP on unit rows, k = 12), every thread.

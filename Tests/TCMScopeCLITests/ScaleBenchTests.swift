@@ -82,6 +82,31 @@ import TCMScopeSupport
         #expect(!run.stdout.contains("numpy") && !run.stdout.contains("faiss"))
     }
 
+    /// `--peers blas`: numpy's GEMM rate measured in the same run, the half product of the set's
+    /// N × D at that rate (N(N+1)D flops), and the whole analyze as a multiple of it.
+    @Test func theBLASLimitIsPrintedAgainstTheWholeAnalyze() throws {
+        #expect(abs(ScaleBench.halfProductSeconds(rows: 1000, dimension: 100, gflops: 1) - 0.1001) < 1e-12)
+        let (dir, _) = try tinyDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let run = try tcmscope([
+            "bench", "scale", "--config", "tiny", "--data-dir", dir, "--repeats", "1", "--peers", "blas",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let oursLine = try #require(lines.first { $0.hasPrefix("  tcmscope analyze") })
+        let ours = try #require(ScaleBench.number(after: "tcmscope analyze", in: oursLine))
+        let line = try #require(
+            lines.first { $0.contains("half product X·Xᵀ at numpy's BLAS rate") }, "\(run.stdout)")
+        let rate = try #require(ScaleBench.number(after: "BLAS rate (", in: line))
+        let limit = try #require(ScaleBench.number(after: "thread(s))", in: line))
+        let ratio = try #require(ScaleBench.number(after: "analyze/limit", in: line))
+        #expect(rate > 0.1, "\(line)")
+        // The printed limit and ratio follow from the printed rate (rounded to 0.1 GFLOP/s).
+        let expected = ScaleBench.halfProductSeconds(rows: 200, dimension: 8, gflops: rate)
+        #expect(abs(limit - expected) <= 0.0005 + 0.01 * expected, "\(line)")
+        #expect(abs(ratio - ours / expected) / ratio < 0.05, "\(line)")
+    }
+
     @Test func aMissingPeerIsSkippedWithTheReason() throws {
         let (dir, _) = try tinyDataDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
