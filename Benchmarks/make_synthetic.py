@@ -1,6 +1,6 @@
 """Synthetic embedding sets of real sizes for `tcmscope bench scale --config NAME`, from fixed seeds.
 
-    python3 Benchmarks/make_synthetic.py sop|inat|10k|1m|tiny DIR
+    python3 Benchmarks/make_synthetic.py sop|inat|10k|10k-overlap|1m|tiny DIR
 
 writes DIR/NAME_e.npy (float32, N x D) and DIR/NAME_l.npy (int64 labels). Same seed, same bytes.
 
@@ -9,6 +9,8 @@ writes DIR/NAME_e.npy (float32, N x D) and DIR/NAME_l.npy (int64 labels). Same s
 - inat: 136,093 x 512, the iNaturalist-2018 test size: 2,600 classes of 2-106 samples cut to
         136,093 rows (about 2,500 classes remain). The same recipe, seed 8.
 - 10k:  10,000 x 128, 10 classes of 1,000, seed 1 (the size of the bundled MNIST baseline).
+- 10k-overlap: the 10k recipe with class centres scaled by 0.3 (seed 1): heavily overlapping
+        classes (R@1 ~0.5, R-Precision ~0.24), where most of a query's nearest are of other classes.
 - 1m:   1,000,000 x 128, 1,000 classes of 1,000, seed 9 (issue 21's "runs on one machine" size).
 - tiny: 200 x 8, 4 classes, seed 3 (a smoke test of the benchmark's plumbing).
 """
@@ -31,13 +33,16 @@ def sop():
     return x[p], y[p]
 
 
-def clustered(seed, classes, n, dimension, low, high):
-    """The SOP recipe with other sizes: class sizes uniform in [low, high), cut to n rows."""
+def clustered(seed, classes, n, dimension, low, high, spread=None):
+    """The SOP recipe with other sizes: class sizes uniform in [low, high), cut to n rows;
+    `spread` scales the class centres (smaller: classes overlap more)."""
     r = np.random.default_rng(seed)
     s = r.integers(low, high, size=classes)
     assert s.sum() >= n, "class sizes must cover n rows"
     y = np.repeat(np.arange(classes), s)[:n]
     c = r.normal(size=(classes, dimension)).astype(np.float32)
+    if spread is not None:
+        c *= np.float32(spread)
     x = c[y] + 1.2 * r.normal(size=(n, dimension)).astype(np.float32)
     p = r.permutation(n)
     return x[p], y[p]
@@ -47,6 +52,7 @@ CONFIGS = {
     "sop": sop,
     "inat": lambda: clustered(8, 2600, 136093, 512, 2, 107),
     "10k": lambda: clustered(1, 10, 10000, 128, 1000, 1001),
+    "10k-overlap": lambda: clustered(1, 10, 10000, 128, 1000, 1001, spread=0.3),
     "1m": lambda: clustered(9, 1000, 1000000, 128, 1000, 1001),
     "tiny": lambda: clustered(3, 4, 200, 8, 50, 51),
 }

@@ -9,8 +9,8 @@ report within 2x the pass on the 10k set.
     python3 Benchmarks/retrieval-ratio.py /tmp/tcm-base .build/release/tcmscope
     SET=base python3 Benchmarks/retrieval-ratio.py /tmp/tcm-base .build/release/tcmscope
 
-SET=base uses sample-data/baseline instead of the 10k set (DATA, default /tmp/bd, is where
-make_synthetic.py wrote it).
+SET=base uses sample-data/baseline instead of the 10k set, SET=NAME another set make_synthetic.py
+wrote (`10k-overlap`: heavily overlapping classes); DATA, default /tmp/bd, is where it wrote them.
 """
 import os
 import resource
@@ -25,7 +25,8 @@ if os.environ.get("SET") == "base":
     EMBEDDINGS = os.path.join(ROOT, "sample-data/baseline/eval-embeddings.npy")
     LABELS = os.path.join(ROOT, "sample-data/baseline/eval-labels.npy")
 else:
-    EMBEDDINGS, LABELS = os.path.join(DATA, "10k_e.npy"), os.path.join(DATA, "10k_l.npy")
+    NAME = os.environ.get("SET", "10k")
+    EMBEDDINGS, LABELS = os.path.join(DATA, NAME + "_e.npy"), os.path.join(DATA, NAME + "_l.npy")
 
 
 def run(binary, mode):

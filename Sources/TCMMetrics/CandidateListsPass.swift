@@ -21,7 +21,7 @@ import Darwin
 ///    s(a, b) to a's list when it reaches a's cut and to b's when it reaches b's;
 /// 3. each query is ranked from its list (`Retrieval.outcome(keys:…)`, order-independent).
 ///    A list that overflowed its capacity or holds fewer than `need` items (the sample misled)
-///    falls back to the query's whole row, computed alone, and `outcomeBySelection`.
+///    falls back to the query's whole row and `outcomeBySelection` (such rows computed together).
 /// The similarities are the same bits in every tile shape and in either order of the pair
 /// (the kernels sum the same products in the same order), so the report is the one the
 /// class-owned pass gives, digit for digit.
@@ -112,12 +112,19 @@ enum CandidateListsPass {
         let (pos, neg) = foldTiles(
             Counter.self, layout: layout, packed: packed, bins: bins, tiling: tiling, lists: lists, progress: progress)
         let outcomes = SharedBuffer<QueryOutcome>(count: n)
-        let block = Retrieval.reductionBlock
-        parallelForEach(count: (n + block - 1) / block, threads: tiling.threads) { b in
-            rank(
-                queries: b * block ..< min(n, (b + 1) * block), layout: layout, packed: packed, lists: lists,
-                kmax: kmax, into: outcomes)
+        let block = Retrieval.reductionBlock, blocks = (n + block - 1) / block
+        // Each block's queries whose lists cannot say, ranked from whole rows afterwards.
+        let short = SharedBuffer<[Int]>(count: blocks)
+        parallelForEach(count: blocks, threads: tiling.threads) { b in
+            short.initialize(
+                b,
+                to: rank(
+                    queries: b * block ..< min(n, (b + 1) * block), layout: layout, lists: lists, kmax: kmax,
+                    into: outcomes))
         }
+        rankWholeRows(
+            short.moveToArray().flatMap { $0 }, layout: layout, packed: packed, kmax: kmax, threads: tiling.threads,
+            into: outcomes)
         return (pos, neg, outcomes)
     }
 
@@ -308,18 +315,15 @@ enum CandidateListsPass {
         }
     }
 
-    /// Step 3: each query's outcome from its list, or from its whole row when the list cannot say.
+    /// Step 3: each query's outcome from its list; returns the queries whose list cannot say
+    /// (short of `need`, or overflowed), left for `rankWholeRows`.
     static func rank(
-        queries: Range<Int>, layout: ClassLayout, packed: PackedRows, lists: Lists, kmax: Int,
-        into outcomes: SharedBuffer<QueryOutcome>
-    ) {
-        let n = layout.sampleCount, d = layout.unitRows.cols
+        queries: Range<Int>, layout: ClassLayout, lists: Lists, kmax: Int, into outcomes: SharedBuffer<QueryOutcome>
+    ) -> [Int] {
+        let n = layout.sampleCount
         let scratch = SelectionScratch(count: n)
-        var wholeRow: UnsafeMutablePointer<Float>?
-        defer {
-            scratch.deallocate()
-            wholeRow?.deallocate()
-        }
+        defer { scratch.deallocate() }
+        var short: [Int] = []
         var cls = layout.classOfRow(queries.lowerBound)
         for q in queries {
             while layout.classStart[cls + 1] <= q { cls += 1 }
@@ -330,22 +334,55 @@ enum CandidateListsPass {
                 continue
             }
             let r = lists.sameSizes[q], o = lists.otherSizes[q]
-            if r + o >= need && o <= lists.otherOffsets[q + 1] - lists.otherOffsets[q] {
-                outcomes.initialize(
-                    q,
-                    to: Retrieval.outcome(
-                        same: lists.same + lists.sameOffsets[q], r, others: lists.others + lists.otherOffsets[q], o,
-                        need: need, classLo: lo, classHi: hi, scratch: scratch))
+            guard r + o >= need && o <= lists.otherOffsets[q + 1] - lists.otherOffsets[q] else {
+                short.append(q)
                 continue
-            }
-            if wholeRow == nil { wholeRow = .allocate(capacity: n) }
-            layout.unitRows.values.withUnsafeBufferPointer { x in
-                packed.multiply(a: x.baseAddress! + q * d, m: 1, lda: d, columns: 0, count: n, c: wholeRow!, ldc: n)
             }
             outcomes.initialize(
                 q,
-                to: Retrieval.outcomeBySelection(
-                    row: wholeRow!, count: n, excluding: q, need: need, classLo: lo, classHi: hi, scratch: scratch))
+                to: Retrieval.outcome(
+                    same: lists.same + lists.sameOffsets[q], r, others: lists.others + lists.otherOffsets[q], o,
+                    need: need, classLo: lo, classHi: hi, scratch: scratch))
+        }
+        return short
+    }
+
+    /// The queries the lists could not rank, from their whole rows and `outcomeBySelection`,
+    /// several rows a product (up to 32, ~8 MB of rows a worker): one row at a time, the kernel
+    /// ran its tiles one row full, and on overlapping classes (~5 % of the queries short of
+    /// `need`) that was ~9 % of the whole process (perf). A row's similarities are the same bits
+    /// in any tile shape, so the outcomes are too.
+    static func rankWholeRows(
+        _ queries: [Int], layout: ClassLayout, packed: PackedRows, kmax: Int, threads: Int,
+        into outcomes: SharedBuffer<QueryOutcome>
+    ) {
+        let n = layout.sampleCount, d = layout.unitRows.cols
+        let chunk = max(1, min(32, (8 << 20) / (4 * max(n, 1))))
+        let chunks = (queries.count + chunk - 1) / chunk
+        parallelForEach(count: chunks, threads: threads) { c in
+            let batch = queries[c * chunk ..< min(queries.count, (c + 1) * chunk)]
+            let scratch = SelectionScratch(count: n)
+            let a = UnsafeMutablePointer<Float>.allocate(capacity: batch.count * d)
+            let rows = UnsafeMutablePointer<Float>.allocate(capacity: batch.count * n)
+            defer {
+                scratch.deallocate()
+                a.deallocate()
+                rows.deallocate()
+            }
+            layout.unitRows.values.withUnsafeBufferPointer { x in
+                for (t, q) in batch.enumerated() { (a + t * d).update(from: x.baseAddress! + q * d, count: d) }
+            }
+            packed.multiply(a: a, m: batch.count, lda: d, columns: 0, count: n, c: rows, ldc: n)
+            for (t, q) in batch.enumerated() {
+                let cls = layout.classOfRow(q)
+                let lo = layout.classStart[cls], hi = layout.classStart[cls + 1]
+                let need = Retrieval.need(classSize: hi - lo, kmax: kmax, samples: n)
+                outcomes.initialize(
+                    q,
+                    to: Retrieval.outcomeBySelection(
+                        row: rows + t * n, count: n, excluding: q, need: need, classLo: lo, classHi: hi,
+                        scratch: scratch))
+            }
         }
     }
 }

@@ -14,6 +14,9 @@ struct SelectionScratch {
     let others: UnsafeMutablePointer<UInt64>
     /// `before[p]`: same-class items with exactly p other items nearer than themselves.
     let before: UnsafeMutablePointer<Int>
+    /// Other items laid out by buckets of their keys, and where each bucket ends (`countNearer`).
+    let bucketed: UnsafeMutablePointer<UInt64>
+    let bucketStarts: UnsafeMutablePointer<Int32>
 
     init(count n: Int) {
         count = n
@@ -23,6 +26,8 @@ struct SelectionScratch {
         same = .allocate(capacity: max(n, 1))
         others = .allocate(capacity: max(n, 1))
         before = .allocate(capacity: n + 1)
+        bucketed = .allocate(capacity: max(n, 1))
+        bucketStarts = .allocate(capacity: n + 2)
     }
 
     func deallocate() {
@@ -32,6 +37,8 @@ struct SelectionScratch {
         same.deallocate()
         others.deallocate()
         before.deallocate()
+        bucketed.deallocate()
+        bucketStarts.deallocate()
     }
 }
 
@@ -167,16 +174,7 @@ extension Retrieval {
                     before[lo] += 1
                 }
             } else {
-                sortKeys(UnsafeMutableBufferPointer(start: others, count: o))
-                // Many of both (classes that overlap): sort these too (one low word: the radix sort
-                // on the high word is the key order) and walk both lists once.
-                RadixSort.sortByHighWord(UnsafeMutableBufferPointer(start: s.keys, count: later))
-                var p = 1
-                for i in 0 ..< later {
-                    let key = s.keys[i]
-                    while p < o && others[p] < key { p += 1 }
-                    before[p] += 1
-                }
+                countNearer(others, o, keys: s.keys, later, into: before, scratch: s)
             }
         }
         // Ranks in order, summed as `QueryOutcome(ranked:)` sums them over the `need` nearest.
@@ -203,6 +201,54 @@ extension Retrieval {
             }
         }
         return QueryOutcome(hits: hits, relevant: relevant, firstHit: firstHit, precisionSum: precisionSum)
+    }
+
+    /// Adds 1 to `before[p]` for each of the `l` keys, p = the others (`o` > 0) smaller than it,
+    /// without sorting either list: the others are counted into buckets of their high words
+    /// (a power of two ≤ o of them, equal spans from the smallest) and laid out bucket by bucket,
+    /// so a key's p is the others of the buckets below its own plus those of its own bucket
+    /// smaller than it (one or two on average). The keys of the two lists are never equal.
+    ///
+    /// Why: on heavily overlapping classes a query places ~700 others among ~250 same-class
+    /// items; radix-sorting both lists and merging them was ~20 % of an analysis (perf).
+    static func countNearer(
+        _ others: UnsafePointer<UInt64>, _ o: Int, keys: UnsafePointer<UInt64>, _ l: Int,
+        into before: UnsafeMutablePointer<Int>, scratch s: SelectionScratch
+    ) {
+        var low = UInt64.max, high: UInt64 = 0
+        for i in 0 ..< o {
+            low = min(low, others[i] >> 32)
+            high = max(high, others[i] >> 32)
+        }
+        let bucketBits = Int.bitWidth - 1 - o.leadingZeroBitCount  // 2^bucketBits ≤ o
+        let spanBits = UInt64.bitWidth - (high - low).leadingZeroBitCount
+        let shift = UInt64(max(0, spanBits - bucketBits)), buckets = 1 << bucketBits
+        // starts[b]: the others in buckets below b (then, after the layout, below b + 1).
+        let starts = s.bucketStarts
+        starts.initialize(repeating: 0, count: buckets + 1)
+        for i in 0 ..< o { starts[Int(((others[i] >> 32) - low) >> shift) + 1] &+= 1 }
+        for b in 0 ..< buckets { starts[b + 1] &+= starts[b] }
+        let laid = s.bucketed
+        for i in 0 ..< o {
+            let b = Int(((others[i] >> 32) - low) >> shift)
+            laid[Int(starts[b])] = others[i]
+            starts[b] &+= 1
+        }
+        // Now starts[b] is the end of bucket b, and the start of bucket b + 1.
+        for i in 0 ..< l {
+            let key = keys[i], h = key >> 32
+            var p: Int
+            if h > high {
+                p = o
+            } else if h < low {
+                p = 0  // not met here (the smallest other is smaller than every key), kept for safety
+            } else {
+                let b = Int((h - low) >> shift)
+                p = b == 0 ? 0 : Int(starts[b - 1])
+                for t in p ..< Int(starts[b]) where laid[t] < key { p += 1 }
+            }
+            before[p] += 1
+        }
     }
 
     /// Moves to the front of `others` those that can be nearer than one of the same-class items

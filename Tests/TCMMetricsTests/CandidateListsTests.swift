@@ -94,6 +94,42 @@ import TCMTestSupport
         #expect(r == expected)
     }
 
+    /// Heavily overlapping classes (centres at 0.3 of the noise): most of a query's nearest are of
+    /// other classes, so ranking places hundreds of them among the same-class items, and the
+    /// sample's cut often leaves a list short (ranked from whole rows, several at a time). Every
+    /// tile shape and margin equals the full sort, and the brute force in Double.
+    @Test func overlappingClassesEqualTheFullSort() {
+        var rng = SplitMix64(state: 35)
+        let sizes = [180, 150, 211, 97, 160, 1, 140], dimension = 12
+        var values: [Float] = [], labels: [Int64] = []
+        for (c, size) in sizes.enumerated() {
+            let centre = (0 ..< dimension).map { _ in 0.3 * rng.gaussian() }
+            for _ in 0 ..< size {
+                values += centre.map { Float($0 + rng.gaussian()) }
+                labels.append(Int64(c))
+            }
+        }
+        let m = Matrix(rows: labels.count, cols: dimension, values: values)
+        let layout = ClassLayout(embeddings: m, labels: Labels(integers: labels))
+        let ks = [1, 2, 4, 8]
+        let expected = Self.reference(layout, ks: ks)
+        #expect(MetricsPass.plan(layout: layout, retrievalKs: ks).retrieval == .candidateLists)
+        #expect(expected.rPrecision < 0.5, "the classes overlap")
+        for (threads, rows, margin) in [(1, 96, 1.1), (2, 5, 1.1), (2, 7, 0.9), (3, 16, 1.5)] {
+            var t = PairCounts.Tiling()
+            t.threads = threads
+            t.rowBlock = rows
+            t.candidateMargin = margin
+            t.retrievalMode = .candidateLists
+            let (_, r) = MetricsPass.compute(layout: layout, tiling: t, retrievalKs: ks)
+            #expect(r == expected, "threads \(threads) rows \(rows) margin \(margin)")
+        }
+        let brute = BruteForce(m, Labels(integers: labels)).retrieval(ks: ks)
+        #expect(expected.queries == brute.queries)
+        for (a, b) in zip(expected.recallAtK.map(\.recall), brute.recall) { #expect(abs(a - b) < 1e-12) }
+        #expect(abs(expected.mapAtR - brute.mapAtR) < 1e-12)
+    }
+
     /// The same against the brute force of the other suites (similarities in Double, so within a tolerance).
     @Test func candidateListsMatchBruteForce() {
         let (m, labels) = clusteredData(sizes: [81, 64, 3, 120, 1], dimension: 11, seed: 31)
