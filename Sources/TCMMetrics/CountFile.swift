@@ -69,9 +69,10 @@ public struct CountFileHeader: Sendable, Equatable {
 /// (indexed per class, decoded while merging, one class at a time).
 public struct CountFile: Sendable {
     public static let magic = Array("TCMCOUNT".utf8)
-    /// 2 since shards take blocks of tiles (`ShardAssignment.blockSplit`): a version-1 part
-    /// holds other pairs than a version-2 part of the same index, so the two must never merge.
-    public static let version: UInt16 = 2
+    /// 3 since shards take strips of tiles (`ShardAssignment.stripSplit`; 2 took blocks, 1 tiles
+    /// one by one): a part of an earlier version holds other pairs than a part of this version of
+    /// the same index, so parts of different versions must never merge.
+    public static let version: UInt16 = 3
     /// Limits a reader holds a file to (beyond "fits in the file"): as the analyze flags allow.
     /// At most 2^31 − 1 samples: then every pair total, n(n − 1) < 2^62, and every sum of them fits
     /// an Int, so nothing that combines counts can overflow (a class of 2^32 − 1 rows would not).
@@ -160,10 +161,10 @@ public struct CountFile: Sendable {
         var r = ByteReader(bytes[Self.magic.count ..< bytes.count - 4], file: path)
         let version = try r.u16("version")
         guard version == Self.version else {
-            if version == 1 {
+            if (1 ..< Self.version).contains(version) {
                 throw DataError(
                     path,
-                    "count file version 1, from a tcmscope whose shards split the pairs another way; run every shard (and merge) with this tcmscope"
+                    "count file version \(version), from a tcmscope whose shards split the pairs another way; run every shard (and merge) with this tcmscope"
                 )
             }
             throw DataError(path, "count file version \(version); this tcmscope reads version \(Self.version)")

@@ -23,8 +23,8 @@ public struct PartialCounts: Sendable {
 
 extension MetricsPass {
     /// The class-ordered rows shard `shard` reads (sorted, disjoint ranges): with the split in
-    /// tiles, the rows of the groups its tiles touch (about 2/⌊√(2·N)⌋ of them for most of N
-    /// shards; a shard dealt many blocks' leftover tiles touches more, docs/scaling-out.md);
+    /// tiles, the rows of the groups its tiles touch (at most about √2/√N of them for N shards:
+    /// `ShardAssignment.stripSplit`, docs/scaling-out.md);
     /// `nil` for runs of whole classes, where each query is ranked against every row. Depends on
     /// the class sizes only (`layout` may be `init(planningSizes:names:)`'s).
     public static func shardRows(

@@ -53,20 +53,17 @@ struct ShardAssignment: Sendable {
         switch kind {
         case .tiles:
             // Groups as the single process makes them on a 4-core machine (about 1,000 rows on large
-            // sets); more and smaller groups only when there would be fewer than 8 tiles a shard.
+            // sets); more and smaller groups only when a strip of √share rows (`stripSplit`), G/√(2·shards)
+            // groups, would be fewer than about 8 groups high: its end could not be placed finely.
             var bounds = HalfRoundsPass.groups(layout: classes, workers: 4, rowBlock: PairCounts.Tiling().rowBlock)
-            if (bounds.count - 1) * bounds.count / 2 < 8 * shards {
-                // G groups make G(G + 1)/2 tiles: G = ⌈√(16·shards)⌉ gives at least 8 a shard.
-                let wanted = Int(Double(16 * shards).squareRoot().rounded(.up))
+            let wanted = Int((12 * Double(shards).squareRoot()).rounded(.up))
+            if bounds.count - 1 < wanted {
                 bounds = HalfRoundsPass.groups(layout: classes, targetRows: max(1, classes.sampleCount / wanted))
             }
             let g = bounds.count - 1
-            func rows(_ i: Int) -> Int { classes.classStart[bounds[i + 1]] - classes.classStart[bounds[i]] }
-            func cost(_ a: Int, _ b: Int) -> Int { a == b ? rows(a) * (rows(a) + 1) / 2 : rows(a) * rows(b) }
+            let rows = (0 ..< g).map { classes.classStart[bounds[$0 + 1]] - classes.classStart[bounds[$0]] }
             var owner = [Int32](repeating: -1, count: g * g)
-            for (item, shard) in blockSplit(groups: g, rows: rows, cost: cost, shards: shards) {
-                owner[item] = Int32(shard)
-            }
+            for (item, shard) in stripSplit(groupRows: rows, shards: shards) { owner[item] = Int32(shard) }
             return ShardAssignment(layout: .tiles, bounds: bounds, owner: owner)
         case .classRuns:
             // Runs of whole classes of at least one row block, as the class-owned pass makes them.
@@ -98,70 +95,72 @@ struct ShardAssignment: Sendable {
         return PairCounts.halfRoundsFits(layout: layout, bins: bins, tiling: .init()) ? .tiles : .classRuns
     }
 
-    /// Tile (a, b), a ≤ b, of `groups` groups, to shards, so that each shard's tiles touch few
-    /// groups: a shard counts negatives into (and zeroes, compacts and writes) the histograms of
-    /// every class its tiles touch, so with tiles spread one by one over 8 shards every shard
-    /// touched every class, and the histogram work and the count file were the single pass's size
-    /// in each shard.
+    /// Tile (a, b), a ≤ b, of groups of `groupRows[i]` rows, to shards, so that each shard holds
+    /// few rows and the shards' pairs are even: a shard reads, screens and packs the rows of every
+    /// group its tiles touch (`MetricsPass.shardRows`), and counts into their classes' histograms.
     ///
-    /// The groups are cut into P parts of about equal rows, P = ⌊√(2·shards)⌋, and the tiles into
-    /// the P(P + 1)/2 blocks part × part. Of N rows, an off-diagonal block holds (N/P)² pairs and a
-    /// shard's share is N²/(2·shards): one share when P² = 2·shards (8 shards: 4 parts, 6
-    /// off-diagonal blocks of one share, 4 diagonal ones of half). Blocks go whole, largest first, to
-    /// the least loaded shard while they fit in its share (+1/64); of a block that does not fit, the
-    /// shard takes the rows of tiles that do (whole rows, so they touch few groups) and leaves the
-    /// rest, tile by tile, to `balance` from the loads so far. Each of 8 shards then touches about
-    /// half the classes.
-    static func blockSplit(
-        groups g: Int, rows: (Int) -> Int, cost: (Int, Int) -> Int, shards: Int
-    ) -> [(item: Int, shard: Int)] {
-        let total = (0 ..< g).reduce(0) { sum, a in (a ..< g).reduce(sum) { $0 + cost(a, $1) } }
-        let share = (total + shards - 1) / shards
-        let fits = share + share / 64
-        // Parts: a group starts the next part when its middle row is past that part's start.
-        let parts = max(1, min(g, Int(Double(2 * shards).squareRoot())))
-        let rowsTotal = (0 ..< g).reduce(0) { $0 + rows($1) }
-        var partStart = [0], before = 0
-        for a in 0 ..< g {
-            let next = partStart.count
-            if next < parts && a > partStart[next - 1] && before + rows(a) / 2 >= rowsTotal * next / parts {
-                partStart.append(a)
-            }
-            before += rows(a)
-        }
-        partStart.append(g)
-        let p = partStart.count - 1
-        var blocks: [(cost: Int, item: Int)] = []
-        for x in 0 ..< p {
-            for y in x ..< p {
-                var c = 0
-                for a in partStart[x] ..< partStart[x + 1] {
-                    for b in max(a, partStart[y]) ..< partStart[y + 1] { c += cost(a, b) }
-                }
-                blocks.append((c, x * p + y))
-            }
-        }
-        blocks.sort { $0.cost != $1.cost ? $0.cost > $1.cost : $0.item < $1.item }
-        var loads = ShardLoads(shards: shards)
-        var out: [(item: Int, shard: Int)] = [], rest: [(cost: Int, item: Int)] = []
-        for block in blocks {
-            let x = block.item / p, y = block.item % p
-            let (shard, load) = loads.least
-            let whole = load + block.cost <= fits
-            var taken = 0
-            for a in partStart[x] ..< partStart[x + 1] {
-                let row = max(a, partStart[y]) ..< partStart[y + 1]
-                let rowCost = row.reduce(0) { $0 + cost(a, $1) }
-                if whole || load + taken + rowCost <= share {
-                    for b in row { out.append((a * g + b, shard)) }
-                    taken += rowCost
-                } else {
-                    for b in row { rest.append((cost(a, b), a * g + b)) }
+    /// The groups are cut into strips of consecutive groups, each of about √share rows (a share
+    /// is the pairs over the shards). Strip s's tiles are (a, b), a in s, b ≥ a: its own triangle,
+    /// then every column after it. A strip goes to m shards (m by how many shares it holds), each a
+    /// run of its tiles column by column (the triangle first), cut at equal pairs. A run then holds
+    /// the strip's h rows and the w columns it sweeps, h · w ≈ share, so h + w is near its least,
+    /// 2√share = √2/√shards of the rows (a run in the triangle, fewer). The strip ends are moved
+    /// within 0.7 to 1.4 of √share rows (h + w at most 7 % above the least) to the end with the
+    /// least sum of the two excesses: the rows above the least, and the pairs of the strip's shards
+    /// off a share (they share its pairs equally, so the pairs up to a strip's end are as near a
+    /// whole number of shares as the groups allow).
+    /// Deterministic: integers, and doubles computed the same way on every task.
+    static func stripSplit(groupRows rows: [Int], shards: Int) -> [(item: Int, shard: Int)] {
+        let g = rows.count
+        // Rows after group a, and group a's tiles' pairs (a, a) and (a, b > a).
+        var after = [Int](repeating: 0, count: g + 1)
+        for a in stride(from: g - 1, through: 0, by: -1) { after[a] = after[a + 1] + rows[a] }
+        func cost(_ a: Int, _ b: Int) -> Int { a == b ? rows[a] * (rows[a] + 1) / 2 : rows[a] * rows[b] }
+        let rowCost = (0 ..< g).map { cost($0, $0) + rows[$0] * after[$0 + 1] }
+        let total = rowCost.reduce(0, +)
+        let share = Double(max(total, 1)) / Double(shards)
+        let height = share.squareRoot()
+        var out: [(item: Int, shard: Int)] = []
+        out.reserveCapacity(g * (g + 1) / 2)
+        var used = 0, before = 0, s = 0
+        while s < g {
+            // The strip's end e and the shards up to its end, j.
+            var best = (end: g, shards: shards, misfit: Double.infinity)
+            if used < shards - 1 {
+                var stripRows = 0, stripCost = 0
+                for e in s + 1 ... g {
+                    stripRows += rows[e - 1]
+                    stripCost += rowCost[e - 1]
+                    if e < g && Double(stripRows) < 0.7 * height { continue }
+                    let pairs = before + stripCost
+                    let j = e == g ? shards : min(shards - 1, max(used + 1, Int((Double(pairs) / share).rounded())))
+                    // The shards' pairs off their share, plus the rows a run holds above the least,
+                    // h + share/h over 2√share (none for the last strip: it has no columns after it).
+                    let uneven = abs(Double(pairs) - Double(j) * share) / (Double(j - used) * share)
+                    let h = Double(stripRows)
+                    let misfit = uneven + (e == g ? 0 : (h + share / h) / (2 * height) - 1)
+                    if misfit < best.misfit { best = (e, j, misfit) }
+                    // Past 1.4 √share rows, unless that would leave a sliver of a strip.
+                    if Double(stripRows) >= 1.4 * height && Double(after[e]) >= 0.7 * height { break }
                 }
             }
-            loads.addToLeast(taken)
+            let e = best.end, m = best.shards - used
+            let stripCost = (s ..< e).reduce(0) { $0 + rowCost[$1] }
+            // Column by column, the strip's triangle first: tile t goes to the run its middle falls in.
+            var done = 0
+            for b in s ..< g {
+                for a in s ... min(b, e - 1) {
+                    let c = cost(a, b)
+                    let middle = Double(2 * done + c) / Double(2 * max(stripCost, 1))
+                    out.append((a * g + b, used + min(m - 1, Int(middle * Double(m)))))
+                    done += c
+                }
+            }
+            used = best.shards
+            before += stripCost
+            s = e
         }
-        return out + balance(rest, loads: &loads)
+        return out
     }
 
     /// Longest processing time first: items by cost (descending, then by item), each to the least

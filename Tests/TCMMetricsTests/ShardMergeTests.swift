@@ -99,9 +99,10 @@ import TCMKernels
         }
     }
 
-    /// With 8 shards, the tiles go in blocks of 4 parts of the groups: every shard's tiles touch
-    /// about half the groups, at most 3/4 (a tile-by-tile split touched all of them in every shard), and the
-    /// shards stay within 1/32 of an even split.
+    /// With 8 shards, the tiles go in strips of about √share rows (`stripSplit`): every shard's
+    /// tiles touch at most 9/16 of the groups, about √2/√8 = 1/2 (a tile-by-tile split touched all
+    /// of them in every shard; blocks of tiles left one shard their leftovers, ~2/3), those of the
+    /// strips' triangles fewer, and the shards stay within 10 % of an even split.
     @Test func eightShardsTouchAboutHalfTheGroups() {
         let (m, labels) = clusteredData(sizes: (0 ..< 3000).map { 2 + $0 % 5 }, dimension: 4, seed: 6)
         let layout = ClassLayout(embeddings: m, labels: labels)
@@ -117,30 +118,34 @@ import TCMKernels
             }
         }
         let even = Double(layout.sampleCount * (layout.sampleCount + 1) / 2) / 8
-        #expect(Double(load.max()!) <= even * (1 + 1.0 / 32))
+        #expect(Double(load.max()!) <= even * 1.10)
         var touchedTotal = 0
         for shard in 0 ..< 8 {
             let touched = g - HalfRoundsPass.untouchedGroups(a.tileSelection(shard: shard)).count
             touchedTotal += touched
-            #expect(touched >= g / 2 && touched <= g * 3 / 4, "shard \(shard) touches \(touched) of \(g) groups")
+            #expect(touched <= g * 9 / 16, "shard \(shard) touches \(touched) of \(g) groups")
         }
-        // 7 of the 8 touch half (the one that takes the blocks' leftover tiles, ~2/3).
-        #expect(touchedTotal <= 8 * g * 9 / 16)
+        #expect(touchedTotal <= 8 * g / 2)
     }
 
-    /// A version-1 part (the tile-by-tile split) holds other pairs than a version-2 part of the
-    /// same index: it is refused by name, with what to do, never merged.
-    @Test func partsOfTheEarlierSplitAreRefused() throws {
+    /// A part of an earlier version (1: tiles one by one, 2: blocks of tiles) holds other pairs
+    /// than a version-3 part of the same index: it is refused by name, with what to do, never merged.
+    @Test func partsOfTheEarlierSplitsAreRefused() throws {
         let parts = try Self.parts(Self.smallClasses(seed: 4), ks: [1, 4], shards: 3)
-        var bytes = parts[1].bytes
-        #expect(bytes[8] == UInt8(CountFile.version) && CountFile.version == 2)
-        bytes[8] = 1
-        do {
-            _ = try CountFile(bytes: bytes, path: "old-1.tcmc")
-            Issue.record("a version-1 count file was read")
-        } catch let error as DataError {
-            #expect(error.file == "old-1.tcmc")
-            #expect(error.problem.contains("version 1") && error.problem.contains("run every shard"))
+        #expect(parts[1].bytes[8] == UInt8(CountFile.version) && CountFile.version == 3)
+        for old in [UInt8(1), 2] {
+            var bytes = parts[1].bytes
+            bytes[8] = old
+            do {
+                _ = try CountFile(bytes: bytes, path: "old-1.tcmc")
+                Issue.record("a version-\(old) count file was read")
+            } catch let error as DataError {
+                #expect(error.file == "old-1.tcmc")
+                #expect(
+                    error.problem
+                        == "count file version \(old), from a tcmscope whose shards split the pairs another way; run every shard (and merge) with this tcmscope"
+                )
+            }
         }
     }
 

@@ -73,7 +73,7 @@ import TCMKernels
     static func countFile(sizes: [Int], positives: [[UInt64]], negatives: [[UInt64]]) -> [UInt8] {
         var w = ByteWriter()
         w.raw(Array("TCMCOUNT".utf8))
-        w.u16(2)  // CountFile.version
+        w.u16(3)  // CountFile.version
         w.varint(sizes.reduce(0, +))
         w.varint(4)
         w.varint(sizes.count)
