@@ -81,20 +81,7 @@ import TCMKernels
         for shards in [2, 7, 16, 1000, 65_536] {
             let a = ShardAssignment.make(layout: layout, shards: shards, retrievalKs: [1])
             #expect(a.layout == .tiles)
-            let g = a.bounds.count - 1
-            var load = [Int](repeating: 0, count: shards), total = 0, largest = 0
-            func rows(_ i: Int) -> Int { layout.classStart[a.bounds[i + 1]] - layout.classStart[a.bounds[i]] }
-            for x in 0 ..< g {
-                for y in x ..< g {
-                    let owner = Int(a.owner[x * g + y])
-                    #expect(owner >= 0 && owner < shards)
-                    let cost = x == y ? rows(x) * (rows(x) + 1) / 2 : rows(x) * rows(y)
-                    load[owner] += cost
-                    total += cost
-                    largest = max(largest, cost)
-                }
-            }
-            #expect(total == layout.sampleCount * (layout.sampleCount + 1) / 2)
+            let (load, total, largest) = ShardSplitPlanTests.tilePairs(a, layout: layout, shards: shards)
             #expect(Double(load.max()!) <= Double(total) / Double(shards) * 4 / 3 + Double(largest))
         }
     }

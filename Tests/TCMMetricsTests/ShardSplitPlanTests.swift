@@ -9,13 +9,14 @@ import TCMKernels
         var heldMax = 0, heldMean = 0.0, pairsMax = 0, pairsMean = 0.0
     }
 
-    /// Held rows (`MetricsPass.shardRows`) and pairs over the shards of `shards`.
-    static func plan(_ layout: ClassLayout, shards: Int) -> Plan {
-        let a = ShardAssignment.make(layout: layout, shards: shards, retrievalKs: nil)
-        #expect(a.layout == .tiles)
+    /// Each shard's pairs under a tiles assignment, their total (checked to be every pair once) and
+    /// the largest tile's; every tile must have an owner among the shards.
+    static func tilePairs(
+        _ a: ShardAssignment, layout: ClassLayout, shards: Int
+    ) -> (perShard: [Int], total: Int, largestTile: Int) {
         let g = a.bounds.count - 1
         func rows(_ i: Int) -> Int { layout.classStart[a.bounds[i + 1]] - layout.classStart[a.bounds[i]] }
-        var pairs = [Int](repeating: 0, count: shards), total = 0
+        var pairs = [Int](repeating: 0, count: shards), total = 0, largest = 0
         for x in 0 ..< g {
             for y in x ..< g {
                 let owner = Int(a.owner[x * g + y])
@@ -23,9 +24,18 @@ import TCMKernels
                 let cost = x == y ? rows(x) * (rows(x) + 1) / 2 : rows(x) * rows(y)
                 pairs[owner] += cost
                 total += cost
+                largest = max(largest, cost)
             }
         }
         #expect(total == layout.sampleCount * (layout.sampleCount + 1) / 2)
+        return (pairs, total, largest)
+    }
+
+    /// Held rows (`MetricsPass.shardRows`) and pairs over the shards of `shards`.
+    static func plan(_ layout: ClassLayout, shards: Int) -> Plan {
+        let a = ShardAssignment.make(layout: layout, shards: shards, retrievalKs: nil)
+        #expect(a.layout == .tiles)
+        let (pairs, total, _) = tilePairs(a, layout: layout, shards: shards)
         let held = (0 ..< shards).map { k in
             MetricsPass.shardRows(layout: layout, retrievalKs: nil, shard: ShardSpec(index: k, count: shards))!
                 .reduce(0) { $0 + $1.count }
