@@ -48,7 +48,12 @@ public enum TimelineCSV {
         guard file.size <= maxBytes else {
             throw DataError(path, "is \(file.size) bytes: not a timeline of snapshots (at most \(maxBytes))")
         }
-        let bytes = try file.prefix(file.size)
+        return try read(bytes: try file.prefix(file.size), file: path)
+    }
+
+    /// The points of a timeline's bytes (`file` names it in errors); what `read(_:)` parses, and
+    /// the fuzz target `timeline` feeds.
+    public static func read(bytes: [UInt8], file path: String) throws -> [SnapshotPoint] {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw DataError(path, "is not UTF-8 text: not a timeline this tool wrote")
         }
