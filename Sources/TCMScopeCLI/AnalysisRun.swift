@@ -148,7 +148,7 @@ struct AnalysisRun {
 #if canImport(Glibc)
 /// glibc's `malloc_trim(0)`: returns the heap's free pages to the system. Looked up at run time
 /// (the Glibc module does not export `<malloc.h>`); nothing is done where it is missing.
-private func releaseFreeHeap() {
+func releaseFreeHeap() {
     guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
     typealias MallocTrim = @convention(c) (Int) -> Int32
     _ = unsafeBitCast(symbol, to: MallocTrim.self)(0)
