@@ -4,7 +4,22 @@ import CZlib
 /// Used by binary formats of our own (the count files of sharded analyses).
 public struct ByteWriter {
     public private(set) var bytes: [UInt8] = []
+    /// The CRC-32 and count of the bytes `drain` has handed out: the checksum runs on over them.
+    private var drainedChecksum = Checksum.crc32([][...]), drainedCount = 0
     public init() {}
+
+    /// Bytes written so far, drained or not.
+    public var count: Int { drainedCount + bytes.count }
+
+    /// Hands the bytes not yet drained to `sink` and forgets them (the checksum still covers them):
+    /// a file can be written as it is encoded, holding one buffer instead of all of it.
+    public mutating func drain(into sink: ([UInt8]) throws -> Void) rethrows {
+        guard !bytes.isEmpty else { return }
+        drainedChecksum = Checksum.crc32(bytes[...], continuing: drainedChecksum)
+        drainedCount += bytes.count
+        try sink(bytes)
+        bytes.removeAll(keepingCapacity: true)
+    }
 
     /// Room for `total` bytes in all: one allocation where the size is known ahead.
     public mutating func reserveCapacity(_ total: Int) { bytes.reserveCapacity(total) }
@@ -30,7 +45,7 @@ public struct ByteWriter {
     public mutating func raw(_ b: [UInt8]) { bytes.append(contentsOf: b) }
     public mutating func raw(_ b: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: b) }
     /// Appends the CRC-32 (zlib's) of everything written so far.
-    public mutating func appendChecksum() { u32(Checksum.crc32(bytes[...])) }
+    public mutating func appendChecksum() { u32(Checksum.crc32(bytes[...], continuing: drainedChecksum)) }
 }
 
 /// Little-endian bytes in, every read checked against the bytes left: a short or hostile file
@@ -138,8 +153,9 @@ public struct ByteReader {
 
 public enum Checksum {
     /// zlib's CRC-32 (IEEE polynomial), fed in chunks that fit its 32-bit length argument.
-    public static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var crc = CZlib.crc32(0, nil, 0)
+    /// `continuing`: the CRC-32 of the bytes before these (the checksum of their concatenation).
+    public static func crc32(_ bytes: ArraySlice<UInt8>, continuing: UInt32? = nil) -> UInt32 {
+        var crc = continuing.map { uLong($0) } ?? CZlib.crc32(0, nil, 0)
         bytes.withUnsafeBufferPointer { b in
             var p = b.baseAddress, left = b.count
             while left > 0, let base = p {

@@ -32,6 +32,14 @@ public final class OutputTransaction {
 
     /// Writes `bytes` to a temporary file next to `target` (replacing an earlier staging of it).
     public func stage(_ bytes: [UInt8], to link: String) throws {
+        try stage(to: link) { write in try write(bytes) }
+    }
+
+    /// Stages what `body` writes, piece by piece, through the `write` it is given: a large file
+    /// (a shard's count file) is written as it is encoded instead of held whole. A failed write
+    /// throws out of `write` (and then out of `stage`, naming `link`); an error `body` throws
+    /// leaves nothing staged.
+    public func stage(to link: String, writing body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
         precondition(!finished, "staging into a finished output transaction")
         let target = OutputTransaction.followingLinks(link)
         let existing = try OutputTransaction.checkTarget(target)
@@ -53,7 +61,19 @@ public final class OutputTransaction {
             if fchmod(fd, existing.st_mode & 0o7777) != 0 { problem = String(cString: strerror(errno)) }
             if getuid() == 0 { _ = fchown(fd, existing.st_uid, existing.st_gid) }
         }
-        if problem == nil { problem = OutputTransaction.writeAll(bytes, to: fd) }
+        if problem == nil {
+            do {
+                try body { bytes in
+                    if let failure = OutputTransaction.writeAll(bytes, to: fd) {
+                        throw DataError(link, "cannot write: \(failure)")
+                    }
+                }
+            } catch {
+                close(fd)
+                discard(entry)
+                throw error
+            }
+        }
         if close(fd) != 0 && problem == nil { problem = String(cString: strerror(errno)) }
         if let problem {
             discard(entry)

@@ -83,12 +83,48 @@ public struct CountFile: Sendable {
     let bytes: [UInt8]
     /// Class c's histograms are bytes `classBlocks[c]`.
     let classBlocks: [Range<Int>]
-    let queries: [QueryPartial]
+    /// Where the retrieval section's first query starts in `bytes` (nil without retrieval). The
+    /// queries are read in order while merging (`queryReader`), not held decoded: decoded, a
+    /// part's keys took more memory than its bytes (16 parts of 200k × 64: a 2.1 GB merge).
+    let retrievalOffset: Int?
 
     // MARK: - Writing
 
+    /// The whole file's bytes.
     public static func encode(header: CountFileHeader, partial: PartialCounts) -> [UInt8] {
         var w = ByteWriter()
+        // The retrieval partials are most of a shard's file (a query's keys, 8 bytes each): room
+        // for all at once, so that the bytes are not copied as they grow (a copy held the old and
+        // the doubled buffer: twice the file).
+        w.reserveCapacity(
+            4096 + header.classNames.count * 64
+                + (0 ..< partial.queries.count).reduce(0) { $0 + queryBytes(partial.queries, $1) })
+        encode(header: header, partial: partial, into: &w) { _ in }
+        w.appendChecksum()
+        return w.bytes
+    }
+
+    /// Writes the file through `write` as it is encoded, `pieceBytes` (a megabyte) at a time, and
+    /// returns its length: a shard's file is never held whole, and its keys go straight from its
+    /// heaps. The bytes are `encode`'s.
+    public static func write(
+        header: CountFileHeader, partial: PartialCounts, pieceBytes: Int = 1 << 20,
+        to write: ([UInt8]) throws -> Void
+    ) throws -> Int {
+        var w = ByteWriter()
+        try encode(header: header, partial: partial, into: &w) { full in
+            if full.bytes.count >= pieceBytes { try full.drain(into: write) }
+        }
+        w.appendChecksum()
+        try w.drain(into: write)
+        return w.count
+    }
+
+    /// Everything but the checksum; `made(&w)` after each class's block and each query.
+    private static func encode(
+        header: CountFileHeader, partial: PartialCounts, into w: inout ByteWriter,
+        made: (inout ByteWriter) throws -> Void
+    ) rethrows {
         w.raw(magic)
         w.u16(version)
         w.varint(header.samples)
@@ -116,27 +152,20 @@ public struct CountFile: Sendable {
             partial.negatives[c].encode(into: &block)
             w.varint(block.bytes.count)
             w.raw(block.bytes)
+            try made(&w)
         }
-        if header.retrievalKs != nil {
-            // The retrieval partials are most of a shard's file (a query's keys, 8 bytes each):
-            // room for them at once, so that the bytes are not copied as they grow (a copy held
-            // the old and the doubled buffer: twice the file, at the shard's peak).
-            w.reserveCapacity(
-                w.bytes.count + 4
-                    + partial.queries.reduce(0) { sum, q in
-                        switch q {
-                        case .none: return sum + 1
-                        case .keys(let keys): return sum + 1 + 10 + 8 * keys.count
-                        case .outcome: return sum + 1 + 30 + 8
-                        }
-                    })
-            for q in partial.queries {
+        guard header.retrievalKs != nil else { return }
+        func keys(_ keys: some Collection<UInt64>) {
+            w.u8(1)
+            w.varint(keys.count)
+            for k in keys { w.u64(k) }
+        }
+        switch partial.queries {
+        case .listed(let all):
+            for q in all {
                 switch q {
                 case .none: w.u8(0)
-                case .keys(let keys):
-                    w.u8(1)
-                    w.varint(keys.count)
-                    for k in keys { w.u64(k) }
+                case .keys(let k): keys(k)
                 case .outcome(let o):
                     w.u8(2)
                     w.varint(o.hits)
@@ -144,10 +173,28 @@ public struct CountFile: Sendable {
                     w.varint(o.firstHit == Int.max ? 0 : o.firstHit + 1)
                     w.u64(o.precisionSum.bitPattern)
                 }
+                try made(&w)
+            }
+        case .heaps(let owned):
+            let h = owned.heaps
+            for q in 0 ..< h.count {
+                if h.sizes[q] == 0 { w.u8(0) } else { keys(h.ranked(q)) }
+                try made(&w)
             }
         }
-        w.appendChecksum()
-        return w.bytes
+    }
+
+    /// At least the bytes query `q`'s partial encodes to.
+    private static func queryBytes(_ queries: QueryPartials, _ q: Int) -> Int {
+        switch queries {
+        case .listed(let all):
+            switch all[q] {
+            case .none: return 1
+            case .keys(let keys): return 1 + 10 + 8 * keys.count
+            case .outcome: return 1 + 30 + 8
+            }
+        case .heaps(let owned): return owned.heaps.sizes[q] == 0 ? 1 : 1 + 10 + 8 * owned.heaps.sizes[q]
+        }
     }
 
     // MARK: - Reading
@@ -223,44 +270,69 @@ public struct CountFile: Sendable {
             try r.skip(length, "histogram block")
         }
         classBlocks = blocks
-        var queries: [QueryPartial] = []
+        var retrievalOffset: Int?
         if hasRetrieval == 1 {
-            // At least one byte a query: checked before the array is made.
+            // At least one byte a query: checked before any is read.
             guard samples <= r.remaining else { throw r.fail("retrieval section shorter than \(samples) queries") }
-            queries.reserveCapacity(samples)
-            for _ in 0 ..< samples {
-                switch try r.u8("query tag") {
-                case 0: queries.append(.none)
-                case 1:
-                    let count = try r.int("neighbour count", min: 1, max: min(samples - 1, r.remaining / 8))
-                    var keys = [UInt64]()
-                    keys.reserveCapacity(count)
-                    for _ in 0 ..< count {
-                        let key = try r.u64("neighbour key")
-                        guard key & 0xFFFF_FFFF < UInt64(samples), key > (keys.last ?? 0) || keys.isEmpty else {
-                            throw r.fail("neighbour key out of range or not ascending")
-                        }
-                        keys.append(key)
-                    }
-                    queries.append(.keys(keys))
-                case 2:
-                    let hits = try r.int("hits", min: 0, max: samples),
-                        relevant = try r.int("relevant", min: 0, max: samples)
-                    let firstHit = try r.int("first hit", min: 0, max: samples)
-                    let sum = Double(bitPattern: try r.u64("precision sum"))
-                    guard hits <= relevant, sum.isFinite, sum >= 0, sum <= Double(relevant) else {
-                        throw r.fail("impossible query outcome")
-                    }
-                    queries.append(
-                        .outcome(
-                            QueryOutcome(
-                                hits: hits, relevant: relevant,
-                                firstHit: firstHit == 0 ? Int.max : firstHit - 1, precisionSum: sum)))
-                case let tag: throw r.fail("unknown query tag \(tag)")
-                }
-            }
+            retrievalOffset = r.offset
+            for _ in 0 ..< samples { _ = try Self.readQuery(&r, samples: samples) }
         }
         guard r.isAtEnd else { throw r.fail("\(r.remaining) bytes after the last section") }
-        self.queries = queries
+        self.retrievalOffset = retrievalOffset
     }
+
+    /// A reader of the retrieval section from its first query, in order (`init` checked it all).
+    func queryReader() -> QueryReader {
+        var r = ByteReader(bytes[Self.magic.count ..< bytes.count - 4], file: path)
+        // Skipping within the bytes `init` read cannot fail; a reader at the end reads nothing.
+        try? r.skip((retrievalOffset ?? bytes.count - 4) - r.offset, "count file")
+        return QueryReader(reader: r, samples: header.samples)
+    }
+
+    /// Every query's partial, decoded (tests rewrite parts with them).
+    func decodedQueries() throws -> [QueryPartial] {
+        guard retrievalOffset != nil else { return [] }
+        var reader = queryReader()
+        return try (0 ..< header.samples).map { _ in try reader.next() }
+    }
+
+    /// One query's partial: its tag, then its neighbour keys (ascending, each naming a sample) or
+    /// its outcome.
+    static func readQuery(_ r: inout ByteReader, samples: Int) throws -> QueryPartial {
+        switch try r.u8("query tag") {
+        case 0: return .none
+        case 1:
+            let count = try r.int("neighbour count", min: 1, max: min(samples - 1, r.remaining / 8))
+            var keys = [UInt64]()
+            keys.reserveCapacity(count)
+            for _ in 0 ..< count {
+                let key = try r.u64("neighbour key")
+                guard key & 0xFFFF_FFFF < UInt64(samples), key > (keys.last ?? 0) || keys.isEmpty else {
+                    throw r.fail("neighbour key out of range or not ascending")
+                }
+                keys.append(key)
+            }
+            return .keys(keys)
+        case 2:
+            let hits = try r.int("hits", min: 0, max: samples),
+                relevant = try r.int("relevant", min: 0, max: samples)
+            let firstHit = try r.int("first hit", min: 0, max: samples)
+            let sum = Double(bitPattern: try r.u64("precision sum"))
+            guard hits <= relevant, sum.isFinite, sum >= 0, sum <= Double(relevant) else {
+                throw r.fail("impossible query outcome")
+            }
+            return .outcome(
+                QueryOutcome(
+                    hits: hits, relevant: relevant, firstHit: firstHit == 0 ? Int.max : firstHit - 1,
+                    precisionSum: sum))
+        case let tag: throw r.fail("unknown query tag \(tag)")
+        }
+    }
+}
+
+/// A count file's queries read one after another (the merge walks every part in step).
+struct QueryReader {
+    var reader: ByteReader
+    let samples: Int
+    mutating func next() throws -> QueryPartial { try CountFile.readQuery(&reader, samples: samples) }
 }

@@ -140,14 +140,17 @@ public struct MergedCounts: Sendable {
         var out = [QueryOutcome](repeating: .skipped, count: n)
         var classLo = 0
         var seen = Set<UInt32>()
+        // Every part's queries in step, one query of each at a time.
+        var readers = files.map { $0.queryReader() }
         for (c, size) in header.classSizes.enumerated() {
             let classHi = classLo + size
             let need = Retrieval.need(classSize: size, kmax: kmax, samples: n)
             for q in classLo ..< classHi {
                 var keys: [UInt64] = [], whole: QueryOutcome?
                 for (f, file) in files.enumerated() {
-                    try expected.check(file.queries[q], query: q, classIndex: c, file: f, need: need)
-                    switch file.queries[q] {
+                    let partial = try readers[f].next()
+                    try expected.check(partial, query: q, classIndex: c, file: f, need: need)
+                    switch partial {
                     case .none: break
                     case .keys(let k): keys += k
                     case .outcome(let o):

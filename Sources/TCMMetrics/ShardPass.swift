@@ -17,8 +17,41 @@ public struct PartialCounts: Sendable {
     public let layout: ShardLayout
     public let positives: [CountHistogram]
     public let negatives: [CountHistogram]
-    /// One per query when retrieval was asked for, else empty.
-    let queries: [QueryPartial]
+    /// One per query when retrieval was asked for, else none.
+    let queries: QueryPartials
+
+    init(layout: ShardLayout, positives: [CountHistogram], negatives: [CountHistogram], queries: [QueryPartial]) {
+        self.init(layout: layout, positives: positives, negatives: negatives, partials: .listed(queries))
+    }
+
+    init(layout: ShardLayout, positives: [CountHistogram], negatives: [CountHistogram], partials: QueryPartials) {
+        self.layout = layout
+        self.positives = positives
+        self.negatives = negatives
+        queries = partials
+    }
+}
+
+/// A pass's retrieval partials: listed, or still in a shard's heaps, from which the count file
+/// encodes them (`CountFile.write`): a query's keys are never held twice (a shard of 200k × 64
+/// held them in its heaps, in an array a query and in the file's bytes at once: its peak).
+enum QueryPartials: Sendable {
+    case listed([QueryPartial])
+    case heaps(OwnedHeaps)
+
+    var count: Int {
+        switch self {
+        case .listed(let all): return all.count
+        case .heaps(let owned): return owned.heaps.count
+        }
+    }
+}
+
+/// Heaps freed with their last reference.
+final class OwnedHeaps: @unchecked Sendable {
+    let heaps: NeighbourHeaps
+    init(_ heaps: NeighbourHeaps) { self.heaps = heaps }
+    deinit { heaps.deallocate() }
 }
 
 extension MetricsPass {
@@ -92,16 +125,14 @@ extension MetricsPass {
                 }
                 heaps = NeighbourHeaps(capacities: capacities)
             }
-            defer { heaps?.deallocate() }
+            // Kept past the pass: the count file is encoded from them.
+            let owned = heaps.map(OwnedHeaps.init)
             let (pos, neg) = HalfRoundsPass.run(
                 Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps,
                 selection: assignment.tileSelection(shard: shard.index),
                 progress: progress.map { p in { @Sendable f in p(min(1, f * Double(shard.count))) } })
-            let queries: [QueryPartial] =
-                heaps.map { h in
-                    (0 ..< n).map { q in h.sizes[q] == 0 ? .none : .keys(Array(h.ranked(q))) }
-                } ?? []
-            return PartialCounts(layout: .tiles, positives: pos, negatives: neg, queries: queries)
+            return PartialCounts(
+                layout: .tiles, positives: pos, negatives: neg, partials: owned.map { .heaps($0) } ?? .listed([]))
         case .classRuns:
             let runs = assignment.runs(of: shard.index)
             // Whole rows need every column: a layout of only a shard's rows cannot serve them.

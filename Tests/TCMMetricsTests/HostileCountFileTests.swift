@@ -104,7 +104,7 @@ import TCMKernels
         _ = try MergedCounts.merge(parts)  // honest parts merge
 
         func rewritten(_ part: CountFile, _ change: (inout [QueryPartial]) -> Void) throws -> CountFile {
-            var queries = part.queries
+            var queries = try part.decodedQueries()
             change(&queries)
             let decoded = try Self.histograms(of: part)
             let bytes = CountFile.encode(
@@ -114,12 +114,13 @@ import TCMKernels
         }
         func keys(_ p: QueryPartial) -> [UInt64]? { if case .keys(let k) = p { k } else { nil } }
         // A query both parts ranked, part 0 with at least as many neighbours as part 1.
+        let queries0 = try parts[0].decodedQueries(), queries1 = try parts[1].decodedQueries()
         let q = try #require(
-            parts[1].queries.indices.first { i in
-                guard let mine = keys(parts[1].queries[i]), let theirs = keys(parts[0].queries[i]) else { return false }
+            queries1.indices.first { i in
+                guard let mine = keys(queries1[i]), let theirs = keys(queries0[i]) else { return false }
                 return theirs.count >= mine.count
             })
-        let mine = keys(parts[1].queries[q])!, theirs = keys(parts[0].queries[q])!
+        let mine = keys(queries1[q])!, theirs = keys(queries0[q])!
         let removed = try rewritten(parts[1]) { $0[q] = .none }
         let cut = try rewritten(parts[1]) { $0[q] = .keys(Array(mine.dropLast())) }
         // Part 0's neighbours for the query copied into part 1 in place of its own.

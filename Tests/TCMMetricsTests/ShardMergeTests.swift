@@ -187,4 +187,31 @@ import TCMKernels
                     layout: layout, retrievalKs: [1, 4], shard: ShardSpec(index: 0, count: 2))), path: "wrong.tcmc")
         #expect(refusal([parts[0], wrong, parts[2]]) != nil)
     }
+
+    /// A shard's file written as it is encoded (`CountFile.write`, keys straight from the heaps)
+    /// is `encode`'s, whatever the piece size, for both splits and without retrieval.
+    @Test func countFilesWrittenInPiecesEqualTheEncodedOnes() throws {
+        for layout in [Self.smallClasses(seed: 3), Self.largeClasses(seed: 3)] {
+            for ks in [[1, 2, 4, 8], nil] as [[Int]?] {
+                for s in 0 ..< 3 {
+                    let spec = ShardSpec(index: s, count: 3)
+                    let partial = MetricsPass.computeShard(layout: layout, retrievalKs: ks, shard: spec)
+                    let header = Self.header(layout, ks: ks, shards: 3, shard: s, kind: partial.layout)
+                    let whole = CountFile.encode(header: header, partial: partial)
+                    for piece in [1, 333, 1 << 20] {
+                        var out: [UInt8] = [], sizes: [Int] = []
+                        let length = try CountFile.write(header: header, partial: partial, pieceBytes: piece) {
+                            out += $0
+                            sizes.append($0.count)
+                        }
+                        #expect(out == whole && length == whole.count)
+                        // Every piece but the last is at least `piece` bytes; small pieces make many.
+                        #expect(sizes.dropLast().allSatisfy { $0 >= piece })
+                        #expect(piece > 1 || sizes.count > layout.classCount, "\(sizes.count) pieces")
+                    }
+                    _ = try CountFile(bytes: whole, path: "part-\(s).tcmc")
+                }
+            }
+        }
+    }
 }

@@ -134,20 +134,24 @@ struct Analyze: ParsableCommand {
             let header = CountFileHeader(
                 input: inputSummary, fingerprint: fingerprint!, layout: layout, retrievalKs: ks,
                 split: partial.layout, shard: spec)
-            let bytes = CountFile.encode(header: header, partial: partial)
             if shard != nil {
-                let transaction = OutputTransaction()
-                try transaction.stage(bytes, to: countsOut)
-                try transaction.commit()
                 // The rows this shard read and packed: its tiles' classes, or every row.
                 let held =
                     MetricsPass.shardRows(layout: layout, retrievalKs: ks, shard: spec)?.reduce(0) { $0 + $1.count }
                     ?? layout.sampleCount
+                // Written as it is encoded, its keys straight from the pass's heaps: never held whole.
+                let transaction = OutputTransaction()
+                var length = 0
+                try transaction.stage(to: countsOut) { write in
+                    length = try CountFile.write(header: header, partial: partial, to: write)
+                }
+                try transaction.commit()
                 print(
-                    "shard \(spec) (\(partial.layout)): \(bytes.count) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s; held \(held) of \(layout.sampleCount) rows"
+                    "shard \(spec) (\(partial.layout)): \(length) bytes to \(countsOut) in \(String(format: "%.2f", Date().timeIntervalSince(started))) s; held \(held) of \(layout.sampleCount) rows"
                 )
                 return
             }
+            let bytes = CountFile.encode(header: header, partial: partial)
             let merged = try MergedCounts.merge([CountFile(bytes: bytes, path: countsOut)], threads: tiling.threads)
             try reportOptions.emit(
                 document(inputSummary, merged.counts, merged.retrieval()), counts: merged.counts,
