@@ -20,6 +20,10 @@ extension ScaleBench {
         )
 
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        let usePython = python != "none"
+        // numpy's GEMM rate before and after our runs: the ratio is only as good as the load was
+        // steady, and a rate that drifted between the two says it was not.
+        let rateBefore = peers.contains("blas") && usePython ? blasRate(config, python: python, threads: threads) : nil
         var runs: [ChildRun] = []
         for _ in 0 ..< repeats {
             let run = try runChild([binary, "analyze", files.embeddings, files.labels])
@@ -39,7 +43,6 @@ extension ScaleBench {
             String(format: "  tcmscope analyze          %9.3f s [%7.3f s]  %7.0f MB", ours, fastest, ourRSS)
                 + "   OPIS \(show(ourOPIS))  R@1 \(show(ourRecall))")
 
-        let usePython = python != "none"
         if peers.contains("numpy") {
             if !usePython {
                 print("  numpy pass: skipped (--python none)")
@@ -58,7 +61,8 @@ extension ScaleBench {
             if !usePython {
                 print("  BLAS limit: skipped (--python none)")
             } else {
-                blasLimit(config, python: python, threads: threads, ours: ours)
+                let rateAfter = blasRate(config, python: python, threads: threads)
+                blasLimit(config, rates: [rateBefore, rateAfter].compactMap { $0 }, threads: threads, ours: ours)
             }
         }
         if let target = config.target {
@@ -97,18 +101,26 @@ extension ScaleBench {
         }
     }
 
-    /// Benchmarks/blas_rate.py: numpy's GEMM rate on 8192-row blocks of this dimension, with the
-    /// bench's threads, measured now; the half product X·Xᵀ (N(N+1)/2 dot products of D
-    /// multiply-adds) at that rate is the pair pass's physical limit, and the whole analyze is
-    /// printed as a multiple of it (issue 35's target: ≤ 1.3×).
-    static func blasLimit(_ config: ScaleConfig, python: String, threads: Int, ours: Double) {
-        let (rows, dimension) = config.shape
+    /// Benchmarks/blas_rate.py: numpy's GEMM rate (GFLOP/s) on 8192-row blocks of this
+    /// dimension, with the bench's threads, measured now; nil after printing why it failed.
+    static func blasRate(_ config: ScaleConfig, python: String, threads: Int) -> Double? {
         guard
             let (_, json) = peerRun(
-                "blas_rate.py", ["--dimension", "\(dimension)"], python: python, blasThreads: threads,
+                "blas_rate.py", ["--dimension", "\(config.shape.dimension)"], python: python, blasThreads: threads,
                 name: "BLAS limit"),
             let rate = json["gflops"], rate > 0
-        else { return }
+        else { return nil }
+        return rate
+    }
+
+    /// The half product X·Xᵀ (N(N+1)/2 dot products of D multiply-adds) at numpy's rate, the mean
+    /// of `rates` (measured before and after our runs), is the pair pass's physical limit: the
+    /// whole analyze is printed as a multiple of it (issue 35's target: ≤ 1.3×), with a note
+    /// when the two rates differ by more than 10 % (the load changed: rerun on a quiet machine).
+    static func blasLimit(_ config: ScaleConfig, rates: [Double], threads: Int, ours: Double) {
+        guard !rates.isEmpty else { return }
+        let (rows, dimension) = config.shape
+        let rate = rates.reduce(0, +) / Double(rates.count)
         let limit = halfProductSeconds(rows: rows, dimension: dimension, gflops: rate)
         print(
             String(
@@ -116,6 +128,16 @@ extension ScaleBench {
                     "  half product X·Xᵀ at numpy's BLAS rate (%.1f GFLOP/s on 8192 × %d blocks, %d thread(s)) %8.3f s"
                     + "   analyze/limit %.2f×",
                 rate, dimension, threads, limit, ours / limit))
+        guard rates.count == 2 else { return }
+        let drift = abs(rates[1] - rates[0]) / min(rates[0], rates[1])
+        print(
+            String(
+                format: "  BLAS rate before / after our runs: %.1f / %.1f GFLOP/s (%.0f %% apart)", rates[0], rates[1],
+                100 * drift))
+        if drift > 0.10 {
+            print(
+                "  note: the machine's load changed during the run; the ratio is not reliable: rerun when it is quiet")
+        }
     }
 
     /// Seconds of the half product of `rows` × `dimension` (N(N+1)/2 dot products, 2D flops each).

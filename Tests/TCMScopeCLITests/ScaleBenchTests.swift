@@ -105,6 +105,11 @@ import TCMScopeSupport
         let expected = ScaleBench.halfProductSeconds(rows: 200, dimension: 8, gflops: rate)
         #expect(abs(limit - expected) <= 0.0005 + 0.01 * expected, "\(line)")
         #expect(abs(ratio - ours / expected) / ratio < 0.05, "\(line)")
+        // The rate is the mean of the rates measured before and after our runs, both printed.
+        let drift = try #require(lines.first { $0.contains("BLAS rate before / after our runs:") }, "\(run.stdout)")
+        let before = try #require(ScaleBench.number(after: "our runs:", in: drift))
+        let after = try #require(ScaleBench.number(after: "/ ", in: String(drift.split(separator: ":").last!)))
+        #expect(abs((before + after) / 2 - rate) <= 0.11, "\(drift) against \(line)")
     }
 
     @Test func aMissingPeerIsSkippedWithTheReason() throws {
