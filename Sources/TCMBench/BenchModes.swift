@@ -9,11 +9,14 @@ struct BenchScale: ParsableCommand {
         abstract:
             "Time the whole `analyze` process on a synthetic set of real size against numpy's pass and faiss-cpu's exact kNN.",
         discussion: """
-            --config sop|inat|10k|1m|tiny: the set's size (made by Benchmarks/make_synthetic.py when missing).
+            --config sop|inat|10k|10k-overlap|1m|tiny: the set's size (made by Benchmarks/make_synthetic.py when missing).
             """)
 
     @Option(
-        help: "The set: sop (60,502 × 512), inat (136,093 × 512), 10k (10,000 × 128), 1m (1,000,000 × 128) or tiny.")
+        help: """
+            The set: sop (60,502 × 512), inat (136,093 × 512), 10k (10,000 × 128), 10k-overlap (the same, its 10 \
+            classes overlapping), 1m (1,000,000 × 128) or tiny.
+            """)
     var config: ScaleConfig
     @Option(help: "Where the generated sets are kept.")
     var dataDir = NSTemporaryDirectory() + "tcmscope-bench-data"

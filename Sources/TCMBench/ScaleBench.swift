@@ -7,13 +7,14 @@ import TCMScopeSupport
 /// makes them from fixed seeds), with the targets for the whole `analyze` process (issue 21's:
 /// SOP ≤ 10 s and 400 MB, iNat ≤ 60 s and 800 MB, 1M × 128 within the machine's 24 GB).
 enum ScaleConfig: String, CaseIterable, ExpressibleByArgument {
-    case sop, inat, tenK = "10k", oneMillion = "1m", tiny
+    case sop, inat, tenK = "10k", tenKOverlap = "10k-overlap", oneMillion = "1m", tiny
 
     var description: String {
         switch self {
         case .sop: "SOP-sized: 60,502 × 512, 9,331 classes of 2–11 (seed 7)"
         case .inat: "iNat-sized: 136,093 × 512, 2,543 classes of 2–106 (seed 8)"
         case .tenK: "10k × 128, 10 classes of 1,000 (seed 1)"
+        case .tenKOverlap: "10k × 128, 10 heavily overlapping classes of 1,000 (centres at 0.3, seed 1)"
         case .oneMillion: "1M × 128, 1,000 classes of 1,000 (seed 9)"
         case .tiny: "tiny: 200 × 8, 4 classes (a smoke test of the plumbing)"
         }
@@ -26,7 +27,7 @@ enum ScaleConfig: String, CaseIterable, ExpressibleByArgument {
         switch self {
         case .sop: (60_502, 512)
         case .inat: (136_093, 512)
-        case .tenK: (10_000, 128)
+        case .tenK, .tenKOverlap: (10_000, 128)
         case .oneMillion: (1_000_000, 128)
         case .tiny: (200, 8)
         }
@@ -37,6 +38,7 @@ enum ScaleConfig: String, CaseIterable, ExpressibleByArgument {
         case .sop: (10, 400)
         case .inat: (60, 800)
         case .tenK: (0.3, nil)
+        case .tenKOverlap: nil
         case .oneMillion: (nil, 24 * 1024)
         case .tiny: nil
         }
