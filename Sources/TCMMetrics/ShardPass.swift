@@ -47,7 +47,8 @@ enum QueryPartials: Sendable {
     }
 }
 
-/// Heaps freed with their last reference.
+/// Heaps freed with their last reference. Encoding sorts each heap in place (`ranked`): one
+/// encoding at a time (a shard writes its file once).
 final class OwnedHeaps: @unchecked Sendable {
     let heaps: NeighbourHeaps
     init(_ heaps: NeighbourHeaps) { self.heaps = heaps }
