@@ -147,35 +147,31 @@ long tcm_columns_both(const float *row, long count, float scale, float floor, co
 
 #endif
 
-long tcm_keys_at_least(const uint32_t *high, long count, uint32_t low, uint64_t bound, uint64_t *out) {
-    // (high << 32 | low) >= bound  <=>  high >= bound's high word, plus one when low is below its low word.
-    uint64_t least = (bound >> 32) + ((uint64_t)low < (bound & 0xffffffffull) ? 1 : 0);
-    if (least > 0xffffffffull) return 0;
-    const uint32_t t = (uint32_t)least;
+long tcm_keys_at_least(const uint32_t *keys, long count, uint32_t least, uint32_t *out) {
     long kept = 0, j = 0;
 #if defined(__AVX2__)
-    const __m256i tv = _mm256_set1_epi32((int)t);
+    const __m256i tv = _mm256_set1_epi32((int)least);
     for (; j + 8 <= count; j += 8) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(high + j));
+        __m256i x = _mm256_loadu_si256((const __m256i *)(keys + j));
         int mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_max_epu32(x, tv), x)));
-        while (mask) {
-            int b = __builtin_ctz((unsigned)mask);
-            out[kept++] = ((uint64_t)high[j + b] << 32) | low;
-            mask &= mask - 1;
-        }
+        if (mask == 0) continue;
+        __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mask]));
+        _mm256_storeu_si256((__m256i *)(out + kept), _mm256_permutevar8x32_epi32(x, lanes));
+        kept += __builtin_popcount((unsigned)mask);
     }
 #endif
     for (; j < count; j++) {
-        if (high[j] >= t) out[kept++] = ((uint64_t)high[j] << 32) | low;
+        out[kept] = keys[j];
+        kept += keys[j] >= least;
     }
     return kept;
 }
 
-void tcm_count_nearer(const uint64_t *others, long count, const uint64_t *keys, long keyCount, long *before) {
+void tcm_count_nearer(const uint32_t *others, long count, const uint32_t *keys, long keyCount, long *before) {
     for (long i = 0; i < keyCount; i++) {
-        const uint64_t key = keys[i];
+        const uint32_t key = keys[i];
         long p = 0;
-        for (long j = 0; j < count; j++) p += others[j] < key;
+        for (long j = 0; j < count; j++) p += others[j] <= key;
         before[p] += 1;
     }
 }
