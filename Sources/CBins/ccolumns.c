@@ -167,11 +167,65 @@ long tcm_keys_at_least(const uint32_t *keys, long count, uint32_t least, uint32_
     return kept;
 }
 
+long tcm_keys_at_most(const uint32_t *keys, long count, uint32_t most, uint32_t *out) {
+    long kept = 0, j = 0;
+#if defined(__AVX2__)
+    const __m256i mv = _mm256_set1_epi32((int)most);
+    for (; j + 8 <= count; j += 8) {
+        // Loaded before the store, which writes no further than j + 7 (kept <= j): in place is safe.
+        __m256i x = _mm256_loadu_si256((const __m256i *)(keys + j));
+        int mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_min_epu32(x, mv), x)));
+        __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mask]));
+        _mm256_storeu_si256((__m256i *)(out + kept), _mm256_permutevar8x32_epi32(x, lanes));
+        kept += __builtin_popcount((unsigned)mask);
+    }
+#endif
+    for (; j < count; j++) {
+        const uint32_t x = keys[j];
+        out[kept] = x;
+        kept += x <= most;
+    }
+    return kept;
+}
+
 void tcm_count_nearer(const uint32_t *others, long count, const uint32_t *keys, long keyCount, long *before) {
     for (long i = 0; i < keyCount; i++) {
         const uint32_t key = keys[i];
         long p = 0;
         for (long j = 0; j < count; j++) p += others[j] <= key;
+        before[p] += 1;
+    }
+}
+
+void tcm_count_nearer_laid(const uint32_t *laid, const int32_t *ends, uint32_t low, uint32_t high, uint32_t shift,
+                           long count, const uint32_t *keys, long keyCount, long *before) {
+    for (long i = 0; i < keyCount; i++) {
+        const uint32_t key = keys[i];
+        long p;
+        if (key >= high) {
+            p = count;
+        } else if (key < low) {
+            p = 0;
+        } else {
+            const long b = (long)((key - low) >> shift), end = ends[b];
+            long t = b == 0 ? 0 : ends[b - 1];
+            p = t;
+#if defined(__AVX2__)
+            const __m256i k = _mm256_set1_epi32((int)key);
+            // One step for a bucket of up to eight (most), empty ones included: no branch on its size.
+            do {
+                const __m256i x = _mm256_loadu_si256((const __m256i *)(laid + t));
+                const unsigned atMost =
+                    (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_max_epu32(x, k), k)));
+                const long left = end - t;
+                const unsigned lanes = left >= 8 ? 0xffu : (1u << (left > 0 ? left : 0)) - 1u;
+                p += __builtin_popcount(atMost & lanes);
+                t += 8;
+            } while (t < end);
+#else
+            for (; t < end; t++) p += laid[t] <= key;
+#endif
+        }
         before[p] += 1;
     }
 }

@@ -38,6 +38,15 @@ public enum KeysAtLeast {
         tcm_keys_at_least(keys, count, least, out)
     }
 
+    /// Writes the keys[j], j < `count`, that are ≤ `most` to `out` in order of j and returns how
+    /// many; `out` may be `keys` (compacted in place), else it must hold `count + 8`.
+    @inline(__always)
+    public static func gather(
+        _ keys: UnsafePointer<UInt32>, count: Int, atMost most: UInt32, into out: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        tcm_keys_at_most(keys, count, most, out)
+    }
+
     /// For each of `keyCount` keys, p = the number of the `count` others at most it; adds one to
     /// `before[p]` (which must hold count + 1). For a few others (the count is vectorised).
     @inline(__always)
@@ -46,5 +55,15 @@ public enum KeysAtLeast {
         into before: UnsafeMutablePointer<Int>
     ) {
         tcm_count_nearer(others, count, keys, keyCount, before)
+    }
+
+    /// The same for many others, laid out in buckets: bucket b of `(other − low) >> shift` ends at
+    /// `ends[b]` in `laid` (which must hold `count + 8`); every other lies in `low ... high`.
+    @inline(__always)
+    public static func countNearer(
+        laid: UnsafePointer<UInt32>, ends: UnsafePointer<Int32>, low: UInt32, high: UInt32, shift: UInt32,
+        count: Int, keys: UnsafePointer<UInt32>, keyCount: Int, into before: UnsafeMutablePointer<Int>
+    ) {
+        tcm_count_nearer_laid(laid, ends, low, high, shift, count, keys, keyCount, before)
     }
 }

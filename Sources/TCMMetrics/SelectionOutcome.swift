@@ -17,9 +17,12 @@ struct SelectionScratch {
     let later: UnsafeMutablePointer<UInt32>
     /// `before[p]`: same-class items with exactly p other items nearer than themselves.
     let before: UnsafeMutablePointer<Int>
-    /// Other items laid out by buckets of their keys, and where each bucket ends (`countNearer`).
+    /// Other items laid out by buckets of their keys (`count + 8`: read eight lanes at a time),
+    /// and where each bucket ends (`countNearer`).
     let bucketed: UnsafeMutablePointer<UInt32>
     let bucketStarts: UnsafeMutablePointer<Int32>
+    /// The p of each same-class item placed after the others, in order (`count + 1`).
+    let pAt: UnsafeMutablePointer<Int32>
 
     init(count n: Int) {
         count = n
@@ -30,8 +33,9 @@ struct SelectionScratch {
         others = .allocate(capacity: max(n, 1))
         later = .allocate(capacity: n + 8)
         before = .allocate(capacity: n + 1)
-        bucketed = .allocate(capacity: max(n, 1))
+        bucketed = .allocate(capacity: n + 8)
         bucketStarts = .allocate(capacity: n + 2)
+        pAt = .allocate(capacity: n + 1)
     }
 
     func deallocate() {
@@ -44,6 +48,7 @@ struct SelectionScratch {
         before.deallocate()
         bucketed.deallocate()
         bucketStarts.deallocate()
+        pAt.deallocate()
     }
 }
 
@@ -168,21 +173,24 @@ extension Retrieval {
             // function's time).
             var nearest = others[0]
             for i in 1 ..< o { nearest = min(nearest, others[i]) }
-            let later = KeysAtLeast.gather(same, count: r, least: nearest, into: s.later)
+            var later = KeysAtLeast.gather(same, count: r, least: nearest, into: s.later)
             before[0] = r - later
             // Enough of the nearest without any other: the rest is never ranked.
-            o =
-                before[0] >= need
-                ? 0
-                : relevantOthers(others, o, nearest: nearest, later: s.later, later, need: need - before[0], scratch: s)
-            if o == 0 {
+            var limit = nearest
+            if before[0] >= need {
+                o = 0
+            } else {
+                (o, later, limit) = relevant(
+                    others: others, o, nearest: nearest, later: s.later, later, need: need - before[0], scratch: s)
+            }
+            if o == 0 || later == 0 {
                 // Nothing to place (no later item, or none ranked).
             } else if o <= 32 {
                 // A few (well-separated classes): count them for each key, unsorted (branch-free;
                 // radix-sorting the ~50 keys a query was 4 % of a 10k × 128 analysis).
                 KeysAtLeast.countNearer(others, count: o, keys: s.later, keyCount: later, into: before)
             } else {
-                countNearer(others, o, keys: s.later, later, into: before, scratch: s)
+                countNearer(others, o, low: nearest, high: limit, keys: s.later, later, into: before, scratch: s)
             }
         }
         // Ranks in order, summed as `QueryOutcome(ranked:)` sums them over the `need` nearest.
@@ -193,41 +201,49 @@ extension Retrieval {
         let relevant = classHi - classLo - 1
         let first = min(before[0], need)
         var hits = min(first, relevant), firstHit = first > 0 ? 0 : Int.max
-        var precisionSum = Double(hits), t = first
-        if first == before[0] {
-            ranks: for p in 1 ..< o + 1 {
-                for _ in 0 ..< before[p] {
-                    let rank = t + p
-                    if rank >= need { break ranks }
-                    firstHit = min(firstHit, rank)
-                    if rank < relevant {
-                        hits += 1
-                        precisionSum += Double(hits) / Double(rank + 1)
-                    }
-                    t += 1
+        var precisionSum = Double(hits)
+        if first == before[0] && o > 0 {
+            // pAt[k]: the p of the k-th of the rest (p ascending), its rank first + k + p. Each
+            // group of p (before[p] items) starts where those below it end: p stored at every
+            // group's start, the empty groups' overwritten by the next group's (stored later,
+            // larger), leaves each group's p at its start, and a running maximum fills the rest.
+            // Why: most groups are empty, and a loop over each group's items was mispredicted
+            // about once an item (a third of ranking on overlapping classes, perf).
+            let pAt = s.pAt
+            pAt.initialize(repeating: 0, count: r + 1)
+            var placed = 0
+            for p in 1 ..< o + 1 {
+                pAt[placed] = Int32(p)
+                placed += before[p]
+            }
+            var p: Int32 = 0
+            for k in 0 ..< placed {
+                p = max(p, pAt[k])
+                let rank = first + k + Int(p)
+                if rank >= need { break }
+                firstHit = min(firstHit, rank)
+                if rank < relevant {
+                    hits += 1
+                    precisionSum += Double(hits) / Double(rank + 1)
                 }
             }
         }
         return QueryOutcome(hits: hits, relevant: relevant, firstHit: firstHit, precisionSum: precisionSum)
     }
 
-    /// Adds 1 to `before[p]` for each of the `l` keys, p = the others (`o` > 0) at most it (the
-    /// others nearer; see `otherKey`), without sorting either list: the others are counted into
-    /// buckets of their keys (a power of two ≤ o of them, equal spans from the smallest) and laid
-    /// out bucket by bucket, so a key's p is the others of the buckets below its own plus those of
-    /// its own bucket at most it (one or two on average).
+    /// Adds 1 to `before[p]` for each of the `l` keys, p = the others (`o` > 32, all in
+    /// `low ... high`) at most it (the others nearer; see `otherKey`), without sorting either list:
+    /// the others are counted into buckets of their keys (a power of two ≤ o of them, equal spans
+    /// from `low`) and laid out bucket by bucket, so a key's p is the others of the buckets below
+    /// its own plus those of its own bucket at most it (counted in C, eight at a time).
     ///
     /// Why: on heavily overlapping classes a query places ~700 others among ~250 same-class
     /// items; radix-sorting both lists and merging them was ~20 % of an analysis (perf).
     static func countNearer(
-        _ others: UnsafePointer<UInt32>, _ o: Int, keys: UnsafePointer<UInt32>, _ l: Int,
+        _ others: UnsafePointer<UInt32>, _ o: Int, low: UInt32, high: UInt32, keys: UnsafePointer<UInt32>, _ l: Int,
         into before: UnsafeMutablePointer<Int>, scratch s: SelectionScratch
     ) {
-        var low = UInt32.max, high: UInt32 = 0
-        for i in 0 ..< o {
-            low = min(low, others[i])
-            high = max(high, others[i])
-        }
+        precondition(o > 32 && low <= high)
         let bucketBits = Int.bitWidth - 1 - o.leadingZeroBitCount  // 2^bucketBits ≤ o
         let spanBits = UInt32.bitWidth - (high - low).leadingZeroBitCount
         let shift = UInt32(max(0, spanBits - bucketBits)), buckets = 1 << bucketBits
@@ -243,49 +259,44 @@ extension Retrieval {
             starts[b] &+= 1
         }
         // Now starts[b] is the end of bucket b, and the start of bucket b + 1.
-        for i in 0 ..< l {
-            let key = keys[i]
-            var p: Int
-            if key >= high {
-                p = o
-            } else if key < low {
-                p = 0  // not met here (the nearest other is nearer than every key), kept for safety
-            } else {
-                let b = Int((key - low) >> shift)
-                p = b == 0 ? 0 : Int(starts[b - 1])
-                for t in p ..< Int(starts[b]) where laid[t] <= key { p += 1 }
-            }
-            before[p] += 1
-        }
+        KeysAtLeast.countNearer(
+            laid: laid, ends: starts, low: low, high: high, shift: shift, count: o, keys: keys, keyCount: l,
+            into: before)
     }
 
-    /// Moves to the front of `others` those that can be nearer than one of the same-class items
-    /// ranked (and returns how many); every p stays the same without the rest. The same-class
-    /// items nearer than every other come first; `later` are the rest, `need` how many of the
-    /// nearest are ranked after those, from `later` and `others` together.
+    /// Keeps at the front of `others` and `later` those that can be ranked or be nearer than one
+    /// ranked, and returns how many of each and a key `limit` that every one kept is at most;
+    /// every ranked item's p stays the same without the rest. The same-class items nearer than
+    /// every other come first; `later` are the rest, `need` how many of the nearest are ranked
+    /// after those, from `later` and `others` together.
     ///
-    /// An other item farther than the `need`-th of those (the cut) is nearer than no item ranked,
-    /// so the others kept are those in the cut's bucket or nearer, bucketed by their keys
-    /// between the nearest other and the farthest later item (64 buckets, counted once). The
-    /// bucket never decreases along the order of nearness (an other of key v before a same-class
-    /// item of key h means v ≤ h, after it h < v), so an item in a bucket past the cut's is
-    /// farther than the `need` items up to it.
+    /// An item farther than the `need`-th of those (the cut) is never ranked and nearer than no
+    /// item ranked, so those kept are those in the cut's bucket or nearer, bucketed by their keys
+    /// between the nearest other and the farthest later item (64 buckets, counted once), the
+    /// others also at most that farthest. The bucket never decreases along the order of
+    /// nearness (an other of key v before a same-class item of key h means v ≤ h, after it
+    /// h < v), so an item in a bucket past the cut's is farther than the `need` items up to it;
+    /// the same-class items dropped are the farthest, whose ranks would be `need` or more.
     /// Why: the lists hold some 100 others past the cut a query (the sample's margin), and
     /// radix-sorting them all was 7 % of a 10k × 128 analysis; a few are left.
-    static func relevantOthers(
-        _ others: UnsafeMutablePointer<UInt32>, _ o: Int, nearest: UInt32, later: UnsafePointer<UInt32>, _ l: Int,
+    static func relevant(
+        others: UnsafeMutablePointer<UInt32>, _ o: Int, nearest: UInt32, later: UnsafeMutablePointer<UInt32>, _ l: Int,
         need: Int, scratch s: SelectionScratch
-    ) -> Int {
-        if l == 0 { return 0 }  // every same-class item is nearer than every other
+    ) -> (others: Int, later: Int, limit: UInt32) {
+        if l == 0 { return (0, 0, nearest) }  // every same-class item is nearer than every other
         var farthest: UInt32 = 0
         for i in 0 ..< l { farthest = max(farthest, later[i]) }
         // Every later item is at or past the nearest other (that is what makes it later).
         let base = nearest, span = farthest - base
         let shift = UInt32(max(0, (UInt32.bitWidth - span.leadingZeroBitCount) - 6))
         let counts = s.histogram
-        counts.initialize(repeating: 0, count: 64)
+        counts.initialize(repeating: 0, count: 65)
         for i in 0 ..< l { counts[Int((later[i] - base) >> shift)] &+= 1 }
-        for i in 0 ..< o where others[i] <= farthest { counts[Int((others[i] - base) >> shift)] &+= 1 }
+        // Every other counted, without a branch (it was mispredicted for a good share of them):
+        // those past the 64 buckets into a 65th, never read; those past the farthest but in its
+        // bucket only add to that bucket and past it, and a cut there or past it limits to the
+        // farthest either way.
+        for i in 0 ..< o { counts[min(Int((others[i] - base) >> shift), 64)] &+= 1 }
         var cut = 63, taken = 0
         for b in 0 ..< 64 {
             taken += Int(counts[b])
@@ -294,12 +305,11 @@ extension Retrieval {
                 break
             }
         }
-        // The nearest is kept (bucket 0, and nearer than `farthest`).
-        var kept = 0
-        for i in 0 ..< o where others[i] <= farthest && (others[i] - base) >> shift <= cut {
-            others[kept] = others[i]
-            kept += 1
-        }
-        return kept
+        // The last key of the cut's bucket (in 64 bits: it may pass UInt32.max), or the farthest.
+        let limit = UInt32(min(UInt64(farthest), UInt64(base) + (UInt64(cut + 1) << UInt64(shift)) - 1))
+        // The nearest other is kept (bucket 0, and at most `farthest`). In place, in C.
+        let kept = KeysAtLeast.gather(others, count: o, atMost: limit, into: others)
+        let keptLater = KeysAtLeast.gather(later, count: l, atMost: limit, into: later)
+        return (kept, keptLater, limit)
     }
 }

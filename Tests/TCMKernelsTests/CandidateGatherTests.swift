@@ -61,6 +61,30 @@ import TCMTestSupport
         }
     }
 
+    @Test func keysAtMostKeepThoseUpToTheBoundAlsoInPlace() {
+        var rng = SplitMix64(state: 6)
+        for n in Self.lengths {
+            let choices: [UInt32] = [0, 1, 7, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, .max]
+            let keys = (0 ..< n).map { i in
+                i % 3 == 0 ? UInt32(truncatingIfNeeded: rng.next()) : choices[Int(rng.next() % UInt64(choices.count))]
+            }
+            for most: UInt32 in [0, 1, 6, 7, 0x7FFF_FFFF, 0x8000_0000, .max - 1, .max] {
+                let expected = keys.filter { $0 <= most }
+                var out = [UInt32](repeating: 0, count: n + 8)
+                let kept = keys.withUnsafeBufferPointer {
+                    KeysAtLeast.gather($0.baseAddress!, count: n, atMost: most, into: &out)
+                }
+                #expect(Array(out.prefix(kept)) == expected, "n \(n) most \(most)")
+                // In place: the kept keys at the front, in order.
+                var same = keys
+                let keptInPlace = same.withUnsafeMutableBufferPointer {
+                    KeysAtLeast.gather($0.baseAddress!, count: n, atMost: most, into: $0.baseAddress!)
+                }
+                #expect(Array(same.prefix(keptInPlace)) == expected, "in place, n \(n) most \(most)")
+            }
+        }
+    }
+
     @Test func countNearerCountsTheOthersAtMostEachKey() {
         var rng = SplitMix64(state: 9)
         for o in [0, 1, 3, 4, 5, 8, 13, 32] {

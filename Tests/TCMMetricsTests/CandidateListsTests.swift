@@ -245,9 +245,9 @@ import TCMTestSupport
         }
     }
 
-    /// `countNearer` (the others laid out in buckets of their keys) against counting every pair:
-    /// keys spread wide and bunched (a few values: whole buckets equal, keys equal to others),
-    /// keys past both ends, and the top bit set.
+    /// `countNearer` (the others laid out in buckets of their keys, counted in C eight at a time)
+    /// against counting every pair: keys spread wide and bunched (a few values: whole buckets
+    /// equal, keys equal to others), keys past both ends, the top bit set, bounds tight and loose.
     @Test(arguments: [33, 34, 64, 100, 700, 1_027])
     func countNearerEqualsCountingEveryPair(o: Int) {
         var rng = SplitMix64(state: UInt64(o))
@@ -261,19 +261,15 @@ import TCMTestSupport
             let others = (0 ..< o).map { _ in draw(&rng) }
             var keys = (0 ..< o / 2).map { _ in draw(&rng) } + others.prefix(5)
             keys += [low, high, low &- 1, high &+ 1, 0, .max]
-            var before = [Int](repeating: 0, count: o + 1)
-            others.withUnsafeBufferPointer { ob in
-                keys.withUnsafeBufferPointer { kb in
-                    before.withUnsafeMutableBufferPointer {
-                        Retrieval.countNearer(
-                            ob.baseAddress!, o, keys: kb.baseAddress!, kb.count, into: $0.baseAddress!, scratch: scratch
-                        )
-                    }
-                }
-            }
             var expected = [Int](repeating: 0, count: o + 1)
             for key in keys { expected[others.filter { $0 <= key }.count] += 1 }
-            #expect(before == expected, "o \(o), keys in \(low)...\(high)")
+            let bounds = [(others.min()!, others.max()!), (low, high), (low / 2, high / 2 + .max / 2)]
+            for (least, most) in bounds {
+                var before = [Int](repeating: 0, count: o + 1)
+                Retrieval.countNearer(
+                    others, o, low: least, high: most, keys: keys, keys.count, into: &before, scratch: scratch)
+                #expect(before == expected, "o \(o), keys in \(low)...\(high), bounds \(least)...\(most)")
+            }
         }
     }
 
