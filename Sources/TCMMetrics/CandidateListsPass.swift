@@ -36,11 +36,19 @@ enum CandidateListsPass {
     /// 4 bytes instead of 8 (a full key) for the ~1,000 candidates a query halves the pages the
     /// kernel clears and the lists' memory traffic.
     struct Lists: @unchecked Sendable {
+        /// Where a query's lists end so far: one record a query, so that an append reads and writes
+        /// one place (with sizes and offsets in four arrays, an append touched four cache lines).
+        struct Tail {
+            var same: UnsafeMutablePointer<UInt32>
+            /// Past `otherEnd` the list has overflowed: items are counted, not stored.
+            var other: UnsafeMutablePointer<UInt32>
+            let otherEnd: UnsafeMutablePointer<UInt32>
+        }
+
         let count: Int
-        let sameOffsets: UnsafeMutablePointer<Int>, sameSizes: UnsafeMutablePointer<Int>
-        let same: UnsafeMutablePointer<UInt32>
-        let otherOffsets: UnsafeMutablePointer<Int>, otherSizes: UnsafeMutablePointer<Int>
-        let others: UnsafeMutablePointer<UInt32>
+        let sameOffsets: UnsafeMutablePointer<Int>, same: UnsafeMutablePointer<UInt32>
+        let otherOffsets: UnsafeMutablePointer<Int>, others: UnsafeMutablePointer<UInt32>
+        let tails: UnsafeMutablePointer<Tail>
         /// A similarity x is a candidate of q when (x + 1) · scale ≥ floors[q] (+∞: needs none).
         let floors: UnsafeMutablePointer<Float>
 
@@ -48,8 +56,7 @@ enum CandidateListsPass {
             count = f.count
             sameOffsets = .allocate(capacity: count + 1)
             otherOffsets = .allocate(capacity: count + 1)
-            sameSizes = .allocate(capacity: max(count, 1))
-            otherSizes = .allocate(capacity: max(count, 1))
+            tails = .allocate(capacity: max(count, 1))
             floors = .allocate(capacity: max(count, 1))
             sameOffsets[0] = 0
             otherOffsets[0] = 0
@@ -59,8 +66,12 @@ enum CandidateListsPass {
             }
             same = ZeroPages.allocate(UInt32.self, count: max(sameOffsets[count], 1), hugePages: true)
             others = ZeroPages.allocate(UInt32.self, count: max(otherOffsets[count], 1), hugePages: true)
-            sameSizes.initialize(repeating: 0, count: max(count, 1))
-            otherSizes.initialize(repeating: 0, count: max(count, 1))
+            for q in 0 ..< count {
+                (tails + q).initialize(
+                    to: Tail(
+                        same: same + sameOffsets[q], other: others + otherOffsets[q],
+                        otherEnd: others + otherOffsets[q + 1]))
+            }
             f.withUnsafeBufferPointer { floors.initialize(from: $0.baseAddress!, count: count) }
         }
 
@@ -69,28 +80,33 @@ enum CandidateListsPass {
             ZeroPages.deallocate(others, count: max(otherOffsets[count], 1))
             sameOffsets.deallocate()
             otherOffsets.deallocate()
-            sameSizes.deallocate()
-            otherSizes.deallocate()
+            tails.deallocate()
             floors.deallocate()
         }
+
+        /// Same-class items offered to q so far.
+        func sameSize(_ q: Int) -> Int { tails[q].same - (same + sameOffsets[q]) }
+
+        /// Other items offered to q so far, stored or not (more than the capacity: overflowed).
+        func otherSize(_ q: Int) -> Int { tails[q].other - (others + otherOffsets[q]) }
 
         /// Offers an item of q's class at similarity `value` to query `q`.
         @inline(__always)
         func appendSame(_ q: Int, value: Float) {
             // At most class size − 1 of them: the capacity.
-            same[sameOffsets[q] + sameSizes[q]] = descendingKey(value)
-            sameSizes[q] += 1
+            let tail = tails + q
+            tail.pointee.same.pointee = descendingKey(value)
+            tail.pointee.same += 1
         }
 
         /// Offers an item of another class at similarity `value` to query `q`, an item that comes
         /// `after` q's class (or before it).
         @inline(__always)
         func appendOther(_ q: Int, value: Float, after: Bool) {
-            let size = otherSizes[q]
-            if otherOffsets[q] + size < otherOffsets[q + 1] {
-                others[otherOffsets[q] + size] = Retrieval.otherKey(descendingKey(value), after: after)
-            }
-            otherSizes[q] = size + 1
+            let tail = tails + q, end = tail.pointee.other
+            if end < tail.pointee.otherEnd { end.pointee = Retrieval.otherKey(descendingKey(value), after: after) }
+            // Past the end only as an address, never written through: the overflow's count.
+            tail.pointee.other = end + 1
         }
     }
 
@@ -347,7 +363,7 @@ enum CandidateListsPass {
                 outcomes.initialize(q, to: .skipped)
                 continue
             }
-            let r = lists.sameSizes[q], o = lists.otherSizes[q]
+            let r = lists.sameSize(q), o = lists.otherSize(q)
             guard r + o >= need && o <= lists.otherOffsets[q + 1] - lists.otherOffsets[q] else {
                 short.append(q)
                 continue
