@@ -98,16 +98,15 @@ long tcm_columns_both(const float *row, long count, float scale, float floor, co
         int mine = _mm256_movemask_ps(_mm256_cmp_ps(x, f, _CMP_GE_OQ));
         int yours = _mm256_movemask_ps(_mm256_cmp_ps(x, _mm256_loadu_ps(floors + j), _CMP_GE_OQ));
         const __m256i base = _mm256_set1_epi32((int)j);
-        if (mine) {
-            __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mine]));
-            _mm256_storeu_si256((__m256i *)(own + kept), _mm256_add_epi32(lanes, base));
-            kept += __builtin_popcount((unsigned)mine);
-        }
-        if (yours) {
-            __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[yours]));
-            _mm256_storeu_si256((__m256i *)(theirs + given), _mm256_add_epi32(lanes, base));
-            given += __builtin_popcount((unsigned)yours);
-        }
+        // Stored whatever the masks (an empty one stores lanes that the next store or the end
+        // leaves out): with a tenth or more of the similarities kept, most blocks of eight hold
+        // one, and a branch on the mask was mispredicted often enough to be half of this loop.
+        const __m256i mineLanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mine]));
+        _mm256_storeu_si256((__m256i *)(own + kept), _mm256_add_epi32(mineLanes, base));
+        kept += __builtin_popcount((unsigned)mine);
+        const __m256i yourLanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[yours]));
+        _mm256_storeu_si256((__m256i *)(theirs + given), _mm256_add_epi32(yourLanes, base));
+        given += __builtin_popcount((unsigned)yours);
     }
     for (; j < count; j++) {
         float x = (row[j] + 1.0f) * scale;
@@ -147,35 +146,85 @@ long tcm_columns_both(const float *row, long count, float scale, float floor, co
 
 #endif
 
-long tcm_keys_at_least(const uint32_t *high, long count, uint32_t low, uint64_t bound, uint64_t *out) {
-    // (high << 32 | low) >= bound  <=>  high >= bound's high word, plus one when low is below its low word.
-    uint64_t least = (bound >> 32) + ((uint64_t)low < (bound & 0xffffffffull) ? 1 : 0);
-    if (least > 0xffffffffull) return 0;
-    const uint32_t t = (uint32_t)least;
+long tcm_keys_at_least(const uint32_t *keys, long count, uint32_t least, uint32_t *out) {
     long kept = 0, j = 0;
 #if defined(__AVX2__)
-    const __m256i tv = _mm256_set1_epi32((int)t);
+    const __m256i tv = _mm256_set1_epi32((int)least);
     for (; j + 8 <= count; j += 8) {
-        __m256i x = _mm256_loadu_si256((const __m256i *)(high + j));
+        __m256i x = _mm256_loadu_si256((const __m256i *)(keys + j));
         int mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_max_epu32(x, tv), x)));
-        while (mask) {
-            int b = __builtin_ctz((unsigned)mask);
-            out[kept++] = ((uint64_t)high[j + b] << 32) | low;
-            mask &= mask - 1;
-        }
+        if (mask == 0) continue;
+        __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mask]));
+        _mm256_storeu_si256((__m256i *)(out + kept), _mm256_permutevar8x32_epi32(x, lanes));
+        kept += __builtin_popcount((unsigned)mask);
     }
 #endif
     for (; j < count; j++) {
-        if (high[j] >= t) out[kept++] = ((uint64_t)high[j] << 32) | low;
+        out[kept] = keys[j];
+        kept += keys[j] >= least;
     }
     return kept;
 }
 
-void tcm_count_nearer(const uint64_t *others, long count, const uint64_t *keys, long keyCount, long *before) {
+long tcm_keys_at_most(const uint32_t *keys, long count, uint32_t most, uint32_t *out) {
+    long kept = 0, j = 0;
+#if defined(__AVX2__)
+    const __m256i mv = _mm256_set1_epi32((int)most);
+    for (; j + 8 <= count; j += 8) {
+        // Loaded before the store, which writes no further than j + 7 (kept <= j): in place is safe.
+        __m256i x = _mm256_loadu_si256((const __m256i *)(keys + j));
+        int mask = _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_min_epu32(x, mv), x)));
+        __m256i lanes = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)set_bit_positions[mask]));
+        _mm256_storeu_si256((__m256i *)(out + kept), _mm256_permutevar8x32_epi32(x, lanes));
+        kept += __builtin_popcount((unsigned)mask);
+    }
+#endif
+    for (; j < count; j++) {
+        const uint32_t x = keys[j];
+        out[kept] = x;
+        kept += x <= most;
+    }
+    return kept;
+}
+
+void tcm_count_nearer(const uint32_t *others, long count, const uint32_t *keys, long keyCount, long *before) {
     for (long i = 0; i < keyCount; i++) {
-        const uint64_t key = keys[i];
+        const uint32_t key = keys[i];
         long p = 0;
-        for (long j = 0; j < count; j++) p += others[j] < key;
+        for (long j = 0; j < count; j++) p += others[j] <= key;
+        before[p] += 1;
+    }
+}
+
+void tcm_count_nearer_laid(const uint32_t *laid, const int32_t *ends, uint32_t low, uint32_t high, uint32_t shift,
+                           long count, const uint32_t *keys, long keyCount, long *before) {
+    for (long i = 0; i < keyCount; i++) {
+        const uint32_t key = keys[i];
+        long p;
+        if (key >= high) {
+            p = count;
+        } else if (key < low) {
+            p = 0;
+        } else {
+            const long b = (long)((key - low) >> shift), end = ends[b];
+            long t = b == 0 ? 0 : ends[b - 1];
+            p = t;
+#if defined(__AVX2__)
+            const __m256i k = _mm256_set1_epi32((int)key);
+            // One step for a bucket of up to eight (most), empty ones included: no branch on its size.
+            do {
+                const __m256i x = _mm256_loadu_si256((const __m256i *)(laid + t));
+                const unsigned atMost =
+                    (unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_max_epu32(x, k), k)));
+                const long left = end - t;
+                const unsigned lanes = left >= 8 ? 0xffu : (1u << (left > 0 ? left : 0)) - 1u;
+                p += __builtin_popcount(atMost & lanes);
+                t += 8;
+            } while (t < end);
+#else
+            for (; t < end; t++) p += laid[t] <= key;
+#endif
+        }
         before[p] += 1;
     }
 }

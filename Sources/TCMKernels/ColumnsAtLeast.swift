@@ -26,24 +26,44 @@ public enum ColumnsAtLeast {
     }
 }
 
-/// The retrieval keys (similarity key << 32 | column) of one class's items at or beyond a bound.
+/// Retrieval's 32-bit keys of one query's candidates (see `Retrieval.outcome(same:…)`).
 public enum KeysAtLeast {
-    /// Writes the keys `high[j] << 32 | low`, j < `count`, that are ≥ `bound` to `out` in order of
-    /// j and returns how many (`out` must hold `count`). In C, eight at a time.
+    /// Writes the keys[j], j < `count`, that are ≥ `least` to `out` in order of j and returns how
+    /// many (`out` must hold `count + 8`: the vector path stores eight lanes at a time). In C,
+    /// eight at a time.
     @inline(__always)
     public static func gather(
-        _ high: UnsafePointer<UInt32>, count: Int, low: UInt32, bound: UInt64, into out: UnsafeMutablePointer<UInt64>
+        _ keys: UnsafePointer<UInt32>, count: Int, least: UInt32, into out: UnsafeMutablePointer<UInt32>
     ) -> Int {
-        tcm_keys_at_least(high, count, low, bound, out)
+        tcm_keys_at_least(keys, count, least, out)
     }
 
-    /// For each of `keyCount` keys, p = the number of the `count` others below it; adds one to
+    /// Writes the keys[j], j < `count`, that are ≤ `most` to `out` in order of j and returns how
+    /// many; `out` may be `keys` (compacted in place), else it must hold `count + 8`.
+    @inline(__always)
+    public static func gather(
+        _ keys: UnsafePointer<UInt32>, count: Int, atMost most: UInt32, into out: UnsafeMutablePointer<UInt32>
+    ) -> Int {
+        tcm_keys_at_most(keys, count, most, out)
+    }
+
+    /// For each of `keyCount` keys, p = the number of the `count` others at most it; adds one to
     /// `before[p]` (which must hold count + 1). For a few others (the count is vectorised).
     @inline(__always)
     public static func countNearer(
-        _ others: UnsafePointer<UInt64>, count: Int, keys: UnsafePointer<UInt64>, keyCount: Int,
+        _ others: UnsafePointer<UInt32>, count: Int, keys: UnsafePointer<UInt32>, keyCount: Int,
         into before: UnsafeMutablePointer<Int>
     ) {
         tcm_count_nearer(others, count, keys, keyCount, before)
+    }
+
+    /// The same for many others, laid out in buckets: bucket b of `(other − low) >> shift` ends at
+    /// `ends[b]` in `laid` (which must hold `count + 8`); every other lies in `low ... high`.
+    @inline(__always)
+    public static func countNearer(
+        laid: UnsafePointer<UInt32>, ends: UnsafePointer<Int32>, low: UInt32, high: UInt32, shift: UInt32,
+        count: Int, keys: UnsafePointer<UInt32>, keyCount: Int, into before: UnsafeMutablePointer<Int>
+    ) {
+        tcm_count_nearer_laid(laid, ends, low, high, shift, count, keys, keyCount, before)
     }
 }

@@ -19,7 +19,7 @@ import Darwin
 ///    tiles share a group (`TileSchedule`: each list has one writer at a time);
 ///    a tile folds its pairs into per-worker histograms as the symmetric pass does, and appends
 ///    s(a, b) to a's list when it reaches a's cut and to b's when it reaches b's;
-/// 3. each query is ranked from its list (`Retrieval.outcome(keys:…)`, order-independent).
+/// 3. each query is ranked from its list (`Retrieval.outcome(same:…)`, order-independent).
 ///    A list that overflowed its capacity or holds fewer than `need` items (the sample misled)
 ///    falls back to the query's whole row and `outcomeBySelection` (such rows computed together).
 /// The similarities are the same bits in every tile shape and in either order of the pair
@@ -28,17 +28,27 @@ import Darwin
 enum CandidateListsPass {
     static let scale = Float(SelectionScratch.buckets / 2)
 
-    /// Every query's candidates, in two lists of one allocation each: same-class items by their
-    /// similarity alone (4 bytes: `Retrieval.outcome(same:…)` needs no index for them, the class
-    /// range settles ties with other items) and the others as full keys (8 bytes, capacity from
-    /// the sample; past it the list has overflowed and is only counted). Halving the bytes of
-    /// the ~1,000 same-class candidates a query halves most of the lists' memory traffic.
+    /// Every query's candidates, in two lists of one allocation each and 4 bytes an item: same-class
+    /// items by their similarity alone (`Retrieval.outcome(same:…)` needs no index for them, the
+    /// class range settles ties with other items) and the others by `Retrieval.otherKey` (their
+    /// similarity, plus one when they come after the query's class: all that ranking needs of
+    /// them; capacity from the sample, past it the list has overflowed and is only counted).
+    /// 4 bytes instead of 8 (a full key) for the ~1,000 candidates a query halves the pages the
+    /// kernel clears and the lists' memory traffic.
     struct Lists: @unchecked Sendable {
+        /// Where a query's lists end so far: one record a query, so that an append reads and writes
+        /// one place (with sizes and offsets in four arrays, an append touched four cache lines).
+        struct Tail {
+            var same: UnsafeMutablePointer<UInt32>
+            /// Past `otherEnd` the list has overflowed: items are counted, not stored.
+            var other: UnsafeMutablePointer<UInt32>
+            let otherEnd: UnsafeMutablePointer<UInt32>
+        }
+
         let count: Int
-        let sameOffsets: UnsafeMutablePointer<Int>, sameSizes: UnsafeMutablePointer<Int>
-        let same: UnsafeMutablePointer<UInt32>
-        let otherOffsets: UnsafeMutablePointer<Int>, otherSizes: UnsafeMutablePointer<Int>
-        let others: UnsafeMutablePointer<UInt64>
+        let sameOffsets: UnsafeMutablePointer<Int>, same: UnsafeMutablePointer<UInt32>
+        let otherOffsets: UnsafeMutablePointer<Int>, others: UnsafeMutablePointer<UInt32>
+        let tails: UnsafeMutablePointer<Tail>
         /// A similarity x is a candidate of q when (x + 1) · scale ≥ floors[q] (+∞: needs none).
         let floors: UnsafeMutablePointer<Float>
 
@@ -46,8 +56,7 @@ enum CandidateListsPass {
             count = f.count
             sameOffsets = .allocate(capacity: count + 1)
             otherOffsets = .allocate(capacity: count + 1)
-            sameSizes = .allocate(capacity: max(count, 1))
-            otherSizes = .allocate(capacity: max(count, 1))
+            tails = .allocate(capacity: max(count, 1))
             floors = .allocate(capacity: max(count, 1))
             sameOffsets[0] = 0
             otherOffsets[0] = 0
@@ -56,9 +65,13 @@ enum CandidateListsPass {
                 otherOffsets[q + 1] = otherOffsets[q] + otherCapacities[q]
             }
             same = ZeroPages.allocate(UInt32.self, count: max(sameOffsets[count], 1), hugePages: true)
-            others = ZeroPages.allocate(UInt64.self, count: max(otherOffsets[count], 1), hugePages: true)
-            sameSizes.initialize(repeating: 0, count: max(count, 1))
-            otherSizes.initialize(repeating: 0, count: max(count, 1))
+            others = ZeroPages.allocate(UInt32.self, count: max(otherOffsets[count], 1), hugePages: true)
+            for q in 0 ..< count {
+                (tails + q).initialize(
+                    to: Tail(
+                        same: same + sameOffsets[q], other: others + otherOffsets[q],
+                        otherEnd: others + otherOffsets[q + 1]))
+            }
             f.withUnsafeBufferPointer { floors.initialize(from: $0.baseAddress!, count: count) }
         }
 
@@ -67,25 +80,33 @@ enum CandidateListsPass {
             ZeroPages.deallocate(others, count: max(otherOffsets[count], 1))
             sameOffsets.deallocate()
             otherOffsets.deallocate()
-            sameSizes.deallocate()
-            otherSizes.deallocate()
+            tails.deallocate()
             floors.deallocate()
         }
 
-        /// Offers item `index` at similarity `value` to query `q` (`sameClass`: of q's class).
+        /// Same-class items offered to q so far.
+        func sameSize(_ q: Int) -> Int { tails[q].same - (same + sameOffsets[q]) }
+
+        /// Other items offered to q so far, stored or not (more than the capacity: overflowed).
+        func otherSize(_ q: Int) -> Int { tails[q].other - (others + otherOffsets[q]) }
+
+        /// Offers an item of q's class at similarity `value` to query `q`.
         @inline(__always)
-        func append(_ q: Int, value: Float, index: Int, sameClass: Bool) {
-            if sameClass {
-                // At most class size − 1 of them: the capacity.
-                same[sameOffsets[q] + sameSizes[q]] = descendingKey(value)
-                sameSizes[q] += 1
-                return
-            }
-            let size = otherSizes[q]
-            if otherOffsets[q] + size < otherOffsets[q + 1] {
-                others[otherOffsets[q] + size] = (UInt64(descendingKey(value)) << 32) | UInt64(index)
-            }
-            otherSizes[q] = size + 1
+        func appendSame(_ q: Int, value: Float) {
+            // At most class size − 1 of them: the capacity.
+            let tail = tails + q
+            tail.pointee.same.pointee = descendingKey(value)
+            tail.pointee.same += 1
+        }
+
+        /// Offers an item of another class at similarity `value` to query `q`, an item that comes
+        /// `after` q's class (or before it).
+        @inline(__always)
+        func appendOther(_ q: Int, value: Float, after: Bool) {
+            let tail = tails + q, end = tail.pointee.other
+            if end < tail.pointee.otherEnd { end.pointee = Retrieval.otherKey(descendingKey(value), after: after) }
+            // Past the end only as an address, never written through: the overflow's count.
+            tail.pointee.other = end + 1
         }
     }
 
@@ -268,18 +289,27 @@ enum CandidateListsPass {
                                     row, a: a, ca: ca, from: j0, to: c1, histograms: histograms, layout: layout,
                                     bins: bins)
                                 // a's candidates, then a as a candidate of each column's query.
-                                // (j > a, so j is of a's class exactly when it is below the class's end.)
+                                // j > a, so j is of a's class exactly when it is below the class's
+                                // end; otherwise j comes after a's class, and a before j's.
                                 let classEnd = layout.classStart[ca + 1]
                                 let (own, theirs) = ColumnsAtLeast.gather(
                                     row + j0, count: c1 - j0, scale: scale, floor: lists.floors[a],
                                     floors: lists.floors + j0, own: found, theirs: foundTheirs)
                                 for t in 0 ..< own {
                                     let j = j0 + Int(found[t])
-                                    lists.append(a, value: row[j], index: j, sameClass: j < classEnd)
+                                    if j < classEnd {
+                                        lists.appendSame(a, value: row[j])
+                                    } else {
+                                        lists.appendOther(a, value: row[j], after: true)
+                                    }
                                 }
                                 for t in 0 ..< theirs {
                                     let j = j0 + Int(foundTheirs[t])
-                                    lists.append(j, value: row[j], index: a, sameClass: j < classEnd)
+                                    if j < classEnd {
+                                        lists.appendSame(j, value: row[j])
+                                    } else {
+                                        lists.appendOther(j, value: row[j], after: false)
+                                    }
                                 }
                             }
                             c0 = c1
@@ -333,7 +363,7 @@ enum CandidateListsPass {
                 outcomes.initialize(q, to: .skipped)
                 continue
             }
-            let r = lists.sameSizes[q], o = lists.otherSizes[q]
+            let r = lists.sameSize(q), o = lists.otherSize(q)
             guard r + o >= need && o <= lists.otherOffsets[q + 1] - lists.otherOffsets[q] else {
                 short.append(q)
                 continue

@@ -8,15 +8,21 @@ struct SelectionScratch {
     let histogram: UnsafeMutablePointer<Int32>
     /// Candidate columns (`count + 8`: the gathering stores eight lanes at a time).
     let columns: UnsafeMutablePointer<Int32>
-    /// Candidate keys; the same-class ones among them by similarity alone, and the others.
+    /// Candidate keys (similarity descending, column ascending); then the same-class ones by
+    /// their similarity's key alone and the others' 32-bit keys (`outcome(same:…)`).
     let keys: UnsafeMutablePointer<UInt64>
     let same: UnsafeMutablePointer<UInt32>
-    let others: UnsafeMutablePointer<UInt64>
+    let others: UnsafeMutablePointer<UInt32>
+    /// The same-class items some other is nearer than (`count + 8`: gathered eight lanes at a time).
+    let later: UnsafeMutablePointer<UInt32>
     /// `before[p]`: same-class items with exactly p other items nearer than themselves.
     let before: UnsafeMutablePointer<Int>
-    /// Other items laid out by buckets of their keys, and where each bucket ends (`countNearer`).
-    let bucketed: UnsafeMutablePointer<UInt64>
+    /// Other items laid out by buckets of their keys (`count + 8`: read eight lanes at a time),
+    /// and where each bucket ends (`countNearer`).
+    let bucketed: UnsafeMutablePointer<UInt32>
     let bucketStarts: UnsafeMutablePointer<Int32>
+    /// The p of each same-class item placed after the others, in order (`count + 1`).
+    let pAt: UnsafeMutablePointer<Int32>
 
     init(count n: Int) {
         count = n
@@ -25,9 +31,11 @@ struct SelectionScratch {
         keys = .allocate(capacity: max(n, 1))
         same = .allocate(capacity: max(n, 1))
         others = .allocate(capacity: max(n, 1))
+        later = .allocate(capacity: n + 8)
         before = .allocate(capacity: n + 1)
-        bucketed = .allocate(capacity: max(n, 1))
+        bucketed = .allocate(capacity: n + 8)
         bucketStarts = .allocate(capacity: n + 2)
+        pAt = .allocate(capacity: n + 1)
     }
 
     func deallocate() {
@@ -36,9 +44,11 @@ struct SelectionScratch {
         keys.deallocate()
         same.deallocate()
         others.deallocate()
+        later.deallocate()
         before.deallocate()
         bucketed.deallocate()
         bucketStarts.deallocate()
+        pAt.deallocate()
     }
 }
 
@@ -103,36 +113,51 @@ extension Retrieval {
         return outcome(keys: s.keys, m, need: need, classLo: classLo, classHi: classHi, scratch: s)
     }
 
-    /// The outcome from `m` keys (any order; reordered) that hold every item at or above some
-    /// similarity, at least the `need` nearest: an item's rank among them is its rank in the row.
+    /// The outcome from `m` keys (any order) that hold every item at or above some similarity, at
+    /// least the `need` nearest: an item's rank among them is its rank in the row.
     static func outcome(
-        keys: UnsafeMutablePointer<UInt64>, _ m: Int, need: Int, classLo: Int, classHi: Int,
-        scratch s: SelectionScratch
+        keys: UnsafePointer<UInt64>, _ m: Int, need: Int, classLo: Int, classHi: Int, scratch s: SelectionScratch
     ) -> QueryOutcome {
         precondition(m >= need)
         var r = 0, o = 0
         for t in 0 ..< m {
-            let key = keys[t], j = Int(key & 0xFFFF_FFFF)
+            let key = keys[t], j = Int(key & 0xFFFF_FFFF), high = UInt32(truncatingIfNeeded: key >> 32)
             if j >= classLo && j < classHi {
-                s.same[r] = UInt32(truncatingIfNeeded: key >> 32)
+                s.same[r] = high
                 r += 1
             } else {
-                s.others[o] = key
+                s.others[o] = otherKey(high, after: j >= classHi)
                 o += 1
             }
         }
         return outcome(same: s.same, r, others: s.others, o, need: need, classLo: classLo, classHi: classHi, scratch: s)
     }
 
-    /// The same from the candidates split by class: the `r` same-class ones by their similarity's
-    /// key alone (`descendingKey`) and the `o` others as full keys (reordered).
+    /// The 32-bit key of another class's item with similarity key `high` (`descendingKey`), for a
+    /// query whose class's rows it comes `after` (or before): it is nearer than a same-class item of
+    /// key `h` exactly when the result is ≤ h.
     ///
-    /// A same-class item needs no index: against another same-class item its order does not
-    /// matter (both count alike), and against another item j of equal similarity the index order
-    /// is settled by the class range, j < classLo ⇔ j comes first. So it compares as the key
-    /// (similarity, classLo).
+    /// Against a same-class item i, the full keys (similarity, column) order an other j by
+    /// similarity and, on a tie, j < i ⇔ j lies before the class's rows. So an other before the
+    /// class is nearer when high ≤ h, one after it when high < h ⇔ high + 1 ≤ h. `high` is the key
+    /// of a similarity that passed a cut, never a NaN's (every comparison with a NaN is false), so
+    /// it is at most the key of −∞, 0xFF80_0000: the + 1 does not overflow.
+    @inline(__always)
+    static func otherKey(_ high: UInt32, after: Bool) -> UInt32 {
+        after ? high + 1 : high
+    }
+
+    /// The same from the candidates split by class: the `r` same-class ones by their similarity's
+    /// key alone (`descendingKey`) and the `o` others by their 32-bit keys (`otherKey`; reordered).
+    ///
+    /// Only the number p of others nearer than each same-class item matters (its rank is its place
+    /// among the same-class items plus p), and an other is nearer exactly when its key is at most
+    /// the same-class item's: no index is needed, and ties between others need no order. Why
+    /// 4 bytes an other (they were full 8-byte keys): on heavily overlapping classes a query's
+    /// candidate list holds ~700 others, and their pages (cleared by the kernel on first write)
+    /// and traffic were the larger part of the lists' ~140 MB on a 10k × 128 set.
     static func outcome(
-        same: UnsafePointer<UInt32>, _ r: Int, others: UnsafeMutablePointer<UInt64>, _ o: Int, need: Int,
+        same: UnsafePointer<UInt32>, _ r: Int, others: UnsafeMutablePointer<UInt32>, _ o: Int, need: Int,
         classLo: Int, classHi: Int, scratch s: SelectionScratch
     ) -> QueryOutcome {
         precondition(r + o >= need)
@@ -143,38 +168,29 @@ extension Retrieval {
         if o == 0 {
             before[0] = r
         } else {
-            // Those nearer than every other item have p = 0; the rest are gathered as keys (in C,
-            // eight at a time: a scalar loop over the ~1,000 same-class items of a query was half
-            // of this function's time).
+            // Those nearer than every other item have p = 0; the rest are gathered (in C, eight at
+            // a time: a scalar loop over the ~1,000 same-class items of a query was half of this
+            // function's time).
             var nearest = others[0]
             for i in 1 ..< o { nearest = min(nearest, others[i]) }
-            let later = KeysAtLeast.gather(same, count: r, low: UInt32(classLo), bound: nearest, into: s.keys)
+            var later = KeysAtLeast.gather(same, count: r, least: nearest, into: s.later)
             before[0] = r - later
             // Enough of the nearest without any other: the rest is never ranked.
-            o =
-                before[0] >= need
-                ? 0
-                : relevantOthers(others, o, nearest: nearest, later: s.keys, later, need: need - before[0], scratch: s)
-            if o == 0 {
+            var limit = nearest
+            if before[0] >= need {
+                o = 0
+            } else {
+                (o, later, limit) = relevant(
+                    others: others, o, nearest: nearest, later: s.later, later, need: need - before[0], scratch: s)
+            }
+            if o == 0 || later == 0 {
                 // Nothing to place (no later item, or none ranked).
             } else if o <= 32 {
                 // A few (well-separated classes): count them for each key, unsorted (branch-free;
                 // radix-sorting the ~50 keys a query was 4 % of a 10k × 128 analysis).
-                KeysAtLeast.countNearer(others, count: o, keys: s.keys, keyCount: later, into: before)
-            } else if later * 8 <= o {
-                sortKeys(UnsafeMutableBufferPointer(start: others, count: o))
-                for i in 0 ..< later {
-                    // Others nearer than `key`: the first index whose key is larger (keys are distinct).
-                    let key = s.keys[i]
-                    var lo = 1, hi = o
-                    while lo < hi {
-                        let mid = (lo + hi) >> 1
-                        if others[mid] < key { lo = mid + 1 } else { hi = mid }
-                    }
-                    before[lo] += 1
-                }
+                KeysAtLeast.countNearer(others, count: o, keys: s.later, keyCount: later, into: before)
             } else {
-                countNearer(others, o, keys: s.keys, later, into: before, scratch: s)
+                countNearer(others, o, low: nearest, high: limit, keys: s.later, later, into: before, scratch: s)
             }
         }
         // Ranks in order, summed as `QueryOutcome(ranked:)` sums them over the `need` nearest.
@@ -185,95 +201,102 @@ extension Retrieval {
         let relevant = classHi - classLo - 1
         let first = min(before[0], need)
         var hits = min(first, relevant), firstHit = first > 0 ? 0 : Int.max
-        var precisionSum = Double(hits), t = first
-        if first == before[0] {
-            ranks: for p in 1 ..< o + 1 {
-                for _ in 0 ..< before[p] {
-                    let rank = t + p
-                    if rank >= need { break ranks }
-                    firstHit = min(firstHit, rank)
-                    if rank < relevant {
-                        hits += 1
-                        precisionSum += Double(hits) / Double(rank + 1)
-                    }
-                    t += 1
+        var precisionSum = Double(hits)
+        if first == before[0] && o > 0 {
+            // pAt[k]: the p of the k-th of the rest (p ascending), its rank first + k + p. Each
+            // group of p (before[p] items) starts where those below it end: p stored at every
+            // group's start, the empty groups' overwritten by the next group's (stored later,
+            // larger), leaves each group's p at its start, and a running maximum fills the rest.
+            // Why: most groups are empty, and a loop over each group's items was mispredicted
+            // about once an item (a third of ranking on overlapping classes, perf).
+            let pAt = s.pAt
+            pAt.initialize(repeating: 0, count: r + 1)
+            var placed = 0
+            for p in 1 ..< o + 1 {
+                pAt[placed] = Int32(p)
+                placed += before[p]
+            }
+            var p: Int32 = 0
+            for k in 0 ..< placed {
+                p = max(p, pAt[k])
+                let rank = first + k + Int(p)
+                if rank >= need { break }
+                firstHit = min(firstHit, rank)
+                if rank < relevant {
+                    hits += 1
+                    precisionSum += Double(hits) / Double(rank + 1)
                 }
             }
         }
         return QueryOutcome(hits: hits, relevant: relevant, firstHit: firstHit, precisionSum: precisionSum)
     }
 
-    /// Adds 1 to `before[p]` for each of the `l` keys, p = the others (`o` > 0) smaller than it,
-    /// without sorting either list: the others are counted into buckets of their high words
-    /// (a power of two ≤ o of them, equal spans from the smallest) and laid out bucket by bucket,
-    /// so a key's p is the others of the buckets below its own plus those of its own bucket
-    /// smaller than it (one or two on average). The keys of the two lists are never equal.
+    /// Adds 1 to `before[p]` for each of the `l` keys, p = the others (`o` > 32, all in
+    /// `low ... high`) at most it (the others nearer; see `otherKey`), without sorting either list:
+    /// the others are counted into buckets of their keys (a power of two ≤ o of them, equal spans
+    /// from `low`) and laid out bucket by bucket, so a key's p is the others of the buckets below
+    /// its own plus those of its own bucket at most it (counted in C, eight at a time).
     ///
     /// Why: on heavily overlapping classes a query places ~700 others among ~250 same-class
     /// items; radix-sorting both lists and merging them was ~20 % of an analysis (perf).
     static func countNearer(
-        _ others: UnsafePointer<UInt64>, _ o: Int, keys: UnsafePointer<UInt64>, _ l: Int,
+        _ others: UnsafePointer<UInt32>, _ o: Int, low: UInt32, high: UInt32, keys: UnsafePointer<UInt32>, _ l: Int,
         into before: UnsafeMutablePointer<Int>, scratch s: SelectionScratch
     ) {
-        var low = UInt64.max, high: UInt64 = 0
-        for i in 0 ..< o {
-            low = min(low, others[i] >> 32)
-            high = max(high, others[i] >> 32)
-        }
+        precondition(o > 32 && low <= high)
         let bucketBits = Int.bitWidth - 1 - o.leadingZeroBitCount  // 2^bucketBits ≤ o
-        let spanBits = UInt64.bitWidth - (high - low).leadingZeroBitCount
-        let shift = UInt64(max(0, spanBits - bucketBits)), buckets = 1 << bucketBits
+        let spanBits = UInt32.bitWidth - (high - low).leadingZeroBitCount
+        let shift = UInt32(max(0, spanBits - bucketBits)), buckets = 1 << bucketBits
         // starts[b]: the others in buckets below b (then, after the layout, below b + 1).
         let starts = s.bucketStarts
         starts.initialize(repeating: 0, count: buckets + 1)
-        for i in 0 ..< o { starts[Int(((others[i] >> 32) - low) >> shift) + 1] &+= 1 }
+        for i in 0 ..< o { starts[Int((others[i] - low) >> shift) + 1] &+= 1 }
         for b in 0 ..< buckets { starts[b + 1] &+= starts[b] }
         let laid = s.bucketed
         for i in 0 ..< o {
-            let b = Int(((others[i] >> 32) - low) >> shift)
+            let b = Int((others[i] - low) >> shift)
             laid[Int(starts[b])] = others[i]
             starts[b] &+= 1
         }
         // Now starts[b] is the end of bucket b, and the start of bucket b + 1.
-        for i in 0 ..< l {
-            let key = keys[i], h = key >> 32
-            var p: Int
-            if h > high {
-                p = o
-            } else if h < low {
-                p = 0  // not met here (the smallest other is smaller than every key), kept for safety
-            } else {
-                let b = Int((h - low) >> shift)
-                p = b == 0 ? 0 : Int(starts[b - 1])
-                for t in p ..< Int(starts[b]) where laid[t] < key { p += 1 }
-            }
-            before[p] += 1
-        }
+        KeysAtLeast.countNearer(
+            laid: laid, ends: starts, low: low, high: high, shift: shift, count: o, keys: keys, keyCount: l,
+            into: before)
     }
 
-    /// Moves to the front of `others` those that can be nearer than one of the same-class items
-    /// ranked (and returns how many); every p stays the same without the rest. The same-class
-    /// items nearer than every other come first; `later` are the rest, `need` how many of the
-    /// nearest are ranked after those, from `later` and `others` together.
+    /// Keeps at the front of `others` and `later` those that can be ranked or be nearer than one
+    /// ranked, and returns how many of each and a key `limit` that every one kept is at most;
+    /// every ranked item's p stays the same without the rest. The same-class items nearer than
+    /// every other come first; `later` are the rest, `need` how many of the nearest are ranked
+    /// after those, from `later` and `others` together.
     ///
-    /// An other item farther than the `need`-th of those (the cut) is nearer than no item ranked,
-    /// so the others kept are those in the cut's bucket or nearer, bucketed by their keys' high
-    /// words between the nearest other and the farthest later item (64 buckets, counted once).
+    /// An item farther than the `need`-th of those (the cut) is never ranked and nearer than no
+    /// item ranked, so those kept are those in the cut's bucket or nearer, bucketed by their keys
+    /// between the nearest other and the farthest later item (64 buckets, counted once), the
+    /// others also at most that farthest. The bucket never decreases along the order of
+    /// nearness (an other of key v before a same-class item of key h means v ≤ h, after it
+    /// h < v), so an item in a bucket past the cut's is farther than the `need` items up to it;
+    /// the same-class items dropped are the farthest, whose ranks would be `need` or more.
     /// Why: the lists hold some 100 others past the cut a query (the sample's margin), and
     /// radix-sorting them all was 7 % of a 10k × 128 analysis; a few are left.
-    static func relevantOthers(
-        _ others: UnsafeMutablePointer<UInt64>, _ o: Int, nearest: UInt64, later: UnsafePointer<UInt64>, _ l: Int,
+    static func relevant(
+        others: UnsafeMutablePointer<UInt32>, _ o: Int, nearest: UInt32, later: UnsafeMutablePointer<UInt32>, _ l: Int,
         need: Int, scratch s: SelectionScratch
-    ) -> Int {
-        if l == 0 { return 0 }  // every same-class item is nearer than every other
-        var farthest: UInt64 = 0
+    ) -> (others: Int, later: Int, limit: UInt32) {
+        if l == 0 { return (0, 0, nearest) }  // every same-class item is nearer than every other
+        var farthest: UInt32 = 0
         for i in 0 ..< l { farthest = max(farthest, later[i]) }
-        let base = nearest >> 32, span = (farthest >> 32) - base
-        let shift = UInt64(max(0, (UInt64.bitWidth - span.leadingZeroBitCount) - 6))
+        // Every later item is at or past the nearest other (that is what makes it later).
+        let base = nearest, span = farthest - base
+        let shift = UInt32(max(0, (UInt32.bitWidth - span.leadingZeroBitCount) - 6))
         let counts = s.histogram
-        counts.initialize(repeating: 0, count: 64)
-        for i in 0 ..< l { counts[Int(((later[i] >> 32) - base) >> shift)] &+= 1 }
-        for i in 0 ..< o where others[i] < farthest { counts[Int(((others[i] >> 32) - base) >> shift)] &+= 1 }
+        counts.initialize(repeating: 0, count: 65)
+        for i in 0 ..< l { counts[Int((later[i] - base) >> shift)] &+= 1 }
+        // Every other counted, without a branch (it was mispredicted for a good share of them):
+        // those past the 64 buckets into a 65th, never read; those past the farthest but in its
+        // bucket only add to that bucket and past it, and a cut there or past it limits to the
+        // farthest either way.
+        for i in 0 ..< o { counts[min(Int((others[i] - base) >> shift), 64)] &+= 1 }
         var cut = 63, taken = 0
         for b in 0 ..< 64 {
             taken += Int(counts[b])
@@ -282,28 +305,11 @@ extension Retrieval {
                 break
             }
         }
-        // The nearest is kept (bucket 0, and nearer than `farthest`: keys are distinct).
-        var kept = 0
-        for i in 0 ..< o where others[i] < farthest && ((others[i] >> 32) - base) >> shift <= cut {
-            others[kept] = others[i]
-            kept += 1
-        }
-        return kept
-    }
-
-    /// Sorts keys ascending whatever their order: the stable radix sort on the high word, then
-    /// insertion for what it leaves out of order (only runs of equal similarities not in column order).
-    static func sortKeys(_ keys: UnsafeMutableBufferPointer<UInt64>) {
-        RadixSort.sortByHighWord(keys)
-        guard keys.count > 1 else { return }
-        for i in 1 ..< keys.count where keys[i] < keys[i - 1] {
-            let key = keys[i]
-            var p = i
-            while p > 0 && keys[p - 1] > key {
-                keys[p] = keys[p - 1]
-                p -= 1
-            }
-            keys[p] = key
-        }
+        // The last key of the cut's bucket (in 64 bits: it may pass UInt32.max), or the farthest.
+        let limit = UInt32(min(UInt64(farthest), UInt64(base) + (UInt64(cut + 1) << UInt64(shift)) - 1))
+        // The nearest other is kept (bucket 0, and at most `farthest`). In place, in C.
+        let kept = KeysAtLeast.gather(others, count: o, atMost: limit, into: others)
+        let keptLater = KeysAtLeast.gather(later, count: l, atMost: limit, into: later)
+        return (kept, keptLater, limit)
     }
 }

@@ -46,32 +46,60 @@ import TCMTestSupport
     @Test func keysAtLeastKeepThoseAtOrBeyondTheBound() {
         var rng = SplitMix64(state: 5)
         for n in Self.lengths {
-            // High words from a few values (many equal), including 0 and UInt32.max.
+            // Keys from a few values (many equal), including 0 and UInt32.max (an unsigned
+            // comparison, not a signed one).
             let choices: [UInt32] = [0, 1, 7, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, .max]
-            let high = (0 ..< n).map { _ in choices[Int(rng.next() % UInt64(choices.count))] }
-            for low: UInt32 in [0, 5, .max] {
-                for bound: UInt64 in [0, 1 << 32 | 5, 1 << 32 | 6, 7 << 32 | 4, 0x8000_0000 << 32, .max - 1, .max] {
-                    let expected = high.map { UInt64($0) << 32 | UInt64(low) }.filter { $0 >= bound }
-                    var out = [UInt64](repeating: 0, count: max(n, 1))
-                    let kept = high.withUnsafeBufferPointer {
-                        KeysAtLeast.gather($0.baseAddress!, count: n, low: low, bound: bound, into: &out)
-                    }
-                    #expect(Array(out.prefix(kept)) == expected, "n \(n) low \(low) bound \(bound)")
+            let keys = (0 ..< n).map { _ in choices[Int(rng.next() % UInt64(choices.count))] }
+            for least: UInt32 in [0, 1, 2, 7, 8, 0x7FFF_FFFF, 0x8000_0000, 0x8000_0001, .max - 1, .max] {
+                let expected = keys.filter { $0 >= least }
+                var out = [UInt32](repeating: 0, count: n + 8)
+                let kept = keys.withUnsafeBufferPointer {
+                    KeysAtLeast.gather($0.baseAddress!, count: n, least: least, into: &out)
                 }
+                #expect(Array(out.prefix(kept)) == expected, "n \(n) least \(least)")
             }
         }
     }
 
-    @Test func countNearerCountsTheOthersBelowEachKey() {
+    @Test func keysAtMostKeepThoseUpToTheBoundAlsoInPlace() {
+        var rng = SplitMix64(state: 6)
+        for n in Self.lengths {
+            let choices: [UInt32] = [0, 1, 7, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFE, .max]
+            let keys = (0 ..< n).map { i in
+                i % 3 == 0 ? UInt32(truncatingIfNeeded: rng.next()) : choices[Int(rng.next() % UInt64(choices.count))]
+            }
+            for most: UInt32 in [0, 1, 6, 7, 0x7FFF_FFFF, 0x8000_0000, .max - 1, .max] {
+                let expected = keys.filter { $0 <= most }
+                var out = [UInt32](repeating: 0, count: n + 8)
+                let kept = keys.withUnsafeBufferPointer {
+                    KeysAtLeast.gather($0.baseAddress!, count: n, atMost: most, into: &out)
+                }
+                #expect(Array(out.prefix(kept)) == expected, "n \(n) most \(most)")
+                // In place: the kept keys at the front, in order.
+                var same = keys
+                let keptInPlace = same.withUnsafeMutableBufferPointer {
+                    KeysAtLeast.gather($0.baseAddress!, count: n, atMost: most, into: $0.baseAddress!)
+                }
+                #expect(Array(same.prefix(keptInPlace)) == expected, "in place, n \(n) most \(most)")
+            }
+        }
+    }
+
+    @Test func countNearerCountsTheOthersAtMostEachKey() {
         var rng = SplitMix64(state: 9)
         for o in [0, 1, 3, 4, 5, 8, 13, 32] {
-            // Keys with the top bit set and clear (an unsigned comparison, not a signed one).
-            let others = (0 ..< o).map { _ in rng.next() % 2 == 0 ? rng.next() >> 1 : rng.next() | 1 << 63 }
-            let keys = (0 ..< 40).map { i in i < o ? others[i] &+ 1 : rng.next() }
+            // Keys with the top bit set and clear (an unsigned comparison, not a signed one),
+            // equal to an other, one past one, and anywhere.
+            let others = (0 ..< o).map { _ in
+                UInt32(truncatingIfNeeded: rng.next() % 2 == 0 ? rng.next() >> 33 : rng.next() | 1 << 31)
+            }
+            let keys = (0 ..< 60).map { i in
+                i < o ? others[i] : i < 2 * o ? others[i - o] &+ 1 : UInt32(truncatingIfNeeded: rng.next())
+            }
             var before = [Int](repeating: 0, count: o + 1)
             KeysAtLeast.countNearer(others, count: o, keys: keys, keyCount: keys.count, into: &before)
             var expected = [Int](repeating: 0, count: o + 1)
-            for key in keys { expected[others.filter { $0 < key }.count] += 1 }
+            for key in keys { expected[others.filter { $0 <= key }.count] += 1 }
             #expect(before == expected, "o \(o)")
         }
     }

@@ -185,30 +185,35 @@ import TCMTestSupport
     }
 
     /// Ranking from candidates split by class, in each of its ways of placing the same-class
-    /// items among the others: a few others among the nearest (counted), many others and few
-    /// same-class items after the nearest other (bisected), many of both (merged), and every
-    /// item among the nearest (none left out by the cut); with ties on a coarse grid. Checked
-    /// against the full sort of the row, to the bit.
+    /// items among the others: a few others among the nearest (counted pair by pair), many
+    /// others with few or many same-class items after the nearest other (laid out in buckets),
+    /// and every item among the nearest (none left out by the cut); with ties on a coarse grid,
+    /// others before and after the query's class. Checked against the full sort of the row, to the bit.
     @Test(arguments: [(20, 5, 0), (300, 40, 2), (400, 400, 1), (60, 3, 200), (2, 700, 0)])
     func outcomeFromCandidatesEqualsTheFullSort(sameCount: Int, interleaved: Int, farOthers: Int) {
         var rng = SplitMix64(state: UInt64(sameCount * 7 + interleaved))
         for rounded in [false, true] {
-            // The query's class at the front, then the others; the query is item 0.
-            var row: [Float] = [1]
+            // A third of the interleaved others before the query's class (ties with them go the
+            // others' way), the query (the class's first item), its class, then the rest.
+            let ahead = interleaved / 3
+            var row: [Float] = []
+            for _ in 0 ..< ahead { row.append(0.2 + 0.8 * Float(rng.unitDouble())) }
+            row.append(1)
             for _ in 0 ..< sameCount { row.append(0.2 + 0.8 * Float(rng.unitDouble())) }
-            for _ in 0 ..< interleaved { row.append(0.2 + 0.8 * Float(rng.unitDouble())) }
+            for _ in ahead ..< interleaved { row.append(0.2 + 0.8 * Float(rng.unitDouble())) }
             for _ in 0 ..< farOthers { row.append(-0.5 + 0.6 * Float(rng.unitDouble())) }
             if rounded { row = row.map { ($0 * 16).rounded() / 16 } }
-            let n = row.count, lo = 0, hi = sameCount + 1
+            let n = row.count, query = ahead, lo = ahead, hi = ahead + sameCount + 1
             let key = { (j: Int) in (UInt64(descendingKey(row[j])) << 32) | UInt64(j) }
-            let full = (1 ..< n).sorted { key($0) < key($1) }
+            let items = (0 ..< n).filter { $0 != query }
+            let full = items.sorted { key($0) < key($1) }
             let scratch = SelectionScratch(count: n)
             defer { scratch.deallocate() }
             for need in Set([1, 2, sameCount / 2 + 1, sameCount, sameCount + interleaved / 2, n - 1])
             where need <= n - 1 {
                 let expected = QueryOutcome(ranked: full.prefix(need), classLo: lo, classHi: hi)
                 // Every item but the query, in column order (as the lists hold them), then ranked.
-                for (t, j) in (1 ..< n).enumerated() { scratch.keys[t] = key(j) }
+                for (t, j) in items.enumerated() { scratch.keys[t] = key(j) }
                 let got = Retrieval.outcome(
                     keys: scratch.keys, n - 1, need: need, classLo: lo, classHi: hi, scratch: scratch)
                 #expect(
@@ -219,18 +224,52 @@ import TCMTestSupport
         }
     }
 
-    /// Keys in any order (as candidate lists fill) sort as the full key order, equal high words included.
-    @Test func sortKeysOrdersAnyInput() {
-        var rng = SplitMix64(state: 8)
-        for count in [0, 1, 2, 50, 700] {
-            var keys: [UInt64] = []
-            for _ in 0 ..< count {
-                let high: UInt64 = rng.next() % 4, low: UInt64 = rng.next() % 1000
-                keys.append(high << 32 | low)
+    /// The 32-bit keys of other items (`otherKey`) against same-class keys order as the full keys
+    /// (similarity, column) do, on ties too: for every pair of an other before or after the class
+    /// and a same-class item, over similarities with many equal keys, ±0 and the ends of the range.
+    @Test func otherKeysOrderAsTheFullKeys() {
+        let values: [Float] = [-.infinity, -1, -0.5, -0.0, 0, .leastNonzeroMagnitude, 0.25, 1, .infinity]
+        let classLo = 10, classHi = 20
+        for x in values {
+            for y in values {
+                let same = descendingKey(y)
+                for (j, after) in [(3, false), (9, false), (20, true), (31, true)] {
+                    for i in [classLo, 15, classHi - 1] {
+                        let nearer = (UInt64(descendingKey(x)) << 32 | UInt64(j)) < (UInt64(same) << 32 | UInt64(i))
+                        #expect(
+                            (Retrieval.otherKey(descendingKey(x), after: after) <= same) == nearer,
+                            "other \(x) at \(j), same-class \(y) at \(i)")
+                    }
+                }
             }
-            let expected = keys.sorted()
-            keys.withUnsafeMutableBufferPointer { Retrieval.sortKeys($0) }
-            #expect(keys == expected)
+        }
+    }
+
+    /// `countNearer` (the others laid out in buckets of their keys, counted in C eight at a time)
+    /// against counting every pair: keys spread wide and bunched (a few values: whole buckets
+    /// equal, keys equal to others), keys past both ends, the top bit set, bounds tight and loose.
+    @Test(arguments: [33, 34, 64, 100, 700, 1_027])
+    func countNearerEqualsCountingEveryPair(o: Int) {
+        var rng = SplitMix64(state: UInt64(o))
+        let scratch = SelectionScratch(count: 2 * o + 64)
+        defer { scratch.deallocate() }
+        let spreads: [(UInt32, UInt32)] = [(0, .max), (0x3F80_0000, 0x3F80_0400), (0x8000_0000, 0x8000_0007), (5, 6)]
+        for (low, high) in spreads {
+            let draw = { (rng: inout SplitMix64) in
+                low &+ UInt32(truncatingIfNeeded: rng.next() % (UInt64(high - low) + 1))
+            }
+            let others = (0 ..< o).map { _ in draw(&rng) }
+            var keys = (0 ..< o / 2).map { _ in draw(&rng) } + others.prefix(5)
+            keys += [low, high, low &- 1, high &+ 1, 0, .max]
+            var expected = [Int](repeating: 0, count: o + 1)
+            for key in keys { expected[others.filter { $0 <= key }.count] += 1 }
+            let bounds = [(others.min()!, others.max()!), (low, high), (low / 2, high / 2 + .max / 2)]
+            for (least, most) in bounds {
+                var before = [Int](repeating: 0, count: o + 1)
+                Retrieval.countNearer(
+                    others, o, low: least, high: most, keys: keys, keys.count, into: &before, scratch: scratch)
+                #expect(before == expected, "o \(o), keys in \(low)...\(high), bounds \(least)...\(most)")
+            }
         }
     }
 

@@ -38,15 +38,31 @@ long tcm_columns_at_least(const float *row, long count, float scale, float floor
 long tcm_columns_both(const float *row, long count, float scale, float floor, const float *floors, int32_t *own,
                       int32_t *theirs, long *theirCount);
 
-/// Writes the keys (high[j] << 32 | low), j < count, that are >= bound to `out`, in order of j,
-/// and returns how many (`out` must hold count entries). Retrieval's same-class items that some
-/// other-class item is nearer than: a scalar Swift loop over a query's ~1,000 of them was half of
-/// ranking it from its candidate list.
-long tcm_keys_at_least(const uint32_t *high, long count, uint32_t low, uint64_t bound, uint64_t *out);
+/// Writes the keys[j], j < count, that are >= least to `out`, in order of j, and returns how many
+/// (`out` must hold count + 8 entries: the vector path stores eight lanes at a time). Retrieval's
+/// same-class items that some other-class item is nearer than: a scalar Swift loop over a query's
+/// ~1,000 of them was half of ranking it from its candidate list.
+long tcm_keys_at_least(const uint32_t *keys, long count, uint32_t least, uint32_t *out);
 
-/// For each of the `keyCount` keys, p = how many of the `count` others are below it; adds one to
+/// Writes the keys[j], j < count, that are <= most to `out`, in order of j, and returns how many;
+/// `out` may be `keys` (compacted in place), else it must hold count + 8 entries. Retrieval's
+/// candidates past a query's cut dropped without a branch on each (mispredicted a third of the time).
+long tcm_keys_at_most(const uint32_t *keys, long count, uint32_t most, uint32_t *out);
+
+/// For each of the `keyCount` keys, p = how many of the `count` others are at most it; adds one to
 /// before[p]. Retrieval's same-class items against the few other-class items among a query's
-/// nearest: clang vectorises the count (a Swift loop stayed scalar, with a mispredicted branch a pair).
-void tcm_count_nearer(const uint64_t *others, long count, const uint64_t *keys, long keyCount, long *before);
+/// nearest (an other's key is at most a same-class item's exactly when it is nearer; see
+/// `Retrieval.outcome(same:…)`): clang vectorises the count (a Swift loop stayed scalar, with a
+/// mispredicted branch a pair).
+void tcm_count_nearer(const uint32_t *others, long count, const uint32_t *keys, long keyCount, long *before);
+
+/// For each of the `keyCount` keys, p = how many of `count` others are at most it; adds one to
+/// before[p]. The others are laid out in buckets of (key - low) >> shift, bucket b ending at
+/// ends[b] in `laid` (which must hold count + 8: eight lanes are read at a time), every other
+/// between low and high. A key's p is the others of the buckets below its own plus those of its own
+/// at most it, counted eight at a time (a branch per other of the bucket was mispredicted about
+/// once a key, two thirds of the Swift loop's time on overlapping classes).
+void tcm_count_nearer_laid(const uint32_t *laid, const int32_t *ends, uint32_t low, uint32_t high, uint32_t shift,
+                           long count, const uint32_t *keys, long keyCount, long *before);
 
 #endif
