@@ -109,10 +109,11 @@ enum HalfRoundsPass {
         let positives = SharedBuffer<CountHistogram>(count: classes)
         let spans = HistogramSpans(count: classes)
         defer { spans.deallocate() }
+        let wrapCounts = WrapCounters(bounds: bounds, bins: nb, workers: workers)
         foldAllTiles(
             Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-            selection: selection, histogram: histogram, spans: spans, spills: spills, positives: positives,
-            progress: progress)
+            selection: selection, histogram: histogram, spans: spans, spills: spills, wrapCounts: wrapCounts,
+            positives: positives, progress: progress)
         // A shard that does not own a group's diagonal tile has none of its classes' positives.
         if let selection {
             for g in 0 ..< bounds.count - 1 where !selection.owns(g, g) {
@@ -120,9 +121,12 @@ enum HalfRoundsPass {
             }
         }
 
-        // Negatives, group by group: widen each class, add back the wraps, compact, free the group.
-        var wraps = spills.moveToArray().flatMap { $0 }
-        wraps.sort()
+        // Negatives, group by group: widen each class, add back the wraps (counted per bin as each
+        // tile ended, `WrapCounters`; a 32-bit count's own wraps, 2^48 pairs each, from the
+        // sorted list), compact, free the group.
+        spills.base.deinitialize(count: workers)
+        spills.base.deallocate()
+        let wraps = wrapCounts.sortedOverflows()
         var wrapStart = [Int](repeating: wraps.count, count: classes + 1)
         var w = wraps.count
         for c in stride(from: classes, through: 0, by: -1) {
@@ -152,23 +156,31 @@ enum HalfRoundsPass {
                 // (and its pages were never touched: reading them would fault in zero pages).
                 let narrow = histogram.base[c]
                 let span = spans.span(c)
+                // Every wrap is of a counted bin, so within the span too.
+                let wrapped = wrapCounts.wraps(of: c)
+                func empty(_ k: Int) -> Bool { narrow[k] == 0 && (wrapped?[k] ?? 0) == 0 }
                 var lo = span.isEmpty ? nb : span.lowerBound, hi = span.isEmpty ? nb : span.upperBound
-                while lo < hi && narrow[lo] == 0 { lo += 1 }
-                while hi > lo && narrow[hi - 1] == 0 { hi -= 1 }
+                while lo < hi && empty(lo) { lo += 1 }
+                while hi > lo && empty(hi - 1) { hi -= 1 }
                 for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] {
                     lo = min(lo, sortedWraps[w] - c * nb)
                     hi = max(hi, sortedWraps[w] - c * nb + 1)
                 }
                 let wide = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(hi - lo, 1))
                 defer { wide.deallocate() }
-                for k in lo ..< hi { wide[k - lo] = UInt64(narrow[k]) }
-                for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] { wide[sortedWraps[w] - c * nb - lo] += 1 << 16 }
+                if let wrapped {
+                    for k in lo ..< hi { wide[k - lo] = UInt64(narrow[k]) | UInt64(wrapped[k]) << 16 }
+                } else {
+                    for k in lo ..< hi { wide[k - lo] = UInt64(narrow[k]) }
+                }
+                for w in wrapsOfClass[c] ..< wrapsOfClass[c + 1] { wide[sortedWraps[w] - c * nb - lo] += 1 << 48 }
                 compacted.initialize(
                     c,
                     to: CountHistogram(
                         counts: UnsafeBufferPointer(rebasing: wide[0 ..< max(hi - lo, 0)]), offset: lo, length: nb))
             }
             ZeroPages.deallocate(blocks.base[g], count: (bounds[g + 1] - bounds[g]) * nb)
+            wrapCounts.release(group: g)
         }
         blocks.base.deallocate()
         histogram.base.deallocate()
@@ -191,7 +203,7 @@ enum HalfRoundsPass {
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
         bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>,
-        spans: HistogramSpans, spills: SharedBuffer<[Int]>,
+        spans: HistogramSpans, spills: SharedBuffer<[Int]>, wrapCounts: WrapCounters,
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?
     ) {
         let n = layout.sampleCount, nb = bins.count
@@ -227,6 +239,8 @@ enum HalfRoundsPass {
                 } else {
                     tile.offDiagonal(spill: &spills.base[worker], counter: counter)
                 }
+                // The tile's wraps, all of its two groups' classes, counted while it still owns them.
+                wrapCounts.flush(&spills.base[worker], worker: worker)
             }
         }
     }

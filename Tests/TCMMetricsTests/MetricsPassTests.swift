@@ -96,6 +96,36 @@ import TCMTestSupport
         #expect(half.negatives[0].countAtOrAbove(half.bins.count - 1) == 90_000)
     }
 
+    /// 8 classes of 600 at two points: every class's 2,520,000 negatives land in one bin, whose
+    /// 16-bit counter wraps 38 times (counted per bin as each tile ends, `WrapCounters`); the half
+    /// product, and 1, 3 and 5 shards of it merged, count what wide counters count.
+    @Test func countersThatWrapManyTimesAreRestoredAlsoInShards() throws {
+        let n = 4800
+        var values = [Float](repeating: 0, count: n * 3)
+        for i in 0 ..< n {
+            values[i * 3] = 1
+            values[i * 3 + 1] = i < n / 2 ? 0 : 1e-9
+        }
+        let labels = Labels(names: (0 ..< n).map { "c\($0 / 600)" })
+        let layout = ClassLayout(embeddings: Matrix(rows: n, cols: 3, values: values), labels: labels)
+        var t = PairCounts.Tiling()
+        t.threads = 2
+        t.strategy = .classOwned
+        let reference = PairCounts.compute(layout: layout, tiling: t)
+        t.strategy = .halfRounds
+        let half = PairCounts.compute(layout: layout, tiling: t)
+        Self.expectSameCounts(reference, half)
+        for c in 0 ..< 8 {
+            #expect(half.negatives[c].total == 600 * 4200)
+            #expect(half.negatives[c].countAtOrAbove(half.bins.count - 1) == 600 * 4200)
+        }
+        #expect(ShardAssignment.kind(layout: layout, retrievalKs: nil, bins: .standard) == .tiles)
+        for shards in [1, 3, 5] {
+            let merged = try MergedCounts.merge(ShardMergeTests.parts(layout, ks: nil, shards: shards))
+            Self.expectSameCounts(reference, merged.counts)
+        }
+    }
+
     @Test(arguments: [1, 2, 3, 4, 7, 8, 33])
     func roundsCoverEveryGroupPairOnceWithoutSharing(groups: Int) {
         let rounds = HalfRoundsPass.rounds(groups: groups)
