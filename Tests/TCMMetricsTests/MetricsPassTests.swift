@@ -74,23 +74,31 @@ import TCMTestSupport
         #expect(abs(r.mapAtR - expected.mapAtR) < 1e-12)
     }
 
-    /// 300 × 300 identical cross-class pairs land in one bin: 90,000 > 65,535, so each class's
-    /// 16-bit counter wraps once and must be added back.
-    @Test func sixteenBitCountersThatWrapAreRestored() {
-        let n = 600
+    /// `rows` rows at two points (the first half at one, the rest a hair away), so that every
+    /// cross-class pair lands in the top bin; counted with wide counters (`classOwned`) and with
+    /// the half product's 16-bit ones, two threads each.
+    static func wideAndHalfCounts(
+        rows n: Int, className: (Int) -> String
+    ) -> (layout: ClassLayout, wide: PairCounts, half: PairCounts) {
         var values = [Float](repeating: 0, count: n * 3)
         for i in 0 ..< n {
             values[i * 3] = 1
-            values[i * 3 + 1] = i < 300 ? 0 : 1e-9
+            values[i * 3 + 1] = i < n / 2 ? 0 : 1e-9
         }
-        let labels = Labels(names: (0 ..< n).map { $0 < 300 ? "a" : "b" })
+        let labels = Labels(names: (0 ..< n).map(className))
         let layout = ClassLayout(embeddings: Matrix(rows: n, cols: 3, values: values), labels: labels)
         var t = PairCounts.Tiling()
         t.threads = 2
         t.strategy = .classOwned
-        let reference = PairCounts.compute(layout: layout, tiling: t)
+        let wide = PairCounts.compute(layout: layout, tiling: t)
         t.strategy = .halfRounds
-        let half = PairCounts.compute(layout: layout, tiling: t)
+        return (layout, wide, PairCounts.compute(layout: layout, tiling: t))
+    }
+
+    /// 300 × 300 identical cross-class pairs land in one bin: 90,000 > 65,535, so each class's
+    /// 16-bit counter wraps once and must be added back.
+    @Test func sixteenBitCountersThatWrapAreRestored() {
+        let (_, reference, half) = Self.wideAndHalfCounts(rows: 600) { $0 < 300 ? "a" : "b" }
         Self.expectSameCounts(reference, half)
         #expect(half.negatives[0].total == 300 * 300 && half.negatives[1].total == 300 * 300)
         #expect(half.negatives[0].countAtOrAbove(half.bins.count - 1) == 90_000)
@@ -100,20 +108,7 @@ import TCMTestSupport
     /// 16-bit counter wraps 38 times (counted per bin as each tile ends, `WrapCounters`); the half
     /// product, and 1, 3 and 5 shards of it merged, count what wide counters count.
     @Test func countersThatWrapManyTimesAreRestoredAlsoInShards() throws {
-        let n = 4800
-        var values = [Float](repeating: 0, count: n * 3)
-        for i in 0 ..< n {
-            values[i * 3] = 1
-            values[i * 3 + 1] = i < n / 2 ? 0 : 1e-9
-        }
-        let labels = Labels(names: (0 ..< n).map { "c\($0 / 600)" })
-        let layout = ClassLayout(embeddings: Matrix(rows: n, cols: 3, values: values), labels: labels)
-        var t = PairCounts.Tiling()
-        t.threads = 2
-        t.strategy = .classOwned
-        let reference = PairCounts.compute(layout: layout, tiling: t)
-        t.strategy = .halfRounds
-        let half = PairCounts.compute(layout: layout, tiling: t)
+        let (layout, reference, half) = Self.wideAndHalfCounts(rows: 4800) { "c\($0 / 600)" }
         Self.expectSameCounts(reference, half)
         for c in 0 ..< 8 {
             #expect(half.negatives[c].total == 600 * 4200)
