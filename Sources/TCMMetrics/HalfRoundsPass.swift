@@ -104,15 +104,13 @@ enum HalfRoundsPass {
             blocks.initialize(g, to: block)
             for c in bounds[g] ..< bounds[g + 1] { histogram.initialize(c, to: block + (c - bounds[g]) * nb) }
         }
-        let spills = SharedBuffer<[Int]>(count: workers)
-        for w in 0 ..< workers { spills.initialize(w, to: []) }
         let positives = SharedBuffer<CountHistogram>(count: classes)
         let spans = HistogramSpans(count: classes)
         defer { spans.deallocate() }
         let wrapCounts = WrapCounters(bounds: bounds, bins: nb, workers: workers)
         foldAllTiles(
             Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-            selection: selection, histogram: histogram, spans: spans, spills: spills, wrapCounts: wrapCounts,
+            selection: selection, histogram: histogram, spans: spans, wrapCounts: wrapCounts,
             positives: positives, progress: progress)
         // A shard that does not own a group's diagonal tile has none of its classes' positives.
         if let selection {
@@ -124,8 +122,6 @@ enum HalfRoundsPass {
         // Negatives, group by group: widen each class, add back the wraps (counted per bin as each
         // tile ended, `WrapCounters`; a 32-bit count's own wraps, 2^48 pairs each, from the
         // sorted list), compact, free the group.
-        spills.base.deinitialize(count: workers)
-        spills.base.deallocate()
         let wraps = wrapCounts.sortedOverflows()
         var wrapStart = [Int](repeating: wraps.count, count: classes + 1)
         var w = wraps.count
@@ -203,7 +199,7 @@ enum HalfRoundsPass {
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
         bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>,
-        spans: HistogramSpans, spills: SharedBuffer<[Int]>, wrapCounts: WrapCounters,
+        spans: HistogramSpans, wrapCounts: WrapCounters,
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?
     ) {
         let n = layout.sampleCount, nb = bins.count
@@ -231,16 +227,16 @@ enum HalfRoundsPass {
                     columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
                 if g == h {
                     tile.diagonal(
-                        classes: bounds[g] ..< bounds[g + 1], own: scratch.base[worker], spill: &spills.base[worker],
-                        counter: counter
+                        classes: bounds[g] ..< bounds[g + 1], own: scratch.base[worker],
+                        spill: &wrapCounts.spills.base[worker], counter: counter
                     ) { c, span, offset in
                         positives.initialize(c, to: CountHistogram(counts: span, offset: offset, length: nb))
                     }
                 } else {
-                    tile.offDiagonal(spill: &spills.base[worker], counter: counter)
+                    tile.offDiagonal(spill: &wrapCounts.spills.base[worker], counter: counter)
                 }
                 // The tile's wraps, all of its two groups' classes, counted while it still owns them.
-                wrapCounts.flush(&spills.base[worker], worker: worker)
+                wrapCounts.flush(worker: worker)
             }
         }
     }

@@ -18,6 +18,8 @@ final class WrapCounters: @unchecked Sendable {
     let bins: Int
     private let groupOfClass: [Int32]
     private let blocks: SharedBuffer<UnsafeMutablePointer<UInt32>?>
+    /// Each worker's spill list (`ThresholdBins.addWrapping` appends to it), emptied by `flush`.
+    let spills: SharedBuffer<[Int]>
     /// Wraps of a 32-bit count (2^48 pairs in one bin of one class), as spill entries per worker.
     let overflows: SharedBuffer<[Int]>
 
@@ -29,16 +31,20 @@ final class WrapCounters: @unchecked Sendable {
         groupOfClass = group
         blocks = SharedBuffer(count: bounds.count - 1)
         for g in 0 ..< bounds.count - 1 { blocks.initialize(g, to: nil) }
+        spills = SharedBuffer(count: workers)
         overflows = SharedBuffer(count: workers)
-        for w in 0 ..< workers { overflows.initialize(w, to: []) }
+        for w in 0 ..< workers {
+            spills.initialize(w, to: [])
+            overflows.initialize(w, to: [])
+        }
     }
 
     private func blockCount(_ g: Int) -> Int { (bounds[g + 1] - bounds[g]) * bins }
 
-    /// Counts the wraps in `spill` (entries `class * bins + bin`) and empties it. Call as a tile
-    /// ends, from the worker that ran it.
-    func flush(_ spill: inout [Int], worker: Int) {
-        for entry in spill {
+    /// Counts the wraps in `worker`'s spill (entries `class * bins + bin`) and empties it. Call as
+    /// a tile ends, from the worker that ran it.
+    func flush(worker: Int) {
+        for entry in spills.base[worker] {
             let c = entry / bins, g = Int(groupOfClass[c])
             let block: UnsafeMutablePointer<UInt32>
             if let existing = blocks.base[g] {
@@ -51,7 +57,7 @@ final class WrapCounters: @unchecked Sendable {
             block[i] &+= 1
             if block[i] == 0 { overflows.base[worker].append(entry) }
         }
-        spill.removeAll(keepingCapacity: true)
+        spills.base[worker].removeAll(keepingCapacity: true)
     }
 
     /// Every worker's overflow entries, sorted (each is 2^48 pairs of its class and bin).
@@ -74,7 +80,9 @@ final class WrapCounters: @unchecked Sendable {
     deinit {
         for g in 0 ..< bounds.count - 1 { release(group: g) }
         blocks.base.deallocate()
-        overflows.base.deinitialize(count: overflows.count)
-        overflows.base.deallocate()
+        for buffer in [spills, overflows] {
+            buffer.base.deinitialize(count: buffer.count)
+            buffer.base.deallocate()
+        }
     }
 }
