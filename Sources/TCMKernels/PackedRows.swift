@@ -1,3 +1,4 @@
+import CBins
 import TCMKernelsAVX512
 
 /// A row-major matrix X (n×d) packed once as the right-hand operand of `A · Xᵀ`: panels of 16
@@ -96,21 +97,79 @@ public struct PackedRows: @unchecked Sendable {
         while ic < m {
             let mcb = min(GEMM.mc, m - ic)
             GEMM.packPanelsOfA(a, lda: lda, trans: false, i0: ic, mcb: mcb, k0: 0, kcb: d, into: packA)
-            var jr = 0
-            while jr < cols {
-                let width = min(GEMM.nr, cols - jr)
-                var ir = 0
-                while ir < mcb {
-                    let height = min(GEMM.mr, mcb - ir)
-                    let target = c + (ic + ir) * ldc + jr
-                    GEMM.microKernel(
-                        kcb: d, a: packA + ir * d, b: storage + (c0 + jr) * d,
-                        c: target, ldc: ldc, rows: height, cols: width, alpha: 1, overwrite: true)
-                    ir += GEMM.mr
-                }
-                jr += GEMM.nr
-            }
+            multiplyPanels(packA, rows: mcb, columns: c0, count: cols, c: c + ic * ldc, ldc: ldc)
             ic += GEMM.mc
         }
+    }
+
+    /// `C[m × cols] = A · X[c0 ..< c0 + cols]ᵀ` for a left operand packed once (`LeftOperand`).
+    public func multiply(
+        _ left: LeftOperand, columns c0: Int, count cols: Int, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard let packed = left.packed else {
+            return multiply(
+                a: left.a, m: left.rows, lda: left.lda, columns: c0, count: cols, c: c, ldc: ldc, path: left.path)
+        }
+        precondition(c0 % Self.columnAlignment == 0 && c0 + cols <= rows)
+        var ic = 0
+        while ic < left.rows {
+            let mcb = min(GEMM.mc, left.rows - ic)
+            multiplyPanels(packed + ic * dimension, rows: mcb, columns: c0, count: cols, c: c + ic * ldc, ldc: ldc)
+            ic += GEMM.mc
+        }
+    }
+
+    /// The micro-kernel over `m` rows of packed A panels (`GEMM.mr` rows each) and `cols` columns.
+    private func multiplyPanels(
+        _ packA: UnsafePointer<Float>, rows m: Int, columns c0: Int, count cols: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let d = dimension
+        var jr = 0
+        while jr < cols {
+            let width = min(GEMM.nr, cols - jr)
+            var ir = 0
+            while ir < m {
+                let height = min(GEMM.mr, m - ir)
+                GEMM.microKernel(
+                    kcb: d, a: packA + ir * d, b: storage + (c0 + jr) * d,
+                    c: c + ir * ldc + jr, ldc: ldc, rows: height, cols: width, alpha: 1, overwrite: true)
+                ir += GEMM.mr
+            }
+            jr += GEMM.nr
+        }
+    }
+}
+
+/// A block of rows as `PackedRows.multiply`'s left operand, packed once (the micro-kernel's
+/// panels of `GEMM.mr` rows) for every column block it meets.
+///
+/// Why: the half-product pass multiplies each row block by each column block of its tile, and
+/// `multiply(a:…)` packs the rows again at every call: 4.8 % of a SOP-sized analyze (perf). The
+/// AVX-512 path keeps its own packing (its tile is another shape), so there `pack` only keeps `a`.
+public struct LeftOperand {
+    let packed: UnsafeMutablePointer<Float>?
+    let capacity: Int, path: KernelPath
+    public private(set) var a: UnsafePointer<Float>
+    public private(set) var rows = 0, lda = 0
+
+    /// Room for `maxRows` rows of `dimension` floats; free it with `deallocate()`.
+    public init(maxRows: Int, dimension d: Int, path: KernelPath = .current) {
+        precondition(GEMM.mr == 6, "tcm_pack_six_row_panels packs the 6-row panels of GEMM.mr")
+        self.path = path
+        capacity = (maxRows + GEMM.mr - 1) / GEMM.mr * GEMM.mr
+        packed = path == .avx512 ? nil : .allocate(capacity: max(1, capacity * d))
+        a = UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!
+    }
+
+    public func deallocate() { packed?.deallocate() }
+
+    /// Rows `a[0 ..< m]` (`lda` apart, `dimension` floats each), m ≤ maxRows.
+    public mutating func pack(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, dimension d: Int) {
+        precondition(m <= capacity)
+        self.a = a
+        rows = m
+        self.lda = lda
+        if let packed { tcm_pack_six_row_panels(a, lda, m, d, packed) }
     }
 }

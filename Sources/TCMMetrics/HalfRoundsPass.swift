@@ -106,11 +106,15 @@ enum HalfRoundsPass {
         }
         let positives = SharedBuffer<CountHistogram>(count: classes)
         let spans = HistogramSpans(count: classes)
-        defer { spans.deallocate() }
+        let headroom = WrapHeadroom(count: classes)
+        defer {
+            spans.deallocate()
+            headroom.deallocate()
+        }
         let wrapCounts = WrapCounters(bounds: bounds, bins: nb, workers: workers)
         foldAllTiles(
             Counter.self, layout: layout, bins: bins, tiling: tiling, heaps: heaps, bounds: bounds,
-            selection: selection, histogram: histogram, spans: spans, wrapCounts: wrapCounts,
+            selection: selection, histogram: histogram, spans: spans, headroom: headroom, wrapCounts: wrapCounts,
             positives: positives, progress: progress)
         // A shard that does not own a group's diagonal tile has none of its classes' positives.
         if let selection {
@@ -199,7 +203,7 @@ enum HalfRoundsPass {
     static func foldAllTiles<Counter: FixedWidthInteger & UnsignedInteger & SendableMetatype>(
         _: Counter.Type, layout: ClassLayout, bins: ThresholdBins, tiling: PairCounts.Tiling, heaps: NeighbourHeaps?,
         bounds: [Int], selection: TileSelection?, histogram: SharedBuffer<UnsafeMutablePointer<UInt16>>,
-        spans: HistogramSpans, wrapCounts: WrapCounters,
+        spans: HistogramSpans, headroom: WrapHeadroom, wrapCounts: WrapCounters,
         positives: SharedBuffer<CountHistogram>, progress: (@Sendable (Double) -> Void)?
     ) {
         let n = layout.sampleCount, nb = bins.count
@@ -222,7 +226,7 @@ enum HalfRoundsPass {
                 let (g, h) = round[item]
                 let tile = Tile(
                     layout: layout, packed: packed, bins: bins, tiling: tiling, heaps: heaps,
-                    negatives: histogram.base, spans: spans,
+                    negatives: histogram.base, spans: spans, headroom: headroom,
                     rows: layout.classStart[bounds[g]] ..< layout.classStart[bounds[g + 1]],
                     columns: layout.classStart[bounds[h]] ..< layout.classStart[bounds[h + 1]])
                 if g == h {
@@ -248,6 +252,7 @@ enum HalfRoundsPass {
         /// `negatives[c]`: class c's 16-bit negative histogram (zero pages, made writable through `spans`).
         let negatives: UnsafeMutablePointer<UnsafeMutablePointer<UInt16>>
         let spans: HistogramSpans
+        let headroom: WrapHeadroom
         let rows: Range<Int>, columns: Range<Int>
 
         /// Walks the similarity blocks of the tile: `body(block, ldc, c0, firstRow, rowCount)`,
@@ -262,6 +267,9 @@ enum HalfRoundsPass {
                 UnsafeMutablePointer<Float>.allocate(capacity: tiling.rowBlock * d)
             }
             defer { unpacked?.deallocate() }
+            // Each row block is packed once for all the column blocks it meets.
+            var left = LeftOperand(maxRows: tiling.rowBlock, dimension: d)
+            defer { left.deallocate() }
             layout.unitRows.values.withUnsafeBufferPointer { x in
                 var r0 = rows.lowerBound
                 while r0 < rows.upperBound {
@@ -273,14 +281,14 @@ enum HalfRoundsPass {
                     } else {
                         a = x.baseAddress! + r0 * d
                     }
+                    left.pack(a, rows: count, lda: d, dimension: d)
                     // Panel-aligned start; columns left of the tile (or of the diagonal) are skipped.
                     var c0 =
                         (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / PackedRows.columnAlignment
                         * PackedRows.columnAlignment
                     while c0 < columns.upperBound {
                         let cols = min(width, columns.upperBound - c0)
-                        packed.multiply(
-                            a: a, m: count, lda: d, columns: c0, count: cols, c: block, ldc: cols)
+                        packed.multiply(left, columns: c0, count: cols, c: block, ldc: cols)
                         body(block, cols, c0, r0, count)
                         c0 += cols
                     }
@@ -294,13 +302,16 @@ enum HalfRoundsPass {
         /// sweep that added each pair to both ends jumped between 40 KB histograms of a hundred
         /// classes and spent its time in cache misses).
         func offDiagonal(spill: inout [Int], counter: ProgressCounter) {
-            let binned = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.rowBlock * tiling.columns)
+            // 8 bins of slack: the fold of a class's few columns reads 8 from each row (`tcm_add_unchecked_block`).
+            let binned = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.rowBlock * tiling.columns + 8)
             let columnLowest = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.columns)
             let columnHighest = UnsafeMutablePointer<UInt16>.allocate(capacity: tiling.columns)
+            let wrapped = UnsafeMutablePointer<UInt32>.allocate(capacity: ThresholdBins.wrapChunk)
             defer {
                 binned.deallocate()
                 columnLowest.deallocate()
                 columnHighest.deallocate()
+                wrapped.deallocate()
             }
             blocks(upperOnly: false) { block, ldc, c0, r0, count in
                 let j0 = max(c0, columns.lowerBound), j1 = c0 + ldc
@@ -313,26 +324,28 @@ enum HalfRoundsPass {
                     let row = binned + r * ldc + (j0 - c0)
                     let (lowest, highest) = ThresholdBins.range(of: row, count: j1 - j0)
                     spans.prepare(ca, lowest: lowest, highest: highest, histogram: negatives[ca])
-                    ThresholdBins.addWrapping(
-                        bins: row, count: j1 - j0, into: negatives[ca], base: ca * bins.count, spill: &spill)
+                    headroom.add(
+                        ca, block: row, rows: 1, columns: j1 - j0, stride: 0, into: negatives[ca],
+                        span: spans.span(ca), base: ca * bins.count, spill: &spill, wrapped: wrapped)
                 }
-                // Column by column (down the rows of the block): one class's columns are adjacent.
+                // Class by class: each class's columns of the block, a row at a time.
                 tcm_column_bin_ranges(binned + (j0 - c0), count, j1 - j0, ldc, columnLowest, columnHighest)
-                var cb = layout.classOfRow(j0)
-                for j in j0 ..< j1 {
+                var j = j0, cb = layout.classOfRow(j0)
+                while j < j1 {
                     while layout.classStart[cb + 1] <= j { cb += 1 }
-                    if j == j0 || j == layout.classStart[cb] {
-                        // The class's columns in this block: their range, before any is counted.
-                        var lowest = UInt16.max, highest: UInt16 = 0
-                        for t in j - j0 ..< min(layout.classStart[cb + 1], j1) - j0 {
-                            lowest = min(lowest, columnLowest[t])
-                            highest = max(highest, columnHighest[t])
-                        }
-                        spans.prepare(cb, lowest: Int(lowest), highest: Int(highest), histogram: negatives[cb])
+                    let end = min(layout.classStart[cb + 1], j1)
+                    // The class's columns in this block: their range, before any is counted.
+                    var lowest = UInt16.max, highest: UInt16 = 0
+                    for t in j - j0 ..< end - j0 {
+                        lowest = min(lowest, columnLowest[t])
+                        highest = max(highest, columnHighest[t])
                     }
-                    ThresholdBins.addWrapping(
-                        bins: binned + (j - c0), count: count, stride: ldc, into: negatives[cb],
-                        base: cb * bins.count, spill: &spill)
+                    spans.prepare(cb, lowest: Int(lowest), highest: Int(highest), histogram: negatives[cb])
+                    headroom.add(
+                        cb, block: binned + (j - c0), rows: count, columns: end - j, stride: ldc,
+                        into: negatives[cb], span: spans.span(cb), base: cb * bins.count, spill: &spill,
+                        wrapped: wrapped)
+                    j = end
                 }
                 if let heaps {
                     for r in 0 ..< count { offer(block + r * ldc - c0, query: r0 + r, from: j0, to: j1, heaps: heaps) }
@@ -349,6 +362,8 @@ enum HalfRoundsPass {
             emit: (Int, UnsafeBufferPointer<Counter>, Int) -> Void
         ) {
             let nb = bins.count
+            let wrapped = UnsafeMutablePointer<UInt32>.allocate(capacity: ThresholdBins.wrapChunk)
+            defer { wrapped.deallocate() }
             blocks(upperOnly: true) { block, ldc, c0, r0, count in
                 let j1 = c0 + ldc
                 var ca = layout.classOfRow(r0)
@@ -373,10 +388,12 @@ enum HalfRoundsPass {
                                 let (lowest, highest) = ThresholdBins.range(of: k, count: m)
                                 spans.prepare(ca, lowest: lowest, highest: highest, histogram: negatives[ca])
                                 spans.prepare(cb, lowest: lowest, highest: highest, histogram: negatives[cb])
-                                ThresholdBins.addWrapping(
-                                    bins: k, count: m, into: negatives[ca], base: ca * nb, spill: &spill)
-                                ThresholdBins.addWrapping(
-                                    bins: k, count: m, into: negatives[cb], base: cb * nb, spill: &spill)
+                                headroom.add(
+                                    ca, block: k, rows: 1, columns: m, stride: 0, into: negatives[ca],
+                                    span: spans.span(ca), base: ca * nb, spill: &spill, wrapped: wrapped)
+                                headroom.add(
+                                    cb, block: k, rows: 1, columns: m, stride: 0, into: negatives[cb],
+                                    span: spans.span(cb), base: cb * nb, spill: &spill, wrapped: wrapped)
                             }
                         }
                         j = end

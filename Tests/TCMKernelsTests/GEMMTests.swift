@@ -166,6 +166,42 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
     }
 }
 
+@Suite struct LeftOperandTests {
+    /// A row block packed once gives the products `multiply(a:…)` gives, bit for bit, on every
+    /// path this machine runs: row counts that are not whole panels of 6, more rows than one
+    /// packed block of `GEMM.mc`, rows `lda` apart in a wider matrix, and repacking into the same
+    /// operand (a stale longer block must not leak into a shorter one).
+    @Test(arguments: KernelPath.supported)
+    func packedOnceEqualsPackedEachCall(path: KernelPath) {
+        let n = 70, d = 37, lda = 41
+        var rng = SplitMix64(state: 35)
+        let rows = (0 ..< 230 * lda).map { _ in rng.signedUnitFloat() }
+        let x = Matrix(rows: n, cols: d, values: (0 ..< n * d).map { _ in rng.signedUnitFloat() })
+        let packed = PackedRows(x)
+        var left = LeftOperand(maxRows: 230, dimension: d, path: path)
+        defer { left.deallocate() }
+        rows.withUnsafeBufferPointer { all in
+            for (first, m) in [(0, 230), (3, 1), (5, 97), (11, 6), (0, 193)] {
+                left.pack(all.baseAddress! + first * lda, rows: m, lda: lda, dimension: d)
+                for c0 in stride(from: 0, to: n, by: 16) {
+                    let cols = min(n - c0, 48)
+                    var once = [Float](repeating: .nan, count: m * cols)
+                    var each = [Float](repeating: .infinity, count: m * cols)
+                    once.withUnsafeMutableBufferPointer {
+                        packed.multiply(left, columns: c0, count: cols, c: $0.baseAddress!, ldc: cols)
+                    }
+                    each.withUnsafeMutableBufferPointer {
+                        packed.multiply(
+                            a: all.baseAddress! + first * lda, m: m, lda: lda, columns: c0, count: cols,
+                            c: $0.baseAddress!, ldc: cols, path: path)
+                    }
+                    #expect(once.map(\.bitPattern) == each.map(\.bitPattern), "rows \(first)+\(m), c0 \(c0)")
+                }
+            }
+        }
+    }
+}
+
 @Suite struct ThresholdBinConversionTests {
     /// The vectorised C conversion against the scalar Swift one, on edges, just off edges,
     /// outside [−1, 1], NaN, huge values and ±∞, for two axes.
