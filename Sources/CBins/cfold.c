@@ -5,11 +5,11 @@
 // (register pressure around the inout array). Here a wrap is a rare branch, and where no counter
 // can wrap (`WrapHeadroom`) the increments run without it.
 
-long tcm_add_wrapping(const uint16_t *bins, long count, long stride, uint16_t *histogram, uint32_t *wrapped) {
+// One row's count bins; each counter that wraps to zero writes its bin to `wrapped`.
+static inline long tcm_add_wrapping_row(const uint16_t *bins, long count, uint16_t *histogram, uint32_t *wrapped) {
     long w = 0, j = 0;
     for (; j + 4 <= count; j += 4) {
-        const uint32_t a = bins[0], b = bins[stride], c = bins[2 * stride], d = bins[3 * stride];
-        bins += 4 * stride;
+        const uint32_t a = bins[j], b = bins[j + 1], c = bins[j + 2], d = bins[j + 3];
         // Each increment reads what the one before it stored, so repeated bins count right.
         const uint16_t x = (uint16_t)(histogram[a] + 1);
         histogram[a] = x;
@@ -27,8 +27,7 @@ long tcm_add_wrapping(const uint16_t *bins, long count, long stride, uint16_t *h
         }
     }
     for (; j < count; j++) {
-        const uint32_t a = bins[0];
-        bins += stride;
+        const uint32_t a = bins[j];
         const uint16_t x = (uint16_t)(histogram[a] + 1);
         histogram[a] = x;
         if (x == 0) wrapped[w++] = a;
@@ -39,7 +38,7 @@ long tcm_add_wrapping(const uint16_t *bins, long count, long stride, uint16_t *h
 long tcm_add_wrapping_block(const uint16_t *bins, long rows, long cols, long stride, uint16_t *histogram,
                             uint32_t *wrapped) {
     long w = 0;
-    for (long r = 0; r < rows; r++) w += tcm_add_wrapping(bins + r * stride, cols, 1, histogram, wrapped + w);
+    for (long r = 0; r < rows; r++) w += tcm_add_wrapping_row(bins + r * stride, cols, histogram, wrapped + w);
     return w;
 }
 
@@ -87,10 +86,4 @@ void tcm_add_unchecked_block(const uint16_t *bins, long rows, long cols, long st
         if (cols > 5) histogram[(w >> 16) & 0xffff]++;
         if (cols > 6) histogram[(w >> 32) & 0xffff]++;
     }
-}
-
-uint16_t tcm_highest_count(const uint16_t *counts, long count) {
-    uint16_t highest = 0;
-    for (long j = 0; j < count; j++) highest = counts[j] > highest ? counts[j] : highest;
-    return highest;
 }

@@ -96,7 +96,7 @@ public struct PackedRows: @unchecked Sendable {
         var ic = 0
         while ic < m {
             let mcb = min(GEMM.mc, m - ic)
-            GEMM.packPanelsOfA(a, lda: lda, trans: false, i0: ic, mcb: mcb, k0: 0, kcb: d, into: packA)
+            packLeftPanels(a + ic * lda, lda: lda, rows: mcb, dimension: d, into: packA)
             multiplyPanels(packA, rows: mcb, columns: c0, count: cols, c: c + ic * ldc, ldc: ldc)
             ic += GEMM.mc
         }
@@ -149,14 +149,14 @@ public struct PackedRows: @unchecked Sendable {
 /// AVX-512 path keeps its own packing (its tile is another shape), so there `pack` only keeps `a`.
 public struct LeftOperand {
     let packed: UnsafeMutablePointer<Float>?
-    let capacity: Int, path: KernelPath
+    let capacity: Int, dimension: Int, path: KernelPath
     public private(set) var a: UnsafePointer<Float>
     public private(set) var rows = 0, lda = 0
 
     /// Room for `maxRows` rows of `dimension` floats; free it with `deallocate()`.
     public init(maxRows: Int, dimension d: Int, path: KernelPath = .current) {
-        precondition(GEMM.mr == 6, "tcm_pack_six_row_panels packs the 6-row panels of GEMM.mr")
         self.path = path
+        dimension = d
         capacity = (maxRows + GEMM.mr - 1) / GEMM.mr * GEMM.mr
         packed = path == .avx512 ? nil : .allocate(capacity: max(1, capacity * d))
         a = UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!
@@ -165,11 +165,20 @@ public struct LeftOperand {
     public func deallocate() { packed?.deallocate() }
 
     /// Rows `a[0 ..< m]` (`lda` apart, `dimension` floats each), m ≤ maxRows.
-    public mutating func pack(_ a: UnsafePointer<Float>, rows m: Int, lda: Int, dimension d: Int) {
+    public mutating func pack(_ a: UnsafePointer<Float>, rows m: Int, lda: Int) {
         precondition(m <= capacity)
         self.a = a
         rows = m
         self.lda = lda
-        if let packed { tcm_pack_six_row_panels(a, lda, m, d, packed) }
+        if let packed { packLeftPanels(a, lda: lda, rows: m, dimension: dimension, into: packed) }
     }
+}
+
+/// Rows `a[0 ..< m]` as the micro-kernel's left panels (`GEMM.packPanelsOfA`'s layout, without
+/// transposition or k blocking), in C: 0.19 ns a float against 0.73 for the Swift loop.
+private func packLeftPanels(
+    _ a: UnsafePointer<Float>, lda: Int, rows m: Int, dimension d: Int, into dst: UnsafeMutablePointer<Float>
+) {
+    precondition(GEMM.mr == 6, "tcm_pack_six_row_panels packs the 6-row panels of GEMM.mr")
+    tcm_pack_six_row_panels(a, lda, m, d, dst)
 }

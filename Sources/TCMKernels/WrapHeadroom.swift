@@ -59,7 +59,7 @@ public struct WrapHeadroom: @unchecked Sendable {
             testedLeft[c] -= m
             return false
         }
-        let highest = Int(tcm_highest_count(histogram + span.lowerBound, span.count))
+        let highest = ThresholdBins.range(of: histogram + span.lowerBound, count: span.count).highest
         room[c] = Int(UInt16.max) - highest
         if room[c] >= m { return true }
         room[c] = 0

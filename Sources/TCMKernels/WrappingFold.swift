@@ -12,25 +12,9 @@ extension ThresholdBins {
     /// Increments per C call, and so the capacity of the `wrapped` scratch the caller passes.
     public static let wrapChunk = 1024
 
-    /// Adds precomputed bins (`stride` apart) to one 16-bit histogram, appending the spill index
-    /// `base + bin` of every counter that wraps to zero.
-    @inlinable
-    public static func addWrapping(
-        bins: UnsafePointer<UInt16>, count n: Int, stride: Int = 1,
-        into histogram: UnsafeMutablePointer<UInt16>, base: Int, spill: inout [Int],
-        wrapped: UnsafeMutablePointer<UInt32>
-    ) {
-        var j = 0
-        while j < n {
-            let m = min(wrapChunk, n - j)
-            let w = tcm_add_wrapping(bins + j * stride, m, stride, histogram, wrapped)
-            for i in 0 ..< w { spill.append(base + Int(wrapped[i])) }
-            j += m
-        }
-    }
-
-    /// Adds a `rows` × `columns` block of bins (rows `stride` apart) to one histogram, a row at a
-    /// time, as `addWrapping(bins:…)` does.
+    /// Adds a `rows` × `columns` block of precomputed bins (rows `stride` apart) to one 16-bit
+    /// histogram, a row at a time, appending the spill index `base + bin` of every counter that
+    /// wraps to zero. Short rows go several to a C call, a row longer than `wrapChunk` in pieces.
     @inlinable
     public static func addWrapping(
         block bins: UnsafePointer<UInt16>, rows: Int, columns: Int, stride: Int,
@@ -38,20 +22,17 @@ extension ThresholdBins {
         wrapped: UnsafeMutablePointer<UInt32>
     ) {
         guard columns > 0 else { return }
-        guard columns <= wrapChunk else {
-            for r in 0 ..< rows {
-                addWrapping(
-                    bins: bins + r * stride, count: columns, into: histogram, base: base, spill: &spill,
-                    wrapped: wrapped)
-            }
-            return
-        }
-        let rowsPerCall = wrapChunk / columns
+        let rowsPerCall = max(1, wrapChunk / columns), columnsPerCall = min(columns, wrapChunk)
         var r = 0
         while r < rows {
             let m = min(rowsPerCall, rows - r)
-            let w = tcm_add_wrapping_block(bins + r * stride, m, columns, stride, histogram, wrapped)
-            for i in 0 ..< w { spill.append(base + Int(wrapped[i])) }
+            var j = 0
+            while j < columns {
+                let n = min(columnsPerCall, columns - j)
+                let w = tcm_add_wrapping_block(bins + r * stride + j, m, n, stride, histogram, wrapped)
+                for i in 0 ..< w { spill.append(base + Int(wrapped[i])) }
+                j += n
+            }
             r += m
         }
     }

@@ -281,7 +281,7 @@ enum HalfRoundsPass {
                     } else {
                         a = x.baseAddress! + r0 * d
                     }
-                    left.pack(a, rows: count, lda: d, dimension: d)
+                    left.pack(a, rows: count, lda: d)
                     // Panel-aligned start; columns left of the tile (or of the diagonal) are skipped.
                     var c0 =
                         (upperOnly ? max(columns.lowerBound, r0) : columns.lowerBound) / PackedRows.columnAlignment

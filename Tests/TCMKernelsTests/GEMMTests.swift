@@ -182,7 +182,7 @@ func naiveProduct(_ a: [Float], _ b: [Float], m: Int, n: Int, k: Int, transA: Bo
         defer { left.deallocate() }
         rows.withUnsafeBufferPointer { all in
             for (first, m) in [(0, 230), (3, 1), (5, 97), (11, 6), (0, 193)] {
-                left.pack(all.baseAddress! + first * lda, rows: m, lda: lda, dimension: d)
+                left.pack(all.baseAddress! + first * lda, rows: m, lda: lda)
                 for c0 in stride(from: 0, to: n, by: 16) {
                     let cols = min(n - c0, 48)
                     var once = [Float](repeating: .nan, count: m * cols)

@@ -19,13 +19,9 @@ void tcm_bin_range(const uint16_t *bins, long rows, long cols, long stride, uint
 void tcm_column_bin_ranges(const uint16_t *bins, long rows, long cols, long stride, uint16_t *lowest,
                            uint16_t *highest);
 
-/// Adds bins[0], bins[stride], … (count of them) to a histogram of 16-bit counters that may wrap,
-/// and writes the bin of each counter that wrapped to zero (once per wrap) to `wrapped`, which must
-/// hold count entries; returns how many it wrote.
-long tcm_add_wrapping(const uint16_t *bins, long count, long stride, uint16_t *histogram, uint32_t *wrapped);
-
-/// The same for a rows × cols block of bins whose rows are `stride` apart, all into one histogram,
-/// a row at a time (`wrapped` holds rows × cols entries).
+/// Adds a rows × cols block of bins whose rows are `stride` apart to a histogram of 16-bit counters
+/// that may wrap, a row at a time, and writes the bin of each counter that wrapped to zero (once per
+/// wrap) to `wrapped`, which must hold rows × cols entries; returns how many it wrote.
 long tcm_add_wrapping_block(const uint16_t *bins, long rows, long cols, long stride, uint16_t *histogram,
                             uint32_t *wrapped);
 
@@ -33,9 +29,6 @@ long tcm_add_wrapping_block(const uint16_t *bins, long rows, long cols, long str
 /// the caller knows none of can wrap (`WrapHeadroom`). Where rows > 1 and cols < 8 it reads 8 bins
 /// of each row (counting cols of them): the buffer must hold 8 from each row's start.
 void tcm_add_unchecked_block(const uint16_t *bins, long rows, long cols, long stride, uint16_t *histogram);
-
-/// The highest of count 16-bit counts (0 when count is 0), vectorised.
-uint16_t tcm_highest_count(const uint16_t *counts, long count);
 
 /// Rows a[0 ..< m] (lda apart, d floats each) as the GEMM micro-kernel's left panels: each 6 rows
 /// stored dimension-major (dst[p * 6 + r] of panel ir at dst + ir * d), the last panel zero-padded.
